@@ -1,0 +1,77 @@
+"""Shared fixtures: every database test runs on SQLite, and on PostgreSQL when
+TRE_TEST_DATABASE_URL is set (CI sets it)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+POSTGRES_URL = os.environ.get("TRE_TEST_DATABASE_URL", "")
+BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+
+
+def reset_postgres(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request, tmp_path: Path) -> str:
+    """A URL of an empty database: a SQLite file, or the test PostgreSQL database reset."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.db'}"
+    reset_postgres(POSTGRES_URL)
+    return POSTGRES_URL
+
+
+@pytest.fixture
+def instance(tmp_path: Path, database_url: str):
+    from tre.instance import init_instance
+
+    home = tmp_path / "instance"
+    created = init_instance(home, database_url if database_url.startswith("postgresql") else "")
+    yield created
+    created.db.dispose()
+
+
+@pytest.fixture
+def sqlite_instance(tmp_path: Path):
+    from tre.instance import init_instance
+
+    created = init_instance(tmp_path / "instance")
+    yield created
+    created.db.dispose()
+
+
+@pytest.fixture
+def run_cli(monkeypatch):
+    """Run `tre ...` in-process; returns (exit code, stdout, stderr)."""
+    import sys
+    from io import StringIO
+
+    from tre import cli
+
+    def run(*args: str, home: Path | None = None) -> tuple[int, str, str]:
+        out, err = StringIO(), StringIO()
+        argv = ["tre"] + (["--home", str(home)] if home else []) + list(args)
+        monkeypatch.setattr(sys, "argv", argv)
+        monkeypatch.setattr(sys, "stdout", out)
+        monkeypatch.setattr(sys, "stderr", err)
+        console_file = cli.console.file
+        cli.console.file = out
+        code = 0
+        try:
+            cli.main()
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        finally:
+            cli.console.file = console_file
+        return code, out.getvalue(), err.getvalue()
+
+    return run

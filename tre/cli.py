@@ -1,0 +1,179 @@
+"""The `tre` command. Each command is a thin layer over a package function; errors are sentences."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from tre import __version__
+from tre.errors import TreError
+
+console = Console()
+
+
+class Context:
+    def __init__(self, home: str | None, actor: str | None):
+        self.home = home
+        self.actor = actor or os.environ.get("TRE_ACTOR") or f"operator:{getpass.getuser()}"
+
+    def instance(self):
+        from tre.instance import open_instance
+
+        instance = open_instance(self.home)
+        _check_schema(instance)
+        return instance
+
+
+def _check_schema(instance) -> None:
+    from tre.db import current_revision, head_revision
+
+    current, head = current_revision(instance.db.engine), head_revision()
+    if current != head:
+        instance.db.upgrade()
+
+
+pass_context = click.make_pass_decorator(Context)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--home",
+    type=click.Path(file_okay=False),
+    help="The instance folder (default: $TRE_HOME).",
+)
+@click.option("--actor", help="Who is acting, for the audit log (default: $TRE_ACTOR or operator).")
+@click.version_option(__version__, prog_name="tre-kit")
+@click.pass_context
+def cli(ctx: click.Context, home: str | None, actor: str | None) -> None:
+    """tre-kit: a trusted research environment for linked public-sector data."""
+    ctx.obj = Context(home, actor)
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.option("--database-url", default="", help="PostgreSQL URL (default: embedded SQLite).")
+@pass_context
+def init(context: Context, directory: str, database_url: str) -> None:
+    """Create an instance in DIRECTORY: settings, database, data folders and a key."""
+    from tre.instance import init_instance
+
+    instance = init_instance(Path(directory), database_url, actor=context.actor)
+    console.print(f"Created a tre-kit instance in [bold]{instance.home}[/bold]")
+    console.print(f"  settings  {instance.home / 'tre.toml'}")
+    console.print(f"  database  {instance.db.engine.dialect.name}")
+    console.print(f"  key       {instance.key_path} (mode 0600; back it up apart from the data)")
+    console.print(f"Use it with: export TRE_HOME={instance.home}")
+
+
+@cli.command()
+@pass_context
+def status(context: Context) -> None:
+    """Print what the instance holds."""
+    from tre.status import instance_status
+
+    result = instance_status(context.instance())
+    table = Table(title=f"{result.name} at {result.home}", show_header=False)
+    table.add_row("database", f"{result.database} (schema {result.revision}, head {result.head})")
+    for name, value in result.counts.items():
+        table.add_row(name, str(value))
+    for name, value in result.files.items():
+        table.add_row(f"files in {name}/", str(value))
+    console.print(table)
+
+
+@cli.group()
+def audit() -> None:
+    """The tamper-evident audit log."""
+
+
+@audit.command("verify")
+@pass_context
+def audit_verify(context: Context) -> None:
+    """Recompute the hash chain; exit 1 naming the first event that does not match."""
+    from tre import audit as audit_log
+
+    with context.instance().db.session() as session:
+        result = audit_log.verify(session)
+    if result.ok:
+        console.print(result.message())
+        return
+    click.echo(result.message(), err=True)
+    sys.exit(1)
+
+
+@audit.command("show")
+@click.option("--project", help="Only events of this project.")
+@click.option("--actor", "who", help="Only events by this actor.")
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), help="From this date (UTC).")
+@click.option("--limit", type=int, help="At most this many events.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@pass_context
+def audit_show(context, project, who, since, limit, as_json) -> None:
+    """Print audit events."""
+    from tre import audit as audit_log
+
+    since_date: date | None = since.date() if since else None
+    with context.instance().db.session() as session:
+        rows = audit_log.events(session, project=project, actor=who, since=since_date, limit=limit)
+    if as_json:
+        for event in rows:
+            click.echo(json.dumps({**event.content(), "hash": event.hash}))
+        return
+    for event in rows:
+        project_part = f" [{event.project}]" if event.project else ""
+        click.echo(
+            f"{event.seq:>6}  {event.at[:19]}  {event.actor}  {event.action}  "
+            f"{event.object_type}:{event.object_id}{project_part}  {event.details}"
+        )
+
+
+from tre.demo_data.cli import demo_data  # noqa: E402
+
+cli.add_command(demo_data)
+
+
+@cli.command()
+@click.option(
+    "--dir",
+    "directory",
+    default="demo-instance",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Where to create the demo instance (replaced).",
+)
+@click.option("--people", default=5000, show_default=True, help="People in the synthetic town.")
+@click.option("--seed", default=2026, show_default=True, help="Seed of the synthetic data.")
+@pass_context
+def demo(context: Context, directory: str, people: int, seed: int) -> None:
+    """Run the whole path on a fresh instance with synthetic data, headless."""
+    from tre.demo import run_demo
+
+    run_demo(Path(directory), people=people, seed=seed, console=console, actor=context.actor)
+
+
+def main() -> None:
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except TreError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except SystemExit:
+        raise
+
+
+if __name__ == "__main__":
+    main()

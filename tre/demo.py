@@ -1,0 +1,65 @@
+"""`tre demo`: the whole path on a fresh instance with synthetic data, headless.
+
+Each issue of the plan adds its step here, so the demo always runs everything the kit has.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+from rich.console import Console
+
+from tre import audit
+from tre.instance import init_instance
+
+DEMO_MARKER = ".tre-demo"
+
+
+def _fresh_folder(directory: Path) -> None:
+    """The demo replaces its own folder, and only a folder it made itself."""
+    if directory.exists():
+        if not (directory / DEMO_MARKER).exists():
+            from tre.errors import InstanceError
+
+            raise InstanceError(
+                f"{directory} exists and was not made by `tre demo`; nothing was changed "
+                "(choose another folder with --dir)"
+            )
+        shutil.rmtree(directory)
+
+
+def run_demo(directory: Path, people: int, seed: int, console: Console, actor: str) -> Path:
+    started = time.perf_counter()
+    directory = directory.absolute()
+    _fresh_folder(directory)
+    home = directory / "instance"
+    instance = init_instance(home, actor=actor)
+    (directory / DEMO_MARKER).write_text("made by tre demo; replaced by the next run\n")
+    console.print(f"[bold]1. Instance[/bold] created in {home}")
+
+    from tre.demo_data import generate
+
+    incoming = instance.folder("incoming") / "demo-town"
+    town = generate(people, seed, incoming)
+    with instance.db.session() as session:
+        audit.record(
+            session,
+            actor,
+            "demo_data.generate",
+            "dataset",
+            "demo-town",
+            details={"people": people, "seed": seed, "files": len(town.files)},
+        )
+    console.print(f"[bold]2. Synthetic agency data[/bold]: {town.summary()}")
+    console.print(f"   in {incoming}")
+
+    with instance.db.session() as session:
+        check = audit.verify(session)
+    console.print(f"[bold]3. Audit log[/bold]: {check.message()}")
+    console.print(
+        f"\nDone in {time.perf_counter() - started:.1f} s. Explore it with:\n"
+        f"  export TRE_HOME={home}\n  .venv/bin/tre status\n  .venv/bin/tre audit show"
+    )
+    return home

@@ -1,0 +1,109 @@
+"""An instance: one folder holding tre.toml, the embedded database, data folders and keys."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from tre import audit
+from tre.db import Database, sqlite_url
+from tre.errors import InstanceError
+from tre.settings import DEFAULT_TOML, SETTINGS_FILE, Settings, load_settings, parse_settings
+
+DATA_FOLDERS = ("incoming", "quarantine", "store", "projects", "releases", "keys")
+KEY_FILE = "pseudonymisation.key"
+HOME_VARIABLE = "TRE_HOME"
+
+
+@dataclass
+class Instance:
+    home: Path
+    settings: Settings = field(repr=False)
+
+    def folder(self, name: str) -> Path:
+        """The folder a `[paths]` setting names, relative to the instance unless absolute."""
+        return self.home / getattr(self.settings.paths, name)
+
+    @property
+    def key_path(self) -> Path:
+        return self.folder("keys") / KEY_FILE
+
+    @property
+    def database_url(self) -> str:
+        return self.settings.database.url or sqlite_url(self.home / "tre.db")
+
+    @cached_property
+    def db(self) -> Database:
+        return Database(self.database_url)
+
+    def read_key(self) -> bytes:
+        try:
+            return bytes.fromhex(self.key_path.read_text().strip())
+        except FileNotFoundError:
+            raise InstanceError(
+                f"the pseudonymisation key {self.key_path} is missing; restore it from the "
+                "operator's key store (a new key would break every existing pseudonym)"
+            ) from None
+
+
+def init_instance(home: Path, database_url: str = "", actor: str = "operator") -> Instance:
+    """Create an instance; refuse (changing nothing) if the folder already holds one or anything."""
+    home = Path(home).absolute()
+    if (home / SETTINGS_FILE).exists() or (home / "keys" / KEY_FILE).exists():
+        raise InstanceError(
+            f"{home} already holds a tre-kit instance; nothing was changed "
+            "(choose another folder, or use this one with --home)"
+        )
+    if home.exists() and any(home.iterdir()):
+        raise InstanceError(
+            f"{home} is not empty; nothing was changed (tre init needs a new or empty folder)"
+        )
+    text = DEFAULT_TOML
+    if database_url:
+        text = text.replace('url = ""', f'url = "{database_url}"', 1)
+    settings = parse_settings(text)
+    home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(home, 0o700)
+    (home / SETTINGS_FILE).write_text(text, encoding="utf-8")
+    os.chmod(home / SETTINGS_FILE, 0o600)
+    instance = Instance(home, settings)
+    for name in DATA_FOLDERS:
+        folder = instance.folder(name)
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(folder, 0o700)
+    _write_key(instance.key_path)
+    instance.db.upgrade()
+    with instance.db.session() as session:
+        audit.record(
+            session,
+            actor,
+            "instance.init",
+            "instance",
+            instance.settings.instance.name,
+            details={"home": str(home), "database": instance.db.engine.dialect.name},
+        )
+    return instance
+
+
+def _write_key(path: Path) -> None:
+    # O_EXCL: a key is never overwritten, even by a race.
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(secrets.token_hex(32) + "\n")
+
+
+def open_instance(home: str | Path | None = None) -> Instance:
+    """Open the instance named by --home or TRE_HOME, validating its settings first."""
+    chosen = home or os.environ.get(HOME_VARIABLE)
+    if not chosen:
+        raise InstanceError(
+            "no instance chosen: pass --home DIR or set TRE_HOME "
+            "(create one first with `tre init DIR`)"
+        )
+    path = Path(chosen).absolute()
+    if not path.is_dir():
+        raise InstanceError(f"{path} is not a folder; create an instance with `tre init {path}`")
+    return Instance(path, load_settings(path))

@@ -1,0 +1,3 @@
+"""Every package's tables, imported in one place so that Base.metadata is complete for Alembic."""
+
+from tre.audit import AuditEvent  # noqa: F401

@@ -1,0 +1,138 @@
+"""Instance settings: `tre.toml`, typed, documented here once, validated before anything runs.
+
+Every option is a typed field with its help text. A bad value fails at start-up as
+``tre.toml: <key>: <what is wrong>``, naming the dotted key, so an operator can fix it at once.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from tre.errors import SettingsError
+
+SETTINGS_FILE = "tre.toml"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+class InstanceSettings(_Section):
+    name: str = Field("tre-kit", min_length=1, description="Shown in reports and the register.")
+    operator: str = Field(
+        "The operator", min_length=1, description="The organisation operating this environment."
+    )
+
+
+class DatabaseSettings(_Section):
+    url: str = Field(
+        "",
+        description="Empty for the embedded SQLite file tre.db; "
+        "postgresql+psycopg://user:password@host:5432/name for PostgreSQL.",
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _known_backend(cls, value: str) -> str:
+        if value and not value.startswith(("sqlite", "postgresql")):
+            raise ValueError(
+                "must be empty (embedded SQLite) or a sqlite:// or postgresql+psycopg:// URL"
+            )
+        return value
+
+
+class PathSettings(_Section):
+    incoming: str = Field("incoming", min_length=1, description="Agency files waiting for ingest.")
+    quarantine: str = Field("quarantine", min_length=1, description="Rejected rows with reasons.")
+    store: str = Field("store", min_length=1, description="Linked, de-identified store (Parquet).")
+    projects: str = Field("projects", min_length=1, description="Per-project extracts and outputs.")
+    releases: str = Field(
+        "releases", min_length=1, description="Released outputs and their crates."
+    )
+    keys: str = Field(
+        "keys",
+        min_length=1,
+        description="Pseudonymisation keys, apart from the data folders; may be an absolute path.",
+    )
+
+
+class TransparencySettings(_Section):
+    show_person_names: bool = Field(
+        False, description="Whether the public transparency register may name people."
+    )
+
+
+class Settings(_Section):
+    instance: InstanceSettings = InstanceSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    paths: PathSettings = PathSettings()
+    transparency: TransparencySettings = TransparencySettings()
+
+
+DEFAULT_TOML = """\
+# tre-kit instance settings. Relative paths are relative to this file's folder.
+# Every key is documented in tre/settings.py; an unknown or bad key stops every command.
+
+[instance]
+# Shown in reports and on the public transparency register.
+name = "tre-kit"
+# The organisation operating this environment.
+operator = "The operator"
+
+[database]
+# Empty: the embedded SQLite database tre.db in this folder (WAL mode).
+# PostgreSQL: url = "postgresql+psycopg://user:password@host:5432/tre"
+url = ""
+
+[paths]
+incoming = "incoming"
+quarantine = "quarantine"
+store = "store"
+projects = "projects"
+releases = "releases"
+# Pseudonymisation keys: held by the operator apart from the data; may be an absolute path.
+keys = "keys"
+
+[transparency]
+# Whether the public transparency register may show people's names.
+show_person_names = false
+"""
+
+
+def _describe(error: dict[str, Any]) -> str:
+    key = ".".join(str(part) for part in error["loc"])
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return f"{SETTINGS_FILE}: {key}: unknown setting; remove it or check its spelling"
+    message = error["msg"]
+    if message.startswith("Value error, "):
+        message = message[len("Value error, ") :]
+    return f"{SETTINGS_FILE}: {key}: {message[0].lower()}{message[1:]}"
+
+
+def parse_settings(text: str) -> Settings:
+    """Parse and validate the text of a tre.toml; raise SettingsError naming the first bad key."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{SETTINGS_FILE}: not valid TOML ({exc}); fix the syntax") from None
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as exc:
+        lines = [_describe(error) for error in exc.errors()]
+        raise SettingsError("\n".join(lines)) from None
+
+
+def load_settings(home: Path) -> Settings:
+    path = home / SETTINGS_FILE
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SettingsError(
+            f"{path} does not exist; create an instance with `tre init {home}`"
+        ) from None
+    return parse_settings(text)
