@@ -1,0 +1,638 @@
+"""Safe outputs for analysts: the pandas or statsmodels call a person would write, protected.
+
+Each function returns a :class:`SafeOutput`: ``.result`` is the protected output (suppressed
+cells are missing, counts rounded as the policy says, totals never recomputed), ``.evidence``
+is a JSON-able record of the policy and of every cell's evidence, and ``.save(path)`` writes the
+output file with its evidence beside it (``PATH.evidence.json``) so that the airlock can re-check
+it with :func:`recheck` and :func:`verify_output`, without trusting the analyst's kernel.
+
+The policy is the operator's (:meth:`Policy.from_env`, set in the workspace) unless a stricter
+one is passed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sdc import tables
+from sdc.errors import SdcError
+from sdc.policy import Policy
+from sdc.tables.rounding import redact_then_round
+from sdc.tables.rules import cell_reasons
+
+EVIDENCE_SUFFIX = ".evidence.json"
+SDC_VERSION = "1"
+
+
+def _policy(policy: Policy | None) -> Policy:
+    operator = Policy.from_env()
+    if policy is None:
+        return operator
+    looser = operator.looser_settings(policy)
+    if looser:
+        raise SdcError(
+            "the policy given is looser than the operator's: "
+            + "; ".join(looser)
+            + " (a project may only make the policy stricter)"
+        )
+    return policy
+
+
+@dataclass
+class SafeOutput:
+    kind: str
+    result: pd.DataFrame
+    evidence: dict[str, Any]
+    figure: Any = field(default=None, repr=False)
+
+    def __repr__(self) -> str:
+        summary = self.evidence.get("summary", {})
+        return f"<SafeOutput {self.kind} {summary}>\n{self.result!r}"
+
+    def _repr_html_(self) -> str:
+        return self.result.to_html(na_rep="suppressed")
+
+    @property
+    def suppressed(self) -> int:
+        return int(self.evidence.get("summary", {}).get("suppressed", 0))
+
+    def save(self, path: str | Path) -> Path:
+        """Write the output (CSV for tables, PNG or SVG for figures) and its evidence sidecar."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        suffix = path.suffix.lower()
+        if self.figure is not None and suffix in (".png", ".svg"):
+            self.figure.savefig(
+                path,
+                format=suffix[1:],
+                bbox_inches="tight",
+                metadata={"Software": None} if suffix == ".png" else None,
+            )
+        elif suffix == ".csv":
+            path.write_text(self.csv(), encoding="utf-8")
+        else:
+            raise SdcError(
+                f"save {self.kind} outputs as .csv"
+                + (" or .png/.svg" if self.figure else "")
+                + f", not {suffix or 'a file without an extension'}"
+            )
+        evidence = dict(self.evidence)
+        evidence["output"] = {
+            "file": path.name,
+            "format": suffix[1:],
+            "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+        }
+        if suffix == ".csv":
+            evidence["output"]["content"] = "published"
+        sidecar = path.with_name(path.name + EVIDENCE_SUFFIX)
+        sidecar.write_text(
+            json.dumps(evidence, indent=1, default=_json_default) + "\n", encoding="utf-8"
+        )
+        self.evidence = evidence
+        return path
+
+    def csv(self) -> str:
+        return self.result.to_csv(na_rep="")
+
+
+def _json_default(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return str(value)
+
+
+def _header(function: str, policy: Policy, parameters: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "sdc_version": SDC_VERSION,
+        "function": f"sdc.safe.{function}",
+        "parameters": parameters,
+        "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "policy": policy.to_dict(),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Tables
+
+
+def _as_frame(parts, names, prefix) -> tuple[pd.DataFrame, list[str]]:
+    if isinstance(parts, (pd.Series, np.ndarray, list)) and not (
+        isinstance(parts, list) and parts and isinstance(parts[0], (pd.Series, np.ndarray, list))
+    ):
+        parts = [parts]
+    columns, labels = {}, []
+    for i, part in enumerate(parts):
+        name = (names[i] if names else None) or getattr(part, "name", None) or f"{prefix}_{i}"
+        name = str(name)
+        if name in columns:
+            name = f"{name}_{i}"
+        columns[name] = (
+            pd.Series(part).reset_index(drop=True)
+            if not isinstance(part, pd.Series)
+            else part.reset_index(drop=True)
+        )
+        labels.append(name)
+    return pd.DataFrame(columns), labels
+
+
+def _table_output(function, frame, rows, cols, values, aggfunc, margins, policy, parameters):
+    table = tables.build(frame, rows, cols, values, aggfunc, margins, policy.max_table_cells)
+    protected = tables.protect(table, policy)
+    evidence = _header(function, policy, parameters) | protected.evidence()
+    evidence["summary"]["suppressed"] = protected.suppressed
+    result = protected.wide()
+    return SafeOutput("table", result, evidence)
+
+
+def crosstab(
+    index,
+    columns=None,
+    values=None,
+    aggfunc: str | None = None,
+    margins: bool = True,
+    rownames: Sequence[str] | None = None,
+    colnames: Sequence[str] | None = None,
+    policy: Policy | None = None,
+) -> SafeOutput:
+    """``pandas.crosstab`` with disclosure control: counts by default, or AGGFUNC of VALUES."""
+    policy = _policy(policy)
+    rows_frame, rows = _as_frame(index, rownames, "row")
+    parts = [rows_frame]
+    cols: list[str] = []
+    if columns is not None:
+        cols_frame, cols = _as_frame(columns, colnames, "col")
+        parts.append(cols_frame)
+    value_name = None
+    if values is not None:
+        value_name = str(getattr(values, "name", None) or "values")
+        parts.append(pd.DataFrame({value_name: pd.Series(values).reset_index(drop=True)}))
+        if aggfunc is None:
+            raise SdcError("values needs an aggfunc (count, sum, mean, median, min, max, std)")
+    lengths = {len(p) for p in parts}
+    if len(lengths) != 1:
+        raise SdcError("index, columns and values must have the same length")
+    frame = pd.concat(parts, axis=1)
+    aggfunc = aggfunc or "count"
+    parameters = {
+        "rows": rows,
+        "cols": cols,
+        "values": value_name,
+        "aggfunc": aggfunc,
+        "margins": margins,
+    }
+    return _table_output(
+        "crosstab", frame, rows, cols or None, value_name, aggfunc, margins, policy, parameters
+    )
+
+
+def pivot_table(
+    data: pd.DataFrame,
+    values: str | None = None,
+    index: str | Sequence[str] | None = None,
+    columns: str | Sequence[str] | None = None,
+    aggfunc: str = "mean",
+    margins: bool = True,
+    policy: Policy | None = None,
+) -> SafeOutput:
+    """``pandas.pivot_table`` with disclosure control (one values column, one aggfunc)."""
+    policy = _policy(policy)
+    if index is None:
+        raise SdcError("pivot_table needs an index")
+    if values is None and aggfunc not in ("count", "size"):
+        raise SdcError(f"aggfunc {aggfunc!r} needs a values column")
+    rows = [index] if isinstance(index, str) else list(index)
+    cols = [] if columns is None else ([columns] if isinstance(columns, str) else list(columns))
+    parameters = {
+        "rows": rows,
+        "cols": cols,
+        "values": values,
+        "aggfunc": aggfunc,
+        "margins": margins,
+    }
+    return _table_output(
+        "pivot_table", data, rows, cols or None, values, aggfunc, margins, policy, parameters
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Summary statistics
+
+
+def _column_evidence(values: np.ndarray) -> dict[str, Any]:
+    present = values[~np.isnan(values)]
+    ordered = np.sort(present)[::-1]
+    return {
+        "count": int(len(present)),
+        "sum": float(present.sum()),
+        "top1": float(ordered[0]) if len(ordered) else None,
+        "top2": float(ordered[1]) if len(ordered) > 1 else None,
+        "negatives": int((present < 0).sum()),
+        "min": float(present.min()) if len(present) else None,
+        "max": float(present.max()) if len(present) else None,
+        "missing": int(np.isnan(values).sum()),
+    }
+
+
+STATISTICS = ("count", "mean", "std", "min", "25%", "50%", "75%", "max")
+
+
+def _describe_rules(evidence: dict[str, Any], policy: Policy) -> dict[str, list[str]]:
+    """Reasons per statistic of one column (empty: publish)."""
+    base = {
+        k: (np.nan if evidence.get(k) is None else evidence[k])
+        for k in ("count", "sum", "top1", "top2", "negatives")
+    }
+    count_reasons, _ = cell_reasons(base | {"value": base["count"]}, "frequency", "count", policy)
+    mean_reasons, _ = cell_reasons(base | {"value": np.nan}, "magnitude", "mean", policy)
+    reasons = {"count": count_reasons, "mean": mean_reasons, "std": mean_reasons}
+    for stat in ("min", "25%", "50%", "75%", "max"):
+        own = list(count_reasons)
+        if policy.extremes_disclosive:
+            own.append(f"{stat}: a single person's value")
+        reasons[stat] = own
+    return reasons
+
+
+def describe(data: pd.DataFrame | pd.Series, policy: Policy | None = None) -> SafeOutput:
+    """``DataFrame.describe()`` for numeric columns, with each statistic checked."""
+    policy = _policy(policy)
+    frame = data.to_frame() if isinstance(data, pd.Series) else data
+    numeric = [
+        c
+        for c in frame.columns
+        if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
+    ]
+    if not numeric:
+        raise SdcError("describe needs at least one numeric column")
+    plain = frame[numeric].describe()
+    result = plain.copy()
+    columns = {}
+    suppressed = 0
+    for column in numeric:
+        evidence = _column_evidence(frame[column].to_numpy(dtype=float))
+        reasons = _describe_rules(evidence, policy)
+        published = {}
+        for stat in STATISTICS:
+            value = float(plain.loc[stat, column])
+            if stat == "count":
+                value = float(
+                    redact_then_round(
+                        np.array([value]), policy.redact_at_most, policy.rounding_base
+                    )[0]
+                )
+            if reasons[stat]:
+                value = np.nan
+                suppressed += 1
+            result.loc[stat, column] = value
+            published[stat] = None if np.isnan(value) else value
+        columns[str(column)] = {
+            "evidence": evidence,
+            "values": {s: float(plain.loc[s, column]) for s in STATISTICS},
+            "reasons": reasons,
+            "published": published,
+        }
+    evidence = _header("describe", policy, {"columns": [str(c) for c in numeric]}) | {
+        "kind": "describe",
+        "columns": columns,
+        "summary": {"statistics": len(numeric) * len(STATISTICS), "suppressed": suppressed},
+    }
+    return SafeOutput("describe", result, evidence)
+
+
+# ---------------------------------------------------------------------------------------------
+# Regression
+
+
+def _regression(
+    kind: str, formula: str, data: pd.DataFrame, policy: Policy | None, **fit_options
+) -> SafeOutput:
+    import statsmodels.formula.api as smf
+
+    policy = _policy(policy)
+    maker = {"ols": smf.ols, "logit": smf.logit, "probit": smf.probit}[kind]
+    try:
+        model = maker(formula, data)
+        fitted = model.fit(disp=0, **fit_options) if kind != "ols" else model.fit(**fit_options)
+    except Exception as exc:  # statsmodels/patsy raise many types for a bad formula or data
+        raise SdcError(f"the {kind} model could not be fitted: {exc}") from None
+    exog = pd.DataFrame(model.exog, columns=model.exog_names)
+    df_resid = float(fitted.df_resid)
+    blocked = []
+    if df_resid < policy.min_residual_df:
+        blocked.append(
+            f"residual degrees of freedom {df_resid:g} are fewer than the minimum of "
+            f"{policy.min_residual_df}"
+        )
+    endog = np.asarray(model.endog, dtype=float)
+    if kind in ("logit", "probit"):
+        for outcome, label in ((1.0, "events"), (0.0, "non-events")):
+            n = int((endog == outcome).sum())
+            if n < policy.threshold:
+                blocked.append(f"{n} {label}, fewer than the minimum of {policy.threshold}")
+    confidence = fitted.conf_int()
+    table = pd.DataFrame(
+        {
+            "coef": fitted.params,
+            "std_err": fitted.bse,
+            "statistic": fitted.tvalues,
+            "p_value": fitted.pvalues,
+            "ci_low": confidence[0],
+            "ci_high": confidence[1],
+        }
+    )
+    terms = {}
+    for term in table.index:
+        column = exog[term].to_numpy()
+        binary = set(np.unique(column)) <= {0.0, 1.0}
+        reasons = []
+        if binary and term != "Intercept":
+            ones, zeros = int((column == 1).sum()), int((column == 0).sum())
+            if min(ones, zeros) < policy.threshold:
+                reasons.append(
+                    f"indicator {term} is 1 for {ones} and 0 for {zeros} records: a group "
+                    f"smaller than {policy.threshold}"
+                )
+        else:
+            ones = zeros = None
+        terms[term] = {"binary": bool(binary), "ones": ones, "zeros": zeros, "reasons": reasons}
+    result = table.copy()
+    for term, info in terms.items():
+        if info["reasons"] or blocked:
+            result.loc[term] = np.nan
+    suppressed = int(result["coef"].isna().sum())
+    evidence = _header(kind, policy, {"formula": formula}) | {
+        "kind": "regression",
+        "model": kind,
+        "nobs": int(fitted.nobs),
+        "df_model": float(fitted.df_model),
+        "df_resid": df_resid,
+        "blocked": blocked,
+        "terms": terms,
+        "coefficients": {
+            term: {k: float(v) for k, v in row.items()} for term, row in table.iterrows()
+        },
+        "summary": {"terms": len(table), "suppressed": suppressed},
+    }
+    return SafeOutput("regression", result, evidence)
+
+
+def ols(formula: str, data: pd.DataFrame, policy: Policy | None = None, **options) -> SafeOutput:
+    """Ordinary least squares (statsmodels formula), published only with enough residual df."""
+    return _regression("ols", formula, data, policy, **options)
+
+
+def logit(formula: str, data: pd.DataFrame, policy: Policy | None = None, **options) -> SafeOutput:
+    """Logistic regression (statsmodels formula) with residual-df and event-count checks."""
+    return _regression("logit", formula, data, policy, **options)
+
+
+def probit(formula: str, data: pd.DataFrame, policy: Policy | None = None, **options) -> SafeOutput:
+    """Probit regression (statsmodels formula) with residual-df and event-count checks."""
+    return _regression("probit", formula, data, policy, **options)
+
+
+# ---------------------------------------------------------------------------------------------
+# Histograms and survival
+
+
+def _nice_range(low: float, high: float, bins: int) -> tuple[float, float]:
+    """Edges that do not reveal the minimum or maximum: outward to a round step."""
+    span = high - low or abs(high) or 1.0
+    raw = span / bins
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    start = math.floor(low / step) * step
+    stop = max(math.ceil(high / step) * step, start + step * bins)
+    if stop == high:
+        stop += step
+    if start == low:
+        start -= step
+    return start, stop
+
+
+def hist(
+    values,
+    bins: int = 10,
+    range: tuple[float, float] | None = None,  # noqa: A002
+    title: str | None = None,
+    policy: Policy | None = None,
+) -> SafeOutput:
+    """A histogram whose every bar is a protected count. Without RANGE the edges are rounded
+    outwards so they do not reveal the extremes. ``.figure`` is a matplotlib figure."""
+    policy = _policy(policy)
+    series = pd.Series(values).astype(float)
+    present = series.dropna().to_numpy()
+    if not len(present):
+        raise SdcError("hist needs at least one value")
+    if range is None:
+        range = _nice_range(float(present.min()), float(present.max()), bins)
+    counts, edges = np.histogram(present, bins=bins, range=range)
+    bars = []
+    published = redact_then_round(counts.astype(float), policy.redact_at_most, policy.rounding_base)
+    for i, count in enumerate(counts):
+        reasons, _ = cell_reasons(
+            {"count": float(count), "value": float(count)}, "frequency", "count", policy
+        )
+        if reasons:
+            published[i] = np.nan
+        bars.append(
+            {
+                "low": float(edges[i]),
+                "high": float(edges[i + 1]),
+                "count": int(count),
+                "reasons": reasons,
+                "published": None if np.isnan(published[i]) else float(published[i]),
+            }
+        )
+    outside = int(((present < edges[0]) | (present > edges[-1])).sum())
+    result = pd.DataFrame({"low": edges[:-1], "high": edges[1:], "count": published})
+    name = str(getattr(values, "name", None) or "value")
+    evidence = _header("hist", policy, {"bins": bins, "range": list(range), "name": name}) | {
+        "kind": "histogram",
+        "bars": bars,
+        "outside_range": outside,
+        "summary": {"bars": len(bars), "suppressed": int(np.isnan(published).sum())},
+    }
+    return SafeOutput("histogram", result, evidence, _histogram_figure(result, name, title))
+
+
+def _histogram_figure(result: pd.DataFrame, name: str, title: str | None):
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(6, 3.5))
+    axes = figure.subplots()
+    widths = result.high - result.low
+    shown = result["count"].fillna(0)
+    axes.bar(result.low, shown, width=widths, align="edge", color="#1f6f8b", edgecolor="white")
+    for low, width, count in zip(result.low, widths, result["count"], strict=True):
+        if np.isnan(count):
+            axes.text(low + width / 2, 0, "×", ha="center", va="bottom", color="#b03a2e")
+    axes.set_xlabel(name)
+    axes.set_ylabel("records (rounded)")
+    axes.set_title(title or f"Distribution of {name} (× = suppressed)")
+    figure.tight_layout()
+    return figure
+
+
+def survival(time, event, policy: Policy | None = None) -> SafeOutput:
+    """A Kaplan-Meier table reported only at times where at least ``threshold`` events have
+    happened since the last reported time, while at least ``threshold`` people are at risk."""
+    policy = _policy(policy)
+    frame = pd.DataFrame(
+        {
+            "time": pd.Series(time).reset_index(drop=True).astype(float),
+            "event": pd.Series(event).reset_index(drop=True).astype(float),
+        }
+    )
+    frame = frame.dropna()
+    if not set(frame.event.unique()) <= {0.0, 1.0}:
+        raise SdcError("event must be 1 (event) or 0 (censored)")
+    grouped = frame.groupby("time").agg(events=("event", "sum"), leaving=("event", "size"))
+    at_risk = grouped.leaving[::-1].cumsum()[::-1]
+    estimate = (1 - grouped.events / at_risk).cumprod()
+    rows, since_events, since_censored = [], 0.0, 0.0
+    for t in grouped.index:
+        since_events += grouped.events[t]
+        since_censored += grouped.leaving[t] - grouped.events[t]
+        risk = float(at_risk[t])
+        if risk < policy.threshold:
+            break
+        if since_events >= policy.threshold:
+            rows.append(
+                {
+                    "time": float(t),
+                    "at_risk": risk,
+                    "events": since_events,
+                    "censored": since_censored,
+                    "survival": float(estimate[t]),
+                }
+            )
+            since_events = since_censored = 0.0
+    result = pd.DataFrame(rows, columns=["time", "at_risk", "events", "censored", "survival"])
+    for column in ("at_risk", "events", "censored"):
+        result[column] = redact_then_round(
+            result[column].to_numpy(float), None, policy.rounding_base
+        )
+    evidence = _header("survival", policy, {}) | {
+        "kind": "survival",
+        "rows": rows,
+        "records": int(len(frame)),
+        "summary": {"reported_times": len(rows), "event_times": int(len(grouped)), "suppressed": 0},
+    }
+    return SafeOutput("survival", result, evidence)
+
+
+# ---------------------------------------------------------------------------------------------
+# Re-checking (the airlock's side)
+
+
+def recheck(evidence: dict[str, Any], policy: Policy) -> list[str]:
+    """Re-run POLICY on an output's evidence; the problems as sentences (empty: it passes)."""
+    kind = evidence.get("kind")
+    if kind == "table":
+        return tables.recheck(evidence, policy)
+    problems = []
+    if kind == "describe":
+        for column, info in evidence["columns"].items():
+            reasons = _describe_rules(info["evidence"], policy)
+            for stat, value in info["published"].items():
+                if value is not None and reasons[stat]:
+                    problems.append(
+                        f"{column} {stat} is published but fails: " + "; ".join(reasons[stat])
+                    )
+    elif kind == "regression":
+        published = any(c for c in evidence["coefficients"])
+        if evidence["df_resid"] < policy.min_residual_df and published and not evidence["blocked"]:
+            problems.append(f"residual df {evidence['df_resid']:g} below {policy.min_residual_df}")
+        for term, info in evidence["terms"].items():
+            if info["binary"] and info["ones"] is not None and term != "Intercept":
+                if min(info["ones"], info["zeros"]) < policy.threshold and not info["reasons"]:
+                    problems.append(f"indicator {term} covers fewer than {policy.threshold}")
+    elif kind == "histogram":
+        for bar in evidence["bars"]:
+            if bar["published"] is None:
+                continue
+            reasons, _ = cell_reasons(
+                {"count": bar["count"], "value": bar["count"]}, "frequency", "count", policy
+            )
+            if reasons:
+                problems.append(
+                    f"bar [{bar['low']:g}, {bar['high']:g}) is published but fails: "
+                    + "; ".join(reasons)
+                )
+    elif kind == "survival":
+        for row in evidence["rows"]:
+            if row["events"] < policy.threshold or row["at_risk"] < policy.threshold:
+                problems.append(f"survival at time {row['time']:g} rests on too few people")
+    else:
+        problems.append(f"unknown evidence kind {kind!r}")
+    return problems
+
+
+def read_evidence(path: str | Path) -> dict[str, Any]:
+    sidecar = Path(str(path) + EVIDENCE_SUFFIX)
+    try:
+        return json.loads(sidecar.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SdcError(f"{Path(path).name} has no evidence file beside it") from None
+    except json.JSONDecodeError as exc:
+        raise SdcError(f"{sidecar.name} is not valid JSON: {exc}") from None
+
+
+def verify_output(path: str | Path, evidence: dict[str, Any]) -> list[str]:
+    """Does the file at PATH match its evidence? (hash, and for tables the published cells)"""
+    path = Path(path)
+    problems = []
+    output = evidence.get("output") or {}
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if output.get("sha256") != digest:
+        problems.append(f"{path.name} has changed since its evidence was written")
+    if evidence.get("kind") == "table" and path.suffix.lower() == ".csv":
+        problems += _verify_table_csv(path, evidence)
+    return problems
+
+
+def _verify_table_csv(path: Path, evidence: dict[str, Any]) -> list[str]:
+    rows, cols = evidence["rows"], evidence["cols"]
+    expected = {}
+    for cell in evidence["cells"]:
+        key = tuple(str(cell["dims"][d]) for d in rows + cols)
+        expected[key] = cell["published"]
+    try:
+        header = list(range(len(cols))) if cols else 0
+        frame = pd.read_csv(
+            io.StringIO(path.read_text(encoding="utf-8")),
+            index_col=list(range(len(rows))),
+            header=header,
+        )
+    except Exception as exc:  # pandas raises several parser errors
+        return [f"{path.name} cannot be read as the table its evidence describes: {exc}"]
+    problems = []
+    stacked = frame.stack(list(range(len(cols))), future_stack=True) if cols else frame.iloc[:, 0]
+    for key, value in stacked.items():
+        key = tuple(str(k) for k in (key if isinstance(key, tuple) else (key,)))
+        if key not in expected:
+            problems.append(f"{path.name} has a cell {key} that is not in its evidence")
+            continue
+        published = expected[key]
+        if (published is None) != pd.isna(value) or (
+            published is not None and not np.isclose(float(value), published)
+        ):
+            problems.append(f"{path.name} cell {key} is {value} but the evidence says {published}")
+    return problems

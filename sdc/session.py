@@ -1,0 +1,201 @@
+"""An anonymisation session: the original and current data, every step, undo, and a report.
+
+    session = sdc.Session(df, keys=[...], numeric=[...], weight="w")
+    session.apply(sdc.global_recode, "age", [0, 15, 30, 45, 60, 120])
+    session.apply(sdc.local_suppression, k=3)     # keys default to the session's
+    session.undo()
+    session.report("report.html")
+
+After each step the session recomputes risk (k-anonymity violations, expected
+re-identifications, the riskiest record) and utility (IL1s and eigen for numeric variables, the
+total variation of each key's tabulation), so the report shows what each step bought and cost.
+"""
+
+from __future__ import annotations
+
+import html
+import inspect
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sdc import risk, utility
+from sdc._checks import check_frame
+from sdc._result import Result
+from sdc.errors import SdcError
+
+
+@dataclass
+class Step:
+    method: str
+    record: dict[str, Any]
+    risk_before: dict[str, float]
+    risk_after: dict[str, float]
+    utility_after: dict[str, float]
+    at: str
+
+
+class Session:
+    def __init__(
+        self,
+        df: pd.DataFrame,
+        keys: Sequence[str],
+        numeric: Sequence[str] = (),
+        weight: str | None = None,
+        household: str | None = None,
+        strata: str | None = None,
+        sensitive: Sequence[str] = (),
+        k_values: Sequence[int] = (2, 3, 5),
+    ):
+        self.keys = list(keys)
+        self.numeric = list(numeric)
+        self.weight = weight
+        self.household = household
+        self.strata = strata
+        self.sensitive = list(sensitive)
+        self.k_values = list(k_values)
+        columns = (
+            self.keys
+            + self.numeric
+            + self.sensitive
+            + [c for c in (weight, household, strata) if c]
+        )
+        check_frame(df, columns)
+        self.original = df.copy()
+        self._history: list[tuple[pd.DataFrame, Step]] = []
+        self.current = df.copy()
+        self.initial_risk = self.risk()
+
+    # ----------------------------------------------------------------------------------
+
+    def risk(self, data: pd.DataFrame | None = None) -> dict[str, float]:
+        data = self.current if data is None else data
+        measures: dict[str, float] = {}
+        for k in self.k_values:
+            measures[f"violating {k}-anonymity"] = risk.kanon_violations(data, self.keys, k)
+        individual = risk.individual_risk(data, self.keys, self.weight)
+        measures["expected re-identifications"] = float(individual.sum())
+        measures["highest individual risk"] = float(individual.max())
+        if self.household:
+            measures["highest household risk"] = float(
+                risk.household_risk(data, self.keys, self.household, self.weight).max()
+            )
+        for column in self.sensitive:
+            measures[f"records with 1-diversity in {column}"] = int(
+                (risk.ldiversity(data, self.keys, column) < 2).sum()
+            )
+        return measures
+
+    def utility(self, data: pd.DataFrame | None = None) -> dict[str, float]:
+        data = self.current if data is None else data
+        measures: dict[str, float] = {}
+        if self.numeric:
+            measures["IL1s"] = utility.il1s(self.original, data, self.numeric)
+            if len(self.numeric) > 1:
+                measures["eigen"] = utility.eigen(self.original, data, self.numeric)
+        tabulations = utility.compare_tabulations(self.original, data, self.keys)
+        for key, part in tabulations.groupby("key", sort=False):
+            measures[f"tabulation change in {key}"] = float(part.total_variation.iloc[0])
+        measures["missing key values"] = int(data[self.keys].isna().sum().sum())
+        return measures
+
+    @property
+    def steps(self) -> list[Step]:
+        return [step for _, step in self._history]
+
+    def apply(self, method: Callable[..., Result], *args, **kwargs) -> Result:
+        """Run an anonymisation METHOD on the current data; the session's keys, numeric
+        columns, weight and strata fill in the arguments the method takes and was not given."""
+        parameters = inspect.signature(method).parameters
+        defaults = {
+            "keys": self.keys,
+            "columns": self.numeric,
+            "weight": self.weight,
+            "strata": self.strata,
+        }
+        names = list(parameters)[1 : 1 + len(args)]
+        for name, value in defaults.items():
+            if name in parameters and name not in kwargs and name not in names and value:
+                kwargs[name] = value
+        result = method(self.current, *args, **kwargs)
+        if not isinstance(result, Result):
+            raise SdcError(f"{getattr(method, '__name__', method)} is not an anonymisation method")
+        before = self.risk()
+        step = Step(
+            method=result.record.get("method", getattr(method, "__name__", "method")),
+            record=result.record,
+            risk_before=before,
+            risk_after=self.risk(result.data),
+            utility_after=self.utility(result.data),
+            at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
+        )
+        self._history.append((self.current, step))
+        self.current = result.data
+        return result
+
+    def undo(self) -> Step:
+        if not self._history:
+            raise SdcError("there is no step to undo")
+        previous, step = self._history.pop()
+        self.current = previous
+        return step
+
+    # ----------------------------------------------------------------------------------
+
+    def report(self, path: str | Path | None = None) -> str:
+        """An HTML page of every step: what, parameters, seed, risk and utility before/after."""
+        rows = []
+        for number, step in enumerate(self.steps, start=1):
+            measures = "".join(
+                f"<tr><th scope='row'>{html.escape(name)}</th><td>{_fmt(step.risk_before[name])}"
+                f"</td><td>{_fmt(step.risk_after[name])}</td></tr>"
+                for name in step.risk_after
+            )
+            utilities = "".join(
+                f"<tr><th scope='row'>{html.escape(name)}</th><td>{_fmt(value)}</td></tr>"
+                for name, value in step.utility_after.items()
+            )
+            record = html.escape(json.dumps(step.record, indent=1, default=str))
+            rows.append(
+                f"<section><h2>Step {number}: {html.escape(step.method)}</h2>"
+                f"<p>{html.escape(step.at)}</p><h3>What was done</h3><pre>{record}</pre>"
+                f"<h3>Risk</h3><table><thead><tr><th>measure</th><th>before</th><th>after</th>"
+                f"</tr></thead><tbody>{measures}</tbody></table>"
+                f"<h3>Utility after the step</h3><table><tbody>{utilities}</tbody></table>"
+                "</section>"
+            )
+        initial = "".join(
+            f"<tr><th scope='row'>{html.escape(name)}</th><td>{_fmt(value)}</td></tr>"
+            for name, value in self.initial_risk.items()
+        )
+        final = "".join(
+            f"<tr><th scope='row'>{html.escape(name)}</th><td>{_fmt(value)}</td></tr>"
+            for name, value in self.risk().items()
+        )
+        page = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Anonymisation report</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;color:#1b1b1b}}
+table{{border-collapse:collapse;margin:.5rem 0}}td,th{{border:1px solid #888;padding:.2rem .5rem;
+text-align:left}}pre{{background:#f3f3f3;padding:.5rem;overflow:auto}}</style></head><body>
+<h1>Anonymisation report</h1>
+<p>{len(self.original):,} records; key variables: {html.escape(", ".join(self.keys))}.
+{len(self.steps)} step(s).</p>
+<h2>Risk of the original data</h2><table><tbody>{initial}</tbody></table>
+{"".join(rows)}
+<h2>Risk now</h2><table><tbody>{final}</tbody></table>
+</body></html>
+"""
+        if path is not None:
+            Path(path).write_text(page, encoding="utf-8")
+        return page
+
+
+def _fmt(value: float) -> str:
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:.4g}"
+    return f"{int(value):,}"

@@ -1,0 +1,243 @@
+"""Tables from microdata, with the evidence a checker needs for every cell, in one grouped pass.
+
+Each cell (including every margin) carries: count, sum, min, max, the two largest contributions
+(top1, top2) and the number of negative contributions; the published statistic is computed from
+those. Margins are aggregated from the finest cells, never by another pass over the data, except
+for order statistics (median, quantiles), which need the values themselves.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from sdc._checks import check_frame
+from sdc.errors import SdcError
+
+TOTAL = "All"
+COUNT_FUNCS = ("count", "size")
+MAGNITUDE_FUNCS = ("sum", "mean")
+ORDER_FUNCS = ("min", "max", "median")
+AGGFUNCS = COUNT_FUNCS + MAGNITUDE_FUNCS + ORDER_FUNCS + ("std", "var")
+
+
+@dataclass
+class Table:
+    """A table's cells in long form: one row per cell, margins included, with their evidence."""
+
+    rows: list[str]
+    cols: list[str]
+    values: str | None
+    aggfunc: str
+    cells: pd.DataFrame
+    margins: bool = True
+    dropped: int = 0  # records left out (missing dimension or value)
+    categories: dict[str, list] = field(default_factory=dict)
+
+    @property
+    def dims(self) -> list[str]:
+        return self.rows + self.cols
+
+    @property
+    def kind(self) -> str:
+        if self.aggfunc in COUNT_FUNCS:
+            return "frequency"
+        if self.aggfunc in MAGNITUDE_FUNCS:
+            return "magnitude"
+        return "statistic"
+
+    def wide(self, column: str = "value") -> pd.DataFrame:
+        """The table as pandas.crosstab would print it (rows by columns)."""
+        frame = self.cells.set_index(self.dims)[column]
+        if not self.cols:
+            return frame.to_frame(self.aggfunc if self.values is None else self.values)
+        wide = frame.unstack(self.cols)
+        row_order = _order(self.rows, self.categories, self.margins)
+        col_order = _order(self.cols, self.categories, self.margins)
+        return wide.reindex(index=row_order, columns=col_order)
+
+
+def _order(dims: list[str], categories: dict[str, list], margins: bool):
+    levels = [categories[d] + ([TOTAL] if margins else []) for d in dims]
+    if len(dims) == 1:
+        return pd.Index(levels[0], name=dims[0])
+    return pd.MultiIndex.from_product(levels, names=dims)
+
+
+def _top_two(group: np.ndarray, values: np.ndarray, groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """The largest and second-largest value in each group (NaN where there is none)."""
+    top1 = np.full(groups, -np.inf)
+    np.maximum.at(top1, group, values)
+    is_top = values == top1[group]
+    # drop exactly one occurrence of each group's maximum, then take the maximum again
+    candidates = np.flatnonzero(is_top)
+    _, first = np.unique(group[candidates], return_index=True)
+    rest = values.astype(float).copy()
+    rest[candidates[first]] = -np.inf
+    top2 = np.full(groups, -np.inf)
+    np.maximum.at(top2, group, rest)
+    top1[np.isinf(top1)] = np.nan
+    top2[np.isinf(top2)] = np.nan
+    return top1, top2
+
+
+def _merge_top_two(labels: np.ndarray, top1: np.ndarray, top2: np.ndarray, groups: int):
+    values = np.concatenate([top1, top2])
+    group = np.concatenate([labels, labels])
+    keep = ~np.isnan(values)
+    return _top_two(group[keep], values[keep], groups)
+
+
+def build(
+    df: pd.DataFrame,
+    rows: str | Sequence[str],
+    cols: str | Sequence[str] | None = None,
+    values: str | None = None,
+    aggfunc: str = "count",
+    margins: bool = True,
+    max_cells: int = 100_000,
+) -> Table:
+    """Cells of a 1-, 2- or 3-dimensional table of DF, with every cell's evidence.
+
+    ``aggfunc``: count (records per cell), sum or mean of VALUES, min, max, median, std, var.
+    Records with a missing dimension (or a missing value, for statistics of VALUES) are left
+    out and counted in ``Table.dropped``.
+    """
+    rows = [rows] if isinstance(rows, str) else list(rows)
+    cols = [] if cols is None else ([cols] if isinstance(cols, str) else list(cols))
+    dims = rows + cols
+    if not 1 <= len(dims) <= 3:
+        raise SdcError(f"tables have 1 to 3 dimensions; {len(dims)} given")
+    if aggfunc not in AGGFUNCS:
+        raise SdcError(f"aggfunc must be one of {', '.join(AGGFUNCS)}, not {aggfunc!r}")
+    if aggfunc not in COUNT_FUNCS and values is None:
+        raise SdcError(f"aggfunc {aggfunc!r} needs a values column")
+    check_frame(df, dims + ([values] if values else []))
+    if values is not None and not pd.api.types.is_numeric_dtype(df[values]):
+        raise SdcError(f"values column {values!r} is not numeric ({df[values].dtype})")
+
+    code_columns, categories = [], {}
+    keep = np.ones(len(df), bool)
+    for dim in dims:
+        codes, uniques = pd.factorize(df[dim], sort=True)
+        code_columns.append(codes)
+        categories[dim] = list(uniques)
+        keep &= codes >= 0
+    if values is not None:
+        v_all = df[values].to_numpy(dtype=float)
+        keep &= ~np.isnan(v_all)
+    shape = tuple(len(categories[d]) for d in dims)
+    grid_size = int(np.prod(shape)) if shape else 1
+    if grid_size > max_cells:
+        raise SdcError(
+            f"the table would have {grid_size:,} cells (more than {max_cells:,}): that is "
+            "microdata, not a table; use fewer or coarser dimensions"
+        )
+    codes = np.column_stack(code_columns)[keep]
+    group = np.ravel_multi_index(codes.T, shape) if len(codes) else np.zeros(0, dtype=np.int64)
+    v = v_all[keep] if values is not None else np.ones(len(group))
+
+    count = np.bincount(group, minlength=grid_size).astype(float)
+    total = np.bincount(group, weights=v, minlength=grid_size)
+    negatives = np.bincount(group, weights=(v < 0), minlength=grid_size)
+    lowest = np.full(grid_size, np.inf)
+    np.minimum.at(lowest, group, v)
+    highest = np.full(grid_size, -np.inf)
+    np.maximum.at(highest, group, v)
+    top1, top2 = _top_two(group, v, grid_size)
+    squares = np.bincount(group, weights=v * v, minlength=grid_size)
+
+    grid = np.array(list(np.ndindex(*shape))) if shape else np.zeros((1, 0), dtype=int)
+    levels = [tuple(1 for _ in dims)]  # the finest level: all dimensions present
+    if margins:
+        levels = [lvl for lvl in itertools.product((1, 0), repeat=len(dims))]
+    parts = []
+    for level in levels:
+        present = [j for j, on in enumerate(level) if on]
+        if present:
+            label_codes = grid[:, present]
+            sub_shape = tuple(shape[j] for j in present)
+            labels = np.ravel_multi_index(label_codes.T, sub_shape)
+            size = int(np.prod(sub_shape))
+        else:
+            labels = np.zeros(grid_size, dtype=np.int64)
+            size = 1
+        frame = {
+            "count": np.bincount(labels, weights=count, minlength=size),
+            "sum": np.bincount(labels, weights=total, minlength=size),
+            "sum_squares": np.bincount(labels, weights=squares, minlength=size),
+            "negatives": np.bincount(labels, weights=negatives, minlength=size),
+        }
+        low = np.full(size, np.inf)
+        np.minimum.at(low, labels, lowest)
+        high = np.full(size, -np.inf)
+        np.maximum.at(high, labels, highest)
+        frame["min"], frame["max"] = low, high
+        frame["top1"], frame["top2"] = _merge_top_two(labels, top1, top2, size)
+        index = np.array(list(np.ndindex(*sub_shape))) if present else np.zeros((1, 0), int)
+        for j, dim in enumerate(dims):
+            if j in present:
+                column = index[:, present.index(j)]
+                frame[dim] = np.array(categories[dim], dtype=object)[column]
+            else:
+                frame[dim] = np.full(size, TOTAL, dtype=object)
+        frame["margin"] = np.full(size, not all(level))
+        frame["level"] = np.full(size, "".join(map(str, level)))
+        parts.append(pd.DataFrame(frame))
+    cells = pd.concat(parts, ignore_index=True)
+    cells.loc[cells["count"] == 0, ["min", "max"]] = np.nan
+    cells["value"] = _statistic(cells, aggfunc, df, dims, values, keep, categories, margins)
+    ordered = dims + [
+        "value",
+        "count",
+        "sum",
+        "min",
+        "max",
+        "top1",
+        "top2",
+        "negatives",
+        "sum_squares",
+        "margin",
+        "level",
+    ]
+    if values is None:
+        cells = cells.drop(columns=["sum_squares"])
+        ordered.remove("sum_squares")
+        cells[["sum", "min", "max", "top1", "top2"]] = np.nan
+    return Table(
+        rows, cols, values, aggfunc, cells[ordered], margins, int((~keep).sum()), categories
+    )
+
+
+def _statistic(cells, aggfunc, df, dims, values, keep, categories, margins) -> np.ndarray:
+    count = cells["count"].to_numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if aggfunc in COUNT_FUNCS:
+            return count
+        if aggfunc == "sum":
+            return cells["sum"].to_numpy()
+        if aggfunc == "mean":
+            return np.where(count > 0, cells["sum"] / count, np.nan)
+        if aggfunc in ("min", "max"):
+            return cells[aggfunc].to_numpy()
+        if aggfunc in ("var", "std"):
+            mean = cells["sum"] / count
+            variance = (cells["sum_squares"] - count * mean**2) / (count - 1)
+            variance = np.where(count > 1, np.maximum(variance, 0), np.nan)
+            return np.sqrt(variance) if aggfunc == "std" else variance
+    # the median needs the values of each cell: one group-by per level
+    data = df.loc[keep, dims + [values]]
+    result = np.full(len(cells), np.nan)
+    for level, part in cells.groupby("level", sort=False):
+        present = [d for d, on in zip(dims, level, strict=True) if on == "1"]
+        if present:
+            medians = data.groupby(present, observed=True)[values].median()
+            key = part[present].apply(tuple, axis=1) if len(present) > 1 else part[present[0]]
+            result[part.index] = medians.reindex(key.tolist()).to_numpy()
+        else:
+            result[part.index] = data[values].median()
+    return result

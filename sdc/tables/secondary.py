@@ -1,0 +1,269 @@
+"""Secondary suppression: choose further cells so that no suppressed cell can be recomputed.
+
+A table with margins is a set of additive relations: each total equals the sum of the cells it
+totals, along every dimension. An attacker who sees the published cells can solve those
+relations; :func:`audit` solves the attacker's linear programmes (SciPy's HiGHS) and gives each
+suppressed cell its feasible interval. A cell is exposed when its interval is a point (or
+narrower than the protection asked for). :func:`heuristic` makes every relation hold either no
+suppressed cell or at least two, cheapest cells first, then audits and repairs what is still
+exposed; :func:`optimal` solves the whole problem as an integer programme for small tables.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.sparse import coo_array, csr_array
+
+from sdc.errors import SdcError
+from sdc.tables.build import TOTAL
+
+OPTIMAL_LIMIT = 2_000  # cells x primary cells, for the integer programme
+_SOLVER = None
+
+
+def _highs():
+    """One quiet HiGHS instance per process (HiGHS prints a banner when it is created)."""
+    global _SOLVER
+    if _SOLVER is None:
+        import os
+        import sys
+
+        import highspy
+
+        sys.stdout.flush()
+        saved = os.dup(1)
+        try:
+            with open(os.devnull, "w") as devnull:
+                os.dup2(devnull.fileno(), 1)
+                _SOLVER = highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+        _SOLVER.setOptionValue("output_flag", False)
+    _SOLVER.clearModel()
+    return _SOLVER
+
+
+def relations(cells: pd.DataFrame, dims: list[str]) -> list[tuple[int, list[int]]]:
+    """(total cell, member cells) for every additive relation of the table: along each
+    dimension, the cells that agree on every other dimension, totalled by the one marked All."""
+    out = []
+    positions = np.arange(len(cells))
+    for dim in dims:
+        others = [d for d in dims if d != dim]
+        is_total = (cells[dim] == TOTAL).to_numpy()
+        if others:
+            keys = cells[others].astype(str).agg("\x1f".join, axis=1).to_numpy()
+        else:
+            keys = np.zeros(len(cells), dtype=object)
+        frame = pd.DataFrame({"key": keys, "total": is_total, "pos": positions})
+        for _, group in frame.groupby("key", sort=False):
+            totals = group.pos[group.total].tolist()
+            members = group.pos[~group.total].tolist()
+            if len(totals) == 1 and members:
+                out.append((totals[0], members))
+    return out
+
+
+def _system(n: int, rels: list[tuple[int, list[int]]]) -> csr_array:
+    rows, cols, vals = [], [], []
+    for r, (total, members) in enumerate(rels):
+        rows.append(r)
+        cols.append(total)
+        vals.append(1.0)
+        for m in members:
+            rows.append(r)
+            cols.append(m)
+            vals.append(-1.0)
+    return csr_array(coo_array((vals, (rows, cols)), shape=(len(rels), n)))
+
+
+def audit(values: np.ndarray, suppressed: np.ndarray, rels, lower_bound: float | None = 0.0):
+    """Each suppressed cell's feasible interval {cell: (low, high)} given the published cells:
+    the attacker's two linear programmes per cell, over the suppressed cells only."""
+    import highspy
+
+    hidden = np.flatnonzero(suppressed)
+    if not len(hidden):
+        return {}
+    column_of = {int(c): k for k, c in enumerate(hidden)}
+    rows, cols, vals, rhs = [], [], [], []
+    for total, members in rels:
+        coefficients = [(total, 1.0)] + [(m, -1.0) for m in members]
+        unknown = [(column_of[c], a) for c, a in coefficients if c in column_of]
+        if not unknown:
+            continue
+        known = sum(a * values[c] for c, a in coefficients if c not in column_of)
+        for column, a in unknown:
+            rows.append(len(rhs))
+            cols.append(column)
+            vals.append(a)
+        rhs.append(-known)
+    m = len(hidden)
+    matrix = coo_array((vals, (rows, cols)), shape=(len(rhs), m)).tocsc()
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = m, len(rhs)
+    lp.col_cost_ = np.zeros(m)
+    lp.col_lower_ = np.full(m, -highspy.kHighsInf if lower_bound is None else lower_bound)
+    lp.col_upper_ = np.full(m, highspy.kHighsInf)
+    lp.row_lower_ = np.array(rhs, dtype=float)
+    lp.row_upper_ = np.array(rhs, dtype=float)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = matrix.indptr
+    lp.a_matrix_.index_ = matrix.indices
+    lp.a_matrix_.value_ = matrix.data
+    solver = _highs()
+    solver.passModel(lp)
+    intervals = {}
+    for k, cell in enumerate(hidden):
+        solver.changeColCost(k, 1.0)
+        ends = []
+        for sense in (highspy.ObjSense.kMinimize, highspy.ObjSense.kMaximize):
+            solver.changeObjectiveSense(sense)
+            solver.run()
+            status = solver.getModelStatus()
+            if status == highspy.HighsModelStatus.kOptimal:
+                ends.append(float(solver.getInfo().objective_function_value))
+            elif status in (
+                highspy.HighsModelStatus.kUnbounded,
+                highspy.HighsModelStatus.kUnboundedOrInfeasible,
+            ):
+                ends.append(-np.inf if sense == highspy.ObjSense.kMinimize else np.inf)
+            else:
+                raise SdcError(
+                    f"the audit of the table failed: {solver.modelStatusToString(status)}"
+                )
+        solver.changeColCost(k, 0.0)
+        intervals[int(cell)] = (ends[0], ends[1])
+    return intervals
+
+
+def exposed(intervals: dict[int, tuple[float, float]], protection: float = 0.0) -> list[int]:
+    """Suppressed cells whose interval is a point (or narrower than PROTECTION)."""
+    return [i for i, (low, high) in intervals.items() if high - low <= max(protection, 1e-9)]
+
+
+def heuristic(
+    values,
+    primary: np.ndarray,
+    frozen: np.ndarray,
+    rels,
+    cost: np.ndarray,
+    lower_bound: float | None = 0.0,
+    protection: float = 0.0,
+    max_rounds: int = 50,
+) -> tuple[np.ndarray, dict]:
+    """Suppressed cells (primary + secondary) so that no suppressed cell is exposed, and their
+    audited intervals."""
+    suppressed = primary.copy()
+    if not suppressed.any():
+        return suppressed, {}
+    for _ in range(max_rounds):
+        changed = True
+        while changed:
+            changed = False
+            for total, members in rels:
+                group = [total] + members
+                hidden = [c for c in group if suppressed[c]]
+                if len(hidden) == 1:
+                    choice = _cheapest(group, suppressed, frozen, cost)
+                    if choice is None:
+                        continue
+                    suppressed[choice] = True
+                    changed = True
+        intervals = audit(values, suppressed, rels, lower_bound)
+        bad = exposed(intervals, protection)
+        if not bad:
+            return suppressed, intervals
+        for cell in bad:  # widen: one more cell in a relation of each exposed cell
+            for total, members in rels:
+                group = [total] + members
+                if cell in group:
+                    choice = _cheapest(group, suppressed, frozen, cost)
+                    if choice is not None:
+                        suppressed[choice] = True
+                        break
+    raise SdcError("secondary suppression did not converge; coarsen the table")
+
+
+def _cheapest(group, suppressed, frozen, cost):
+    options = [c for c in group if not suppressed[c] and not frozen[c]]
+    if not options:
+        return None
+    return min(options, key=lambda c: (cost[c], c))
+
+
+def optimal(
+    values,
+    primary: np.ndarray,
+    frozen: np.ndarray,
+    rels,
+    cost: np.ndarray,
+    protection: float = 1.0,
+    time_limit: float = 60.0,
+) -> np.ndarray:
+    """The cheapest suppression pattern protecting every primary cell by PROTECTION both ways
+    (the Fischetti-Salazar model: for each primary cell, deviations that the relations allow)."""
+    n = len(values)
+    primaries = np.flatnonzero(primary)
+    if len(primaries) * n > OPTIMAL_LIMIT * 10:
+        raise SdcError(
+            f"optimal secondary suppression is for small tables ({n} cells and "
+            f"{len(primaries)} unsafe cells given); use the heuristic"
+        )
+    if not len(primaries):
+        return primary.copy()
+    matrix = _system(n, rels).toarray()
+    big = float(np.abs(values).sum()) + 1.0
+    # variables: s (n binaries), then for each primary p: up (n), down (n) deviations
+    blocks = 2 * len(primaries)
+    total_vars = n + blocks * n
+    a_rows, lower, upper = [], [], []
+
+    def add(row, lo, hi):
+        a_rows.append(row)
+        lower.append(lo)
+        upper.append(hi)
+
+    for b in range(blocks):
+        offset = n + b * n
+        for relation in matrix:  # deviations keep every relation
+            row = np.zeros(total_vars)
+            row[offset : offset + n] = relation
+            add(row, 0.0, 0.0)
+        for c in range(n):  # a deviation only where suppressed: |y_c| <= M s_c, y_c >= -v_c s_c
+            row = np.zeros(total_vars)
+            row[offset + c] = 1.0
+            row[c] = -big
+            add(row, -np.inf, 0.0)
+            row = np.zeros(total_vars)
+            row[offset + c] = 1.0
+            row[c] = max(values[c], 0.0) if values[c] >= 0 else big
+            add(row, 0.0, np.inf)
+        p = primaries[b // 2]
+        row = np.zeros(total_vars)
+        row[offset + p] = 1.0
+        if b % 2 == 0:
+            add(row, protection, np.inf)
+        elif values[p] > 0:  # a cell cannot fall below zero: protect downwards what it can
+            add(row, -np.inf, -min(protection, float(values[p])))
+    objective = np.zeros(total_vars)
+    objective[:n] = cost
+    integrality = np.zeros(total_vars)
+    integrality[:n] = 1
+    low = np.full(total_vars, -np.inf)
+    high = np.full(total_vars, np.inf)
+    low[:n] = primary.astype(float)
+    high[:n] = np.where(frozen & ~primary, 0.0, 1.0)
+    result = milp(
+        objective,
+        constraints=LinearConstraint(np.array(a_rows), lower, upper),
+        integrality=integrality,
+        bounds=Bounds(low, high),
+        options={"time_limit": time_limit},
+    )
+    if result.x is None:
+        raise SdcError(f"optimal secondary suppression found no pattern: {result.message}")
+    return result.x[:n] > 0.5
