@@ -38,6 +38,27 @@ _STRICTER = {
 }
 
 
+_NUMBER = (int, float)
+_TYPES: dict[str, type | tuple[type, ...]] = {
+    "threshold": int,
+    "zeros_disclosive": bool,
+    "dominance_n": int,
+    "dominance_k": _NUMBER,
+    "p_percent": _NUMBER,
+    "pq_p": _NUMBER,
+    "pq_q": _NUMBER,
+    "min_residual_df": int,
+    "extremes_disclosive": bool,
+    "rounding_base": int,
+    "redact_at_most": int,
+    "suppress": bool,
+    "secondary": str,
+    "max_table_cells": int,
+}
+_TYPE_NAMES = {int: "a whole number", bool: "true or false", _NUMBER: "a number", str: "text"}
+_OPTIONAL = {"pq_p", "pq_q", "redact_at_most"}
+
+
 @dataclass(frozen=True)
 class Policy:
     """Every threshold the checks apply. ``Policy()`` is ACRO's defaults."""
@@ -73,6 +94,15 @@ class Policy:
 
     def __post_init__(self) -> None:
         problems = []
+        for item in fields(self):
+            value = getattr(self, item.name)
+            expected = _TYPES[item.name]
+            if value is None and item.name in _OPTIONAL:
+                continue
+            if isinstance(value, bool) != (expected is bool) or not isinstance(value, expected):
+                problems.append(f"{item.name} must be {_TYPE_NAMES[expected]}, not {value!r}")
+        if problems:
+            raise SdcError("disclosure policy: " + "; ".join(problems))
         if self.threshold < 1:
             problems.append("threshold must be at least 1")
         if self.dominance_n not in (1, 2):

@@ -149,7 +149,7 @@ cli.add_command(demo_data)
     type=click.Path(file_okay=False),
     help="Where to create the demo instance (replaced).",
 )
-@click.option("--people", default=5000, show_default=True, help="People in the synthetic town.")
+@click.option("--people", default=20000, show_default=True, help="People in the synthetic town.")
 @click.option("--seed", default=2026, show_default=True, help="Seed of the synthetic data.")
 @pass_context
 def demo(context: Context, directory: str, people: int, seed: int) -> None:

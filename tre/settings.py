@@ -12,6 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from sdc.errors import SdcError
+from sdc.policy import Policy
 from tre.errors import SettingsError
 
 SETTINGS_FILE = "tre.toml"
@@ -66,11 +68,33 @@ class TransparencySettings(_Section):
     )
 
 
+def _disclosure(values: dict[str, Any]) -> dict[str, Any]:
+    try:
+        Policy.from_mapping(values)
+    except SdcError as exc:
+        raise ValueError(str(exc).removeprefix("disclosure policy: ")) from None
+    return values
+
+
 class Settings(_Section):
     instance: InstanceSettings = InstanceSettings()
     database: DatabaseSettings = DatabaseSettings()
     paths: PathSettings = PathSettings()
     transparency: TransparencySettings = TransparencySettings()
+    disclosure: dict[str, Any] = Field(
+        default_factory=dict,
+        description="The disclosure policy every output check applies (sdc.Policy's fields; "
+        "unset ones keep ACRO's defaults). Projects may only make it stricter.",
+    )
+
+    @field_validator("disclosure")
+    @classmethod
+    def _valid_policy(cls, values: dict[str, Any]) -> dict[str, Any]:
+        return _disclosure(values)
+
+    @property
+    def policy(self) -> Policy:
+        return Policy.from_mapping(self.disclosure)
 
 
 DEFAULT_TOML = """\
@@ -100,6 +124,18 @@ keys = "keys"
 [transparency]
 # Whether the public transparency register may show people's names.
 show_person_names = false
+
+[disclosure]
+# The disclosure policy of every output check (sdc.Policy, documented in sdc/policy.py).
+# Unset keys keep ACRO's defaults; a project may only make them stricter.
+threshold = 10            # minimum records behind every published cell
+zeros_disclosive = true   # an empty cell is disclosive
+dominance_n = 2           # (n, k) dominance: the n largest contributions ...
+dominance_k = 90.0        # ... may not make k % or more of a cell
+p_percent = 10.0          # p % rule
+min_residual_df = 10      # regressions
+extremes_disclosive = true  # min, max, median and percentiles are one person's value
+rounding_base = 5         # published counts are multiples of this
 """
 
 

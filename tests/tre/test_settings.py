@@ -9,6 +9,7 @@ def test_default_settings_parse_to_documented_defaults():
     assert settings.database.url == ""
     assert settings.paths.keys == "keys"
     assert settings.transparency.show_person_names is False
+    assert settings.policy.threshold == 10 and settings.policy.rounding_base == 5
 
 
 @pytest.mark.parametrize(
@@ -26,6 +27,9 @@ def test_default_settings_parse_to_documented_defaults():
         ),
         ("[instance]\nname = 3", "tre.toml: instance.name: input should be a valid string"),
         ("name = ", "tre.toml: not valid TOML"),
+        ("[disclosure]\nthreshold = 0", "tre.toml: disclosure: threshold must be at least 1"),
+        ("[disclosure]\ntreshold = 3", "tre.toml: disclosure: unknown setting treshold"),
+        ('[disclosure]\nrounding_base = "5"', "tre.toml: disclosure: rounding_base must be a"),
     ],
 )
 def test_bad_settings_name_the_key_and_the_problem(toml, message):
