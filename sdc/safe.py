@@ -148,13 +148,21 @@ def _as_frame(parts, names, prefix) -> tuple[pd.DataFrame, list[str]]:
     return pd.DataFrame(columns), labels
 
 
-def _table_output(function, frame, rows, cols, values, aggfunc, margins, policy, parameters):
-    table = tables.build(frame, rows, cols, values, aggfunc, margins, policy.max_table_cells)
+def _table_output(function, frame, rows, cols, values, aggfunc, margins, policy):
+    table = tables.build(
+        frame, rows, cols or None, values, aggfunc, margins, policy.max_table_cells
+    )
     protected = tables.protect(table, policy)
+    parameters = {
+        "rows": rows,
+        "cols": cols,
+        "values": values,
+        "aggfunc": aggfunc,
+        "margins": margins,
+    }
     evidence = _header(function, policy, parameters) | protected.evidence()
     evidence["summary"]["suppressed"] = protected.suppressed
-    result = protected.wide()
-    return SafeOutput("table", result, evidence)
+    return SafeOutput("table", protected.wide(), evidence)
 
 
 def crosstab(
@@ -186,16 +194,7 @@ def crosstab(
         raise SdcError("index, columns and values must have the same length")
     frame = pd.concat(parts, axis=1)
     aggfunc = aggfunc or "count"
-    parameters = {
-        "rows": rows,
-        "cols": cols,
-        "values": value_name,
-        "aggfunc": aggfunc,
-        "margins": margins,
-    }
-    return _table_output(
-        "crosstab", frame, rows, cols or None, value_name, aggfunc, margins, policy, parameters
-    )
+    return _table_output("crosstab", frame, rows, cols, value_name, aggfunc, margins, policy)
 
 
 def pivot_table(
@@ -215,16 +214,7 @@ def pivot_table(
         raise SdcError(f"aggfunc {aggfunc!r} needs a values column")
     rows = [index] if isinstance(index, str) else list(index)
     cols = [] if columns is None else ([columns] if isinstance(columns, str) else list(columns))
-    parameters = {
-        "rows": rows,
-        "cols": cols,
-        "values": values,
-        "aggfunc": aggfunc,
-        "margins": margins,
-    }
-    return _table_output(
-        "pivot_table", data, rows, cols or None, values, aggfunc, margins, policy, parameters
-    )
+    return _table_output("pivot_table", data, rows, cols, values, aggfunc, margins, policy)
 
 
 # ---------------------------------------------------------------------------------------------

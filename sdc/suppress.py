@@ -180,6 +180,15 @@ def _exact(
     return out, result.status == 0
 
 
+def _blank(data: pd.DataFrame, key: str, hit: np.ndarray) -> None:
+    """Set KEY missing where HIT (in place); integer columns become float to hold NaN."""
+    if not hit.any():
+        return
+    if pd.api.types.is_integer_dtype(data[key]):
+        data[key] = data[key].astype(float)
+    data.loc[data.index[hit], key] = None
+
+
 def local_suppression(
     df: pd.DataFrame,
     keys: Sequence[str],
@@ -218,12 +227,7 @@ def local_suppression(
     for j, key in enumerate(keys):
         hit = newly[:, j]
         per_key[key] = int(hit.sum())
-        if hit.any():
-            if isinstance(data[key].dtype, pd.CategoricalDtype):
-                data[key] = data[key].copy()
-            elif pd.api.types.is_integer_dtype(data[key]):
-                data[key] = data[key].astype(float)
-            data.loc[df.index[hit], key] = None
+        _blank(data, key, hit)
     total = int(newly.sum())
     record = {
         "method": "local_suppression",
@@ -256,9 +260,7 @@ def threshold_suppression(
     risk = individual_risk(df, keys, weight).to_numpy()
     hit = (risk > threshold) & df[key].notna().to_numpy()
     data = df.copy()
-    if pd.api.types.is_integer_dtype(data[key]):
-        data[key] = data[key].astype(float)
-    data.loc[df.index[hit], key] = None
+    _blank(data, key, hit)
     total = int(hit.sum())
     record = {
         "method": "threshold_suppression",
