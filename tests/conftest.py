@@ -63,8 +63,9 @@ def run_cli(monkeypatch):
         monkeypatch.setattr(sys, "argv", argv)
         monkeypatch.setattr(sys, "stdout", out)
         monkeypatch.setattr(sys, "stderr", err)
-        console_file = cli.console.file
+        console_file, console_width = cli.console.file, cli.console.width
         cli.console.file = out
+        cli.console.width = 250
         code = 0
         try:
             cli.main()
@@ -72,6 +73,7 @@ def run_cli(monkeypatch):
             code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         finally:
             cli.console.file = console_file
+            cli.console.width = console_width
         return code, out.getvalue(), err.getvalue()
 
     return run

@@ -2,45 +2,17 @@
 
 from __future__ import annotations
 
-import getpass
 import json
-import os
 import sys
 from datetime import date
 from pathlib import Path
 
 import click
-from rich.console import Console
 from rich.table import Table
 
 from tre import __version__
+from tre.cli_context import Context, console, pass_context
 from tre.errors import TreError
-
-console = Console()
-
-
-class Context:
-    def __init__(self, home: str | None, actor: str | None):
-        self.home = home
-        self.actor = actor or os.environ.get("TRE_ACTOR") or f"operator:{getpass.getuser()}"
-
-    def instance(self):
-        from tre.instance import open_instance
-
-        instance = open_instance(self.home)
-        _check_schema(instance)
-        return instance
-
-
-def _check_schema(instance) -> None:
-    from tre.db import current_revision, head_revision
-
-    current, head = current_revision(instance.db.engine), head_revision()
-    if current != head:
-        instance.db.upgrade()
-
-
-pass_context = click.make_pass_decorator(Context)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -135,9 +107,12 @@ def audit_show(context, project, who, since, limit, as_json) -> None:
         )
 
 
+from projects.cli import COMMANDS as project_commands  # noqa: E402
 from tre.demo_data.cli import demo_data  # noqa: E402
 
 cli.add_command(demo_data)
+for command in project_commands:
+    cli.add_command(command)
 
 
 @cli.command()

@@ -55,7 +55,17 @@ def run_demo(directory: Path, people: int, seed: int, console: Console, actor: s
     console.print(f"[bold]2. Synthetic agency data[/bold]: {town.summary()}")
     console.print(f"   in {incoming}")
 
-    from tre import demo_sdc
+    from tre import demo_projects, demo_sdc
+
+    registered = demo_projects.run(instance, directory / "register", actor)
+    console.print(
+        f"[bold]3. Projects and people[/bold]: {registered.organisations} organisations, "
+        f"{registered.people} people, {registered.datasets} datasets; project "
+        f"{registered.project} approved by every controller and now {registered.state}"
+    )
+    for check in registered.checks:
+        console.print("   " + check.replace("\n", "\n   "))
+    console.print(f"   transparency register: {registered.register}")
 
     reports = directory / "reports"
     disclosure = demo_sdc.run(incoming, reports, instance.settings.policy)
@@ -73,7 +83,7 @@ def run_demo(directory: Path, people: int, seed: int, console: Console, actor: s
             },
         )
     console.print(
-        f"[bold]3. Disclosure control[/bold]: {disclosure.records:,} A&E attendances; "
+        f"[bold]4. Disclosure control[/bold]: {disclosure.records:,} A&E attendances; "
         f"{disclosure.violations_before:,} violate 5-anonymity on age band, sex and LSOA, "
         f"{disclosure.violations_after} after suppressing {disclosure.suppressed_values:,} "
         "values"
@@ -91,7 +101,7 @@ def run_demo(directory: Path, people: int, seed: int, console: Console, actor: s
 
     with instance.db.session() as session:
         check = audit.verify(session)
-    console.print(f"[bold]4. Audit log[/bold]: {check.message()}")
+    console.print(f"[bold]5. Audit log[/bold]: {check.message()}")
     console.print(
         f"\nDone in {time.perf_counter() - started:.1f} s. Explore it with:\n"
         f"  export TRE_HOME={home}\n  .venv/bin/tre status\n  .venv/bin/tre audit show"

@@ -1,3 +1,4 @@
 """Every package's tables, imported in one place so that Base.metadata is complete for Alembic."""
 
+import projects.models  # noqa: F401
 from tre.audit import AuditEvent  # noqa: F401

@@ -1,0 +1,227 @@
+"""The policy engine: the one function the whole kit calls to decide who may do what.
+
+    decision = decide(session, "alex.analyst", "run_analysis", "supporting-families")
+    decision.allowed, decision.reasons
+
+Every refusal gives every reason at once, in plain words.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from projects.errors import Refused
+from projects.models import Dataset, Declaration, Person, Project
+from projects.states import State
+
+DATA_ACTIONS = ("work_in_workspace", "read_extract", "run_analysis", "request_release")
+ACTIONS = DATA_ACTIONS + ("review_release", "approve_data_use", "register_project")
+# the person's own role each action needs
+ROLE_FOR = {
+    "work_in_workspace": "analyst",
+    "read_extract": "analyst",
+    "run_analysis": "analyst",
+    "request_release": "analyst",
+    "review_release": "output_checker",
+    "approve_data_use": "approver",
+    "register_project": "project_lead",
+}
+REVIEWABLE = (State.ACTIVE, State.CLOSED, State.EXPIRED)
+
+
+@dataclass(frozen=True)
+class Decision:
+    person: str
+    action: str
+    project: str | None
+    at: date
+    reasons: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def allowed(self) -> bool:
+        return not self.reasons
+
+    def message(self) -> str:
+        where = f" on {self.project}" if self.project else ""
+        if self.allowed:
+            return f"allowed: {self.person} may {self.action.replace('_', ' ')}{where}"
+        return (
+            f"refused: {self.person} may not {self.action.replace('_', ' ')}{where}:\n  - "
+            + "\n  - ".join(self.reasons)
+        )
+
+
+def effective_state(found: Project, at: date) -> State:
+    """The state on date AT: approved becomes active from the start date; both expire after
+    the end date, whether or not the stored state has caught up yet."""
+    state = State(found.state)
+    version = found.current
+    if state in (State.APPROVED, State.ACTIVE):
+        if at > version.end:
+            return State.EXPIRED
+        return State.ACTIVE if at >= version.start else State.APPROVED
+    return state
+
+
+def decide(
+    session: Session,
+    username: str,
+    action: str,
+    project_id: str | None = None,
+    dataset: str | None = None,
+    item: str | None = None,
+    at: date | None = None,
+) -> Decision:
+    at = at or date.today()
+    reasons: list[str] = []
+
+    def done() -> Decision:
+        return Decision(username, action, project_id, at, tuple(reasons))
+
+    if action not in ACTIONS:
+        reasons.append(f"unknown action {action!r}; actions are {', '.join(ACTIONS)}")
+        return done()
+    who = session.scalar(select(Person).where(Person.username == username))
+    if who is None:
+        reasons.append(f"{username} is not registered")
+        return done()
+    if who.suspended:
+        reasons.append(f"{username}'s account is suspended")
+    needed = ROLE_FOR[action]
+    if needed not in who.role_names:
+        reasons.append(
+            f"{username} does not have the {needed} role that {action.replace('_', ' ')} needs"
+        )
+    if action == "register_project":
+        return done()
+    found = session.get(Project, project_id) if project_id else None
+    if found is None:
+        reasons.append(f"there is no project {project_id!r}")
+        return done()
+    version = found.current
+    members = {(m.person_id, m.role) for m in version.members}
+    in_team = any(person_id == who.id for person_id, _ in members)
+    state = effective_state(found, at)
+
+    if action in DATA_ACTIONS or action == "review_release":
+        valid = [a for a in who.accreditations if a.expires >= at]
+        if not who.accreditations:
+            reasons.append(f"{username} holds no accreditation")
+        elif not valid:
+            latest = max(a.expires for a in who.accreditations)
+            reasons.append(f"{username}'s accreditation expired on {latest.isoformat()}")
+
+    if action in DATA_ACTIONS:
+        if (who.id, "analyst") not in members:
+            reasons.append(
+                f"{username} is not an analyst in project {found.id}'s team"
+                if in_team
+                else f"{username} is not a member of project {found.id}"
+            )
+        if state != State.ACTIVE:
+            reasons.append(_not_active(found, state, at))
+        declared = session.scalar(
+            select(Declaration).where(
+                Declaration.project_id == found.id,
+                Declaration.version == found.version,
+                Declaration.person_id == who.id,
+            )
+        )
+        if in_team and declared is None:
+            reasons.append(
+                f"{username} has not accepted the terms of version {found.version} "
+                f"(`tre project accept-terms {found.id}`)"
+            )
+        reasons.extend(_data_reasons(session, found, dataset, item))
+    elif action == "review_release":
+        if in_team:
+            reasons.append(
+                f"separation of duties: {username} is in project {found.id}'s team "
+                "and cannot check its outputs"
+            )
+        if state not in REVIEWABLE:
+            reasons.append(f"project {found.id} is {state}: its outputs cannot be reviewed now")
+    elif action == "approve_data_use":
+        if in_team:
+            reasons.append(
+                f"separation of duties: {username} is in project {found.id}'s team "
+                "and cannot approve its data use"
+            )
+        if state != State.SUBMITTED:
+            reasons.append(f"project {found.id} is {state}, not awaiting approval")
+        requested = {i.dataset_id for i in version.items}
+        if dataset is not None:
+            ds = session.get(Dataset, dataset)
+            if ds is None or dataset not in requested:
+                reasons.append(f"project {found.id} does not request dataset {dataset}")
+            elif ds.controller_id != who.organisation_id:
+                reasons.append(
+                    f"{username} approves for {who.organisation.code}, not for "
+                    f"{ds.controller.code}, the controller of {dataset}"
+                )
+        elif not any(
+            session.get(Dataset, d).controller_id == who.organisation_id for d in requested
+        ):
+            reasons.append(
+                f"{username} approves for {who.organisation.code}, which controls none of the "
+                f"datasets project {found.id} requests"
+            )
+    return done()
+
+
+def _not_active(found: Project, state: State, at: date) -> str:
+    version = found.current
+    if state == State.APPROVED or (state == State.ACTIVE and at < version.start):
+        return f"project {found.id} is approved but starts on {version.start.isoformat()}"
+    if state == State.EXPIRED:
+        return f"project {found.id} ended on {version.end.isoformat()}"
+    if state == State.SUSPENDED:
+        return f"project {found.id} is suspended: {found.state_reason}"
+    return f"project {found.id} is {state}, not active"
+
+
+def _data_reasons(
+    session: Session, found: Project, dataset: str | None, item: str | None
+) -> list[str]:
+    from projects.registry import approvals
+
+    reasons = []
+    requested = {}
+    for row in found.current.items:
+        requested.setdefault(row.dataset_id, set()).add(row.item)
+    decided = approvals(session, found)
+    targets = [dataset] if dataset else sorted(requested)
+    for dataset_id in targets:
+        if dataset_id not in requested:
+            reasons.append(f"project {found.id} did not request dataset {dataset_id}")
+            continue
+        decision = decided.get(dataset_id)
+        if decision is None or decision.decision != "approved":
+            ds = session.get(Dataset, dataset_id)
+            reasons.append(
+                f"the controller of {dataset_id} ({ds.controller.code}) has not "
+                f"approved version {found.version}"
+            )
+        if item is not None and item not in requested[dataset_id]:
+            reasons.append(f"item {item} of {dataset_id} was not requested by {found.id}")
+    return reasons
+
+
+def check(
+    session: Session, username: str, action: str, project_id: str | None = None, **options
+) -> Decision:
+    """Like decide, but raise Refused (with every reason) when the action is not allowed."""
+    decision = decide(session, username, action, project_id, **options)
+    if not decision.allowed:
+        raise Refused(decision.message())
+    return decision
+
+
+def can(
+    session: Session, username: str, action: str, project_id: str | None = None, **options
+) -> bool:
+    return decide(session, username, action, project_id, **options).allowed

@@ -1,0 +1,701 @@
+"""The registry's workflow: every change to organisations, people, datasets and projects.
+
+Each function takes the caller's database session and the acting username, checks everything
+first (so that bad input changes nothing), writes, and records one audit event in the same
+transaction. The CLI, the web pages and the demo all call these functions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from projects import states
+from projects.errors import RegistryError
+from projects.models import (
+    Accreditation,
+    Approval,
+    DataItem,
+    Dataset,
+    Declaration,
+    LegalGateway,
+    Organisation,
+    Person,
+    PersonRole,
+    Project,
+    ProjectMember,
+    ProjectVersion,
+    RequestedItem,
+)
+from projects.spec import DatasetSchema, ProjectSpec, check_slug
+from projects.states import State
+from sdc.errors import SdcError
+from sdc.policy import Policy
+from tre import audit
+from tre.audit import canonical_json, utc_now
+
+ORGANISATION_TYPES = ("council", "police", "fire", "nhs", "school", "voluntary", "other")
+ROLES = ("project_lead", "analyst", "output_checker", "approver", "operator")
+TERMS_FILE = Path(__file__).parent / "terms.md"
+TERMS_VERSION = "1"
+
+
+# ---------------------------------------------------------------------------------------------
+# look-ups
+
+
+def organisation(session: Session, code: str) -> Organisation:
+    found = session.scalar(select(Organisation).where(Organisation.code == code))
+    if found is None:
+        raise RegistryError(f"no organisation with code {code!r}; add it with `tre org add`")
+    return found
+
+
+def person(session: Session, username: str) -> Person:
+    found = session.scalar(select(Person).where(Person.username == username))
+    if found is None:
+        raise RegistryError(f"no person with username {username!r}; add them with `tre person add`")
+    return found
+
+
+def dataset(session: Session, dataset_id: str) -> Dataset:
+    found = session.get(Dataset, dataset_id)
+    if found is None:
+        raise RegistryError(
+            f"no dataset {dataset_id!r}; register it with `tre dataset register SCHEMA`"
+        )
+    return found
+
+
+def project(session: Session, project_id: str) -> Project:
+    found = session.get(Project, project_id)
+    if found is None:
+        raise RegistryError(f"no project {project_id!r}; `tre project list` shows the projects")
+    return found
+
+
+def projects(session: Session) -> list[Project]:
+    return list(session.scalars(select(Project).order_by(Project.id)))
+
+
+def people(session: Session) -> list[Person]:
+    return list(session.scalars(select(Person).order_by(Person.username)))
+
+
+def organisations(session: Session) -> list[Organisation]:
+    return list(session.scalars(select(Organisation).order_by(Organisation.code)))
+
+
+def datasets(session: Session) -> list[Dataset]:
+    return list(session.scalars(select(Dataset).order_by(Dataset.id)))
+
+
+def gateways(session: Session) -> dict[str, LegalGateway]:
+    return {g.code: g for g in session.scalars(select(LegalGateway))}
+
+
+# ---------------------------------------------------------------------------------------------
+# organisations, people, datasets, gateways
+
+
+def add_organisation(session: Session, actor: str, code: str, name: str, kind: str) -> Organisation:
+    if kind not in ORGANISATION_TYPES:
+        raise RegistryError(
+            f"organisation type {kind!r} is not one of {', '.join(ORGANISATION_TYPES)}"
+        )
+    if not code.strip() or not name.strip():
+        raise RegistryError("an organisation needs a code and a name")
+    if session.scalar(select(Organisation).where(Organisation.code == code)):
+        raise RegistryError(
+            f"an organisation with code {code!r} already exists; nothing was changed"
+        )
+    found = Organisation(code=code, name=name, type=kind)
+    session.add(found)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "organisation.add",
+        "organisation",
+        code,
+        details={"name": name, "type": kind},
+    )
+    return found
+
+
+def add_person(
+    session: Session,
+    actor: str,
+    username: str,
+    name: str,
+    email: str,
+    organisation_code: str,
+    roles: list[str],
+) -> Person:
+    unknown = [r for r in roles if r not in ROLES]
+    if unknown:
+        raise RegistryError(f"unknown role {', '.join(unknown)}; roles are {', '.join(ROLES)}")
+    if not roles:
+        raise RegistryError("a person needs at least one role")
+    if not username or not username.replace(".", "").replace("-", "").replace("_", "").isalnum():
+        raise RegistryError(f"username {username!r} may use letters, digits, '.', '-' and '_'")
+    if "@" not in email:
+        raise RegistryError(f"{email!r} is not an email address")
+    if session.scalar(select(Person).where(Person.username == username)):
+        raise RegistryError(f"a person with username {username!r} already exists; nothing changed")
+    org = organisation(session, organisation_code)
+    found = Person(
+        username=username,
+        name=name,
+        email=email,
+        organisation=org,
+        roles=[PersonRole(role=r) for r in sorted(set(roles))],
+    )
+    session.add(found)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "person.add",
+        "person",
+        username,
+        details={"organisation": organisation_code, "roles": sorted(set(roles))},
+    )
+    return found
+
+
+def accredit(
+    session: Session, actor: str, username: str, scheme: str, reference: str, expires: date
+) -> Accreditation:
+    if not scheme or not reference:
+        raise RegistryError("an accreditation needs a scheme and a reference")
+    who = person(session, username)
+    record = Accreditation(person_id=who.id, scheme=scheme, reference=reference, expires=expires)
+    who.accreditations.append(record)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "person.accredit",
+        "person",
+        username,
+        details={"scheme": scheme, "reference": reference, "expires": str(expires)},
+    )
+    return record
+
+
+def set_suspended(session: Session, actor: str, username: str, suspended: bool) -> None:
+    who = person(session, username)
+    who.suspended = suspended
+    audit.record(
+        session, actor, "person.suspend" if suspended else "person.reinstate", "person", username
+    )
+
+
+def add_gateway(
+    session: Session, actor: str, code: str, name: str, kind: str, description: str = ""
+) -> LegalGateway:
+    if session.get(LegalGateway, code):
+        raise RegistryError(f"the gateway {code!r} is already in the catalogue")
+    found = LegalGateway(code=code, name=name, kind=kind, description=description)
+    session.add(found)
+    audit.record(session, actor, "gateway.add", "gateway", code, details={"name": name})
+    return found
+
+
+def register_dataset(
+    session: Session, actor: str, schema: DatasetSchema, source: str, schema_text: bytes
+) -> Dataset:
+    info = schema.dataset
+    if session.get(Dataset, info["id"]):
+        raise RegistryError(f"dataset {info['id']!r} is already registered; nothing was changed")
+    controller = organisation(session, info["controller"])
+    names = [f.name for f in schema.fields]
+    if len(set(names)) != len(names):
+        raise RegistryError(f"{source}: a field name appears twice")
+    found = Dataset(
+        id=info["id"],
+        title=info["title"],
+        description=info.get("description", ""),
+        controller=controller,
+        schema_ref=source,
+        schema_sha256=hashlib.sha256(schema_text).hexdigest(),
+        items=[
+            DataItem(name=f.name, position=i, classification=f.role, description=f.description)
+            for i, f in enumerate(schema.fields)
+        ],
+    )
+    session.add(found)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "dataset.register",
+        "dataset",
+        found.id,
+        details={
+            "controller": controller.code,
+            "items": len(names),
+            "schema_sha256": found.schema_sha256,
+        },
+    )
+    return found
+
+
+# ---------------------------------------------------------------------------------------------
+# projects
+
+
+def validate_spec(session: Session, spec: ProjectSpec, operator_policy: Policy) -> list[str]:
+    """Everything wrong with SPEC against the registry, as sentences (empty: valid)."""
+    problems: list[str] = []
+    lead = session.scalar(select(Person).where(Person.username == spec.lead))
+    if lead is None:
+        problems.append(f"lead: no person {spec.lead!r}")
+    elif "project_lead" not in lead.role_names:
+        problems.append(f"lead: {spec.lead} does not have the project_lead role")
+    seen = set()
+    for i, member in enumerate(spec.team):
+        who = session.scalar(select(Person).where(Person.username == member.person))
+        if who is None:
+            problems.append(f"team.{i}.person: no person {member.person!r}")
+        elif member.role == "analyst" and "analyst" not in who.role_names:
+            problems.append(f"team.{i}.person: {member.person} does not have the analyst role")
+        if (member.person, member.role) in seen:
+            problems.append(f"team.{i}: {member.person} is listed twice as {member.role}")
+        seen.add((member.person, member.role))
+    catalogue = gateways(session)
+    basis = spec.legal_basis
+    for field, code, kinds in (
+        [
+            ("legal_basis.article_6", basis.article_6, {"lawful basis"}),
+            ("legal_basis.confidentiality", basis.confidentiality, {"confidentiality"}),
+        ]
+        + (
+            [("legal_basis.article_9", basis.article_9, {"special category"})]
+            if basis.article_9
+            else []
+        )
+        + [
+            (f"legal_basis.gateways.{i}", code, {"statutory gateway"})
+            for i, code in enumerate(basis.gateways)
+        ]
+    ):
+        gateway = catalogue.get(code)
+        if gateway is None:
+            problems.append(
+                f"{field}: {code!r} is not in the legal gateway catalogue (`tre gateway list`)"
+            )
+        elif gateway.kind not in kinds:
+            problems.append(f"{field}: {code!r} is a {gateway.kind}, not a {' or '.join(kinds)}")
+    for i, requested in enumerate(spec.data):
+        found = session.get(Dataset, requested.dataset)
+        if found is None:
+            problems.append(f"data.{i}.dataset: no dataset {requested.dataset!r}")
+            continue
+        items = {item.name: item for item in found.items}
+        names = [r.item for r in requested.items]
+        if len(set(names)) != len(names):
+            problems.append(f"data.{i}.items: an item is requested twice")
+        for j, wanted in enumerate(requested.items):
+            item = items.get(wanted.item)
+            if item is None:
+                problems.append(
+                    f"data.{i}.items.{j}.item: {requested.dataset} has no item {wanted.item!r}"
+                )
+            elif item.classification == "direct_identifier":
+                problems.append(
+                    f"data.{i}.items.{j}.item: {wanted.item} is a direct identifier; extracts "
+                    "never hold identifiers (people are linked by the kit's pseudonyms)"
+                )
+    if len({d.dataset for d in spec.data}) != len(spec.data):
+        problems.append("data: a dataset is listed twice; list all its items under one entry")
+    try:
+        operator_policy.stricter(**spec.disclosure)
+    except (SdcError, TypeError) as exc:
+        problems.append(f"disclosure: {exc}")
+    return problems
+
+
+def _check(session: Session, spec: ProjectSpec, policy: Policy) -> None:
+    problems = validate_spec(session, spec, policy)
+    if problems:
+        raise RegistryError(f"project {spec.id}: nothing was changed:\n  " + "\n  ".join(problems))
+
+
+def _version(session: Session, spec: ProjectSpec, number: int, actor: str) -> ProjectVersion:
+    content = spec.model_dump(mode="json")
+    version = ProjectVersion(
+        version=number,
+        spec=content,
+        sha256=hashlib.sha256(canonical_json(content).encode()).hexdigest(),
+        created_at=utc_now(),
+        created_by=actor,
+        lead_id=person(session, spec.lead).id,
+        start=spec.start,
+        end=spec.end,
+    )
+    version.members = [ProjectMember(person_id=person(session, spec.lead).id, role="lead")] + [
+        ProjectMember(person_id=person(session, m.person).id, role=m.role)
+        for m in spec.team
+        if not (m.person == spec.lead and m.role == "lead")
+    ]
+    version.items = [
+        RequestedItem(dataset_id=d.dataset, item=i.item, justification=i.justification)
+        for d in spec.data
+        for i in d.items
+    ]
+    return version
+
+
+def register_project(
+    session: Session, actor: str, spec: ProjectSpec, operator_policy: Policy
+) -> Project:
+    check_slug(spec.id)
+    if session.get(Project, spec.id):
+        raise RegistryError(
+            f"a project with id {spec.id!r} already exists; nothing was changed "
+            "(change it with `tre project amend`)"
+        )
+    _check(session, spec, operator_policy)
+    found = Project(id=spec.id, state=State.DRAFT, version=1, state_reason="")
+    found.versions.append(_version(session, spec, 1, actor))
+    session.add(found)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "project.register",
+        "project",
+        spec.id,
+        project=spec.id,
+        details={"version": 1, "sha256": found.current.sha256},
+    )
+    return found
+
+
+def _move(
+    session: Session,
+    actor: str,
+    found: Project,
+    action: str,
+    target: State | None = None,
+    reason: str = "",
+    details: dict[str, Any] | None = None,
+) -> None:
+    rule = states.transition(action, State(found.state), target)
+    if rule is None:
+        allowed = sorted({t.source.value for t in states.TRANSITIONS if t.action == action})
+        raise RegistryError(
+            f"project {found.id} is {found.state}: '{action}' is possible only from "
+            f"{', '.join(allowed)}; nothing was changed"
+        )
+    before = found.state
+    found.state = rule.target
+    found.state_reason = reason
+    audit.record(
+        session,
+        actor,
+        f"project.{action}",
+        "project",
+        found.id,
+        project=found.id,
+        details={
+            "from": before,
+            "to": rule.target.value,
+            "version": found.version,
+            **({"reason": reason} if reason else {}),
+            **(details or {}),
+        },
+    )
+
+
+def _requires_lead(session: Session, found: Project, actor: str, what: str) -> None:
+    lead = session.get(Person, found.current.lead_id)
+    if actor != lead.username:
+        raise RegistryError(f"only the project's lead ({lead.username}) can {what} it")
+
+
+def submit(session: Session, actor: str, project_id: str) -> Project:
+    found = project(session, project_id)
+    _requires_lead(session, found, actor, "submit")
+    _move(session, actor, found, "submit")
+    return found
+
+
+def approvals(session: Session, found: Project, version: int | None = None) -> dict[str, Approval]:
+    """The latest decision per dataset for a version (default: the current one)."""
+    version = found.version if version is None else version
+    rows = session.scalars(
+        select(Approval)
+        .where(Approval.project_id == found.id, Approval.version == version)
+        .order_by(Approval.id)
+    )
+    latest: dict[str, Approval] = {}
+    for row in rows:
+        latest[row.dataset_id] = row
+    return latest
+
+
+def requested_datasets(found: Project) -> list[str]:
+    return sorted({item.dataset_id for item in found.current.items})
+
+
+def decide_data_use(
+    session: Session, actor: str, project_id: str, dataset_id: str, approve: bool, text: str = ""
+) -> Project:
+    """A controller's approver approves (with conditions) or refuses (with a reason)."""
+    from projects.policy import check
+
+    found = project(session, project_id)
+    if found.state != State.SUBMITTED:
+        raise RegistryError(
+            f"project {project_id} is {found.state}; only a submitted project's "
+            "data use can be decided"
+        )
+    if dataset_id not in requested_datasets(found):
+        raise RegistryError(f"project {project_id} does not request {dataset_id}")
+    if not approve and not text.strip():
+        raise RegistryError("a refusal needs a reason (--reason)")
+    check(session, actor, "approve_data_use", project_id, dataset=dataset_id)
+    approver = person(session, actor)
+    session.add(
+        Approval(
+            project_id=project_id,
+            version=found.version,
+            dataset_id=dataset_id,
+            decision="approved" if approve else "refused",
+            text=text,
+            approver_id=approver.id,
+            at=utc_now(),
+        )
+    )
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "project.data_use." + ("approve" if approve else "refuse"),
+        "project",
+        project_id,
+        project=project_id,
+        details={"dataset": dataset_id, "version": found.version, "text": text},
+    )
+    if not approve:
+        _move(session, actor, found, "refuse", reason=f"{dataset_id}: {text}")
+    elif all(a.decision == "approved" for a in approvals(session, found).values()) and set(
+        approvals(session, found)
+    ) >= set(requested_datasets(found)):
+        _move(session, actor, found, "approve")
+    return found
+
+
+def amend(
+    session: Session, actor: str, project_id: str, spec: ProjectSpec, operator_policy: Policy
+) -> Project:
+    """A new version. Approvals carry over for datasets whose requested items are unchanged;
+    a change of data items sends the project back to those controllers."""
+    found = project(session, project_id)
+    if spec.id != project_id:
+        raise RegistryError(f"the file describes project {spec.id!r}, not {project_id!r}")
+    _requires_lead(session, found, actor, "amend")
+    _check(session, spec, operator_policy)
+    old = {(i.dataset_id, i.item) for i in found.current.items}
+    old_by_dataset = {d: {i for ds, i in old if ds == d} for d, _ in old}
+    new_requested = spec.requested()
+    changed = sorted(
+        d
+        for d in set(old_by_dataset) | set(new_requested)
+        if old_by_dataset.get(d, set()) != set(new_requested.get(d, {}))
+    )
+    previous = approvals(session, found)
+    state = State(found.state)
+    if state in (State.APPROVED, State.ACTIVE, State.SUBMITTED):
+        target = State.SUBMITTED if changed or state == State.SUBMITTED else state
+    else:
+        target = state
+    number = found.version + 1
+    found.versions.append(_version(session, spec, number, actor))
+    found.version = number
+    session.flush()
+    for dataset_id, decision in previous.items():  # unchanged datasets keep their approval
+        if dataset_id not in changed and decision.decision == "approved":
+            session.add(
+                Approval(
+                    project_id=project_id,
+                    version=number,
+                    dataset_id=dataset_id,
+                    decision="approved",
+                    text=decision.text,
+                    approver_id=decision.approver_id,
+                    at=decision.at,
+                    carried_from=decision.version,
+                )
+            )
+    _move(
+        session,
+        actor,
+        found,
+        "amend",
+        target,
+        details={"changed_datasets": changed, "new_version": number},
+    )
+    return found
+
+
+def suspend(session: Session, actor: str, project_id: str, reason: str) -> Project:
+    _requires_role(session, actor, "operator", "suspend a project")
+    if not reason.strip():
+        raise RegistryError("a suspension needs a reason (--reason)")
+    found = project(session, project_id)
+    _move(session, actor, found, "suspend", reason=reason)
+    return found
+
+
+def reinstate(session: Session, actor: str, project_id: str) -> Project:
+    _requires_role(session, actor, "operator", "reinstate a project")
+    found = project(session, project_id)
+    _move(session, actor, found, "reinstate")
+    return found
+
+
+def close(session: Session, actor: str, project_id: str, reason: str = "") -> Project:
+    found = project(session, project_id)
+    if found.state == State.SUSPENDED:
+        _requires_role(session, actor, "operator", "close a suspended project")
+    else:
+        _requires_lead(session, found, actor, "close")
+    _move(session, actor, found, "close", reason=reason)
+    return found
+
+
+def _requires_role(session: Session, actor: str, role: str, what: str) -> None:
+    who = session.scalar(select(Person).where(Person.username == actor))
+    if who is None or role not in who.role_names:
+        raise RegistryError(f"only a person with the {role} role can {what}")
+
+
+def refresh(session: Session, project_id: str, at: date | None = None) -> Project:
+    """Apply the system's date rules: approved -> active at the start, -> expired after the end."""
+    at = at or date.today()
+    found = project(session, project_id)
+    version = found.current
+    if found.state in (State.APPROVED, State.ACTIVE) and at > version.end:
+        _move(session, "system", found, "expire", State.EXPIRED)
+    elif found.state == State.APPROVED and at >= version.start:
+        _move(session, "system", found, "activate")
+    return found
+
+
+def refresh_all(session: Session, at: date | None = None) -> None:
+    for found in projects(session):
+        refresh(session, found.id, at)
+
+
+# ---------------------------------------------------------------------------------------------
+# terms and declarations
+
+
+def terms_text(found: Project) -> str:
+    spec = found.current.spec
+    return TERMS_FILE.read_text(encoding="utf-8").format(
+        project=found.id,
+        version=found.version,
+        title=spec["title"],
+        purpose=spec["purpose"],
+        end=spec["end"],
+        outputs=", ".join(o["name"] for o in spec["intended_outputs"]),
+        terms_version=TERMS_VERSION,
+    )
+
+
+def terms_sha256(found: Project) -> str:
+    return hashlib.sha256(terms_text(found).encode("utf-8")).hexdigest()
+
+
+def accept_terms(session: Session, actor: str, project_id: str) -> Declaration:
+    found = project(session, project_id)
+    who = person(session, actor)
+    if who.id not in {m.person_id for m in found.current.members}:
+        raise RegistryError(f"{actor} is not in project {project_id}'s team")
+    existing = session.scalar(
+        select(Declaration).where(
+            Declaration.project_id == project_id,
+            Declaration.version == found.version,
+            Declaration.person_id == who.id,
+        )
+    )
+    if existing:
+        return existing
+    declaration = Declaration(
+        project_id=project_id,
+        version=found.version,
+        person_id=who.id,
+        terms_version=TERMS_VERSION,
+        terms_sha256=terms_sha256(found),
+        at=utc_now(),
+    )
+    session.add(declaration)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "project.accept_terms",
+        "project",
+        project_id,
+        project=project_id,
+        details={
+            "version": found.version,
+            "terms_version": TERMS_VERSION,
+            "terms_sha256": declaration.terms_sha256,
+        },
+    )
+    return declaration
+
+
+def describe(session: Session, found: Project) -> dict[str, Any]:
+    """The project as a plain dict: its current version, state, approvals and declarations."""
+    decided = approvals(session, found)
+    by_dataset = {}
+    for dataset_id in requested_datasets(found):
+        row = decided.get(dataset_id)
+        ds = dataset(session, dataset_id)
+        by_dataset[dataset_id] = {
+            "controller": ds.controller.code,
+            "decision": row.decision if row else "awaiting",
+            "text": row.text if row else "",
+            "carried_from_version": row.carried_from if row else None,
+        }
+    declared = session.scalars(
+        select(Declaration).where(
+            Declaration.project_id == found.id, Declaration.version == found.version
+        )
+    )
+    return {
+        "id": found.id,
+        "state": found.state,
+        "state_reason": found.state_reason,
+        "version": found.version,
+        "versions": [
+            {
+                "version": v.version,
+                "sha256": v.sha256,
+                "created_at": v.created_at,
+                "created_by": v.created_by,
+            }
+            for v in found.versions
+        ],
+        "spec": found.current.spec,
+        "team": [{"person": m.person.username, "role": m.role} for m in found.current.members],
+        "approvals": by_dataset,
+        "declarations": sorted(session.get(Person, d.person_id).username for d in declared),
+    }
+
+
+def dump(value: Any) -> str:
+    return json.dumps(value, indent=2, default=str)

@@ -1,0 +1,197 @@
+"""The project registration file (YAML), and the dataset schema file, as typed specifications.
+
+A bad file is reported as ``FILE: field.path: what is wrong``, every problem at once. The schema
+of a project file is documented by ``projects/examples/supporting-families.yaml``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from projects.errors import RegistryError
+
+SLUG = re.compile(r"^[a-z](?:[a-z0-9]|-(?=[a-z0-9])){0,29}$")
+CATEGORIES = ("service planning", "evaluation", "research", "statistics", "safeguarding review")
+OUTPUT_KINDS = ("table", "figure", "model", "text")
+CLASSIFICATIONS = ("direct_identifier", "quasi_identifier", "sensitive", "other")
+
+
+def check_slug(value: str) -> str:
+    if not SLUG.match(value):
+        raise ValueError(
+            "must be 1-30 characters: lowercase letters, digits and single hyphens, starting with "
+            "a letter and not ending with a hyphen (it names the JupyterHub workspace)"
+        )
+    return value
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Member(_Spec):
+    person: str = Field(min_length=1)
+    role: Literal["analyst", "lead"] = "analyst"
+
+
+class RequestedItemSpec(_Spec):
+    item: str = Field(min_length=1)
+    justification: str = Field(min_length=10, description="Why the purpose needs this item.")
+
+
+class RequestedDataset(_Spec):
+    dataset: str = Field(min_length=1)
+    items: list[RequestedItemSpec] = Field(min_length=1)
+
+
+class LegalBasis(_Spec):
+    article_6: str = Field(min_length=1, description="UK GDPR Article 6 basis (gateway code).")
+    article_9: str | None = Field(None, description="Article 9/10 condition, for special data.")
+    gateways: list[str] = Field(min_length=1, description="Statutory gateways (codes).")
+    confidentiality: str = Field(min_length=1, description="Common-law confidentiality route.")
+    dpia: str = Field(
+        min_length=1, description="Reference of the data protection impact assessment."
+    )
+
+
+class Period(_Spec):
+    start: date
+    end: date
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.end < self.start:
+            raise ValueError("end is before start")
+        return self
+
+
+class IntendedOutput(_Spec):
+    name: str = Field(min_length=1)
+    kind: Literal["table", "figure", "model", "text"]
+    description: str = ""
+
+
+class ProjectSpec(_Spec):
+    id: str
+    title: str = Field(min_length=5, max_length=200)
+    lay_summary: str = Field(min_length=20)
+    purpose: str = Field(min_length=20)
+    category: Literal[
+        "service planning", "evaluation", "research", "statistics", "safeguarding review"
+    ]
+    public_benefit: str = Field(min_length=20)
+    lead: str = Field(min_length=1, description="Username of the project lead.")
+    team: list[Member] = Field(default_factory=list)
+    legal_basis: LegalBasis
+    data: list[RequestedDataset] = Field(min_length=1)
+    data_period: Period
+    intended_outputs: list[IntendedOutput] = Field(min_length=1)
+    disclosure: dict[str, Any] = Field(
+        default_factory=dict, description="Stricter disclosure settings, if any."
+    )
+    start: date
+    end: date
+    retention_until: date
+    onward_sharing: bool = False
+    commercial_use: bool = False
+
+    @field_validator("id")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        return check_slug(value)
+
+    @model_validator(mode="after")
+    def _dates(self):
+        if self.end < self.start:
+            raise ValueError("end is before start")
+        if self.retention_until < self.end:
+            raise ValueError("retention_until is before the project's end")
+        return self
+
+    def requested(self) -> dict[str, dict[str, str]]:
+        return {d.dataset: {i.item: i.justification for i in d.items} for d in self.data}
+
+
+def _problems(error: ValidationError) -> list[str]:
+    lines = []
+    for problem in error.errors():
+        where = ".".join(str(part) for part in problem["loc"]) or "(file)"
+        message = problem["msg"].removeprefix("Value error, ")
+        if problem["type"] == "extra_forbidden":
+            message = "unknown field; remove it or check its spelling"
+        lines.append(f"{where}: {message[0].lower()}{message[1:]}")
+    return lines
+
+
+def read_mapping(path: Path) -> dict[str, Any]:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise RegistryError(f"{path} does not exist") from None
+    except UnicodeDecodeError:
+        raise RegistryError(f"{path} is not UTF-8 text") from None
+    try:
+        data = json.loads(text) if Path(path).suffix == ".json" else yaml.safe_load(text)
+    except (yaml.YAMLError, json.JSONDecodeError) as exc:
+        raise RegistryError(f"{path}: not valid YAML/JSON ({exc}); fix the syntax") from None
+    if not isinstance(data, dict):
+        raise RegistryError(f"{path}: expected a mapping of fields at the top level")
+    return data
+
+
+def load_project(path: Path) -> ProjectSpec:
+    return parse_project(read_mapping(path), str(path))
+
+
+def parse_project(data: dict[str, Any], source: str = "project") -> ProjectSpec:
+    try:
+        return ProjectSpec.model_validate(data)
+    except ValidationError as exc:
+        raise RegistryError("\n".join(f"{source}: {line}" for line in _problems(exc))) from None
+
+
+class SchemaField(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    name: str = Field(min_length=1)
+    type: str = "string"
+    description: str = ""
+    role: Literal["direct_identifier", "quasi_identifier", "sensitive", "other"] = Field(
+        alias="x-role"
+    )
+
+
+class DatasetSchema(BaseModel):
+    """A Frictionless Table Schema with the dataset's own ``x-dataset`` description."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    fields: list[SchemaField] = Field(min_length=1)
+    dataset: dict[str, Any] = Field(alias="x-dataset")
+
+    @field_validator("dataset")
+    @classmethod
+    def _described(cls, value: dict[str, Any]) -> dict[str, Any]:
+        missing = [key for key in ("id", "title", "controller") if not value.get(key)]
+        if missing:
+            raise ValueError(f"needs {', '.join(missing)}")
+        check_slug_like(value["id"])
+        return value
+
+
+def check_slug_like(value: str) -> None:
+    if not re.match(r"^[a-z][a-z0-9_]{0,63}$", value):
+        raise ValueError("dataset ids are lowercase letters, digits and underscores")
+
+
+def load_schema(path: Path) -> DatasetSchema:
+    data = read_mapping(path)
+    try:
+        return DatasetSchema.model_validate(data)
+    except ValidationError as exc:
+        raise RegistryError("\n".join(f"{path}: {line}" for line in _problems(exc))) from None

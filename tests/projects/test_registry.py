@@ -1,0 +1,202 @@
+import copy
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from projects import registry
+from projects.errors import Refused, RegistryError
+from projects.models import Project
+from projects.spec import parse_project
+from tests.projects.conftest import TODAY
+from tre import audit
+
+
+def count_projects(instance):
+    with instance.db.session() as session:
+        return session.scalar(select(func.count()).select_from(Project))
+
+
+def register(instance, data, actor="sam.lead"):
+    with instance.db.session() as session:
+        return registry.register_project(
+            session, actor, parse_project(data), instance.settings.policy
+        ).id
+
+
+def test_the_demo_project_goes_through_approval_to_active(active):
+    with active.db.session() as session:
+        found = registry.project(session, "supporting-families")
+        info = registry.describe(session, found)
+        assert found.state == "active"
+        assert all(a["decision"] == "approved" for a in info["approvals"].values())
+        assert info["approvals"]["ae_attendances"]["text"].startswith("No A&E output")
+        assert info["declarations"] == ["alex.analyst", "bea.analyst"]
+        actions = [e.action for e in audit.events(session, project="supporting-families")]
+    assert actions[:2] == ["project.register", "project.submit"]
+    assert actions.count("project.data_use.approve") == 5
+    assert "project.approve" in actions and "project.activate" in actions
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d.update(id="Bad_Id"), "id: must be 1-30 characters"),
+        (lambda d: d.update(id="a" * 31), "id: must be 1-30 characters"),
+        (lambda d: d.update(id="double--hyphen"), "id: must be 1-30 characters"),
+        (lambda d: d.update(end="2025-01-01"), "end is before start"),
+        (lambda d: d.update(category="fishing"), "category: input should be"),
+        (lambda d: d.update(colour="blue"), "colour: unknown field"),
+        (lambda d: d["data"][0]["items"][0].update(justification="x"), "justification"),
+        (lambda d: d.pop("purpose"), "purpose: field required"),
+        # checks against the registry
+        (lambda d: d["data"][0].update(dataset="nope"), "data.0.dataset: no dataset 'nope'"),
+        (
+            lambda d: d["data"][0]["items"][0].update(item="shoe_size"),
+            "data.0.items.0.item: csc_referrals has no item 'shoe_size'",
+        ),
+        (
+            lambda d: d["data"][0]["items"][0].update(item="first_name"),
+            "first_name is a direct identifier",
+        ),
+        (lambda d: d.update(lead="nobody"), "lead: no person 'nobody'"),
+        (lambda d: d.update(lead="alex.analyst"), "does not have the project_lead role"),
+        (
+            lambda d: d["team"].append({"person": "chris.checker", "role": "analyst"}),
+            "chris.checker does not have the analyst role",
+        ),
+        (lambda d: d["legal_basis"].update(article_6="made-up"), "'made-up' is not in the legal"),
+        (
+            lambda d: d["legal_basis"]["gateways"].append("uk-gdpr-6-1-e"),
+            "is a lawful basis, not a statutory gateway",
+        ),
+        (lambda d: d.update(disclosure={"threshold": 3}), "looser than the operator's 10"),
+    ],
+)
+def test_bad_project_files_name_the_field_and_change_nothing(populated, spec_data, change, message):
+    data = copy.deepcopy(spec_data)
+    change(data)
+    with pytest.raises(RegistryError, match=message):
+        register(populated, data)
+    assert count_projects(populated) == 0
+
+
+def test_duplicate_ids_are_refused(active, spec_data):
+    with pytest.raises(RegistryError, match="already exists; nothing was changed"):
+        register(active, spec_data)
+    with active.db.session() as session:
+        with pytest.raises(RegistryError, match="already exists"):
+            registry.add_organisation(session, "x", "TRETON-FIRE", "Again", "fire")
+        with pytest.raises(RegistryError, match="already exists"):
+            registry.add_person(
+                session, "x", "sam.lead", "Sam", "s@x.example", "TRETON-FIRE", ["analyst"]
+            )
+        with pytest.raises(RegistryError, match="unknown role wizard"):
+            registry.add_person(
+                session, "x", "new.one", "N", "n@x.example", "TRETON-FIRE", ["wizard"]
+            )
+
+
+def test_only_the_lead_submits_and_only_from_draft(populated, spec_data):
+    project_id = register(populated, spec_data)
+    with populated.db.session() as session:
+        with pytest.raises(RegistryError, match="only the project's lead"):
+            registry.submit(session, "alex.analyst", project_id)
+    with populated.db.session() as session:
+        registry.submit(session, "sam.lead", project_id)
+    with populated.db.session() as session:
+        with pytest.raises(
+            RegistryError, match="is submitted: 'submit' is possible only from draft"
+        ):
+            registry.submit(session, "sam.lead", project_id)
+
+
+def test_a_refusal_returns_the_project_to_draft_with_its_reason(populated, spec_data):
+    project_id = register(populated, spec_data)
+    with populated.db.session() as session:
+        registry.submit(session, "sam.lead", project_id)
+    with populated.db.session() as session:
+        with pytest.raises(RegistryError, match="needs a reason"):
+            registry.decide_data_use(
+                session, "pat.approver", project_id, "police_incident_persons", False, ""
+            )
+    with populated.db.session() as session:
+        registry.decide_data_use(
+            session,
+            "pat.approver",
+            project_id,
+            "police_incident_persons",
+            False,
+            "Roles of victims are not needed for this purpose",
+        )
+        found = registry.project(session, project_id)
+        assert found.state == "draft" and "Roles of victims" in found.state_reason
+
+
+def test_separation_of_duties_and_controller_scope_for_approvals(populated, spec_data):
+    data = copy.deepcopy(spec_data)
+    project_id = register(populated, data)
+    with populated.db.session() as session:
+        registry.submit(session, "sam.lead", project_id)
+    with populated.db.session() as session:
+        with pytest.raises(Refused, match="approves for TRETON-COUNCIL, not for TRETON-POLICE"):
+            registry.decide_data_use(
+                session, "ash.approver", project_id, "police_incident_persons", True
+            )
+
+
+def test_amendments_need_fresh_approval_only_for_changed_items(active, spec_data):
+    data = copy.deepcopy(spec_data)
+    data["lay_summary"] += " Updated wording."
+    with active.db.session() as session:
+        found = registry.amend(
+            session, "sam.lead", "supporting-families", parse_project(data), active.settings.policy
+        )
+        assert found.state == "active" and found.version == 2
+        assert all(a.carried_from == 1 for a in registry.approvals(session, found).values())
+    data["data"][1]["items"].append(
+        {
+            "item": "gender",
+            "justification": "Sex of the people involved, for the profile of the caseload",
+        }
+    )
+    with active.db.session() as session:
+        found = registry.amend(
+            session, "sam.lead", "supporting-families", parse_project(data), active.settings.policy
+        )
+        assert found.state == "submitted" and found.version == 3
+        decided = registry.approvals(session, found)
+        assert "police_incident_persons" not in decided
+        assert set(decided) == set(registry.requested_datasets(found)) - {"police_incident_persons"}
+    with active.db.session() as session:
+        registry.decide_data_use(
+            session, "pat.approver", "supporting-families", "police_incident_persons", True
+        )
+        found = registry.project(session, "supporting-families")
+        assert found.state == "approved"
+        registry.refresh(session, "supporting-families", TODAY)
+        assert registry.project(session, "supporting-families").state == "active"
+        versions = registry.describe(session, found)["versions"]
+    assert [v["version"] for v in versions] == [1, 2, 3]
+
+
+def test_expiry_by_date_and_suspension(active):
+    with active.db.session() as session:
+        with pytest.raises(RegistryError, match="only a person with the operator role"):
+            registry.suspend(session, "sam.lead", "supporting-families", "breach")
+        registry.suspend(session, "ops.operator", "supporting-families", "suspected breach")
+        assert registry.project(session, "supporting-families").state == "suspended"
+        registry.reinstate(session, "ops.operator", "supporting-families")
+        registry.refresh(session, "supporting-families", date(2028, 1, 1))
+        assert registry.project(session, "supporting-families").state == "expired"
+
+
+def test_terms_record_version_and_hash(active):
+    with active.db.session() as session:
+        found = registry.project(session, "supporting-families")
+        text = registry.terms_text(found)
+        assert "supporting-families" in text and found.current.spec["purpose"][:20] in text
+        again = registry.accept_terms(session, "alex.analyst", "supporting-families")
+        assert again.terms_sha256 == registry.terms_sha256(found)
+        with pytest.raises(RegistryError, match="not in project"):
+            registry.accept_terms(session, "eve.outsider", "supporting-families")
