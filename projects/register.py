@@ -208,7 +208,7 @@ environment: what for, under which law, with which data, and its status. Publish
 {at.isoformat()}. Also as <a href="register.csv">CSV</a> and <a href="register.json">JSON</a>.</p>
 <p><label for="filter">Filter projects</label>
 <input id="filter" type="search" placeholder="a word, a dataset, an organisation"
- aria-describedby="count"> <span id="count" aria-live="polite">{len(rows)} projects</span></p>
+ aria-describedby="count"> <span id="count" aria-live="polite">{len(rows)} project(s)</span></p>
 </header>
 <main>{"".join(body) or "<p>No projects yet.</p>"}</main>
 <script>
@@ -221,7 +221,7 @@ input.addEventListener('input', () => {{
     const match = words.every(w => p.dataset.search.includes(w));
     p.hidden = !match; shown += match;
   }}
-  document.getElementById('count').textContent = shown + ' projects';
+  document.getElementById('count').textContent = shown + ' project(s)';
 }});
 </script>
 </body></html>

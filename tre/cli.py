@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
+from sdc.errors import SdcError
 from tre import __version__
 from tre.cli_context import Context, console, pass_context
 from tre.errors import TreError
@@ -146,6 +147,9 @@ def main() -> None:
     except TreError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)
+    except SdcError as exc:  # disclosure-control input problems are sentences too
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
     except SystemExit:
         raise
 

@@ -84,9 +84,10 @@ def run_demo(directory: Path, people: int, seed: int, console: Console, actor: s
         )
     console.print(
         f"[bold]4. Disclosure control[/bold]: {disclosure.records:,} A&E attendances; "
-        f"{disclosure.violations_before:,} violate 5-anonymity on age band, sex and LSOA, "
+        f"{disclosure.violations_before:,} violate 5-anonymity on age, sex and LSOA; "
+        f"{disclosure.violations_recoded:,} after recoding age into bands, "
         f"{disclosure.violations_after} after suppressing {disclosure.suppressed_values:,} "
-        "values"
+        "more values"
     )
     verdict = (
         "passes"
