@@ -22,7 +22,7 @@ $(RUN)/python: | $(UV)
 	$(UV) venv --quiet --python $(PYTHON) $(VENV)
 
 define sync
-	$(UV) pip sync --quiet --python $(RUN)/python --require-hashes $(1)
+	$(UV) pip sync --quiet --compile-bytecode --python $(RUN)/python --require-hashes $(1)
 	$(UV) pip install --quiet --python $(RUN)/python --no-deps --no-build-isolation -e .
 endef
 

@@ -9,25 +9,49 @@ Tables (sdcTable semantics) in sdc.tables; safe outputs for analysts in sdc.safe
 in sdc.Policy.
 """
 
-from sdc import safe, tables, utility
-from sdc._result import Result
+import importlib
+from typing import Any
+
 from sdc.errors import SdcError
-from sdc.perturb import add_noise, microaggregation, pram, rank_swap
 from sdc.policy import Policy
-from sdc.recode import global_recode, group_categories, top_bottom_code
-from sdc.risk import (
-    GlobalRisk,
-    freq_counts,
-    global_risk,
-    household_risk,
-    individual_risk,
-    kanon_violations,
-    ldiversity,
-    risky_cells,
-)
-from sdc.session import Session
-from sdc.suda import suda2
-from sdc.suppress import local_suppression, threshold_suppression
+
+# names are loaded on first use, so that `import sdc.errors` or the CLI stays light
+_WHERE = {
+    "Result": "sdc._result",
+    "Session": "sdc.session",
+    "GlobalRisk": "sdc.risk",
+    "freq_counts": "sdc.risk",
+    "global_risk": "sdc.risk",
+    "household_risk": "sdc.risk",
+    "individual_risk": "sdc.risk",
+    "kanon_violations": "sdc.risk",
+    "ldiversity": "sdc.risk",
+    "risky_cells": "sdc.risk",
+    "suda2": "sdc.suda",
+    "global_recode": "sdc.recode",
+    "group_categories": "sdc.recode",
+    "top_bottom_code": "sdc.recode",
+    "local_suppression": "sdc.suppress",
+    "threshold_suppression": "sdc.suppress",
+    "add_noise": "sdc.perturb",
+    "microaggregation": "sdc.perturb",
+    "pram": "sdc.perturb",
+    "rank_swap": "sdc.perturb",
+}
+_MODULES = ("safe", "tables", "utility", "perturb", "risk", "recode", "suppress", "session")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        return getattr(importlib.import_module(_WHERE[name]), name)
+    if name in _MODULES:
+        return importlib.import_module(f"sdc.{name}")
+    raise AttributeError(f"module 'sdc' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "GlobalRisk",

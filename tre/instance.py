@@ -13,7 +13,16 @@ from tre.db import Database, sqlite_url
 from tre.errors import InstanceError
 from tre.settings import DEFAULT_TOML, SETTINGS_FILE, Settings, load_settings, parse_settings
 
-DATA_FOLDERS = ("incoming", "quarantine", "store", "projects", "releases", "keys")
+DATA_FOLDERS = (
+    "incoming",
+    "quarantine",
+    "store",
+    "identifiers",
+    "projects",
+    "releases",
+    "reports",
+    "keys",
+)
 KEY_FILE = "pseudonymisation.key"
 HOME_VARIABLE = "TRE_HOME"
 

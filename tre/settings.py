@@ -55,6 +55,15 @@ class PathSettings(_Section):
     releases: str = Field(
         "releases", min_length=1, description="Released outputs and their crates."
     )
+    identifiers: str = Field(
+        "identifiers",
+        min_length=1,
+        description="The operator's identifier area: identifiers split off at ingest, for the "
+        "linkage step only; never mounted in a workspace.",
+    )
+    reports: str = Field(
+        "reports", min_length=1, description="Operator reports (data quality, linkage quality)."
+    )
     keys: str = Field(
         "keys",
         min_length=1,
@@ -118,6 +127,9 @@ quarantine = "quarantine"
 store = "store"
 projects = "projects"
 releases = "releases"
+# Identifiers split off at ingest, for the linkage step only (never in a workspace).
+identifiers = "identifiers"
+reports = "reports"
 # Pseudonymisation keys: held by the operator apart from the data; may be an absolute path.
 keys = "keys"
 

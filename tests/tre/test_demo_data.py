@@ -175,7 +175,19 @@ def test_manifest_and_lookups(town):
     assert sum(int(row["population"]) for row in population) == 3000
     assert {row["lsoa_code"] for row in lookup} == {row["lsoa_code"] for row in population}
     assert len({row["postcode"] for row in lookup}) == len(lookup)
+    lsoa_of = {row["postcode"]: row["lsoa_code"] for row in lookup}
+    for person in rows(out / "truth", "people"):
+        assert lsoa_of[person["postcode"]] == person["lsoa_code"]
     assert "3,000 people" in result.summary()
+
+
+@pytest.mark.parametrize("seed", [5, 17])
+def test_lookups_hold_for_towns_with_empty_lsoas(tmp_path, seed):
+    # a town this size has LSOAs without households for these seeds (their postcode still maps)
+    generate(4000, seed, tmp_path)
+    lookup = rows(tmp_path, "postcode_lsoa")
+    codes = {row["lsoa_code"] for row in rows(tmp_path, "lsoa_population")}
+    assert {row["lsoa_code"] for row in lookup} <= codes
 
 
 def test_the_cli_refuses_a_folder_with_files(tmp_path, run_cli):

@@ -887,8 +887,9 @@ def _write(table: pa.Table, path: Path) -> dict:
 
 
 def lookups(town: Town) -> dict[str, pa.Table]:
-    postcode_lsoa = np.empty(len(town.postcodes), dtype=np.int64)
-    postcode_lsoa[town.postcode] = town.lsoa
+    # postcodes are numbered LSOA by LSOA (an LSOA with no household still has one)
+    per_lsoa = np.bincount(town.lsoa, minlength=len(town.lsoa_codes))
+    postcode_lsoa = np.repeat(np.arange(len(town.lsoa_codes)), np.maximum(1, -(-per_lsoa // 15)))
     population = np.bincount(town.lsoa[town.household], minlength=len(town.lsoa_codes))
     return {
         "postcode_lsoa": pa.table(

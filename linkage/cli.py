@@ -1,0 +1,91 @@
+"""`tre dictionary` and `tre data`: the data dictionary and the operator's data path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from tre.cli_context import Context, console, pass_context
+
+
+@click.group("dictionary")
+def dictionary_group() -> None:
+    """The data dictionary: the agreed schema of every agency dataset."""
+
+
+@dictionary_group.command("list")
+def dictionary_list() -> None:
+    from linkage import dictionary
+
+    table = Table("dataset", "title", "version", "controller", "fields", "identifiers")
+    for schema in dictionary.schemas().values():
+        table.add_row(
+            schema.id,
+            schema.title,
+            schema.version,
+            schema.controller,
+            str(len(schema.fields)),
+            str(len(schema.by_role("direct_identifier"))),
+        )
+    console.print(table)
+
+
+@dictionary_group.command("show")
+@click.argument("dataset")
+def dictionary_show(dataset: str) -> None:
+    from linkage import dictionary
+    from linkage.dictionary import _constraints
+
+    schema = dictionary.get(dataset)
+    console.print(
+        f"[bold]{schema.title}[/bold] ({schema.id}, version {schema.version}), "
+        f"controller {schema.controller}; record key {schema.primary_key}"
+    )
+    table = Table("field", "type", "role", "concept", "constraints")
+    for f in schema.fields:
+        table.add_row(
+            f.name,
+            f.type + (f" ({f.format})" if f.format else ""),
+            f.role.replace("_", " "),
+            f.concept,
+            _constraints(f),
+        )
+    console.print(table)
+
+
+@dictionary_group.command("html")
+@click.argument("out", type=click.Path(dir_okay=False))
+def dictionary_html(out: str) -> None:
+    """Write the whole dictionary as one HTML page."""
+    from linkage import dictionary
+
+    Path(out).write_text(dictionary.render_html(dictionary.schemas()), encoding="utf-8")
+    console.print(f"wrote {out}")
+
+
+@click.group("data")
+def data() -> None:
+    """The data path: ingest agency files (operator)."""
+
+
+@data.command("ingest")
+@click.argument("dataset")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--force", is_flag=True, help="Ingest a file whose identical content was taken in.")
+@pass_context
+def data_ingest(context: Context, dataset: str, file: str, force: bool) -> None:
+    """Validate FILE against DATASET's schema and store it; bad rows go to quarantine."""
+    from linkage.ingest import ingest
+
+    result = ingest(
+        context.instance(), dataset, Path(file), context.actor, force, progress=console.is_terminal
+    )
+    console.print(result.summary())
+    if result.quarantine:
+        console.print(f"quarantined rows, with reasons: {result.quarantine}")
+    console.print(f"data-quality report: {result.report}")
+
+
+COMMANDS = (dictionary_group, data)

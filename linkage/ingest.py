@@ -1,0 +1,433 @@
+"""Ingest: an agency file in, validated against its schema, nothing lost, identifiers apart.
+
+The file is streamed in chunks (CSV, Parquet, XLSX), every row checked; rows that fail go to
+quarantine with their row number, field and reason (and their values, so nothing is lost), valid
+rows are stored as Parquet. At once the direct identifiers are split from the payload: the
+analysis store never holds one; they go to the operator's identifier area for the linkage step.
+``accepted + quarantined = rows read`` always, and is recorded and audited. Nothing is written in
+place until the whole file has been read: a file that fails half-way leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import html
+import json
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from sqlalchemy import select
+
+from linkage import dictionary
+from linkage.dictionary import Schema
+from linkage.models import Ingest
+from linkage.validate import check_chunk, parse_dates
+from tre import audit
+from tre.audit import utc_now
+from tre.errors import TreError
+from tre.instance import Instance
+
+FORMATS = (".csv", ".parquet", ".xlsx")
+RECORD_ID = "record_id"
+
+
+class IngestError(TreError):
+    """The file cannot be ingested as it is; nothing was stored."""
+
+
+@dataclass
+class FieldQuality:
+    present: int = 0
+    invalid: int = 0
+    low: str | None = None
+    high: str | None = None
+
+
+@dataclass
+class IngestResult:
+    ingest_id: str
+    dataset: str
+    file: str
+    sha256: str
+    rows: int
+    accepted: int
+    quarantined: int
+    store: Path
+    identifiers: Path
+    quarantine: Path | None
+    report: Path
+    quality: dict[str, FieldQuality] = field(default_factory=dict)
+    duplicate_rows: int = 0
+
+    def summary(self) -> str:
+        return (
+            f"{self.dataset}: {self.rows:,} rows read, {self.accepted:,} accepted, "
+            f"{self.quarantined:,} quarantined"
+        )
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _text(table: pa.Table) -> pa.Table:
+    """Every column as text, missing values as empty text (how agencies' CSVs arrive)."""
+    columns = [pc.fill_null(pc.cast(column, pa.string()), "") for column in table.columns]
+    return pa.table(columns, names=table.column_names)
+
+
+def _chunks(path: Path, rows: int) -> Iterator[pa.Table]:
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        header = _header(path)
+        try:
+            reader = pacsv.open_csv(
+                path,
+                read_options=pacsv.ReadOptions(block_size=max(1 << 20, rows * 120)),
+                convert_options=pacsv.ConvertOptions(
+                    column_types={name: pa.string() for name in header},
+                    strings_can_be_null=False,
+                    quoted_strings_can_be_null=False,
+                ),
+            )
+            for batch in reader:
+                yield pa.Table.from_batches([batch])
+        except pa.ArrowInvalid as exc:
+            if "UTF8" in str(exc) or "utf8" in str(exc).lower():
+                raise IngestError(
+                    f"{path.name} is not UTF-8 text; save it as UTF-8 and ingest it again"
+                ) from None
+            raise IngestError(f"{path.name} is not a well-formed CSV file: {exc}") from None
+    elif suffix == ".parquet":
+        try:
+            handle = pq.ParquetFile(path)
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise IngestError(f"{path.name} is not a readable Parquet file ({exc})") from None
+        for batch in handle.iter_batches(batch_size=rows):
+            yield _text(pa.Table.from_batches([batch]))
+    else:
+        from openpyxl import load_workbook
+
+        try:
+            book = load_workbook(path, read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises several types for a bad file
+            raise IngestError(f"{path.name} is not a readable XLSX file ({exc})") from None
+        lines = book.worksheets[0].iter_rows(values_only=True)
+        header = [str(h) for h in next(lines, ())]
+        buffer: list[list[str]] = []
+
+        def table() -> pa.Table:
+            columns = list(zip(*buffer, strict=True)) if buffer else [[] for _ in header]
+            return pa.table(
+                {
+                    name: pa.array(list(col), pa.string())
+                    for name, col in zip(header, columns, strict=True)
+                }
+            )
+
+        for line in lines:
+            buffer.append(["" if v is None else str(v) for v in line])
+            if len(buffer) == rows:
+                yield table()
+                buffer = []
+        if buffer:
+            yield table()
+        book.close()
+
+
+def _header(path: Path) -> list[str]:
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        try:
+            with open(path, encoding="utf-8", newline="") as handle:
+                return next(csv.reader(handle), [])
+        except UnicodeDecodeError:
+            raise IngestError(f"{path.name} is not UTF-8 text; save it as UTF-8") from None
+    if suffix == ".parquet":
+        try:
+            return pq.ParquetFile(path).schema_arrow.names
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise IngestError(f"{path.name} is not a readable Parquet file ({exc})") from None
+    return list(next(_chunks(path, 1)).column_names)
+
+
+def check_file(path: Path, schema: Schema) -> None:
+    if not path.is_file():
+        raise IngestError(f"{path} does not exist")
+    if path.suffix.lower() not in FORMATS:
+        raise IngestError(f"{path.name}: ingest takes CSV, Parquet or XLSX files")
+    if path.stat().st_size == 0:
+        raise IngestError(f"{path.name} is empty; ask {schema.controller} for the extract again")
+    header = _header(path)
+    if not header:
+        raise IngestError(f"{path.name} has no header row")
+    missing = [n for n in schema.names if n not in header]
+    unexpected = [n for n in header if n not in schema.names]
+    if missing or unexpected:
+        parts = []
+        if missing:
+            parts.append(f"missing columns {', '.join(missing)}")
+        if unexpected:
+            parts.append(f"unexpected columns {', '.join(unexpected)}")
+        raise IngestError(
+            f"{path.name} does not match the schema of {schema.id} (version {schema.version}): "
+            + "; ".join(parts)
+            + "; nothing was stored"
+        )
+
+
+def ingest(
+    instance: Instance,
+    dataset: str,
+    path: Path,
+    actor: str,
+    force: bool = False,
+    chunk_rows: int = 250_000,
+    progress: bool = False,
+) -> IngestResult:
+    schema = dictionary.get(dataset)
+    path = Path(path)
+    check_file(path, schema)
+    digest = file_sha256(path)
+    with instance.db.session() as session:
+        from projects.models import Dataset
+
+        if session.get(Dataset, dataset) is None:
+            raise IngestError(
+                f"dataset {dataset} is not in the data asset register; register it "
+                f"with `tre dataset register {schema.path}` first"
+            )
+        earlier = session.scalar(
+            select(Ingest).where(Ingest.dataset == dataset, Ingest.sha256 == digest)
+        )
+    if earlier and not force:
+        raise IngestError(
+            f"{path.name} was already ingested as {earlier.id} on {earlier.at[:10]} (identical "
+            "content); nothing was stored (use --force to ingest it again)"
+        )
+
+    ingest_id = f"{utc_now()[:10].replace('-', '')}-{uuid.uuid4().hex[:8]}"
+    final = {
+        area: instance.folder(area) / dataset / ingest_id
+        for area in ("store", "identifiers", "quarantine")
+    }
+    staging = {area: folder.parent / f".staging-{ingest_id}" for area, folder in final.items()}
+    for folder in staging.values():
+        folder.mkdir(parents=True, exist_ok=True)
+    identifier_fields = [f.name for f in schema.fields if f.role == "direct_identifier"]
+    linkage_fields = identifier_fields + [
+        f.name for f in schema.fields if f.role == "quasi_identifier"
+    ]
+    payload_fields = [f.name for f in schema.fields if f.role != "direct_identifier"]
+    quality = {f.name: FieldQuality() for f in schema.fields}
+    seen: dict[str, list] = {}
+    rows = accepted = quarantined = duplicates = 0
+    quarantine_path = staging["quarantine"] / "rows.csv"
+    try:
+        with (
+            open(quarantine_path, "w", newline="", encoding="utf-8") as handle,
+            _progress(progress, path) as bar,
+        ):
+            writer = csv.writer(handle)
+            writer.writerow(["row", "field", "reason", "values"])
+            task = bar.add_task(path.name, total=path.stat().st_size)
+            for part, chunk in enumerate(_chunks(path, chunk_rows)):
+                chunk = chunk.select(schema.names)
+                problems = check_chunk(chunk, schema, seen)
+                bad = np.zeros(chunk.num_rows, bool)
+                for position, name, _ in problems:
+                    bad[position] = True
+                    quality[name].invalid += 1
+                if problems:
+                    bad_rows = chunk.take(pa.array(sorted({p for p, _, _ in problems})))
+                    values = {
+                        row: record
+                        for row, record in zip(
+                            sorted({p for p, _, _ in problems}), bad_rows.to_pylist(), strict=True
+                        )
+                    }
+                    for position, name, reason in problems:
+                        writer.writerow(
+                            [
+                                rows + position + 2,
+                                name,
+                                reason,
+                                json.dumps(values[position], ensure_ascii=False),
+                            ]
+                        )
+                duplicates += sum(
+                    1 for _, name, why in problems if name == schema.primary_key and "unique" in why
+                )
+                good = chunk.filter(pa.array(~bad))
+                _quality(quality, good, chunk, schema)
+                record_ids = good.column(schema.primary_key)
+                _write(
+                    staging["store"] / f"part-{part:05d}.parquet",
+                    good.select(payload_fields),
+                    record_ids,
+                )
+                _write(
+                    staging["identifiers"] / f"part-{part:05d}.parquet",
+                    good.select(linkage_fields),
+                    record_ids,
+                )
+                rows += chunk.num_rows
+                accepted += good.num_rows
+                quarantined += int(bad.sum())
+                bar.update(task, advance=chunk.nbytes)
+        if accepted + quarantined != rows:  # pragma: no cover - a bug, never bad input
+            raise IngestError(f"counts do not reconcile for {path.name}; nothing was stored")
+    except BaseException:
+        for folder in staging.values():
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+    if not quarantined:
+        quarantine_path.unlink()
+    for area, folder in staging.items():
+        if area == "quarantine" and not quarantined:
+            shutil.rmtree(folder)
+            continue
+        folder.rename(final[area])
+    report = instance.folder("reports") / f"quality-{dataset}-{ingest_id}.html"
+    result = IngestResult(
+        ingest_id,
+        dataset,
+        path.name,
+        digest,
+        rows,
+        accepted,
+        quarantined,
+        final["store"],
+        final["identifiers"],
+        final["quarantine"] / "rows.csv" if quarantined else None,
+        report,
+        quality,
+        duplicates,
+    )
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text(quality_report(result, schema), encoding="utf-8")
+    with instance.db.session() as session:
+        session.add(
+            Ingest(
+                id=ingest_id,
+                dataset=dataset,
+                file=path.name,
+                sha256=digest,
+                schema_version=schema.version,
+                rows=rows,
+                accepted=accepted,
+                quarantined=quarantined,
+                at=utc_now(),
+                by=actor,
+            )
+        )
+        audit.record(
+            session,
+            actor,
+            "data.ingest",
+            "dataset",
+            dataset,
+            details={
+                "ingest": ingest_id,
+                "file": path.name,
+                "sha256": digest,
+                "rows": rows,
+                "accepted": accepted,
+                "quarantined": quarantined,
+                "forced": bool(earlier),
+            },
+        )
+    return result
+
+
+def _write(path: Path, table: pa.Table, record_ids: pa.ChunkedArray) -> None:
+    pq.write_table(table.append_column(RECORD_ID, record_ids), path, compression="lz4",
+                   use_dictionary=False)
+
+
+def _quality(
+    quality: dict[str, FieldQuality], good: pa.Table, chunk: pa.Table, schema: Schema
+) -> None:
+    for f in schema.fields:
+        quality[f.name].present += (
+            chunk.num_rows - pc.sum(pc.equal(chunk.column(f.name), "")).as_py()
+            if chunk.num_rows
+            else 0
+        )
+        if f.type in ("date", "datetime") and good.num_rows:
+            dates = parse_dates(good.column(f.name).combine_chunks(), f)
+            bounds = pc.min_max(dates).as_py()
+            if bounds["min"] is not None:
+                low, high = str(bounds["min"])[:10], str(bounds["max"])[:10]
+                q = quality[f.name]
+                q.low = low if q.low is None else min(q.low, low)
+                q.high = high if q.high is None else max(q.high, high)
+
+
+class _Quiet:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *_):
+        return False
+
+    def add_task(self, *_, **__):
+        return 0
+
+    def update(self, *_, **__):
+        return None
+
+
+def _progress(show: bool, path: Path):
+    if not show:
+        return _Quiet()
+    return Progress(
+        TextColumn("ingest {task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeRemainingColumn(),
+    )
+
+
+def quality_report(result: IngestResult, schema: Schema) -> str:
+    e = html.escape
+    rows = []
+    for f in schema.fields:
+        q = result.quality[f.name]
+        complete = 100.0 * q.present / result.rows if result.rows else 0.0
+        valid = 100.0 * (q.present - q.invalid) / q.present if q.present else 100.0
+        dates = f"{q.low} to {q.high}" if q.low else ""
+        rows.append(
+            f"<tr><th scope='row'><code>{e(f.name)}</code></th><td>"
+            f"{e(f.role.replace('_', ' '))}</td><td>{complete:.1f} %</td>"
+            f"<td>{valid:.1f} %</td><td>{q.invalid:,}</td><td>{e(dates)}</td></tr>"
+        )
+    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>Data quality: {e(result.dataset)} {e(result.ingest_id)}</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}}
+table{{border-collapse:collapse}}td,th{{border:1px solid #999;padding:.2rem .5rem;text-align:left}}
+</style></head><body><h1>Data quality: {e(schema.title)}</h1>
+<p>File {e(result.file)} (sha-256 {e(result.sha256[:16])}…), ingest {e(result.ingest_id)},
+schema version {e(schema.version)}.</p>
+<p><strong>{result.rows:,}</strong> rows read: <strong>{result.accepted:,}</strong> accepted and
+<strong>{result.quarantined:,}</strong> quarantined; {result.duplicate_rows:,} rows repeat the
+record key of an earlier row.</p>
+<table><thead><tr><th scope="col">field</th><th scope="col">role</th>
+<th scope="col">completeness</th><th scope="col">validity</th><th scope="col">problems</th>
+<th scope="col">date range</th></tr></thead><tbody>{"".join(rows)}</tbody></table>
+</body></html>
+"""
