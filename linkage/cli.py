@@ -88,4 +88,21 @@ def data_ingest(context: Context, dataset: str, file: str, force: bool) -> None:
     console.print(f"data-quality report: {result.report}")
 
 
+@data.command("link")
+@click.option("--threshold", default=0.9, show_default=True, help="Match probability to accept.")
+@click.option("--retrain", is_flag=True, help="Train a new model instead of reusing the last.")
+@pass_context
+def data_link(context: Context, threshold: float, retrain: bool) -> None:
+    """Link every ingested person dataset into the person spine (the trusted linkage step)."""
+    from linkage import spine
+
+    result = spine.run(context.instance(), context.actor, threshold, retrain)
+    console.print(
+        f"linked {result.records:,} records from {', '.join(result.sources)} into "
+        f"{result.people:,} people; estimated false-match rate "
+        f"{100 * result.estimated_false_match_rate:.2f} %"
+    )
+    console.print(f"linkage-quality report: {result.report}")
+
+
 COMMANDS = (dictionary_group, data)

@@ -355,8 +355,9 @@ def ingest(
 
 
 def _write(path: Path, table: pa.Table, record_ids: pa.ChunkedArray) -> None:
-    pq.write_table(table.append_column(RECORD_ID, record_ids), path, compression="lz4",
-                   use_dictionary=False)
+    pq.write_table(
+        table.append_column(RECORD_ID, record_ids), path, compression="lz4", use_dictionary=False
+    )
 
 
 def _quality(

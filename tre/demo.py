@@ -55,7 +55,7 @@ def run_demo(directory: Path, people: int, seed: int, console: Console, actor: s
     console.print(f"[bold]2. Synthetic agency data[/bold]: {town.summary()}")
     console.print(f"   in {incoming}")
 
-    from tre import demo_projects, demo_sdc
+    from tre import demo_linkage, demo_projects, demo_sdc
 
     registered = demo_projects.run(instance, directory / "register", actor)
     console.print(
@@ -66,6 +66,19 @@ def run_demo(directory: Path, people: int, seed: int, console: Console, actor: s
     for check in registered.checks:
         console.print("   " + check.replace("\n", "\n   "))
     console.print(f"   transparency register: {registered.register}")
+
+    data = demo_linkage.run(instance, incoming, actor)
+    console.print(
+        f"[bold]4. Safe data[/bold]: {data.rows:,} agency rows ingested, {data.accepted:,} "
+        f"accepted, {data.quarantined:,} quarantined with reasons; {data.linkage.records:,} "
+        f"person records linked into {data.linkage.people:,} people"
+    )
+    console.print(
+        f"   linkage against the town's ground truth: precision {data.accuracy['precision']:.3f},"
+        f" recall {data.accuracy['recall']:.3f}; estimated false-match rate "
+        f"{100 * data.linkage.estimated_false_match_rate:.2f} %"
+    )
+    console.print(f"   linkage-quality report: {data.linkage.report}")
 
     reports = directory / "reports"
     disclosure = demo_sdc.run(incoming, reports, instance.settings.policy)
@@ -83,7 +96,7 @@ def run_demo(directory: Path, people: int, seed: int, console: Console, actor: s
             },
         )
     console.print(
-        f"[bold]4. Disclosure control[/bold]: {disclosure.records:,} A&E attendances; "
+        f"[bold]5. Disclosure control[/bold]: {disclosure.records:,} A&E attendances; "
         f"{disclosure.violations_before:,} violate 5-anonymity on age, sex and LSOA; "
         f"{disclosure.violations_recoded:,} after recoding age into bands, "
         f"{disclosure.violations_after} after suppressing {disclosure.suppressed_values:,} "
@@ -102,7 +115,7 @@ def run_demo(directory: Path, people: int, seed: int, console: Console, actor: s
 
     with instance.db.session() as session:
         check = audit.verify(session)
-    console.print(f"[bold]5. Audit log[/bold]: {check.message()}")
+    console.print(f"[bold]6. Audit log[/bold]: {check.message()}")
     console.print(
         f"\nDone in {time.perf_counter() - started:.1f} s. Explore it with:\n"
         f"  export TRE_HOME={home}\n  .venv/bin/tre status\n  .venv/bin/tre audit show"

@@ -3,6 +3,7 @@ import hashlib
 import json
 from collections import Counter, defaultdict
 
+import pandas as pd
 import pytest
 
 from tre.demo_data import generate
@@ -120,7 +121,20 @@ def test_identifier_quality_is_realistically_imperfect(town):
     nominals = defaultdict(set)
     for row in police:
         nominals[truth[("police_incident_persons", row["involvement_ref"])]].add(row["nominal_id"])
-    assert any(len(ids) == 2 for ids in nominals.values())
+    assert all(len(ids) <= 2 for ids in nominals.values())
+
+
+def test_agencies_give_some_people_a_second_local_id():
+    import numpy as np
+
+    from tre.demo_data.generate import local_ids
+
+    rng = np.random.default_rng(1)
+    person = np.repeat(np.arange(200), 6)  # six records each
+    ids = local_ids(rng, person, 200, "N", duplicate_rate=0.3)
+    per_person = pd.Series(ids).groupby(person).nunique()
+    assert set(per_person.unique()) == {1, 2}
+    assert 0.1 < (per_person == 2).mean() < 0.5
 
 
 def test_event_dates_lie_in_the_period(town):

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -226,6 +227,20 @@ def build_town(people: int, seed: int) -> Town:
     male = sex == "M"
     given[male] = _zipf_choice(rng, np.array(MALE, dtype=object), int(male.sum()), 0.7)
     given[~male] = _zipf_choice(rng, np.array(FEMALE, dtype=object), int((~male).sum()), 0.7)
+
+    # parents do not give two of their children the same name: redraw repeats in a household
+    for _ in range(20):
+        repeated = pd.DataFrame({"h": household, "g": given}).duplicated(["h", "g"]).to_numpy()
+        if not repeated.any():
+            break
+        male_again = repeated & male
+        given[male_again] = _zipf_choice(
+            rng, np.array(MALE, dtype=object), int(male_again.sum()), 0.7
+        )
+        female_again = repeated & ~male
+        given[female_again] = _zipf_choice(
+            rng, np.array(FEMALE, dtype=object), int(female_again.sum()), 0.7
+        )
 
     pool = _surname_pool()
     household_surname = _zipf_choice(rng, pool, households, 0.75)

@@ -1,0 +1,232 @@
+"""Record linkage: which records, across agencies and within each, are the same person.
+
+``link(frames)`` takes person tables (``record_id`` and any of ``given_name``, ``family_name``,
+``date_of_birth``, ``sex``, ``postcode``, ``address``, ``nhs_number``), normalises them, links
+deterministically on NHS number where both records have a valid one, and probabilistically with
+Splink (Fellegi-Sunter, on DuckDB): forename (nicknames read as full names), surname, date of
+birth, sex and postcode. Pairs at or above ``threshold`` and NHS-number matches are clustered
+(connected components) into people. The result has one row per record: source, record_id,
+person_id and the match probability that joined it to its person.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.sparse import coo_array
+from scipy.sparse.csgraph import connected_components
+
+from linkage.normalise import person_table
+from tre.errors import TreError
+
+PERSON_COLUMNS = (
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "sex",
+    "postcode",
+    "address",
+    "nhs_number",
+)
+
+
+class LinkageError(TreError):
+    """Linkage cannot run on this input."""
+
+
+@dataclass
+class Linked:
+    records: pd.DataFrame  # source, record_id, cluster, match_probability
+    pairs: pd.DataFrame  # the scored pairs (unique ids and probability) at or above threshold
+    model: dict  # the trained Splink model (settings with m and u)
+    combined: pd.DataFrame  # the normalised records, with their unique_id
+
+    def save_model(self, path: Path) -> None:
+        Path(path).write_text(json.dumps(self.model, indent=1), encoding="utf-8")
+
+
+def _settings(model: dict | None = None):
+    import splink.comparison_library as cl
+    from splink import SettingsCreator, block_on
+
+    if model is not None:
+        return model
+    return SettingsCreator(
+        link_type="dedupe_only",
+        unique_id_column_name="unique_id",
+        comparisons=[
+            cl.ExactMatch("nhs_number"),
+            cl.NameComparison("given_name"),
+            cl.NameComparison("family_name"),
+            cl.DateOfBirthComparison("date_of_birth", input_is_string=True),
+            cl.ExactMatch("sex"),
+            cl.PostcodeComparison("postcode"),
+        ],
+        blocking_rules_to_generate_predictions=[
+            block_on("nhs_number"),
+            block_on("date_of_birth", "family_soundex"),
+            block_on("date_of_birth", "given_name"),
+            block_on("family_name", "given_name", "birth_year"),
+            block_on("postcode", "given_name"),
+            block_on("postcode", "family_soundex"),
+        ],
+        retain_intermediate_calculation_columns=False,
+    )
+
+
+def _combined(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    parts = []
+    for source, frame in frames.items():
+        if "record_id" not in frame:
+            raise LinkageError(f"{source}: a person table needs a record_id column")
+        unknown = [c for c in frame.columns if c not in PERSON_COLUMNS + ("record_id",)]
+        if unknown:
+            raise LinkageError(
+                f"{source}: unknown columns {', '.join(unknown)}; person tables "
+                f"have record_id and any of {', '.join(PERSON_COLUMNS)}"
+            )
+        if frame["record_id"].duplicated().any():
+            raise LinkageError(f"{source}: record_id repeats; each record needs its own id")
+        table = person_table(frame)
+        table.insert(0, "source", source)
+        parts.append(table)
+    if not parts:
+        raise LinkageError("no person tables to link")
+    combined = pd.concat(parts, ignore_index=True)
+    combined.insert(0, "unique_id", np.arange(len(combined)))
+    return combined
+
+
+def link(frames: Mapping[str, pd.DataFrame], threshold: float = 0.9) -> pd.DataFrame:
+    """Link the person tables of FRAMES (source name -> table with record_id and any of
+    given_name, family_name, date_of_birth, sex, postcode, address, nhs_number).
+
+    Returns one row per record: source, record_id, person_id, match_probability."""
+    linked = link_records(frames, threshold)
+    records = linked.records
+    records["person_id"] = stable_ids(records, None).to_numpy()
+    return records[["source", "record_id", "person_id", "match_probability"]]
+
+
+def link_records(
+    frames: Mapping[str, pd.DataFrame],
+    threshold: float = 0.9,
+    model: dict | None = None,
+    train: bool = True,
+    max_pairs: float = 2e6,
+) -> Linked:
+    """The linkage itself: clusters, scored pairs and the model (see the module's docstring)."""
+    from splink import DuckDBAPI, Linker, block_on
+
+    combined = _combined(frames)
+    logging.getLogger("splink").setLevel(logging.WARNING)
+    db_api = DuckDBAPI()
+    table = db_api.register(
+        combined.drop(columns=["record_id", "source"]), dataset_display_name="people"
+    )
+    linker = Linker(table, _settings(model), log_level=logging.WARNING)
+    if model is None or train:
+        linker.training.estimate_probability_two_random_records_match(
+            [block_on("nhs_number"), block_on("given_name", "family_name", "date_of_birth")],
+            recall=0.8,
+        )
+        linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=1)
+        # not on postcode alone: a household shares it, and EM would learn households
+        for rule in (block_on("date_of_birth"), block_on("given_name", "family_name")):
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                rule, fix_probability_two_random_records_match=True
+            )
+    scored = linker.inference.predict(threshold_match_probability=threshold).as_pandas_dataframe()
+    pairs = scored[["unique_id_l", "unique_id_r", "match_probability"]]
+    records = _cluster(combined, pairs)
+    return Linked(records, pairs, linker.misc.save_model_to_json(), combined)
+
+
+def _cluster(combined: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
+    n = len(combined)
+    left, right = pairs.unique_id_l.to_numpy(), pairs.unique_id_r.to_numpy()
+    # deterministic: records that share a valid NHS number are the same person
+    nhs = combined[["unique_id", "nhs_number"]].dropna()
+    first = nhs.groupby("nhs_number").unique_id.transform("min").to_numpy()
+    left = np.concatenate([left, first])
+    right = np.concatenate([right, nhs.unique_id.to_numpy()])
+    graph = coo_array((np.ones(len(left)), (left, right)), shape=(n, n))
+    _, component = connected_components(graph, directed=False)
+    best = np.zeros(n)
+    if len(pairs):
+        probability = pairs.match_probability.to_numpy()
+        np.maximum.at(best, pairs.unique_id_l.to_numpy(), probability)
+        np.maximum.at(best, pairs.unique_id_r.to_numpy(), probability)
+    best[nhs.unique_id.to_numpy()[first != nhs.unique_id.to_numpy()]] = 1.0
+    best[np.isin(np.arange(n), first[first != nhs.unique_id.to_numpy()])] = 1.0
+    return pd.DataFrame(
+        {
+            "source": combined.source.to_numpy(),
+            "record_id": combined.record_id.to_numpy(),
+            "cluster": component,
+            "match_probability": best,
+        }
+    )
+
+
+def stable_ids(clusters: pd.DataFrame, previous: pd.DataFrame | None) -> pd.Series:
+    """Person ids for CLUSTERS that keep the ids of PREVIOUS (source, record_id, person_id):
+    each cluster takes the id most of its known records had (largest clusters choose first);
+    the others get new ids above every id used before."""
+    if previous is None or previous.empty:
+        return pd.Series(
+            clusters.cluster.rank(method="dense").astype(int).to_numpy(), index=clusters.index
+        )
+    known = clusters.merge(previous, on=["source", "record_id"], how="left")
+    votes = (
+        known.dropna(subset=["person_id"])
+        .groupby(["cluster", "person_id"])
+        .size()
+        .reset_index(name="votes")
+        .sort_values(["votes", "cluster"], ascending=[False, True])
+    )
+    chosen: dict[int, int] = {}
+    taken: set[int] = set()
+    for cluster, person, _ in votes.itertuples(index=False):
+        if cluster in chosen or person in taken:
+            continue
+        chosen[int(cluster)] = int(person)
+        taken.add(int(person))
+    next_id = int(previous.person_id.max()) + 1
+    for cluster in sorted(set(clusters.cluster) - set(chosen)):
+        chosen[int(cluster)] = next_id
+        next_id += 1
+    return clusters.cluster.map(chosen)
+
+
+def evaluate(records: pd.DataFrame, truth: pd.DataFrame) -> dict[str, float]:
+    """Pairwise precision and recall of cross-source links against TRUTH
+    (source, record_id, true_person)."""
+    merged = records.merge(truth, on=["source", "record_id"])
+
+    def pairs(key: str) -> set[tuple]:
+        out = set()
+        for _, group in merged.groupby(key):
+            if len(group) < 2:
+                continue
+            ids = list(zip(group.source, group.record_id, strict=True))
+            for i in range(len(ids)):
+                for j in range(i + 1, len(ids)):
+                    if ids[i][0] != ids[j][0]:
+                        out.add(tuple(sorted((ids[i], ids[j]))))
+        return out
+
+    predicted, actual = pairs("person_id"), pairs("true_person")
+    true_positive = len(predicted & actual)
+    return {
+        "precision": true_positive / len(predicted) if predicted else 1.0,
+        "recall": true_positive / len(actual) if actual else 1.0,
+        "predicted_pairs": len(predicted),
+        "true_pairs": len(actual),
+    }

@@ -1,0 +1,128 @@
+import pandas as pd
+import pytest
+
+import linkage
+from linkage import dictionary, spine
+from linkage.ingest import ingest
+from linkage.linker import LinkageError, evaluate, stable_ids
+from linkage.normalise import forename, postcode, soundex
+from linkage.sources import person_table
+
+
+def test_normalisation():
+    assert forename("  Bill ") == "william" and forename("Zoë-Ann") == "zoe"
+    assert postcode("tk11ab") == "TK1 1AB" and postcode("nonsense") is None
+    assert soundex("Robert") == "R163" and soundex("Rupert") == "R163"
+    assert soundex("Ashcraft") == "A261"
+
+
+def test_link_api_finds_the_same_person_across_sources():
+    a = pd.DataFrame(
+        {
+            "record_id": ["a1", "a2", "a3"],
+            "given_name": ["William", "Olivia", "Harry"],
+            "family_name": ["Smith", "Jones", "Patel"],
+            "date_of_birth": ["1980-02-03", "1975-11-30", "2001-07-07"],
+            "sex": ["M", "F", "M"],
+            "postcode": ["TK1 1AB", "TK2 3CD", "TK3 4EF"],
+            "nhs_number": ["9434765919", None, None],
+        }
+    )
+    b = pd.DataFrame(
+        {
+            "record_id": ["b1", "b2", "b3"],
+            "given_name": ["Bill", "Olivia", "Zara"],
+            "family_name": ["Smith", "Jones", "Khan"],
+            "date_of_birth": ["1980-02-03", "1975-11-30", "1990-01-01"],
+            "postcode": ["TK1 1AB", None, "TK9 9ZZ"],
+        }
+    )
+    c = pd.DataFrame({"record_id": ["c1"], "nhs_number": ["943 476 5919"]})
+    frames = {"a": a, "b": b, "c": c}
+    # a small sample cannot train a model, so use a larger one made of copies with noise
+    frames = _padded(frames)
+    result = linkage.link(frames)
+    assert list(result.columns) == ["source", "record_id", "person_id", "match_probability"]
+    person = result.set_index(["source", "record_id"]).person_id
+    assert person[("a", "a1")] == person[("b", "b1")] == person[("c", "c1")]  # nickname, NHS
+    assert person[("a", "a2")] == person[("b", "b2")]  # a missing postcode is no obstacle
+    assert person[("a", "a3")] != person[("b", "b3")]
+    with pytest.raises(LinkageError, match="unknown columns shoe_size"):
+        linkage.link({"a": a.assign(shoe_size=9)})
+
+
+def _padded(frames):
+    from tre.demo_data.generate import build_town
+
+    town = build_town(3000, 4)
+    filler = pd.DataFrame(
+        {
+            "record_id": [f"f{i}" for i in range(town.n)],
+            "given_name": town.given,
+            "family_name": town.family,
+            "date_of_birth": pd.to_datetime(town.dob).strftime("%Y-%m-%d"),
+            "sex": town.sex,
+            "postcode": town.postcodes[town.postcode[town.household]],
+        }
+    )
+    half = town.n // 2
+    return {**frames, "fill1": filler.iloc[:half], "fill2": filler.iloc[half - 800 :]}
+
+
+def test_stable_ids_keep_people_across_runs():
+    previous = pd.DataFrame(
+        {"source": ["a", "a", "b"], "record_id": ["1", "2", "3"], "person_id": [7, 9, 7]}
+    )
+    clusters = pd.DataFrame(
+        {"source": ["a", "a", "b", "b"], "record_id": ["1", "2", "3", "4"], "cluster": [0, 1, 0, 2]}
+    )
+    ids = stable_ids(clusters, previous).tolist()
+    assert ids[0] == ids[2] == 7 and ids[1] == 9 and ids[3] == 10
+
+
+def ingest_all(instance, town, names=None):
+    for dataset in names or dictionary.schemas():
+        ingest(instance, dataset, town / f"{dataset}.csv", "ops")
+
+
+def test_the_spine_links_the_town_and_holds_no_identifier(registered, town):
+    ingest_all(registered, town)
+    result = spine.run(registered, "ops")
+    linked = pd.read_parquet(result.spine)
+    assert list(linked.columns) == ["source", "record_id", "person_id", "match_probability"]
+    truth = pd.read_csv(town / "truth" / "records.csv", dtype=str).rename(
+        columns={"dataset": "source", "person_id": "true_person"}
+    )
+    accuracy = evaluate(linked, truth)
+    assert accuracy["precision"] >= 0.98 and accuracy["recall"] >= 0.95
+    people = pd.read_csv(town / "truth" / "people.csv", dtype=str)
+    text = result.spine.read_bytes()
+    assert not any(name.encode() in text for name in people.family_name.unique()[:200])
+    page = result.report.read_text()
+    assert "Link rates" in page and "Do unlinked records differ?" in page
+    assert (result.model.parent / "clerical-review.csv").is_file()
+
+
+def test_person_ids_are_stable_when_a_month_is_added(registered, town, tmp_path):
+    police = pd.read_csv(town / "police_incident_persons.csv", dtype=str, keep_default_na=False)
+    early = police.occurred_at.str[3:10].isin(
+        ["04/2025", "05/2025", "06/2025", "07/2025", "08/2025", "09/2025"]
+    )
+    police[early].to_csv(tmp_path / "first.csv", index=False)
+    police[~early].to_csv(tmp_path / "second.csv", index=False)
+    ingest_all(registered, town, ["ae_attendances", "school_attendance", "csc_referrals"])
+    ingest(registered, "police_incident_persons", tmp_path / "first.csv", "ops")
+    first = pd.read_parquet(spine.run(registered, "ops").spine)
+    ingest(registered, "police_incident_persons", tmp_path / "second.csv", "ops")
+    second = pd.read_parquet(spine.run(registered, "ops").spine)
+    both = first.merge(second, on=["source", "record_id"], suffixes=("_1", "_2"))
+    assert len(both) == len(first)
+    assert (both.person_id_1 == both.person_id_2).mean() > 0.99
+    assert len(second) > len(first)
+
+
+def test_person_table_splits_police_names(town):
+    schema = dictionary.get("police_incident_persons")
+    raw = pd.read_csv(town / "police_incident_persons.csv", dtype=str, keep_default_na=False)
+    table = person_table(raw.assign(record_id=raw.involvement_ref), schema)
+    assert table.given_name.notna().all() and table.family_name.str.isupper().all()
