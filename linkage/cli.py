@@ -105,4 +105,32 @@ def data_link(context: Context, threshold: float, retrain: bool) -> None:
     console.print(f"linkage-quality report: {result.report}")
 
 
+@data.command("lookup")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@pass_context
+def data_lookup(context: Context, file: str) -> None:
+    """Load the postcode -> LSOA lookup (CSV with postcode, lsoa_code) used by extracts."""
+    from linkage.extract import load_lookup
+
+    path = load_lookup(context.instance(), Path(file), context.actor)
+    console.print(f"loaded the postcode lookup into {path}")
+
+
+@data.command("extract")
+@click.argument("project_id")
+@pass_context
+def data_extract(context: Context, project_id: str) -> None:
+    """Cut PROJECT's extract: approved items only, project pseudonyms, coarsened, read-only."""
+    from linkage.extract import extract
+
+    result = extract(context.instance(), project_id, context.actor)
+    for item in result.files:
+        risk = result.risk[item["dataset"]]
+        console.print(
+            f"{item['file']}: {item['rows']:,} rows, {len(item['columns'])} columns; "
+            f"{risk.get('violating_5_anonymity', 0):,} records violate 5-anonymity"
+        )
+    console.print(f"manifest: {result.manifest}")
+
+
 COMMANDS = (dictionary_group, data)

@@ -211,6 +211,21 @@ def _data_reasons(
     return reasons
 
 
+def extract_reasons(session: Session, project_id: str, at: date | None = None) -> list[str]:
+    """Why the operator may not (yet) cut PROJECT's extract: it must be active, and every
+    controller whose data it requests must have approved its current version."""
+    at = at or date.today()
+    found = session.get(Project, project_id)
+    if found is None:
+        return [f"there is no project {project_id!r}"]
+    reasons = []
+    state = effective_state(found, at)
+    if state != State.ACTIVE:
+        reasons.append(_not_active(found, state, at))
+    reasons.extend(_data_reasons(session, found, None, None))
+    return reasons
+
+
 def check(
     session: Session, username: str, action: str, project_id: str | None = None, **options
 ) -> Decision:

@@ -44,6 +44,11 @@ class Member(_Spec):
 class RequestedItemSpec(_Spec):
     item: str = Field(min_length=1)
     justification: str = Field(min_length=10, description="Why the purpose needs this item.")
+    precision: Literal["day", "month"] | None = Field(
+        None,
+        description="For dates of events: extracts give the month unless the project "
+        "justifies (and asks for) the day.",
+    )
 
 
 class RequestedDataset(_Spec):

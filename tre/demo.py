@@ -27,6 +27,10 @@ def _fresh_folder(directory: Path) -> None:
                 f"{directory} exists and was not made by `tre demo`; nothing was changed "
                 "(choose another folder with --dir)"
             )
+        # extracts are read-only: make everything writable again so it can be removed
+        for path in [directory, *directory.rglob("*")]:
+            if not path.is_symlink():
+                path.chmod(path.stat().st_mode | 0o700)
         shutil.rmtree(directory)
 
 
@@ -67,7 +71,7 @@ def run_demo(directory: Path, people: int, seed: int, console: Console, actor: s
         console.print("   " + check.replace("\n", "\n   "))
     console.print(f"   transparency register: {registered.register}")
 
-    data = demo_linkage.run(instance, incoming, actor)
+    data = demo_linkage.run(instance, incoming, actor, registered.project)
     console.print(
         f"[bold]4. Safe data[/bold]: {data.rows:,} agency rows ingested, {data.accepted:,} "
         f"accepted, {data.quarantined:,} quarantined with reasons; {data.linkage.records:,} "
@@ -79,6 +83,11 @@ def run_demo(directory: Path, people: int, seed: int, console: Console, actor: s
         f"{100 * data.linkage.estimated_false_match_rate:.2f} %"
     )
     console.print(f"   linkage-quality report: {data.linkage.report}")
+    rows = sum(f["rows"] for f in data.extract.files)
+    console.print(
+        f"   extract for {registered.project}: {len(data.extract.files)} read-only files, "
+        f"{rows:,} rows of approved items with project pseudonyms, in {data.extract.folder}"
+    )
 
     reports = directory / "reports"
     disclosure = demo_sdc.run(incoming, reports, instance.settings.policy)

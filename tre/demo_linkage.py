@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from linkage import dictionary, spine
+from linkage.extract import Extract, extract, load_lookup
 from linkage.ingest import ingest
 from linkage.linker import evaluate
 from tre.instance import Instance
@@ -21,17 +22,20 @@ class DataDemo:
     quarantined: int
     linkage: spine.LinkageRun
     accuracy: dict[str, float]
+    extract: Extract
 
 
-def run(instance: Instance, town: Path, actor: str) -> DataDemo:
+def run(instance: Instance, town: Path, actor: str, project: str) -> DataDemo:
     rows = accepted = quarantined = 0
     for dataset in dictionary.schemas():
         result = ingest(instance, dataset, town / f"{dataset}.csv", actor)
         rows, accepted = rows + result.rows, accepted + result.accepted
         quarantined += result.quarantined
     linkage = spine.run(instance, actor)
+    load_lookup(instance, town / "postcode_lsoa.csv", actor)
+    cut = extract(instance, project, actor)
     truth = pd.read_csv(town / "truth" / "records.csv", dtype=str).rename(
         columns={"dataset": "source", "person_id": "true_person"}
     )
     linked = pd.read_parquet(linkage.spine)
-    return DataDemo(rows, accepted, quarantined, linkage, evaluate(linked, truth))
+    return DataDemo(rows, accepted, quarantined, linkage, evaluate(linked, truth), cut)

@@ -1,0 +1,275 @@
+"""Project extracts: only approved data items, project-specific pseudonyms, coarsened
+quasi-identifiers, read-only Parquet with a manifest and a disclosure-risk summary.
+
+* The policy engine is asked first; a refusal lists what is missing and writes nothing.
+* Each record carries ``person`` (an HMAC of the spine's person id under a key derived for this
+  project alone), so two projects' extracts cannot be joined.
+* Dates of birth become age bands at the end of the data period; postcodes become LSOAs; event
+  dates become months unless the project asked for (and justified) days.
+* Files are written to a staging folder and swapped in whole; they are made read-only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import shutil
+import stat
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+
+from linkage import dictionary, spine
+from linkage.dictionary import Field
+from linkage.ingest import RECORD_ID
+from projects import registry
+from projects.errors import Refused
+from projects.policy import extract_reasons
+from tre import audit
+from tre.audit import utc_now
+from tre.errors import TreError
+from tre.instance import Instance
+
+REFERENCE = "_reference"
+LOOKUP = "postcode_lsoa.parquet"
+AGE_BANDS = [-1, 4, 11, 17, 24, 34, 44, 54, 64, 74, 84, 200]
+AGE_LABELS = [
+    "0-4",
+    "5-11",
+    "12-17",
+    "18-24",
+    "25-34",
+    "35-44",
+    "45-54",
+    "55-64",
+    "65-74",
+    "75-84",
+    "85+",
+]
+
+
+class ExtractError(TreError):
+    """The extract cannot be made; nothing was written."""
+
+
+@dataclass
+class Extract:
+    project: str
+    folder: Path
+    files: list[dict]
+    manifest: Path
+    risk: dict[str, dict]
+
+
+def load_lookup(instance: Instance, path: Path, actor: str) -> Path:
+    """Store the postcode -> LSOA lookup (columns postcode, lsoa_code) for coarsening."""
+    frame = pd.read_csv(path, dtype=str)
+    if set(frame.columns) != {"postcode", "lsoa_code"}:
+        raise ExtractError(
+            f"{Path(path).name}: a postcode lookup has the columns postcode and "
+            f"lsoa_code (it has {', '.join(frame.columns)})"
+        )
+    folder = instance.folder("store") / REFERENCE
+    folder.mkdir(parents=True, exist_ok=True)
+    frame.to_parquet(folder / LOOKUP, index=False)
+    with instance.db.session() as session:
+        audit.record(
+            session,
+            actor,
+            "data.lookup",
+            "reference",
+            "postcode_lsoa",
+            details={"rows": len(frame)},
+        )
+    return folder / LOOKUP
+
+
+def project_key(instance: Instance, project_id: str) -> bytes:
+    return hmac.new(instance.read_key(), f"project:{project_id}".encode(), hashlib.sha256).digest()
+
+
+def pseudonyms(key: bytes, person_ids: pd.Series) -> pd.Series:
+    return person_ids.map(
+        lambda p: hmac.new(key, str(int(p)).encode(), hashlib.sha256).hexdigest()[:20]
+    )
+
+
+def _coarsen(
+    values: pd.Series,
+    field: Field,
+    precision: str | None,
+    reference: pd.Timestamp,
+    lookup: dict[str, str],
+) -> tuple[str, pd.Series]:
+    if field.concept == "Person.date_of_birth":
+        born = pd.to_datetime(values.replace("", None), format=field.format, errors="coerce")
+        age = (reference - born).dt.days // 365
+        bands = pd.cut(age, AGE_BANDS, labels=AGE_LABELS).astype(object)
+        return "age_band", bands.where(born.notna(), None)
+    if field.concept == "Place.postcode":
+        return "lsoa_code", values.map(lambda v: lookup.get(" ".join(str(v).upper().split())))
+    if field.type in ("date", "datetime"):
+        parsed = pd.to_datetime(values.replace("", None), format=field.format, errors="coerce")
+        pattern = "%Y-%m-%d" if precision == "day" else "%Y-%m"
+        return field.name, parsed.dt.strftime(pattern).where(parsed.notna(), None)
+    return field.name, values.replace("", None)
+
+
+def extract(instance: Instance, project_id: str, actor: str, at: date | None = None) -> Extract:
+    with instance.db.session() as session:
+        reasons = extract_reasons(session, project_id, at)
+        if reasons:
+            raise Refused(f"no extract for {project_id}:\n  - " + "\n  - ".join(reasons))
+        found = registry.project(session, project_id)
+        version = found.version
+        spec = found.current.spec
+    lookup_path = instance.folder("store") / REFERENCE / LOOKUP
+    if not lookup_path.exists():
+        raise ExtractError(
+            "the postcode lookup is missing; load it with `tre data lookup postcode_lsoa.csv`"
+        )
+    lookup = dict(pd.read_parquet(lookup_path).itertuples(index=False))
+    linked = spine.current_spine(instance)
+    if linked is None:
+        raise ExtractError("there is no person spine yet; run `tre data link` first")
+    reference = pd.Timestamp(spec["data_period"]["end"])
+    key = project_key(instance, project_id)
+    ingests = spine.latest_ingests(instance)
+    run = utc_now()[:19].replace("-", "").replace(":", "").replace("T", "-")
+    target = instance.folder("projects") / project_id / "data"
+    staging = target.parent / f".staging-{run}"
+    staging.mkdir(parents=True)
+    files, risk = [], {}
+    try:
+        for requested in spec["data"]:
+            dataset = requested["dataset"]
+            if dataset not in ingests:
+                raise ExtractError(f"{dataset} has not been ingested yet")
+            schema = dictionary.get(dataset)
+            payload = _payload(instance, dataset)
+            frame = pd.DataFrame(index=payload.index)
+            persons = payload[[RECORD_ID]].merge(
+                linked[linked.source == dataset][["record_id", "person_id"]],
+                left_on=RECORD_ID,
+                right_on="record_id",
+                how="left",
+            )
+            if persons.person_id.notna().all():
+                frame["person"] = pseudonyms(key, persons.person_id).to_numpy()
+            for item in requested["items"]:
+                name, values = _coarsen(
+                    payload[item["item"]],
+                    schema.field(item["item"]),
+                    item.get("precision"),
+                    reference,
+                    lookup,
+                )
+                frame[name] = values.to_numpy()
+            path = staging / f"{dataset}.parquet"
+            frame.to_parquet(path, index=False)
+            files.append(
+                {
+                    "file": path.name,
+                    "dataset": dataset,
+                    "rows": len(frame),
+                    "columns": list(frame.columns),
+                    "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+                }
+            )
+            risk[dataset] = _risk(frame, schema, requested)
+        manifest = {
+            "project": project_id,
+            "version": version,
+            "made": utc_now(),
+            "reference_date": spec["data_period"]["end"],
+            "files": files,
+            "risk": risk,
+        }
+        (staging / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
+        _read_only(staging)
+        _swap(staging, target)
+    except BaseException:
+        if staging.exists():
+            _writable(staging)
+            shutil.rmtree(staging)
+        raise
+    with instance.db.session() as session:
+        audit.record(
+            session,
+            actor,
+            "data.extract",
+            "project",
+            project_id,
+            project=project_id,
+            details={
+                "version": version,
+                "files": [{k: f[k] for k in ("file", "rows", "sha256")} for f in files],
+            },
+        )
+    return Extract(project_id, target, files, target / "manifest.json", risk)
+
+
+def _payload(instance: Instance, dataset: str) -> pd.DataFrame:
+    folder = instance.folder("store") / dataset
+    parts = sorted(
+        p
+        for ingest in sorted(folder.iterdir())
+        if not ingest.name.startswith(".")
+        for p in ingest.glob("*.parquet")
+    )
+    frame = pd.concat([pq.read_table(p).to_pandas() for p in parts], ignore_index=True)
+    return frame.drop_duplicates(RECORD_ID, keep="last").reset_index(drop=True)
+
+
+def _risk(frame: pd.DataFrame, schema, requested) -> dict:
+    """k-anonymity violations and expected re-identifications on the extract's
+    quasi-identifiers (after coarsening), for the approvers."""
+    import sdc
+
+    quasi = [
+        c
+        for c in frame.columns
+        if c in ("age_band", "lsoa_code")
+        or (c in schema.names and schema.field(c).role == "quasi_identifier")
+    ]
+    if not quasi or frame.empty:
+        return {"quasi_identifiers": quasi, "records": len(frame)}
+    keys = frame[quasi].astype(object).where(frame[quasi].notna(), np.nan)
+    return {
+        "quasi_identifiers": quasi,
+        "records": len(frame),
+        "violating_3_anonymity": sdc.kanon_violations(keys, quasi, 3),
+        "violating_5_anonymity": sdc.kanon_violations(keys, quasi, 5),
+        "expected_reidentifications": round(
+            sdc.global_risk(keys, quasi).expected_reidentifications, 2
+        ),
+    }
+
+
+def _read_only(folder: Path) -> None:
+    for path in folder.rglob("*"):
+        os.chmod(path, stat.S_IRUSR | stat.S_IRGRP)
+    os.chmod(folder, stat.S_IRUSR | stat.S_IXUSR | stat.S_IRGRP | stat.S_IXGRP)
+
+
+def _writable(folder: Path) -> None:
+    os.chmod(folder, stat.S_IRWXU)
+    for path in folder.rglob("*"):
+        os.chmod(path, stat.S_IRWXU if path.is_dir() else stat.S_IRUSR | stat.S_IWUSR)
+
+
+def _swap(staging: Path, target: Path) -> None:
+    """Replace TARGET by STAGING in one rename each (the old extract is then removed)."""
+    old = target.parent / f".old-{staging.name}"
+    if target.exists():
+        target.rename(old)
+    staging.rename(target)
+    if old.exists():
+        _writable(old)
+        shutil.rmtree(old)

@@ -1,0 +1,112 @@
+import copy
+import json
+import stat
+
+import pandas as pd
+import pytest
+import yaml
+
+from linkage import dictionary, spine
+from linkage.extract import ExtractError, extract, load_lookup
+from linkage.ingest import ingest
+from projects import registry
+from projects.errors import Refused
+from projects.spec import parse_project
+from tests.projects.conftest import TODAY
+from tre import demo_projects
+
+P = "supporting-families"
+
+
+@pytest.fixture
+def linked(registered, town):
+    for dataset in dictionary.schemas():
+        ingest(registered, dataset, town / f"{dataset}.csv", "ops")
+    spine.run(registered, "ops")
+    load_lookup(registered, town / "postcode_lsoa.csv", "ops")
+    return registered
+
+
+def test_a_refused_extract_writes_nothing(linked):
+    with linked.db.session() as session:
+        spec = parse_project(yaml.safe_load(demo_projects.PROJECT_FILE.read_text()))
+        registry.register_project(session, spec.lead, spec, linked.settings.policy)
+    with pytest.raises(Refused, match="is draft, not active") as refused:
+        extract(linked, P, "ops", at=TODAY)
+    assert "controller of ae_attendances (TRETON-NHS) has not approved" in str(refused.value)
+    assert not (linked.folder("projects") / P).exists() or not any(
+        (linked.folder("projects") / P).iterdir()
+    )
+
+
+def test_extracts_hold_only_approved_items_with_project_pseudonyms(linked, town):
+    demo_projects.approve_project(linked, TODAY)
+    result = extract(linked, P, "ops", at=TODAY)
+    spec = yaml.safe_load(demo_projects.PROJECT_FILE.read_text())
+    people = pd.read_csv(town / "truth" / "people.csv", dtype=str)
+    for requested in spec["data"]:
+        frame = pd.read_parquet(result.folder / f"{requested['dataset']}.parquet")
+        expected = {"person"} | {
+            {"dob": "age_band", "postcode": "lsoa_code"}.get(i["item"], i["item"])
+            for i in requested["items"]
+        }
+        assert set(frame.columns) == expected
+        if "age_band" in frame:
+            assert frame.age_band.dropna().isin(["0-4", "5-11", "12-17"]).all()
+        for column in frame.columns:
+            if column.endswith(("_date", "_at", "datetime")):
+                assert frame[column].dropna().str.fullmatch(r"\d{4}-\d{2}").all()
+    # no clear-text identifier reaches an extract
+    blob = b"".join(p.read_bytes() for p in result.folder.iterdir())
+    for value in list(people.family_name.unique()[:200]) + list(people.nhs_number[:200]):
+        assert value.encode() not in blob
+    manifest = json.loads(result.manifest.read_text())
+    for item in manifest["files"]:
+        import hashlib
+
+        assert (
+            hashlib.sha256((result.folder / item["file"]).read_bytes()).hexdigest()
+            == item["sha256"]
+        )
+    assert "violating_5_anonymity" in manifest["risk"]["csc_referrals"]
+    mode = stat.S_IMODE((result.folder / "csc_referrals.parquet").stat().st_mode)
+    assert not mode & stat.S_IWUSR and not stat.S_IMODE(result.folder.stat().st_mode) & 0o222
+
+
+def test_two_projects_cannot_join_their_extracts(linked):
+    demo_projects.approve_project(linked, TODAY)
+    data = yaml.safe_load(demo_projects.PROJECT_FILE.read_text())
+    other = copy.deepcopy(data)
+    other["id"] = "repeat-callers"
+    other["data"] = [d for d in data["data"] if d["dataset"] == "police_incident_persons"]
+    path = linked.home / "other.yaml"
+    path.write_text(yaml.safe_dump(other))
+    demo_projects.approve_project(linked, TODAY, path)
+    first = pd.read_parquet(
+        extract(linked, P, "ops", at=TODAY).folder / "police_incident_persons.parquet"
+    )
+    second = pd.read_parquet(
+        extract(linked, "repeat-callers", "ops", at=TODAY).folder
+        / "police_incident_persons.parquet"
+    )
+    assert len(first) == len(second)
+    assert not set(first.person) & set(second.person)
+    # within one project a person keeps one pseudonym: records per pseudonym agree
+    assert first.person.nunique() == second.person.nunique()
+
+
+def test_a_new_extract_replaces_the_old_one_whole(linked):
+    demo_projects.approve_project(linked, TODAY)
+    first = extract(linked, P, "ops", at=TODAY)
+    again = extract(linked, P, "ops", at=TODAY)
+    assert first.folder == again.folder
+    siblings = [p.name for p in again.folder.parent.iterdir()]
+    assert siblings == ["data"]
+
+
+def test_extract_needs_the_lookup(registered, town):
+    demo_projects.approve_project(registered, TODAY)
+    ingest(registered, "csc_referrals", town / "csc_referrals.csv", "ops")
+    spine.run(registered, "ops")
+    with pytest.raises(ExtractError, match="postcode lookup is missing"):
+        extract(registered, P, "ops", at=TODAY)
