@@ -35,10 +35,12 @@ def main() -> None:
         for dataset, schema in dictionary.schemas().items():
             if is_person_dataset(schema):
                 raw = pd.read_csv(town / f"{dataset}.csv", dtype=str, keep_default_na=False)
-                frames[dataset] = person_table(raw.assign(record_id=raw[schema.primary_key]),
-                                               schema)
+                frames[dataset] = person_table(
+                    raw.assign(record_id=raw[schema.primary_key]), schema
+                )
         truth = pd.read_csv(town / "truth" / "records.csv", dtype=str).rename(
-            columns={"dataset": "source", "person_id": "true_person"})
+            columns={"dataset": "source", "person_id": "true_person"}
+        )
     seconds, linked = timed(lambda: link_records(frames))
     records = linked.records.assign(person_id=stable_ids(linked.records, None).to_numpy())
     accuracy = evaluate(records, truth)

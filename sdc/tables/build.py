@@ -21,7 +21,7 @@ from sdc.errors import SdcError
 TOTAL = "All"
 COUNT_FUNCS = ("count", "size")
 MAGNITUDE_FUNCS = ("sum", "mean")
-ORDER_FUNCS = ("min", "max", "median")
+ORDER_FUNCS = ("min", "max", "median", "mode")
 AGGFUNCS = COUNT_FUNCS + MAGNITUDE_FUNCS + ORDER_FUNCS + ("std", "var")
 
 
@@ -191,19 +191,23 @@ def build(
     cells = pd.concat(parts, ignore_index=True)
     cells.loc[cells["count"] == 0, ["min", "max"]] = np.nan
     cells["value"] = _statistic(cells, aggfunc, df, dims, values, keep, categories, margins)
-    ordered = dims + [
-        "value",
-        "count",
-        "sum",
-        "min",
-        "max",
-        "top1",
-        "top2",
-        "negatives",
-        "sum_squares",
-        "margin",
-        "level",
-    ]
+    ordered = (
+        dims
+        + [
+            "value",
+            "count",
+            "sum",
+            "min",
+            "max",
+            "top1",
+            "top2",
+            "negatives",
+            "sum_squares",
+            "margin",
+            "level",
+        ]
+        + (["mode_count"] if aggfunc == "mode" else [])
+    )
     if values is None:
         cells = cells.drop(columns=["sum_squares"])
         ordered.remove("sum_squares")
@@ -229,15 +233,32 @@ def _statistic(cells, aggfunc, df, dims, values, keep, categories, margins) -> n
             variance = (cells["sum_squares"] - count * mean**2) / (count - 1)
             variance = np.where(count > 1, np.maximum(variance, 0), np.nan)
             return np.sqrt(variance) if aggfunc == "std" else variance
-    # the median needs the values of each cell: one group-by per level
+    # the median and the mode need the values of each cell: one group-by per level
     data = df.loc[keep, dims + [values]]
+
+    def per_cell(series: pd.Series) -> float:
+        if aggfunc == "median":
+            return float(series.median())
+        counts = series.value_counts()  # the mode: the most frequent value (smallest on ties)
+        top = counts[counts == counts.max()].index.min()
+        return float(top)
+
+    def mode_count(series: pd.Series) -> float:
+        return float(series.value_counts().max())
+
     result = np.full(len(cells), np.nan)
+    frequency = np.full(len(cells), np.nan)
     for level, part in cells.groupby("level", sort=False):
         present = [d for d, on in zip(dims, level, strict=True) if on == "1"]
         if present:
-            medians = data.groupby(present, observed=True)[values].median()
+            grouped = data.groupby(present, observed=True)[values]
             key = part[present].apply(tuple, axis=1) if len(present) > 1 else part[present[0]]
-            result[part.index] = medians.reindex(key.tolist()).to_numpy()
-        else:
-            result[part.index] = data[values].median()
+            result[part.index] = grouped.agg(per_cell).reindex(key.tolist()).to_numpy()
+            if aggfunc == "mode":
+                frequency[part.index] = grouped.agg(mode_count).reindex(key.tolist()).to_numpy()
+        elif len(data):
+            result[part.index] = per_cell(data[values])
+            frequency[part.index] = mode_count(data[values])
+    if aggfunc == "mode":
+        cells["mode_count"] = frequency  # how many records share the published value
     return result

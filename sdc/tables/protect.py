@@ -21,7 +21,17 @@ from sdc.tables.build import TOTAL, Table
 from sdc.tables.rounding import redact_then_round
 from sdc.tables.rules import primary
 
-EVIDENCE_COLUMNS = ["value", "count", "sum", "min", "max", "top1", "top2", "negatives"]
+EVIDENCE_COLUMNS = [
+    "value",
+    "count",
+    "sum",
+    "min",
+    "max",
+    "top1",
+    "top2",
+    "negatives",
+    "mode_count",
+]
 
 
 @dataclass
@@ -53,7 +63,8 @@ class Protected:
         for i, row in enumerate(self.cells.to_dict("records")):
             cell = {"dims": {d: _plain(row[d]) for d in table.dims}}
             for column in EVIDENCE_COLUMNS:
-                cell[column] = _plain(row[column])
+                if column in row:
+                    cell[column] = _plain(row[column])
             cell.update(
                 status=row["status"],
                 reasons=list(row["reasons"]),

@@ -53,6 +53,14 @@ def cell_reasons(cell: dict, kind: str, aggfunc: str, policy: Policy) -> tuple[l
                 reasons.append(f"pq rule (p={policy.pq_p:g}, q={policy.pq_q:g}) fails")
     if aggfunc in EXTREMES and policy.extremes_disclosive:
         reasons.append(f"{aggfunc}: the value is one person's own value")
+    if aggfunc == "mode":
+        shared = cell.get("mode_count")
+        shared = 0 if shared is None or np.isnan(shared) else int(shared)
+        if shared < policy.threshold:
+            reasons.append(
+                f"mode: the value is shared by {shared} record(s), fewer than the "
+                f"minimum of {policy.threshold}"
+            )
     return reasons, review
 
 

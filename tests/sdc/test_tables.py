@@ -137,6 +137,19 @@ def test_primary_rules_one_by_one():
     assert reasons(cell(20, 100, 10, 9), "statistic", "max")[-1].startswith("max: the value")
 
 
+def test_the_mode_needs_enough_records_sharing_it():
+    frame = pd.DataFrame({"g": ["a"] * 30 + ["b"] * 30, "v": [1] * 12 + [2] * 18 + list(range(30))})
+    protected = tables.protect(
+        tables.build(frame, "g", values="v", aggfunc="mode"), Policy(rounding_base=1)
+    )
+    cells = protected.cells.set_index("g")
+    assert cells.loc["a", "value"] == 2 and cells.loc["a", "mode_count"] == 18
+    assert cells.loc["a", "status"] == "s"
+    assert cells.loc["b", "status"] == "u"  # every value of b is one record's
+    assert any("mode: the value is shared by 1 record" in r for r in cells.loc["b", "reasons"])
+    assert tables.recheck(protected.evidence(), Policy(rounding_base=1)) == []
+
+
 def test_sdctable_freq_and_nk_defaults():
     # sdcTable's freq rule (count <= maxN = 3 unsafe) is threshold 4; nk (n = 2, k = 85)
     sdctable = Policy(threshold=4, dominance_k=85, p_percent=0)
