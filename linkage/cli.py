@@ -133,4 +133,44 @@ def data_extract(context: Context, project_id: str) -> None:
     console.print(f"manifest: {result.manifest}")
 
 
-COMMANDS = (dictionary_group, data)
+@click.group("linkage")
+def linkage_group() -> None:
+    """Linkage on keyed hashes, for agencies that pseudonymise at source."""
+
+
+@linkage_group.command("prepare")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dataset", required=True, help="The dataset whose schema FILE follows.")
+@click.option(
+    "--key",
+    "key_file",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="The agencies' shared linkage key (hex or text, at least 16 bytes).",
+)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="The token file to send (record_id and tok_* columns).",
+)
+def linkage_prepare(file: str, dataset: str, key_file: str, out: str) -> None:
+    """On the agency's side: replace FILE's identifiers by HMAC-SHA256 tokens."""
+    import pandas as pd
+
+    from linkage import dictionary
+    from linkage.sources import person_table
+    from linkage.tokens import prepare, read_key
+
+    schema = dictionary.get(dataset)
+    raw = pd.read_csv(file, dtype=str, keep_default_na=False)
+    people = person_table(raw.assign(record_id=raw[schema.primary_key]), schema)
+    tokens = prepare(people, read_key(Path(key_file)))
+    tokens.to_csv(out, index=False)
+    console.print(
+        f"wrote {len(tokens):,} token rows to {out}; send it with the payload "
+        "(the file without its direct identifiers)"
+    )
+
+
+COMMANDS = (dictionary_group, data, linkage_group)

@@ -126,3 +126,54 @@ def test_person_table_splits_police_names(town):
     raw = pd.read_csv(town / "police_incident_persons.csv", dtype=str, keep_default_na=False)
     table = person_table(raw.assign(record_id=raw.involvement_ref), schema)
     assert table.given_name.notna().all() and table.family_name.str.isupper().all()
+
+
+def test_hashed_tokens_link_without_clear_identifiers(town, tmp_path, run_cli):
+    from linkage.tokens import link_tokens, prepare
+
+    key = b"shared-agency-key-0123456789"
+    frames = {}
+    for dataset, schema in dictionary.schemas().items():
+        from linkage.sources import is_person_dataset
+
+        if is_person_dataset(schema):
+            raw = pd.read_csv(town / f"{dataset}.csv", dtype=str, keep_default_na=False)
+            frames[dataset] = prepare(
+                person_table(raw.assign(record_id=raw[schema.primary_key]), schema), key
+            )
+    people = pd.read_csv(town / "truth" / "people.csv", dtype=str)
+    blob = pd.concat(frames.values()).to_csv().encode()
+    assert not any(v.encode() in blob for v in people.family_name.unique()[:100])
+    linked = link_tokens(frames)
+    records = linked.records.assign(person_id=stable_ids(linked.records, None).to_numpy())
+    truth = pd.read_csv(town / "truth" / "records.csv", dtype=str).rename(
+        columns={"dataset": "source", "person_id": "true_person"}
+    )
+    accuracy = evaluate(records, truth)
+    assert accuracy["precision"] >= 0.98 and accuracy["recall"] >= 0.9
+    other = prepare(
+        frames_clear := person_table(
+            pd.read_csv(town / "asc_clients.csv", dtype=str, keep_default_na=False).assign(
+                record_id=lambda d: d.service_record
+            ),
+            dictionary.get("asc_clients"),
+        ),
+        b"another-key-0123456789abcdef",
+    )
+    assert not set(other.tok_family.dropna()) & set(frames["asc_clients"].tok_family.dropna())
+    assert len(frames_clear) == len(other)
+    keyfile = tmp_path / "key.txt"
+    keyfile.write_text(key.hex())
+    code, out, err = run_cli(
+        "linkage",
+        "prepare",
+        str(town / "csc_referrals.csv"),
+        "--dataset",
+        "csc_referrals",
+        "--key",
+        str(keyfile),
+        "--out",
+        str(tmp_path / "tokens.csv"),
+    )
+    assert code == 0, err
+    assert "tok_nhs" in (tmp_path / "tokens.csv").read_text().splitlines()[0]
