@@ -51,11 +51,13 @@ def main() -> None:
     baseline = evaluate(nhs_only, truth)
     from linkage.tokens import link_tokens, prepare
 
-    tokens = {source: prepare(frame, b"benchmark-linkage-key-0123") for source, frame in
-              frames.items()}
+    tokens = {
+        source: prepare(frame, b"benchmark-linkage-key-0123") for source, frame in frames.items()
+    }
     token_seconds, by_tokens = timed(lambda: link_tokens(tokens))
-    token_accuracy = evaluate(by_tokens.records.assign(
-        person_id=stable_ids(by_tokens.records, None).to_numpy()), truth)
+    token_accuracy = evaluate(
+        by_tokens.records.assign(person_id=stable_ids(by_tokens.records, None).to_numpy()), truth
+    )
     report(
         "linkage",
         people=args.people,

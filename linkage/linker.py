@@ -122,23 +122,47 @@ def link_records(
     max_pairs: float = 2e6,
 ) -> Linked:
     """The linkage itself: clusters, scored pairs and the model (see the module's docstring)."""
-    from splink import DuckDBAPI, Linker, block_on
+    from splink import block_on
 
     combined = _combined(frames)
+    training = None
+    if model is None or train:
+        training = Training(
+            deterministic=[
+                block_on("nhs_number"),
+                block_on("given_name", "family_name", "date_of_birth"),
+            ],
+            # not on postcode alone: a household shares it, and EM would learn households
+            em=[block_on("date_of_birth"), block_on("given_name", "family_name")],
+            max_pairs=max_pairs,
+        )
+    return run_splink(combined, _settings(model), training, threshold)
+
+
+@dataclass
+class Training:
+    deterministic: list  # rules for the prior probability that two records match
+    em: list  # blocking rules of the expectation-maximisation sessions
+    max_pairs: float = 2e6
+
+
+def run_splink(
+    combined: pd.DataFrame, settings, training: Training | None, threshold: float
+) -> Linked:
+    """Train (when TRAINING is given), predict pairs at THRESHOLD and cluster them."""
+    from splink import DuckDBAPI, Linker
+
     logging.getLogger("splink").setLevel(logging.WARNING)
-    db_api = DuckDBAPI()
-    table = db_api.register(
+    table = DuckDBAPI().register(
         combined.drop(columns=["record_id", "source"]), dataset_display_name="people"
     )
-    linker = Linker(table, _settings(model), log_level=logging.WARNING)
-    if model is None or train:
+    linker = Linker(table, settings, log_level=logging.WARNING)
+    if training is not None:
         linker.training.estimate_probability_two_random_records_match(
-            [block_on("nhs_number"), block_on("given_name", "family_name", "date_of_birth")],
-            recall=0.8,
+            training.deterministic, recall=0.8
         )
-        linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=1)
-        # not on postcode alone: a household shares it, and EM would learn households
-        for rule in (block_on("date_of_birth"), block_on("given_name", "family_name")):
+        linker.training.estimate_u_using_random_sampling(max_pairs=training.max_pairs, seed=1)
+        for rule in training.em:
             linker.training.estimate_parameters_using_expectation_maximisation(
                 rule, fix_probability_two_random_records_match=True
             )

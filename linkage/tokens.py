@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from linkage.linker import LinkageError, Linked, _cluster
+from linkage.linker import LinkageError, Linked, Training, run_splink
 from linkage.normalise import person_table
 
 TOKENS = (
@@ -121,9 +121,7 @@ def _settings():
 
 def link_tokens(frames: Mapping[str, pd.DataFrame], threshold: float = 0.9) -> Linked:
     """Link token tables (from ``prepare``) across and within sources."""
-    import logging
-
-    from splink import DuckDBAPI, Linker, block_on
+    from splink import block_on
 
     parts = []
     for source, frame in frames.items():
@@ -136,20 +134,8 @@ def link_tokens(frames: Mapping[str, pd.DataFrame], threshold: float = 0.9) -> L
     combined = combined.rename(columns={"tok_nhs": "nhs_number"}).assign(
         tok_nhs=lambda d: d.nhs_number
     )
-    db_api = DuckDBAPI()
-    table = db_api.register(
-        combined.drop(columns=["record_id", "source"]), dataset_display_name="tokens"
+    training = Training(
+        deterministic=[block_on("tok_nhs"), block_on("tok_given", "tok_family", "tok_dob")],
+        em=[block_on("tok_dob"), block_on("tok_given", "tok_family")],
     )
-    linker = Linker(table, _settings(), log_level=logging.WARNING)
-    linker.training.estimate_probability_two_random_records_match(
-        [block_on("tok_nhs"), block_on("tok_given", "tok_family", "tok_dob")], recall=0.8
-    )
-    linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=1)
-    for rule in (block_on("tok_dob"), block_on("tok_given", "tok_family")):
-        linker.training.estimate_parameters_using_expectation_maximisation(
-            rule, fix_probability_two_random_records_match=True
-        )
-    scored = linker.inference.predict(threshold_match_probability=threshold).as_pandas_dataframe()
-    pairs = scored[["unique_id_l", "unique_id_r", "match_probability"]]
-    records = _cluster(combined, pairs)
-    return Linked(records, pairs, linker.misc.save_model_to_json(), combined)
+    return run_splink(combined, _settings(), training, threshold)
