@@ -133,7 +133,10 @@ def link_records(
                 block_on("given_name", "family_name", "date_of_birth"),
             ],
             # not on postcode alone: a household shares it, and EM would learn households
-            em=[block_on("date_of_birth"), block_on("given_name", "family_name")],
+            em=[
+                block_on("date_of_birth"),
+                block_on("given_name", "family_name", "postcode_sector"),
+            ],
             max_pairs=max_pairs,
         )
     return run_splink(combined, _settings(model), training, threshold)
