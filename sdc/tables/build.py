@@ -22,6 +22,8 @@ TOTAL = "All"
 COUNT_FUNCS = ("count", "size")
 MAGNITUDE_FUNCS = ("sum", "mean")
 ORDER_FUNCS = ("min", "max", "median", "mode")
+# what every cell records about its contributors (the evidence a checker re-checks)
+EVIDENCE = ["value", "count", "sum", "min", "max", "top1", "top2", "negatives"]
 AGGFUNCS = COUNT_FUNCS + MAGNITUDE_FUNCS + ORDER_FUNCS + ("std", "var")
 
 
@@ -191,23 +193,9 @@ def build(
     cells = pd.concat(parts, ignore_index=True)
     cells.loc[cells["count"] == 0, ["min", "max"]] = np.nan
     cells["value"] = _statistic(cells, aggfunc, df, dims, values, keep, categories, margins)
-    ordered = (
-        dims
-        + [
-            "value",
-            "count",
-            "sum",
-            "min",
-            "max",
-            "top1",
-            "top2",
-            "negatives",
-            "sum_squares",
-            "margin",
-            "level",
-        ]
-        + (["mode_count"] if aggfunc == "mode" else [])
-    )
+    ordered = dims + EVIDENCE + ["sum_squares", "margin", "level"]
+    if aggfunc == "mode":
+        ordered.append("mode_count")
     if values is None:
         cells = cells.drop(columns=["sum_squares"])
         ordered.remove("sum_squares")

@@ -17,21 +17,11 @@ import pandas as pd
 from sdc.errors import SdcError
 from sdc.policy import Policy
 from sdc.tables import secondary
-from sdc.tables.build import TOTAL, Table
+from sdc.tables.build import EVIDENCE, TOTAL, Table
 from sdc.tables.rounding import redact_then_round
 from sdc.tables.rules import primary
 
-EVIDENCE_COLUMNS = [
-    "value",
-    "count",
-    "sum",
-    "min",
-    "max",
-    "top1",
-    "top2",
-    "negatives",
-    "mode_count",
-]
+EVIDENCE_COLUMNS = [*EVIDENCE, "mode_count"]
 
 
 @dataclass
