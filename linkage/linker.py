@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +27,7 @@ from scipy.sparse.csgraph import connected_components
 from linkage.normalise import person_table
 from tre.errors import TreError
 
+MEMORY_LIMIT = os.environ.get("TRE_LINKAGE_MEMORY", "4GB")
 PERSON_COLUMNS = (
     "given_name",
     "family_name",
@@ -153,10 +156,15 @@ def run_splink(
     combined: pd.DataFrame, settings, training: Training | None, threshold: float
 ) -> Linked:
     """Train (when TRAINING is given), predict pairs at THRESHOLD and cluster them."""
+    import duckdb
     from splink import DuckDBAPI, Linker
 
     logging.getLogger("splink").setLevel(logging.WARNING)
-    table = DuckDBAPI().register(
+    # bound DuckDB's memory (it spills to disk beyond it) instead of its default of 80 % of RAM
+    connection = duckdb.connect()
+    connection.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    connection.execute(f"SET temp_directory = '{tempfile.gettempdir()}/tre-duckdb-spill'")
+    table = DuckDBAPI(connection).register(
         combined.drop(columns=["record_id", "source"]), dataset_display_name="people"
     )
     linker = Linker(table, settings, log_level=logging.WARNING)
