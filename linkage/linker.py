@@ -135,10 +135,12 @@ def link_records(
                 block_on("nhs_number"),
                 block_on("given_name", "family_name", "date_of_birth"),
             ],
-            # not on postcode alone: a household shares it, and EM would learn households
+            # never on postcode alone (a household shares it: EM would learn households), nor on
+            # date of birth alone (a school year shares few dates: the pairs grow with n squared)
             em=[
-                block_on("date_of_birth"),
+                block_on("date_of_birth", "postcode_sector"),
                 block_on("given_name", "family_name", "postcode_sector"),
+                block_on("given_name", "family_name", "birth_year"),
             ],
             max_pairs=max_pairs,
         )
