@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from sqlalchemy import select
 
 from linkage import dictionary
@@ -244,7 +244,7 @@ def ingest(
         ):
             writer = csv.writer(handle)
             writer.writerow(["row", "field", "reason", "values"])
-            task = bar.add_task(path.name, total=path.stat().st_size)
+            task = bar.add_task(path.name, total=None)
             for part, chunk in enumerate(_chunks(path, chunk_rows)):
                 chunk = chunk.select(schema.names)
                 problems = check_chunk(chunk, schema, seen)
@@ -288,7 +288,7 @@ def ingest(
                 rows += chunk.num_rows
                 accepted += good.num_rows
                 quarantined += int(bad.sum())
-                bar.update(task, advance=chunk.nbytes)
+                bar.update(task, advance=chunk.num_rows)
         if accepted + quarantined != rows:  # pragma: no cover - a bug, never bad input
             raise IngestError(f"counts do not reconcile for {path.name}; nothing was stored")
     except BaseException:
@@ -396,11 +396,12 @@ class _Quiet:
 def _progress(show: bool, path: Path):
     if not show:
         return _Quiet()
+    # the number of rows is unknown until the end: show rows read so far, not a percentage
     return Progress(
+        SpinnerColumn(),
         TextColumn("ingest {task.description}"),
-        BarColumn(),
-        TextColumn("{task.percentage:>3.0f}%"),
-        TimeRemainingColumn(),
+        TextColumn("{task.completed:,} rows read"),
+        TimeElapsedColumn(),
     )
 
 
