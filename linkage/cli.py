@@ -109,11 +109,12 @@ def data_link(context: Context, threshold: float, retrain: bool) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @pass_context
 def data_lookup(context: Context, file: str) -> None:
-    """Load the postcode -> LSOA lookup (CSV with postcode, lsoa_code) used by extracts."""
+    """Load a public reference table: the postcode -> LSOA lookup (postcode, lsoa_code) or the
+    LSOA population (lsoa_code, population[, lsoa_name, deprivation_index])."""
     from linkage.extract import load_lookup
 
     path = load_lookup(context.instance(), Path(file), context.actor)
-    console.print(f"loaded the postcode lookup into {path}")
+    console.print(f"loaded {Path(file).name} into {path}")
 
 
 @data.command("extract")

@@ -38,7 +38,9 @@ from tre.instance import Instance
 
 REFERENCE = "_reference"
 LOOKUP = "postcode_lsoa.parquet"
+POPULATION = "lsoa_population.parquet"
 AGE_BANDS = [-1, 4, 11, 17, 24, 34, 44, 54, 64, 74, 84, 200]
+SEX_CODES = {"1": "M", "m": "M", "male": "M", "2": "F", "f": "F", "female": "F"}
 AGE_LABELS = [
     "0-4",
     "5-11",
@@ -67,27 +69,56 @@ class Extract:
     risk: dict[str, dict]
 
 
+# public reference tables: the postcode -> LSOA lookup coarsens postcodes; the LSOA population
+# (published aggregate statistics, no person in it) goes into every extract as a denominator
+LOOKUPS = {
+    "postcode_lsoa": ({"postcode", "lsoa_code"}, set(), LOOKUP),
+    "lsoa_population": (
+        {"lsoa_code", "population"},
+        {"lsoa_name", "deprivation_index"},
+        POPULATION,
+    ),
+}
+
+
 def load_lookup(instance: Instance, path: Path, actor: str) -> Path:
-    """Store the postcode -> LSOA lookup (columns postcode, lsoa_code) for coarsening."""
-    frame = pd.read_csv(path, dtype=str)
-    if set(frame.columns) != {"postcode", "lsoa_code"}:
+    """Store a public reference table: the postcode -> LSOA lookup (columns postcode,
+    lsoa_code) used to coarsen postcodes, or the LSOA population (lsoa_code, population and
+    optionally lsoa_name, deprivation_index) that extracts carry as denominators."""
+    path = Path(path)
+    try:
+        frame = pd.read_csv(path, dtype=str)
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise ExtractError(f"{path.name}: cannot be read as CSV: {exc}") from None
+    columns = set(frame.columns)
+    matching = [
+        (name, file)
+        for name, (required, optional, file) in LOOKUPS.items()
+        if required <= columns <= required | optional
+    ]
+    if not matching:
         raise ExtractError(
-            f"{Path(path).name}: a postcode lookup has the columns postcode and "
-            f"lsoa_code (it has {', '.join(frame.columns)})"
+            f"{path.name}: a postcode lookup has the columns postcode and lsoa_code; an LSOA "
+            f"population has lsoa_code, population (and optionally lsoa_name, "
+            f"deprivation_index); this file has {', '.join(frame.columns)}"
         )
+    name, file = matching[0]
+    if name == "lsoa_population":
+        for column in ("population", "deprivation_index"):
+            if column in frame:
+                numbers = pd.to_numeric(frame[column], errors="coerce")
+                if numbers.isna().any():
+                    row = int(numbers.isna().to_numpy().argmax()) + 2
+                    raise ExtractError(
+                        f"{path.name}: line {row}: {column} must be a number; nothing was loaded"
+                    )
+                frame[column] = numbers
     folder = instance.folder("store") / REFERENCE
     folder.mkdir(parents=True, exist_ok=True)
-    frame.to_parquet(folder / LOOKUP, index=False)
+    frame.to_parquet(folder / file, index=False)
     with instance.db.session() as session:
-        audit.record(
-            session,
-            actor,
-            "data.lookup",
-            "reference",
-            "postcode_lsoa",
-            details={"rows": len(frame)},
-        )
-    return folder / LOOKUP
+        audit.record(session, actor, "data.lookup", "reference", name, details={"rows": len(frame)})
+    return folder / file
 
 
 def project_key(instance: Instance, project_id: str) -> bytes:
@@ -112,6 +143,9 @@ def _coarsen(
         age = (reference - born).dt.days // 365
         bands = pd.cut(age, AGE_BANDS, labels=AGE_LABELS).astype(object)
         return "age_band", bands.where(born.notna(), None)
+    if field.concept == "Person.sex":
+        # one coding across agencies (NHS 1/2/9, M/F/U, Male/Female): M, F or U
+        return "sex", values.map(lambda v: SEX_CODES.get(str(v).strip().lower(), "U"))
     if field.concept == "Place.postcode":
         return "lsoa_code", values.map(lambda v: lookup.get(" ".join(str(v).upper().split())))
     if field.type in ("date", "datetime"):
@@ -183,6 +217,18 @@ def extract(instance: Instance, project_id: str, actor: str, at: date | None = N
                 }
             )
             risk[dataset] = _risk(frame, schema, requested)
+        population = instance.folder("store") / REFERENCE / POPULATION
+        if population.exists():
+            shutil.copyfile(population, staging / POPULATION)
+            files.append(
+                {
+                    "file": POPULATION,
+                    "dataset": "reference:lsoa_population",
+                    "rows": pq.ParquetFile(population).metadata.num_rows,
+                    "columns": pq.ParquetFile(population).schema_arrow.names,
+                    "sha256": hashlib.sha256((staging / POPULATION).read_bytes()).hexdigest(),
+                }
+            )
         manifest = {
             "project": project_id,
             "version": version,

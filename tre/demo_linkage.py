@@ -33,6 +33,7 @@ def run(instance: Instance, town: Path, actor: str, project: str) -> DataDemo:
         quarantined += result.quarantined
     linkage = spine.run(instance, actor)
     load_lookup(instance, town / "postcode_lsoa.csv", actor)
+    load_lookup(instance, town / "lsoa_population.csv", actor)
     cut = extract(instance, project, actor)
     truth = pd.read_csv(town / "truth" / "records.csv", dtype=str).rename(
         columns={"dataset": "source", "person_id": "true_person"}

@@ -46,13 +46,21 @@ def test_extracts_hold_only_approved_items_with_project_pseudonyms(linked, town)
     people = pd.read_csv(town / "truth" / "people.csv", dtype=str)
     for requested in spec["data"]:
         frame = pd.read_parquet(result.folder / f"{requested['dataset']}.parquet")
+        schema = dictionary.get(requested["dataset"])
+        coarsened = {
+            "Person.date_of_birth": "age_band",
+            "Place.postcode": "lsoa_code",
+            "Person.sex": "sex",
+        }
         expected = {"person"} | {
-            {"dob": "age_band", "postcode": "lsoa_code"}.get(i["item"], i["item"])
-            for i in requested["items"]
+            coarsened.get(schema.field(i["item"]).concept, i["item"]) for i in requested["items"]
         }
         assert set(frame.columns) == expected
-        if "age_band" in frame:
+        if requested["dataset"] == "csc_referrals":
             assert frame.age_band.dropna().isin(["0-4", "5-11", "12-17"]).all()
+        if "sex" in frame:
+            # one coding of sex across agencies
+            assert set(frame.sex) <= {"M", "F", "U"} and {"M", "F"} <= set(frame.sex)
         for column in frame.columns:
             if column.endswith(("_date", "_at", "datetime")):
                 assert frame[column].dropna().str.fullmatch(r"\d{4}-\d{2}").all()
@@ -110,3 +118,21 @@ def test_extract_needs_the_lookup(registered, town):
     spine.run(registered, "ops")
     with pytest.raises(ExtractError, match="postcode lookup is missing"):
         extract(registered, P, "ops", at=TODAY)
+
+
+def test_the_lsoa_population_goes_into_every_extract(linked, town, tmp_path):
+    load_lookup(linked, town / "lsoa_population.csv", "ops")
+    demo_projects.approve_project(linked, TODAY)
+    result = extract(linked, P, "ops", at=TODAY)
+    population = pd.read_parquet(result.folder / "lsoa_population.parquet")
+    assert population.population.dtype.kind in "if" and population.population.sum() > 0
+    listed = {f["file"]: f for f in json.loads(result.manifest.read_text())["files"]}
+    assert listed["lsoa_population.parquet"]["dataset"] == "reference:lsoa_population"
+    bad = tmp_path / "population.csv"
+    bad.write_text("lsoa_code,population\nE01900001,many\n")
+    with pytest.raises(ExtractError, match="line 2: population must be a number"):
+        load_lookup(linked, bad, "ops")
+    wrong = tmp_path / "other.csv"
+    wrong.write_text("code,value\nA,1\n")
+    with pytest.raises(ExtractError, match="this file has code, value"):
+        load_lookup(linked, wrong, "ops")

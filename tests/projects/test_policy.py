@@ -125,7 +125,7 @@ def test_controller_has_not_approved(populated, spec_data):
     from projects.spec import parse_project
 
     spec_data["data"][1]["items"].append(
-        {"item": "gender", "justification": "Sex of people involved, for the caseload profile"}
+        {"item": "incident_lsoa", "justification": "Where incidents happen, for demand by area"}
     )
     with populated.db.session() as session:
         registry.amend(session, "sam.lead", P, parse_project(spec_data), populated.settings.policy)

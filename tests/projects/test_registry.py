@@ -156,8 +156,8 @@ def test_amendments_need_fresh_approval_only_for_changed_items(active, spec_data
         assert all(a.carried_from == 1 for a in registry.approvals(session, found).values())
     data["data"][1]["items"].append(
         {
-            "item": "gender",
-            "justification": "Sex of the people involved, for the profile of the caseload",
+            "item": "incident_lsoa",
+            "justification": "Where the incidents happen, for demand by neighbourhood",
         }
     )
     with active.db.session() as session:
