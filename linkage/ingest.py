@@ -11,7 +11,6 @@ place until the whole file has been read: a file that fails half-way leaves noth
 from __future__ import annotations
 
 import csv
-import hashlib
 import html
 import json
 import shutil
@@ -35,6 +34,7 @@ from linkage.validate import check_chunk, parse_dates
 from tre import audit
 from tre.audit import utc_now
 from tre.errors import TreError
+from tre.hashing import file_sha256
 from tre.instance import Instance
 
 FORMATS = (".csv", ".parquet", ".xlsx")
@@ -74,14 +74,6 @@ class IngestResult:
             f"{self.dataset}: {self.rows:,} rows read, {self.accepted:,} accepted, "
             f"{self.quarantined:,} quarantined"
         )
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _text(table: pa.Table) -> pa.Table:

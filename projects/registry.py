@@ -601,6 +601,12 @@ def refresh_all(session: Session, at: date | None = None) -> None:
 # terms and declarations
 
 
+def project_policy(found: Project, operator_policy: Policy) -> Policy:
+    """The disclosure policy of PROJECT's outputs: the operator's, made stricter where the
+    project asked."""
+    return operator_policy.stricter(**found.current.spec.get("disclosure", {}))
+
+
 def terms_text(found: Project) -> str:
     spec = found.current.spec
     return TERMS_FILE.read_text(encoding="utf-8").format(

@@ -17,6 +17,8 @@ from typing import Any
 from sdc.errors import SdcError
 
 ENVIRONMENT_VARIABLE = "TRE_DISCLOSURE_POLICY"
+# an output's evidence sits beside it as OUTPUT + this suffix (see sdc.safe)
+EVIDENCE_SUFFIX = ".evidence.json"
 
 # how each setting orders strictness: +1 larger is stricter, -1 smaller is stricter,
 # True: True is stricter; None: not an ordering (must stay as set by the operator)

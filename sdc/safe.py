@@ -27,11 +27,10 @@ import pandas as pd
 
 from sdc import tables
 from sdc.errors import SdcError
-from sdc.policy import Policy
+from sdc.policy import EVIDENCE_SUFFIX, Policy
 from sdc.tables.rounding import redact_then_round
 from sdc.tables.rules import cell_reasons
 
-EVIDENCE_SUFFIX = ".evidence.json"
 SDC_VERSION = "1"
 
 
@@ -104,6 +103,64 @@ class SafeOutput:
 
     def csv(self) -> str:
         return self.result.to_csv(na_rep="")
+
+    def plot(
+        self,
+        kind: str = "bar",
+        per: pd.Series | None = None,
+        title: str | None = None,
+        ylabel: str | None = None,
+    ) -> SafeOutput:
+        """Draw a protected table (without its margins) as a bar, line or heatmap figure, so
+        that ``.save("x.png")`` writes the picture with the table's evidence. PER (indexed like
+        the table's rows, e.g. residents / 1,000) turns published values into rates; suppressed
+        cells stay gaps (hatched in a heatmap). The picture shows only published values."""
+        if self.kind != "table":
+            raise SdcError(f"plot draws tables; a {self.kind} has its own figure")
+        if kind not in ("bar", "barh", "line", "heatmap"):
+            raise SdcError(f"plot kind {kind!r}: choose bar, barh, line or heatmap")
+        import matplotlib
+
+        matplotlib.use("Agg", force=False)
+        from matplotlib.figure import Figure
+
+        table = self.result
+        if self.evidence.get("margins"):
+            table = table.drop(index="All", errors="ignore").drop(columns="All", errors="ignore")
+        if per is not None:
+            per = pd.Series(per)
+            missing = [str(i) for i in table.index if i not in per.index]
+            if missing:
+                raise SdcError(f"per has no value for {', '.join(missing[:5])}")
+            table = table.div(per.reindex(table.index).astype(float), axis=0)
+        figure = Figure(figsize=(7, max(3.5, 0.28 * len(table)) if kind != "line" else 3.5))
+        axes = figure.subplots()
+        if kind == "heatmap":
+            values = table.to_numpy(dtype=float)
+            image = axes.imshow(np.ma.masked_invalid(values), aspect="auto", cmap="viridis")
+            for i, j in zip(*np.where(np.isnan(values)), strict=True):
+                axes.add_patch(
+                    matplotlib.patches.Rectangle(
+                        (j - 0.5, i - 0.5), 1, 1, fill=False, hatch="///", edgecolor="grey"
+                    )
+                )
+            axes.set_xticks(range(table.shape[1]), [str(c) for c in table.columns], rotation=30)
+            axes.set_yticks(range(table.shape[0]), [str(i) for i in table.index])
+            figure.colorbar(image, ax=axes, label=ylabel or "")
+        else:
+            table.plot(kind=kind, ax=axes, legend=table.shape[1] > 1)
+            if ylabel:
+                (axes.set_xlabel if kind == "barh" else axes.set_ylabel)(ylabel)
+        if title:
+            axes.set_title(title)
+        figure.tight_layout()
+        self.figure = figure
+        self.evidence["figure"] = {
+            "kind": kind,
+            "scaled_by": None if per is None else str(per.name or "per"),
+            "note": "drawn from the published (protected) values only; gaps are suppressed",
+        }
+        return self
 
 
 def _json_default(value):

@@ -4,12 +4,15 @@ TRE_TEST_DATABASE_URL is set (CI sets it)."""
 from __future__ import annotations
 
 import os
+from datetime import date
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 
 POSTGRES_URL = os.environ.get("TRE_TEST_DATABASE_URL", "")
+STUDIED_PEOPLE = 4000
+STUDIED_TODAY = date(2026, 6, 1)
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
 
 
@@ -77,3 +80,22 @@ def run_cli(monkeypatch):
         return code, out.getvalue(), err.getvalue()
 
     return run
+
+
+@pytest.fixture(scope="session")
+def studied(tmp_path_factory):
+    """A demo instance (SQLite) with a small synthetic town ingested, linked and cut into the
+    demo project's extract: what the analyses and the airlock work on. Shared by the session;
+    tests that change it make their own."""
+    from tre import demo_linkage, demo_projects
+    from tre.demo_data import generate
+    from tre.instance import init_instance
+
+    base = tmp_path_factory.mktemp("studied")
+    created = init_instance(base / "instance", actor="ops")
+    generate(STUDIED_PEOPLE, 7, base / "town")
+    demo_projects.populate(created, "ops", STUDIED_TODAY)
+    demo_projects.approve_project(created, STUDIED_TODAY)
+    demo_linkage.run(created, base / "town", "ops", "supporting-families")
+    yield created
+    created.db.dispose()

@@ -12,6 +12,7 @@ from pathlib import Path
 from rich.console import Console
 
 from tre import audit
+from tre.errors import TreError
 from tre.instance import init_instance
 
 DEMO_MARKER = ".tre-demo"
@@ -122,9 +123,22 @@ def run_demo(directory: Path, people: int, seed: int, console: Console, actor: s
     )
     console.print(f"   reports in {reports}")
 
+    from notebooks import runner
+
+    console.print(
+        f"[bold]6. Analyses[/bold]: the four study notebooks, run by alex.analyst in "
+        f"{registered.project}'s scope with papermill"
+    )
+    for name in runner.studies():
+        result = runner.run(instance, name, registered.project, "alex.analyst")
+        if result.status != runner.SUCCEEDED:
+            raise TreError(f"the demo study {name} failed: {result.error}")
+        tables = [o["file"] for o in result.outputs if o["has_evidence"]]
+        console.print(f"   {name}: {len(tables)} outputs with evidence; report {result.report()}")
+
     with instance.db.session() as session:
         check = audit.verify(session)
-    console.print(f"[bold]6. Audit log[/bold]: {check.message()}")
+    console.print(f"[bold]7. Audit log[/bold]: {check.message()}")
     console.print(
         f"\nDone in {time.perf_counter() - started:.1f} s. Explore it with:\n"
         f"  export TRE_HOME={home}\n  .venv/bin/tre status\n  .venv/bin/tre audit show"

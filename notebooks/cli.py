@@ -1,0 +1,141 @@
+"""`tre run NOTEBOOK --project P` and `tre runs list|show`."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from rich.progress import BarColumn, Progress, TextColumn
+from rich.table import Table
+
+from tre.cli_context import Context, console, pass_context
+
+
+@click.command("run")
+@click.argument("notebook")
+@click.option("--project", "project_id", required=True, help="The project whose scope it runs in.")
+@click.option(
+    "-p",
+    "--parameter",
+    "parameters",
+    nargs=2,
+    multiple=True,
+    metavar="NAME VALUE",
+    help="A parameter of the notebook's parameters cell (repeatable).",
+)
+@click.option("--kernel", default="python3", show_default=True, help="The Jupyter kernel.")
+@pass_context
+def run_command(
+    context: Context, notebook: str, project_id: str, parameters: tuple, kernel: str
+) -> None:
+    """Run NOTEBOOK (a .ipynb file or a study's name) in PROJECT's scope, with provenance.
+
+    Studies: supporting-families, service-demand, repeat-callers, does-it-work."""
+    from notebooks.runner import FAILED, run
+
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("cell {task.completed} of {task.total}"),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    ) as bar:
+        task = bar.add_task(notebook, total=None)
+
+        def progress(n: int, total: int, source: str) -> None:
+            bar.update(task, completed=n, total=total)
+
+        result = run(
+            context.instance(),
+            notebook,
+            project_id,
+            context.actor,
+            dict(parameters),
+            progress=progress,
+            kernel=kernel,
+        )
+    if result.status == FAILED:
+        console.print(f"[red]run {result.id} failed[/red]: {result.error}")
+        console.print(
+            f"the executed notebook, for you to look at: {result.files / 'notebook.ipynb'}"
+        )
+        console.print("nothing of a failed run can be requested for release")
+        raise SystemExit(1)
+    console.print(f"run {result.id} succeeded: {len(result.outputs)} files written")
+    for name in result.undeclared:
+        console.print(
+            f"  [yellow]undeclared output[/yellow] (not in the notebook's metadata): {name}"
+        )
+    console.print(f"report: {result.report()}")
+    console.print(f"report with code: {result.report(code=True)}")
+    console.print(f"outputs and RO-Crate: {result.folder}")
+
+
+@click.group("runs")
+def runs_group() -> None:
+    """Notebook runs and their provenance."""
+
+
+@runs_group.command("list")
+@click.option("--project", "project_id", help="Only this project's runs.")
+@pass_context
+def runs_list(context: Context, project_id: str | None) -> None:
+    """Every run, newest first."""
+    from notebooks.runner import runs
+
+    table = Table("run", "project", "person", "notebook", "status", "started", "outputs")
+    for found in runs(context.instance(), project_id):
+        table.add_row(
+            found.id,
+            found.project_id,
+            found.person,
+            found.notebook,
+            found.status,
+            found.started,
+            str(len(found.outputs)),
+        )
+    console.print(table)
+
+
+@runs_group.command("show")
+@click.argument("run_id")
+@click.option("--json", "as_json", is_flag=True, help="The whole record as JSON.")
+@pass_context
+def runs_show(context: Context, run_id: str, as_json: bool) -> None:
+    """One run's record: person, project, notebook hash, parameters, inputs, outputs."""
+    from notebooks.runner import describe_run, get_run
+
+    record = describe_run(get_run(context.instance(), run_id))
+    if as_json:
+        click.echo(json.dumps(record, indent=1))
+        return
+    for key in (
+        "id",
+        "project_id",
+        "project_version",
+        "person",
+        "notebook",
+        "notebook_sha256",
+        "kit_version",
+        "kernel",
+        "started",
+        "ended",
+        "status",
+        "error",
+        "folder",
+    ):
+        console.print(f"[bold]{key}[/bold]: {record[key]}")
+    console.print(f"[bold]parameters[/bold]: {json.dumps(record['parameters'])}")
+    console.print(
+        f"[bold]packages[/bold]: lock {record['packages'].get('lock_sha256')}, "
+        f"{len(record['packages'].get('installed', []))} installed"
+    )
+    for item in record["inputs"]:
+        console.print(f"  input  {item['file']}  sha256 {item['sha256']}")
+    for item in record["outputs"]:
+        flag = "" if item["declared"] or item["evidence_of"] else "  (undeclared)"
+        console.print(f"  output {item['file']}  sha256 {item['sha256']}{flag}")
+
+
+COMMANDS = (run_command, runs_group)

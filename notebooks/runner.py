@@ -1,0 +1,625 @@
+"""The runner: a notebook executed with papermill inside one project's scope, with provenance.
+
+:func:`run` asks the policy engine first (``run_analysis``: an active project, the person an
+analyst in its team, accredited, the terms accepted) and refuses with every reason. It checks the
+parameters against the notebook's ``parameters`` cell, checks that the extract's files still match
+their manifest, then executes the notebook in a staging folder with the extract as its only data
+(``TRE_DATA``), the staging folder as its outputs (``TRE_OUTPUTS``) and the project's disclosure
+policy (``TRE_DISCLOSURE_POLICY``). The run's folder, ``projects/<id>/outputs/<run-id>/``, is a
+BagIt bag holding a Five Safes RO-Crate: the executed notebook, two HTML reports (with and without
+code), the files the notebook wrote, and ``run.json``. A failed run keeps its notebook and error;
+nothing of it can be requested for release.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import platform
+import secrets
+import shutil
+import threading
+import traceback
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from notebooks.models import Run
+from projects import registry
+from projects.errors import Refused
+from projects.policy import check
+from sdc.policy import ENVIRONMENT_VARIABLE, EVIDENCE_SUFFIX
+from tre import __version__, audit
+from tre import crate as crates
+from tre.audit import utc_now
+from tre.errors import TreError
+from tre.hashing import file_sha256 as sha256
+from tre.instance import Instance
+
+STUDIES = Path(__file__).parent / "studies"
+ROOT = Path(__file__).resolve().parent.parent
+KINDS = ("table", "figure", "model", "text")
+NOTEBOOK = "notebook.ipynb"
+REPORT = "report.html"
+REPORT_NO_CODE = "report-no-code.html"
+RECORD = "run.json"
+RUN_FILES = (NOTEBOOK, REPORT, REPORT_NO_CODE, RECORD, "ro-crate-metadata.json")
+SUCCEEDED, FAILED, RUNNING = "succeeded", "failed", "running"
+ENGINE = "tre"
+_environment = threading.Lock()
+
+Progress = Callable[[int, int, str], None]
+
+
+class RunError(TreError):
+    """The notebook or its parameters are not usable; nothing was run."""
+
+
+@dataclass
+class RunResult:
+    id: str
+    status: str
+    folder: Path
+    error: str
+    outputs: list[dict[str, Any]]
+    undeclared: list[str]
+
+    @property
+    def files(self) -> Path:
+        """The run's files (the bag's payload)."""
+        return self.folder / "data"
+
+    def report(self, code: bool = False) -> Path:
+        return self.files / (REPORT if code else REPORT_NO_CODE)
+
+
+# ---------------------------------------------------------------------------------------------
+# Notebooks and parameters
+
+
+def studies() -> dict[str, Path]:
+    """The study notebooks shipped with the kit, by name."""
+    return {p.stem.replace("_", "-"): p for p in sorted(STUDIES.glob("*.ipynb"))}
+
+
+def find_notebook(name: str | Path) -> Path:
+    path = Path(name)
+    if path.suffix == ".ipynb":
+        if not path.is_file():
+            raise RunError(f"{path}: no such notebook")
+        return path
+    found = studies().get(str(name))
+    if found is None:
+        raise RunError(
+            f"{name!r} is neither a notebook file nor a study; studies are " + ", ".join(studies())
+        )
+    return found
+
+
+def read_notebook(path: Path):
+    import nbformat
+
+    try:
+        return nbformat.read(path, as_version=4)
+    except Exception as exc:  # nbformat raises JSON, validation and read errors
+        raise RunError(f"{path.name} is not a readable notebook: {exc}") from None
+
+
+def declared_outputs(notebook) -> list[dict[str, str]]:
+    """The outputs a notebook declares in its metadata (``tre.outputs``: file, kind)."""
+    declared = notebook.metadata.get("tre", {}).get("outputs", [])
+    problems = []
+    for i, output in enumerate(declared):
+        if not isinstance(output, Mapping) or "file" not in output:
+            problems.append(f"tre.outputs.{i}: needs a file")
+        elif output.get("kind") not in KINDS:
+            problems.append(f"tre.outputs.{i}: kind must be one of {', '.join(KINDS)}")
+    if problems:
+        raise RunError("the notebook's declared outputs are not valid: " + "; ".join(problems))
+    return [dict(o) for o in declared]
+
+
+def notebook_parameters(path: Path) -> dict[str, dict[str, Any]]:
+    import papermill
+
+    return {name: dict(p) for name, p in papermill.inspect_notebook(str(path)).items()}
+
+
+_TRUE, _FALSE = {"true", "yes", "1", "on"}, {"false", "no", "0", "off"}
+
+
+def _convert(name: str, value: Any, declared: dict[str, Any]) -> Any:
+    kind = declared.get("inferred_type_name", "None")
+    default = declared.get("default")
+    if kind in (None, "None"):
+        # papermill infers a type only from an annotation; else the default's literal says it
+        try:
+            kind = type(ast.literal_eval(str(default))).__name__
+        except (ValueError, SyntaxError):
+            kind = "None"
+
+    def wrong() -> RunError:
+        return RunError(
+            f"parameter {name} must be {kind} (its default is {default}), not {value!r}"
+        )
+
+    if kind == "int":
+        if isinstance(value, bool):
+            raise wrong()
+        if isinstance(value, int):
+            return value
+        try:
+            return int(str(value))
+        except ValueError:
+            raise wrong() from None
+    if kind == "float":
+        if isinstance(value, bool):
+            raise wrong()
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise wrong() from None
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        text = str(value).lower()
+        if text in _TRUE | _FALSE:
+            return text in _TRUE
+        raise wrong()
+    if kind == "str":
+        return value if isinstance(value, str) else str(value)
+    if isinstance(value, str):
+        import yaml
+
+        try:
+            return yaml.safe_load(value)
+        except yaml.YAMLError:
+            return value
+    return value
+
+
+def check_parameters(path: Path, given: Mapping[str, Any]) -> dict[str, Any]:
+    """GIVEN converted to the types of the notebook's parameters; unknown names refused."""
+    declared = notebook_parameters(path)
+    unknown = sorted(set(given) - set(declared))
+    if unknown:
+        known = ", ".join(declared) if declared else "none (it has no parameters cell)"
+        raise RunError(
+            f"{path.name} has no parameter {', '.join(unknown)}; its parameters are {known}"
+        )
+    return {name: _convert(name, value, declared[name]) for name, value in given.items()}
+
+
+# ---------------------------------------------------------------------------------------------
+# Provenance
+
+
+def package_set() -> dict[str, Any]:
+    """The kit's locked package set (the lock file's hash, when it is there) and what is
+    installed."""
+    lock = ROOT / "requirements.lock"
+    installed = sorted(
+        {f"{d.metadata['Name'].lower()}=={d.version}" for d in metadata.distributions()}
+    )
+    return {
+        "lock_file": lock.name if lock.exists() else None,
+        "lock_sha256": sha256(lock) if lock.exists() else None,
+        "python": platform.python_version(),
+        "installed": installed,
+    }
+
+
+def extract_inputs(data: Path) -> list[dict[str, Any]]:
+    """The extract's files, from its manifest, each re-hashed: a changed file stops the run."""
+    manifest_path = data / "manifest.json"
+    if not manifest_path.exists():
+        raise RunError(
+            f"the project has no extract in {data} yet (the operator makes it with "
+            "`tre data extract`)"
+        )
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    inputs = []
+    for listed in manifest["files"]:
+        path = data / listed["file"]
+        if not path.exists() or sha256(path) != listed["sha256"]:
+            raise RunError(
+                f"the extract's file {listed['file']} does not match its manifest; "
+                "ask the operator to cut the extract again"
+            )
+        inputs.append({k: listed[k] for k in ("file", "dataset", "rows", "sha256")})
+    inputs.append(
+        {
+            "file": "manifest.json",
+            "dataset": "manifest",
+            "rows": None,
+            "sha256": sha256(manifest_path),
+        }
+    )
+    return inputs
+
+
+def workspace(instance: Instance, project_id: str) -> dict[str, Path]:
+    base = instance.folder("projects") / project_id
+    return {"data": base / "data", "outputs": base / "outputs", "workspace": base / "workspace"}
+
+
+def environment(
+    instance: Instance, project_id: str, policy_json: str, outputs: Path
+) -> dict[str, str]:
+    """What a project's kernel (and its JupyterLab workspace) sees of the kit."""
+    folders = workspace(instance, project_id)
+    return {
+        "TRE_PROJECT": project_id,
+        "TRE_DATA": str(folders["data"]),
+        "TRE_OUTPUTS": str(outputs),
+        ENVIRONMENT_VARIABLE: policy_json,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# The engine: papermill's nbclient engine, reporting each cell and running in the project's env
+
+
+def _engine():
+    from papermill.engines import NBClientEngine, papermill_engines
+
+    class TreEngine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(
+            cls, nb_man, kernel_name, tre_progress=None, tre_env=None, **kwargs
+        ):
+            code = [i for i, c in enumerate(nb_man.nb.cells) if c.cell_type == "code"]
+            started = nb_man.cell_start
+
+            def cell_start(cell, cell_index=None, **more):
+                if tre_progress is not None and cell_index in code:
+                    tre_progress(code.index(cell_index) + 1, len(code), cell.source[:60])
+                return started(cell, cell_index, **more)
+
+            nb_man.cell_start = cell_start
+            with _environment:
+                saved = {k: os.environ.get(k) for k in tre_env or {}}
+                os.environ.update(tre_env or {})
+                try:
+                    return super().execute_managed_notebook(nb_man, kernel_name, **kwargs)
+                finally:
+                    for key, value in saved.items():
+                        if value is None:
+                            os.environ.pop(key, None)
+                        else:
+                            os.environ[key] = value
+
+    papermill_engines.register(ENGINE, TreEngine)
+    return ENGINE
+
+
+# ---------------------------------------------------------------------------------------------
+# Running
+
+
+def new_run_id() -> str:
+    stamp = utc_now()[:19].replace("-", "").replace(":", "").replace("T", "-")
+    return f"run-{stamp}-{secrets.token_hex(2)}"
+
+
+def run(
+    instance: Instance,
+    notebook: str | Path,
+    project_id: str,
+    person: str,
+    parameters: Mapping[str, Any] | None = None,
+    progress: Progress | None = None,
+    at: date | None = None,
+    kernel: str = "python3",
+) -> RunResult:
+    """Run NOTEBOOK for PERSON in PROJECT_ID's scope; see the module's documentation."""
+    import papermill
+
+    path = find_notebook(notebook)
+    with instance.db.session() as session:
+        check(session, person, "run_analysis", project_id, at=at)
+        found = registry.project(session, project_id)
+        described = registry.describe(session, found)
+        policy = registry.project_policy(found, instance.settings.policy)
+        organisation = registry.person(session, person).organisation.code
+    source = read_notebook(path)
+    declared = declared_outputs(source)
+    values = check_parameters(path, parameters or {})
+    folders = workspace(instance, project_id)
+    inputs = extract_inputs(folders["data"])
+    preparation = _Preparation()
+    preparation.start()
+    run_id = new_run_id()
+    folders["outputs"].mkdir(parents=True, exist_ok=True)
+    staging = folders["outputs"] / f".{run_id}"
+    staging.mkdir()
+    target = folders["outputs"] / run_id
+    record = Run(
+        id=run_id,
+        project_id=project_id,
+        project_version=found.version,
+        person=person,
+        notebook=path.name,
+        notebook_sha256=sha256(path),
+        parameters=json.loads(json.dumps(values, default=str)),
+        inputs=inputs,
+        kit_version=__version__,
+        packages={},
+        kernel=kernel,
+        started=utc_now(),
+        ended=None,
+        status=RUNNING,
+        error="",
+        outputs=[],
+        undeclared=[],
+        folder=str(target),
+    )
+    with instance.db.session() as session:
+        session.add(record)
+        audit.record(
+            session,
+            person,
+            "run.start",
+            "run",
+            run_id,
+            project=project_id,
+            details={
+                "notebook": path.name,
+                "sha256": record.notebook_sha256,
+                "parameters": record.parameters,
+            },
+        )
+    shutil.copyfile(path, staging / "source.ipynb")
+    env = environment(instance, project_id, policy.to_json(), staging)
+    status, error = SUCCEEDED, ""
+    try:
+        papermill.execute_notebook(
+            str(path),
+            str(staging / NOTEBOOK),
+            parameters=values,
+            engine_name=_engine(),
+            kernel_name=kernel,
+            progress_bar=False,
+            cwd=str(staging),
+            tre_progress=progress,
+            tre_env=env,
+        )
+    except papermill.PapermillExecutionError as exc:
+        status, error = FAILED, f"{exc.ename}: {exc.evalue} (cell {exc.exec_count})"
+    except Exception as exc:  # the kernel died, or could not start
+        status, error = FAILED, f"{type(exc).__name__}: {exc}"
+        if not (staging / NOTEBOOK).exists():
+            shutil.copyfile(path, staging / NOTEBOOK)
+        (staging / "error.txt").write_text(traceback.format_exc(), encoding="utf-8")
+    try:
+        _reports(staging, preparation.result().exporters)
+    except Exception as exc:  # a report that cannot render must not lose the run
+        error += f"; the HTML reports could not be made: {exc}"
+    record.packages = preparation.result().packages
+    produced = _produced(staging, declared)
+    undeclared = [o["file"] for o in produced if not o["declared"] and not o["evidence_of"]]
+    ended = utc_now()
+    summary = {
+        "id": run_id,
+        "project": project_id,
+        "project_version": found.version,
+        "person": person,
+        "notebook": path.name,
+        "notebook_sha256": record.notebook_sha256,
+        "parameters": record.parameters,
+        "inputs": inputs,
+        "kit_version": __version__,
+        "packages": record.packages,
+        "kernel": kernel,
+        "started": record.started,
+        "ended": ended,
+        "status": status,
+        "error": error,
+        "declared": declared,
+        "outputs": produced,
+        "undeclared": undeclared,
+    }
+    (staging / RECORD).write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
+    _crate(staging, summary, described, organisation, path.name)
+    staging.rename(target)
+    with instance.db.session() as session:
+        stored = session.get(Run, run_id)
+        stored.ended, stored.status, stored.error = ended, status, error
+        stored.outputs, stored.undeclared = produced, undeclared
+        stored.packages = record.packages
+        audit.record(
+            session,
+            person,
+            f"run.{status}",
+            "run",
+            run_id,
+            project=project_id,
+            details={"outputs": len(produced), "undeclared": undeclared, "error": error},
+        )
+    return RunResult(run_id, status, target, error, produced, undeclared)
+
+
+def _warm_up_notebook():
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+    notebook = new_notebook(cells=[new_markdown_cell("# *a* `b`"), new_code_cell("x = 1")])
+    notebook.cells[1].outputs = [
+        nbformat.v4.new_output("execute_result", {"text/plain": "1", "text/html": "<b>1</b>"})
+    ]
+    notebook.metadata["language_info"] = {"name": "python"}
+    return notebook
+
+
+class _Preparation(threading.Thread):
+    """What the run needs after the notebook, made while the kernel works (the process is idle
+    then): nbconvert's exporters (importing and loading their templates is most of a report's
+    cost), the crate libraries, and the package set."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.exporters: dict[str, Any] = {}
+        self.packages: dict[str, Any] = {}
+        self.failure: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self.packages = package_set()
+            import bagit  # noqa: F401
+            import rocrate.rocrate  # noqa: F401
+            from nbconvert import HTMLExporter
+
+            warm_up = _warm_up_notebook()
+            for name, exclude in ((REPORT, False), (REPORT_NO_CODE, True)):
+                exporter = HTMLExporter(
+                    exclude_input=exclude,
+                    exclude_input_prompt=exclude,
+                    exclude_output_prompt=exclude,
+                )
+                # a first conversion loads the templates, the Markdown renderer and lexers
+                exporter.from_notebook_node(warm_up)
+                self.exporters[name] = exporter
+        except BaseException as exc:  # reported when the result is needed
+            self.failure = exc
+
+    def result(self) -> _Preparation:
+        self.join()
+        if self.failure is not None:
+            raise self.failure
+        return self
+
+
+def _reports(folder: Path, exporters: dict[str, Any]) -> None:
+    import nbformat
+
+    executed = nbformat.read(folder / NOTEBOOK, as_version=4)
+    for name, exporter in exporters.items():
+        body, _ = exporter.from_notebook_node(executed)
+        (folder / name).write_text(body, encoding="utf-8")
+
+
+def _produced(folder: Path, declared: list[dict[str, str]]) -> list[dict[str, Any]]:
+    kinds = {d["file"]: d["kind"] for d in declared}
+    produced = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        relative = path.relative_to(folder).as_posix()
+        if relative in RUN_FILES or relative in ("source.ipynb", "error.txt"):
+            continue
+        evidence_of = (
+            relative.removesuffix(EVIDENCE_SUFFIX) if relative.endswith(EVIDENCE_SUFFIX) else None
+        )
+        produced.append(
+            {
+                "file": relative,
+                "sha256": sha256(path),
+                "bytes": path.stat().st_size,
+                "kind": kinds.get(relative, "evidence" if evidence_of else None),
+                "declared": relative in kinds,
+                "evidence_of": evidence_of,
+                "has_evidence": (folder / (relative + EVIDENCE_SUFFIX)).exists(),
+            }
+        )
+    return produced
+
+
+def _crate(
+    folder: Path,
+    summary: dict[str, Any],
+    project: dict[str, Any],
+    organisation: str,
+    notebook_name: str,
+) -> None:
+    project_entity, agent = crates.project_entities(
+        project["spec"] | {"version": project["version"]}, summary["person"], organisation
+    )
+    inputs = [
+        crates.Entity(
+            f"#input-{i['file']}",
+            "File",
+            {"name": i["file"], "sha256": i["sha256"], "description": f"extract: {i['dataset']}"},
+        )
+        for i in summary["inputs"]
+    ]
+    files = {
+        "source.ipynb": {
+            "name": notebook_name,
+            "encodingFormat": "application/x-ipynb+json",
+            "sha256": summary["notebook_sha256"],
+        },
+        NOTEBOOK: {"name": "the executed notebook", "encodingFormat": "application/x-ipynb+json"},
+        RECORD: {"name": "the run's provenance record", "encodingFormat": "application/json"},
+    }
+    for name in (REPORT, REPORT_NO_CODE):
+        if (folder / name).exists():
+            files[name] = {"name": name, "encodingFormat": "text/html"}
+    for output in summary["outputs"]:
+        files[output["file"]] = {"name": output["file"], "sha256": output["sha256"]}
+    if (folder / "error.txt").exists():
+        files["error.txt"] = {"name": "the error", "encodingFormat": "text/plain"}
+    status = "CompletedActionStatus" if summary["status"] == SUCCEEDED else "FailedActionStatus"
+    action = crates.Entity(
+        f"#{summary['id']}",
+        "CreateAction",
+        {
+            "name": f"run of {notebook_name} for {summary['project']}",
+            "agent": agent,
+            "instrument": crates.file_reference("source.ipynb"),
+            "object": inputs,
+            "result": [crates.file_reference(o["file"]) for o in summary["outputs"]]
+            + [crates.file_reference(NOTEBOOK)],
+            "startTime": summary["started"],
+            "endTime": summary["ended"],
+            "actionStatus": {"@id": f"http://schema.org/{status}"},
+            "sourceOrganization": project_entity,
+        }
+        | ({"error": summary["error"]} if summary["error"] else {}),
+    )
+    crates.package(
+        folder,
+        name=f"{summary['id']}: {notebook_name}",
+        description=f"A papermill run in project {summary['project']} by {summary['person']}",
+        files=files,
+        entities=[project_entity],
+        mentions=[action],
+        bag_info={
+            "Source-Organization": organisation,
+            "External-Identifier": summary["id"],
+            "External-Description": f"tre-kit run, project {summary['project']}",
+        },
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading runs
+
+
+def runs(instance: Instance, project_id: str | None = None) -> list[Run]:
+    with instance.db.session() as session:
+        query = select(Run).order_by(Run.started.desc())
+        if project_id:
+            query = query.where(Run.project_id == project_id)
+        found = list(session.scalars(query))
+        session.expunge_all()
+    return found
+
+
+def get_run(instance: Instance, run_id: str) -> Run:
+    with instance.db.session() as session:
+        found = session.get(Run, run_id)
+        if found is None:
+            raise RunError(f"there is no run {run_id} (`tre runs list` lists them)")
+        session.expunge(found)
+    return found
+
+
+def describe_run(found: Run) -> dict[str, Any]:
+    return {column.name: getattr(found, column.name) for column in Run.__table__.columns}
+
+
+__all__ = ["RunError", "RunResult", "Refused", "run", "runs", "get_run", "studies"]

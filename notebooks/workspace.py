@@ -1,0 +1,78 @@
+"""What a notebook in a project's workspace uses: its extract, its outputs folder, its policy.
+
+The runner (and the hub's spawner) put the project's folders in the environment: ``TRE_DATA``
+(the read-only extract), ``TRE_OUTPUTS`` (where outputs go) and ``TRE_DISCLOSURE_POLICY``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from sdc.policy import Policy
+from tre.errors import TreError
+
+
+class WorkspaceError(TreError):
+    """The notebook is not running in a project's workspace, or asked for what is not there."""
+
+
+def _folder(variable: str) -> Path:
+    value = os.environ.get(variable)
+    if not value:
+        raise WorkspaceError(
+            f"{variable} is not set: run the notebook with `tre run` or in the project's "
+            "workspace, where the kit sets it"
+        )
+    return Path(value)
+
+
+def project() -> str:
+    return os.environ.get("TRE_PROJECT") or _folder("TRE_PROJECT").name
+
+
+def manifest() -> dict:
+    return json.loads((_folder("TRE_DATA") / "manifest.json").read_text(encoding="utf-8"))
+
+
+def datasets() -> list[str]:
+    """The datasets (and public reference tables) in this project's extract."""
+    return [Path(f["file"]).stem for f in manifest()["files"]]
+
+
+def data(name: str) -> pd.DataFrame:
+    """One file of the project's extract, by dataset name."""
+    path = _folder("TRE_DATA") / f"{name}.parquet"
+    if not path.exists():
+        raise WorkspaceError(
+            f"the extract has no {name!r}; it has {', '.join(datasets())} "
+            "(a project sees only the datasets it was approved for)"
+        )
+    return pd.read_parquet(path)
+
+
+def reference_date() -> pd.Timestamp:
+    """The end of the project's data period (ages in the extract are at this date)."""
+    return pd.Timestamp(manifest()["reference_date"])
+
+
+def output(name: str) -> Path:
+    """Where an output named NAME goes (the run's outputs folder)."""
+    if Path(name).name != name or name.startswith("."):
+        raise WorkspaceError(f"{name!r}: an output is a plain file name, without folders")
+    folder = _folder("TRE_OUTPUTS")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / name
+
+
+def policy() -> Policy:
+    """The disclosure policy every output of this project is checked against."""
+    return Policy.from_env()
+
+
+def months(start: str, end: str) -> list[str]:
+    """The months (YYYY-MM) from START to END inclusive, the extract's date precision."""
+    return [p.strftime("%Y-%m") for p in pd.period_range(start, end, freq="M")]

@@ -1,0 +1,233 @@
+import hashlib
+import json
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+from notebooks import runner
+from notebooks.runner import FAILED, SUCCEEDED, RunError
+from projects.errors import Refused
+from sdc.safe import read_evidence, recheck, verify_output
+from tests.conftest import STUDIED_TODAY
+from tre import crate
+
+P = "supporting-families"
+
+
+@pytest.fixture(scope="module")
+def study_runs(studied):
+    return {
+        name: runner.run(studied, name, P, "alex.analyst", at=STUDIED_TODAY)
+        for name in runner.studies()
+    }
+
+
+def sha256(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def small_notebook(path, source, parameters="", outputs=()):
+    nb = new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nb.metadata["tre"] = {"outputs": [{"file": f, "kind": "table"} for f in outputs]}
+    cells = []
+    if parameters:
+        cell = new_code_cell(parameters)
+        cell.metadata["tags"] = ["parameters"]
+        cells.append(cell)
+    cells.append(new_code_cell(source))
+    nb.cells = cells
+    nbformat.write(nb, path)
+    return path
+
+
+def test_the_four_studies_are_shipped():
+    assert set(runner.studies()) == {
+        "supporting-families",
+        "service-demand",
+        "repeat-callers",
+        "does-it-work",
+    }
+    for path in runner.studies().values():
+        nb = nbformat.read(path, as_version=4)
+        assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
+        assert any("parameters" in c.metadata.get("tags", []) for c in nb.cells)
+        assert runner.declared_outputs(nb)
+
+
+@pytest.mark.parametrize(
+    "name", ["supporting-families", "service-demand", "repeat-callers", "does-it-work"]
+)
+def test_each_study_runs_and_its_outputs_carry_evidence(study_runs, studied, name):
+    result = study_runs[name]
+    assert result.status == SUCCEEDED, result.error
+    declared = runner.declared_outputs(nbformat.read(runner.studies()[name], as_version=4))
+    policy = studied.settings.policy.stricter(threshold=10)
+    for output in declared:
+        path = result.files / output["file"]
+        assert path.exists(), output
+        evidence = read_evidence(path)
+        assert verify_output(path, evidence) == []
+        assert recheck(evidence, policy) == []
+    assert result.undeclared == []
+    assert result.report().exists() and result.report(code=True).exists()
+    assert "def contacts" not in result.report().read_text() or name == "supporting-families"
+
+
+def test_provenance_is_complete_and_the_hashes_match(study_runs, studied):
+    result = study_runs["service-demand"]
+    record = runner.get_run(studied, result.id)
+    assert record.person == "alex.analyst" and record.project_id == P
+    assert record.notebook_sha256 == sha256(runner.studies()["service-demand"])
+    data = studied.folder("projects") / P / "data"
+    for item in record.inputs:
+        assert item["sha256"] == sha256(data / item["file"])
+    for item in record.outputs:
+        assert item["sha256"] == sha256(result.files / item["file"])
+    assert record.packages["installed"] and record.kit_version
+    assert record.started <= record.ended and record.status == SUCCEEDED
+    stored = json.loads((result.files / "run.json").read_text())
+    assert stored["inputs"] == record.inputs and stored["parameters"] == record.parameters
+    # the executed notebook ran with the project's policy and saw only its extract
+    executed = nbformat.read(result.files / "notebook.ipynb", as_version=4)
+    shown = "".join(o.get("text", "") for c in executed.cells for o in c.get("outputs", []))
+    assert "disclosure threshold 10" in shown and "ae_attendances" in shown
+
+
+def test_the_run_is_a_valid_bag_and_its_crate_parses_back(study_runs):
+    result = study_runs["repeat-callers"]
+    parsed = crate.read(result.folder)
+    manifest = (result.folder / "manifest-sha512.txt").read_text()
+    assert "data/repeat_callers.csv" in manifest
+    (action,) = parsed.of_type("CreateAction")
+    assert action["actionStatus"]["@id"].endswith("CompletedActionStatus")
+    assert parsed.entity(action["agent"]["@id"])["name"] == "alex.analyst"
+    project = parsed.entity(action["sourceOrganization"]["@id"])
+    assert project["identifier"] == P and "uk-gdpr-6-1-e" in project["legalBasis"]
+    inputs = [parsed.entity(o["@id"]) for o in action["object"]]
+    assert {i["name"] for i in inputs} >= {"ae_attendances.parquet", "manifest.json"}
+    results = {r["@id"] for r in action["result"]}
+    assert "repeat_callers.csv" in results and "notebook.ipynb" in results
+    assert parsed.entity("./")["conformsTo"]["@id"] == crate.PROFILE
+    # tampering with a file breaks the bag
+    (result.files / "repeat_callers.csv").write_text("changed\n")
+    with pytest.raises(crate.CrateError, match="not a valid BagIt bag"):
+        crate.read(result.folder)
+
+
+@pytest.mark.parametrize(
+    "person, reason",
+    [
+        ("eve.outsider", "is not a member of project supporting-families"),
+        ("chris.checker", "does not have the analyst role"),
+        ("nobody", "nobody is not registered"),
+    ],
+)
+def test_a_refused_person_cannot_run(studied, person, reason):
+    before = runner.runs(studied, P)
+    with pytest.raises(Refused, match=reason):
+        runner.run(studied, "repeat-callers", P, person, at=STUDIED_TODAY)
+    assert len(runner.runs(studied, P)) == len(before)
+
+
+def test_a_failing_notebook_is_recorded_as_failed_with_its_error(studied, tmp_path):
+    path = small_notebook(tmp_path / "fails.ipynb", "x = 1\nraise ValueError('no such column')")
+    result = runner.run(studied, path, P, "alex.analyst", at=STUDIED_TODAY)
+    assert result.status == FAILED and "ValueError: no such column" in result.error
+    record = runner.get_run(studied, result.id)
+    assert record.status == FAILED and "no such column" in record.error
+    assert (result.files / "notebook.ipynb").exists()
+    parsed = crate.read(result.folder)
+    (action,) = parsed.of_type("CreateAction")
+    assert action["actionStatus"]["@id"].endswith("FailedActionStatus")
+
+
+def test_parameters_are_checked_against_the_parameters_cell(studied, tmp_path):
+    path = small_notebook(
+        tmp_path / "p.ipynb",
+        "from notebooks import workspace as ws\n"
+        "open(ws.output('n.txt'), 'w').write(str(year + 1) + ' ' + label)\n",
+        parameters="year = 2025\nlabel = 'all'\nrate = 0.5",
+        outputs=["n.txt"],
+    )
+    with pytest.raises(RunError, match="has no parameter colour; its parameters are year, label"):
+        runner.run(studied, path, P, "alex.analyst", {"colour": "red"}, at=STUDIED_TODAY)
+    with pytest.raises(
+        RunError, match=r"parameter year must be int \(its default is 2025\), not .soon."
+    ):
+        runner.run(studied, path, P, "alex.analyst", {"year": "soon"}, at=STUDIED_TODAY)
+    with pytest.raises(RunError, match="parameter rate must be float"):
+        runner.run(studied, path, P, "alex.analyst", {"rate": "half"}, at=STUDIED_TODAY)
+    seen = []
+    result = runner.run(
+        studied,
+        path,
+        P,
+        "alex.analyst",
+        {"year": "2030"},
+        progress=lambda *a: seen.append(a),
+        at=STUDIED_TODAY,
+    )
+    assert result.status == SUCCEEDED
+    assert (result.files / "n.txt").read_text() == "2031 all"
+    assert runner.get_run(studied, result.id).parameters == {"year": 2030}
+    # progress counts the code cells, papermill's injected parameters cell among them
+    assert [n for n, _, _ in seen] == list(range(1, seen[0][1] + 1))
+
+
+def test_undeclared_outputs_are_listed(studied, tmp_path):
+    path = small_notebook(
+        tmp_path / "u.ipynb",
+        "from notebooks import workspace as ws\n"
+        "open(ws.output('declared.txt'), 'w').write('a')\n"
+        "open(ws.output('extra.csv'), 'w').write('b')\n",
+        outputs=["declared.txt"],
+    )
+    result = runner.run(studied, path, P, "alex.analyst", at=STUDIED_TODAY)
+    assert result.undeclared == ["extra.csv"]
+    assert runner.get_run(studied, result.id).undeclared == ["extra.csv"]
+
+
+def test_a_changed_extract_stops_the_run(studied, tmp_path):
+    import shutil
+
+    from tre.instance import open_instance
+
+    # a copy of the instance, so the shared one stays intact
+    home = tmp_path / "copy"
+    shutil.copytree(studied.home, home, symlinks=True)
+    for path in home.rglob("*"):
+        path.chmod(path.stat().st_mode | 0o700)
+    copy = open_instance(home)
+    (home / "projects" / P / "data" / "ae_attendances.parquet").write_bytes(b"changed")
+    with pytest.raises(RunError, match="ae_attendances.parquet does not match its manifest"):
+        runner.run(copy, "repeat-callers", P, "alex.analyst", at=STUDIED_TODAY)
+    copy.db.dispose()
+
+
+def test_unknown_notebooks_are_named(studied):
+    with pytest.raises(RunError, match="neither a notebook file nor a study; studies are"):
+        runner.run(studied, "no-such-study", P, "alex.analyst", at=STUDIED_TODAY)
+
+
+def test_the_cli_runs_lists_and_shows(studied, run_cli, tmp_path, monkeypatch):
+    path = small_notebook(tmp_path / "c.ipynb", "print('hello')")
+    monkeypatch.setenv("TRE_ACTOR", "alex.analyst")
+    code, out, err = run_cli("run", str(path), "--project", P, home=studied.home)
+    assert code == 0, err
+    assert "succeeded" in out and "report:" in out
+    run_id = out.split("run ")[1].split()[0]
+    code, out, _ = run_cli("runs", "list", "--project", P, home=studied.home)
+    assert run_id in out
+    code, out, _ = run_cli("runs", "show", run_id, "--json", home=studied.home)
+    assert json.loads(out)["notebook"] == "c.ipynb"
+    code, out, err = run_cli("run", str(path), "--project", P, "-p", "x", "1", home=studied.home)
+    assert code != 0 and "has no parameter x" in err
+    monkeypatch.setenv("TRE_ACTOR", "eve.outsider")
+    code, out, err = run_cli("run", str(path), "--project", P, home=studied.home)
+    assert code != 0 and "eve.outsider is not a member" in err
