@@ -609,6 +609,11 @@ def runs(instance: Instance, project_id: str | None = None) -> list[Run]:
     return found
 
 
+def run_record(session, run_id: str) -> Run | None:
+    """The run's record in the caller's transaction (for other components' checks)."""
+    return session.get(Run, run_id)
+
+
 def get_run(instance: Instance, run_id: str) -> Run:
     with instance.db.session() as session:
         found = session.get(Run, run_id)

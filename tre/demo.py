@@ -129,16 +129,32 @@ def run_demo(directory: Path, people: int, seed: int, console: Console, actor: s
         f"[bold]6. Analyses[/bold]: the four study notebooks, run by alex.analyst in "
         f"{registered.project}'s scope with papermill"
     )
+    results = {}
     for name in runner.studies():
         result = runner.run(instance, name, registered.project, "alex.analyst")
         if result.status != runner.SUCCEEDED:
             raise TreError(f"the demo study {name} failed: {result.error}")
         tables = [o["file"] for o in result.outputs if o["has_evidence"]]
         console.print(f"   {name}: {len(tables)} outputs with evidence; report {result.report()}")
+        results[name] = result
+
+    from tre import demo_airlock
+
+    released = demo_airlock.run(instance, registered.project, results["supporting-families"])
+    console.print(
+        f"[bold]7. Airlock[/bold]: request {released.request} of {released.files} files by "
+        f"alex.analyst; automatic checks: {released.outcomes}"
+    )
+    console.print(f"   flagged for the checkers: {released.flagged}", markup=False)
+    console.print(
+        "   chris.checker and dana.checker approved every file (votes blinded until both were "
+        f"in); released to {released.folder}"
+    )
+    console.print(f"   release RO-Crate: {released.crate}")
 
     with instance.db.session() as session:
         check = audit.verify(session)
-    console.print(f"[bold]7. Audit log[/bold]: {check.message()}")
+    console.print(f"[bold]8. Audit log[/bold]: {check.message()}")
     console.print(
         f"\nDone in {time.perf_counter() - started:.1f} s. Explore it with:\n"
         f"  export TRE_HOME={home}\n  .venv/bin/tre status\n  .venv/bin/tre audit show"

@@ -2,5 +2,6 @@
 
 import linkage.models  # noqa: F401
 import notebooks.models  # noqa: F401
+import output_checks.models  # noqa: F401
 import projects.models  # noqa: F401
 from tre.audit import AuditEvent  # noqa: F401

@@ -77,6 +77,16 @@ class TransparencySettings(_Section):
     )
 
 
+class AirlockSettings(_Section):
+    checkers: int = Field(
+        2, ge=1, description="Independent output checkers who must vote on every file (>= 1)."
+    )
+    max_file_mb: float = Field(20, gt=0, description="The largest file a request may hold, MB.")
+    max_csv_rows: int = Field(
+        5000, ge=1, description="The most rows a CSV may have (more looks like microdata)."
+    )
+
+
 def _disclosure(values: dict[str, Any]) -> dict[str, Any]:
     try:
         Policy.from_mapping(values)
@@ -90,6 +100,7 @@ class Settings(_Section):
     database: DatabaseSettings = DatabaseSettings()
     paths: PathSettings = PathSettings()
     transparency: TransparencySettings = TransparencySettings()
+    airlock: AirlockSettings = AirlockSettings()
     disclosure: dict[str, Any] = Field(
         default_factory=dict,
         description="The disclosure policy every output check applies (sdc.Policy's fields; "
@@ -136,6 +147,13 @@ keys = "keys"
 [transparency]
 # Whether the public transparency register may show people's names.
 show_person_names = false
+
+[airlock]
+# Independent output checkers who vote on every file of a release request (never fewer than 1).
+checkers = 2
+# The largest file a request may hold (MB), and the most rows of a CSV.
+max_file_mb = 20
+max_csv_rows = 5000
 
 [disclosure]
 # The disclosure policy of every output check (sdc.Policy, documented in sdc/policy.py).

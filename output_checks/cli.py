@@ -1,0 +1,209 @@
+"""`tre outputs ...`: release requests, review and release."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from rich.table import Table
+
+from tre.cli_context import Context, console, pass_context
+
+
+@click.group("outputs")
+def outputs() -> None:
+    """The airlock: request, check, review and release outputs."""
+
+
+def _airlock():
+    from output_checks import airlock
+
+    return airlock
+
+
+@outputs.command("request")
+@click.option("--project", "project_id", required=True)
+@click.argument("files", nargs=-1, required=True)
+@click.option("--group", default="outputs", show_default=True, help="The files' group.")
+@click.option("--context", "context_text", default="", help="What the outputs are.")
+@click.option("--controls", default="", help="What was done to make them safe.")
+@click.option("--supporting", is_flag=True, help="For checkers only; never released.")
+@pass_context
+def request_command(context: Context, project_id, files, group, context_text, controls, supporting):
+    """Start a release request with FILES (from the project's outputs folder); prints its id."""
+    request_id = _airlock().request(
+        context.instance(),
+        project_id,
+        context.actor,
+        list(files),
+        group,
+        context_text,
+        controls,
+        supporting,
+    )
+    click.echo(request_id)
+
+
+@outputs.command("add")
+@click.argument("request_id")
+@click.argument("files", nargs=-1, required=True)
+@click.option("--group", default="outputs", show_default=True)
+@click.option("--context", "context_text", default="")
+@click.option("--controls", default="")
+@click.option("--supporting", is_flag=True)
+@pass_context
+def add_command(context: Context, request_id, files, group, context_text, controls, supporting):
+    """Add FILES to a pending or returned request."""
+    _airlock().add(
+        context.instance(),
+        request_id,
+        context.actor,
+        list(files),
+        group,
+        context_text,
+        controls,
+        supporting,
+    )
+    console.print(f"added {len(files)} files to {request_id}")
+
+
+@outputs.command("withdraw")
+@click.argument("request_id")
+@click.option("--file", "file", help="Withdraw only this file (else the whole request).")
+@pass_context
+def withdraw_command(context: Context, request_id, file):
+    """Withdraw a file of a request, or the whole request."""
+    if file:
+        _airlock().withdraw_file(context.instance(), request_id, context.actor, file)
+        console.print(f"withdrew {file} from {request_id}")
+    else:
+        _airlock().withdraw(context.instance(), request_id, context.actor)
+        console.print(f"withdrew {request_id}")
+
+
+@outputs.command("submit")
+@click.argument("request_id")
+@pass_context
+def submit_command(context: Context, request_id):
+    """Submit (or resubmit) a request: the automatic checks run now."""
+    outcomes = _airlock().submit(context.instance(), request_id, context.actor)
+    for path, outcome in outcomes.items():
+        console.print(f"  {outcome:<7} {path}")
+    console.print(f"submitted {request_id} for review")
+
+
+@outputs.command("show")
+@click.argument("request_id")
+@click.option("--json", "as_json", is_flag=True)
+@pass_context
+def show_command(context: Context, request_id, as_json):
+    """A request as you may see it (votes blinded until all are in)."""
+    shown = _airlock().show(context.instance(), request_id, context.actor)
+    if as_json:
+        click.echo(json.dumps(shown, indent=1))
+        return
+    console.print(
+        f"[bold]{shown['id']}[/bold] {shown['project']} by {shown['author']}: "
+        f"{shown['state']} (turn {shown['turn']})"
+    )
+    for name, group in shown["groups"].items():
+        console.print(f"group {name}: context: {group['context']}; controls: {group['controls']}")
+    for item in shown["files"]:
+        console.print(f"  {item['automatic']:<7} {item['path']}  decision {item['decision']}")
+        for check in item["checks"]:
+            console.print(
+                f"      {check['outcome']:<7} {check['name']}: {check['explanation']}", markup=False
+            )
+    for note in shown["comments"]:
+        console.print(
+            f"  comment by {note['author']}{' (private)' if note['private'] else ''}: "
+            f"{note['text']}",
+            markup=False,
+        )
+
+
+@outputs.command("list")
+@click.option("--project", "project_id")
+@pass_context
+def list_command(context: Context, project_id):
+    """Every request."""
+    table = Table("request", "project", "author", "state", "turn", "files")
+    for r in _airlock().requests(context.instance(), project_id):
+        table.add_row(
+            r["id"], r["project"], r["author"], r["state"], str(r["turn"]), str(r["files"])
+        )
+    console.print(table)
+
+
+@outputs.command("queue")
+@pass_context
+def queue_command(context: Context):
+    """Requests you may review."""
+    table = Table("request", "project", "author", "state", "turn", "files", "my votes")
+    for r in _airlock().queue(context.instance(), context.actor):
+        table.add_row(
+            r["id"],
+            r["project"],
+            r["author"],
+            r["state"],
+            str(r["turn"]),
+            str(r["files"]),
+            str(r["my_votes"]),
+        )
+    console.print(table)
+
+
+@outputs.command("review")
+@click.argument("request_id")
+@click.option("--file", "file", required=True)
+@click.option("--vote", type=click.Choice(["approve", "changes"]), required=True)
+@click.option("--comment", default="")
+@click.option("--private", is_flag=True, help="The comment is for checkers only.")
+@pass_context
+def review_command(context: Context, request_id, file, vote, comment, private):
+    """Vote on one file of a request."""
+    state = _airlock().review(
+        context.instance(), request_id, context.actor, file, vote, comment, private
+    )
+    console.print(f"recorded; {request_id} is {state}")
+
+
+@outputs.command("return")
+@click.argument("request_id")
+@click.option("--reason", required=True)
+@pass_context
+def return_command(context: Context, request_id, reason):
+    """Return a request to its author for changes (a new turn)."""
+    _airlock().return_request(context.instance(), request_id, context.actor, reason)
+    console.print(f"returned {request_id}")
+
+
+@outputs.command("reject")
+@click.argument("request_id")
+@click.option("--reason", required=True)
+@pass_context
+def reject_command(context: Context, request_id, reason):
+    """Reject a request, saying why."""
+    _airlock().reject(context.instance(), request_id, context.actor, reason)
+    console.print(f"rejected {request_id}")
+
+
+@outputs.command("release")
+@click.argument("request_id")
+@click.option("--recipient", default="", help="Who receives it (default: the author).")
+@pass_context
+def release_command(context: Context, request_id, recipient):
+    """Release an approved request (re-run to complete an interrupted release)."""
+    done = _airlock().release(context.instance(), request_id, context.actor, recipient)
+    console.print(f"released {len(done.files)} files to {done.folder}")
+    console.print(f"RO-Crate: {done.crate}")
+
+
+@outputs.command("stats")
+@pass_context
+def stats_command(context: Context):
+    """Review statistics: times, turns, disagreement, rejection reasons."""
+    click.echo(json.dumps(_airlock().stats(context.instance()), indent=1))
+
+
+COMMANDS = (outputs,)

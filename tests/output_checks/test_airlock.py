@@ -1,0 +1,312 @@
+import shutil
+import threading
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+from notebooks import runner
+from output_checks import airlock
+from output_checks.airlock import AirlockError
+from output_checks.states import OWNERS, TRANSITIONS, RequestState, transition
+from projects.errors import Refused
+from tests.conftest import STUDIED_TODAY
+from tre import crate
+
+P = "supporting-families"
+AUTHOR = "alex.analyst"
+
+TABLES = """
+import numpy as np
+import pandas as pd
+from notebooks import workspace as ws
+from sdc import safe
+
+rng = np.random.default_rng(1)
+df = pd.DataFrame({"area": np.repeat(["north", "south", "east"], 60),
+                   "kind": np.tile(["a", "b", "c"], 60)})
+safe.crosstab(df.area, df.kind).save(ws.output("base.csv"))
+safe.crosstab(df.area.iloc[3:], df.kind.iloc[3:]).save(ws.output("minus3.csv"))
+small = pd.DataFrame({"group": ["g1"] * 40 + ["g2"] * 43,
+                      "flag": ["y"] * 37 + ["n"] * 3 + ["y"] * 20 + ["n"] * 23})
+safe.crosstab(small.group, small.flag, margins=False).save(ws.output("suppressed.csv"))
+safe.crosstab(small.group).save(ws.output("onedim.csv"))
+ages = pd.Series(["18-24"] * 40 + ["25-34"] * 50, name="age")
+safe.crosstab(ages).save(ws.output("ages.csv"))
+wider = pd.Series(["18-25"] * 43 + ["26-34"] * 47, name="age")
+safe.crosstab(wider).save(ws.output("ages_wider.csv"))
+extract = ws.data("ae_attendances")
+extract.head(30).to_csv(ws.output("people.csv"), index=False)
+extract.head(30).to_csv(ws.output("people.png"), index=False)
+extract.head(30).rename(columns={"person": "ref"}).to_csv(ws.output("people.txt"), index=False)
+hand = pd.DataFrame({"area": ["north", "south"], "count": [3, 120]})
+hand.to_csv(ws.output("hand.csv"), index=False)
+ws.output("note.md").write_text("# A note\\nNo numbers here.")
+"""
+
+
+@pytest.fixture(scope="module")
+def outputs(studied, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("nb")
+    nb = new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nb.cells = [new_code_cell(TABLES)]
+    path = folder / "tables.ipynb"
+    nbformat.write(nb, path)
+    result = runner.run(studied, path, P, AUTHOR, at=STUDIED_TODAY)
+    assert result.status == runner.SUCCEEDED, result.error
+    failing = folder / "fails.ipynb"
+    nb.cells = [
+        new_code_cell(
+            "from notebooks import workspace as ws\n"
+            "ws.output('x.csv').write_text('a,b\\n1,2\\n')\nraise ValueError()"
+        )
+    ]
+    nbformat.write(nb, failing)
+    failed = runner.run(studied, failing, P, AUTHOR, at=STUDIED_TODAY)
+    return {"run": result, "failed": failed}
+
+
+def rel(result, name):
+    return f"{result.id}/data/{name}"
+
+
+def approve_all(studied, request_id, checkers=("chris.checker", "dana.checker")):
+    shown = airlock.show(studied, request_id, checkers[0])
+    for checker in checkers:
+        for item in shown["files"]:
+            if not item["supporting"]:
+                airlock.review(studied, request_id, checker, item["path"], "approve")
+
+
+def test_every_state_has_one_owner_and_every_transition_one_rule():
+    for state in RequestState:
+        assert sum(state in states for states in OWNERS.values()) == 1, state
+    keys = [(t.action, t.source, t.target) for t in TRANSITIONS]
+    assert len(keys) == len(set(keys))
+    for t in TRANSITIONS:
+        assert transition(t.action, t.source, t.target) is t
+    assert transition("release", RequestState.SUBMITTED) is None
+    assert transition("submit", RequestState.RELEASED) is None
+
+
+def test_requests_are_refused_outside_the_projects_outputs(studied, outputs, tmp_path):
+    run = outputs["run"]
+    base = airlock.outputs_folder(studied, P)
+    cases = {
+        str(tmp_path / "elsewhere.csv"): "only files in project",
+        f"{run.id}/data/../data/base.csv": "'..' is not allowed",
+        str(
+            studied.folder("projects") / P / "data" / "ae_attendances.parquet"
+        ): "extract can never",
+        rel(run, "base.csv.evidence.json"): "evidence files stay in the airlock",
+        rel(outputs["failed"], "x.csv"): "nothing of a failed run can be requested",
+        rel(run, "notebook.ipynb"): "notebook and records stay inside",
+        rel(run, "missing.csv"): "no such file",
+    }
+    (tmp_path / "elsewhere.csv").write_text("a,b\n")
+    link = base / run.id / "data" / "link.csv"
+    link.symlink_to(tmp_path / "elsewhere.csv")
+    cases[rel(run, "link.csv")] = "symbolic link"
+    for path, reason in cases.items():
+        with pytest.raises(Refused, match=reason):
+            airlock.request(studied, P, AUTHOR, [path], at=STUDIED_TODAY)
+    link.unlink()
+    with pytest.raises(Refused, match="is not a member"):
+        airlock.request(studied, P, "eve.outsider", [rel(run, "base.csv")], at=STUDIED_TODAY)
+
+
+def test_automatic_checks_block_microdata_even_renamed(studied, outputs):
+    run = outputs["run"]
+    request_id = airlock.request(
+        studied,
+        P,
+        AUTHOR,
+        [
+            rel(run, n)
+            for n in ("people.csv", "people.png", "people.txt", "hand.csv", "note.md", "base.csv")
+        ],
+        at=STUDIED_TODAY,
+    )
+    outcomes = airlock.submit(studied, request_id, AUTHOR, at=STUDIED_TODAY)
+    by_name = {path.split("/")[-1]: outcome for path, outcome in outcomes.items()}
+    assert by_name["people.csv"] == "fail"
+    assert by_name["people.png"] == "fail"  # a CSV named .png: content, not name
+    assert by_name["people.txt"] == "fail"  # pseudonyms found even without a person column
+    assert by_name["hand.csv"] == "fail"  # a hand-made count table with a cell of 3
+    assert by_name["note.md"] == "review"
+    assert by_name["base.csv"] == "pass"
+    shown = airlock.show(studied, request_id, "chris.checker")
+    hand = next(f for f in shown["files"] if f["path"].endswith("hand.csv"))
+    assert any("below the threshold of 10" in c["explanation"] for c in hand["checks"])
+    airlock.withdraw(studied, request_id, AUTHOR)
+
+
+def test_review_is_blinded_excludes_the_team_and_releases_atomically(studied, outputs):
+    run = outputs["run"]
+    request_id = airlock.request(
+        studied,
+        P,
+        AUTHOR,
+        [rel(run, "base.csv")],
+        group="tables",
+        context="<script>alert(1)</script> contacts by area",
+        controls="made with sdc.safe",
+        at=STUDIED_TODAY,
+    )
+    with pytest.raises(AirlockError, match="not under review"):
+        airlock.review(studied, request_id, "chris.checker", "base.csv", "approve")
+    airlock.submit(studied, request_id, AUTHOR, at=STUDIED_TODAY)
+    for person, reason in [
+        (AUTHOR, "is the author"),
+        ("bea.analyst", "separation of duties"),
+        ("eve.outsider", "output_checker role"),
+    ]:
+        with pytest.raises(Refused, match=reason):
+            airlock.review(studied, request_id, person, "base.csv", "approve")
+    state = airlock.review(
+        studied, request_id, "chris.checker", "base.csv", "approve", comment="fine", private=True
+    )
+    assert state == "partially_reviewed"
+    # blinded: the other checker and the author see no vote of chris's yet
+    seen = airlock.show(studied, request_id, "dana.checker")["files"][0]
+    assert seen["votes"] == [] and seen["decision"] == "incomplete" and seen["votes_in"] == 1
+    assert airlock.show(studied, request_id, AUTHOR)["comments"] == []
+    assert airlock.review(studied, request_id, "dana.checker", "base.csv", "approve") == "approved"
+    seen = airlock.show(studied, request_id, "dana.checker")["files"][0]
+    assert {v["checker"] for v in seen["votes"]} == {"chris.checker", "dana.checker"}
+    # a release killed at any point leaves nothing or everything, and re-running completes it
+    area = studied.folder("releases") / P / request_id
+    for point in ("copy", "crate"):
+        with pytest.raises(KeyboardInterrupt):
+            airlock.release(studied, request_id, "chris.checker", _interrupt=point)
+        assert not area.exists()
+    with pytest.raises(KeyboardInterrupt):
+        airlock.release(studied, request_id, "chris.checker", _interrupt="record")
+    assert area.exists()
+    assert airlock.show(studied, request_id, AUTHOR)["state"] == "approved"
+    done = airlock.release(studied, request_id, "chris.checker")
+    assert done.files == ["base.csv", "manifest.json", "ro-crate-metadata.json"]
+    assert airlock.show(studied, request_id, AUTHOR)["state"] == "released"
+    parsed = crate.read(done.folder)
+    assessed = parsed.of_type("AssessAction")
+    assert {a["result"] for a in assessed} >= {"pass", "approve"}
+    assert "manifest-sha512.txt" in [p.name for p in done.folder.iterdir()]
+    # immutable: read-only files in read-only folders (root can still write: see the README)
+    assert (done.folder / "data" / "base.csv").stat().st_mode & 0o777 == 0o444
+    assert done.folder.stat().st_mode & 0o777 == 0o555
+    with pytest.raises(AirlockError, match="was released"):
+        airlock.release(studied, request_id, "chris.checker")
+    from projects import register
+
+    with studied.db.session() as session:
+        entry = next(e for e in register.entries(session) if e["id"] == P)
+    assert entry["releases"] >= 1
+
+
+def test_differencing_flags_the_three_patterns(studied, outputs):
+    run = outputs["run"]
+    first = airlock.request(
+        studied,
+        P,
+        AUTHOR,
+        [rel(run, "base.csv"), rel(run, "suppressed.csv"), rel(run, "ages.csv")],
+        at=STUDIED_TODAY,
+    )
+    airlock.submit(studied, first, AUTHOR, at=STUDIED_TODAY)
+    approve_all(studied, first)
+    airlock.release(studied, first, "dana.checker")
+    second = airlock.request(
+        studied,
+        P,
+        AUTHOR,
+        [rel(run, "minus3.csv"), rel(run, "onedim.csv"), rel(run, "ages_wider.csv")],
+        at=STUDIED_TODAY,
+    )
+    airlock.submit(studied, second, AUTHOR, at=STUDIED_TODAY)
+    shown = airlock.show(studied, second, "chris.checker")
+    flags = {
+        f["path"].split("/")[-1]: next(c for c in f["checks"] if c["name"] == "differencing")
+        for f in shown["files"]
+    }
+    assert flags["minus3.csv"]["outcome"] == "fail"
+    assert "differs by 3" in flags["minus3.csv"]["explanation"]
+    assert flags["onedim.csv"]["outcome"] == "fail"
+    assert "suppressed the cell" in flags["onedim.csv"]["explanation"]
+    assert flags["ages_wider.csv"]["outcome"] == "review"
+    assert "reveals 3 people" in flags["ages_wider.csv"]["explanation"]
+    airlock.reject(studied, second, "chris.checker", "differencing")
+    stats = airlock.stats(studied)
+    assert stats["rejection_reasons"]["differencing"] >= 1
+    assert stats["files_decided"] >= 3
+
+
+def test_two_concurrent_votes_are_both_recorded(studied, outputs):
+    run = outputs["run"]
+    request_id = airlock.request(studied, P, AUTHOR, [rel(run, "note.md")], at=STUDIED_TODAY)
+    airlock.submit(studied, request_id, AUTHOR, at=STUDIED_TODAY)
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def vote(checker):
+        barrier.wait()
+        try:
+            airlock.review(studied, request_id, checker, "note.md", "approve")
+        except Exception as exc:  # collected for the assertion
+            errors.append(exc)
+
+    threads = [threading.Thread(target=vote, args=(c,)) for c in ("chris.checker", "dana.checker")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    shown = airlock.show(studied, request_id, "chris.checker")
+    assert shown["files"][0]["votes_in"] == 2 and shown["state"] == "approved"
+
+
+def test_returned_requests_get_a_new_turn_and_conflicts_need_another_checker(studied, outputs):
+    run = outputs["run"]
+    request_id = airlock.request(studied, P, AUTHOR, [rel(run, "note.md")], at=STUDIED_TODAY)
+    airlock.submit(studied, request_id, AUTHOR, at=STUDIED_TODAY)
+    airlock.review(studied, request_id, "chris.checker", "note.md", "approve")
+    state = airlock.review(
+        studied,
+        request_id,
+        "dana.checker",
+        "note.md",
+        "changes",
+        comment="say what the note is for",
+    )
+    assert state == "reviewed"
+    assert (
+        airlock.show(studied, request_id, "chris.checker")["files"][0]["decision"] == "conflicted"
+    )
+    airlock.return_request(studied, request_id, "dana.checker", "explain the note")
+    with pytest.raises(Refused, match="only alex.analyst"):
+        airlock.submit(studied, request_id, "bea.analyst", at=STUDIED_TODAY)
+    airlock.submit(studied, request_id, AUTHOR, at=STUDIED_TODAY)
+    shown = airlock.show(studied, request_id, AUTHOR)
+    assert shown["turn"] == 2 and shown["state"] == "submitted"
+    with pytest.raises(AirlockError, match="with a reason"):
+        airlock.reject(studied, request_id, "chris.checker", "  ")
+    airlock.withdraw(studied, request_id, AUTHOR)
+    with pytest.raises(AirlockError, match="withdrawn: it cannot be submit"):
+        airlock.submit(studied, request_id, AUTHOR, at=STUDIED_TODAY)
+
+
+def test_a_changed_file_fails_its_integrity_check(studied, outputs, tmp_path):
+    run = outputs["run"]
+    path = airlock.outputs_folder(studied, P) / rel(run, "note.md")
+    saved = tmp_path / "note.md"
+    shutil.copyfile(path, saved)
+    request_id = airlock.request(studied, P, AUTHOR, [rel(run, "note.md")], at=STUDIED_TODAY)
+    path.write_text("# changed after it was added\n")
+    outcomes = airlock.submit(studied, request_id, AUTHOR, at=STUDIED_TODAY)
+    assert list(outcomes.values()) == ["fail"]
+    shutil.copyfile(saved, path)
+    airlock.withdraw(studied, request_id, AUTHOR)
