@@ -10,7 +10,7 @@ from output_checks import airlock
 from output_checks.airlock import AirlockError
 from output_checks.states import OWNERS, TRANSITIONS, RequestState, transition
 from projects.errors import Refused
-from tests.conftest import STUDIED_TODAY
+from tests.conftest import POSTGRES_URL, STUDIED_TODAY
 from tre import crate
 
 P = "supporting-families"
@@ -310,3 +310,79 @@ def test_a_changed_file_fails_its_integrity_check(studied, outputs, tmp_path):
     assert list(outcomes.values()) == ["fail"]
     shutil.copyfile(saved, path)
     airlock.withdraw(studied, request_id, AUTHOR)
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="needs TRE_TEST_DATABASE_URL (CI sets it)")
+def test_two_concurrent_votes_are_both_recorded_on_postgresql(tmp_path):
+    """The same race on PostgreSQL, in a schema of its own so other tests' resets leave it."""
+    from sqlalchemy import create_engine, text
+
+    from notebooks.models import Run
+    from tre import demo_projects
+    from tre.instance import init_instance
+
+    engine = create_engine(POSTGRES_URL)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA IF EXISTS airlock_race CASCADE"))
+        connection.execute(text("CREATE SCHEMA airlock_race"))
+    engine.dispose()
+    url = (
+        POSTGRES_URL
+        + ("&" if "?" in POSTGRES_URL else "?")
+        + ("options=-csearch_path%3Dairlock_race")
+    )
+    created = init_instance(tmp_path / "instance", url, actor="ops")
+    try:
+        demo_projects.populate(created, "ops", STUDIED_TODAY)
+        demo_projects.approve_project(created, STUDIED_TODAY)
+        folder = created.folder("projects") / P / "outputs" / "run-race" / "data"
+        folder.mkdir(parents=True)
+        (folder / "note.md").write_text("# A note without numbers\n")
+        with created.db.session() as session:
+            session.add(
+                Run(
+                    id="run-race",
+                    project_id=P,
+                    project_version=1,
+                    person=AUTHOR,
+                    notebook="n.ipynb",
+                    notebook_sha256="0" * 64,
+                    parameters={},
+                    inputs=[],
+                    kit_version="test",
+                    packages={},
+                    kernel="python3",
+                    started="2026-06-01T00:00:00Z",
+                    ended="2026-06-01T00:00:01Z",
+                    status=runner.SUCCEEDED,
+                    error="",
+                    outputs=[],
+                    undeclared=[],
+                    folder=str(folder.parent),
+                )
+            )
+        request_id = airlock.request(
+            created, P, AUTHOR, ["run-race/data/note.md"], at=STUDIED_TODAY
+        )
+        airlock.submit(created, request_id, AUTHOR, at=STUDIED_TODAY)
+        barrier, errors = threading.Barrier(2), []
+
+        def vote(checker):
+            barrier.wait()
+            try:
+                airlock.review(created, request_id, checker, "note.md", "approve")
+            except Exception as exc:  # collected for the assertion
+                errors.append(exc)
+
+        threads = [
+            threading.Thread(target=vote, args=(c,)) for c in ("chris.checker", "dana.checker")
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        shown = airlock.show(created, request_id, "chris.checker")
+        assert shown["files"][0]["votes_in"] == 2 and shown["state"] == "approved"
+    finally:
+        created.db.dispose()
