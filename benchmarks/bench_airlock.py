@@ -35,8 +35,13 @@ def main() -> None:
             "value": rng.gamma(2, 10, ROWS),
         }
     )
-    pairs = [("area", "agency"), ("age", "agency"), ("month", "agency"), ("area", "age"),
-             ("month", "age")]
+    pairs = [
+        ("area", "agency"),
+        ("age", "agency"),
+        ("month", "agency"),
+        ("area", "age"),
+        ("month", "age"),
+    ]
     policy = Policy()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

@@ -1,0 +1,173 @@
+"""The checkers' pages: the queue, a request with every file rendered and its checks, votes.
+
+Served by the tre web service (:mod:`hub.service`) under ``/services/tre/airlock/``; testable on
+their own (:func:`routes` into :func:`tre.web.application`). A CSV is shown as a table with
+suppressed and flagged cells marked; a picture as an image; an HTML report in a sandboxed frame
+(no scripts, no same-origin access); anything else as escaped text.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import tornado.web
+
+from output_checks import airlock
+from output_checks.airlock import AirlockError
+from projects.errors import Refused
+from sdc.policy import EVIDENCE_SUFFIX
+from tre.web import Page
+
+TEMPLATES = Path(__file__).parent / "templates"
+CONTENT_TYPES = {".png": "image/png", ".svg": "image/svg+xml", ".html": "text/html"}
+PREVIEW_ROWS = 200
+
+
+def _flags(path: Path, checks: list[dict[str, Any]]) -> dict[tuple[str, str], tuple[str, str]]:
+    """(row label, column label) -> (flag, why) from the evidence and the checks."""
+    flags: dict[tuple[str, str], tuple[str, str]] = {}
+    sidecar = path.with_name(path.name + EVIDENCE_SUFFIX)
+    if sidecar.exists():
+        evidence = json.loads(sidecar.read_text(encoding="utf-8"))
+        if evidence.get("kind") == "table":
+            rows, cols = evidence["rows"], evidence["cols"]
+            for cell in evidence["cells"]:
+                row = " / ".join(str(cell["dims"][d]) for d in rows)
+                col = " / ".join(str(cell["dims"][d]) for d in cols) if cols else None
+                reasons = "; ".join(cell.get("reasons") or [])
+                if cell.get("published") is None:
+                    flags[(row, col)] = ("suppressed", reasons or "secondary suppression")
+                elif cell.get("review"):
+                    flags[(row, col)] = ("review", reasons or "marked for review")
+    for check in checks:
+        for row, column, _value in check.get("evidence", {}).get("cells", []):
+            flags[(str(row), str(column))] = (check["outcome"], check["explanation"])
+    return flags
+
+
+def _table(path: Path, checks: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    text = path.read_text(encoding="utf-8", errors="replace")
+    rows = list(csv.reader(io.StringIO(text)))[: PREVIEW_ROWS + 1]
+    if not rows:
+        return []
+    flags = _flags(path, checks)
+    header = rows[0]
+    single = len(header) == 2
+    out = [[{"text": h, "header": True, "flag": None, "why": ""} for h in header]]
+    for row in rows[1:]:
+        cells = [{"text": row[0] if row else "", "header": False, "flag": None, "why": ""}]
+        for j, value in enumerate(row[1:], start=1):
+            column = header[j] if j < len(header) else ""
+            flag, why = flags.get((row[0], None if single else column)) or flags.get(
+                (row[0], column), (None, "")
+            )
+            cells.append({"text": value, "header": False, "flag": flag, "why": why})
+        out.append(cells)
+    return out
+
+
+def _view(instance, shown: dict[str, Any]) -> list[dict[str, Any]]:
+    base = airlock.outputs_folder(instance, shown["project"])
+    files = []
+    for i, item in enumerate(shown["files"]):
+        path = base / item["path"]
+        suffix = path.suffix.lower()
+        view: dict[str, Any] = item | {"id": i, "name": path.name}
+        blocked = any(c["name"] == "microdata" and c["outcome"] == "fail" for c in item["checks"])
+        typed = any(c["name"] == "file type" and c["outcome"] == "pass" for c in item["checks"])
+        if blocked:
+            view["view"] = "text"
+            view["text"] = "(not shown: the automatic checks found rows about individuals)"
+        elif suffix == ".csv" and typed:
+            view["view"], view["rows"] = "table", _table(path, item["checks"])
+        elif suffix in (".png", ".svg") and typed:
+            view["view"] = "image"
+        elif suffix == ".html" and typed:
+            view["view"] = "html"
+        else:
+            data = path.read_bytes()[:20000]
+            view["view"], view["text"] = "text", data.decode("utf-8", errors="replace")
+        files.append(view)
+    return files
+
+
+class QueuePage(Page):
+    def get(self) -> None:
+        self.page("airlock_queue.html", queue=airlock.queue(self.instance, self.person))
+
+
+class RequestPage(Page):
+    def get(self, request_id: str) -> None:
+        shown = airlock.show(self.instance, request_id, self.person)
+        can_vote = self.person != shown["author"] and shown["state"] in (
+            "submitted",
+            "partially_reviewed",
+            "reviewed",
+        )
+        self.page(
+            "airlock_request.html", r=shown, files=_view(self.instance, shown), can_vote=can_vote
+        )
+
+
+class FileView(Page):
+    """A requested file's bytes, for the request page's image or sandboxed frame only."""
+
+    def get(self, request_id: str, path: str) -> None:
+        shown = airlock.show(self.instance, request_id, self.person)
+        if path not in {f["path"] for f in shown["files"]}:
+            raise tornado.web.HTTPError(404, reason=f"request {request_id} has no file {path}")
+        suffix = Path(path).suffix.lower()
+        if suffix not in CONTENT_TYPES:
+            raise tornado.web.HTTPError(404, reason="only pictures and reports are shown this way")
+        self.set_header("Content-Type", CONTENT_TYPES[suffix])
+        self.set_header(
+            "Content-Security-Policy",
+            "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'",
+        )
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.set_header("Cache-Control", "no-store")
+        self.finish((airlock.outputs_folder(self.instance, shown["project"]) / path).read_bytes())
+
+
+class VoteForm(Page):
+    def post(self, request_id: str) -> None:
+        airlock.review(
+            self.instance,
+            request_id,
+            self.person,
+            self.get_body_argument("file"),
+            self.get_body_argument("vote", ""),
+            self.get_body_argument("comment", ""),
+            bool(self.get_body_argument("private", "")),
+        )
+        self.redirect(f"{self.prefix()}/airlock/requests/{request_id}", status=303)
+
+
+class DecideForm(Page):
+    def post(self, request_id: str) -> None:
+        action = self.get_body_argument("action", "")
+        reason = self.get_body_argument("reason", "")
+        if action == "return":
+            airlock.return_request(self.instance, request_id, self.person, reason)
+        elif action == "reject":
+            airlock.reject(self.instance, request_id, self.person, reason)
+        else:
+            raise AirlockError(f"the decision is return or reject, not {action!r}")
+        self.redirect(f"{self.prefix()}/airlock/requests/{request_id}", status=303)
+
+
+def routes() -> list[tuple[str, type[Page]]]:
+    return [
+        (r"/airlock/?", QueuePage),
+        (r"/airlock/requests/([\w-]+)/?", RequestPage),
+        (r"/airlock/requests/([\w-]+)/files/(.+)", FileView),
+        (r"/airlock/requests/([\w-]+)/vote", VoteForm),
+        (r"/airlock/requests/([\w-]+)/decide", DecideForm),
+    ]
+
+
+__all__ = ["routes", "TEMPLATES", "Refused"]

@@ -1,0 +1,141 @@
+"""The checkers' pages, served for real (tornado on a loopback port) and fetched over HTTP."""
+
+import asyncio
+import re
+import threading
+
+import pytest
+import requests
+
+from output_checks import airlock, web
+from tests.conftest import STUDIED_TODAY
+from tests.output_checks.test_airlock import AUTHOR, P, outputs, rel  # noqa: F401 (fixture)
+from tre.web import application
+
+PAYLOAD = "<script>alert('x')</script>"
+
+
+@pytest.fixture(scope="module")
+def server(studied):
+    import tornado.httpserver
+    import tornado.ioloop
+    import tornado.netutil
+
+    app = application(
+        studied, web.routes(), lambda h: h.get_cookie("tre-test-user"), templates=[web.TEMPLATES]
+    )
+    sockets = tornado.netutil.bind_sockets(0, "127.0.0.1")
+    port = sockets[0].getsockname()[1]
+    started = threading.Event()
+    loop_holder = {}
+
+    def serve():
+        asyncio.set_event_loop(asyncio.new_event_loop())
+        http = tornado.httpserver.HTTPServer(app)
+        http.add_sockets(sockets)
+        loop_holder["loop"] = tornado.ioloop.IOLoop.current()
+        started.set()
+        loop_holder["loop"].start()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    started.wait()
+    yield f"http://127.0.0.1:{port}"
+    loop_holder["loop"].add_callback(loop_holder["loop"].stop)
+
+
+def browser(base, person):
+    session = requests.Session()
+    session.cookies.set("tre-test-user", person, domain="127.0.0.1")
+    return session
+
+
+@pytest.fixture(scope="module")
+def submitted(studied, outputs):  # noqa: F811
+    run = outputs["run"]
+    request_id = airlock.request(
+        studied,
+        P,
+        AUTHOR,
+        [rel(run, "suppressed.csv"), rel(run, "note.md")],
+        group=PAYLOAD,
+        context=f"context {PAYLOAD}",
+        controls=f"controls {PAYLOAD}",
+        at=STUDIED_TODAY,
+    )
+    airlock.submit(studied, request_id, AUTHOR, at=STUDIED_TODAY)
+    return request_id
+
+
+def test_the_queue_and_the_request_page_escape_every_user_text(server, submitted):
+    checker = browser(server, "chris.checker")
+    queue = checker.get(f"{server}/airlock/")
+    assert queue.status_code == 200 and submitted in queue.text
+    page = checker.get(f"{server}/airlock/requests/{submitted}")
+    assert page.status_code == 200
+    assert PAYLOAD not in page.text and "&lt;script&gt;" in page.text
+    assert "context &lt;script&gt;" in page.text and "controls &lt;script&gt;" in page.text
+    assert 'class="flag-suppressed"' in page.text  # the suppressed cell is marked
+    assert "Automatic checks" in page.text and "every rule of the policy re-run" in page.text
+    assert page.headers["Content-Security-Policy"].startswith("default-src 'self'")
+
+
+def test_votes_need_the_csrf_token_and_comments_are_escaped(server, submitted, studied):
+    checker = browser(server, "chris.checker")
+    page = checker.get(f"{server}/airlock/requests/{submitted}")
+    token = re.search(r'name="_xsrf" value="([^"]+)"', page.text).group(1)
+    path = next(
+        f["path"]
+        for f in airlock.show(studied, submitted, "chris.checker")["files"]
+        if f["path"].endswith("note.md")
+    )
+    form = {"file": path, "vote": "approve", "comment": PAYLOAD}
+    forged = requests.post(
+        f"{server}/airlock/requests/{submitted}/vote",
+        data=form,
+        cookies={"tre-test-user": "chris.checker"},
+    )
+    assert forged.status_code == 403  # no token: a cross-site form is refused
+    posted = checker.post(
+        f"{server}/airlock/requests/{submitted}/vote",
+        data=form | {"_xsrf": token},
+        allow_redirects=False,
+    )
+    assert posted.status_code == 303
+    shown = airlock.show(studied, submitted, "chris.checker")
+    assert next(f for f in shown["files"] if f["path"] == path)["votes_in"] == 1
+    page = checker.get(f"{server}/airlock/requests/{submitted}")
+    assert PAYLOAD not in page.text and "&lt;script&gt;alert" in page.text
+
+
+def test_the_team_and_strangers_see_a_sentence_not_the_request(server, submitted):
+    for person, reason in [
+        ("bea.analyst", "separation of duties"),
+        ("eve.outsider", "output_checker role"),
+    ]:
+        page = browser(server, person).get(f"{server}/airlock/requests/{submitted}")
+        assert page.status_code == 403 and reason in page.text
+        assert "Traceback" not in page.text
+    author = browser(server, AUTHOR).get(f"{server}/airlock/requests/{submitted}")
+    assert author.status_code == 200 and "Record my vote" not in author.text
+    anonymous = requests.get(f"{server}/airlock/")
+    assert anonymous.status_code == 403 and "sign in through the hub" in anonymous.text
+
+
+def test_reports_are_served_sandboxed(server, studied, outputs):  # noqa: F811
+    run = outputs["run"]
+    request_id = airlock.request(
+        studied, P, AUTHOR, [rel(run, "report-no-code.html")], at=STUDIED_TODAY
+    )
+    airlock.submit(studied, request_id, AUTHOR, at=STUDIED_TODAY)
+    checker = browser(server, "dana.checker")
+    page = checker.get(f"{server}/airlock/requests/{request_id}")
+    assert "<iframe sandbox" in page.text
+    shown = checker.get(
+        f"{server}/airlock/requests/{request_id}/files/{rel(run, 'report-no-code.html')}"
+    )
+    assert shown.status_code == 200 and shown.headers["Content-Security-Policy"].startswith(
+        "sandbox"
+    )
+    missing = checker.get(f"{server}/airlock/requests/{request_id}/files/{rel(run, 'base.csv')}")
+    assert missing.status_code == 404

@@ -1,0 +1,114 @@
+"""What every page of the tre web service shares: who is asking, templates, CSRF, errors.
+
+The service is tornado (JupyterHub's own server library, so that the hub's OAuth mixin plugs in).
+Pages are plain server-rendered HTML that works without JavaScript; Jinja2 escapes every value
+(``autoescape``), and tornado's ``xsrf_cookies`` makes every form carry a token bound to a cookie,
+so a form posted from another site is refused.
+
+Who is asking comes from the application's ``identify`` setting: the hub's OAuth in the safe
+setting (:mod:`hub.service`), a fixed or cookie-chosen person in tests and local previews.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import tornado.web
+
+from projects.errors import Refused
+from tre.errors import TreError
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+def environment(*folders: Path) -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.ChoiceLoader(
+            [jinja2.FileSystemLoader(str(f)) for f in (TEMPLATES, *folders)]
+        ),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+    )
+
+
+class Page(tornado.web.RequestHandler):
+    """A page of the service: ``self.instance``, ``self.person`` and :meth:`page`."""
+
+    @property
+    def instance(self):
+        return self.settings["tre_instance"]
+
+    def get_current_user(self) -> str | None:
+        identify: Callable[[tornado.web.RequestHandler], str | None] = self.settings["identify"]
+        return identify(self)
+
+    @property
+    def person(self) -> str:
+        user = self.current_user
+        if not user:
+            raise tornado.web.HTTPError(403, reason="sign in through the hub first")
+        return user
+
+    def prefix(self) -> str:
+        return self.settings.get("prefix", "")
+
+    def page(self, template: str, status: int = 200, **values: Any) -> None:
+        self.set_status(status)
+        self.set_header("Content-Type", "text/html; charset=utf-8")
+        self.set_header(
+            "Content-Security-Policy",
+            "default-src 'self'; frame-src 'self'; "
+            "img-src 'self' data:; style-src 'self' 'unsafe-inline'",
+        )
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.set_header("X-Frame-Options", "SAMEORIGIN")
+        rendered = (
+            self.settings["templates"]
+            .get_template(template)
+            .render(
+                person=self.current_user,
+                prefix=self.prefix(),
+                xsrf=self.xsrf_token.decode(),
+                **values,
+            )
+        )
+        self.finish(rendered)
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        message = self._reason
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(exc, (Refused, TreError)):
+            message = str(exc)
+        self.page("error.html", status=status_code, message=message)
+
+    def _handle_request_exception(self, e: BaseException) -> None:
+        if isinstance(e, Refused):
+            self.send_error(403, exc_info=(type(e), e, e.__traceback__))
+        elif isinstance(e, TreError):
+            self.send_error(400, exc_info=(type(e), e, e.__traceback__))
+        else:
+            super()._handle_request_exception(e)
+
+
+def application(
+    instance,
+    routes: list,
+    identify: Callable[[tornado.web.RequestHandler], str | None],
+    prefix: str = "",
+    cookie_secret: str | bytes | None = None,
+    templates: list[Path] | None = None,
+) -> tornado.web.Application:
+    import secrets
+
+    return tornado.web.Application(
+        [(prefix + path, handler) for path, handler in routes],
+        tre_instance=instance,
+        identify=identify,
+        prefix=prefix,
+        templates=environment(*(templates or [])),
+        xsrf_cookies=True,
+        cookie_secret=cookie_secret or secrets.token_hex(32),
+    )
