@@ -10,7 +10,17 @@ from typing import Any
 
 from projects import register as _register
 
-__all__ = ["request", "add", "submit", "review", "release", "show", "queue", "stats"]
+__all__ = [
+    "request",
+    "from_notebook",
+    "add",
+    "submit",
+    "review",
+    "release",
+    "show",
+    "queue",
+    "stats",
+]
 
 
 def _release_dates(session, project_id: str) -> list[str]:

@@ -148,6 +148,32 @@ def _check_author(session: Session, found: ReleaseRequest, actor: str) -> None:
         raise Refused(f"only {found.author}, its author, may change request {found.id}")
 
 
+def from_notebook(
+    files: list[str | Path],
+    group: str = DEFAULT_GROUP,
+    context: str = "",
+    controls: str = "",
+    supporting: bool = False,
+) -> str:
+    """``output_checks.request`` from a notebook in a project's workspace: the instance, the
+    project and the person come from the environment the kit set (``TRE_HOME``,
+    ``TRE_PROJECT``, ``JUPYTERHUB_USER`` or ``TRE_ACTOR``). Files may be the run's own names."""
+    from tre.instance import open_instance
+
+    project_id = os.environ.get("TRE_PROJECT")
+    author = os.environ.get("JUPYTERHUB_USER") or os.environ.get("TRE_ACTOR")
+    if not project_id or not author:
+        raise AirlockError(
+            "not in a project's workspace: TRE_PROJECT and JUPYTERHUB_USER (or TRE_ACTOR) are "
+            "not set; use `tre outputs request` instead"
+        )
+    outputs = os.environ.get("TRE_OUTPUTS")
+    named = [Path(outputs) / f if outputs and not Path(f).is_absolute() else f for f in files]
+    return request(
+        open_instance(None), project_id, author, named, group, context, controls, supporting
+    )
+
+
 def request(
     instance: Instance,
     project_id: str,
@@ -737,8 +763,7 @@ def release(
                 "sha256": digest,
                 "description": groups.get(group, ("", ""))[0],
             }
-            if _interrupt == "copy":
-                raise KeyboardInterrupt("interrupted while copying")
+            _stop_if(_interrupt, "copy")
         manifest = {
             "request": request_id,
             "project": found.project_id,
@@ -755,12 +780,10 @@ def release(
         _release_crate(
             staging, request_id, described, author, checker, recipient, files, items, votes
         )
-        if _interrupt == "crate":
-            raise KeyboardInterrupt("interrupted before the rename")
+        _stop_if(_interrupt, "crate")
         os.replace(staging, target)
         _read_only(target)
-    if _interrupt == "record":
-        raise KeyboardInterrupt("interrupted before the database recorded the release")
+    _stop_if(_interrupt, "record")
     with instance.db.session() as session:
         found = _get(session, request_id, lock=True)
         if found.state != RequestState.RELEASED.value:
@@ -783,6 +806,16 @@ def release(
             _move(session, found, "release", checker, folder=str(target), recipient=recipient)
     released = sorted(p.name for p in (target / "data").iterdir())
     return Release(request_id, target, released, target / "data" / "ro-crate-metadata.json")
+
+
+def _stop_if(interrupt: str | None, point: str) -> None:
+    """Tests stop a release at POINT: "POINT" interrupts, "kill:POINT" kills the process."""
+    if interrupt == point:
+        raise KeyboardInterrupt(f"release interrupted at {point}")
+    if interrupt == f"kill:{point}":
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def _release_crate(

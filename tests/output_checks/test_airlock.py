@@ -386,3 +386,46 @@ def test_two_concurrent_votes_are_both_recorded_on_postgresql(tmp_path):
         assert shown["files"][0]["votes_in"] == 2 and shown["state"] == "approved"
     finally:
         created.db.dispose()
+
+
+def test_a_release_killed_mid_copy_leaves_nothing_and_completes_when_run_again(studied, outputs):
+    import subprocess
+    import sys
+
+    run = outputs["run"]
+    request_id = airlock.request(
+        studied, P, AUTHOR, [rel(run, "base.csv"), rel(run, "ages.csv")], at=STUDIED_TODAY
+    )
+    airlock.submit(studied, request_id, AUTHOR, at=STUDIED_TODAY)
+    approve_all(studied, request_id)
+    script = (
+        "import sys; from tre.instance import open_instance; from output_checks import airlock; "
+        "airlock.release(open_instance(sys.argv[1]), sys.argv[2], 'chris.checker', "
+        "_interrupt='kill:copy')"
+    )
+    killed = subprocess.run(
+        [sys.executable, "-c", script, str(studied.home), request_id],
+        capture_output=True,
+        text=True,
+    )
+    assert killed.returncode == -9  # SIGKILL, mid-copy
+    area = studied.folder("releases") / P
+    assert not (area / request_id).exists()
+    assert airlock.show(studied, request_id, AUTHOR)["state"] == "approved"
+    done = airlock.release(studied, request_id, "chris.checker")
+    assert done.files == ["ages.csv", "base.csv", "manifest.json", "ro-crate-metadata.json"]
+    assert not (area / f".{request_id}.staging").exists()
+
+
+def test_a_notebook_can_request_its_own_outputs(studied, outputs, monkeypatch):
+    run = outputs["run"]
+    monkeypatch.setenv("TRE_HOME", str(studied.home))
+    monkeypatch.setenv("TRE_PROJECT", P)
+    monkeypatch.setenv("JUPYTERHUB_USER", AUTHOR)
+    monkeypatch.setenv("TRE_OUTPUTS", str(run.files))
+    request_id = airlock.from_notebook(["base.csv"], context="from the notebook")
+    shown = airlock.show(studied, request_id, AUTHOR)
+    assert [f["path"] for f in shown["files"]] == [rel(run, "base.csv")]
+    monkeypatch.delenv("TRE_PROJECT")
+    with pytest.raises(AirlockError, match="not in a project's workspace"):
+        airlock.from_notebook(["base.csv"])
