@@ -10,7 +10,7 @@ STAMP := $(VENV)/.synced
 RUN := $(VENV)/bin
 COMPILE := $(UV) pip compile pyproject.toml --generate-hashes --universal --python-version 3.11 --quiet
 
-.PHONY: setup demo up test lint bench lock clean
+.PHONY: setup demo up proxy test lint bench lock clean
 
 setup: $(STAMP)
 
@@ -33,12 +33,22 @@ $(STAMP): pyproject.toml requirements.lock | $(RUN)/python
 demo: $(STAMP)
 	$(RUN)/tre demo
 
-up: $(STAMP)
-	@echo "The hub is not built yet: 'make up' runs the headless demo for now."
-	$(RUN)/tre demo
+# the npm proxy when Node.js is present (pinned by hub/proxy/package-lock.json); else the
+# hub falls back to the Python port and says so
+PROXY := hub/proxy/node_modules/.bin/configurable-http-proxy
+$(PROXY): hub/proxy/package.json hub/proxy/package-lock.json
+	@if command -v npm >/dev/null; then \
+	  cd hub/proxy && npm ci --no-audit --no-fund --loglevel=error; \
+	else echo "Node.js is missing: the hub will use the Python proxy"; fi
+
+proxy: $(STAMP)
+	@$(MAKE) --no-print-directory $(PROXY) || true
+
+up: $(STAMP) proxy
+	$(RUN)/python -m hub.up
 
 # pytest's exit 5 (no test collected) is a broken set-up, never a pass.
-test: $(STAMP)
+test: $(STAMP) proxy
 	$(RUN)/ruff check .
 	@$(RUN)/pytest $(PYTEST_ARGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no test" >&2; exit 1; fi; \

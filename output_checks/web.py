@@ -96,6 +96,8 @@ def _view(instance, shown: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 class QueuePage(Page):
+    scope = "custom:tre:review"
+
     def get(self) -> None:
         self.page("airlock_queue.html", queue=airlock.queue(self.instance, self.person))
 
@@ -134,6 +136,8 @@ class FileView(Page):
 
 
 class VoteForm(Page):
+    scope = "custom:tre:review"
+
     def post(self, request_id: str) -> None:
         airlock.review(
             self.instance,
@@ -148,6 +152,8 @@ class VoteForm(Page):
 
 
 class DecideForm(Page):
+    scope = "custom:tre:review"
+
     def post(self, request_id: str) -> None:
         action = self.get_body_argument("action", "")
         reason = self.get_body_argument("reason", "")

@@ -41,16 +41,42 @@ class Page(tornado.web.RequestHandler):
     def instance(self):
         return self.settings["tre_instance"]
 
-    def get_current_user(self) -> str | None:
-        identify: Callable[[tornado.web.RequestHandler], str | None] = self.settings["identify"]
+    # the custom scope a page needs (None: the policy engine alone decides)
+    scope: str | None = None
+
+    def get_current_user(self) -> Any:
+        identify: Callable[[tornado.web.RequestHandler], Any] = self.settings["identify"]
         return identify(self)
 
     @property
-    def person(self) -> str:
+    def username(self) -> str | None:
         user = self.current_user
-        if not user:
+        return user.get("name") if isinstance(user, dict) else user
+
+    @property
+    def scopes(self) -> set[str]:
+        user = self.current_user
+        if isinstance(user, dict):
+            return set(user.get("scopes", []))
+        scopes_of = self.settings.get("scopes_of")
+        return set(scopes_of(user)) if scopes_of and user else set()
+
+    @property
+    def person(self) -> str:
+        if not self.username:
             raise tornado.web.HTTPError(403, reason="sign in through the hub first")
-        return user
+        return self.username
+
+    def prepare(self) -> None:
+        if not self.username and self.settings.get("login_redirect"):
+            self.redirect(self.get_login_url())
+            return
+        if self.scope and self.username and self.scope not in self.scopes:
+            raise tornado.web.HTTPError(
+                403,
+                reason=f"this page needs the {self.scope} permission, which "
+                f"{self.username} does not hold",
+            )
 
     def prefix(self) -> str:
         return self.settings.get("prefix", "")
@@ -69,7 +95,8 @@ class Page(tornado.web.RequestHandler):
             self.settings["templates"]
             .get_template(template)
             .render(
-                person=self.current_user,
+                person=self.username,
+                scopes=self.scopes,
                 prefix=self.prefix(),
                 xsrf=self.xsrf_token.decode(),
                 **values,
@@ -96,10 +123,11 @@ class Page(tornado.web.RequestHandler):
 def application(
     instance,
     routes: list,
-    identify: Callable[[tornado.web.RequestHandler], str | None],
+    identify: Callable[[tornado.web.RequestHandler], Any],
     prefix: str = "",
     cookie_secret: str | bytes | None = None,
     templates: list[Path] | None = None,
+    **settings: Any,
 ) -> tornado.web.Application:
     import secrets
 
@@ -111,4 +139,5 @@ def application(
         templates=environment(*(templates or [])),
         xsrf_cookies=True,
         cookie_secret=cookie_secret or secrets.token_hex(32),
+        **settings,
     )

@@ -21,8 +21,14 @@ def server(studied):
     import tornado.ioloop
     import tornado.netutil
 
+    from hub.service import scopes_of
+
     app = application(
-        studied, web.routes(), lambda h: h.get_cookie("tre-test-user"), templates=[web.TEMPLATES]
+        studied,
+        web.routes(),
+        lambda h: h.get_cookie("tre-test-user"),
+        templates=[web.TEMPLATES],
+        scopes_of=scopes_of(studied),
     )
     sockets = tornado.netutil.bind_sockets(0, "127.0.0.1")
     port = sockets[0].getsockname()[1]
@@ -70,7 +76,7 @@ def submitted(studied, outputs):  # noqa: F811
 def test_the_queue_and_the_request_page_escape_every_user_text(server, submitted):
     checker = browser(server, "chris.checker")
     queue = checker.get(f"{server}/airlock/")
-    assert queue.status_code == 200 and submitted in queue.text
+    assert queue.status_code == 200 and submitted in queue.text, queue.text[-300:]
     page = checker.get(f"{server}/airlock/requests/{submitted}")
     assert page.status_code == 200
     assert PAYLOAD not in page.text and "&lt;script&gt;" in page.text

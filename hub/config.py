@@ -1,0 +1,157 @@
+"""JupyterHub's configuration for a tre instance, as a function of the instance's settings.
+
+``hub/jupyterhub_config.py`` calls :func:`configure`; tests call it on a plain traitlets Config.
+Named servers on, one per project (named after the project id); the default server refused;
+NativeAuthenticator for people in the registry; the local-process spawner scoped by
+:mod:`hub.spawn`; the tre web service and the idle culler as hub services; roles with the custom
+scopes of checkers and approvers; hub groups that mirror the projects.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+from hub import groups
+from tre.instance import Instance
+
+HERE = Path(__file__).parent
+NPM_PROXY = HERE / "proxy" / "node_modules" / ".bin" / "configurable-http-proxy"
+SERVICE_PORT = 8010
+CUSTOM_SCOPES = {
+    "custom:tre:review": {"description": "Review release requests in the airlock."},
+    "custom:tre:approve": {"description": "Approve the use of a data controller's datasets."},
+    "custom:tre:lead": {"description": "Register and edit projects."},
+}
+ROLE_SCOPES = {
+    "output_checker": "custom:tre:review",
+    "approver": "custom:tre:approve",
+    "project_lead": "custom:tre:lead",
+}
+
+
+def proxy_command() -> list[str]:
+    """The npm configurable-http-proxy when set up; else the PyPI port, with a warning."""
+    if NPM_PROXY.exists() and shutil.which("node"):
+        return [str(NPM_PROXY)]
+    warnings.warn(
+        "using the Python port of configurable-http-proxy: it lacks the npm proxy's websocket "
+        "and error-page handling under load and is less tested; install Node.js and run "
+        "`make up` again to get the npm proxy",
+        stacklevel=2,
+    )
+    return [str(Path(sys.executable).parent / "configurable-http-proxy")]
+
+
+def bin_path(name: str) -> str:
+    return str(Path(sys.executable).parent / name)
+
+
+def configure(c: Any, instance: Instance, bind_url: str = "http://127.0.0.1:8000") -> None:
+    state = instance.home / "hub"
+    state.mkdir(exist_ok=True, mode=0o700)
+    os.environ["TRE_HOME"] = str(instance.home)
+
+    c.JupyterHub.bind_url = bind_url
+    c.JupyterHub.hub_ip = "127.0.0.1"
+    c.JupyterHub.db_url = f"sqlite:///{state / 'jupyterhub.sqlite'}"
+    c.JupyterHub.cookie_secret_file = str(state / "jupyterhub_cookie_secret")
+    c.JupyterHub.pid_file = str(state / "jupyterhub.pid")
+    c.ConfigurableHTTPProxy.command = proxy_command()
+    c.ConfigurableHTTPProxy.pid_file = str(state / "proxy.pid")
+    c.JupyterHub.cleanup_servers = True
+
+    # one workspace per project: named servers, the default one refused by the spawn hook
+    c.JupyterHub.allow_named_servers = True
+    c.JupyterHub.named_server_limit_per_user = 0
+    c.JupyterHub.redirect_to_server = False
+    c.JupyterHub.default_url = "/services/tre/"
+
+    c.JupyterHub.authenticator_class = "hub.auth.TreAuthenticator"
+    c.Authenticator.allow_all = True  # login is checked against the registry instead
+    c.Authenticator.admin_users = set(groups.operators(instance))
+    c.NativeAuthenticator.enable_signup = True
+    c.NativeAuthenticator.open_signup = False
+    c.NativeAuthenticator.minimum_password_length = 10
+    c.NativeAuthenticator.check_common_password = True
+    c.NativeAuthenticator.allowed_failed_logins = 5
+    c.NativeAuthenticator.seconds_before_next_try = 600
+    c.NativeAuthenticator.allow_2fa = True
+
+    c.JupyterHub.spawner_class = "jupyterhub.spawner.SimpleLocalProcessSpawner"
+    c.SimpleLocalProcessSpawner.home_dir_template = str(state / "homes" / "{username}")
+    c.Spawner.pre_spawn_hook = _pre_spawn_hook
+    c.Spawner.cmd = [bin_path("jupyterhub-singleuser")]
+    c.Spawner.default_url = "/lab"
+    c.Spawner.args = [
+        "--allow-root",
+        "--ServerApp.terminals_enabled=False",
+        "--ServerApp.jpserver_extensions=hub.lockdown=True",
+        "--LabApp.news_url=",
+        "--ServerApp.max_body_size=10485760",
+    ]
+    c.Spawner.start_timeout = 60
+    c.Spawner.http_timeout = 60
+
+    c.JupyterHub.custom_scopes = CUSTOM_SCOPES
+    c.JupyterHub.load_roles = roles(instance)
+    c.JupyterHub.load_groups = groups.desired(instance)
+    c.JupyterHub.services = [
+        {
+            "name": "tre",
+            "url": f"http://127.0.0.1:{SERVICE_PORT}",
+            "command": [sys.executable, "-m", "hub.service"],
+            "environment": {"TRE_HOME": str(instance.home)},
+            "oauth_no_confirm": True,
+            "display": True,
+        },
+        {
+            "name": "idle-culler",
+            "command": [sys.executable, "-m", "jupyterhub_idle_culler", "--timeout=3600"],
+        },
+    ]
+
+
+def _pre_spawn_hook(spawner) -> None:
+    from hub.spawn import pre_spawn_hook
+
+    pre_spawn_hook(spawner)
+
+
+def roles(instance: Instance) -> list[dict[str, Any]]:
+    by_role = groups.people_by_role(instance)
+    out = [
+        {
+            "name": "user",
+            "scopes": ["self", "access:services!service=tre"],
+        },
+        {
+            "name": "tre-service",
+            "scopes": [
+                "list:users",
+                "read:users",
+                "admin:groups",
+                "read:servers",
+                "users:activity",
+            ],
+            "services": ["tre"],
+        },
+        {
+            "name": "idle-culler",
+            "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"],
+            "services": ["idle-culler"],
+        },
+    ]
+    for role, scope in ROLE_SCOPES.items():
+        out.append(
+            {
+                "name": f"tre-{role.replace('_', '-')}",
+                "scopes": [scope],
+                "users": sorted(by_role.get(role, [])),
+            }
+        )
+    return out

@@ -1,0 +1,285 @@
+"""The tre web service at ``/services/tre/``: every role's pages, behind the hub's OAuth.
+
+Each page checks who is asking (the hub's OAuth), the custom scope the page needs
+(``custom:tre:review``, ``custom:tre:approve``, ``custom:tre:lead``), and then the policy engine,
+which has the last word. Pages: the home page (analysts' projects, whether each is usable now and
+why not, accept terms, start the workspace, runs, release requests), the airlock's pages
+(:mod:`output_checks.web`), approvers' pages, the lead's project form, the transparency register.
+
+Run by the hub as a managed service (``python -m hub.service``).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from hub.config import ROLE_SCOPES
+from output_checks import airlock
+from output_checks import web as airlock_web
+from projects import registry
+from projects.errors import Refused, RegistryError
+from projects.policy import decide
+from projects.spec import parse_project
+from tre.web import Page, application
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+def scopes_of(instance):
+    """The custom scopes a person holds by their roles (what the hub's roles grant them)."""
+
+    def scopes(username: str) -> set[str]:
+        with instance.db.session() as session:
+            try:
+                person = registry.person(session, username)
+            except RegistryError:
+                return set()
+            return {ROLE_SCOPES[r] for r in person.role_names if r in ROLE_SCOPES}
+
+    return scopes
+
+
+def my_projects(instance, username: str, at: date | None = None) -> list[dict[str, Any]]:
+    from notebooks.runner import runs
+
+    out = []
+    with instance.db.session() as session:
+        for found in registry.projects(session):
+            members = {m.person.username: m.role for m in found.current.members}
+            if username not in members:
+                continue
+            decision = decide(session, username, "work_in_workspace", found.id, at=at)
+            out.append(
+                {
+                    "id": found.id,
+                    "title": found.current.spec["title"],
+                    "role": members[username],
+                    "state": found.state,
+                    "usable": decision.allowed,
+                    "reasons": list(decision.reasons),
+                    "needs_terms": any("has not accepted the terms" in r for r in decision.reasons),
+                }
+            )
+    for project in out:
+        project["runs"] = [
+            {"id": r.id, "notebook": r.notebook, "status": r.status, "started": r.started}
+            for r in runs(instance, project["id"])
+            if r.person == username
+        ][:10]
+        project["requests"] = [
+            r for r in airlock.requests(instance, project["id"]) if r["author"] == username
+        ]
+    return out
+
+
+class HomePage(Page):
+    def get(self) -> None:
+        hub_prefix = os.environ.get("JUPYTERHUB_BASE_URL", "/").rstrip("/") + "/hub"
+        self.page(
+            "home.html",
+            projects=my_projects(self.instance, self.person),
+            hub=hub_prefix,
+        )
+
+
+class AcceptTerms(Page):
+    def get(self, project_id: str) -> None:
+        with self.instance.db.session() as session:
+            found = registry.project(session, project_id)
+            text = registry.terms_text(found)
+        self.page("terms.html", project=project_id, terms=text)
+
+    def post(self, project_id: str) -> None:
+        with self.instance.db.session() as session:
+            registry.accept_terms(session, self.person, project_id)
+        self.redirect(f"{self.prefix()}/", status=303)
+
+
+class Approvals(Page):
+    scope = "custom:tre:approve"
+
+    def get(self) -> None:
+        self.page("approvals.html", waiting=self._waiting())
+
+    def _waiting(self) -> list[dict[str, Any]]:
+        import json
+
+        out = []
+        with self.instance.db.session() as session:
+            me = registry.person(session, self.person)
+            for found in registry.projects(session):
+                decided = registry.approvals(session, found)
+                for dataset_id in registry.requested_datasets(found):
+                    ds = registry.dataset(session, dataset_id)
+                    if ds.controller_id != me.organisation_id:
+                        continue
+                    items = [i for i in found.current.spec["data"] if i["dataset"] == dataset_id][
+                        0
+                    ]["items"]
+                    manifest = (
+                        self.instance.folder("projects") / found.id / "data" / "manifest.json"
+                    )
+                    risk = (
+                        json.loads(manifest.read_text()).get("risk", {}).get(dataset_id)
+                        if manifest.exists()
+                        else None
+                    )
+                    row = decided.get(dataset_id)
+                    out.append(
+                        {
+                            "project": found.id,
+                            "title": found.current.spec["title"],
+                            "purpose": found.current.spec["purpose"],
+                            "state": found.state,
+                            "dataset": dataset_id,
+                            "items": items,
+                            "decision": row.decision if row else "awaiting",
+                            "risk": risk,
+                        }
+                    )
+        return out
+
+    def post(self) -> None:
+        project_id = self.get_body_argument("project")
+        dataset_id = self.get_body_argument("dataset")
+        approve = self.get_body_argument("decision") == "approve"
+        text = self.get_body_argument("text", "")
+        with self.instance.db.session() as session:
+            registry.decide_data_use(session, self.person, project_id, dataset_id, approve, text)
+        self.redirect(f"{self.prefix()}/approvals/", status=303)
+
+
+class ProjectForm(Page):
+    """The lead's form: the project's registration file, checked exactly as the YAML route."""
+
+    scope = "custom:tre:lead"
+
+    def get(self) -> None:
+        from tre.demo_projects import PROJECT_FILE
+
+        self.page("project_form.html", text=PROJECT_FILE.read_text(), problems=[], done=None)
+
+    def post(self) -> None:
+        text = self.get_body_argument("spec", "")
+        action = self.get_body_argument("action", "register")
+        problems, done = [], None
+        try:
+            data = yaml.safe_load(text)
+            if not isinstance(data, dict):
+                raise RegistryError("the form must hold a project's registration (YAML mapping)")
+            spec = parse_project(data, "the form")
+            with self.instance.db.session() as session:
+                if spec.lead != self.person:
+                    raise Refused(f"{self.person} is not the lead named in the form ({spec.lead})")
+                exists = any(p.id == spec.id for p in registry.projects(session))
+                policy = self.instance.settings.policy
+                if exists:
+                    registry.amend(session, self.person, spec.id, spec, policy)
+                else:
+                    registry.register_project(session, self.person, spec, policy)
+                if action == "submit":
+                    registry.submit(session, self.person, spec.id)
+            done = f"project {spec.id} {'submitted' if action == 'submit' else 'saved'}"
+        except (RegistryError, Refused, yaml.YAMLError) as exc:
+            problems = str(exc).splitlines()
+        self.page(
+            "project_form.html",
+            text=text,
+            problems=problems,
+            done=done,
+            status=200 if not problems else 400,
+        )
+
+
+class RegisterPage(Page):
+    """The public transparency register, as it is now."""
+
+    def get(self) -> None:
+        from projects import register
+
+        with self.instance.db.session() as session:
+            entries = register.entries(
+                session, self.instance.settings.transparency.show_person_names
+            )
+        self.page("register.html", entries=entries)
+
+
+def routes() -> list[tuple[str, type[Page]]]:
+    return [
+        (r"/?", HomePage),
+        (r"/projects/([a-z0-9-]+)/terms", AcceptTerms),
+        (r"/approvals/?", Approvals),
+        (r"/projects/new", ProjectForm),
+        (r"/register/?", RegisterPage),
+        *airlock_web.routes(),
+    ]
+
+
+def make_app(instance, identify=None, prefix: str = "", **settings):
+    return application(
+        instance,
+        routes(),
+        identify or (lambda handler: None),
+        prefix=prefix,
+        templates=[TEMPLATES, airlock_web.TEMPLATES],
+        scopes_of=scopes_of(instance),
+        **settings,
+    )
+
+
+def hub_app(instance):
+    """The service as the hub runs it: OAuth through the hub on every page."""
+    from jupyterhub.services.auth import HubOAuthCallbackHandler, HubOAuthenticated
+
+    prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/services/tre/").rstrip("/")
+    wrapped = [
+        (path, type(handler.__name__, (HubOAuthenticated, handler), {}))
+        for path, handler in routes()
+    ]
+    return application(
+        instance,
+        [*wrapped, (r"/oauth_callback", HubOAuthCallbackHandler)],
+        lambda handler: HubOAuthenticated.get_current_user(handler),
+        prefix=prefix,
+        templates=[TEMPLATES, airlock_web.TEMPLATES],
+        cookie_secret=os.environ.get("JUPYTERHUB_API_TOKEN", "").encode() or None,
+        login_redirect=True,
+    )
+
+
+def main() -> None:
+    from urllib.parse import urlparse
+
+    import tornado.ioloop
+
+    from hub import groups
+    from tre.instance import open_instance
+
+    instance = open_instance(os.environ.get("TRE_HOME"))
+    app = hub_app(instance)
+    url = urlparse(os.environ.get("JUPYTERHUB_SERVICE_URL", "http://127.0.0.1:8010"))
+    app.listen(url.port or 8010, url.hostname or "127.0.0.1")
+
+    def keep_groups_in_step() -> None:
+        try:
+            groups.sync(
+                os.environ["JUPYTERHUB_API_URL"],
+                os.environ["JUPYTERHUB_API_TOKEN"],
+                groups.desired(instance),
+            )
+        except Exception as exc:  # the hub may be restarting: try again next minute
+            print(f"tre service: group sync failed: {exc}", flush=True)
+
+    if "JUPYTERHUB_API_TOKEN" in os.environ:
+        tornado.ioloop.PeriodicCallback(keep_groups_in_step, 60_000).start()
+        tornado.ioloop.IOLoop.current().add_callback(keep_groups_in_step)
+    tornado.ioloop.IOLoop.current().start()
+
+
+if __name__ == "__main__":
+    main()
