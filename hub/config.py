@@ -21,7 +21,7 @@ from tre.instance import Instance
 
 HERE = Path(__file__).parent
 NPM_PROXY = HERE / "proxy" / "node_modules" / ".bin" / "configurable-http-proxy"
-SERVICE_PORT = 8010
+SERVICE_PORT = int(os.environ.get("TRE_SERVICE_PORT", "8010"))
 CUSTOM_SCOPES = {
     "custom:tre:review": {"description": "Review release requests in the airlock."},
     "custom:tre:approve": {"description": "Approve the use of a data controller's datasets."},
@@ -58,6 +58,10 @@ def configure(c: Any, instance: Instance, bind_url: str = "http://127.0.0.1:8000
 
     c.JupyterHub.bind_url = bind_url
     c.JupyterHub.hub_ip = "127.0.0.1"
+    c.JupyterHub.hub_port = int(os.environ.get("TRE_HUB_API_PORT", "8081"))
+    c.ConfigurableHTTPProxy.api_url = (
+        f"http://127.0.0.1:{int(os.environ.get('TRE_PROXY_API_PORT', '8001'))}"
+    )
     c.JupyterHub.db_url = f"sqlite:///{state / 'jupyterhub.sqlite'}"
     c.JupyterHub.cookie_secret_file = str(state / "jupyterhub_cookie_secret")
     c.JupyterHub.pid_file = str(state / "jupyterhub.pid")
@@ -104,6 +108,7 @@ def configure(c: Any, instance: Instance, bind_url: str = "http://127.0.0.1:8000
         {
             "name": "tre",
             "url": f"http://127.0.0.1:{SERVICE_PORT}",
+            "oauth_client_allowed_scopes": sorted(CUSTOM_SCOPES),
             "command": [sys.executable, "-m", "hub.service"],
             "environment": {"TRE_HOME": str(instance.home)},
             "oauth_no_confirm": True,

@@ -100,6 +100,54 @@ class AcceptTerms(Page):
         self.redirect(f"{self.prefix()}/", status=303)
 
 
+class NewRequest(Page):
+    """An analyst's release request: files of the project's successful runs, with the group's
+    context and controls; submitted at once, so the automatic checks run."""
+
+    def get(self, project_id: str) -> None:
+        from notebooks.runner import RUN_FILES, SUCCEEDED, runs
+
+        choices = []
+        for run in runs(self.instance, project_id):
+            if run.status != SUCCEEDED or run.person != self.person:
+                continue
+            for output in run.outputs:
+                if output["evidence_of"] is None and output["file"] not in RUN_FILES:
+                    choices.append(
+                        {
+                            "path": f"{run.id}/data/{output['file']}",
+                            "run": run.id,
+                            "notebook": run.notebook,
+                            "file": output["file"],
+                            "evidence": output["has_evidence"],
+                        }
+                    )
+            choices.append(
+                {
+                    "path": f"{run.id}/data/report-no-code.html",
+                    "run": run.id,
+                    "notebook": run.notebook,
+                    "file": "report-no-code.html",
+                    "evidence": False,
+                }
+            )
+        self.page("request_form.html", project=project_id, choices=choices)
+
+    def post(self, project_id: str) -> None:
+        files = self.get_body_arguments("file")
+        request_id = airlock.request(
+            self.instance,
+            project_id,
+            self.person,
+            files,
+            self.get_body_argument("group", "outputs") or "outputs",
+            self.get_body_argument("context", ""),
+            self.get_body_argument("controls", ""),
+        )
+        airlock.submit(self.instance, request_id, self.person)
+        self.redirect(f"{self.prefix()}/airlock/requests/{request_id}", status=303)
+
+
 class Approvals(Page):
     scope = "custom:tre:approve"
 
@@ -199,6 +247,8 @@ class ProjectForm(Page):
 class RegisterPage(Page):
     """The public transparency register, as it is now."""
 
+    public = True
+
     def get(self) -> None:
         from projects import register
 
@@ -213,6 +263,7 @@ def routes() -> list[tuple[str, type[Page]]]:
     return [
         (r"/?", HomePage),
         (r"/projects/([a-z0-9-]+)/terms", AcceptTerms),
+        (r"/projects/([a-z0-9-]+)/requests/new", NewRequest),
         (r"/approvals/?", Approvals),
         (r"/projects/new", ProjectForm),
         (r"/register/?", RegisterPage),

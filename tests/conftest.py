@@ -99,3 +99,36 @@ def studied(tmp_path_factory):
     demo_linkage.run(created, base / "town", "ops", "supporting-families")
     yield created
     created.db.dispose()
+
+
+@pytest.fixture(scope="session")
+def serve():
+    """serve(app) -> base URL: a tornado application on a loopback port, in a thread, for the
+    rest of the session."""
+    import asyncio
+    import threading
+
+    import tornado.httpserver
+    import tornado.ioloop
+    import tornado.netutil
+
+    loops = []
+
+    def start(app) -> str:
+        sockets = tornado.netutil.bind_sockets(0, "127.0.0.1")
+        started = threading.Event()
+
+        def run():
+            asyncio.set_event_loop(asyncio.new_event_loop())
+            tornado.httpserver.HTTPServer(app).add_sockets(sockets)
+            loops.append(tornado.ioloop.IOLoop.current())
+            started.set()
+            loops[-1].start()
+
+        threading.Thread(target=run, daemon=True).start()
+        started.wait()
+        return f"http://127.0.0.1:{sockets[0].getsockname()[1]}"
+
+    yield start
+    for loop in loops:
+        loop.add_callback(loop.stop)

@@ -43,6 +43,8 @@ class Page(tornado.web.RequestHandler):
 
     # the custom scope a page needs (None: the policy engine alone decides)
     scope: str | None = None
+    # a page anyone may read without signing in (the transparency register)
+    public = False
 
     def get_current_user(self) -> Any:
         identify: Callable[[tornado.web.RequestHandler], Any] = self.settings["identify"]
@@ -71,7 +73,9 @@ class Page(tornado.web.RequestHandler):
         if not self.username and self.settings.get("login_redirect"):
             self.redirect(self.get_login_url())
             return
-        if self.scope and self.username and self.scope not in self.scopes:
+        if not self.username and not self.public:
+            raise tornado.web.HTTPError(403, reason="sign in through the hub first")
+        if self.scope and self.scope not in self.scopes:
             raise tornado.web.HTTPError(
                 403,
                 reason=f"this page needs the {self.scope} permission, which "

@@ -1,8 +1,6 @@
 """The checkers' pages, served for real (tornado on a loopback port) and fetched over HTTP."""
 
-import asyncio
 import re
-import threading
 
 import pytest
 import requests
@@ -16,38 +14,18 @@ PAYLOAD = "<script>alert('x')</script>"
 
 
 @pytest.fixture(scope="module")
-def server(studied):
-    import tornado.httpserver
-    import tornado.ioloop
-    import tornado.netutil
-
+def server(studied, serve):
     from hub.service import scopes_of
 
-    app = application(
-        studied,
-        web.routes(),
-        lambda h: h.get_cookie("tre-test-user"),
-        templates=[web.TEMPLATES],
-        scopes_of=scopes_of(studied),
+    return serve(
+        application(
+            studied,
+            web.routes(),
+            lambda h: h.get_cookie("tre-test-user"),
+            templates=[web.TEMPLATES],
+            scopes_of=scopes_of(studied),
+        )
     )
-    sockets = tornado.netutil.bind_sockets(0, "127.0.0.1")
-    port = sockets[0].getsockname()[1]
-    started = threading.Event()
-    loop_holder = {}
-
-    def serve():
-        asyncio.set_event_loop(asyncio.new_event_loop())
-        http = tornado.httpserver.HTTPServer(app)
-        http.add_sockets(sockets)
-        loop_holder["loop"] = tornado.ioloop.IOLoop.current()
-        started.set()
-        loop_holder["loop"].start()
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    started.wait()
-    yield f"http://127.0.0.1:{port}"
-    loop_holder["loop"].add_callback(loop_holder["loop"].stop)
 
 
 def browser(base, person):

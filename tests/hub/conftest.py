@@ -1,0 +1,1 @@
+from tests.projects.conftest import active, populated, spec_data  # noqa: F401 (fixtures)

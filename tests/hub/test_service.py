@@ -1,0 +1,150 @@
+"""The tre web service's access matrix: every role against every page and action, served for
+real on a loopback port (who is asking comes from a test cookie; in the hub, from its OAuth)."""
+
+import re
+
+import pytest
+import requests
+
+from hub import service
+from output_checks import airlock
+from projects.policy import decide
+from tests.conftest import STUDIED_TODAY
+from tests.output_checks.test_airlock import AUTHOR, P, outputs, rel  # noqa: F401 (fixture)
+
+PEOPLE = {
+    "author": "alex.analyst",
+    "team": "bea.analyst",
+    "checker": "chris.checker",
+    "approver": "pat.approver",
+    "lead": "sam.lead",
+    "outsider": "eve.outsider",
+    "anonymous": None,
+}
+
+
+@pytest.fixture(scope="module")
+def site(studied, serve, outputs):  # noqa: F811
+    base = serve(service.make_app(studied, lambda h: h.get_cookie("tre-test-user")))
+    request_id = airlock.request(
+        studied, P, AUTHOR, [rel(outputs["run"], "note.md")], at=STUDIED_TODAY
+    )
+    airlock.submit(studied, request_id, AUTHOR, at=STUDIED_TODAY)
+    return base, request_id
+
+
+def as_(person):
+    session = requests.Session()
+    if person:
+        session.cookies.set("tre-test-user", person, domain="127.0.0.1")
+    return session
+
+
+def token(session, url):
+    """A CSRF token of the session's own (the cookie every rendered page sets)."""
+    session.get(url)
+    return session.cookies["_xsrf"]
+
+
+# page -> the roles that get it (everyone else: 403)
+PAGES = {
+    "/": {"author", "team", "checker", "approver", "lead", "outsider"},
+    "/airlock/": {"checker"},
+    "/airlock/requests/{r}": {"author", "checker"},
+    "/approvals/": {"approver"},
+    "/projects/new": {"lead"},
+    f"/projects/{P}/requests/new": {"author", "team", "checker", "approver", "lead", "outsider"},
+    "/register/": set(PEOPLE),  # public
+}
+
+
+@pytest.mark.parametrize("page", list(PAGES))
+@pytest.mark.parametrize("role", list(PEOPLE))
+def test_every_role_against_every_page(site, role, page):
+    base, request_id = site
+    answer = as_(PEOPLE[role]).get(base + page.format(r=request_id))
+    expected = 200 if role in PAGES[page] else 403
+    assert answer.status_code == expected, answer.text[-400:]
+    if expected == 403:
+        assert "<h1>That did not work</h1>" in answer.text and "Traceback" not in answer.text
+
+
+@pytest.mark.parametrize("role", ["author", "team", "approver", "lead", "outsider"])
+def test_reviewer_actions_are_refused_to_everyone_but_checkers(site, studied, role):
+    base, request_id = site
+    session = as_(PEOPLE[role])
+    # a token of the person's own (any page that renders gives one)
+    xsrf = token(session, base + "/register/")
+    shown = airlock.show(studied, request_id, "chris.checker")
+    path = shown["files"][0]["path"]
+    for action, data in [
+        ("vote", {"file": path, "vote": "approve"}),
+        ("decide", {"action": "reject", "reason": "no"}),
+    ]:
+        answer = session.post(
+            f"{base}/airlock/requests/{request_id}/{action}",
+            data=data | {"_xsrf": xsrf},
+            allow_redirects=False,
+        )
+        assert answer.status_code == 403, (role, action)
+    assert airlock.show(studied, request_id, "chris.checker")["files"][0]["votes_in"] == 0
+
+
+def test_a_checker_on_their_own_project_may_not_review(active):
+    """The policy engine refuses the review_release action to a member of the team."""
+    import yaml
+
+    from projects import registry
+    from projects.spec import parse_project
+    from tre import demo_projects
+
+    data = yaml.safe_load(demo_projects.PROJECT_FILE.read_text())
+    data["team"].append({"person": "chris.checker", "role": "analyst"})
+    from projects.models import PersonRole
+
+    with active.db.session() as session:
+        checker = registry.person(session, "chris.checker")
+        session.add(PersonRole(person_id=checker.id, role="analyst"))  # a checker who analyses
+    with active.db.session() as session:
+        registry.amend(session, "sam.lead", P, parse_project(data), active.settings.policy)
+        decision = decide(session, "chris.checker", "review_release", P)
+    assert not decision.allowed
+    assert any("separation of duties" in r for r in decision.reasons)
+
+
+def test_analysts_see_their_projects_accept_terms_and_request_a_release(site, studied, outputs):  # noqa: F811
+    base, _ = site
+    alex = as_("alex.analyst")
+    home = alex.get(base + "/")
+    assert "Usable now" in home.text and f"/hub/spawn/alex.analyst/{P}" in home.text
+    outsider = as_("eve.outsider").get(base + "/")
+    assert "You are not in any project" in outsider.text
+    form = alex.get(f"{base}/projects/{P}/requests/new")
+    assert rel(outputs["run"], "base.csv") in form.text
+    xsrf = re.search(r'name="_xsrf" value="([^"]+)"', form.text).group(1)
+    made = alex.post(
+        f"{base}/projects/{P}/requests/new",
+        allow_redirects=False,
+        data={
+            "_xsrf": xsrf,
+            "file": [rel(outputs["run"], "base.csv")],
+            "group": "tables",
+            "context": "<b>counts</b>",
+            "controls": "sdc.safe",
+        },
+    )
+    assert made.status_code == 303
+    request_id = made.headers["Location"].rsplit("/", 1)[1]
+    assert airlock.show(studied, request_id, AUTHOR)["state"] == "submitted"
+    page = alex.get(base + made.headers["Location"])
+    assert "&lt;b&gt;counts&lt;/b&gt;" in page.text
+
+
+def test_the_lead_registers_with_the_same_validation_as_the_yaml_route(site):
+    base, _ = site
+    lead = as_("sam.lead")
+    form = lead.get(base + "/projects/new")
+    xsrf = re.search(r'name="_xsrf" value="([^"]+)"', form.text).group(1)
+    bad = lead.post(base + "/projects/new", data={"_xsrf": xsrf, "spec": "id: Bad Id\n"})
+    assert bad.status_code == 400 and "Nothing was changed" in bad.text
+    assert "the form:" in bad.text

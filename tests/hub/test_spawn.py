@@ -1,0 +1,135 @@
+"""Spawn-time scoping, the hub's configuration and group sync, without a running hub."""
+
+from datetime import date
+from types import SimpleNamespace
+
+import pytest
+from traitlets.config import Config
+
+from hub import config, groups, spawn
+from projects import registry
+from projects.errors import Refused
+from tests.projects.conftest import TODAY
+
+P = "supporting-families"
+
+
+def test_an_accepted_spawn_gets_the_projects_folders_and_environment(active):
+    plan = spawn.plan(active, "alex.analyst", P, at=TODAY)
+    base = active.folder("projects") / P
+    assert plan.workspace == base / "workspace" / "alex.analyst" and plan.workspace.is_dir()
+    assert plan.environment["TRE_PROJECT"] == P
+    assert plan.environment["TRE_DATA"] == str(base / "data")
+    assert plan.environment["TRE_OUTPUTS"].startswith(str(base / "outputs"))
+    with active.db.session() as session:
+        policy = registry.project_policy(registry.project(session, P), active.settings.policy)
+    assert plan.environment["TRE_DISCLOSURE_POLICY"] == policy.to_json()
+    assert '"threshold": 10' in plan.environment["TRE_DISCLOSURE_POLICY"]
+    assert plan.environment["JUPYTER_CONFIG_PATH"] == str(spawn.ADMIN_CONFIG)
+    assert (plan.workspace / "studies" / "repeat_callers.ipynb").exists()
+
+
+@pytest.mark.parametrize(
+    "person, change, reason",
+    [
+        ("eve.outsider", None, "eve.outsider is not a member of project supporting-families"),
+        ("chris.checker", None, "does not have the analyst role"),
+        ("alex.analyst", "suspend", "suspended"),
+        ("alex.analyst", "expire", "ended on 2027-12-31"),
+        ("alex.analyst", "terms", "has not accepted the terms"),
+        ("alex.analyst", "default", "the default server is not used"),
+    ],
+)
+def test_spawns_are_refused_with_the_policys_reasons(active, spec_data, person, change, reason):
+    from projects.spec import parse_project
+
+    at, server = TODAY, P
+    with active.db.session() as session:
+        if change == "suspend":
+            registry.suspend(session, "ops.operator", P, "a data breach is investigated")
+        elif change == "terms":
+            spec_data["lay_summary"] += " Reworded."
+            registry.amend(session, "sam.lead", P, parse_project(spec_data), active.settings.policy)
+    if change == "expire":
+        at = date(2028, 1, 2)
+    if change == "default":
+        server = ""
+    with pytest.raises(Refused, match=reason):
+        spawn.plan(active, person, server, at=at)
+
+
+def test_the_hook_turns_a_refusal_into_a_sentence_for_the_person(active, monkeypatch):
+    from tornado import web
+
+    monkeypatch.setenv("TRE_HOME", str(active.home))
+    spawner = SimpleNamespace(
+        user=SimpleNamespace(name="eve.outsider"), name=P, environment={}, notebook_dir=""
+    )
+    with pytest.raises(web.HTTPError) as refused:
+        spawn.pre_spawn_hook(spawner)
+    assert refused.value.status_code == 403
+    assert "eve.outsider is not a member" in refused.value.jupyterhub_message
+    assert "Traceback" not in refused.value.jupyterhub_message
+
+
+def test_groups_follow_the_registry(active):
+    assert groups.desired(active, at=TODAY) == {P: {"users": ["alex.analyst", "bea.analyst"]}}
+    with active.db.session() as session:
+        registry.suspend(session, "ops.operator", P, "paused")
+    assert groups.desired(active, at=TODAY) == {P: {"users": []}}
+    with active.db.session() as session:
+        registry.reinstate(session, "ops.operator", P)
+        registry.set_suspended(session, "ops.operator", "bea.analyst", True)
+    assert groups.desired(active, at=TODAY) == {P: {"users": ["alex.analyst"]}}
+
+
+def test_the_hub_configuration(active, monkeypatch):
+    monkeypatch.setenv("TRE_SERVICE_PORT", "8010")
+    c = Config()
+    config.configure(c, active)
+    assert c.JupyterHub.allow_named_servers is True
+    assert c.JupyterHub.redirect_to_server is False
+    assert c.JupyterHub.authenticator_class == "hub.auth.TreAuthenticator"
+    assert c.NativeAuthenticator.open_signup is False
+    assert c.NativeAuthenticator.allowed_failed_logins == 5
+    assert "--ServerApp.terminals_enabled=False" in c.Spawner.args
+    assert "--ServerApp.jpserver_extensions=hub.lockdown=True" in c.Spawner.args
+    assert {s["name"] for s in c.JupyterHub.services} == {"tre", "idle-culler"}
+    assert set(c.JupyterHub.custom_scopes) == {
+        "custom:tre:review",
+        "custom:tre:approve",
+        "custom:tre:lead",
+    }
+    roles = {r["name"]: r for r in c.JupyterHub.load_roles}
+    assert roles["tre-output-checker"]["users"] == ["chris.checker", "dana.checker"]
+    assert roles["tre-output-checker"]["scopes"] == ["custom:tre:review"]
+    assert c.JupyterHub.load_groups[P]["users"] == ["alex.analyst", "bea.analyst"] or (
+        c.JupyterHub.load_groups[P]["users"] == []  # outside the project's dates today
+    )
+    assert c.Authenticator.admin_users == {"ops.operator"}
+
+
+def test_login_is_refused_for_unregistered_and_suspended_people(active):
+    from hub.auth import login_refusal
+
+    assert login_refusal(active, "alex.analyst") is None
+    assert "not registered" in login_refusal(active, "mallory")
+    with active.db.session() as session:
+        registry.set_suspended(session, "ops.operator", "alex.analyst", True)
+    assert "suspended" in login_refusal(active, "alex.analyst")
+
+
+def test_the_lockdown_closes_the_download_routes():
+    from hub import lockdown
+
+    assert set(lockdown.CLOSED) == {r"/files/.*", r"/nbconvert/.*", r"/view/.*"}
+    assert "airlock" in lockdown.MESSAGE
+    import json
+
+    page = json.loads((spawn.ADMIN_CONFIG / "labconfig" / "page_config.json").read_text())
+    for plugin in (
+        "@jupyterlab/docmanager-extension:download",
+        "@jupyterlab/filebrowser-extension:download",
+        "@jupyterlab/filebrowser-extension:open-browser-tab",
+    ):
+        assert page["disabledExtensions"][plugin] and page["lockedExtensions"][plugin]
