@@ -80,10 +80,13 @@ def my_projects(instance, username: str, at: date | None = None) -> list[dict[st
 class HomePage(Page):
     def get(self) -> None:
         hub_prefix = os.environ.get("JUPYTERHUB_BASE_URL", "/").rstrip("/") + "/hub"
+        from notebooks.runner import studies
+
         self.page(
             "home.html",
             projects=my_projects(self.instance, self.person),
             hub=hub_prefix,
+            studies=list(studies()),
         )
 
 
@@ -98,6 +101,21 @@ class AcceptTerms(Page):
         with self.instance.db.session() as session:
             registry.accept_terms(session, self.person, project_id)
         self.redirect(f"{self.prefix()}/", status=303)
+
+
+class RunStudy(Page):
+    """Run a study notebook in the project's scope (papermill, with provenance), from the page."""
+
+    async def post(self, project_id: str) -> None:
+        import asyncio
+
+        from notebooks.runner import run
+
+        study = self.get_body_argument("study")
+        result = await asyncio.get_running_loop().run_in_executor(
+            None, lambda: run(self.instance, study, project_id, self.person)
+        )
+        self.redirect(f"{self.prefix()}/?ran={result.id}", status=303)
 
 
 class NewRequest(Page):
@@ -264,6 +282,7 @@ def routes() -> list[tuple[str, type[Page]]]:
         (r"/?", HomePage),
         (r"/projects/([a-z0-9-]+)/terms", AcceptTerms),
         (r"/projects/([a-z0-9-]+)/requests/new", NewRequest),
+        (r"/projects/([a-z0-9-]+)/runs", RunStudy),
         (r"/approvals/?", Approvals),
         (r"/projects/new", ProjectForm),
         (r"/register/?", RegisterPage),

@@ -39,7 +39,12 @@ def seed_accounts(instance, password: str = DEMO_PASSWORD) -> list[str]:
 
     state = instance.home / "hub"
     state.mkdir(exist_ok=True, mode=0o700)
-    engine = create_engine(f"sqlite:///{state / 'jupyterhub.sqlite'}")
+    url = f"sqlite:///{state / 'jupyterhub.sqlite'}"
+    from jupyterhub import orm
+
+    # JupyterHub's own schema first (stamped at its version), then the authenticator's table
+    orm.new_session_factory(url)().close()
+    engine = create_engine(url)
     UserInfo.__table__.create(engine, checkfirst=True)
     with instance.db.session() as session:
         names = [p.username for p in registry.people(session)]

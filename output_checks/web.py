@@ -105,13 +105,14 @@ class QueuePage(Page):
 class RequestPage(Page):
     def get(self, request_id: str) -> None:
         shown = airlock.show(self.instance, request_id, self.person)
-        can_vote = self.person != shown["author"] and shown["state"] in (
-            "submitted",
-            "partially_reviewed",
-            "reviewed",
-        )
+        checker = self.person != shown["author"]
+        can_vote = checker and shown["state"] in ("submitted", "partially_reviewed", "reviewed")
         self.page(
-            "airlock_request.html", r=shown, files=_view(self.instance, shown), can_vote=can_vote
+            "airlock_request.html",
+            r=shown,
+            files=_view(self.instance, shown),
+            can_vote=can_vote,
+            can_release=checker and shown["state"] == "approved",
         )
 
 
@@ -166,6 +167,16 @@ class DecideForm(Page):
         self.redirect(f"{self.prefix()}/airlock/requests/{request_id}", status=303)
 
 
+class ReleaseForm(Page):
+    scope = "custom:tre:review"
+
+    def post(self, request_id: str) -> None:
+        airlock.release(
+            self.instance, request_id, self.person, self.get_body_argument("recipient", "")
+        )
+        self.redirect(f"{self.prefix()}/airlock/requests/{request_id}", status=303)
+
+
 def routes() -> list[tuple[str, type[Page]]]:
     return [
         (r"/airlock/?", QueuePage),
@@ -173,6 +184,7 @@ def routes() -> list[tuple[str, type[Page]]]:
         (r"/airlock/requests/([\w-]+)/files/(.+)", FileView),
         (r"/airlock/requests/([\w-]+)/vote", VoteForm),
         (r"/airlock/requests/([\w-]+)/decide", DecideForm),
+        (r"/airlock/requests/([\w-]+)/release", ReleaseForm),
     ]
 
 
