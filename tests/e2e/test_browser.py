@@ -1,0 +1,89 @@
+"""The tour in a real browser: Playwright driving Debian's chromium against a real hub."""
+
+import shutil
+
+import pytest
+
+from tests.e2e.conftest import PASSWORD
+
+P = "supporting-families"
+CHROMIUM = shutil.which("chromium")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None, reason="needs Debian's chromium (.ci/run installs it)"
+)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield launched
+        launched.close()
+
+
+def sign_in(browser, hub_url, user):
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(f"{hub_url}/hub/login")
+    page.fill("#username_input", user)
+    page.fill("#password_input", PASSWORD)
+    page.click("#login_submit, button[type=submit], input[type=submit]")
+    page.wait_for_url("**/services/tre/**")
+    return page
+
+
+def test_the_whole_tour(browser, hub_url):
+    # the analyst sees only their projects and starts the workspace
+    alex = sign_in(browser, hub_url, "alex.analyst")
+    assert alex.locator("h1").inner_text() == "Your projects"
+    assert alex.locator("h2").count() == 1 and P in alex.locator("h2").inner_text()
+    alex.click(f"text=Start the {P} workspace")
+    alex.wait_for_url(f"**/user/alex.analyst/{P}/lab**", timeout=120_000)
+    alex.wait_for_selector("#jp-main-dock-panel", timeout=120_000)
+    # no Download in the File menu
+    alex.click("div.lm-MenuBar-itemLabel:text-is('File')")
+    menu = alex.locator(".lm-Menu-content").first
+    menu.wait_for()
+    items = menu.inner_text()
+    assert "Save" in items and "Download" not in items
+    alex.keyboard.press("Escape")
+    # the extract is read-only and /files/ answers 403
+    closed = alex.request.get(f"{hub_url}/user/alex.analyst/{P}/files/studies/repeat_callers.ipynb")
+    assert closed.status == 403 and "airlock" in closed.text()
+    # back to the service: run a study, then request its outputs' release
+    alex.goto(f"{hub_url}/services/tre/")
+    alex.select_option(f"#study-{P}", "repeat-callers")
+    alex.click("button:text-is('Run')")
+    alex.wait_for_url("**/services/tre/?ran=**", timeout=120_000)
+    assert "repeat_callers.ipynb" in alex.content() and "succeeded" in alex.content()
+    alex.click("text=Request the release of outputs")
+    alex.locator("label:has-text('repeat_callers.csv') input").first.check()
+    alex.fill("#context", "How many repeat callers")
+    alex.fill("#controls", "Made with sdc.safe")
+    alex.click("button:text-is('Submit for checking')")
+    alex.wait_for_url("**/airlock/requests/**")
+    request_url = alex.url
+    assert "submitted" in alex.content()
+    # two checkers review and approve; the second releases
+    for checker in ("chris.checker", "dana.checker"):
+        page = sign_in(browser, hub_url, checker)
+        page.goto(f"{hub_url}/services/tre/airlock/")
+        page.click(f"text={request_url.rsplit('/', 1)[1]}")
+        page.check("input[name=vote][value=approve]")
+        page.click("text=Record my vote")
+        page.wait_for_load_state()
+    assert "approved" in page.content()
+    page.click("text=Release the approved files")
+    page.wait_for_load_state()
+    assert "Released on" in page.content()
+    # the analyst sees the release
+    alex.goto(f"{hub_url}/services/tre/")
+    assert "released" in alex.content()
+    # a person from no project is refused with a clear message
+    eve = sign_in(browser, hub_url, "eve.outsider")
+    assert "You are not in any project" in eve.content()
+    eve.goto(f"{hub_url}/hub/spawn/eve.outsider/{P}")
+    assert "eve.outsider is not a member of project supporting-families" in eve.content()
