@@ -108,6 +108,7 @@ def audit_show(context, project, who, since, limit, as_json) -> None:
         )
 
 
+from hub.cli import COMMANDS as hub_commands  # noqa: E402
 from linkage.cli import COMMANDS as linkage_commands  # noqa: E402
 from notebooks.cli import COMMANDS as notebook_commands  # noqa: E402
 from output_checks.cli import COMMANDS as output_commands  # noqa: E402
@@ -115,7 +116,9 @@ from projects.cli import COMMANDS as project_commands  # noqa: E402
 from tre.demo_data.cli import demo_data  # noqa: E402
 
 cli.add_command(demo_data)
-for command in project_commands + linkage_commands + notebook_commands + output_commands:
+for command in (
+    project_commands + linkage_commands + notebook_commands + output_commands + hub_commands
+):
     cli.add_command(command)
 
 
