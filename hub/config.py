@@ -98,8 +98,8 @@ def configure(c: Any, instance: Instance, bind_url: str = "http://127.0.0.1:8000
         "--LabApp.news_url=",
         "--ServerApp.max_body_size=10485760",
     ]
-    c.Spawner.start_timeout = 60
-    c.Spawner.http_timeout = 60
+    c.Spawner.start_timeout = 180
+    c.Spawner.http_timeout = 180
 
     c.JupyterHub.custom_scopes = CUSTOM_SCOPES
     c.JupyterHub.load_roles = roles(instance)
