@@ -61,3 +61,12 @@ def test_people_outside_the_project_and_strangers_are_refused(hub_url):
     assert "Invalid username or password" in wrong.text
     _, unknown = login(hub_url, "mallory", PASSWORD)
     assert "Invalid username or password" in unknown.text
+
+
+def test_hub_groups_mirror_the_projects(hub_url):
+    ops, _ = login(hub_url, "ops.operator")
+    ops.get(f"{hub_url}/hub/home")
+    xsrf = ops.cookies.get("_xsrf", path="/hub/")
+    group = ops.get(f"{hub_url}/hub/api/groups/{P}", headers={"X-XSRFToken": xsrf})
+    assert group.status_code == 200, group.text
+    assert set(group.json()["users"]) == {"alex.analyst", "bea.analyst"}
