@@ -429,3 +429,60 @@ def test_a_notebook_can_request_its_own_outputs(studied, outputs, monkeypatch):
     monkeypatch.delenv("TRE_PROJECT")
     with pytest.raises(AirlockError, match="not in a project's workspace"):
         airlock.from_notebook(["base.csv"])
+
+
+def test_the_outputs_cli(studied, outputs, run_cli, monkeypatch):
+    import json
+
+    run = outputs["run"]
+    monkeypatch.setenv("TRE_ACTOR", AUTHOR)
+    code, out, err = run_cli(
+        "outputs",
+        "request",
+        "--project",
+        P,
+        rel(run, "note.md"),
+        "--group",
+        "notes",
+        "--context",
+        "a note",
+        "--controls",
+        "none",
+        home=studied.home,
+    )
+    assert code == 0, err
+    request_id = out.strip()
+    code, out, err = run_cli("outputs", "submit", request_id, home=studied.home)
+    assert code == 0 and "review" in out, err
+    code, out, _ = run_cli("outputs", "show", request_id, "--json", home=studied.home)
+    assert json.loads(out)["groups"]["notes"]["context"] == "a note"
+    code, out, err = run_cli(
+        "outputs", "review", request_id, "--file", "note.md", "--vote", "approve", home=studied.home
+    )
+    assert code != 0 and "is the author" in err
+    monkeypatch.setenv("TRE_ACTOR", "chris.checker")
+    code, out, _ = run_cli("outputs", "queue", home=studied.home)
+    assert request_id in out
+    code, out, err = run_cli(
+        "outputs",
+        "review",
+        request_id,
+        "--file",
+        "note.md",
+        "--vote",
+        "approve",
+        "--comment",
+        "fine",
+        home=studied.home,
+    )
+    assert code == 0 and "partially_reviewed" in out, err
+    code, out, err = run_cli("outputs", "release", request_id, home=studied.home)
+    assert code != 0 and "not approved" in err
+    code, out, err = run_cli(
+        "outputs", "reject", request_id, "--reason", "test over", home=studied.home
+    )
+    assert code == 0, err
+    code, out, _ = run_cli("outputs", "stats", home=studied.home)
+    assert json.loads(out)["rejection_reasons"]["test over"] == 1
+    code, out, _ = run_cli("outputs", "list", "--project", P, home=studied.home)
+    assert request_id in out and "rejected" in out
