@@ -387,6 +387,9 @@ def run(
             kernel_name=kernel,
             progress_bar=False,
             cwd=str(staging),
+            # the kernel's own log (ipykernel warns that loopback TCP is unencrypted) is noise
+            # on the analyst's terminal; the notebook still records every error
+            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
             tre_progress=progress,
             tre_env=env,
         )
