@@ -42,7 +42,6 @@ def p90(values):
 def prepare(home: Path, users: int) -> list[str]:
     from hub.up import seed_accounts
     from projects import registry
-    from projects.spec import parse_project
     from tre import demo_projects
     from tre.instance import init_instance
 
@@ -66,7 +65,6 @@ def prepare(home: Path, users: int) -> list[str]:
     extract = instance.folder("projects") / P / "data"
     extract.mkdir(parents=True, exist_ok=True)
     seed_accounts(instance, PASSWORD)
-    parse_project  # noqa: B018 (the spec was checked by approve_project)
     return names
 
 

@@ -49,7 +49,6 @@ def docker_profile(instance: Instance) -> dict[str, Any]:
         "environment": {"TRE_DATA": DATA, "TRE_OUTPUTS": OUTPUTS},
         "extra_host_config": {
             "network_mode": INTERNAL_NETWORK,
-            "read_only": False,
             "cap_drop": ["ALL"],
             "security_opt": ["no-new-privileges"],
         },

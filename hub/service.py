@@ -123,14 +123,14 @@ class NewRequest(Page):
     context and controls; submitted at once, so the automatic checks run."""
 
     def get(self, project_id: str) -> None:
-        from notebooks.runner import RUN_FILES, SUCCEEDED, runs
+        from notebooks.runner import REPORT_NO_CODE, SUCCEEDED, runs
 
         choices = []
         for run in runs(self.instance, project_id):
             if run.status != SUCCEEDED or run.person != self.person:
                 continue
             for output in run.outputs:
-                if output["evidence_of"] is None and output["file"] not in RUN_FILES:
+                if output["evidence_of"] is None:
                     choices.append(
                         {
                             "path": f"{run.id}/data/{output['file']}",
@@ -142,10 +142,10 @@ class NewRequest(Page):
                     )
             choices.append(
                 {
-                    "path": f"{run.id}/data/report-no-code.html",
+                    "path": f"{run.id}/data/{REPORT_NO_CODE}",
                     "run": run.id,
                     "notebook": run.notebook,
-                    "file": "report-no-code.html",
+                    "file": REPORT_NO_CODE,
                     "evidence": False,
                 }
             )
@@ -314,7 +314,8 @@ def hub_app(instance):
     return application(
         instance,
         [*wrapped, (r"/oauth_callback", HubOAuthCallbackHandler)],
-        lambda handler: HubOAuthenticated.get_current_user(handler),
+        # unused: HubOAuthenticated's get_current_user (first in each page's bases) answers
+        lambda handler: None,
         prefix=prefix,
         templates=[TEMPLATES, airlock_web.TEMPLATES],
         cookie_secret=os.environ.get("JUPYTERHUB_API_TOKEN", "").encode() or None,

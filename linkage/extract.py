@@ -14,9 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 import shutil
-import stat
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -34,6 +32,7 @@ from projects.policy import extract_reasons
 from tre import audit
 from tre.audit import utc_now
 from tre.errors import TreError
+from tre.folders import make_read_only, make_writable
 from tre.instance import Instance
 
 REFERENCE = "_reference"
@@ -238,11 +237,11 @@ def extract(instance: Instance, project_id: str, actor: str, at: date | None = N
             "risk": risk,
         }
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
-        _read_only(staging)
+        make_read_only(staging)
         _swap(staging, target)
     except BaseException:
         if staging.exists():
-            _writable(staging)
+            make_writable(staging)
             shutil.rmtree(staging)
         raise
     with instance.db.session() as session:
@@ -298,18 +297,6 @@ def _risk(frame: pd.DataFrame, schema, requested) -> dict:
     }
 
 
-def _read_only(folder: Path) -> None:
-    for path in folder.rglob("*"):
-        os.chmod(path, stat.S_IRUSR | stat.S_IRGRP)
-    os.chmod(folder, stat.S_IRUSR | stat.S_IXUSR | stat.S_IRGRP | stat.S_IXGRP)
-
-
-def _writable(folder: Path) -> None:
-    os.chmod(folder, stat.S_IRWXU)
-    for path in folder.rglob("*"):
-        os.chmod(path, stat.S_IRWXU if path.is_dir() else stat.S_IRUSR | stat.S_IWUSR)
-
-
 def _swap(staging: Path, target: Path) -> None:
     """Replace TARGET by STAGING in one rename each (the old extract is then removed)."""
     old = target.parent / f".old-{staging.name}"
@@ -317,5 +304,5 @@ def _swap(staging: Path, target: Path) -> None:
         target.rename(old)
     staging.rename(target)
     if old.exists():
-        _writable(old)
+        make_writable(old)
         shutil.rmtree(old)

@@ -14,6 +14,7 @@ nothing of it can be requested for release.
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import os
 import platform
@@ -49,7 +50,12 @@ NOTEBOOK = "notebook.ipynb"
 REPORT = "report.html"
 REPORT_NO_CODE = "report-no-code.html"
 RECORD = "run.json"
-RUN_FILES = (NOTEBOOK, REPORT, REPORT_NO_CODE, RECORD, "ro-crate-metadata.json")
+SOURCE = "source.ipynb"
+ERROR = "error.txt"
+CRATE = "ro-crate-metadata.json"
+# a run's own records: they stay inside (the airlock refuses them); the reports may be requested
+RECORDS = (SOURCE, NOTEBOOK, RECORD, CRATE, ERROR)
+RUN_FILES = RECORDS + (REPORT, REPORT_NO_CODE)
 SUCCEEDED, FAILED, RUNNING = "succeeded", "failed", "running"
 ENGINE = "tre"
 _environment = threading.Lock()
@@ -266,7 +272,9 @@ def environment(
 # The engine: papermill's nbclient engine, reporting each cell and running in the project's env
 
 
+@functools.cache
 def _engine():
+    """Register the engine with papermill, once per process."""
     from papermill.engines import NBClientEngine, papermill_engines
 
     class TreEngine(NBClientEngine):
@@ -375,7 +383,7 @@ def run(
                 "parameters": record.parameters,
             },
         )
-    shutil.copyfile(path, staging / "source.ipynb")
+    shutil.copyfile(path, staging / SOURCE)
     env = environment(instance, project_id, policy.to_json(), staging)
     status, error = SUCCEEDED, ""
     try:
@@ -399,7 +407,7 @@ def run(
         status, error = FAILED, f"{type(exc).__name__}: {exc}"
         if not (staging / NOTEBOOK).exists():
             shutil.copyfile(path, staging / NOTEBOOK)
-        (staging / "error.txt").write_text(traceback.format_exc(), encoding="utf-8")
+        (staging / ERROR).write_text(traceback.format_exc(), encoding="utf-8")
     try:
         _reports(staging, preparation.result().exporters)
     except Exception as exc:  # a report that cannot render must not lose the run
@@ -512,7 +520,7 @@ def _produced(folder: Path, declared: list[dict[str, str]]) -> list[dict[str, An
     produced = []
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         relative = path.relative_to(folder).as_posix()
-        if relative in RUN_FILES or relative in ("source.ipynb", "error.txt"):
+        if relative in RUN_FILES:
             continue
         evidence_of = (
             relative.removesuffix(EVIDENCE_SUFFIX) if relative.endswith(EVIDENCE_SUFFIX) else None
@@ -550,7 +558,7 @@ def _crate(
         for i in summary["inputs"]
     ]
     files = {
-        "source.ipynb": {
+        SOURCE: {
             "name": notebook_name,
             "encodingFormat": "application/x-ipynb+json",
             "sha256": summary["notebook_sha256"],
@@ -563,8 +571,8 @@ def _crate(
             files[name] = {"name": name, "encodingFormat": "text/html"}
     for output in summary["outputs"]:
         files[output["file"]] = {"name": output["file"], "sha256": output["sha256"]}
-    if (folder / "error.txt").exists():
-        files["error.txt"] = {"name": "the error", "encodingFormat": "text/plain"}
+    if (folder / ERROR).exists():
+        files[ERROR] = {"name": "the error", "encodingFormat": "text/plain"}
     status = "CompletedActionStatus" if summary["status"] == SUCCEEDED else "FailedActionStatus"
     action = crates.Entity(
         f"#{summary['id']}",
@@ -572,7 +580,7 @@ def _crate(
         {
             "name": f"run of {notebook_name} for {summary['project']}",
             "agent": agent,
-            "instrument": crates.file_reference("source.ipynb"),
+            "instrument": crates.file_reference(SOURCE),
             "object": inputs,
             "result": [crates.file_reference(o["file"]) for o in summary["outputs"]]
             + [crates.file_reference(NOTEBOOK)],

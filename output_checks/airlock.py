@@ -40,6 +40,7 @@ from tre import audit
 from tre import crate as crates
 from tre.audit import utc_now
 from tre.errors import TreError
+from tre.folders import make_read_only, make_writable
 from tre.hashing import file_digest
 from tre.instance import Instance
 
@@ -95,7 +96,7 @@ def resolve_output(
             f"{file}: evidence files stay in the airlock (they hold unprotected counts); request "
             "the output itself"
         )
-    from notebooks.runner import RUN_FILES, SUCCEEDED, run_record
+    from notebooks.runner import RECORDS, SUCCEEDED, run_record
 
     run = run_record(session, parts[0])
     if run is None:
@@ -106,12 +107,11 @@ def resolve_output(
         raise Refused(
             f"{file}: run {parts[0]} {run.status}; nothing of a failed run can be requested"
         )
-    if relative.name in ("notebook.ipynb", "source.ipynb", "run.json", "ro-crate-metadata.json"):
-        if relative.name in RUN_FILES or relative.name == "source.ipynb":
-            raise Refused(
-                f"{file}: a run's notebook and records stay inside (request its HTML report "
-                "without code, or its outputs)"
-            )
+    if relative.name in RECORDS:
+        raise Refused(
+            f"{file}: a run's notebook and records stay inside (request its HTML report "
+            "without code, or its outputs)"
+        )
     return relative.as_posix(), parts[0]
 
 
@@ -745,7 +745,7 @@ def release(
     if not target.exists():
         staging = area / f".{request_id}.staging"
         if staging.exists():
-            _writable(staging)
+            make_writable(staging)
             shutil.rmtree(staging)  # an earlier attempt died before the rename: start again
         staging.mkdir()
         files = {}
@@ -782,7 +782,7 @@ def release(
         )
         _stop_if(_interrupt, "crate")
         os.replace(staging, target)
-        _read_only(target)
+        make_read_only(target)
     _stop_if(_interrupt, "record")
     with instance.db.session() as session:
         found = _get(session, request_id, lock=True)
@@ -885,17 +885,6 @@ def _release_crate(
         mentions=actions,
         bag_info={"External-Identifier": request_id},
     )
-
-
-def _read_only(folder: Path) -> None:
-    for path in sorted(folder.rglob("*"), reverse=True):
-        path.chmod(0o444 if path.is_file() else 0o555)
-    folder.chmod(0o555)
-
-
-def _writable(folder: Path) -> None:
-    for path in [folder, *folder.rglob("*")]:
-        path.chmod(path.stat().st_mode | 0o700)
 
 
 def release_dates(session: Session, project_id: str) -> list[str]:

@@ -18,7 +18,6 @@ import tornado.web
 
 from output_checks import airlock
 from output_checks.airlock import AirlockError
-from projects.errors import Refused
 from sdc.policy import EVIDENCE_SUFFIX
 from tre.web import Page
 
@@ -188,4 +187,4 @@ def routes() -> list[tuple[str, type[Page]]]:
     ]
 
 
-__all__ = ["routes", "TEMPLATES", "Refused"]
+__all__ = ["routes", "TEMPLATES"]

@@ -13,6 +13,7 @@ from rich.console import Console
 
 from tre import audit
 from tre.errors import TreError
+from tre.folders import make_writable
 from tre.instance import init_instance
 
 DEMO_MARKER = ".tre-demo"
@@ -28,10 +29,8 @@ def _fresh_folder(directory: Path) -> None:
                 f"{directory} exists and was not made by `tre demo`; nothing was changed "
                 "(choose another folder with --dir)"
             )
-        # extracts are read-only: make everything writable again so it can be removed
-        for path in [directory, *directory.rglob("*")]:
-            if not path.is_symlink():
-                path.chmod(path.stat().st_mode | 0o700)
+        # extracts and releases are read-only: make everything writable so it can be removed
+        make_writable(directory)
         shutil.rmtree(directory)
 
 

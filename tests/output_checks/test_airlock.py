@@ -197,8 +197,8 @@ def test_review_is_blinded_excludes_the_team_and_releases_atomically(studied, ou
     assert {a["result"] for a in assessed} >= {"pass", "approve"}
     assert "manifest-sha512.txt" in [p.name for p in done.folder.iterdir()]
     # immutable: read-only files in read-only folders (root can still write: see the README)
-    assert (done.folder / "data" / "base.csv").stat().st_mode & 0o777 == 0o444
-    assert done.folder.stat().st_mode & 0o777 == 0o555
+    assert (done.folder / "data" / "base.csv").stat().st_mode & 0o777 == 0o440
+    assert done.folder.stat().st_mode & 0o777 == 0o550
     with pytest.raises(AirlockError, match="was released"):
         airlock.release(studied, request_id, "chris.checker")
     from projects import register
