@@ -1,5 +1,6 @@
 # Every target sets itself up: a fresh clone needs only Python 3.11+ and make.
-# Packages come from the hash-pinned lock files (requirements.lock, requirements-bench.lock),
+# Packages come from the hash-pinned lock files (requirements.lock, requirements-bench.lock,
+# requirements-spark.lock for the Spark engine),
 # installed by a pinned uv; `make lock` regenerates them from pyproject.toml.
 PYTHON ?= python3
 UV_VERSION := 0.13.8
@@ -10,7 +11,7 @@ STAMP := $(VENV)/.synced
 RUN := $(VENV)/bin
 COMPILE := $(UV) pip compile pyproject.toml --generate-hashes --universal --python-version 3.11 --quiet
 
-.PHONY: setup demo up proxy test lint bench lock clean
+.PHONY: setup demo up proxy test test-spark lint bench lock clean
 
 setup: $(STAMP)
 
@@ -64,9 +65,16 @@ bench: $(STAMP)
 	@rm -f $(STAMP)
 	$(RUN)/python benchmarks/run.py
 
+# the Spark engine's smoke test, with the spark extra (pyspark; Java 17 or later must be present)
+test-spark: $(STAMP)
+	$(call sync,requirements-spark.lock)
+	@rm -f $(STAMP)
+	$(RUN)/pytest -q tests/linkage/test_tokens.py -k spark
+
 lock: | $(UV)
 	$(COMPILE) --group dev -o requirements.lock
 	$(COMPILE) --group dev --group bench -o requirements-bench.lock
+	$(COMPILE) --group dev --extra spark -o requirements-spark.lock
 
 clean:
 	rm -rf $(VENV) $(TOOLS) demo-instance .pytest_cache

@@ -91,16 +91,35 @@ def data_ingest(context: Context, dataset: str, file: str, force: bool) -> None:
 @data.command("link")
 @click.option("--threshold", default=0.9, show_default=True, help="Match probability to accept.")
 @click.option("--retrain", is_flag=True, help="Train a new model instead of reusing the last.")
+@click.option(
+    "--engine",
+    type=click.Choice(["duckdb", "spark"]),
+    default="duckdb",
+    show_default=True,
+    help="Where Splink runs: DuckDB here, or Spark (the spark extra, with Java).",
+)
+@click.option(
+    "--key",
+    "key_file",
+    type=click.Path(dir_okay=False),
+    help="The agencies' linkage key: tokenise the datasets that arrived in the clear, to link "
+    "them with those that arrived as token files (the key is read, never kept).",
+)
 @pass_context
-def data_link(context: Context, threshold: float, retrain: bool) -> None:
+def data_link(
+    context: Context, threshold: float, retrain: bool, engine: str, key_file: str | None
+) -> None:
     """Link every ingested person dataset into the person spine (the trusted linkage step)."""
     from linkage import spine
+    from linkage.tokens import read_key
 
-    result = spine.run(context.instance(), context.actor, threshold, retrain)
+    key = read_key(Path(key_file)) if key_file else None
+    result = spine.run(context.instance(), context.actor, threshold, retrain, key, engine)
+    how = "on hashed tokens" if result.mode == "tokens" else "in the clear"
     console.print(
         f"linked {result.records:,} records from {', '.join(result.sources)} into "
-        f"{result.people:,} people; estimated false-match rate "
-        f"{100 * result.estimated_false_match_rate:.2f} %"
+        f"{result.people:,} people ({how}); "
+        f"estimated false-match rate {100 * result.estimated_false_match_rate:.2f} %"
     )
     console.print(f"linkage-quality report: {result.report}")
 
@@ -156,21 +175,27 @@ def linkage_group() -> None:
     help="The token file to send (record_id and tok_* columns).",
 )
 def linkage_prepare(file: str, dataset: str, key_file: str, out: str) -> None:
-    """On the agency's side: replace FILE's identifiers by HMAC-SHA256 tokens."""
-    import pandas as pd
-
+    """On the agency's side: write FILE with its direct identifiers replaced by HMAC-SHA256
+    tokens (the file to send, ingested as it is with `tre data ingest DATASET OUT`)."""
     from linkage import dictionary
-    from linkage.sources import person_table
-    from linkage.tokens import prepare, read_key
+    from linkage.tokens import prepare_file, read_key
 
+    target = Path(out)
+    if target.suffix.lower() not in (".csv", ".parquet"):
+        raise click.UsageError(f"--out {out}: write the token file as .csv or .parquet")
+    if target.resolve() == Path(file).resolve():
+        raise click.UsageError("--out must not be FILE itself: the agency keeps its original")
     schema = dictionary.get(dataset)
-    raw = pd.read_csv(file, dtype=str, keep_default_na=False)
-    people = person_table(raw.assign(record_id=raw[schema.primary_key]), schema)
-    tokens = prepare(people, read_key(Path(key_file)))
-    tokens.to_csv(out, index=False)
+    prepared = prepare_file(Path(file), schema, read_key(Path(key_file)))
+    if target.suffix.lower() == ".parquet":
+        prepared.to_parquet(target, index=False)
+    else:
+        prepared.to_csv(target, index=False)
+    dropped = ", ".join(f.name for f in schema.by_role("direct_identifier"))
     console.print(
-        f"wrote {len(tokens):,} token rows to {out}; send it with the payload "
-        "(the file without its direct identifiers)"
+        f"wrote {len(prepared):,} rows to {out}: {dropped} replaced by "
+        f"{sum(c.startswith('tok_') for c in prepared.columns)} tokens; send it for "
+        f"`tre data ingest {dataset}`"
     )
 
 

@@ -30,6 +30,7 @@ from sqlalchemy import select
 from linkage import dictionary
 from linkage.dictionary import Schema
 from linkage.models import Ingest
+from linkage.tokens import is_token_file, token_schema
 from linkage.validate import check_chunk, parse_dates
 from tre import audit
 from tre.audit import utc_now
@@ -193,6 +194,9 @@ def ingest(
 ) -> IngestResult:
     schema = dictionary.get(dataset)
     path = Path(path)
+    tokens = path.is_file() and path.stat().st_size > 0 and is_token_file(_header(path))
+    if tokens:  # pseudonymised at source: the tokens stand where the identifiers were
+        schema = token_schema(schema)
     check_file(path, schema)
     digest = file_sha256(path)
     with instance.db.session() as session:
@@ -341,6 +345,7 @@ def ingest(
                 "accepted": accepted,
                 "quarantined": quarantined,
                 "forced": bool(earlier),
+                "identifiers": "tokens" if tokens else "clear",
             },
         )
     return result

@@ -28,6 +28,7 @@ from linkage.normalise import person_table
 from tre.errors import TreError
 
 MEMORY_LIMIT = os.environ.get("TRE_LINKAGE_MEMORY", "4GB")
+ENGINES = ("duckdb", "spark")
 PERSON_COLUMNS = (
     "given_name",
     "family_name",
@@ -123,8 +124,10 @@ def link_records(
     model: dict | None = None,
     train: bool = True,
     max_pairs: float = 2e6,
+    engine: str = "duckdb",
 ) -> Linked:
-    """The linkage itself: clusters, scored pairs and the model (see the module's docstring)."""
+    """The linkage itself: clusters, scored pairs and the model (see the module's docstring).
+    ENGINE is where Splink runs: DuckDB in this process, or Spark (the optional extra)."""
     from splink import block_on
 
     combined = _combined(frames)
@@ -144,7 +147,7 @@ def link_records(
             ],
             max_pairs=max_pairs,
         )
-    return run_splink(combined, _settings(model), training, threshold)
+    return run_splink(combined, _settings(model), training, threshold, engine)
 
 
 @dataclass
@@ -154,19 +157,66 @@ class Training:
     max_pairs: float = 2e6
 
 
-def run_splink(
-    combined: pd.DataFrame, settings, training: Training | None, threshold: float
-) -> Linked:
-    """Train (when TRAINING is given), predict pairs at THRESHOLD and cluster them."""
+def _duckdb():
     import duckdb
-    from splink import DuckDBAPI, Linker
+    from splink import DuckDBAPI
 
-    logging.getLogger("splink").setLevel(logging.WARNING)
     # bound DuckDB's memory (it spills to disk beyond it) instead of its default of 80 % of RAM
     connection = duckdb.connect()
     connection.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     connection.execute(f"SET temp_directory = '{tempfile.gettempdir()}/tre-duckdb-spill'")
-    table = DuckDBAPI(connection).register(
+    return DuckDBAPI(connection)
+
+
+def _spark():
+    """Splink's Spark backend on a local Spark (``TRE_SPARK_MASTER`` names a cluster instead),
+    with Splink's similarity functions registered from the jar it ships."""
+    try:
+        from pyspark.sql import SparkSession
+        from splink import SparkAPI
+        from splink.backends.spark import similarity_jar_location
+    except ImportError:
+        raise LinkageError(
+            "the Spark engine needs pyspark: install the kit's spark extra "
+            "(pip install 'tre-kit[spark]') and Java 17 or later, or use --engine duckdb"
+        ) from None
+    import shutil
+
+    if not (os.environ.get("JAVA_HOME") or shutil.which("java")):
+        raise LinkageError("the Spark engine needs Java 17 or later (java is not on the PATH)")
+    spill = Path(tempfile.gettempdir()) / "tre-spark"
+    memory = MEMORY_LIMIT.lower().removesuffix("b")  # Java's form: 4g, not 4GB
+    session = (
+        SparkSession.builder.master(os.environ.get("TRE_SPARK_MASTER", "local[*]"))
+        .appName("tre-linkage")
+        .config("spark.jars", similarity_jar_location())
+        .config("spark.driver.memory", os.environ.get("TRE_SPARK_MEMORY", memory))
+        .config("spark.sql.shuffle.partitions", os.environ.get("TRE_SPARK_PARTITIONS", "8"))
+        .config("spark.local.dir", str(spill))
+        .config("spark.ui.enabled", "false")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    session.sparkContext.setCheckpointDir(str(spill / "checkpoints"))
+    return SparkAPI(spark_session=session)
+
+
+def run_splink(
+    combined: pd.DataFrame,
+    settings,
+    training: Training | None,
+    threshold: float,
+    engine: str = "duckdb",
+) -> Linked:
+    """Train (when TRAINING is given), predict pairs at THRESHOLD and cluster them, with Splink
+    on ENGINE (duckdb or spark: the same settings, blocking rules and training either way)."""
+    from splink import Linker
+
+    if engine not in ENGINES:
+        raise LinkageError(f"unknown linkage engine {engine!r}; use one of {', '.join(ENGINES)}")
+    logging.getLogger("splink").setLevel(logging.WARNING)
+    api = _spark() if engine == "spark" else _duckdb()
+    table = api.register(
         combined.drop(columns=["record_id", "source"]), dataset_display_name="people"
     )
     linker = Linker(table, settings, log_level=logging.WARNING)

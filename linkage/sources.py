@@ -45,9 +45,12 @@ def split_name(names: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 
 def person_table(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
-    """The person columns of an agency's records (dates as ISO text), keyed by record_id."""
+    """The person columns of an agency's records (dates as ISO text), keyed by record_id; the
+    schema's fields that FRAME lacks are left out."""
     out = pd.DataFrame({"record_id": frame["record_id"].astype(str)})
     for f in schema.fields:
+        if f.name not in frame:  # a token file holds no direct identifier
+            continue
         column = CONCEPT_COLUMNS.get(f.concept)
         if f.concept == "Person.name":
             out["given_name"], out["family_name"] = split_name(frame[f.name])

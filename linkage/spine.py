@@ -24,16 +24,18 @@ import pandas as pd
 import pyarrow.parquet as pq
 from sqlalchemy import select
 
-from linkage import dictionary
+from linkage import dictionary, normalise
 from linkage.linker import Linked, link_records, stable_ids
 from linkage.models import Ingest
 from linkage.sources import is_person_dataset, person_table
+from linkage.tokens import TOKEN_COLUMNS, is_token_file, link_tokens, prepare
 from tre import audit
 from tre.audit import utc_now
 from tre.errors import TreError
 from tre.instance import Instance
 
 SPINE = "_spine"
+DESCRIBED = ("date_of_birth", "sex", "postcode")  # what the bias table compares
 
 
 class SpineError(TreError):
@@ -50,6 +52,7 @@ class LinkageRun:
     report: Path
     spine: Path
     model: Path
+    mode: str = "clear"  # or "tokens"
 
 
 def latest_ingests(instance: Instance) -> dict[str, Ingest]:
@@ -65,9 +68,23 @@ def read_parts(folder: Path) -> pd.DataFrame:
     return pd.concat([pq.read_table(p).to_pandas() for p in parts], ignore_index=True)
 
 
-def person_tables(instance: Instance) -> dict[str, pd.DataFrame]:
+@dataclass
+class PersonTables:
+    """Every person dataset's identifiers: each dataset's person table (for token files, only
+    the quasi-identifiers the payload also holds) and, for datasets that arrived as token
+    files, their tokens."""
+
+    people: dict[str, pd.DataFrame]
+    tokens: dict[str, pd.DataFrame]
+
+    @property
+    def clear(self) -> list[str]:
+        return sorted(set(self.people) - set(self.tokens))
+
+
+def person_tables(instance: Instance) -> PersonTables:
     """Every person dataset's identifiers, from all its ingests (a month added to a year)."""
-    frames = {}
+    people, tokens = {}, {}
     with instance.db.session() as session:
         ingests = list(session.scalars(select(Ingest).order_by(Ingest.at)))
     for schema in dictionary.schemas().values():
@@ -76,12 +93,18 @@ def person_tables(instance: Instance) -> dict[str, pd.DataFrame]:
         mine = [i for i in ingests if i.dataset == schema.id]
         if not mine:
             continue
-        raw = pd.concat(
-            [read_parts(instance.folder("identifiers") / schema.id / i.id) for i in mine],
-            ignore_index=True,
-        ).drop_duplicates("record_id", keep="last")
-        frames[schema.id] = person_table(raw, schema)
-    return frames
+        parts = [read_parts(instance.folder("identifiers") / schema.id / i.id) for i in mine]
+        kinds = {is_token_file(list(part.columns)) for part in parts if not part.empty}
+        if len(kinds) > 1:
+            raise SpineError(
+                f"{schema.id} was ingested both as token files and in the clear; its "
+                "ingests must all be one or the other (ask its agency to prepare every file)"
+            )
+        raw = pd.concat(parts, ignore_index=True).drop_duplicates("record_id", keep="last")
+        people[schema.id] = person_table(raw, schema)
+        if kinds == {True}:
+            tokens[schema.id] = raw[["record_id", *TOKEN_COLUMNS]].replace("", None)
+    return PersonTables(people, tokens)
 
 
 def current_spine(instance: Instance) -> pd.DataFrame | None:
@@ -89,20 +112,63 @@ def current_spine(instance: Instance) -> pd.DataFrame | None:
     return pq.read_table(path).to_pandas() if path.exists() else None
 
 
-def latest_model(instance: Instance) -> dict | None:
+def latest_model(instance: Instance, mode: str = "clear") -> dict | None:
+    """The model of the newest linkage run in MODE (clear or tokens), to reuse."""
     folder = instance.folder("identifiers") / "_linkage"
-    models = sorted(folder.glob("*/model.json")) if folder.exists() else []
-    return json.loads(models[-1].read_text()) if models else None
+    for model in sorted(folder.glob("*/model.json"), reverse=True) if folder.exists() else []:
+        about = model.parent / "run.json"
+        made = json.loads(about.read_text()).get("mode", "clear") if about.exists() else "clear"
+        if made == mode:
+            return json.loads(model.read_text())
+    return None
+
+
+def _link(
+    tables: PersonTables,
+    instance: Instance,
+    threshold: float,
+    retrain: bool,
+    key: bytes | None,
+    engine: str,
+) -> tuple[str, Linked]:
+    if not tables.tokens and key is None:
+        model = None if retrain else latest_model(instance, "clear")
+        return "clear", link_records(
+            tables.people, threshold, model=model, train=model is None, engine=engine
+        )
+    if tables.clear and key is None:
+        raise SpineError(
+            f"{', '.join(sorted(tables.tokens))} arrived as token files but "
+            f"{', '.join(tables.clear)} in the clear: one linkage needs one kind. Ask those "
+            "agencies to send token files (`tre linkage prepare`), or give the agencies' key "
+            "with --key to tokenise the clear ones for this run (the key is not kept)"
+        )
+    frames = dict(tables.tokens)
+    for source in tables.clear:
+        frames[source] = prepare(tables.people[source], key)
+    model = None if retrain else latest_model(instance, "tokens")
+    linked = link_tokens(
+        dict(sorted(frames.items())), threshold, model=model, train=model is None, engine=engine
+    )
+    return "tokens", linked
 
 
 def run(
-    instance: Instance, actor: str, threshold: float = 0.9, retrain: bool = False
+    instance: Instance,
+    actor: str,
+    threshold: float = 0.9,
+    retrain: bool = False,
+    key: bytes | None = None,
+    engine: str = "duckdb",
 ) -> LinkageRun:
-    frames = person_tables(instance)
-    if not frames:
+    """Link every ingested person dataset into the spine. Datasets that arrived as token files
+    are linked on their tokens (with KEY, the agencies' key, clear datasets are tokenised for
+    this run to join them); otherwise in the clear."""
+    tables = person_tables(instance)
+    if not tables.people:
         raise SpineError("no person dataset has been ingested; run `tre data ingest` first")
-    model = None if retrain else latest_model(instance)
-    linked = link_records(frames, threshold, model=model, train=model is None)
+    mode, linked = _link(tables, instance, threshold, retrain, key, engine)
+    reused = not retrain and latest_model(instance, mode) is not None
     previous = current_spine(instance)
     records = linked.records
     records["person_id"] = stable_ids(records, previous).to_numpy()
@@ -117,39 +183,52 @@ def run(
     private = instance.folder("identifiers") / "_linkage" / run_id
     private.mkdir(parents=True, exist_ok=True)
     linked.save_model(private / "model.json")
+    sources = sorted(tables.people)
+    details = {
+        "records": len(records),
+        "people": int(records.person_id.nunique()),
+        "sources": sources,
+        "threshold": threshold,
+        "mode": mode,
+        "engine": engine,
+        "model": "reused" if reused else "retrained",
+    }
     _clerical_sample(linked).to_csv(private / "clerical-review.csv", index=False)
     false_match = _false_match_rate(linked)
+    details["estimated_false_match_rate"] = round(false_match, 5)
+    (private / "run.json").write_text(json.dumps(details, indent=1), encoding="utf-8")
+    described = pd.concat(
+        [
+            frame.reindex(columns=["record_id", *DESCRIBED]).assign(source=source)
+            for source, frame in tables.people.items()
+        ],
+        ignore_index=True,
+    )
     report = instance.folder("reports") / f"linkage-{run_id}.html"
     report.write_text(
-        quality_report(linked, records, frames, false_match, run_id), encoding="utf-8"
+        quality_report(linked, records, normalised(described), sources, false_match, run_id),
+        encoding="utf-8",
     )
-    people = int(records.person_id.nunique())
     with instance.db.session() as session:
-        audit.record(
-            session,
-            actor,
-            "data.link",
-            "spine",
-            run_id,
-            details={
-                "records": len(records),
-                "people": people,
-                "sources": sorted(frames),
-                "threshold": threshold,
-                "model": "retrained" if model is None else "reused",
-                "estimated_false_match_rate": round(false_match, 5),
-            },
-        )
+        audit.record(session, actor, "data.link", "spine", run_id, details=details)
     return LinkageRun(
         run_id,
         len(records),
-        people,
-        sorted(frames),
+        details["people"],
+        sources,
         false_match,
         report,
         spine_folder / "spine.parquet",
         private / "model.json",
+        mode,
     )
+
+
+def normalised(described: pd.DataFrame) -> pd.DataFrame:
+    """The normalised person columns of DESCRIBED (source, record_id and person columns)."""
+    table = normalise.person_table(described.astype(object).where(described.notna(), None))
+    table.insert(0, "source", described.source.to_numpy())
+    return table
 
 
 def _false_match_rate(linked: Linked) -> float:
@@ -186,12 +265,14 @@ def _age_band(dates: pd.Series) -> pd.Series:
 def quality_report(
     linked: Linked,
     records: pd.DataFrame,
-    frames: dict[str, pd.DataFrame],
+    described: pd.DataFrame,
+    sources: list[str],
     false_match: float,
     run_id: str,
 ) -> str:
+    """The linkage-quality page; DESCRIBED holds every record's normalised date of birth, sex and
+    postcode (for the bias table), whether it was linked in the clear or on tokens."""
     e = html.escape
-    sources = sorted(frames)
     people = records.groupby("person_id").source.agg(set)
     rates = []
     for a in sources:
@@ -213,7 +294,7 @@ def quality_report(
         )
     )
     # bias: do records that linked to another agency differ from those that did not?
-    combined = linked.combined.merge(
+    combined = described.merge(
         records[["source", "record_id", "person_id"]], on=["source", "record_id"]
     )
     sizes = combined.groupby("person_id").source.transform("nunique")

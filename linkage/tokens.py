@@ -6,11 +6,17 @@ the whole values and of derived tokens (ONS's "derive and conquer"): the nicknam
 forename, the surname and its Soundex, the date of birth, its year and a day/month-order-free
 form, the postcode and its sector, the NHS number. ``link_tokens`` links on exact agreement of
 those tokens with Splink. It cannot see typos inside a value, so it loses some recall against
-linkage in the clear; ``benchmarks/bench_linkage.py --tokens`` measures how much.
+linkage in the clear; ``benchmarks/bench_linkage.py`` measures how much.
+
+On an instance, ``prepare_file`` turns an agency's file into the file it sends: its schema's
+payload (every field but the direct identifiers) and the ``tok_*`` columns. Ingest recognises such
+a file by its tokens (``token_schema`` is the schema it is checked against) and keeps the tokens
+in the operator's identifier area; the spine links on them (``linkage.spine``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 from collections.abc import Mapping
@@ -18,8 +24,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from linkage.dictionary import Field, Schema
 from linkage.linker import LinkageError, Linked, Training, run_splink
 from linkage.normalise import person_table
+from linkage.sources import person_table as agency_person_table
 
 TOKENS = (
     "nhs",
@@ -33,6 +41,65 @@ TOKENS = (
     "postcode_sector",
     "sex",
 )
+
+
+TOKEN_PATTERN = "^[0-9a-f]{32}$"
+TOKEN_COLUMNS = tuple(f"tok_{t}" for t in TOKENS)
+
+
+def is_token_file(header: list[str]) -> bool:
+    """Whether a file's columns are those of a prepared token file (it has tok_* columns)."""
+    return any(name.startswith("tok_") for name in header)
+
+
+def token_schema(schema: Schema) -> Schema:
+    """SCHEMA as a token file follows it: the direct identifiers replaced by the tokens (still
+    identifiers: they go to the operator's area, never to the analysis store)."""
+    tokens = tuple(
+        Field(
+            name=name,
+            type="string",
+            role="direct_identifier",
+            concept="Person.token",
+            description=f"HMAC-SHA256 token ({name[4:].replace('_', ' ')})",
+            pattern=TOKEN_PATTERN,
+        )
+        for name in TOKEN_COLUMNS
+    )
+    payload = tuple(f for f in schema.fields if f.role != "direct_identifier")
+    return dataclasses.replace(schema, fields=payload + tokens)
+
+
+def read_agency_file(path: Path) -> pd.DataFrame:
+    """An agency's CSV, Parquet or XLSX file, every value as text (missing values empty)."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".csv":
+            return pd.read_csv(path, dtype=str, keep_default_na=False)
+        if suffix == ".parquet":
+            return pd.read_parquet(path).astype("string").fillna("").astype(object)
+        if suffix == ".xlsx":
+            return pd.read_excel(path, dtype=str, keep_default_na=False)
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise LinkageError(f"{path.name} cannot be read ({exc})") from None
+    raise LinkageError(f"{path.name}: prepare takes CSV, Parquet or XLSX files")
+
+
+def prepare_file(path: Path, schema: Schema, key: bytes) -> pd.DataFrame:
+    """The file an agency sends instead of PATH: SCHEMA's payload fields, unchanged, and the
+    tokens of its identifiers in place of the direct identifiers."""
+    raw = read_agency_file(path)
+    missing = [name for name in schema.names if name not in raw.columns]
+    if missing:
+        raise LinkageError(
+            f"{Path(path).name} does not follow the schema of {schema.id}: missing columns "
+            f"{', '.join(missing)}; nothing was written"
+        )
+    people = agency_person_table(raw.assign(record_id=raw[schema.primary_key]), schema)
+    tokens = prepare(people, key).drop(columns="record_id")
+    payload = raw[[f.name for f in schema.fields if f.role != "direct_identifier"]]
+    return pd.concat([payload.reset_index(drop=True), tokens], axis=1)
 
 
 def read_key(path: Path) -> bytes:
@@ -119,8 +186,15 @@ def _settings():
     )
 
 
-def link_tokens(frames: Mapping[str, pd.DataFrame], threshold: float = 0.9) -> Linked:
-    """Link token tables (from ``prepare``) across and within sources."""
+def link_tokens(
+    frames: Mapping[str, pd.DataFrame],
+    threshold: float = 0.9,
+    model: dict | None = None,
+    train: bool = True,
+    engine: str = "duckdb",
+) -> Linked:
+    """Link token tables (from ``prepare``) across and within sources; MODEL (a saved model of
+    an earlier token linkage) is reused without training unless TRAIN."""
     from splink import block_on
 
     parts = []
@@ -134,8 +208,15 @@ def link_tokens(frames: Mapping[str, pd.DataFrame], threshold: float = 0.9) -> L
     combined = combined.rename(columns={"tok_nhs": "nhs_number"}).assign(
         tok_nhs=lambda d: d.nhs_number
     )
-    training = Training(
-        deterministic=[block_on("tok_nhs"), block_on("tok_given", "tok_family", "tok_dob")],
-        em=[block_on("tok_dob"), block_on("tok_given", "tok_family")],
-    )
-    return run_splink(combined, _settings(), training, threshold)
+    training = None
+    if model is None or train:
+        training = Training(
+            deterministic=[block_on("tok_nhs"), block_on("tok_given", "tok_family", "tok_dob")],
+            # as in the clear: never on date of birth alone (the pairs grow with n squared)
+            em=[
+                block_on("tok_dob", "tok_postcode_sector"),
+                block_on("tok_given", "tok_family", "tok_postcode_sector"),
+                block_on("tok_given", "tok_family", "tok_birth_year"),
+            ],
+        )
+    return run_splink(combined, model or _settings(), training, threshold, engine)
