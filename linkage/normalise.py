@@ -191,6 +191,16 @@ def nhs_numbers(values: pd.Series) -> pd.Series:
     return digits.where(valid, None)
 
 
+def each(function, values) -> np.ndarray:
+    """FUNCTION of every value, computed once per distinct value (names, dates and postcodes
+    repeat: a million records hold a few thousand forenames); missing values give None."""
+    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
+    mapped = np.empty(len(uniques) + 1, dtype=object)
+    mapped[:-1] = [function(v) for v in uniques]
+    mapped[-1] = None
+    return mapped[codes]
+
+
 def person_table(frame: pd.DataFrame) -> pd.DataFrame:
     """Normalise the person columns of FRAME (any of given_name, family_name, date_of_birth,
     sex, postcode, address, nhs_number) into the columns the linker compares."""
@@ -199,16 +209,18 @@ def person_table(frame: pd.DataFrame) -> pd.DataFrame:
     def column(name):
         return frame[name] if name in frame else pd.Series([None] * len(frame))
 
-    out["given_name"] = [forename(v) for v in column("given_name")]
-    out["family_name"] = [plain(v) for v in column("family_name")]
-    dob = column("date_of_birth")
-    out["date_of_birth"] = (
-        dates(dob.astype(object)).to_numpy() if "date_of_birth" in frame else None
-    )
-    out["sex"] = [sex(v) for v in column("sex")]
-    out["postcode"] = [postcode(v) for v in column("postcode")]
+    out["given_name"] = each(forename, column("given_name"))
+    out["family_name"] = each(plain, column("family_name"))
+    if "date_of_birth" in frame:
+        codes, uniques = pd.factorize(frame["date_of_birth"].astype(object))
+        iso = np.append(dates(pd.Series(uniques, dtype=object)).to_numpy(dtype=object), None)
+        out["date_of_birth"] = iso[codes]
+    else:
+        out["date_of_birth"] = None
+    out["sex"] = each(sex, column("sex"))
+    out["postcode"] = each(postcode, column("postcode"))
     out["nhs_number"] = nhs_numbers(column("nhs_number")).to_numpy()
-    out["family_soundex"] = [soundex(v) for v in out["family_name"]]
+    out["family_soundex"] = each(soundex, out["family_name"])
     out["birth_year"] = out["date_of_birth"].str[:4] if out["date_of_birth"].notna().any() else None
     out["postcode_sector"] = out["postcode"].str[:-2] if out["postcode"].notna().any() else None
     return out

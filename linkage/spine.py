@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 from sqlalchemy import select
 
 from linkage import dictionary, normalise
-from linkage.linker import Linked, link_records, stable_ids
+from linkage.linker import REVIEW_FLOOR, Linked, link_records, stable_ids
 from linkage.models import Ingest
 from linkage.sources import is_person_dataset, person_table
 from linkage.tokens import TOKEN_COLUMNS, is_token_file, link_tokens, prepare
@@ -193,7 +193,7 @@ def run(
         "engine": engine,
         "model": "reused" if reused else "retrained",
     }
-    _clerical_sample(linked).to_csv(private / "clerical-review.csv", index=False)
+    _clerical_sample(linked, threshold).to_csv(private / "clerical-review.csv", index=False)
     false_match = _false_match_rate(linked)
     details["estimated_false_match_rate"] = round(false_match, 5)
     (private / "run.json").write_text(json.dumps(details, indent=1), encoding="utf-8")
@@ -206,7 +206,9 @@ def run(
     )
     report = instance.folder("reports") / f"linkage-{run_id}.html"
     report.write_text(
-        quality_report(linked, records, normalised(described), sources, false_match, run_id),
+        quality_report(
+            linked, records, normalised(described), sources, false_match, run_id, threshold
+        ),
         encoding="utf-8",
     )
     with instance.db.session() as session:
@@ -239,16 +241,54 @@ def _false_match_rate(linked: Linked) -> float:
     return float((1 - linked.pairs.match_probability).mean())
 
 
-def _clerical_sample(linked: Linked, size: int = 50) -> pd.DataFrame:
-    """Borderline pairs (probability nearest the threshold), with both records' identifiers."""
+def _clerical_sample(linked: Linked, threshold: float, size: int = 50) -> pd.DataFrame:
+    """Borderline pairs, accepted or not (match probability nearest the threshold, from both
+    sides), with both records' identifiers, for the operator's clerical review."""
     combined = linked.combined
-    pairs = linked.pairs.sort_values("match_probability").head(size)
+    scored = linked.scored if linked.scored is not None else linked.pairs
+    distance = (scored.match_probability - threshold).abs()
+    pairs = scored.loc[distance.nsmallest(size).index].assign(
+        accepted=lambda d: d.match_probability >= threshold
+    )
     left = combined.add_suffix("_l")
     right = combined.add_suffix("_r")
     return (
         pairs.merge(left, left_on="unique_id_l", right_on="unique_id_l")
         .merge(right, left_on="unique_id_r", right_on="unique_id_r")
         .drop(columns=["unique_id_l", "unique_id_r"])
+        .sort_values("match_probability")
+    )
+
+
+def weight_chart(scored: pd.DataFrame, threshold: float) -> str:
+    """An SVG histogram of the scored pairs' match weights (log2 of the Bayes factor), one bar
+    per unit of weight, with the threshold marked: a chart that needs no script."""
+    if scored is None or scored.empty:
+        return "<p>No pair was scored.</p>"
+    weights = scored.match_weight.to_numpy()
+    low, high = int(np.floor(weights.min())), int(np.ceil(weights.max())) + 1
+    counts, edges = np.histogram(weights, bins=np.arange(low, high + 1))
+    width, height, bar = 640, 200, 640 / len(counts)
+    tallest = max(int(counts.max()), 1)
+    cut = np.log2(threshold / (1 - threshold)) if threshold < 1 else high
+    bars = "".join(
+        f'<rect x="{i * bar:.1f}" y="{height - height * c / tallest:.1f}" '
+        f'width="{max(bar - 1, 1):.1f}" height="{height * c / tallest:.1f}" '
+        f'fill="{"#2b6cb0" if edges[i] >= cut else "#a0aec0"}">'
+        f"<title>weight {edges[i]} to {edges[i + 1]}: {c:,} pairs</title></rect>"
+        for i, c in enumerate(counts)
+    )
+    x = width * (cut - low) / (high - low)
+    return (
+        f'<svg role="img" viewBox="0 -20 {width} {height + 40}" width="{width}" '
+        f'height="{height + 60}" xmlns="http://www.w3.org/2000/svg">'
+        f"<title>Match weights of {len(weights):,} scored pairs</title>{bars}"
+        f'<line x1="{x:.1f}" x2="{x:.1f}" y1="-10" y2="{height}" stroke="#c53030" '
+        'stroke-dasharray="4"/>'
+        f'<text x="{x + 4:.1f}" y="-6" font-size="12">threshold {threshold}</text>'
+        f'<text x="0" y="{height + 16}" font-size="12">weight {low}</text>'
+        f'<text x="{width}" y="{height + 16}" font-size="12" text-anchor="end">'
+        f"weight {high}</text></svg>"
     )
 
 
@@ -269,29 +309,28 @@ def quality_report(
     sources: list[str],
     false_match: float,
     run_id: str,
+    threshold: float = 0.9,
 ) -> str:
     """The linkage-quality page; DESCRIBED holds every record's normalised date of birth, sex and
     postcode (for the bias table), whether it was linked in the clear or on tokens."""
     e = html.escape
-    people = records.groupby("person_id").source.agg(set)
+    member = records.groupby(["person_id", "source"]).size().unstack(fill_value=0) > 0
     rates = []
     for a in sources:
-        cells = []
-        in_a = people[people.map(lambda s, a=a: a in s)]
-        for b in sources:
-            share = in_a.map(lambda s, b=b: b in s).mean() if len(in_a) else 0.0
-            cells.append(f"<td>{'—' if a == b else f'{100 * share:.1f} %'}</td>")
+        in_a = member[member[a]] if a in member else member.iloc[:0]
+        cells = [
+            "<td>—</td>"
+            if a == b
+            else f"<td>{100 * (in_a[b].mean() if len(in_a) and b in in_a else 0.0):.1f} %</td>"
+            for b in sources
+        ]
         rates.append(f"<tr><th scope='row'>{e(a)}</th>{''.join(cells)}</tr>")
-    bins = (
-        np.histogram(linked.pairs.match_probability, bins=[0.9, 0.95, 0.99, 0.999, 1.0001])[0]
-        if len(linked.pairs)
-        else [0, 0, 0, 0]
-    )
+    accepted = linked.pairs.match_probability
+    edges = [threshold, *[b for b in (0.95, 0.99, 0.999) if b > threshold], 1.0001]
+    counts = np.histogram(accepted, bins=edges)[0] if len(accepted) else [0] * (len(edges) - 1)
     histogram = "".join(
-        f"<tr><th scope='row'>{label}</th><td>{count:,}</td></tr>"
-        for label, count in zip(
-            ["0.90-0.95", "0.95-0.99", "0.99-0.999", "0.999-1"], bins, strict=True
-        )
+        f"<tr><th scope='row'>{low:g} to {min(high, 1):g}</th><td>{count:,}</td></tr>"
+        for low, high, count in zip(edges[:-1], edges[1:], counts, strict=True)
     )
     # bias: do records that linked to another agency differ from those that did not?
     combined = described.merge(
@@ -323,6 +362,9 @@ td,th{{border:1px solid #999;padding:.2rem .5rem;text-align:left}}</style></head
 <h2>Link rates</h2><p>Of the people in the row's dataset, the share also found in the column's.</p>
 <table><thead><tr><th scope="col">people in</th>{header}</tr></thead><tbody>{"".join(rates)}
 </tbody></table>
+<h2>Match weights</h2><p>Every pair scored down to a match probability of
+{min(threshold, REVIEW_FLOOR)}: links are accepted at the threshold and above (blue); the clerical
+review sample is drawn from both sides of it.</p>{weight_chart(linked.scored, threshold)}
 <h2>Match probability of accepted pairs</h2><table><tbody>{histogram}</tbody></table>
 <h2>Do unlinked records differ?</h2><p>The make-up of records linked to another agency and of
 those that were not: a large difference means analyses of linked data may be biased.</p>

@@ -25,7 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 from linkage.dictionary import Field, Schema
-from linkage.linker import LinkageError, Linked, Training, run_splink
+from linkage.linker import LinkageError, Linked, Training, compact, run_splink
 from linkage.normalise import person_table
 from linkage.sources import person_table as agency_person_table
 
@@ -183,6 +183,8 @@ def _settings():
             block_on("tok_family", "tok_given", "tok_birth_year"),
             block_on("tok_postcode", "tok_given"),
         ],
+        retain_intermediate_calculation_columns=False,
+        retain_matching_columns=False,
     )
 
 
@@ -205,8 +207,8 @@ def link_tokens(
         parts.append(frame.assign(source=source))
     combined = pd.concat(parts, ignore_index=True)
     combined.insert(0, "unique_id", range(len(combined)))
-    combined = combined.rename(columns={"tok_nhs": "nhs_number"}).assign(
-        tok_nhs=lambda d: d.nhs_number
+    combined = compact(
+        combined.rename(columns={"tok_nhs": "nhs_number"}).assign(tok_nhs=lambda d: d.nhs_number)
     )
     training = None
     if model is None or train:

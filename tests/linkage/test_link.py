@@ -80,6 +80,24 @@ def test_stable_ids_keep_people_across_runs():
     assert ids[0] == ids[2] == 7 and ids[1] == 9 and ids[3] == 10
 
 
+def test_evaluate_counts_cross_source_pairs():
+    records = pd.DataFrame(
+        {
+            "source": ["a", "a", "b", "b", "c"],
+            "record_id": ["1", "2", "1", "2", "1"],
+            "person_id": [1, 1, 1, 2, 2],
+        }
+    )
+    truth = records[["source", "record_id"]].assign(true_person=["x", "y", "x", "y", "y"])
+    # predicted a1-b1, a2-b1, b2-c1; true a1-b1, a2-b2, a2-c1, b2-c1; within a source never counts
+    assert evaluate(records, truth) == {
+        "precision": 2 / 3,
+        "recall": 2 / 4,
+        "predicted_pairs": 3,
+        "true_pairs": 4,
+    }
+
+
 def ingest_all(instance, town, names=None):
     for dataset in names or dictionary.schemas():
         ingest(instance, dataset, town / f"{dataset}.csv", "ops")
@@ -100,7 +118,11 @@ def test_the_spine_links_the_town_and_holds_no_identifier(registered, town):
     assert not any(name.encode() in text for name in people.family_name.unique()[:200])
     page = result.report.read_text()
     assert "Link rates" in page and "Do unlinked records differ?" in page
-    assert (result.model.parent / "clerical-review.csv").is_file()
+    assert "<svg" in page and "threshold 0.9" in page  # the match-weight chart
+    # the clerical sample looks at both sides of the threshold, with both records' identifiers
+    sample = pd.read_csv(result.model.parent / "clerical-review.csv")
+    assert set(sample.accepted) == {True, False}
+    assert {"family_name_l", "family_name_r", "match_probability"} <= set(sample.columns)
 
 
 def test_person_ids_are_stable_when_a_month_is_added(registered, town, tmp_path):
