@@ -3,10 +3,10 @@
 ``link(frames)`` takes person tables (``record_id`` and any of ``given_name``, ``family_name``,
 ``date_of_birth``, ``sex``, ``postcode``, ``address``, ``nhs_number``), normalises them, links
 deterministically on NHS number where both records have a valid one, and probabilistically with
-Splink (Fellegi-Sunter, on DuckDB): forename (nicknames read as full names), surname, date of
-birth, sex and postcode. Pairs at or above ``threshold`` and NHS-number matches are clustered
-(connected components) into people. The result has one row per record: source, record_id,
-person_id and the match probability that joined it to its person.
+Splink (Fellegi-Sunter, on DuckDB, or on Spark for scale-out): forename (nicknames read as full
+names), surname, date of birth, sex, postcode and address. Pairs at or above ``threshold`` and
+NHS-number matches are clustered (connected components) into people. The result has one row per
+record: source, record_id, person_id and the match probability that joined it to its person.
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ from tre.errors import TreError
 
 MEMORY_LIMIT = os.environ.get("TRE_LINKAGE_MEMORY", "4GB")
 ENGINES = ("duckdb", "spark")
-REVIEW_FLOOR = 0.2  # pairs scored down to this probability are kept for review, not linked
+REVIEW_FLOOR = 0.2  # pairs scored down to this probability are reviewed, not linked
+REVIEW_SAMPLE = 50  # borderline pairs in the clerical-review sample
 PERSON_COLUMNS = (
     "given_name",
     "family_name",
@@ -52,9 +53,11 @@ class Linked:
     pairs: pd.DataFrame  # the scored pairs (unique ids and probability) at or above threshold
     model: dict  # the trained Splink model (settings with m and u)
     combined: pd.DataFrame  # the normalised records, with their unique_id
-    # every scored pair down to REVIEW_FLOOR, with its match weight: the distribution of match
-    # weights and the clerical-review sample look both sides of the threshold
-    scored: pd.DataFrame | None = None
+    # of the pairs scored down to REVIEW_FLOOR (both sides of the threshold): how many there are
+    # per unit of match weight (weight, pairs), and those nearest the threshold for clerical
+    # review (unique ids, probability and weight); both computed where Splink runs
+    weights: pd.DataFrame | None = None
+    borderline: pd.DataFrame | None = None
 
     def save_model(self, path: Path) -> None:
         Path(path).write_text(json.dumps(self.model, indent=1), encoding="utf-8")
@@ -76,6 +79,7 @@ def _settings(model: dict | None = None):
             cl.DateOfBirthComparison("date_of_birth", input_is_string=True),
             cl.ExactMatch("sex"),
             cl.PostcodeComparison("postcode"),
+            cl.JaroWinklerAtThresholds("address", [0.95, 0.85]),
         ],
         blocking_rules_to_generate_predictions=[
             block_on("nhs_number"),
@@ -84,6 +88,7 @@ def _settings(model: dict | None = None):
             block_on("family_name", "given_name", "birth_year"),
             block_on("postcode", "given_name"),
             block_on("postcode", "family_soundex"),
+            block_on("address", "family_soundex"),
         ],
         retain_intermediate_calculation_columns=False,
         # the scored pairs carry ids and weights only: the records' columns are joined back
@@ -249,22 +254,54 @@ def run_splink(
     table = api.register(people, dataset_display_name="people")
     linker = Linker(table, settings, log_level=logging.WARNING)
     if training is not None:
+        _train(linker, training)
+    scored = linker.inference.predict(threshold_match_probability=min(threshold, REVIEW_FLOOR))
+
+    def query(sql: str) -> pd.DataFrame:  # on the engine: only what is needed comes back
+        return linker.misc.query_sql(sql.format(t=scored.physical_name), output_type="pandas")
+
+    cut = float(threshold)
+    pairs = query(
+        f"select unique_id_l, unique_id_r, match_probability from {{t}} "
+        f"where match_probability >= {cut!r}"
+    )
+    weights = query("select floor(match_weight) as weight, count(*) as pairs from {t} group by 1")
+    borderline = query(
+        "select unique_id_l, unique_id_r, match_probability, match_weight from {t} "
+        f"order by abs(match_probability - {cut!r}) limit {REVIEW_SAMPLE}"
+    )
+    records = _cluster(combined, pairs)
+    return Linked(
+        records,
+        pairs,
+        linker.misc.save_model_to_json(),
+        combined,
+        weights.sort_values("weight").reset_index(drop=True),
+        borderline,
+    )
+
+
+def _train(linker, training: Training) -> None:
+    """Splink's training: the prior from deterministic rules, u by random sampling, m by EM.
+    A session whose blocking rule finds no pairs in these data (a source without postcodes,
+    say) is skipped, and the comparisons it would have trained keep Splink's defaults or what
+    the other sessions learnt."""
+    from splink.internals.exceptions import EMTrainingException, SplinkException
+
+    try:
         linker.training.estimate_probability_two_random_records_match(
             training.deterministic, recall=0.8
         )
-        linker.training.estimate_u_using_random_sampling(max_pairs=training.max_pairs, seed=1)
-        for rule in training.em:
+    except SplinkException as exc:  # no deterministic pair at all: keep Splink's prior
+        logging.getLogger(__name__).warning("prior not estimated: %s", str(exc)[:200])
+    linker.training.estimate_u_using_random_sampling(max_pairs=training.max_pairs, seed=1)
+    for rule in training.em:
+        try:
             linker.training.estimate_parameters_using_expectation_maximisation(
                 rule, fix_probability_two_random_records_match=True
             )
-    floor = min(threshold, REVIEW_FLOOR)
-    scored = linker.inference.predict(threshold_match_probability=floor).as_pandas_dataframe()
-    scored = scored[["unique_id_l", "unique_id_r", "match_probability", "match_weight"]]
-    pairs = scored.loc[
-        scored.match_probability >= threshold, ["unique_id_l", "unique_id_r", "match_probability"]
-    ].reset_index(drop=True)
-    records = _cluster(combined, pairs)
-    return Linked(records, pairs, linker.misc.save_model_to_json(), combined, scored)
+        except EMTrainingException as exc:
+            logging.getLogger(__name__).warning("EM session skipped: %s", str(exc)[:200])
 
 
 def _cluster(combined: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:

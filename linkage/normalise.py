@@ -144,6 +144,34 @@ def forename(name) -> str | None:
     return NICKNAMES.get(first, first)
 
 
+# the usual short forms of address words, read as the full word
+ADDRESS_WORDS = {
+    "st": "street",
+    "rd": "road",
+    "ave": "avenue",
+    "av": "avenue",
+    "ln": "lane",
+    "dr": "drive",
+    "cres": "crescent",
+    "cl": "close",
+    "ct": "court",
+    "pl": "place",
+    "gdns": "gardens",
+    "sq": "square",
+    "tce": "terrace",
+    "flt": "flat",
+}
+
+
+def address(value) -> str | None:
+    """Lower case, no accents or punctuation, house numbers kept, short forms read in full."""
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value == "":
+        return None
+    text = unicodedata.normalize("NFKD", str(value)).encode("ascii", "ignore").decode().lower()
+    words = "".join(c if c.isalnum() else " " for c in text).split()
+    return " ".join(ADDRESS_WORDS.get(w, w) for w in words) or None
+
+
 def soundex(name: str | None) -> str | None:
     if not name:
         return None
@@ -219,6 +247,7 @@ def person_table(frame: pd.DataFrame) -> pd.DataFrame:
         out["date_of_birth"] = None
     out["sex"] = each(sex, column("sex"))
     out["postcode"] = each(postcode, column("postcode"))
+    out["address"] = each(address, column("address"))
     out["nhs_number"] = nhs_numbers(column("nhs_number")).to_numpy()
     out["family_soundex"] = each(soundex, out["family_name"])
     out["birth_year"] = out["date_of_birth"].str[:4] if out["date_of_birth"].notna().any() else None

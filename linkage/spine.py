@@ -241,15 +241,12 @@ def _false_match_rate(linked: Linked) -> float:
     return float((1 - linked.pairs.match_probability).mean())
 
 
-def _clerical_sample(linked: Linked, threshold: float, size: int = 50) -> pd.DataFrame:
+def _clerical_sample(linked: Linked, threshold: float) -> pd.DataFrame:
     """Borderline pairs, accepted or not (match probability nearest the threshold, from both
     sides), with both records' identifiers, for the operator's clerical review."""
     combined = linked.combined
-    scored = linked.scored if linked.scored is not None else linked.pairs
-    distance = (scored.match_probability - threshold).abs()
-    pairs = scored.loc[distance.nsmallest(size).index].assign(
-        accepted=lambda d: d.match_probability >= threshold
-    )
+    pairs = linked.borderline if linked.borderline is not None else linked.pairs.head(0)
+    pairs = pairs.assign(accepted=pairs.match_probability >= threshold)
     left = combined.add_suffix("_l")
     right = combined.add_suffix("_r")
     return (
@@ -260,29 +257,34 @@ def _clerical_sample(linked: Linked, threshold: float, size: int = 50) -> pd.Dat
     )
 
 
-def weight_chart(scored: pd.DataFrame, threshold: float) -> str:
-    """An SVG histogram of the scored pairs' match weights (log2 of the Bayes factor), one bar
-    per unit of weight, with the threshold marked: a chart that needs no script."""
-    if scored is None or scored.empty:
+def weight_chart(weights: pd.DataFrame | None, threshold: float) -> str:
+    """An SVG histogram of the scored pairs' match weights (log2 of the Bayes factor; WEIGHTS
+    has the pairs per unit of weight), with the threshold marked: a chart that needs no script."""
+    if weights is not None:
+        weights = weights[np.isfinite(weights.weight.astype(float))]
+    if weights is None or weights.empty:
         return "<p>No pair was scored.</p>"
-    weights = scored.match_weight.to_numpy()
-    low, high = int(np.floor(weights.min())), int(np.ceil(weights.max())) + 1
-    counts, edges = np.histogram(weights, bins=np.arange(low, high + 1))
+    low, high = int(weights.weight.min()), int(weights.weight.max()) + 1
+    counts = (
+        weights.set_index(weights.weight.astype(int))
+        .pairs.reindex(range(low, high), fill_value=0)
+        .astype(int)
+    )
     width, height, bar = 640, 200, 640 / len(counts)
     tallest = max(int(counts.max()), 1)
     cut = np.log2(threshold / (1 - threshold)) if threshold < 1 else high
     bars = "".join(
         f'<rect x="{i * bar:.1f}" y="{height - height * c / tallest:.1f}" '
         f'width="{max(bar - 1, 1):.1f}" height="{height * c / tallest:.1f}" '
-        f'fill="{"#2b6cb0" if edges[i] >= cut else "#a0aec0"}">'
-        f"<title>weight {edges[i]} to {edges[i + 1]}: {c:,} pairs</title></rect>"
-        for i, c in enumerate(counts)
+        f'fill="{"#2b6cb0" if weight >= cut else "#a0aec0"}">'
+        f"<title>weight {weight} to {weight + 1}: {c:,} pairs</title></rect>"
+        for i, (weight, c) in enumerate(counts.items())
     )
     x = width * (cut - low) / (high - low)
     return (
         f'<svg role="img" viewBox="0 -20 {width} {height + 40}" width="{width}" '
         f'height="{height + 60}" xmlns="http://www.w3.org/2000/svg">'
-        f"<title>Match weights of {len(weights):,} scored pairs</title>{bars}"
+        f"<title>Match weights of {int(counts.sum()):,} scored pairs</title>{bars}"
         f'<line x1="{x:.1f}" x2="{x:.1f}" y1="-10" y2="{height}" stroke="#c53030" '
         'stroke-dasharray="4"/>'
         f'<text x="{x + 4:.1f}" y="-6" font-size="12">threshold {threshold}</text>'
@@ -364,7 +366,7 @@ td,th{{border:1px solid #999;padding:.2rem .5rem;text-align:left}}</style></head
 </tbody></table>
 <h2>Match weights</h2><p>Every pair scored down to a match probability of
 {min(threshold, REVIEW_FLOOR)}: links are accepted at the threshold and above (blue); the clerical
-review sample is drawn from both sides of it.</p>{weight_chart(linked.scored, threshold)}
+review sample is drawn from both sides of it.</p>{weight_chart(linked.weights, threshold)}
 <h2>Match probability of accepted pairs</h2><table><tbody>{histogram}</tbody></table>
 <h2>Do unlinked records differ?</h2><p>The make-up of records linked to another agency and of
 those that were not: a large difference means analyses of linked data may be biased.</p>

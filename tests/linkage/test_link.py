@@ -5,7 +5,7 @@ import linkage
 from linkage import dictionary, spine
 from linkage.ingest import ingest
 from linkage.linker import LinkageError, evaluate, stable_ids
-from linkage.normalise import forename, postcode, soundex
+from linkage.normalise import address, forename, postcode, soundex
 from linkage.sources import person_table
 
 
@@ -14,6 +14,7 @@ def test_normalisation():
     assert postcode("tk11ab") == "TK1 1AB" and postcode("nonsense") is None
     assert soundex("Robert") == "R163" and soundex("Rupert") == "R163"
     assert soundex("Ashcraft") == "A261"
+    assert address(" 12, Stanley St.") == "12 stanley street" and address("") is None
 
 
 def test_link_api_finds_the_same_person_across_sources():
@@ -78,6 +79,23 @@ def test_stable_ids_keep_people_across_runs():
     )
     ids = stable_ids(clusters, previous).tolist()
     assert ids[0] == ids[2] == 7 and ids[1] == 9 and ids[3] == 10
+
+
+def test_sources_without_postcodes_or_nhs_numbers_still_link(town):
+    """Data unlike the town's (no postcode, no NHS number): the training sessions that block on
+    the missing columns are skipped, the rest still train, and the people are found."""
+    frames = {}
+    for dataset in ("ae_attendances", "police_incident_persons"):
+        schema = dictionary.get(dataset)
+        raw = pd.read_csv(town / f"{dataset}.csv", dtype=str, keep_default_na=False)
+        people = person_table(raw.assign(record_id=raw[schema.primary_key]), schema)
+        frames[dataset] = people.drop(columns=["postcode", "nhs_number"], errors="ignore")
+    linked = linkage.link(frames)
+    truth = pd.read_csv(town / "truth" / "records.csv", dtype=str).rename(
+        columns={"dataset": "source", "person_id": "true_person"}
+    )
+    accuracy = evaluate(linked, truth)
+    assert accuracy["precision"] >= 0.95 and accuracy["recall"] >= 0.85
 
 
 def test_evaluate_counts_cross_source_pairs():
