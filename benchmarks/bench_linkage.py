@@ -123,6 +123,7 @@ def main() -> None:
         sources=len(frames),
         engine=args.engine,
         seconds=round(seconds, 1),
+        phases=linked.seconds,
         peak_rss_mb_before_linkage=round(ready_mb),
         peak_rss_mb=round(peak_rss_mb()),
         precision=round(accuracy["precision"], 4),

@@ -15,8 +15,9 @@ import json
 import logging
 import os
 import tempfile
+import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -58,6 +59,7 @@ class Linked:
     # review (unique ids, probability and weight); both computed where Splink runs
     weights: pd.DataFrame | None = None
     borderline: pd.DataFrame | None = None
+    seconds: dict[str, float] = field(default_factory=dict)  # per phase, for the benchmarks
 
     def save_model(self, path: Path) -> None:
         Path(path).write_text(json.dumps(self.model, indent=1), encoding="utf-8")
@@ -160,7 +162,9 @@ def link_records(
     ENGINE is where Splink runs: DuckDB in this process, or Spark (the optional extra)."""
     from splink import block_on
 
+    started = time.perf_counter()
     combined = _combined(frames)
+    normalised = time.perf_counter() - started
     training = None
     if model is None or train:
         training = Training(
@@ -177,7 +181,9 @@ def link_records(
             ],
             max_pairs=max_pairs,
         )
-    return run_splink(combined, _settings(model), training, threshold, engine)
+    linked = run_splink(combined, _settings(model), training, threshold, engine)
+    linked.seconds = {"normalise": round(normalised, 1), **linked.seconds}
+    return linked
 
 
 @dataclass
@@ -253,9 +259,18 @@ def run_splink(
         people = _plain(people)
     table = api.register(people, dataset_display_name="people")
     linker = Linker(table, settings, log_level=logging.WARNING)
+    clock = [time.perf_counter()]
+    seconds = {}
+
+    def lap(phase: str) -> None:
+        clock.append(time.perf_counter())
+        seconds[phase] = round(clock[-1] - clock[-2], 1)
+
     if training is not None:
         _train(linker, training)
+    lap("train")
     scored = linker.inference.predict(threshold_match_probability=min(threshold, REVIEW_FLOOR))
+    lap("predict")
 
     def query(sql: str) -> pd.DataFrame:  # on the engine: only what is needed comes back
         return linker.misc.query_sql(sql.format(t=scored.physical_name), output_type="pandas")
@@ -270,7 +285,9 @@ def run_splink(
         "select unique_id_l, unique_id_r, match_probability, match_weight from {t} "
         f"order by abs(match_probability - {cut!r}) limit {REVIEW_SAMPLE}"
     )
+    lap("query")
     records = _cluster(combined, pairs)
+    lap("cluster")
     return Linked(
         records,
         pairs,
@@ -278,6 +295,7 @@ def run_splink(
         combined,
         weights.sort_values("weight").reset_index(drop=True),
         borderline,
+        seconds,
     )
 
 
