@@ -33,6 +33,7 @@ MEMORY_LIMIT = os.environ.get("TRE_LINKAGE_MEMORY", "4GB")
 ENGINES = ("duckdb", "spark")
 REVIEW_FLOOR = 0.2  # pairs scored down to this probability are reviewed, not linked
 REVIEW_SAMPLE = 50  # borderline pairs in the clerical-review sample
+CHUNK_RECORDS = int(os.environ.get("TRE_LINKAGE_CHUNK", "2000000"))
 PERSON_COLUMNS = (
     "given_name",
     "family_name",
@@ -201,16 +202,20 @@ def _duckdb():
     connection = duckdb.connect()
     connection.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     connection.execute(f"SET temp_directory = '{tempfile.gettempdir()}/tre-duckdb-spill'")
+    # the order of rows never matters here, and keeping it stops DuckDB spilling some operators
+    connection.execute("SET preserve_insertion_order = false")
     return DuckDBAPI(connection)
 
 
-def _spark():
-    """Splink's Spark backend on a local Spark (``TRE_SPARK_MASTER`` names a cluster instead),
-    with Splink's similarity functions registered from the jar it ships."""
+def check_engine(engine: str) -> None:
+    """Refuse, before any work, an engine that is unknown or cannot run here."""
+    if engine not in ENGINES:
+        raise LinkageError(f"unknown linkage engine {engine!r}; use one of {', '.join(ENGINES)}")
+    if engine != "spark":
+        return
     try:
-        from pyspark.sql import SparkSession
-        from splink import SparkAPI
-        from splink.backends.spark import similarity_jar_location
+        import pyspark  # noqa: F401
+        import pyspark.sql  # noqa: F401
     except ImportError:
         raise LinkageError(
             "the Spark engine needs pyspark: install the kit's spark extra "
@@ -220,6 +225,16 @@ def _spark():
 
     if not (os.environ.get("JAVA_HOME") or shutil.which("java")):
         raise LinkageError("the Spark engine needs Java 17 or later (java is not on the PATH)")
+
+
+def _spark():
+    """Splink's Spark backend on a local Spark (``TRE_SPARK_MASTER`` names a cluster instead),
+    with Splink's similarity functions registered from the jar it ships."""
+    check_engine("spark")
+    from pyspark.sql import SparkSession
+    from splink import SparkAPI
+    from splink.backends.spark import similarity_jar_location
+
     spill = Path(tempfile.gettempdir()) / "tre-spark"
     memory = MEMORY_LIMIT.lower().removesuffix("b")  # Java's form: 4g, not 4GB
     session = (
@@ -248,8 +263,7 @@ def run_splink(
     on ENGINE (duckdb or spark: the same settings, blocking rules and training either way)."""
     from splink import Linker
 
-    if engine not in ENGINES:
-        raise LinkageError(f"unknown linkage engine {engine!r}; use one of {', '.join(ENGINES)}")
+    check_engine(engine)
     logging.getLogger("splink").setLevel(logging.WARNING)
     api = _spark() if engine == "spark" else _duckdb()
     people = combined.drop(columns=["record_id", "source"])
@@ -269,7 +283,14 @@ def run_splink(
     if training is not None:
         _train(linker, training)
     lap("train")
-    scored = linker.inference.predict(threshold_match_probability=min(threshold, REVIEW_FLOOR))
+    # beyond CHUNK_RECORDS records, DuckDB scores the pairs in parts, so that the blocked pairs
+    # of millions of records need not be held at once (it ran out of memory at six million)
+    chunks = max(1, -(-len(combined) // CHUNK_RECORDS)) if engine == "duckdb" else 1
+    scored = linker.inference.predict(
+        threshold_match_probability=min(threshold, REVIEW_FLOOR),
+        num_chunks_left=chunks,
+        num_chunks_right=1,
+    )
     lap("predict")
 
     def query(sql: str) -> pd.DataFrame:  # on the engine: only what is needed comes back

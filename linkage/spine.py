@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 from sqlalchemy import select
 
 from linkage import dictionary, normalise
-from linkage.linker import REVIEW_FLOOR, Linked, link_records, stable_ids
+from linkage.linker import REVIEW_FLOOR, Linked, check_engine, link_records, stable_ids
 from linkage.models import Ingest
 from linkage.sources import is_person_dataset, person_table
 from linkage.tokens import TOKEN_COLUMNS, is_token_file, link_tokens, prepare
@@ -164,6 +164,7 @@ def run(
     """Link every ingested person dataset into the spine. Datasets that arrived as token files
     are linked on their tokens (with KEY, the agencies' key, clear datasets are tokenised for
     this run to join them); otherwise in the clear."""
+    check_engine(engine)
     tables = person_tables(instance)
     if not tables.people:
         raise SpineError("no person dataset has been ingested; run `tre data ingest` first")

@@ -213,3 +213,15 @@ def test_splink_on_spark_links_as_duckdb_does(town):
     records = on_spark.records.assign(person_id=on_spark.records.cluster)
     accuracy = evaluate(records, truth(town))
     assert accuracy["precision"] >= 0.98 and accuracy["recall"] >= 0.9
+
+
+def test_the_spark_engine_says_what_it_needs(monkeypatch, registered, run_cli):
+    import sys
+
+    for name in ("pyspark", "pyspark.sql"):
+        monkeypatch.setitem(sys.modules, name, None)  # as if the extra were not installed
+    frame = pd.DataFrame({"record_id": ["1"], "family_name": ["Smith"]})
+    with pytest.raises(LinkageError, match=r"pip install 'tre-kit\[spark\]'"):
+        link_records({"a": frame, "b": frame}, engine="spark")
+    code, _, err = run_cli("--home", str(registered.home), "data", "link", "--engine", "spark")
+    assert code != 0 and "spark extra" in err  # refused before any data is read
