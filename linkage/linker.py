@@ -34,6 +34,7 @@ ENGINES = ("duckdb", "spark")
 REVIEW_FLOOR = 0.2  # pairs scored down to this probability are reviewed, not linked
 REVIEW_SAMPLE = 50  # borderline pairs in the clerical-review sample
 CHUNK_RECORDS = int(os.environ.get("TRE_LINKAGE_CHUNK", "2000000"))
+TRAIN_RECORDS = int(os.environ.get("TRE_LINKAGE_TRAIN", "2000000"))  # trained on a sample beyond
 PERSON_COLUMNS = (
     "given_name",
     "family_name",
@@ -280,7 +281,19 @@ def run_splink(
         clock.append(time.perf_counter())
         seconds[phase] = round(clock[-1] - clock[-2], 1)
 
-    if training is not None:
+    if training is not None and len(people) > TRAIN_RECORDS:
+        # the model's parameters (the prior, m and u) do not depend on how many records there
+        # are: train on a random sample of them, then score every pair with that model
+        rows = np.sort(np.random.default_rng(1).choice(len(people), TRAIN_RECORDS, replace=False))
+        sample = people.take(rows) if isinstance(people, pa.Table) else people.iloc[rows]
+        trainer = Linker(
+            api.register(sample, dataset_display_name="training_sample"),
+            settings,
+            log_level=logging.WARNING,
+        )
+        _train(trainer, training)
+        linker = Linker(table, trainer.misc.save_model_to_json(), log_level=logging.WARNING)
+    elif training is not None:
         _train(linker, training)
     lap("train")
     # beyond CHUNK_RECORDS records, DuckDB scores the pairs in parts, so that the blocked pairs

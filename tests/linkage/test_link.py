@@ -237,3 +237,23 @@ def test_chunked_prediction_scores_the_same_pairs(town, monkeypatch):
         whole.pairs.sort_values(key).reset_index(drop=True)[key],
         parts.pairs.sort_values(key).reset_index(drop=True)[key],
     )
+
+
+def test_training_on_a_sample_of_many_records_links_as_well(town, monkeypatch):
+    """Beyond TRAIN_RECORDS records the model is trained on a random sample of them."""
+    from linkage import linker
+
+    frames = {}
+    for dataset in ("ae_attendances", "school_attendance", "police_incident_persons"):
+        schema = dictionary.get(dataset)
+        raw = pd.read_csv(town / f"{dataset}.csv", dtype=str, keep_default_na=False)
+        frames[dataset] = person_table(raw.assign(record_id=raw[schema.primary_key]), schema)
+    truth = pd.read_csv(town / "truth" / "records.csv", dtype=str).rename(
+        columns={"dataset": "source", "person_id": "true_person"}
+    )
+    monkeypatch.setattr(linker, "TRAIN_RECORDS", 1500)
+    linked = linker.link_records(frames)
+    assert len(linked.combined) > 1500
+    records = linked.records.assign(person_id=stable_ids(linked.records, None).to_numpy())
+    accuracy = evaluate(records, truth)
+    assert accuracy["precision"] >= 0.97 and accuracy["recall"] >= 0.93
