@@ -145,6 +145,8 @@ def main() -> None:
                 except requests.ConnectionError:
                     pass
                 time.sleep(0.5)
+            else:
+                raise SystemExit("the hub did not answer within 60 s")
             deadline = time.monotonic() + options.limit
             with ThreadPoolExecutor(len(names)) as pool:
                 results = list(pool.map(lambda n: journey(base, n, deadline), names))

@@ -83,7 +83,8 @@ def _text(table: pa.Table) -> pa.Table:
     return pa.table(columns, names=table.column_names)
 
 
-def _chunks(path: Path, rows: int) -> Iterator[pa.Table]:
+def read_chunks(path: Path, rows: int) -> Iterator[pa.Table]:
+    """An agency file (CSV, Parquet or XLSX) in tables of ROWS rows, every value as text."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
         header = _header(path)
@@ -155,17 +156,21 @@ def _header(path: Path) -> list[str]:
             return pq.ParquetFile(path).schema_arrow.names
         except (pa.ArrowInvalid, OSError) as exc:
             raise IngestError(f"{path.name} is not a readable Parquet file ({exc})") from None
-    return list(next(_chunks(path, 1)).column_names)
+    return list(next(read_chunks(path, 1)).column_names)
 
 
-def check_file(path: Path, schema: Schema) -> None:
+def check_file(path: Path, schema: Schema) -> list[str]:
+    """Refuse a file that is missing, of another format or empty; its header row otherwise."""
     if not path.is_file():
         raise IngestError(f"{path} does not exist")
     if path.suffix.lower() not in FORMATS:
         raise IngestError(f"{path.name}: ingest takes CSV, Parquet or XLSX files")
     if path.stat().st_size == 0:
         raise IngestError(f"{path.name} is empty; ask {schema.controller} for the extract again")
-    header = _header(path)
+    return _header(path)
+
+
+def check_header(path: Path, header: list[str], schema: Schema) -> None:
     if not header:
         raise IngestError(f"{path.name} has no header row")
     missing = [n for n in schema.names if n not in header]
@@ -194,10 +199,11 @@ def ingest(
 ) -> IngestResult:
     schema = dictionary.get(dataset)
     path = Path(path)
-    tokens = path.is_file() and path.stat().st_size > 0 and is_token_file(_header(path))
+    header = check_file(path, schema)
+    tokens = is_token_file(header)
     if tokens:  # pseudonymised at source: the tokens stand where the identifiers were
         schema = token_schema(schema)
-    check_file(path, schema)
+    check_header(path, header, schema)
     digest = file_sha256(path)
     with instance.db.session() as session:
         from projects.models import Dataset
@@ -241,7 +247,7 @@ def ingest(
             writer = csv.writer(handle)
             writer.writerow(["row", "field", "reason", "values"])
             task = bar.add_task(path.name, total=None)
-            for part, chunk in enumerate(_chunks(path, chunk_rows)):
+            for part, chunk in enumerate(read_chunks(path, chunk_rows)):
                 chunk = chunk.select(schema.names)
                 problems = check_chunk(chunk, schema, seen)
                 bad = np.zeros(chunk.num_rows, bool)

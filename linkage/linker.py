@@ -17,7 +17,7 @@ import os
 import tempfile
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -59,9 +59,9 @@ class Linked:
     # of the pairs scored down to REVIEW_FLOOR (both sides of the threshold): how many there are
     # per unit of match weight (weight, pairs), and those nearest the threshold for clerical
     # review (unique ids, probability and weight); both computed where Splink runs
-    weights: pd.DataFrame | None = None
-    borderline: pd.DataFrame | None = None
-    seconds: dict[str, float] = field(default_factory=dict)  # per phase, for the benchmarks
+    weights: pd.DataFrame
+    borderline: pd.DataFrame
+    seconds: dict[str, float]  # per phase, for the benchmarks
 
     def save_model(self, path: Path) -> None:
         Path(path).write_text(json.dumps(self.model, indent=1), encoding="utf-8")
@@ -231,7 +231,6 @@ def check_engine(engine: str) -> None:
 def _spark():
     """Splink's Spark backend on a local Spark (``TRE_SPARK_MASTER`` names a cluster instead),
     with Splink's similarity functions registered from the jar it ships."""
-    check_engine("spark")
     from pyspark.sql import SparkSession
     from splink import SparkAPI
     from splink.backends.spark import similarity_jar_location

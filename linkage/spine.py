@@ -130,12 +130,14 @@ def _link(
     retrain: bool,
     key: bytes | None,
     engine: str,
-) -> tuple[str, Linked]:
+) -> tuple[str, Linked, bool]:
+    """The mode (clear or tokens), the linkage, and whether an earlier model was reused."""
     if not tables.tokens and key is None:
         model = None if retrain else latest_model(instance, "clear")
-        return "clear", link_records(
+        linked = link_records(
             tables.people, threshold, model=model, train=model is None, engine=engine
         )
+        return "clear", linked, model is not None
     if tables.clear and key is None:
         raise SpineError(
             f"{', '.join(sorted(tables.tokens))} arrived as token files but "
@@ -150,7 +152,7 @@ def _link(
     linked = link_tokens(
         dict(sorted(frames.items())), threshold, model=model, train=model is None, engine=engine
     )
-    return "tokens", linked
+    return "tokens", linked, model is not None
 
 
 def run(
@@ -168,8 +170,7 @@ def run(
     tables = person_tables(instance)
     if not tables.people:
         raise SpineError("no person dataset has been ingested; run `tre data ingest` first")
-    mode, linked = _link(tables, instance, threshold, retrain, key, engine)
-    reused = not retrain and latest_model(instance, mode) is not None
+    mode, linked, reused = _link(tables, instance, threshold, retrain, key, engine)
     previous = current_spine(instance)
     records = linked.records
     records["person_id"] = stable_ids(records, previous).to_numpy()
@@ -198,18 +199,21 @@ def run(
     false_match = _false_match_rate(linked)
     details["estimated_false_match_rate"] = round(false_match, 5)
     (private / "run.json").write_text(json.dumps(details, indent=1), encoding="utf-8")
-    described = pd.concat(
-        [
-            frame.reindex(columns=["record_id", *DESCRIBED]).assign(source=source)
-            for source, frame in tables.people.items()
-        ],
-        ignore_index=True,
-    )
+    if mode == "clear":  # the linkage normalised them already
+        described = linked.combined[["source", "record_id", *DESCRIBED]].astype(object)
+    else:
+        described = normalised(
+            pd.concat(
+                [
+                    frame.reindex(columns=["record_id", *DESCRIBED]).assign(source=source)
+                    for source, frame in tables.people.items()
+                ],
+                ignore_index=True,
+            )
+        )
     report = instance.folder("reports") / f"linkage-{run_id}.html"
     report.write_text(
-        quality_report(
-            linked, records, normalised(described), sources, false_match, run_id, threshold
-        ),
+        quality_report(linked, records, described, sources, false_match, run_id, threshold),
         encoding="utf-8",
     )
     with instance.db.session() as session:
@@ -246,8 +250,7 @@ def _clerical_sample(linked: Linked, threshold: float) -> pd.DataFrame:
     """Borderline pairs, accepted or not (match probability nearest the threshold, from both
     sides), with both records' identifiers, for the operator's clerical review."""
     combined = linked.combined
-    pairs = linked.borderline if linked.borderline is not None else linked.pairs.head(0)
-    pairs = pairs.assign(accepted=pairs.match_probability >= threshold)
+    pairs = linked.borderline.assign(accepted=linked.borderline.match_probability >= threshold)
     left = combined.add_suffix("_l")
     right = combined.add_suffix("_r")
     return (
@@ -258,12 +261,11 @@ def _clerical_sample(linked: Linked, threshold: float) -> pd.DataFrame:
     )
 
 
-def weight_chart(weights: pd.DataFrame | None, threshold: float) -> str:
+def weight_chart(weights: pd.DataFrame, threshold: float) -> str:
     """An SVG histogram of the scored pairs' match weights (log2 of the Bayes factor; WEIGHTS
     has the pairs per unit of weight), with the threshold marked: a chart that needs no script."""
-    if weights is not None:
-        weights = weights[np.isfinite(weights.weight.astype(float))]
-    if weights is None or weights.empty:
+    weights = weights[np.isfinite(weights.weight.astype(float))]
+    if weights.empty:
         return "<p>No pair was scored.</p>"
     low, high = int(weights.weight.min()), int(weights.weight.max()) + 1
     counts = (

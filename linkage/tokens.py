@@ -71,19 +71,18 @@ def token_schema(schema: Schema) -> Schema:
 
 
 def read_agency_file(path: Path) -> pd.DataFrame:
-    """An agency's CSV, Parquet or XLSX file, every value as text (missing values empty)."""
+    """An agency's CSV, Parquet or XLSX file, every value as text (missing values empty), read
+    as ingest reads it."""
+    import pyarrow as pa
+
+    from linkage.ingest import FORMATS, read_chunks  # ingest imports this module
+
     path = Path(path)
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".csv":
-            return pd.read_csv(path, dtype=str, keep_default_na=False)
-        if suffix == ".parquet":
-            return pd.read_parquet(path).astype("string").fillna("").astype(object)
-        if suffix == ".xlsx":
-            return pd.read_excel(path, dtype=str, keep_default_na=False)
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
-        raise LinkageError(f"{path.name} cannot be read ({exc})") from None
-    raise LinkageError(f"{path.name}: prepare takes CSV, Parquet or XLSX files")
+    if path.suffix.lower() not in FORMATS:
+        raise LinkageError(f"{path.name}: prepare takes CSV, Parquet or XLSX files")
+    if not path.is_file() or path.stat().st_size == 0:
+        raise LinkageError(f"{path.name} is missing or empty; nothing was written")
+    return pa.concat_tables(list(read_chunks(path, 250_000))).to_pandas()
 
 
 def prepare_file(path: Path, schema: Schema, key: bytes) -> pd.DataFrame:
