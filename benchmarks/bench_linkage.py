@@ -27,6 +27,7 @@ from common import peak_rss_mb, report, timed  # noqa: E402
 
 from linkage import dictionary  # noqa: E402
 from linkage.linker import _cluster, _combined, evaluate, link_records, stable_ids  # noqa: E402
+from linkage.normalise import compact  # noqa: E402
 from linkage.sources import is_person_dataset, person_table  # noqa: E402
 from linkage.tokens import link_tokens, prepare  # noqa: E402
 from tre.demo_data import generate  # noqa: E402
@@ -63,21 +64,23 @@ def per_source(records: int, sources: int) -> tuple[dict[str, pd.DataFrame], pd.
         ids = identifiers(town, person, day, QUALITY[source], rng)
         record_id = np.char.add(f"{source[:3]}-", np.arange(records).astype(str)).astype(object)
         dob = pd.Series(ids.dob.astype("datetime64[D]")).dt.strftime("%Y-%m-%d")
-        frames[source] = pd.DataFrame(
-            {
-                "record_id": record_id,
-                "given_name": ids.given,
-                "family_name": ids.family,
-                "date_of_birth": dob.where(pd.notna(ids.dob), None).to_numpy(),
-                "sex": ids.sex,
-                "postcode": ids.postcode,
-                "nhs_number": ids.nhs,
-            }
+        frames[source] = compact(  # as the spine holds them: Arrow text
+            pd.DataFrame(
+                {
+                    "record_id": record_id,
+                    "given_name": ids.given,
+                    "family_name": ids.family,
+                    "date_of_birth": dob.where(pd.notna(ids.dob), None).to_numpy(),
+                    "sex": ids.sex,
+                    "postcode": ids.postcode,
+                    "nhs_number": ids.nhs,
+                }
+            )
         )
         truths.append(
             pd.DataFrame({"source": source, "record_id": record_id, "true_person": person})
         )
-    return frames, pd.concat(truths, ignore_index=True).astype({"true_person": str})
+    return frames, compact(pd.concat(truths, ignore_index=True).astype({"true_person": str}))
 
 
 def main() -> None:

@@ -26,15 +26,16 @@ import pyarrow as pa
 from scipy.sparse import coo_array
 from scipy.sparse.csgraph import connected_components
 
-from linkage.normalise import person_table
+from linkage.normalise import compact, person_table, text
 from tre.errors import TreError
 
-MEMORY_LIMIT = os.environ.get("TRE_LINKAGE_MEMORY", "4GB")
+MEMORY_LIMIT = os.environ.get("TRE_LINKAGE_MEMORY", "3GB")
 ENGINES = ("duckdb", "spark")
 REVIEW_FLOOR = 0.2  # pairs scored down to this probability are reviewed, not linked
 REVIEW_SAMPLE = 50  # borderline pairs in the clerical-review sample
-CHUNK_RECORDS = int(os.environ.get("TRE_LINKAGE_CHUNK", "2000000"))
+CHUNK_RECORDS = int(os.environ.get("TRE_LINKAGE_CHUNK", "8000000"))
 TRAIN_RECORDS = int(os.environ.get("TRE_LINKAGE_TRAIN", "2000000"))  # trained on a sample beyond
+GIVEN_INITIAL, FAMILY_INITIAL = "substr(given_name, 1, 1)", "substr(family_name, 1, 1)"
 PERSON_COLUMNS = (
     "given_name",
     "family_name",
@@ -85,14 +86,20 @@ def _settings(model: dict | None = None):
             cl.PostcodeComparison("postcode"),
             cl.JaroWinklerAtThresholds("address", [0.95, 0.85]),
         ],
+        # a date of birth (day and month in either order) goes with the surname's Soundex or
+        # the forename, a place with one name and the other's initial: a postcode and surname
+        # alone pair whole households, and with such looser rules there were three times the
+        # pairs to score at six million records, for 0.2 points of recall there and none on
+        # FEBRL (benchmarks/README.md)
         blocking_rules_to_generate_predictions=[
             block_on("nhs_number"),
-            block_on("date_of_birth", "family_soundex"),
+            block_on("dob_unordered", "family_soundex"),
             block_on("date_of_birth", "given_name"),
-            block_on("family_name", "given_name", "birth_year"),
-            block_on("postcode", "given_name"),
-            block_on("postcode", "family_soundex"),
-            block_on("address", "family_soundex"),
+            block_on("given_name", "family_name", "substr(date_of_birth, 1, 7)"),
+            block_on("postcode", "given_name", FAMILY_INITIAL),
+            block_on("postcode", "family_soundex", GIVEN_INITIAL),
+            block_on("address", "given_name", FAMILY_INITIAL),
+            block_on("address", "family_soundex", GIVEN_INITIAL),
         ],
         retain_intermediate_calculation_columns=False,
         # the scored pairs carry ids and weights only: the records' columns are joined back
@@ -115,20 +122,13 @@ def _combined(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
         if frame["record_id"].duplicated().any():
             raise LinkageError(f"{source}: record_id repeats; each record needs its own id")
         table = person_table(frame)
-        table.insert(0, "source", source)
+        table.insert(0, "source", text(pa.repeat(pa.scalar(source), len(table))))
         parts.append(table)
     if not parts:
         raise LinkageError("no person tables to link")
     combined = pd.concat(parts, ignore_index=True)
     combined.insert(0, "unique_id", np.arange(len(combined)))
     return compact(combined)
-
-
-def compact(frame: pd.DataFrame) -> pd.DataFrame:
-    """FRAME with its text columns held by Arrow: a few bytes a value instead of a Python
-    object each (a quarter of the memory for millions of records); missing values stay None."""
-    text = [c for c in frame.columns if frame[c].dtype == object]
-    return frame.astype({c: pd.ArrowDtype(pa.string()) for c in text})
 
 
 def _plain(frame: pd.DataFrame) -> pd.DataFrame:
@@ -267,11 +267,23 @@ def run_splink(
     logging.getLogger("splink").setLevel(logging.WARNING)
     api = _spark() if engine == "spark" else _duckdb()
     people = combined.drop(columns=["record_id", "source"])
-    if engine == "duckdb":  # DuckDB reads Arrow as it is; Spark is given Python objects
+    if engine == "duckdb":
         people = pa.Table.from_pandas(people, preserve_index=False)
-    else:
+    else:  # Spark is given Python objects
         people = _plain(people)
-    table = api.register(people, dataset_display_name="people")
+
+    def register(records, name: str):
+        if engine != "duckdb":
+            return api.register(records, dataset_display_name=name)
+        # copied once into DuckDB's own storage: every blocking rule scans both sides of its
+        # join, and a scan of Arrow converts the text again each time (blocking six million
+        # records took 65 s from Arrow, 47 s from DuckDB's table)
+        api.duckdb_con.register(f"{name}_arrow", records)
+        api.duckdb_con.execute(f"create table {name} as select * from {name}_arrow")
+        api.duckdb_con.unregister(f"{name}_arrow")
+        return api.register(name, dataset_display_name=name)
+
+    table = register(people, "people")
     linker = Linker(table, settings, log_level=logging.WARNING)
     clock = [time.perf_counter()]
     seconds = {}
@@ -286,7 +298,7 @@ def run_splink(
         rows = np.sort(np.random.default_rng(1).choice(len(people), TRAIN_RECORDS, replace=False))
         sample = people.take(rows) if isinstance(people, pa.Table) else people.iloc[rows]
         trainer = Linker(
-            api.register(sample, dataset_display_name="training_sample"),
+            register(sample, "training_sample"),
             settings,
             log_level=logging.WARNING,
         )
@@ -357,21 +369,24 @@ def _train(linker, training: Training) -> None:
 
 def _cluster(combined: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
     n = len(combined)
-    left, right = pairs.unique_id_l.to_numpy(), pairs.unique_id_r.to_numpy()
-    # deterministic: records that share a valid NHS number are the same person
-    nhs = combined[["unique_id", "nhs_number"]].dropna()
-    first = nhs.groupby("nhs_number").unique_id.transform("min").to_numpy()
-    left = np.concatenate([left, first])
-    right = np.concatenate([right, nhs.unique_id.to_numpy()])
-    graph = coo_array((np.ones(len(left)), (left, right)), shape=(n, n))
+    # deterministic: records that share a valid NHS number are the same person (each record is
+    # joined to the next one with its number)
+    codes = pd.factorize(combined.nhs_number, use_na_sentinel=True)[0]
+    numbered = np.flatnonzero(codes >= 0)
+    order = numbered[np.argsort(codes[numbered], kind="stable")]
+    same = codes[order[1:]] == codes[order[:-1]]
+    left = np.concatenate([pairs.unique_id_l.to_numpy(), order[:-1][same]])
+    right = np.concatenate([pairs.unique_id_r.to_numpy(), order[1:][same]])
+    graph = coo_array((np.ones(len(left), dtype=np.int8), (left, right)), shape=(n, n))
     _, component = connected_components(graph, directed=False)
     best = np.zeros(n)
     if len(pairs):
         probability = pairs.match_probability.to_numpy()
         np.maximum.at(best, pairs.unique_id_l.to_numpy(), probability)
         np.maximum.at(best, pairs.unique_id_r.to_numpy(), probability)
-    best[nhs.unique_id.to_numpy()[first != nhs.unique_id.to_numpy()]] = 1.0
-    best[np.isin(np.arange(n), first[first != nhs.unique_id.to_numpy()])] = 1.0
+    shared = np.zeros(n, dtype=bool)
+    shared[numbered] = np.bincount(codes[numbered])[codes[numbered]] > 1
+    best[shared] = 1.0
     return pd.DataFrame(
         {
             "source": combined.source.to_numpy(),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from linkage.dictionary import Schema
+from linkage.normalise import compact
 
 CONCEPT_COLUMNS = {
     "Person.given_name": "given_name",
@@ -45,8 +46,8 @@ def split_name(names: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 
 def person_table(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
-    """The person columns of an agency's records (dates as ISO text), keyed by record_id; the
-    schema's fields that FRAME lacks are left out."""
+    """The person columns of an agency's records (dates as ISO text), keyed by record_id, held
+    as Arrow text; the schema's fields that FRAME lacks are left out."""
     out = pd.DataFrame({"record_id": frame["record_id"].astype(str)})
     for f in schema.fields:
         if f.name not in frame:  # a token file holds no direct identifier
@@ -61,4 +62,4 @@ def person_table(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
             out[column] = parsed.dt.strftime("%Y-%m-%d").where(parsed.notna(), None)
         elif column:
             out[column] = frame[f.name].replace("", None)
-    return out
+    return compact(out)

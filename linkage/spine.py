@@ -205,7 +205,9 @@ def run(
         described = normalised(
             pd.concat(
                 [
-                    frame.reindex(columns=["record_id", *DESCRIBED]).assign(source=source)
+                    frame.reindex(columns=["record_id", *DESCRIBED])
+                    .astype(object)
+                    .assign(source=source)
                     for source, frame in tables.people.items()
                 ],
                 ignore_index=True,
@@ -235,7 +237,7 @@ def normalised(described: pd.DataFrame) -> pd.DataFrame:
     """The normalised person columns of DESCRIBED (source, record_id and person columns)."""
     table = normalise.person_table(described.astype(object).where(described.notna(), None))
     table.insert(0, "source", described.source.to_numpy())
-    return table
+    return table.astype(object)
 
 
 def _false_match_rate(linked: Linked) -> float:

@@ -17,6 +17,7 @@ in the operator's identifier area; the spine links on them (``linkage.spine``).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import hmac
 from collections.abc import Mapping
@@ -25,8 +26,8 @@ from pathlib import Path
 import pandas as pd
 
 from linkage.dictionary import Field, Schema
-from linkage.linker import LinkageError, Linked, Training, compact, run_splink
-from linkage.normalise import person_table
+from linkage.linker import LinkageError, Linked, Training, run_splink
+from linkage.normalise import compact, each, person_table
 from linkage.sources import person_table as agency_person_table
 
 TOKENS = (
@@ -115,8 +116,8 @@ def read_key(path: Path) -> bytes:
     return key
 
 
-def _token(key: bytes, kind: str, value) -> str | None:
-    if value is None or (isinstance(value, float) and pd.isna(value)) or value == "":
+def _token(key: bytes, kind: str, value: str) -> str | None:
+    if value == "":
         return None
     return hmac.new(key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()[:32]
 
@@ -126,13 +127,6 @@ def prepare(frame: pd.DataFrame, key: bytes) -> pd.DataFrame:
     is left in the result."""
     people = person_table(frame)
     dob = people.date_of_birth
-
-    def unordered(text):
-        if not isinstance(text, str):
-            return None
-        year, month, day = text.split("-")
-        return f"{year}|{min(month, day)}|{max(month, day)}"
-
     derived = {
         "nhs": people.nhs_number,
         "given": people.given_name,
@@ -140,14 +134,14 @@ def prepare(frame: pd.DataFrame, key: bytes) -> pd.DataFrame:
         "family_soundex": people.family_soundex,
         "dob": dob,
         "birth_year": people.birth_year,
-        "dob_unordered": dob.map(unordered),
+        "dob_unordered": people.dob_unordered,
         "postcode": people.postcode,
         "postcode_sector": people.postcode_sector,
         "sex": people.sex,
     }
     out = pd.DataFrame({"record_id": people.record_id})
-    for kind, values in derived.items():
-        out[f"tok_{kind}"] = [_token(key, kind, v) for v in values] if values is not None else None
+    for kind, values in derived.items():  # each distinct value is hashed once
+        out[f"tok_{kind}"] = each(functools.partial(_token, key, kind), values)
     return out
 
 

@@ -2,7 +2,7 @@ import pandas as pd
 import pytest
 
 import linkage
-from linkage import dictionary, spine
+from linkage import dictionary, normalise, spine
 from linkage.ingest import ingest
 from linkage.linker import LinkageError, evaluate, stable_ids
 from linkage.normalise import address, forename, postcode, soundex
@@ -15,6 +15,67 @@ def test_normalisation():
     assert soundex("Robert") == "R163" and soundex("Rupert") == "R163"
     assert soundex("Ashcraft") == "A261"
     assert address(" 12, Stanley St.") == "12 stanley street" and address("") is None
+
+
+def test_person_tables_are_normalised_into_arrow_text():
+    frame = pd.DataFrame(
+        {
+            "record_id": [1, 2, 3],
+            "given_name": ["  Bill ", None, "Zoë-Ann"],
+            "family_name": ["Smith", "O'Neil", ""],
+            "date_of_birth": ["1980-02-03", None, "not a date"],
+            "postcode": ["tk11ab", "nonsense", None],
+            "nhs_number": ["943 476 5919", "9434765918", None],
+        }
+    )
+    table = normalise.person_table(frame)
+    assert all(str(dtype) == "string[pyarrow]" for dtype in table.dtypes)
+    rows = table.astype(object).where(table.notna(), None).to_dict("records")
+    assert rows[0] == {
+        "record_id": "1",
+        "given_name": "william",
+        "family_name": "smith",
+        "date_of_birth": "1980-02-03",
+        "sex": None,
+        "postcode": "TK1 1AB",
+        "address": None,
+        "nhs_number": "9434765919",
+        "family_soundex": "S530",
+        "birth_year": "1980",
+        "dob_unordered": "1980|02|03",
+        "postcode_sector": "TK1 1",
+    }
+    assert rows[1]["family_name"] == "o neil" and rows[1]["nhs_number"] is None  # check digit
+    assert rows[2]["given_name"] == "zoe" and rows[2]["date_of_birth"] is None
+    assert rows[2]["family_name"] is None and rows[2]["dob_unordered"] is None
+
+
+def test_blocking_compares_people_not_whole_households():
+    """Prediction compares records that share a strong key and a name or an initial: the
+    members of one household (one postcode and surname) are not all paired, while a date of
+    birth with its day and month swapped, at another address, still is."""
+    from splink import DuckDBAPI
+    from splink.blocking_analysis import count_comparisons_from_blocking_rules
+
+    from linkage.linker import _settings
+
+    household = pd.DataFrame(
+        {
+            "record_id": ["anna", "ben", "carl", "dora", "ben moved"],
+            "given_name": ["Anna", "Ben", "Carl", "Dora", "Ben"],
+            "family_name": ["Smith"] * 5,
+            "date_of_birth": ["1980-01-05", "1982-03-07", "2010-06-09", "2012-08-11", "1982-07-03"],
+            "postcode": ["TK1 1AB"] * 4 + ["TK9 9ZZ"],
+        }
+    )
+    table = normalise.person_table(household).assign(unique_id=range(len(household)))
+    counts = count_comparisons_from_blocking_rules(
+        DuckDBAPI().register(table.astype(object).where(table.notna(), None)),
+        blocking_rules=_settings().blocking_rules_to_generate_predictions,
+        link_type="dedupe_only",
+        record_sample_proportion=1.0,
+    )
+    assert counts[-1]["cumulative_comparison_count"] == 1  # ben and ben moved
 
 
 def test_link_api_finds_the_same_person_across_sources():
