@@ -371,22 +371,22 @@ def _cluster(combined: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
     n = len(combined)
     # deterministic: records that share a valid NHS number are the same person (each record is
     # joined to the next one with its number)
+    ids = combined.unique_id.to_numpy()  # 0 to n - 1, the records' positions
     codes = pd.factorize(combined.nhs_number, use_na_sentinel=True)[0]
     numbered = np.flatnonzero(codes >= 0)
     order = numbered[np.argsort(codes[numbered], kind="stable")]
     same = codes[order[1:]] == codes[order[:-1]]
-    left = np.concatenate([pairs.unique_id_l.to_numpy(), order[:-1][same]])
-    right = np.concatenate([pairs.unique_id_r.to_numpy(), order[1:][same]])
-    graph = coo_array((np.ones(len(left), dtype=np.int8), (left, right)), shape=(n, n))
+    left = np.concatenate([pairs.unique_id_l.to_numpy(), ids[order[:-1][same]]])
+    right = np.concatenate([pairs.unique_id_r.to_numpy(), ids[order[1:][same]]])
+    graph = coo_array((np.ones(len(left), dtype=bool), (left, right)), shape=(n, n))
     _, component = connected_components(graph, directed=False)
     best = np.zeros(n)
     if len(pairs):
         probability = pairs.match_probability.to_numpy()
         np.maximum.at(best, pairs.unique_id_l.to_numpy(), probability)
         np.maximum.at(best, pairs.unique_id_r.to_numpy(), probability)
-    shared = np.zeros(n, dtype=bool)
-    shared[numbered] = np.bincount(codes[numbered])[codes[numbered]] > 1
-    best[shared] = 1.0
+    shared = numbered[np.bincount(codes[numbered])[codes[numbered]] > 1]
+    best[ids[shared]] = 1.0
     return pd.DataFrame(
         {
             "source": combined.source.to_numpy(),

@@ -269,7 +269,7 @@ def person_table(frame: pd.DataFrame) -> pd.DataFrame:
         return frame[name] if name in frame else missing
 
     ids = frame["record_id"]
-    if not isinstance(ids.dtype, pd.ArrowDtype):
+    if ids.dtype != pd.ArrowDtype(pa.string()):
         ids = text(pa.array(ids.astype(str).to_numpy(dtype=object), pa.string()))
     out = pd.DataFrame({"record_id": ids.reset_index(drop=True)})
     out["given_name"] = each(forename, column("given_name"))
