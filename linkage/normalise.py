@@ -240,8 +240,8 @@ def text(array: pa.Array) -> pd.Series:
 def compact(frame: pd.DataFrame) -> pd.DataFrame:
     """FRAME with its text columns held by Arrow: a few bytes a value instead of a Python
     object each (a quarter of the memory for millions of records); missing values are <NA>."""
-    text = [c for c in frame.columns if frame[c].dtype == object]
-    return frame.astype({c: pd.ArrowDtype(pa.string()) for c in text})
+    objects = [c for c in frame.columns if frame[c].dtype == object]
+    return frame.astype({c: pd.ArrowDtype(pa.string()) for c in objects})
 
 
 def each(function, values) -> pd.Series:
