@@ -1,6 +1,7 @@
 # Every target sets itself up: a fresh clone needs only Python 3.11+ and make.
 # Packages come from the hash-pinned lock files (requirements.lock, requirements-bench.lock,
-# requirements-spark.lock for the Spark engine),
+# requirements-spark.lock for the Spark engine, requirements-deploy.lock for the Docker and
+# Kubernetes spawners),
 # installed by a pinned uv; `make lock` regenerates them from pyproject.toml.
 PYTHON ?= python3
 UV_VERSION := 0.13.8
@@ -11,7 +12,7 @@ STAMP := $(VENV)/.synced
 RUN := $(VENV)/bin
 COMPILE := $(UV) pip compile pyproject.toml --generate-hashes --universal --python-version 3.11 --quiet
 
-.PHONY: setup demo up proxy test test-spark lint bench lock clean
+.PHONY: setup setup-deploy demo up proxy test test-spark lint bench lock clean
 
 setup: $(STAMP)
 
@@ -31,6 +32,11 @@ $(STAMP): pyproject.toml requirements.lock | $(RUN)/python
 	$(call sync,requirements.lock)
 	@touch $@
 
+# the hub's image for the Docker and Kubernetes profiles: the spawners, pinned (hub/docker/Dockerfile)
+setup-deploy: $(STAMP)
+	$(call sync,requirements-deploy.lock)
+	@rm -f $(STAMP)
+
 demo: $(STAMP)
 	$(RUN)/tre demo
 
@@ -46,18 +52,19 @@ proxy: $(STAMP)
 	@$(MAKE) --no-print-directory $(PROXY) || true
 
 up: $(STAMP) proxy
-	$(RUN)/python -m hub.up
+	$(RUN)/python -m app.up
 
 # pytest's exit 5 (no test collected) is a broken set-up, never a pass.
-test: $(STAMP) proxy
-	$(RUN)/ruff check .
+test: lint proxy
 	@$(RUN)/pytest $(PYTEST_ARGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no test" >&2; exit 1; fi; \
 	exit $$status
 
+# style, the layers of DESIGN.md (import-linter's contracts in pyproject.toml)
 lint: $(STAMP)
 	$(RUN)/ruff check .
 	$(RUN)/ruff format --check .
+	$(RUN)/lint-imports
 
 # the benchmarks add ACRO (the field's current checker) as a second baseline
 bench: $(STAMP)
@@ -75,6 +82,7 @@ lock: | $(UV)
 	$(COMPILE) --group dev -o requirements.lock
 	$(COMPILE) --group dev --group bench -o requirements-bench.lock
 	$(COMPILE) --group dev --extra spark -o requirements-spark.lock
+	$(COMPILE) --extra docker --extra k8s -o requirements-deploy.lock
 
 clean:
 	rm -rf $(VENV) $(TOOLS) demo-instance .pytest_cache

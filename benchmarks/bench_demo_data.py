@@ -18,7 +18,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).parent))
 from common import peak_rss_mb, report, timed  # noqa: E402
 
-from tre.demo_data import generate  # noqa: E402
+from app.demo.data import generate  # noqa: E402
 
 
 def plain_pandas_write(rows: int, folder: Path) -> None:

@@ -40,10 +40,10 @@ def p90(values):
 
 
 def prepare(home: Path, users: int) -> list[str]:
-    from hub.up import seed_accounts
+    from app.demo import projects as demo_projects
+    from app.schema import init_instance
+    from app.up import seed_accounts
     from projects import registry
-    from tre import demo_projects
-    from tre.instance import init_instance
 
     today = date.today()
     instance = init_instance(home, actor="ops")

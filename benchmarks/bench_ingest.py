@@ -16,11 +16,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from common import report, timed  # noqa: E402
 
+from app.demo import projects as demo_projects  # noqa: E402
+from app.demo.data import generate  # noqa: E402
+from app.schema import init_instance  # noqa: E402
 from linkage import dictionary  # noqa: E402
 from linkage.ingest import ingest  # noqa: E402
-from tre import demo_projects  # noqa: E402
-from tre.demo_data import generate  # noqa: E402
-from tre.instance import init_instance  # noqa: E402
 
 
 def frictionless_rate(path: Path, rows: int = 20_000) -> float | None:

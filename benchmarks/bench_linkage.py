@@ -25,13 +25,13 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).parent))
 from common import peak_rss_mb, report, timed  # noqa: E402
 
+from app.demo.data import generate  # noqa: E402
+from app.demo.data.generate import QUALITY, build_town, identifiers  # noqa: E402
 from linkage import dictionary  # noqa: E402
 from linkage.linker import _cluster, _combined, evaluate, link_records, stable_ids  # noqa: E402
 from linkage.normalise import compact  # noqa: E402
 from linkage.sources import is_person_dataset, person_table  # noqa: E402
 from linkage.tokens import link_tokens, prepare  # noqa: E402
-from tre.demo_data import generate  # noqa: E402
-from tre.demo_data.generate import QUALITY, build_town, identifiers  # noqa: E402
 
 
 def town_files(people: int) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:

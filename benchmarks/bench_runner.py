@@ -16,10 +16,11 @@ from pathlib import Path
 
 from common import report
 
+from app.demo import linkage as demo_linkage
+from app.demo import projects as demo_projects
+from app.demo.data import generate
+from app.schema import init_instance
 from notebooks import runner
-from tre import demo_linkage, demo_projects
-from tre.demo_data import generate
-from tre.instance import init_instance
 
 
 def main() -> None:

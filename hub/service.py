@@ -22,9 +22,10 @@ from hub.config import ROLE_SCOPES
 from output_checks import airlock
 from output_checks import web as airlock_web
 from projects import registry
-from projects.errors import Refused, RegistryError
+from projects.errors import RegistryError
 from projects.policy import decide
 from projects.spec import parse_project
+from tre.errors import Refused
 from tre.web import Page, application
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -226,9 +227,9 @@ class ProjectForm(Page):
     scope = "custom:tre:lead"
 
     def get(self) -> None:
-        from tre.demo_projects import PROJECT_FILE
+        from projects.spec import EXAMPLE_PROJECT
 
-        self.page("project_form.html", text=PROJECT_FILE.read_text(), problems=[], done=None)
+        self.page("project_form.html", text=EXAMPLE_PROJECT.read_text(), problems=[], done=None)
 
     def post(self) -> None:
         text = self.get_body_argument("spec", "")
@@ -268,11 +269,14 @@ class RegisterPage(Page):
     public = True
 
     def get(self) -> None:
+        from output_checks import release_dates
         from projects import register
 
         with self.instance.db.session() as session:
             entries = register.entries(
-                session, self.instance.settings.transparency.show_person_names
+                session,
+                self.instance.settings.transparency.show_person_names,
+                releases=release_dates,
             )
         self.page("register.html", entries=entries)
 

@@ -14,8 +14,8 @@ from datetime import date
 from pathlib import Path
 
 from projects import registry
-from projects.errors import Refused
 from projects.policy import decide
+from tre.errors import Refused
 from tre.instance import Instance
 
 ADMIN_CONFIG = Path(__file__).parent / "admin-config"

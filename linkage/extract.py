@@ -27,11 +27,10 @@ from linkage import dictionary, spine
 from linkage.dictionary import Field
 from linkage.ingest import RECORD_ID
 from projects import registry
-from projects.errors import Refused
 from projects.policy import extract_reasons
 from tre import audit
 from tre.audit import utc_now
-from tre.errors import TreError
+from tre.errors import Refused, TreError
 from tre.folders import make_read_only, make_writable
 from tre.instance import Instance
 

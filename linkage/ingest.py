@@ -15,14 +15,12 @@ import html
 import json
 import shutil
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from sqlalchemy import select
@@ -30,20 +28,15 @@ from sqlalchemy import select
 from linkage import dictionary
 from linkage.dictionary import Schema
 from linkage.models import Ingest
+from linkage.readers import FORMATS, IngestError, read_chunks, read_header
 from linkage.tokens import is_token_file, token_schema
 from linkage.validate import check_chunk, parse_dates
 from tre import audit
 from tre.audit import utc_now
-from tre.errors import TreError
 from tre.hashing import file_sha256
 from tre.instance import Instance
 
-FORMATS = (".csv", ".parquet", ".xlsx")
 RECORD_ID = "record_id"
-
-
-class IngestError(TreError):
-    """The file cannot be ingested as it is; nothing was stored."""
 
 
 @dataclass
@@ -77,88 +70,6 @@ class IngestResult:
         )
 
 
-def _text(table: pa.Table) -> pa.Table:
-    """Every column as text, missing values as empty text (how agencies' CSVs arrive)."""
-    columns = [pc.fill_null(pc.cast(column, pa.string()), "") for column in table.columns]
-    return pa.table(columns, names=table.column_names)
-
-
-def read_chunks(path: Path, rows: int) -> Iterator[pa.Table]:
-    """An agency file (CSV, Parquet or XLSX) in tables of ROWS rows, every value as text."""
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        header = _header(path)
-        try:
-            reader = pacsv.open_csv(
-                path,
-                read_options=pacsv.ReadOptions(block_size=max(1 << 20, rows * 120)),
-                convert_options=pacsv.ConvertOptions(
-                    column_types={name: pa.string() for name in header},
-                    strings_can_be_null=False,
-                    quoted_strings_can_be_null=False,
-                ),
-            )
-            for batch in reader:
-                yield pa.Table.from_batches([batch])
-        except pa.ArrowInvalid as exc:
-            if "UTF8" in str(exc) or "utf8" in str(exc).lower():
-                raise IngestError(
-                    f"{path.name} is not UTF-8 text; save it as UTF-8 and ingest it again"
-                ) from None
-            raise IngestError(f"{path.name} is not a well-formed CSV file: {exc}") from None
-    elif suffix == ".parquet":
-        try:
-            handle = pq.ParquetFile(path)
-        except (pa.ArrowInvalid, OSError) as exc:
-            raise IngestError(f"{path.name} is not a readable Parquet file ({exc})") from None
-        for batch in handle.iter_batches(batch_size=rows):
-            yield _text(pa.Table.from_batches([batch]))
-    else:
-        from openpyxl import load_workbook
-
-        try:
-            book = load_workbook(path, read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises several types for a bad file
-            raise IngestError(f"{path.name} is not a readable XLSX file ({exc})") from None
-        lines = book.worksheets[0].iter_rows(values_only=True)
-        header = [str(h) for h in next(lines, ())]
-        buffer: list[list[str]] = []
-
-        def table() -> pa.Table:
-            columns = list(zip(*buffer, strict=True)) if buffer else [[] for _ in header]
-            return pa.table(
-                {
-                    name: pa.array(list(col), pa.string())
-                    for name, col in zip(header, columns, strict=True)
-                }
-            )
-
-        for line in lines:
-            buffer.append(["" if v is None else str(v) for v in line])
-            if len(buffer) == rows:
-                yield table()
-                buffer = []
-        if buffer:
-            yield table()
-        book.close()
-
-
-def _header(path: Path) -> list[str]:
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        try:
-            with open(path, encoding="utf-8", newline="") as handle:
-                return next(csv.reader(handle), [])
-        except UnicodeDecodeError:
-            raise IngestError(f"{path.name} is not UTF-8 text; save it as UTF-8") from None
-    if suffix == ".parquet":
-        try:
-            return pq.ParquetFile(path).schema_arrow.names
-        except (pa.ArrowInvalid, OSError) as exc:
-            raise IngestError(f"{path.name} is not a readable Parquet file ({exc})") from None
-    return list(next(read_chunks(path, 1)).column_names)
-
-
 def check_file(path: Path, schema: Schema) -> list[str]:
     """Refuse a file that is missing, of another format or empty; its header row otherwise."""
     if not path.is_file():
@@ -167,7 +78,7 @@ def check_file(path: Path, schema: Schema) -> list[str]:
         raise IngestError(f"{path.name}: ingest takes CSV, Parquet or XLSX files")
     if path.stat().st_size == 0:
         raise IngestError(f"{path.name} is empty; ask {schema.controller} for the extract again")
-    return _header(path)
+    return read_header(path)
 
 
 def check_header(path: Path, header: list[str], schema: Schema) -> None:

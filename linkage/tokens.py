@@ -28,6 +28,7 @@ import pandas as pd
 from linkage.dictionary import Field, Schema
 from linkage.linker import LinkageError, Linked, Training, run_splink
 from linkage.normalise import compact, each, person_table
+from linkage.readers import read_agency_file
 from linkage.sources import person_table as agency_person_table
 
 TOKENS = (
@@ -69,21 +70,6 @@ def token_schema(schema: Schema) -> Schema:
     )
     payload = tuple(f for f in schema.fields if f.role != "direct_identifier")
     return dataclasses.replace(schema, fields=payload + tokens)
-
-
-def read_agency_file(path: Path) -> pd.DataFrame:
-    """An agency's CSV, Parquet or XLSX file, every value as text (missing values empty), read
-    as ingest reads it."""
-    import pyarrow as pa
-
-    from linkage.ingest import FORMATS, read_chunks  # ingest imports this module
-
-    path = Path(path)
-    if path.suffix.lower() not in FORMATS:
-        raise LinkageError(f"{path.name}: prepare takes CSV, Parquet or XLSX files")
-    if not path.is_file() or path.stat().st_size == 0:
-        raise LinkageError(f"{path.name} is missing or empty; nothing was written")
-    return pa.concat_tables(list(read_chunks(path, 250_000))).to_pandas()
 
 
 def prepare_file(path: Path, schema: Schema, key: bytes) -> pd.DataFrame:

@@ -33,13 +33,12 @@ from sqlalchemy import select
 
 from notebooks.models import Run
 from projects import registry
-from projects.errors import Refused
 from projects.policy import check
 from sdc.policy import ENVIRONMENT_VARIABLE, EVIDENCE_SUFFIX
 from tre import __version__, audit
 from tre import crate as crates
 from tre.audit import utc_now
-from tre.errors import TreError
+from tre.errors import Refused, TreError
 from tre.hashing import file_sha256 as sha256
 from tre.instance import Instance
 

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from projects import register as _register
-
 __all__ = [
     "request",
     "from_notebook",
@@ -20,18 +18,8 @@ __all__ = [
     "show",
     "queue",
     "stats",
+    "release_dates",
 ]
-
-
-def _release_dates(session, project_id: str) -> list[str]:
-    from output_checks.airlock import release_dates
-
-    return release_dates(session, project_id)
-
-
-# the transparency register counts releases per project
-if _release_dates not in _register.RELEASES:
-    _register.RELEASES.append(_release_dates)
 
 
 def __getattr__(name: str) -> Any:

@@ -33,13 +33,12 @@ from output_checks.models import (
 )
 from output_checks.states import EDITABLE, UNDER_REVIEW, RequestState, transition
 from projects import registry
-from projects.errors import Refused
 from projects.policy import check as policy_check
 from sdc.policy import EVIDENCE_SUFFIX
 from tre import audit
 from tre import crate as crates
 from tre.audit import utc_now
-from tre.errors import TreError
+from tre.errors import Refused, TreError
 from tre.folders import make_read_only, make_writable
 from tre.hashing import file_digest
 from tre.instance import Instance

@@ -526,22 +526,4 @@ def register() -> None:
     """The public transparency register."""
 
 
-@register.command("publish")
-@click.argument("outdir", type=click.Path(file_okay=False))
-@pass_context
-def register_publish(context, outdir) -> None:
-    """Write the register as an HTML page, CSV and JSON into OUTDIR."""
-    from projects.register import publish
-
-    instance = context.instance()
-    with instance.db.session() as session:
-        paths = publish(
-            session,
-            Path(outdir),
-            instance.settings.instance.name,
-            instance.settings.transparency.show_person_names,
-        )
-    console.print(f"published the register: {paths['html']} (and CSV, JSON)")
-
-
 COMMANDS = (org, person, gateway, dataset, project, policy, agreement, register)

@@ -5,9 +5,3 @@ from tre.errors import TreError
 
 class RegistryError(TreError):
     """Bad input or a request the registry cannot carry out; nothing was changed."""
-
-
-class Refused(TreError):
-    """The policy engine refused an action; the message lists every reason."""
-
-    exit_code = 3

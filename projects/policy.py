@@ -14,9 +14,10 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from projects.errors import Refused
+from projects.approvals import approvals
 from projects.models import Dataset, Declaration, Person, Project
 from projects.states import State
+from tre.errors import Refused
 
 DATA_ACTIONS = ("work_in_workspace", "read_extract", "run_analysis", "request_release")
 ACTIONS = DATA_ACTIONS + ("review_release", "approve_data_use", "register_project")
@@ -187,8 +188,6 @@ def _not_active(found: Project, state: State, at: date) -> str:
 def _data_reasons(
     session: Session, found: Project, dataset: str | None, item: str | None
 ) -> list[str]:
-    from projects.registry import approvals
-
     reasons = []
     requested = {}
     for row in found.current.items:

@@ -22,11 +22,18 @@ from projects.models import Person
 from projects.policy import effective_state
 from projects.states import State
 
-# (project id) -> list of release dates; the airlock registers its counter here
-RELEASES: list[Callable[[Session, str], list[str]]] = []
+# (session, project id) -> the project's release dates. The airlock lies above the registry, so
+# the composition root hands its counter in (``output_checks.release_dates``); without one the
+# register has no release columns.
+ReleaseDates = Callable[[Session, str], list[str]]
 
 
-def entries(session: Session, show_names: bool = False, at: date | None = None) -> list[dict]:
+def entries(
+    session: Session,
+    show_names: bool = False,
+    at: date | None = None,
+    releases: ReleaseDates | None = None,
+) -> list[dict]:
     at = at or date.today()
     catalogue = registry.gateways(session)
     out = []
@@ -72,8 +79,8 @@ def entries(session: Session, show_names: bool = False, at: date | None = None) 
             "onward_sharing": spec["onward_sharing"],
             "commercial_use": spec["commercial_use"],
         }
-        if RELEASES:
-            dates = sorted(d for counter in RELEASES for d in counter(session, found.id))
+        if releases is not None:
+            dates = sorted(releases(session, found.id))
             entry["releases"] = len(dates)
             entry["release_dates"] = dates
         if show_names:
@@ -96,10 +103,11 @@ def publish(
     instance_name: str,
     show_names: bool = False,
     at: date | None = None,
+    releases: ReleaseDates | None = None,
 ) -> dict[str, Path]:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    rows = entries(session, show_names, at)
+    rows = entries(session, show_names, at, releases)
     paths = {"json": out / "register.json", "csv": out / "register.csv", "html": out / "index.html"}
     paths["json"].write_text(
         json.dumps(
@@ -131,7 +139,7 @@ def publish(
         "onward_sharing",
         "commercial_use",
     ]
-    if RELEASES:
+    if releases is not None:
         columns += ["releases"]
     if show_names:
         columns += ["lead"]

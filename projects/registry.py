@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from projects import states
+from projects.approvals import approvals, requested_datasets
 from projects.errors import RegistryError
 from projects.models import (
     Accreditation,
@@ -33,6 +34,7 @@ from projects.models import (
     ProjectVersion,
     RequestedItem,
 )
+from projects.policy import check
 from projects.spec import DatasetSchema, ProjectSpec, check_slug
 from projects.states import State
 from sdc.errors import SdcError
@@ -429,30 +431,10 @@ def submit(session: Session, actor: str, project_id: str) -> Project:
     return found
 
 
-def approvals(session: Session, found: Project, version: int | None = None) -> dict[str, Approval]:
-    """The latest decision per dataset for a version (default: the current one)."""
-    version = found.version if version is None else version
-    rows = session.scalars(
-        select(Approval)
-        .where(Approval.project_id == found.id, Approval.version == version)
-        .order_by(Approval.id)
-    )
-    latest: dict[str, Approval] = {}
-    for row in rows:
-        latest[row.dataset_id] = row
-    return latest
-
-
-def requested_datasets(found: Project) -> list[str]:
-    return sorted({item.dataset_id for item in found.current.items})
-
-
 def decide_data_use(
     session: Session, actor: str, project_id: str, dataset_id: str, approve: bool, text: str = ""
 ) -> Project:
     """A controller's approver approves (with conditions) or refuses (with a reason)."""
-    from projects.policy import check
-
     found = project(session, project_id)
     if found.state != State.SUBMITTED:
         raise RegistryError(

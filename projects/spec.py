@@ -21,6 +21,8 @@ SLUG = re.compile(r"^[a-z](?:[a-z0-9]|-(?=[a-z0-9])){0,29}$")
 CATEGORIES = ("service planning", "evaluation", "research", "statistics", "safeguarding review")
 OUTPUT_KINDS = ("table", "figure", "model", "text")
 CLASSIFICATIONS = ("direct_identifier", "quasi_identifier", "sensitive", "other")
+# the documented example of a registration file: the form's starting point and the demo's project
+EXAMPLE_PROJECT = Path(__file__).parent / "examples" / "supporting-families.yaml"
 
 
 def check_slug(value: str) -> str:

@@ -35,7 +35,7 @@ def database_url(request, tmp_path: Path) -> str:
 
 @pytest.fixture
 def instance(tmp_path: Path, database_url: str):
-    from tre.instance import init_instance
+    from app.schema import init_instance
 
     home = tmp_path / "instance"
     created = init_instance(home, database_url if database_url.startswith("postgresql") else "")
@@ -45,7 +45,7 @@ def instance(tmp_path: Path, database_url: str):
 
 @pytest.fixture
 def sqlite_instance(tmp_path: Path):
-    from tre.instance import init_instance
+    from app.schema import init_instance
 
     created = init_instance(tmp_path / "instance")
     yield created
@@ -58,7 +58,7 @@ def run_cli(monkeypatch):
     import sys
     from io import StringIO
 
-    from tre import cli
+    from app import cli
 
     def run(*args: str, home: Path | None = None) -> tuple[int, str, str]:
         out, err = StringIO(), StringIO()
@@ -87,9 +87,10 @@ def studied(tmp_path_factory):
     """A demo instance (SQLite) with a small synthetic town ingested, linked and cut into the
     demo project's extract: what the analyses and the airlock work on. Shared by the session;
     tests that change it make their own."""
-    from tre import demo_linkage, demo_projects
-    from tre.demo_data import generate
-    from tre.instance import init_instance
+    from app.demo import linkage as demo_linkage
+    from app.demo import projects as demo_projects
+    from app.demo.data import generate
+    from app.schema import init_instance
 
     base = tmp_path_factory.mktemp("studied")
     created = init_instance(base / "instance", actor="ops")

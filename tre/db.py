@@ -2,7 +2,7 @@
 
 SQLite (WAL, foreign keys on) is the embedded default; PostgreSQL is chosen by a URL in tre.toml.
 Each package declares its tables on :class:`Base`; the Alembic versions in
-``tre/migrations`` create them.
+``app/migrations`` create them.
 """
 
 from __future__ import annotations
@@ -13,8 +13,6 @@ from pathlib import Path
 
 from sqlalchemy import Engine, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
-
-MIGRATIONS = Path(__file__).parent / "migrations"
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -63,20 +61,21 @@ def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
 
 
-def _alembic_config(engine: Engine):
+def alembic_config(migrations: Path, engine: Engine | None = None):
+    """Alembic's configuration for the migrations in ``migrations`` (no alembic.ini needed)."""
     from alembic.config import Config
 
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("script_location", str(migrations))
     config.attributes["engine"] = engine
     return config
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def upgrade(engine: Engine, migrations: Path, revision: str = "head") -> None:
     """Bring the database schema up to date (idempotent)."""
     from alembic import command
 
-    command.upgrade(_alembic_config(engine), revision)
+    command.upgrade(alembic_config(migrations, engine), revision)
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -86,13 +85,12 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
-def head_revision() -> str:
-    from alembic.config import Config
+def head_revision(migrations: Path) -> str:
     from alembic.script import ScriptDirectory
 
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    return ScriptDirectory.from_config(config).get_current_head()
+    head = ScriptDirectory.from_config(alembic_config(migrations)).get_current_head()
+    assert head is not None, f"no migrations in {migrations}"
+    return head
 
 
 class Database:
@@ -108,8 +106,8 @@ class Database:
         with self._sessions() as session, session.begin():
             yield session
 
-    def upgrade(self) -> None:
-        upgrade(self.engine)
+    def upgrade(self, migrations: Path) -> None:
+        upgrade(self.engine, migrations)
 
     def dispose(self) -> None:
         self.engine.dispose()

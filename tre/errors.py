@@ -17,3 +17,9 @@ class InstanceError(TreError):
     """No instance, or an instance that cannot be created or opened."""
 
     exit_code = 2
+
+
+class Refused(TreError):
+    """The policy engine refused an action; the message lists every reason."""
+
+    exit_code = 3

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -58,8 +59,17 @@ class Instance:
             ) from None
 
 
-def init_instance(home: Path, database_url: str = "", actor: str = "operator") -> Instance:
-    """Create an instance; refuse (changing nothing) if the folder already holds one or anything."""
+def init_instance(
+    home: Path,
+    migrate: Callable[[Database], None],
+    database_url: str = "",
+    actor: str = "operator",
+) -> Instance:
+    """Create an instance; refuse (changing nothing) if the folder already holds one or anything.
+
+    ``migrate`` brings the new database to the schema of the packages composed above (the
+    composition root's :func:`app.schema.migrate`); the ground knows no package's tables.
+    """
     home = Path(home).absolute()
     if (home / SETTINGS_FILE).exists() or (home / "keys" / KEY_FILE).exists():
         raise InstanceError(
@@ -84,7 +94,7 @@ def init_instance(home: Path, database_url: str = "", actor: str = "operator") -
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         os.chmod(folder, 0o700)
     _write_key(instance.key_path)
-    instance.db.upgrade()
+    migrate(instance.db)
     with instance.db.session() as session:
         audit.record(
             session,

@@ -18,8 +18,7 @@ from typing import Any
 import jinja2
 import tornado.web
 
-from projects.errors import Refused
-from tre.errors import TreError
+from tre.errors import Refused, TreError
 
 TEMPLATES = Path(__file__).parent / "templates"
 

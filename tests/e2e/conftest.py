@@ -24,7 +24,7 @@ def free_port() -> int:
 
 @pytest.fixture(scope="session")
 def hub_url(studied, tmp_path_factory):
-    from hub.up import seed_accounts
+    from app.up import seed_accounts
 
     seed_accounts(studied, PASSWORD)
     port = free_port()

@@ -94,9 +94,9 @@ def test_a_checker_on_their_own_project_may_not_review(active):
     """The policy engine refuses the review_release action to a member of the team."""
     import yaml
 
+    from app.demo import projects as demo_projects
     from projects import registry
     from projects.spec import parse_project
-    from tre import demo_projects
 
     data = yaml.safe_load(demo_projects.PROJECT_FILE.read_text())
     data["team"].append({"person": "chris.checker", "role": "analyst"})

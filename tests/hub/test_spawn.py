@@ -8,8 +8,8 @@ from traitlets.config import Config
 
 from hub import config, groups, spawn
 from projects import registry
-from projects.errors import Refused
 from tests.projects.conftest import TODAY
+from tre.errors import Refused
 
 P = "supporting-families"
 

@@ -1,8 +1,8 @@
 import pytest
 
+from app.demo import projects as demo_projects
+from app.demo.data import generate
 from tests.projects.conftest import TODAY
-from tre import demo_projects
-from tre.demo_data import generate
 
 
 @pytest.fixture(scope="session")

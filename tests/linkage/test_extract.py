@@ -6,14 +6,14 @@ import pandas as pd
 import pytest
 import yaml
 
+from app.demo import projects as demo_projects
 from linkage import dictionary, spine
 from linkage.extract import ExtractError, extract, load_lookup
 from linkage.ingest import ingest
 from projects import registry
-from projects.errors import Refused
 from projects.spec import parse_project
 from tests.projects.conftest import TODAY
-from tre import demo_projects
+from tre.errors import Refused
 
 P = "supporting-families"
 

@@ -114,7 +114,7 @@ def test_link_api_finds_the_same_person_across_sources():
 
 
 def _padded(frames):
-    from tre.demo_data.generate import build_town
+    from app.demo.data.generate import build_town
 
     town = build_town(3000, 4)
     filler = pd.DataFrame(

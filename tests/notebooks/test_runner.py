@@ -7,10 +7,10 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 from notebooks import runner
 from notebooks.runner import FAILED, SUCCEEDED, RunError
-from projects.errors import Refused
 from sdc.safe import read_evidence, recheck, verify_output
 from tests.conftest import STUDIED_TODAY
 from tre import crate
+from tre.errors import Refused
 
 P = "supporting-families"
 

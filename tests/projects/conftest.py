@@ -3,7 +3,7 @@ from datetime import date
 import pytest
 import yaml
 
-from tre import demo_projects
+from app.demo import projects as demo_projects
 
 TODAY = date(2026, 6, 1)  # inside the demo project's dates (2026-01-01 to 2027-12-31)
 

@@ -116,7 +116,7 @@ def test_suspended_project(active):
 
 
 def test_controller_has_not_approved(populated, spec_data):
-    from tre import demo_projects
+    from app.demo import projects as demo_projects
 
     demo_projects.approve_project(populated, TODAY)
     with populated.db.session() as session:
@@ -167,7 +167,7 @@ def test_separation_of_duties(active):
     from projects.spec import parse_project
 
     data = __import__("yaml").safe_load(
-        __import__("tre.demo_projects", fromlist=["x"]).PROJECT_FILE.read_text()
+        __import__("app.demo.projects", fromlist=["x"]).PROJECT_FILE.read_text()
     )
     data["team"].append({"person": "both.roles", "role": "analyst"})
     data["lay_summary"] += " Wider team."

@@ -5,12 +5,12 @@ from datetime import date
 
 import pytest
 
+from app.demo import projects as demo_projects
 from projects import agreements, registry
 from projects.errors import RegistryError
 from projects.register import publish
 from projects.spec import parse_project
 from tests.projects.conftest import TODAY
-from tre import demo_projects
 
 
 def test_register_lists_projects_past_draft_without_names(active, spec_data, tmp_path):

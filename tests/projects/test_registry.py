@@ -5,11 +5,12 @@ import pytest
 from sqlalchemy import func, select
 
 from projects import registry
-from projects.errors import Refused, RegistryError
+from projects.errors import RegistryError
 from projects.models import Project
 from projects.spec import parse_project
 from tests.projects.conftest import TODAY
 from tre import audit
+from tre.errors import Refused
 
 
 def count_projects(instance):

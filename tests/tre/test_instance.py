@@ -2,8 +2,9 @@ import stat
 
 import pytest
 
+from app.schema import init_instance
 from tre.errors import InstanceError
-from tre.instance import DATA_FOLDERS, init_instance, open_instance
+from tre.instance import DATA_FOLDERS, open_instance
 
 
 def mode(path):

@@ -12,7 +12,9 @@ from pathlib import Path
 
 from rich.console import Console
 
-HERE = Path(__file__).parent
+import hub as hub_package
+
+HUB_CONFIG = Path(hub_package.__file__).parent / "jupyterhub_config.py"
 DEMO = Path("demo-instance")
 # demo accounts only: a synthetic town, people and passwords, printed for the tour
 DEMO_PASSWORD = "treton-demo-2026"
@@ -68,7 +70,7 @@ def main() -> None:
     console = Console()
     home = Path(options.dir).absolute() / "instance"
     if not (home / "tre.toml").exists():
-        from tre.demo import run_demo
+        from app.demo.run import run_demo
 
         console.print("[bold]No demo instance yet: making one (about a minute)[/bold]")
         run_demo(Path(options.dir), people=20000, seed=2026, console=console, actor="operator")
@@ -87,7 +89,7 @@ def main() -> None:
         "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
     }
     hub = subprocess.Popen(
-        [str(Path(sys.executable).parent / "jupyterhub"), "-f", str(HERE / "jupyterhub_config.py")],
+        [str(Path(sys.executable).parent / "jupyterhub"), "-f", str(HUB_CONFIG)],
         env=env,
         cwd=str(home / "hub"),
     )

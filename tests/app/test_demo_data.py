@@ -6,8 +6,8 @@ from collections import Counter, defaultdict
 import pandas as pd
 import pytest
 
-from tre.demo_data import generate
-from tre.demo_data.generate import PERIOD_END, PERIOD_START
+from app.demo.data import generate
+from app.demo.data.generate import PERIOD_END, PERIOD_START
 
 PERSON_FILES = {
     "ae_attendances": "attendance_id",
@@ -127,7 +127,7 @@ def test_identifier_quality_is_realistically_imperfect(town):
 def test_agencies_give_some_people_a_second_local_id():
     import numpy as np
 
-    from tre.demo_data.generate import local_ids
+    from app.demo.data.generate import local_ids
 
     rng = np.random.default_rng(1)
     person = np.repeat(np.arange(200), 6)  # six records each

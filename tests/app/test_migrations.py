@@ -1,29 +1,28 @@
 from sqlalchemy import inspect
 
-from tre.db import Database, current_revision, head_revision
+from app.schema import MIGRATIONS, head, migrate
+from tre.db import Database, alembic_config, current_revision
 
 
 def test_migrations_upgrade_a_fresh_database(database_url):
     db = Database(database_url)
     assert current_revision(db.engine) is None
-    db.upgrade()
-    assert current_revision(db.engine) == head_revision()
+    migrate(db)
+    assert current_revision(db.engine) == head()
     assert "audit_events" in inspect(db.engine).get_table_names()
-    db.upgrade()  # idempotent
-    assert current_revision(db.engine) == head_revision()
+    migrate(db)  # idempotent
+    assert current_revision(db.engine) == head()
     db.dispose()
 
 
 def test_migrations_downgrade_and_upgrade_again(database_url):
     from alembic import command
 
-    from tre.db import _alembic_config
-
     db = Database(database_url)
-    db.upgrade()
-    command.downgrade(_alembic_config(db.engine), "base")
+    migrate(db)
+    command.downgrade(alembic_config(MIGRATIONS, db.engine), "base")
     assert "audit_events" not in inspect(db.engine).get_table_names()
-    db.upgrade()
+    migrate(db)
     assert "audit_events" in inspect(db.engine).get_table_names()
     db.dispose()
 

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.schema import head
 from tre import audit
-from tre.db import current_revision, head_revision
+from tre.db import current_revision
 from tre.instance import DATA_FOLDERS, Instance
 
 
@@ -55,7 +56,7 @@ def instance_status(instance: Instance) -> Status:
         name=instance.settings.instance.name,
         database=instance.db.engine.dialect.name,
         revision=current_revision(instance.db.engine),
-        head=head_revision(),
+        head=head(),
         counts=counts,
         files=files,
     )

@@ -11,10 +11,10 @@ from pathlib import Path
 
 from rich.console import Console
 
+from app.schema import init_instance
 from tre import audit
 from tre.errors import TreError
 from tre.folders import make_writable
-from tre.instance import init_instance
 
 DEMO_MARKER = ".tre-demo"
 
@@ -43,7 +43,7 @@ def run_demo(directory: Path, people: int, seed: int, console: Console, actor: s
     (directory / DEMO_MARKER).write_text("made by tre demo; replaced by the next run\n")
     console.print(f"[bold]1. Instance[/bold] created in {home}")
 
-    from tre.demo_data import generate
+    from app.demo.data import generate
 
     incoming = instance.folder("incoming") / "demo-town"
     town = generate(people, seed, incoming)
@@ -59,7 +59,9 @@ def run_demo(directory: Path, people: int, seed: int, console: Console, actor: s
     console.print(f"[bold]2. Synthetic agency data[/bold]: {town.summary()}")
     console.print(f"   in {incoming}")
 
-    from tre import demo_linkage, demo_projects, demo_sdc
+    from app.demo import linkage as demo_linkage
+    from app.demo import projects as demo_projects
+    from app.demo import sdc as demo_sdc
 
     registered = demo_projects.run(instance, directory / "register", actor)
     console.print(
@@ -137,7 +139,7 @@ def run_demo(directory: Path, people: int, seed: int, console: Console, actor: s
         console.print(f"   {name}: {len(tables)} outputs with evidence; report {result.report()}")
         results[name] = result
 
-    from tre import demo_airlock
+    from app.demo import airlock as demo_airlock
 
     released = demo_airlock.run(instance, registered.project, results["supporting-families"])
     console.print(

@@ -7,15 +7,16 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from output_checks import release_dates
 from projects import registry
 from projects.policy import decide
 from projects.register import publish
-from projects.spec import load_project, load_schema
+from projects.spec import EXAMPLE_PROJECT, load_project, load_schema
 from tre.instance import Instance
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SCHEMAS = ROOT / "linkage" / "schemas"
-PROJECT_FILE = ROOT / "projects" / "examples" / "supporting-families.yaml"
+PROJECT_FILE = EXAMPLE_PROJECT
 
 ORGANISATIONS = (
     ("TRETON-COUNCIL", "Treton Borough Council", "council"),
@@ -128,5 +129,6 @@ def run(instance: Instance, out: Path, actor: str, today: date | None = None) ->
             instance.settings.instance.name,
             instance.settings.transparency.show_person_names,
             today,
+            releases=release_dates,
         )
     return RegistryDemo(*counts, project_id, state, checks, paths["html"])

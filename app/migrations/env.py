@@ -2,7 +2,7 @@
 
 from alembic import context
 
-import tre.models  # noqa: F401  (registers every package's tables on Base.metadata)
+import app.models  # noqa: F401  (registers every package's tables on Base.metadata)
 from tre.db import Base
 
 engine = context.config.attributes["engine"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tre.demo_data.names import NICKNAMES
+from app.demo.data.names import NICKNAMES
 
 _NEIGHBOURS = {
     "a": "sqz",

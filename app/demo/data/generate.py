@@ -22,8 +22,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from tre.demo_data import corrupt
-from tre.demo_data.names import (
+from app.demo.data import corrupt
+from app.demo.data.names import (
     FEMALE,
     MALE,
     SURNAME_ENDS,

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
+from app.schema import bring_up_to_date
 from sdc.errors import SdcError
 from tre import __version__
 from tre.cli_context import Context, console, pass_context
@@ -27,7 +28,7 @@ from tre.errors import TreError
 @click.pass_context
 def cli(ctx: click.Context, home: str | None, actor: str | None) -> None:
     """tre-kit: a trusted research environment for linked public-sector data."""
-    ctx.obj = Context(home, actor)
+    ctx.obj = Context(home, actor, prepare=bring_up_to_date)
 
 
 @cli.command()
@@ -36,7 +37,7 @@ def cli(ctx: click.Context, home: str | None, actor: str | None) -> None:
 @pass_context
 def init(context: Context, directory: str, database_url: str) -> None:
     """Create an instance in DIRECTORY: settings, database, data folders and a key."""
-    from tre.instance import init_instance
+    from app.schema import init_instance
 
     instance = init_instance(Path(directory), database_url, actor=context.actor)
     console.print(f"Created a tre-kit instance in [bold]{instance.home}[/bold]")
@@ -50,7 +51,7 @@ def init(context: Context, directory: str, database_url: str) -> None:
 @pass_context
 def status(context: Context) -> None:
     """Print what the instance holds."""
-    from tre.status import instance_status
+    from app.status import instance_status
 
     result = instance_status(context.instance())
     table = Table(title=f"{result.name} at {result.home}", show_header=False)
@@ -108,12 +109,13 @@ def audit_show(context, project, who, since, limit, as_json) -> None:
         )
 
 
+from app.demo.data.cli import demo_data  # noqa: E402
 from hub.cli import COMMANDS as hub_commands  # noqa: E402
 from linkage.cli import COMMANDS as linkage_commands  # noqa: E402
 from notebooks.cli import COMMANDS as notebook_commands  # noqa: E402
 from output_checks.cli import COMMANDS as output_commands  # noqa: E402
 from projects.cli import COMMANDS as project_commands  # noqa: E402
-from tre.demo_data.cli import demo_data  # noqa: E402
+from projects.cli import register  # noqa: E402
 
 cli.add_command(demo_data)
 for command in (
@@ -136,9 +138,30 @@ for command in (
 @pass_context
 def demo(context: Context, directory: str, people: int, seed: int) -> None:
     """Run the whole path on a fresh instance with synthetic data, headless."""
-    from tre.demo import run_demo
+    from app.demo.run import run_demo
 
     run_demo(Path(directory), people=people, seed=seed, console=console, actor=context.actor)
+
+
+# the register's publish composes the registry with the airlock's release counts
+@register.command("publish")
+@click.argument("outdir", type=click.Path(file_okay=False))
+@pass_context
+def register_publish(context, outdir) -> None:
+    """Write the register as an HTML page, CSV and JSON into OUTDIR."""
+    from output_checks import release_dates
+    from projects.register import publish
+
+    instance = context.instance()
+    with instance.db.session() as session:
+        paths = publish(
+            session,
+            Path(outdir),
+            instance.settings.instance.name,
+            instance.settings.transparency.show_person_names,
+            releases=release_dates,
+        )
+    console.print(f"published the register: {paths['html']} (and CSV, JSON)")
 
 
 def main() -> None:

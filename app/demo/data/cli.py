@@ -31,7 +31,7 @@ def demo_data() -> None:
 )
 def generate_command(people: int, seed: int, out: str) -> None:
     """Generate a town of PEOPLE and the extracts its agencies would send."""
-    from tre.demo_data import generate
+    from app.demo.data import generate
     from tre.errors import TreError
 
     target = Path(out)

@@ -1,0 +1,1 @@
+"""The demo: a synthetic town run through the whole path, headless (`tre demo`), and its data."""
