@@ -1,4 +1,4 @@
-"""What an instance holds, for `tre status`. Each package adds its counters to COUNTERS."""
+"""What an instance holds, for `tre status`: the composition counts every package's records."""
 
 from __future__ import annotations
 
@@ -19,7 +19,10 @@ def _count(model) -> Callable[[Session], int]:
 
 
 def counters() -> dict[str, Callable[[Session], int]]:
-    """What `tre status` counts; each package's tables are added here as it is built."""
+    """What `tre status` counts, from every package's tables."""
+    from linkage.models import Ingest
+    from notebooks.models import Run
+    from output_checks.models import ReleaseRequest
     from projects.models import Agreement, Dataset, Organisation, Person, Project
 
     return {
@@ -28,6 +31,9 @@ def counters() -> dict[str, Callable[[Session], int]]:
         "datasets": _count(Dataset),
         "projects": _count(Project),
         "agreements": _count(Agreement),
+        "ingests": _count(Ingest),
+        "runs": _count(Run),
+        "release requests": _count(ReleaseRequest),
         "audit events": audit.count,
     }
 

@@ -1,4 +1,6 @@
-"""tre-kit: the application shell (CLI, settings, database, audit log, demo)."""
+"""tre-kit's ground: what every package may use (settings, instance, database, audit log, errors,
+folders, hashing, crates, the web base, the CLI context). It imports no package above it; the
+composition (the `tre` command, migrations, the demo) is `app`."""
 
 from importlib.metadata import PackageNotFoundError, version
 
