@@ -71,7 +71,7 @@ def audit() -> None:
 @audit.command("verify")
 @pass_context
 def audit_verify(context: Context) -> None:
-    """Recompute the hash chain; exit 1 naming the first event that does not match."""
+    """Recompute the hash chain and check its seals and head; exit 1 naming the first break."""
     from tre import audit as audit_log
 
     with context.instance().db.session() as session:

@@ -47,7 +47,14 @@ class Instance:
 
     @cached_property
     def db(self) -> Database:
-        return Database(self.database_url)
+        """The instance's database; its audit events are sealed under the instance's audit key."""
+        db = Database(self.database_url)
+        audit.anchor(db, self.audit_anchor())
+        return db
+
+    def audit_anchor(self) -> audit.AuditAnchor:
+        """The audit key and head in the keys folder (a key is made when an instance has none)."""
+        return audit.AuditAnchor.in_folder(self.folder("keys"))
 
     def read_key(self) -> bytes:
         try:
@@ -94,6 +101,7 @@ def init_instance(
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         os.chmod(folder, 0o700)
     _write_key(instance.key_path)
+    instance.audit_anchor()  # the audit key, made now beside the pseudonymisation key
     migrate(instance.db)
     with instance.db.session() as session:
         audit.record(

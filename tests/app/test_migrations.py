@@ -1,3 +1,4 @@
+import pytest
 from sqlalchemy import inspect
 
 from app.schema import MIGRATIONS, head, migrate
@@ -33,3 +34,21 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path):
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     db.dispose()
+
+
+def test_the_seal_column_comes_and_goes_in_place_keeping_the_append_only_triggers(instance):
+    """0006 adds the audit seal without copying the table (a copy would drop the triggers)."""
+    from alembic import command
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    config = alembic_config(MIGRATIONS, instance.db.engine)
+    command.downgrade(config, "0005")
+    assert "seal" not in {
+        c["name"] for c in inspect(instance.db.engine).get_columns("audit_events")
+    }
+    migrate(instance.db)
+    assert "seal" in {c["name"] for c in inspect(instance.db.engine).get_columns("audit_events")}
+    with pytest.raises(DBAPIError, match="append-only"):
+        with instance.db.engine.begin() as connection:
+            connection.execute(text("DELETE FROM audit_events"))

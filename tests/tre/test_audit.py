@@ -110,8 +110,10 @@ def test_a_forged_row_with_a_recomputed_hash_is_still_caught_after_it(instance):
     tamper(
         instance, "UPDATE audit_events SET actor = 'forger', hash = :h WHERE seq = 2", h=forged_hash
     )
-    result = verify(instance)
-    assert result.seq == 3  # event 3 still points at the original hash of event 2
+    with instance.db.session() as session:
+        bare = audit.verify(session, anchor=None)
+    assert bare.seq == 3  # event 3 still points at the original hash of event 2
+    assert verify(instance).seq == 2  # and event 2's seal no longer matches its hash
 
 
 def test_the_code_has_no_update_path_and_the_database_refuses_one(instance):
@@ -141,8 +143,8 @@ WRITER = textwrap.dedent(
     """
     import sys
     from tre import audit
-    from tre.db import Database
-    db = Database(sys.argv[1])
+    from tre.instance import open_instance
+    db = open_instance(sys.argv[1]).db
     for i in range(int(sys.argv[3])):
         with db.session() as session:
             audit.record(session, sys.argv[2], "concurrent.write", "counter", i)
@@ -153,9 +155,7 @@ WRITER = textwrap.dedent(
 def test_two_processes_appending_at_once_keep_one_valid_chain(instance):
     per_writer = 40
     writers = [
-        subprocess.Popen(
-            [sys.executable, "-c", WRITER, instance.database_url, name, str(per_writer)]
-        )
+        subprocess.Popen([sys.executable, "-c", WRITER, str(instance.home), name, str(per_writer)])
         for name in ("writer-a", "writer-b")
     ]
     assert [writer.wait(timeout=120) for writer in writers] == [0, 0]
@@ -165,3 +165,108 @@ def test_two_processes_appending_at_once_keep_one_valid_chain(instance):
     with instance.db.session() as session:
         actors = [event.actor for event in audit.events(session)]
     assert actors.count("writer-a") == per_writer and actors.count("writer-b") == per_writer
+
+
+# The attacks below are made by someone who can write the database but cannot read the instance's
+# keys folder (an analyst's kernel before the sandbox, a database administrator): the sha-256 chain
+# alone can be recomputed by anyone; the seals and the head need the audit key.
+
+
+def recompute_from(instance, seq, change):
+    """Rewrite event SEQ with CHANGE and recompute every later hash, as a careful forger would."""
+    with instance.db.session() as session:
+        rows = audit.events(session)
+    prev = rows[seq - 2].hash if seq > 1 else audit.GENESIS
+    for event in rows[seq - 1 :]:
+        content = event.content() | (change if event.seq == seq else {})
+        new_hash = audit.chain_hash(prev, content)
+        tamper(
+            instance,
+            "UPDATE audit_events SET actor = :a, details = :d, prev_hash = :p, hash = :h "
+            "WHERE seq = :s",
+            a=content["actor"],
+            d=audit.canonical_json(content["details"]),
+            p=prev,
+            h=new_hash,
+            s=event.seq,
+        )
+        prev = new_hash
+
+
+def test_a_recomputed_chain_is_caught_by_the_seals(instance, run_cli):
+    append(instance, 5)
+    recompute_from(instance, 3, {"actor": "chris.checker"})
+    with instance.db.session() as session:
+        assert audit.verify(session, anchor=None).ok  # the bare chain is consistent again
+    result = verify(instance)
+    assert not result.ok and result.seq == 3
+    assert "seal" in result.problem and "audit key" in result.problem
+    code, _, err = run_cli("audit", "verify", home=instance.home)
+    assert code == 1 and "audit log broken at event 3" in err
+
+
+def test_removed_seals_are_caught(instance):
+    append(instance, 3)
+    tamper(instance, "UPDATE audit_events SET seal = NULL WHERE seq >= 2")
+    result = verify(instance)
+    assert not result.ok and result.seq == 2 and "no seal" in result.problem
+
+
+def test_removing_the_newest_events_is_caught_by_the_head(instance):
+    append(instance, 5)
+    tamper(instance, "DELETE FROM audit_events WHERE seq > 4")
+    result = verify(instance)
+    assert not result.ok and result.seq == 5
+    assert "head" in result.problem and "events 5 to 6" in result.problem
+
+
+def test_a_forged_head_is_caught(instance):
+    append(instance, 5)
+    head = instance.audit_anchor().head_path
+    seq, digest, seal = head.read_text().split()
+    head.write_text(f"4 {digest} {seal}\n")
+    result = verify(instance)
+    assert not result.ok and "head" in result.problem and "seal" in result.problem
+
+
+def test_the_head_follows_every_commit_and_never_goes_back(instance):
+    append(instance, 2)
+    anchor = instance.audit_anchor()
+    assert anchor.read_head()[0] == 3
+    with pytest.raises(RuntimeError):
+        with instance.db.session() as session:
+            audit.record(session, "x", "thing.change", "thing", 9)
+            raise RuntimeError("rolled back")
+    assert anchor.read_head()[0] == 3  # a rolled-back event moves nothing
+    anchor.write_head(2, "0" * 64)  # an older head never replaces a newer one
+    assert anchor.read_head()[0] == 3
+
+
+def test_a_database_opened_without_its_instance_cannot_write_events(instance):
+    from tre.db import Database
+
+    db = Database(instance.database_url)
+    with pytest.raises(audit.AuditError, match="audit key"):
+        with db.session() as session:
+            audit.record(session, "x", "thing.change", "thing", 1)
+    db.dispose()
+
+
+def test_a_chain_rewritten_without_seals_is_caught_by_the_head(instance):
+    """Seals stripped, the chain recomputed, more events forged beyond the head: the head's hash
+    still pins the chain it was written for."""
+    append(instance, 4)
+    tamper(instance, "UPDATE audit_events SET seal = NULL")
+    recompute_from(instance, 2, {"actor": "forger"})
+    result = verify(instance)
+    assert not result.ok and "head" in result.problem and "rewritten" in result.problem
+
+
+def test_events_older_than_the_seals_are_covered_by_the_first_sealed_event(instance):
+    """An instance made before the seals: its unsealed events verify, and stay pinned."""
+    append(instance, 3)
+    tamper(instance, "UPDATE audit_events SET seal = NULL WHERE seq <= 3")
+    assert verify(instance).ok
+    recompute_from(instance, 2, {"actor": "forger"})
+    result = verify(instance)
+    assert not result.ok and result.seq == 4 and "seal" in result.problem
