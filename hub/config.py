@@ -86,13 +86,17 @@ def configure(c: Any, instance: Instance, bind_url: str = "http://127.0.0.1:8000
     c.NativeAuthenticator.seconds_before_next_try = 600
     c.NativeAuthenticator.allow_2fa = True
 
-    c.JupyterHub.spawner_class = "jupyterhub.spawner.SimpleLocalProcessSpawner"
-    c.SimpleLocalProcessSpawner.home_dir_template = str(state / "homes" / "{username}")
+    from hub.spawn import SINGLEUSER, spawner_class
+
+    c.JupyterHub.spawner_class = spawner_class()
     c.Spawner.pre_spawn_hook = _pre_spawn_hook
-    c.Spawner.cmd = [bin_path("jupyterhub-singleuser")]
+    c.Spawner.cmd = SINGLEUSER
     c.Spawner.default_url = "/lab"
+    # the server runs as the person's own account, inside the sandbox (hub.spawn); its kernels
+    # have no network and reach it over Unix sockets
     c.Spawner.args = [
-        "--allow-root",
+        "--KernelManager.transport=ipc",
+        "--KernelSpecManager.ensure_native_kernel=False",
         "--ServerApp.terminals_enabled=False",
         "--ServerApp.jpserver_extensions=hub.lockdown=True",
         "--LabApp.news_url=",

@@ -2,23 +2,32 @@
 
 :func:`plan` asks the policy engine (``work_in_workspace``: an active project, the person an
 analyst in its team, accredited, not suspended, the terms accepted) and returns the workspace's
-folders and environment, or raises :class:`Refused` with every reason. The hub's
-``pre_spawn_hook`` (:func:`pre_spawn_hook`) turns a refusal into a page the person reads.
+folders, its sandbox and its environment, or raises :class:`Refused` with every reason. The
+hub's ``pre_spawn_hook`` (:func:`pre_spawn_hook`) turns a refusal into a page the person reads,
+and otherwise starts the Jupyter server inside the sandbox (:mod:`tre.sandbox`): as the person's
+own system account, seeing the project's extract read-only at ``/tre/data``, their workspace and
+outputs read-write, the software, and nothing of the instance. Nothing in the environment names
+the instance, its database or anyone but the person.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 from projects import registry
 from projects.policy import decide
+from tre import sandbox
 from tre.errors import Refused
 from tre.instance import Instance
 
 ADMIN_CONFIG = Path(__file__).parent / "admin-config"
+SINGLEUSER = [str(Path(sys.executable).parent / "jupyterhub-singleuser")]
+# where the sandbox finds its kernel (the network-less one) and nothing else: read-only
+JUPYTER_DATA = f"{sandbox.ROOT}/jupyter"
 
 
 @dataclass
@@ -28,6 +37,7 @@ class SpawnPlan:
     data: Path
     outputs: Path
     environment: dict[str, str]
+    sandbox: sandbox.Sandbox | None = None
 
 
 def plan(instance: Instance, username: str, server_name: str, at: date | None = None) -> SpawnPlan:
@@ -50,18 +60,67 @@ def plan(instance: Instance, username: str, server_name: str, at: date | None = 
     folders["outputs"].mkdir(parents=True, exist_ok=True)
     _copy_studies(person_space)
     interactive = folders["outputs"] / f"workspace-{username}"
+    interactive.mkdir(parents=True, exist_ok=True)
     environment = {
         "TRE_PROJECT": server_name,
-        "TRE_DATA": str(folders["data"]),
-        "TRE_OUTPUTS": str(interactive),
+        "TRE_DATA": sandbox.DATA,
+        "TRE_OUTPUTS": sandbox.OUTPUTS,
         "TRE_DISCLOSURE_POLICY": policy.to_json(),
-        "TRE_HOME": str(instance.home),
-        "TRE_ACTOR": username,
-        # the admin config folder: lockdown settings and JupyterLab's locked plugins
+        "HOME": sandbox.WORKSPACE,
+        # the admin config folder (lockdown settings, JupyterLab's locked plugins) is the only
+        # configuration: nothing the person writes is read as Jupyter configuration or code
         "JUPYTER_CONFIG_PATH": str(ADMIN_CONFIG),
-        "JUPYTERLAB_SETTINGS_DIR": str(person_space / ".jupyterlab-settings"),
+        "JUPYTER_CONFIG_DIR": str(ADMIN_CONFIG),
+        "JUPYTER_DATA_DIR": JUPYTER_DATA,
+        "JUPYTER_PATH": JUPYTER_DATA,
+        "JUPYTER_RUNTIME_DIR": "/tmp/jupyter-runtime",
+        "PYTHONNOUSERSITE": "1",
+        "JUPYTERLAB_SETTINGS_DIR": f"{sandbox.WORKSPACE}/.jupyterlab-settings",
     }
-    return SpawnPlan(server_name, person_space, folders["data"], interactive, environment)
+    box = sandbox.Sandbox(
+        account=sandbox.account_name(username),
+        mounts=(
+            sandbox.Mount(folders["data"], sandbox.DATA),
+            sandbox.Mount(person_space, sandbox.WORKSPACE, writable=True),
+            sandbox.Mount(interactive, sandbox.OUTPUTS, writable=True),
+            sandbox.Mount(kernels_folder(instance), JUPYTER_DATA),
+        ),
+        hidden=(instance.home,),
+        group=sandbox.group_name(server_name),
+    )
+    return SpawnPlan(server_name, person_space, folders["data"], interactive, environment, box)
+
+
+def kernels_folder(instance: Instance) -> Path:
+    """The sandbox's Jupyter data folder: one kernel, started without a network."""
+    import json
+
+    folder = instance.home / "hub" / "jupyter"
+    spec = folder / "kernels" / "python3" / "kernel.json"
+    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    text = json.dumps(
+        {
+            "argv": sandbox.kernel_command(argv),
+            "display_name": "Python 3 (project sandbox, no network)",
+            "language": "python",
+            "metadata": {"debugger": False},
+        },
+        indent=1,
+    )
+    if not spec.exists() or spec.read_text() != text:
+        spec.parent.mkdir(parents=True, exist_ok=True)
+        spec.write_text(text)
+        for path in [folder, *folder.rglob("*")]:
+            path.chmod(0o755 if path.is_dir() else 0o644)
+    return folder
+
+
+def prepare(chosen: SpawnPlan, username: str) -> None:
+    """Accounts, groups and ownership the sandbox needs (as root, before it starts)."""
+    sandbox.check_available()
+    sandbox.give(chosen.workspace, username)
+    sandbox.give(chosen.outputs, username)
+    sandbox.share_read_only(chosen.data, chosen.project)
 
 
 def _copy_studies(folder: Path) -> None:
@@ -91,11 +150,28 @@ def pre_spawn_hook(spawner) -> None:
         # JupyterHub shows this sentence on its error page, instead of a generic one
         error.jupyterhub_message = _one_line(str(refused))
         raise error from None
+        assert chosen.sandbox is not None
+        prepare(chosen, spawner.user.name)
     finally:
         instance.db.dispose()
-    spawner.notebook_dir = str(chosen.workspace)
+    spawner.notebook_dir = sandbox.WORKSPACE
     spawner.environment.update(chosen.environment)
+    spawner.cmd = chosen.sandbox.command(SINGLEUSER)
 
 
 def _one_line(text: str) -> str:
     return " ".join(text.replace("\n  - ", "; ").split())
+
+
+def spawner_class():
+    """JupyterHub's local-process spawner, started by root and made into the sandbox by
+    :func:`pre_spawn_hook` (the server itself never runs as root)."""
+    from jupyterhub.spawner import SimpleLocalProcessSpawner
+
+    class SandboxSpawner(SimpleLocalProcessSpawner):
+        def user_env(self, env: dict[str, str]) -> dict[str, str]:
+            # HOME and the folders are the sandbox's (set by the hook), not the hub's
+            env["USER"] = sandbox.account_name(self.user.name)
+            return env
+
+    return SandboxSpawner

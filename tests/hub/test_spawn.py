@@ -19,8 +19,22 @@ def test_an_accepted_spawn_gets_the_projects_folders_and_environment(active):
     base = active.folder("projects") / P
     assert plan.workspace == base / "workspace" / "alex.analyst" and plan.workspace.is_dir()
     assert plan.environment["TRE_PROJECT"] == P
-    assert plan.environment["TRE_DATA"] == str(base / "data")
-    assert plan.environment["TRE_OUTPUTS"].startswith(str(base / "outputs"))
+    # inside the sandbox: the project's folders at fixed paths, bound from the instance
+    assert plan.environment["TRE_DATA"] == "/tre/data"
+    assert plan.environment["TRE_OUTPUTS"] == "/tre/outputs"
+    mounts = {m.target: m for m in plan.sandbox.mounts}
+    assert mounts["/tre/data"].source == base / "data" and not mounts["/tre/data"].writable
+    assert mounts["/tre/workspace"].source == plan.workspace and mounts["/tre/workspace"].writable
+    assert mounts["/tre/outputs"].source.parent == base / "outputs"
+    assert plan.sandbox.hidden == (active.home,)
+    assert plan.sandbox.account == "tre-alex.analyst"
+    # nothing names the instance, its database or another person
+    text = " ".join(plan.environment.values())
+    assert str(active.home) not in text and "TRE_HOME" not in plan.environment
+    assert "TRE_ACTOR" not in plan.environment and "alex.analyst" not in text
+    spawn.prepare(plan, "alex.analyst")  # the account and group, made as root
+    command = plan.sandbox.command(["jupyterhub-singleuser"])
+    assert "--allow-root" not in command and "--no-new-privs" in command
     with active.db.session() as session:
         policy = registry.project_policy(registry.project(session, P), active.settings.policy)
     assert plan.environment["TRE_DISCLOSURE_POLICY"] == policy.to_json()

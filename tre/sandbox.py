@@ -1,0 +1,233 @@
+"""The sandbox for code an analyst wrote: a non-root account of its own, a filesystem that holds
+only the software and one project's folders, and (for kernels) no network.
+
+Made from the operating system's own means, with Debian's ``bubblewrap`` (``bwrap``) and
+util-linux's ``setpriv``:
+
+1. ``bwrap``, started by root (the hub, or the runner), makes a new mount, PID, IPC and UTS
+   namespace whose root is an empty tmpfs. Into it go, read-only, the system (``/usr``, ``/etc``),
+   the Python installation and the kit's own code; then the project's extract (read-only) and the
+   person's workspace and outputs (read-write), at fixed paths under ``/tre``. The instance's home
+   is covered by an empty tmpfs wherever it lies inside a bound folder, so the database, keys,
+   identifiers, store, other projects, releases and the hub's state are not there at all.
+2. ``setpriv`` then drops to the person's own system account (``tre-<username>``, made on first
+   use), clears every capability and supplementary group but the project's, and sets
+   ``no_new_privs``, so nothing in the sandbox can gain root back (no setuid binary works).
+3. Each kernel is started by that account in a second ``bwrap`` with its own, empty network
+   namespace (``--unshare-net`` in an unprivileged user namespace): it talks to its Jupyter server
+   over Unix sockets (jupyter_client's ``ipc`` transport) and reaches nothing else.
+
+What it does not do: limit CPU, memory or disk (use the Docker or Kubernetes profile, or systemd
+slices), or stop what a person can read on their screen.
+"""
+
+from __future__ import annotations
+
+import grp
+import hashlib
+import os
+import pwd
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tre.errors import TreError
+
+ROOT = "/tre"  # where the project's folders appear inside the sandbox
+DATA = f"{ROOT}/data"
+WORKSPACE = f"{ROOT}/workspace"
+OUTPUTS = f"{ROOT}/outputs"
+ACCOUNT_PREFIX = "tre-"
+NOLOGIN = "/usr/sbin/nologin"
+
+
+class SandboxError(TreError):
+    """The sandbox cannot be made here; nothing of the analyst's was started."""
+
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class Mount:
+    source: Path
+    target: str
+    writable: bool = False
+
+
+@dataclass(frozen=True)
+class Sandbox:
+    """One sandbox: who runs in it, and what it sees."""
+
+    account: str
+    mounts: tuple[Mount, ...]
+    hidden: tuple[Path, ...] = ()
+    group: str | None = None
+    workdir: str = WORKSPACE
+    software: tuple[Path, ...] = field(default_factory=lambda: tuple(software_paths()))
+
+    def command(self, argv: Sequence[str]) -> list[str]:
+        """ARGV run in this sandbox (by root: bwrap needs it to mount, setpriv to drop)."""
+        args = [bwrap(), "--tmpfs", "/", "--perms", "0755", "--dir", "/usr"]
+        args += ["--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc"]
+        for name in ("bin", "lib", "lib64", "sbin"):
+            target = Path("/") / name
+            if target.is_symlink():
+                args += ["--symlink", os.readlink(target), str(target)]
+            elif target.is_dir():
+                args += ["--ro-bind", str(target), str(target)]
+        for path in _outermost(p for p in self.software if not _under_system(p)):
+            args += _dirs(path.parent) + ["--ro-bind", str(path), str(path)]
+        for path in self.hidden:
+            if any(_inside(path, s) for s in self.software) and path.exists():
+                args += ["--tmpfs", str(path)]
+        args += ["--dev", "/dev", "--proc", "/proc", "--perms", "1777", "--tmpfs", "/tmp"]
+        args += ["--perms", "0755", "--dir", ROOT]
+        for mount in self.mounts:
+            args += ["--bind" if mount.writable else "--ro-bind", str(mount.source), mount.target]
+        args += ["--unshare-pid", "--unshare-ipc", "--unshare-uts", "--die-with-parent"]
+        args += ["--new-session", "--chdir", self.workdir, "--"]
+        groups = f"--groups={grp.getgrnam(self.group).gr_gid}" if self.group else "--clear-groups"
+        user = pwd.getpwnam(self.account)
+        args += [
+            setpriv(),
+            f"--reuid={user.pw_uid}",
+            f"--regid={user.pw_gid}",
+            groups,
+            "--inh-caps=-all",
+            "--bounding-set=-all",
+            "--no-new-privs",
+            "--",
+        ]
+        return args + list(argv)
+
+
+def kernel_command(argv: Sequence[str]) -> list[str]:
+    """ARGV (a kernel) without a network: run by the sandbox's account, inside the sandbox."""
+    return [
+        bwrap(),
+        "--bind",
+        "/",
+        "/",
+        "--unshare-user",
+        "--unshare-net",
+        "--die-with-parent",
+        "--",
+        *argv,
+    ]
+
+
+def account_name(username: str) -> str:
+    """The system account of a registered person (at most 32 characters, as useradd allows)."""
+    name = ACCOUNT_PREFIX + username
+    if len(name) <= 32:
+        return name
+    digest = hashlib.sha256(username.encode()).hexdigest()[:8]
+    return f"{name[:23]}-{digest}"
+
+
+def group_name(project: str) -> str:
+    """The system group that may read one project's extract."""
+    return f"{ACCOUNT_PREFIX}p-{project}"[:32]
+
+
+def ensure_account(username: str) -> pwd.struct_passwd:
+    """The person's system account: made on first use, with no home, no login shell, no password."""
+    name = account_name(username)
+    try:
+        return pwd.getpwnam(name)
+    except KeyError:
+        pass
+    _run(["useradd", "--system", "--no-create-home", "--shell", NOLOGIN, "--user-group", name])
+    return pwd.getpwnam(name)
+
+
+def ensure_group(project: str) -> grp.struct_group:
+    name = group_name(project)
+    try:
+        return grp.getgrnam(name)
+    except KeyError:
+        pass
+    _run(["groupadd", "--system", name])
+    return grp.getgrnam(name)
+
+
+def give(path: Path, username: str) -> None:
+    """PATH (a folder, made if missing) and everything in it, owned by the person's account."""
+    user = ensure_account(username)
+    path.mkdir(parents=True, exist_ok=True)
+    for item in [path, *path.rglob("*")]:
+        if not item.is_symlink():
+            os.chown(item, user.pw_uid, user.pw_gid)
+
+
+def share_read_only(path: Path, project: str) -> None:
+    """PATH (the project's extract) readable by the project's group and nobody else but root."""
+    gid = ensure_group(project).gr_gid
+    for item in [path, *path.rglob("*")]:
+        if not item.is_symlink():
+            os.chown(item, 0, gid)
+
+
+def software_paths() -> list[Path]:
+    """What code in the sandbox needs to run: the Python installation, the virtual environment
+    and the kit's own source (an editable install)."""
+    here = Path(__file__).resolve().parents[1]
+    paths = {Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve(), here}
+    return sorted(paths)
+
+
+def check_available() -> None:
+    """Refuse (with what to do) when this machine cannot make the sandbox."""
+    if os.geteuid() != 0:
+        raise SandboxError(
+            "the workspace sandbox needs root to make namespaces and per-person accounts: run "
+            "the hub as root (or choose the docker or k8s profile in tre.toml)"
+        )
+    for tool in ("bwrap", "setpriv", "useradd", "groupadd"):
+        if shutil.which(tool) is None:
+            raise SandboxError(
+                f"{tool} is missing: install Debian's bubblewrap, util-linux and passwd packages "
+                "(`apt-get install bubblewrap`), then start the hub again"
+            )
+
+
+def bwrap() -> str:
+    return shutil.which("bwrap") or "bwrap"
+
+
+def setpriv() -> str:
+    return shutil.which("setpriv") or "setpriv"
+
+
+def _run(argv: list[str]) -> None:
+    done = subprocess.run(argv, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SandboxError(f"`{' '.join(argv)}` failed: {done.stderr.strip()}")
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def _under_system(path: Path) -> bool:
+    return any(_inside(path, Path(p)) for p in ("/usr", "/etc"))
+
+
+def _outermost(paths: Iterable[Path]) -> list[Path]:
+    chosen: list[Path] = []
+    for path in sorted(set(paths), key=lambda p: len(p.parts)):
+        if not any(_inside(path, c) for c in chosen):
+            chosen.append(path)
+    return chosen
+
+
+def _dirs(folder: Path) -> list[str]:
+    """bwrap arguments making FOLDER's ancestors (mode 0755) in the sandbox's empty root."""
+    out: list[str] = []
+    for parent in reversed([folder, *folder.parents]):
+        if str(parent) != "/":
+            out += ["--perms", "0755", "--dir", str(parent)]
+    return out
