@@ -118,6 +118,8 @@ def kernels_folder(instance: Instance) -> Path:
 def prepare(chosen: SpawnPlan, username: str) -> None:
     """Accounts, groups and ownership the sandbox needs (as root, before it starts)."""
     sandbox.check_available()
+    # a project whose extract is not cut yet gets an empty, read-only data folder
+    chosen.data.mkdir(parents=True, exist_ok=True, mode=0o750)
     sandbox.give(chosen.workspace, username)
     sandbox.give(chosen.outputs, username)
     sandbox.share_read_only(chosen.data, chosen.project)
@@ -150,10 +152,10 @@ def pre_spawn_hook(spawner) -> None:
         # JupyterHub shows this sentence on its error page, instead of a generic one
         error.jupyterhub_message = _one_line(str(refused))
         raise error from None
-        assert chosen.sandbox is not None
-        prepare(chosen, spawner.user.name)
     finally:
         instance.db.dispose()
+    assert chosen.sandbox is not None
+    prepare(chosen, spawner.user.name)
     spawner.notebook_dir = sandbox.WORKSPACE
     spawner.environment.update(chosen.environment)
     spawner.cmd = chosen.sandbox.command(SINGLEUSER)

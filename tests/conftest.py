@@ -133,3 +133,12 @@ def serve():
     yield start
     for loop in loops:
         loop.add_callback(loop.stop)
+
+
+@pytest.fixture(scope="session")
+def hub_url(studied, tmp_path_factory):
+    """A real JupyterHub serving the studied instance, for the session (e2e and security)."""
+    from tests.hubtools import running_hub
+
+    with running_hub(studied, tmp_path_factory.mktemp("hub")) as url:
+        yield url

@@ -1,0 +1,154 @@
+"""Attacks from inside a workspace, made as an analyst would make them: code in a real kernel of a
+real hub's workspace. Each must fail for the attacker.
+
+The analyst is alex.analyst, a member of the demo project; what they try to reach is the rest of
+the instance, whose paths an insider could know or guess.
+"""
+
+import socket
+import textwrap
+import threading
+
+import pytest
+
+from tests.hubtools import Kernel, login, stop_server, wait_for_lab
+
+P = "supporting-families"
+USER = "alex.analyst"
+
+
+@pytest.fixture(scope="module")
+def kernel(hub_url):
+    session, _ = login(hub_url, USER)
+    assert session.get(f"{hub_url}/hub/spawn/{USER}/{P}").status_code == 200
+    wait_for_lab(session, hub_url, USER, P)
+    started = Kernel(session, hub_url, USER, P)
+    yield started
+    started.shutdown()
+    stop_server(session, hub_url, USER, P)
+
+
+def attempt(kernel, code: str) -> str:
+    return kernel.run(textwrap.dedent(code))
+
+
+def test_the_kernel_runs_as_the_persons_own_account_not_root(kernel):
+    out = attempt(kernel, "import os, pwd; print(os.getuid(), pwd.getpwuid(os.getuid()).pw_name)")
+    uid, name = out.split()
+    assert uid != "0" and name == "tre-alex.analyst"
+
+
+def test_the_kernel_sees_its_extract_read_only(kernel, studied):
+    out = attempt(
+        kernel,
+        """
+        import os
+        from notebooks import workspace
+        print(len(workspace.data("csc_referrals")) > 0)
+        try:
+            open("/tre/data/csc_referrals.parquet", "ab")
+        except OSError as exc:
+            print(type(exc).__name__)
+        """,
+    )
+    assert "True" in out and ("PermissionError" in out or "OSError" in out)
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "tre.db",  # the instance database
+        "keys/pseudonymisation.key",
+        "keys/audit.key",
+        "tre.toml",
+        "hub/jupyterhub_cookie_secret",
+        "hub/jupyterhub.sqlite",
+        "identifiers",
+        "store",
+        "projects",  # every project's extract and workspace
+        "releases",
+    ],
+)
+def test_the_kernel_cannot_reach_the_instance(kernel, studied, target):
+    path = studied.home / target
+    assert path.exists()  # it is there on the host
+    out = attempt(
+        kernel,
+        f"""
+        import os
+        try:
+            print(os.listdir({str(path)!r}) if os.path.isdir({str(path)!r}) else
+                  open({str(path)!r}, "rb").read(16))
+        except OSError as exc:
+            print("refused", type(exc).__name__)
+        """,
+    )
+    assert out.startswith("refused"), out
+
+
+def test_the_kernel_environment_names_no_instance_and_no_one_else(kernel, studied):
+    out = attempt(kernel, "import os; print(sorted(os.environ.items()))")
+    assert "TRE_HOME" not in out and "TRE_ACTOR" not in out and "postgresql" not in out
+    assert str(studied.home) not in out
+
+
+def test_the_kernel_cannot_act_as_a_checker_through_the_cli(kernel, studied):
+    out = attempt(
+        kernel,
+        f"""
+        import subprocess, sys, os
+        tre = os.path.join(os.path.dirname(sys.executable), "tre")
+        done = subprocess.run(
+            [tre, "--home", {str(studied.home)!r}, "--actor", "chris.checker", "outputs", "queue"],
+            capture_output=True, text=True,
+        )
+        print(done.returncode, done.stderr[-300:])
+        """,
+    )
+    assert not out.startswith("0 "), out
+
+
+def test_the_kernel_has_no_network_not_even_the_hubs_loopback(kernel, hub_url):
+    """A listener on this machine's loopback stands in for the hub's API, the tre service, the
+    database and the internet: the test reaches it, the kernel does not."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    port = listener.getsockname()[1]
+    threading.Thread(target=lambda: listener.accept(), daemon=True).start()
+    with socket.create_connection(("127.0.0.1", port), timeout=5):
+        pass  # reachable from outside the sandbox
+    hub_port = int(hub_url.rsplit(":", 1)[1])
+    out = attempt(
+        kernel,
+        f"""
+        import socket
+        for port in ({port}, {hub_port}):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=3)
+                print("connected", port)
+            except OSError as exc:
+                print("refused", type(exc).__name__)
+        try:
+            socket.getaddrinfo("pypi.org", 443)
+            print("resolved")
+        except OSError:
+            print("no dns")
+        """,
+    )
+    listener.close()
+    assert "connected" not in out and "resolved" not in out, out
+    assert out.count("refused") == 2
+
+
+def test_the_kernel_cannot_gain_root_back(kernel):
+    out = attempt(
+        kernel,
+        """
+        import subprocess
+        for argv in (["su", "-c", "id"], ["setpriv", "--reuid=0", "id"], ["mount", "-t", "tmpfs", "x", "/tmp"]):
+            done = subprocess.run(argv, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+            print(argv[0], done.returncode, "uid=0" in done.stdout)
+        """,
+    )
+    assert "True" not in out, out
