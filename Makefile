@@ -12,7 +12,7 @@ STAMP := $(VENV)/.synced
 RUN := $(VENV)/bin
 COMPILE := $(UV) pip compile pyproject.toml --generate-hashes --universal --python-version 3.11 --quiet
 
-.PHONY: setup setup-deploy demo up proxy test test-spark lint bench lock clean
+.PHONY: setup setup-deploy demo up proxy test test-spark lint typecheck bench lock clean
 
 setup: $(STAMP)
 
@@ -65,6 +65,10 @@ lint: $(STAMP)
 	$(RUN)/ruff check .
 	$(RUN)/ruff format --check .
 	$(RUN)/lint-imports
+
+# the types, by mypy (its settings, and the untyped third-party packages, in pyproject.toml)
+typecheck: $(STAMP)
+	$(RUN)/mypy tre sdc projects output_checks notebooks
 
 # the benchmarks add ACRO (the field's current checker) as a second baseline
 bench: $(STAMP)

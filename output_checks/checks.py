@@ -170,7 +170,7 @@ def count_table(rows: list[list[str]], policy: Policy) -> list[Check]:
     """A CSV without evidence that looks like a count table: the count rules, by hand."""
     header, body = rows[0], rows[1:]
     cells = [(r[0], header[j], _number(c)) for r in body for j, c in enumerate(r) if j > 0]
-    numbers = [c for c in cells if c[2] is not None]
+    numbers = [(row, column, value) for row, column, value in cells if value is not None]
     if not numbers or len(numbers) < len(cells) / 2:
         return [Check("table", REVIEW, "not a table of numbers: a checker reads it")]
     checks = []
@@ -222,9 +222,10 @@ def _totals(header: list[str], body: list[list[str]]) -> Check:
     if TOTAL_LABELS & set(labels[1:]):
         j = next(i for i, h in enumerate(labels) if i > 0 and h in TOTAL_LABELS)
         for row in body:
-            parts = [_number(c) for i, c in enumerate(row) if 0 < i != j]
+            values = [_number(c) for i, c in enumerate(row) if 0 < i != j]
+            parts = [p for p in values if p is not None]
             total = _number(row[j]) if j < len(row) else None
-            if total is not None and all(p is not None for p in parts):
+            if total is not None and len(parts) == len(values):
                 if abs(sum(parts) - total) > max(5 * len(parts), 1):
                     return Check(
                         "totals",

@@ -26,9 +26,13 @@ CONTENT_TYPES = {".png": "image/png", ".svg": "image/svg+xml", ".html": "text/ht
 PREVIEW_ROWS = 200
 
 
-def _flags(path: Path, checks: list[dict[str, Any]]) -> dict[tuple[str, str], tuple[str, str]]:
-    """(row label, column label) -> (flag, why) from the evidence and the checks."""
-    flags: dict[tuple[str, str], tuple[str, str]] = {}
+Flags = dict[tuple[str, str | None], tuple[str, str]]
+
+
+def _flags(path: Path, checks: list[dict[str, Any]]) -> Flags:
+    """(row label, column label or None for a one-way table) -> (flag, why) from the evidence
+    and the checks."""
+    flags: Flags = {}
     sidecar = path.with_name(path.name + EVIDENCE_SUFFIX)
     if sidecar.exists():
         evidence = json.loads(sidecar.read_text(encoding="utf-8"))
@@ -56,13 +60,19 @@ def _table(path: Path, checks: list[dict[str, Any]]) -> list[list[dict[str, Any]
     flags = _flags(path, checks)
     header = rows[0]
     single = len(header) == 2
-    out = [[{"text": h, "header": True, "flag": None, "why": ""} for h in header]]
+    out: list[list[dict[str, Any]]] = [
+        [{"text": h, "header": True, "flag": None, "why": ""} for h in header]
+    ]
     for row in rows[1:]:
-        cells = [{"text": row[0] if row else "", "header": False, "flag": None, "why": ""}]
+        cells: list[dict[str, Any]] = [
+            {"text": row[0] if row else "", "header": False, "flag": None, "why": ""}
+        ]
         for j, value in enumerate(row[1:], start=1):
             column = header[j] if j < len(header) else ""
-            flag, why = flags.get((row[0], None if single else column)) or flags.get(
-                (row[0], column), (None, "")
+            flag, why = (
+                flags.get((row[0], None if single else column))
+                or flags.get((row[0], column))
+                or (None, "")
             )
             cells.append({"text": value, "header": False, "flag": flag, "why": why})
         out.append(cells)

@@ -165,7 +165,7 @@ def decide(
                     f"{ds.controller.code}, the controller of {dataset}"
                 )
         elif not any(
-            session.get(Dataset, d).controller_id == who.organisation_id for d in requested
+            session.get_one(Dataset, d).controller_id == who.organisation_id for d in requested
         ):
             reasons.append(
                 f"{username} approves for {who.organisation.code}, which controls none of the "
@@ -189,7 +189,7 @@ def _data_reasons(
     session: Session, found: Project, dataset: str | None, item: str | None
 ) -> list[str]:
     reasons = []
-    requested = {}
+    requested: dict[str, set[str]] = {}
     for row in found.current.items:
         requested.setdefault(row.dataset_id, set()).add(row.item)
     decided = approvals(session, found)
@@ -200,7 +200,7 @@ def _data_reasons(
             continue
         decision = decided.get(dataset_id)
         if decision is None or decision.decision != "approved":
-            ds = session.get(Dataset, dataset_id)
+            ds = session.get_one(Dataset, dataset_id)
             reasons.append(
                 f"the controller of {dataset_id} ({ds.controller.code}) has not "
                 f"approved version {found.version}"

@@ -41,7 +41,7 @@ def entries(
         if found.state == State.DRAFT:  # the register shows projects past draft
             continue
         spec = found.current.spec
-        lead = session.get(Person, found.current.lead_id)
+        lead = session.get_one(Person, found.current.lead_id)
         data = []
         controllers = set()
         for dataset_id in registry.requested_datasets(found):

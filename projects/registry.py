@@ -419,7 +419,7 @@ def _move(
 
 
 def _requires_lead(session: Session, found: Project, actor: str, what: str) -> None:
-    lead = session.get(Person, found.current.lead_id)
+    lead = session.get_one(Person, found.current.lead_id)
     if actor != lead.username:
         raise RegistryError(f"only the project's lead ({lead.username}) can {what} it")
 
@@ -497,6 +497,7 @@ def amend(
     )
     previous = approvals(session, found)
     state = State(found.state)
+    target: State
     if state in (State.APPROVED, State.ACTIVE, State.SUBMITTED):
         target = State.SUBMITTED if changed or state == State.SUBMITTED else state
     else:
@@ -681,7 +682,7 @@ def describe(session: Session, found: Project) -> dict[str, Any]:
         "spec": found.current.spec,
         "team": [{"person": m.person.username, "role": m.role} for m in found.current.members],
         "approvals": by_dataset,
-        "declarations": sorted(session.get(Person, d.person_id).username for d in declared),
+        "declarations": sorted(session.get_one(Person, d.person_id).username for d in declared),
     }
 
 

@@ -4,6 +4,7 @@ coding."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -62,7 +63,7 @@ def global_recode(
     """
     check_frame(df, [column])
     values = pd.to_numeric(df[column], errors="coerce").to_numpy(dtype=float)
-    if np.isscalar(breaks):
+    if isinstance(breaks, (int, float, np.integer, np.floating)):  # a number of intervals
         if int(breaks) < 1:
             raise SdcError("breaks must be at least 1 interval")
         edges = cut_breaks(values, int(breaks), method)
@@ -81,7 +82,7 @@ def global_recode(
             labels[0 if right else -1] = "[" + labels[0][1:] if right else labels[-1][:-1] + "]"
     elif len(labels) != intervals:
         raise SdcError(f"{len(labels)} labels given for {intervals} intervals")
-    side = "left" if right else "right"
+    side: Literal["left", "right"] = "left" if right else "right"
     index = np.searchsorted(edges, values, side=side) - 1
     valid = (index >= 0) & (index < intervals) & ~np.isnan(values)
     if include_lowest:

@@ -247,7 +247,10 @@ def risky_cells(
     keys = check_keys(df, keys)
     if not 1 <= max_dim <= len(keys):
         raise SdcError(f"max_dim must be between 1 and {len(keys)} (the number of keys)")
-    limits = [threshold] * max_dim if np.isscalar(threshold) else list(threshold)
+    if isinstance(threshold, (int, float, np.integer, np.floating)):  # one for every size
+        limits = [threshold] * max_dim
+    else:
+        limits = list(threshold)
     if len(limits) < max_dim:
         limits += [limits[-1]] * (max_dim - len(limits))
     summary, cells = [], []

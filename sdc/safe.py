@@ -405,6 +405,8 @@ def _regression(
         column = exog[term].to_numpy()
         binary = set(np.unique(column)) <= {0.0, 1.0}
         reasons = []
+        ones: int | None = None
+        zeros: int | None = None
         if binary and term != "Intercept":
             ones, zeros = int((column == 1).sum()), int((column == 0).sum())
             if min(ones, zeros) < policy.threshold:
@@ -412,8 +414,6 @@ def _regression(
                     f"indicator {term} is 1 for {ones} and 0 for {zeros} records: a group "
                     f"smaller than {policy.threshold}"
                 )
-        else:
-            ones = zeros = None
         terms[term] = {"binary": bool(binary), "ones": ones, "zeros": zeros, "reasons": reasons}
     result = table.copy()
     for term, info in terms.items():
@@ -615,13 +615,13 @@ def recheck(evidence: dict[str, Any], policy: Policy) -> list[str]:
         for bar in evidence["bars"]:
             if bar["published"] is None:
                 continue
-            reasons, _ = cell_reasons(
+            bar_reasons, _ = cell_reasons(
                 {"count": bar["count"], "value": bar["count"]}, "frequency", "count", policy
             )
-            if reasons:
+            if bar_reasons:
                 problems.append(
                     f"bar [{bar['low']:g}, {bar['high']:g}) is published but fails: "
-                    + "; ".join(reasons)
+                    + "; ".join(bar_reasons)
                 )
     elif kind == "survival":
         for row in evidence["rows"]:

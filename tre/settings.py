@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import ErrorDetails
 
 from sdc.errors import SdcError
 from sdc.policy import Policy
@@ -24,15 +25,19 @@ class _Section(BaseModel):
 
 
 class InstanceSettings(_Section):
-    name: str = Field("tre-kit", min_length=1, description="Shown in reports and the register.")
+    name: str = Field(
+        default="tre-kit", min_length=1, description="Shown in reports and the register."
+    )
     operator: str = Field(
-        "The operator", min_length=1, description="The organisation operating this environment."
+        default="The operator",
+        min_length=1,
+        description="The organisation operating this environment.",
     )
 
 
 class DatabaseSettings(_Section):
     url: str = Field(
-        "",
+        default="",
         description="Empty for the embedded SQLite file tre.db; "
         "postgresql+psycopg://user:password@host:5432/name for PostgreSQL.",
     )
@@ -48,24 +53,34 @@ class DatabaseSettings(_Section):
 
 
 class PathSettings(_Section):
-    incoming: str = Field("incoming", min_length=1, description="Agency files waiting for ingest.")
-    quarantine: str = Field("quarantine", min_length=1, description="Rejected rows with reasons.")
-    store: str = Field("store", min_length=1, description="Linked, de-identified store (Parquet).")
-    projects: str = Field("projects", min_length=1, description="Per-project extracts and outputs.")
+    incoming: str = Field(
+        default="incoming", min_length=1, description="Agency files waiting for ingest."
+    )
+    quarantine: str = Field(
+        default="quarantine", min_length=1, description="Rejected rows with reasons."
+    )
+    store: str = Field(
+        default="store", min_length=1, description="Linked, de-identified store (Parquet)."
+    )
+    projects: str = Field(
+        default="projects", min_length=1, description="Per-project extracts and outputs."
+    )
     releases: str = Field(
-        "releases", min_length=1, description="Released outputs and their crates."
+        default="releases", min_length=1, description="Released outputs and their crates."
     )
     identifiers: str = Field(
-        "identifiers",
+        default="identifiers",
         min_length=1,
         description="The operator's identifier area: identifiers split off at ingest, for the "
         "linkage step only; never mounted in a workspace.",
     )
     reports: str = Field(
-        "reports", min_length=1, description="Operator reports (data quality, linkage quality)."
+        default="reports",
+        min_length=1,
+        description="Operator reports (data quality, linkage quality).",
     )
     keys: str = Field(
-        "keys",
+        default="keys",
         min_length=1,
         description="Pseudonymisation keys, apart from the data folders; may be an absolute path.",
     )
@@ -73,17 +88,21 @@ class PathSettings(_Section):
 
 class TransparencySettings(_Section):
     show_person_names: bool = Field(
-        False, description="Whether the public transparency register may name people."
+        default=False, description="Whether the public transparency register may name people."
     )
 
 
 class AirlockSettings(_Section):
     checkers: int = Field(
-        2, ge=1, description="Independent output checkers who must vote on every file (>= 1)."
+        default=2,
+        ge=1,
+        description="Independent output checkers who must vote on every file (>= 1).",
     )
-    max_file_mb: float = Field(20, gt=0, description="The largest file a request may hold, MB.")
+    max_file_mb: float = Field(
+        default=20, gt=0, description="The largest file a request may hold, MB."
+    )
     max_csv_rows: int = Field(
-        5000, ge=1, description="The most rows a CSV may have (more looks like microdata)."
+        default=5000, ge=1, description="The most rows a CSV may have (more looks like microdata)."
     )
 
 
@@ -169,7 +188,7 @@ rounding_base = 5         # published counts are multiples of this
 """
 
 
-def _describe(error: dict[str, Any]) -> str:
+def _describe(error: ErrorDetails) -> str:
     key = ".".join(str(part) for part in error["loc"])
     kind = error["type"]
     if kind == "extra_forbidden":

@@ -51,7 +51,7 @@ class Protected:
         table = self.table
         cells = []
         for i, row in enumerate(self.cells.to_dict("records")):
-            cell = {"dims": {d: _plain(row[d]) for d in table.dims}}
+            cell: dict[str, Any] = {"dims": {d: _plain(row[d]) for d in table.dims}}
             for column in EVIDENCE_COLUMNS:
                 if column in row:
                     cell[column] = _plain(row[column])

@@ -49,7 +49,11 @@ def cell_reasons(cell: dict, kind: str, aggfunc: str, policy: Policy) -> tuple[l
                     f"p% rule: the others' share ({rest:.4g}) would let the second-largest "
                     f"contributor estimate the largest to within {policy.p_percent:g} %"
                 )
-            if policy.pq_p is not None and rest < policy.pq_p / policy.pq_q * top1:
+            if (
+                policy.pq_p is not None
+                and policy.pq_q is not None  # set together (Policy checks it)
+                and rest < policy.pq_p / policy.pq_q * top1
+            ):
                 reasons.append(f"pq rule (p={policy.pq_p:g}, q={policy.pq_q:g}) fails")
     if aggfunc in EXTREMES and policy.extremes_disclosive:
         reasons.append(f"{aggfunc}: the value is one person's own value")

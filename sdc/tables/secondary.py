@@ -89,7 +89,10 @@ def audit(values: np.ndarray, suppressed: np.ndarray, rels, lower_bound: float |
     if not len(hidden):
         return {}
     column_of = {int(c): k for k, c in enumerate(hidden)}
-    rows, cols, vals, rhs = [], [], [], []
+    rows: list[int] = []
+    cols: list[int] = []
+    vals: list[float] = []
+    rhs: list[float] = []
     for total, members in rels:
         coefficients = [(total, 1.0)] + [(m, -1.0) for m in members]
         unknown = [(column_of[c], a) for c, a in coefficients if c in column_of]
