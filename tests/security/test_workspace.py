@@ -146,7 +146,11 @@ def test_the_kernel_cannot_gain_root_back(kernel):
         kernel,
         """
         import subprocess
-        tries = (["su", "-c", "id"], ["setpriv", "--reuid=0", "id"], ["mount", "-t", "tmpfs", "x", "/mnt"])
+        tries = (
+            ["su", "-c", "id"],
+            ["setpriv", "--reuid=0", "id"],
+            ["mount", "-t", "tmpfs", "x", "/mnt"],
+        )
         for argv in tries:
             done = subprocess.run(argv, capture_output=True, text=True, stdin=subprocess.DEVNULL)
             print(argv[0], done.returncode, "uid=0" in done.stdout)
