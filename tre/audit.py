@@ -291,9 +291,9 @@ def verify(session: Session, anchor: AuditAnchor | None = _FROM_SESSION) -> Veri
             hash_at_head = event.hash
         expected_prev, expected_seq, checked = event.hash, expected_seq + 1, checked + 1
     if anchor is not None:
-        problem = _head_problem(anchor, head, checked, hash_at_head, sealing)
-        if problem is not None:
-            return Verification(False, checked, expected_prev, problem, checked + 1)
+        head_problem = _head_problem(anchor, head, checked, hash_at_head, sealing)
+        if head_problem is not None:
+            return Verification(False, checked, expected_prev, head_problem, checked + 1)
     return Verification(True, checked, expected_prev)
 
 
