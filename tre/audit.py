@@ -14,6 +14,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Integer, String, Text, func, select, text
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from tre.db import Base
 
 GENESIS = "0" * 64
+
 _PG_LOCK_KEY = 730_001  # advisory lock that serialises appends on PostgreSQL
 
 
@@ -67,13 +69,17 @@ def utc_now() -> str:
 def record(
     session: Session,
     actor: str,
-    action: str,
+    action: StrEnum,
     object_type: str,
     object_id: str | int,
     project: str | None = None,
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one event in the caller's transaction, so the change and its audit commit together."""
+    """Append one event in the caller's transaction, so the change and its audit commit together.
+
+    ACTION is a member of the recording package's enum of event names (``RegistryEvent``,
+    ``AirlockEvent``, ``RunEvent``, ``LinkageEvent``, ``InstanceEvent``): the stored value is its
+    string, as before the enums."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
     last = session.execute(
@@ -84,7 +90,7 @@ def record(
         seq=seq,
         at=utc_now(),
         actor=actor,
-        action=action,
+        action=str(action),
         object_type=object_type,
         object_id=str(object_id),
         project=project,
