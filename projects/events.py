@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from projects.states import ProjectAction
+
 
 class RegistryEvent(StrEnum):
     ORGANISATION_ADD = "organisation.add"
@@ -28,3 +30,17 @@ class RegistryEvent(StrEnum):
     PROJECT_SUSPEND = "project.suspend"
     PROJECT_REINSTATE = "project.reinstate"
     PROJECT_CLOSE = "project.close"
+
+
+EVENT_OF_MOVE: dict[ProjectAction, RegistryEvent] = {
+    ProjectAction.SUBMIT: RegistryEvent.PROJECT_SUBMIT,
+    ProjectAction.APPROVE: RegistryEvent.PROJECT_APPROVE,
+    ProjectAction.REFUSE: RegistryEvent.PROJECT_REFUSE,
+    ProjectAction.AMEND: RegistryEvent.PROJECT_AMEND,
+    ProjectAction.AMEND_DATA_ITEMS: RegistryEvent.PROJECT_AMEND,
+    ProjectAction.ACTIVATE: RegistryEvent.PROJECT_ACTIVATE,
+    ProjectAction.EXPIRE: RegistryEvent.PROJECT_EXPIRE,
+    ProjectAction.SUSPEND: RegistryEvent.PROJECT_SUSPEND,
+    ProjectAction.REINSTATE: RegistryEvent.PROJECT_REINSTATE,
+    ProjectAction.CLOSE: RegistryEvent.PROJECT_CLOSE,
+}

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from projects.approvals import ApprovalDecision, approvals, requested_datasets
 from projects.errors import RegistryError
-from projects.events import RegistryEvent
+from projects.events import EVENT_OF_MOVE, RegistryEvent
 from projects.models import (
     Accreditation,
     Approval,
@@ -389,21 +389,6 @@ def register_project(
     return found
 
 
-# every move of the lifecycle is audited under one name; both kinds of amendment as "amend"
-_EVENT_OF_MOVE = {
-    ProjectAction.SUBMIT: RegistryEvent.PROJECT_SUBMIT,
-    ProjectAction.APPROVE: RegistryEvent.PROJECT_APPROVE,
-    ProjectAction.REFUSE: RegistryEvent.PROJECT_REFUSE,
-    ProjectAction.AMEND: RegistryEvent.PROJECT_AMEND,
-    ProjectAction.AMEND_DATA_ITEMS: RegistryEvent.PROJECT_AMEND,
-    ProjectAction.ACTIVATE: RegistryEvent.PROJECT_ACTIVATE,
-    ProjectAction.EXPIRE: RegistryEvent.PROJECT_EXPIRE,
-    ProjectAction.SUSPEND: RegistryEvent.PROJECT_SUSPEND,
-    ProjectAction.REINSTATE: RegistryEvent.PROJECT_REINSTATE,
-    ProjectAction.CLOSE: RegistryEvent.PROJECT_CLOSE,
-}
-
-
 def _move(
     session: Session,
     actor: str,
@@ -422,7 +407,7 @@ def _move(
     audit.record(
         session,
         actor,
-        _EVENT_OF_MOVE[action],
+        EVENT_OF_MOVE[action],
         "project",
         found.id,
         project=found.id,

@@ -1,5 +1,6 @@
 import pytest
 
+from projects.events import EVENT_OF_MOVE
 from projects.states import LIFECYCLE, OWNERS, TRANSITIONS, Actor, ProjectAction, State
 from tre.states import MoveNotAllowed
 
@@ -74,3 +75,10 @@ def test_diagram_lists_every_transition():
     for t in TRANSITIONS:
         assert f"{t.source} --> {t.target}: {t.action} ({t.by})" in text
     assert "    closed --> [*]" in text and "    [*] --> draft" in text
+
+
+def test_every_move_is_audited_under_its_own_name():
+    assert set(EVENT_OF_MOVE) == set(ProjectAction)
+    for action, event in EVENT_OF_MOVE.items():
+        expected = "amend" if action == ProjectAction.AMEND_DATA_ITEMS else action.value
+        assert event == f"project.{expected}"
