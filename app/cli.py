@@ -143,6 +143,25 @@ def demo(context: Context, directory: str, people: int, seed: int) -> None:
     run_demo(Path(directory), people=people, seed=seed, console=console, actor=context.actor)
 
 
+@cli.group()
+def docs() -> None:
+    """Documents generated from the code (so they cannot drift from it)."""
+
+
+@docs.command("states")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    help="Where to write (default: docs/states.md of the source tree).",
+)
+def docs_states(out: str | None) -> None:
+    """Write the state diagrams of every workflow (Mermaid) into docs/states.md."""
+    from app.docs import STATES_FILE, write_states
+
+    path = write_states(Path(out) if out else STATES_FILE)
+    console.print(f"wrote the state diagrams to {path}")
+
+
 # the register's publish composes the registry with the airlock's release counts
 @register.command("publish")
 @click.argument("outdir", type=click.Path(file_okay=False))

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from hub import groups
+from projects.policy import Role
 from tre.instance import Instance
 
 HERE = Path(__file__).parent
@@ -28,9 +29,9 @@ CUSTOM_SCOPES = {
     "custom:tre:lead": {"description": "Register and edit projects."},
 }
 ROLE_SCOPES = {
-    "output_checker": "custom:tre:review",
-    "approver": "custom:tre:approve",
-    "project_lead": "custom:tre:lead",
+    Role.OUTPUT_CHECKER: "custom:tre:review",
+    Role.APPROVER: "custom:tre:approve",
+    Role.PROJECT_LEAD: "custom:tre:lead",
 }
 
 

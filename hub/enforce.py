@@ -16,7 +16,8 @@ import time
 from dataclasses import dataclass
 from datetime import date
 
-from projects.policy import decide
+from hub.events import HubEvent
+from projects.policy import PolicyAction, decide
 from tre import audit
 from tre.instance import Instance, open_instance
 
@@ -35,7 +36,9 @@ def running(api_url: str, token: str) -> list[tuple[str, str]]:
     import requests
 
     headers = {"Authorization": f"token {token}"}
-    answer = requests.get(f"{api_url}/users", headers=headers, timeout=10, params={"state": "active"})
+    answer = requests.get(
+        f"{api_url}/users", headers=headers, timeout=10, params={"state": "active"}
+    )
     answer.raise_for_status()
     out = []
     for user in answer.json():
@@ -45,16 +48,14 @@ def running(api_url: str, token: str) -> list[tuple[str, str]]:
     return out
 
 
-def sweep(
-    instance: Instance, api_url: str, token: str, at: date | None = None
-) -> list[Stopped]:
+def sweep(instance: Instance, api_url: str, token: str, at: date | None = None) -> list[Stopped]:
     """Stop the running workspaces the policy no longer allows; returns what was stopped."""
     import requests
 
     stopped = []
     for user, project in running(api_url, token):
         with instance.db.session() as session:
-            decision = decide(session, user, "work_in_workspace", project, at=at)
+            decision = decide(session, user, PolicyAction.WORK_IN_WORKSPACE, project, at=at)
         if decision.allowed:
             continue
         answer = requests.delete(
@@ -69,7 +70,7 @@ def sweep(
             audit.record(
                 session,
                 ACTOR,
-                "workspace.stop",
+                HubEvent.WORKSPACE_STOP,
                 "workspace",
                 f"{user}/{project}",
                 project=project,

@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any
 
 from projects import registry
-from projects.policy import decide
+from projects.policy import PolicyAction, Role, decide
 from tre.instance import Instance
 
 
@@ -23,7 +23,7 @@ def desired(instance: Instance, at: date | None = None) -> dict[str, dict[str, l
             allowed = [
                 m
                 for m in members
-                if decide(session, m, "work_in_workspace", found.id, at=at).allowed
+                if decide(session, m, PolicyAction.WORK_IN_WORKSPACE, found.id, at=at).allowed
             ]
             out[found.id] = {"users": allowed}
     return out
@@ -41,7 +41,7 @@ def people_by_role(instance: Instance) -> dict[str, set[str]]:
 
 
 def operators(instance: Instance) -> set[str]:
-    return people_by_role(instance).get("operator", set())
+    return people_by_role(instance).get(Role.OPERATOR, set())
 
 
 def sync(api_url: str, token: str, wanted: dict[str, dict[str, list[str]]]) -> dict[str, Any]:

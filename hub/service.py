@@ -23,7 +23,7 @@ from output_checks import airlock
 from output_checks import web as airlock_web
 from projects import registry
 from projects.errors import RegistryError
-from projects.policy import decide
+from projects.policy import PolicyAction, decide
 from projects.spec import parse_project
 from tre.errors import Refused
 from tre.web import Page, application
@@ -54,7 +54,7 @@ def my_projects(instance, username: str, at: date | None = None) -> list[dict[st
             members = {m.person.username: m.role for m in found.current.members}
             if username not in members:
                 continue
-            decision = decide(session, username, "work_in_workspace", found.id, at=at)
+            decision = decide(session, username, PolicyAction.WORK_IN_WORKSPACE, found.id, at=at)
             out.append(
                 {
                     "id": found.id,

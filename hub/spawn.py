@@ -19,7 +19,7 @@ from datetime import date
 from pathlib import Path
 
 from projects import registry
-from projects.policy import decide
+from projects.policy import PolicyAction, decide
 from tre import sandbox
 from tre.errors import Refused
 from tre.instance import Instance
@@ -47,7 +47,7 @@ def plan(instance: Instance, username: str, server_name: str, at: date | None = 
             "workspace is named after its project)"
         )
     with instance.db.session() as session:
-        decision = decide(session, username, "work_in_workspace", server_name, at=at)
+        decision = decide(session, username, PolicyAction.WORK_IN_WORKSPACE, server_name, at=at)
         if not decision.allowed:
             raise Refused(decision.message())
         found = registry.project(session, server_name)

@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 
 from linkage import dictionary, spine
 from linkage.dictionary import Field
+from linkage.events import LinkageEvent
 from linkage.ingest import RECORD_ID
 from projects import registry
 from projects.policy import extract_reasons
@@ -115,7 +116,9 @@ def load_lookup(instance: Instance, path: Path, actor: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     frame.to_parquet(folder / file, index=False)
     with instance.db.session() as session:
-        audit.record(session, actor, "data.lookup", "reference", name, details={"rows": len(frame)})
+        audit.record(
+            session, actor, LinkageEvent.LOOKUP, "reference", name, details={"rows": len(frame)}
+        )
     return folder / file
 
 
@@ -247,7 +250,7 @@ def extract(instance: Instance, project_id: str, actor: str, at: date | None = N
         audit.record(
             session,
             actor,
-            "data.extract",
+            LinkageEvent.EXTRACT,
             "project",
             project_id,
             project=project_id,

@@ -27,6 +27,7 @@ from sqlalchemy import select
 
 from linkage import dictionary
 from linkage.dictionary import Schema
+from linkage.events import LinkageEvent
 from linkage.models import Ingest
 from linkage.readers import FORMATS, IngestError, read_chunks, read_header
 from linkage.tokens import is_token_file, token_schema
@@ -251,7 +252,7 @@ def ingest(
         audit.record(
             session,
             actor,
-            "data.ingest",
+            LinkageEvent.INGEST,
             "dataset",
             dataset,
             details={

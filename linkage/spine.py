@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 from sqlalchemy import select
 
 from linkage import dictionary, normalise
+from linkage.events import LinkageEvent
 from linkage.linker import REVIEW_FLOOR, Linked, check_engine, link_records, stable_ids
 from linkage.models import Ingest
 from linkage.sources import is_person_dataset, person_table
@@ -219,7 +220,7 @@ def run(
         encoding="utf-8",
     )
     with instance.db.session() as session:
-        audit.record(session, actor, "data.link", "spine", run_id, details=details)
+        audit.record(session, actor, LinkageEvent.LINK, "spine", run_id, details=details)
     return LinkageRun(
         run_id,
         len(records),

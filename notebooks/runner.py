@@ -32,8 +32,9 @@ from typing import Any
 from sqlalchemy import select
 
 from notebooks.models import Run
+from notebooks.states import EVENT_OF_STATUS, RUNS, RunAction, RunEvent, RunStatus
 from projects import registry
-from projects.policy import check
+from projects.policy import PolicyAction, check
 from sdc.policy import ENVIRONMENT_VARIABLE, EVIDENCE_SUFFIX
 from tre import __version__, audit
 from tre import crate as crates
@@ -55,7 +56,7 @@ CRATE = "ro-crate-metadata.json"
 # a run's own records: they stay inside (the airlock refuses them); the reports may be requested
 RECORDS = (SOURCE, NOTEBOOK, RECORD, CRATE, ERROR)
 RUN_FILES = RECORDS + (REPORT, REPORT_NO_CODE)
-SUCCEEDED, FAILED, RUNNING = "succeeded", "failed", "running"
+SUCCEEDED, FAILED, RUNNING = RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.RUNNING
 ENGINE = "tre"
 _environment = threading.Lock()
 
@@ -69,7 +70,7 @@ class RunError(TreError):
 @dataclass
 class RunResult:
     id: str
-    status: str
+    status: RunStatus
     folder: Path
     error: str
     outputs: list[dict[str, Any]]
@@ -330,7 +331,7 @@ def run(
 
     path = find_notebook(notebook)
     with instance.db.session() as session:
-        check(session, person, "run_analysis", project_id, at=at)
+        check(session, person, PolicyAction.RUN_ANALYSIS, project_id, at=at)
         found = registry.project(session, project_id)
         described = registry.describe(session, found)
         policy = registry.project_policy(found, instance.settings.policy)
@@ -372,7 +373,7 @@ def run(
         audit.record(
             session,
             person,
-            "run.start",
+            RunEvent.START,
             "run",
             run_id,
             project=project_id,
@@ -384,7 +385,7 @@ def run(
         )
     shutil.copyfile(path, staging / SOURCE)
     env = environment(instance, project_id, policy.to_json(), staging)
-    status, error = SUCCEEDED, ""
+    ending, error = RunAction.SUCCEED, ""
     try:
         papermill.execute_notebook(
             str(path),
@@ -401,9 +402,9 @@ def run(
             tre_env=env,
         )
     except papermill.PapermillExecutionError as exc:
-        status, error = FAILED, f"{exc.ename}: {exc.evalue} (cell {exc.exec_count})"
+        ending, error = RunAction.FAIL, f"{exc.ename}: {exc.evalue} (cell {exc.exec_count})"
     except Exception as exc:  # the kernel died, or could not start
-        status, error = FAILED, f"{type(exc).__name__}: {exc}"
+        ending, error = RunAction.FAIL, f"{type(exc).__name__}: {exc}"
         if not (staging / NOTEBOOK).exists():
             shutil.copyfile(path, staging / NOTEBOOK)
         (staging / ERROR).write_text(traceback.format_exc(), encoding="utf-8")
@@ -415,6 +416,7 @@ def run(
     produced = _produced(staging, declared)
     undeclared = [o["file"] for o in produced if not o["declared"] and not o["evidence_of"]]
     ended = utc_now()
+    status = RUNS.transition(RUNNING, ending, f"run {run_id}").target
     summary = {
         "id": run_id,
         "project": project_id,
@@ -446,7 +448,7 @@ def run(
         audit.record(
             session,
             person,
-            f"run.{status}",
+            EVENT_OF_STATUS[status],
             "run",
             run_id,
             project=project_id,

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from output_checks import checks as auto
+from output_checks.events import EVENT_OF_MOVE, AirlockEvent
 from output_checks.ledger import differencing, table_entry
 from output_checks.models import (
     Comment,
@@ -31,8 +32,17 @@ from output_checks.models import (
     RequestGroup,
     Vote,
 )
-from output_checks.states import EDITABLE, UNDER_REVIEW, RequestState, transition
+from output_checks.states import (
+    EDITABLE,
+    UNDER_REVIEW,
+    WORKFLOW,
+    FileDecision,
+    RequestAction,
+    RequestState,
+    VoteChoice,
+)
 from projects import registry
+from projects.policy import PolicyAction
 from projects.policy import check as policy_check
 from sdc.policy import EVIDENCE_SUFFIX
 from tre import audit
@@ -42,14 +52,8 @@ from tre.errors import Refused, TreError
 from tre.folders import make_read_only, make_writable
 from tre.hashing import file_digest
 from tre.instance import Instance
+from tre.states import MoveNotAllowed
 
-APPROVE, CHANGES = "approve", "changes"
-APPROVED, CHANGES_REQUESTED, CONFLICTED, INCOMPLETE = (
-    "approved",
-    "changes_requested",
-    "conflicted",
-    "incomplete",
-)
 DEFAULT_GROUP = "outputs"
 
 
@@ -125,16 +129,19 @@ def _get(session: Session, request_id: str, lock: bool = False) -> ReleaseReques
     return found
 
 
-def _move(session: Session, found: ReleaseRequest, action: str, actor: str, **details) -> None:
+def _move(
+    session: Session, found: ReleaseRequest, action: RequestAction, actor: str, **details
+) -> None:
     source = RequestState(found.state)
-    rule = transition(action, source)
-    if rule is None:
-        raise AirlockError(f"request {found.id} is {source}: it cannot be {action}ed now")
+    try:
+        rule = WORKFLOW.transition(source, action, f"request {found.id}")
+    except MoveNotAllowed:
+        raise AirlockError(f"request {found.id} is {source}: it cannot be {action}ed now") from None
     found.state = rule.target.value
     audit.record(
         session,
         actor,
-        f"airlock.{action}",
+        EVENT_OF_MOVE[action],
         "release_request",
         found.id,
         project=found.project_id,
@@ -186,7 +193,7 @@ def request(
 ) -> str:
     """A new request (PENDING) holding FILES in GROUP; returns its id."""
     with instance.db.session() as session:
-        policy_check(session, author, "request_release", project_id, at=at)
+        policy_check(session, author, PolicyAction.REQUEST_RELEASE, project_id, at=at)
         request_id = f"req-{utc_now()[:10].replace('-', '')}-{secrets.token_hex(3)}"
         found = ReleaseRequest(
             id=request_id,
@@ -201,7 +208,7 @@ def request(
         session.add(found)
         session.flush()
         audit.record(
-            session, author, "airlock.create", "release_request", request_id, project=project_id
+            session, author, AirlockEvent.CREATE, "release_request", request_id, project=project_id
         )
         _add(instance, session, found, author, files, group, context, controls, supporting)
     return request_id
@@ -264,7 +271,7 @@ def _add(instance, session, found, author, files, group, context, controls, supp
         audit.record(
             session,
             author,
-            "airlock.add_file",
+            AirlockEvent.ADD_FILE,
             "release_request",
             found.id,
             project=found.project_id,
@@ -285,7 +292,7 @@ def withdraw_file(instance: Instance, request_id: str, author: str, file: str) -
         audit.record(
             session,
             author,
-            "airlock.withdraw_file",
+            AirlockEvent.WITHDRAW_FILE,
             "release_request",
             found.id,
             project=found.project_id,
@@ -297,7 +304,7 @@ def withdraw(instance: Instance, request_id: str, author: str) -> None:
     with instance.db.session() as session:
         found = _get(session, request_id, lock=True)
         _check_author(session, found, author)
-        _move(session, found, "withdraw", author)
+        _move(session, found, RequestAction.WITHDRAW, author)
 
 
 def submit(instance: Instance, request_id: str, author: str, at: date | None = None) -> dict:
@@ -305,7 +312,7 @@ def submit(instance: Instance, request_id: str, author: str, at: date | None = N
     with instance.db.session() as session:
         found = _get(session, request_id, lock=True)
         _check_author(session, found, author)
-        policy_check(session, author, "request_release", found.project_id, at=at)
+        policy_check(session, author, PolicyAction.REQUEST_RELEASE, found.project_id, at=at)
         live = [f for f in found.files if not f.withdrawn]
         if not any(not f.supporting for f in live):
             raise AirlockError(f"request {request_id} has no file to release")
@@ -313,7 +320,7 @@ def submit(instance: Instance, request_id: str, author: str, at: date | None = N
         if returned:
             found.turn += 1
         run_checks(instance, session, found)
-        _move(session, found, "resubmit" if returned else "submit", author)
+        _move(session, found, RequestAction.RESUBMIT if returned else RequestAction.SUBMIT, author)
         found.submitted = found.submitted or utc_now()
         outcomes = {f.path: f.check_outcome for f in found.files if not f.withdrawn}
     return outcomes
@@ -337,7 +344,7 @@ def run_checks(instance: Instance, session: Session, found: ReleaseRequest) -> N
             results = [
                 auto.Check(
                     "integrity",
-                    auto.FAIL,
+                    auto.CheckOutcome.FAIL,
                     f"{item.path} changed or vanished after it was added; add it again",
                 )
             ]
@@ -362,7 +369,7 @@ def run_checks(instance: Instance, session: Session, found: ReleaseRequest) -> N
     audit.record(
         session,
         "airlock",
-        "airlock.checks",
+        AirlockEvent.CHECKS,
         "release_request",
         found.id,
         project=found.project_id,
@@ -389,18 +396,27 @@ def _pseudonyms(instance: Instance, project_id: str) -> set[str]:
 def check_can_review(session: Session, found: ReleaseRequest, checker: str) -> None:
     if checker == found.author:
         raise Refused(f"{checker} is the author of request {found.id} and cannot review it")
-    policy_check(session, checker, "review_release", found.project_id)
+    policy_check(session, checker, PolicyAction.REVIEW_RELEASE, found.project_id)
 
 
-def file_decision(votes: list[str], required: int) -> str:
+def file_decision(votes: list[str], required: int) -> FileDecision:
     if len(votes) < required:
-        return INCOMPLETE
+        return FileDecision.INCOMPLETE
     counts = Counter(votes)
-    if counts[APPROVE] > counts[CHANGES]:
-        return APPROVED if counts[CHANGES] == 0 or len(votes) > required else CONFLICTED
-    if counts[CHANGES] > counts[APPROVE]:
-        return CHANGES_REQUESTED if counts[APPROVE] == 0 or len(votes) > required else CONFLICTED
-    return CONFLICTED
+    approve, changes = counts[VoteChoice.APPROVE], counts[VoteChoice.CHANGES]
+    if approve > changes:
+        return (
+            FileDecision.APPROVED
+            if changes == 0 or len(votes) > required
+            else FileDecision.CONFLICTED
+        )
+    if changes > approve:
+        return (
+            FileDecision.CHANGES_REQUESTED
+            if approve == 0 or len(votes) > required
+            else FileDecision.CONFLICTED
+        )
+    return FileDecision.CONFLICTED
 
 
 def review(
@@ -413,8 +429,8 @@ def review(
     private: bool = False,
 ) -> str:
     """CHECKER's vote on FILE (approve or changes); returns the request's state after it."""
-    if vote not in (APPROVE, CHANGES):
-        raise AirlockError(f"a vote is {APPROVE} or {CHANGES}, not {vote!r}")
+    if vote not in tuple(VoteChoice):
+        raise AirlockError(f"a vote is {VoteChoice.APPROVE} or {VoteChoice.CHANGES}, not {vote!r}")
     with instance.db.session() as session:
         found = _get(session, request_id, lock=True)
         check_can_review(session, found, checker)
@@ -457,7 +473,7 @@ def review(
         audit.record(
             session,
             checker,
-            "airlock.vote",
+            AirlockEvent.VOTE,
             "release_request",
             found.id,
             project=found.project_id,
@@ -500,26 +516,25 @@ def _advance(instance: Instance, session: Session, found: ReleaseRequest) -> Non
     full = [c for c, n in complete_by.items() if n == len(voted)]
     state = RequestState(found.state)
     if state == RequestState.SUBMITTED and full:
-        target = RequestState.REVIEWED if len(full) >= required else RequestState.PARTIALLY_REVIEWED
-        _move_to(session, found, "review", target)
+        by_all = len(full) >= required
+        _move_to(session, found, RequestAction.REVIEW if by_all else RequestAction.REVIEW_PARTLY)
     if RequestState(found.state) == RequestState.PARTIALLY_REVIEWED and len(full) >= required:
-        _move_to(session, found, "review", RequestState.REVIEWED)
+        _move_to(session, found, RequestAction.REVIEW)
     if RequestState(found.state) == RequestState.REVIEWED:
         decisions = [file_decision([v.vote for v in votes.get(i.id, [])], required) for i in voted]
-        if all(d == APPROVED for d in decisions):
-            _move_to(session, found, "approve", RequestState.APPROVED)
+        if all(d == FileDecision.APPROVED for d in decisions):
+            _move_to(session, found, RequestAction.APPROVE)
 
 
-def _move_to(session: Session, found: ReleaseRequest, action: str, target: RequestState) -> None:
-    rule = transition(action, RequestState(found.state), target)
-    if rule is None:
-        raise AirlockError(f"request {found.id} cannot go from {found.state} to {target}")
+def _move_to(session: Session, found: ReleaseRequest, action: RequestAction) -> None:
+    """A move the airlock itself makes (the system owns it): audited as the actor airlock."""
     source = found.state
+    target = WORKFLOW.transition(RequestState(source), action, f"request {found.id}").target
     found.state = target.value
     audit.record(
         session,
         "airlock",
-        f"airlock.{action}",
+        EVENT_OF_MOVE[action],
         "release_request",
         found.id,
         project=found.project_id,
@@ -528,14 +543,16 @@ def _move_to(session: Session, found: ReleaseRequest, action: str, target: Reque
 
 
 def return_request(instance: Instance, request_id: str, checker: str, reason: str) -> None:
-    _decide(instance, request_id, checker, "return", reason)
+    _decide(instance, request_id, checker, RequestAction.RETURN, reason)
 
 
 def reject(instance: Instance, request_id: str, checker: str, reason: str) -> None:
-    _decide(instance, request_id, checker, "reject", reason)
+    _decide(instance, request_id, checker, RequestAction.REJECT, reason)
 
 
-def _decide(instance: Instance, request_id: str, checker: str, action: str, reason: str) -> None:
+def _decide(
+    instance: Instance, request_id: str, checker: str, action: RequestAction, reason: str
+) -> None:
     if not reason.strip():
         raise AirlockError(f"say why: a request is {action}ed with a reason")
     with instance.db.session() as session:
@@ -642,7 +659,7 @@ def show(instance: Instance, request_id: str, viewer: str) -> dict[str, Any]:
                     "checks": item.checks,
                     "votes": shown,
                     "votes_in": len(cast),
-                    "decision": decision if visible else INCOMPLETE,
+                    "decision": decision if visible else FileDecision.INCOMPLETE,
                 }
             )
         comments = [
@@ -802,7 +819,14 @@ def release(
                         )
             found.recipient = recipient
             found.released = utc_now()
-            _move(session, found, "release", checker, folder=str(target), recipient=recipient)
+            _move(
+                session,
+                found,
+                RequestAction.RELEASE,
+                checker,
+                folder=str(target),
+                recipient=recipient,
+            )
     released = sorted(p.name for p in (target / "data").iterdir())
     return Release(request_id, target, released, target / "data" / "ro-crate-metadata.json")
 
@@ -924,8 +948,8 @@ def stats(instance: Instance) -> dict[str, Any]:
                 decisions += 1
                 decision = file_decision(cast, required)
                 conflicted += len(set(cast)) > 1
-                automatic_ok = item.check_outcome == auto.PASS
-                matched += (decision == APPROVED) == automatic_ok
+                automatic_ok = item.check_outcome == auto.CheckOutcome.PASS
+                matched += (decision == FileDecision.APPROVED) == automatic_ok
         reasons = Counter(r.reason for r in found if r.state == RequestState.REJECTED.value)
         return {
             "requests": len(found),

@@ -14,12 +14,21 @@ import io
 import json
 import re
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from sdc.policy import EVIDENCE_SUFFIX, Policy
 
-PASS, FAIL, REVIEW = "pass", "fail", "review"
+
+class CheckOutcome(StrEnum):
+    """What one automatic check says about a file (stored in request_files and its checks)."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    REVIEW = "review"
+
+
 ALLOWED = {".csv", ".png", ".svg", ".html", ".txt", ".json", ".md"}
 IMAGES = {".png", ".svg"}
 TEXT = {".csv", ".txt", ".json", ".md", ".html", ".svg"}
@@ -36,14 +45,20 @@ TOTAL_LABELS = {"all", "total", "totals"}
 @dataclass
 class Check:
     name: str
-    outcome: str
+    outcome: CheckOutcome
     explanation: str
     evidence: dict[str, Any] = field(default_factory=dict)
 
 
-def outcome_of(checks: list[Check] | list[dict]) -> str:
+def outcome_of(checks: list[Check] | list[dict]) -> CheckOutcome:
     outcomes = {c.outcome if isinstance(c, Check) else c["outcome"] for c in checks}
-    return FAIL if FAIL in outcomes else REVIEW if REVIEW in outcomes else PASS
+    return (
+        CheckOutcome.FAIL
+        if CheckOutcome.FAIL in outcomes
+        else CheckOutcome.REVIEW
+        if CheckOutcome.REVIEW in outcomes
+        else CheckOutcome.PASS
+    )
 
 
 def _nhs_valid(value: str) -> bool:
@@ -61,7 +76,7 @@ def sniff(path: Path, data: bytes) -> Check:
     if suffix not in ALLOWED:
         return Check(
             "file type",
-            FAIL,
+            CheckOutcome.FAIL,
             f"{suffix or 'no extension'} files cannot leave the airlock; allowed: "
             + ", ".join(sorted(ALLOWED)),
         )
@@ -91,11 +106,11 @@ def sniff(path: Path, data: bytes) -> Check:
     if not ok:
         return Check(
             "file type",
-            FAIL,
+            CheckOutcome.FAIL,
             f"the content of {path.name} is not what a {suffix} file holds; a file is judged by "
             "its content, not its name",
         )
-    return Check("file type", PASS, f"{suffix} content, an allowed type")
+    return Check("file type", CheckOutcome.PASS, f"{suffix} content, an allowed type")
 
 
 def _rows(data: bytes) -> list[list[str]] | None:
@@ -122,7 +137,7 @@ def microdata(rows: list[list[str]], pseudonyms: set[str], policy: Policy) -> Ch
     if named:
         return Check(
             "microdata",
-            FAIL,
+            CheckOutcome.FAIL,
             f"column {named[0]!r} looks like a person identifier: files of one row per person "
             "never leave the airlock",
             {"columns": named},
@@ -135,7 +150,7 @@ def microdata(rows: list[list[str]], pseudonyms: set[str], policy: Policy) -> Ch
         if known:
             return Check(
                 "microdata",
-                FAIL,
+                CheckOutcome.FAIL,
                 f"column {name!r} holds {known} of the project's person pseudonyms",
                 {"column": name},
             )
@@ -143,7 +158,7 @@ def microdata(rows: list[list[str]], pseudonyms: set[str], policy: Policy) -> Ch
         if shaped >= max(1, len(values) // 2):
             return Check(
                 "microdata",
-                FAIL,
+                CheckOutcome.FAIL,
                 f"column {name!r} holds values shaped like NHS numbers or pseudonyms",
                 {"column": name},
             )
@@ -153,10 +168,10 @@ def microdata(rows: list[list[str]], pseudonyms: set[str], policy: Policy) -> Ch
         if present and all(n in (0, 1) for n in present) and len(body) >= policy.threshold:
             return Check(
                 "microdata",
-                FAIL,
+                CheckOutcome.FAIL,
                 f"{len(body)} rows of 0/1 values: this looks like one row per person, not a table",
             )
-    return Check("microdata", PASS, "no person identifiers and not one row per person")
+    return Check("microdata", CheckOutcome.PASS, "no person identifiers and not one row per person")
 
 
 def _number(value: str) -> float | None:
@@ -172,7 +187,7 @@ def count_table(rows: list[list[str]], policy: Policy) -> list[Check]:
     cells = [(r[0], header[j], _number(c)) for r in body for j, c in enumerate(r) if j > 0]
     numbers = [(row, column, value) for row, column, value in cells if value is not None]
     if not numbers or len(numbers) < len(cells) / 2:
-        return [Check("table", REVIEW, "not a table of numbers: a checker reads it")]
+        return [Check("table", CheckOutcome.REVIEW, "not a table of numbers: a checker reads it")]
     checks = []
     small = [c for c in numbers if 0 < c[2] < policy.threshold]
     zeros = [c for c in numbers if c[2] == 0]
@@ -181,7 +196,7 @@ def count_table(rows: list[list[str]], policy: Policy) -> list[Check]:
         checks.append(
             Check(
                 "threshold",
-                FAIL,
+                CheckOutcome.FAIL,
                 f"{len(small)} cells below the threshold of {policy.threshold}, e.g. {row} / "
                 f"{column} = {value:g}",
                 {"cells": [list(c) for c in small[:20]]},
@@ -191,25 +206,29 @@ def count_table(rows: list[list[str]], policy: Policy) -> list[Check]:
         checks.append(
             Check(
                 "threshold",
-                REVIEW,
+                CheckOutcome.REVIEW,
                 f"{len(zeros)} zero cells: zeros can be disclosive (an empty group says "
                 "something about everyone else)",
             )
         )
     else:
-        checks.append(Check("threshold", PASS, f"no cell below {policy.threshold}"))
+        checks.append(Check("threshold", CheckOutcome.PASS, f"no cell below {policy.threshold}"))
     base = policy.rounding_base
     if base and all(float(c[2]).is_integer() and c[2] % base == 0 for c in numbers):
-        checks.append(Check("rounding", PASS, f"every count is a multiple of {base}"))
+        checks.append(Check("rounding", CheckOutcome.PASS, f"every count is a multiple of {base}"))
     else:
         checks.append(
-            Check("rounding", REVIEW, f"counts are not rounded to the policy's base of {base}")
+            Check(
+                "rounding",
+                CheckOutcome.REVIEW,
+                f"counts are not rounded to the policy's base of {base}",
+            )
         )
     checks.append(_totals(header, body))
     checks.append(
         Check(
             "table without evidence",
-            REVIEW,
+            CheckOutcome.REVIEW,
             "this table was not made with sdc.safe, so its cells' evidence (counts, dominance) "
             "is unknown: a checker must judge it",
         )
@@ -229,12 +248,14 @@ def _totals(header: list[str], body: list[list[str]]) -> Check:
                 if abs(sum(parts) - total) > max(5 * len(parts), 1):
                     return Check(
                         "totals",
-                        REVIEW,
+                        CheckOutcome.REVIEW,
                         f"row {row[0]!r}: the parts add up to {sum(parts):g}, the total says "
                         f"{total:g}",
                     )
-        return Check("totals", PASS, "row totals agree with their parts (allowing for rounding)")
-    return Check("totals", PASS, "no total column to compare")
+        return Check(
+            "totals", CheckOutcome.PASS, "row totals agree with their parts (allowing for rounding)"
+        )
+    return Check("totals", CheckOutcome.PASS, "no total column to compare")
 
 
 def check_file(
@@ -252,18 +273,24 @@ def check_file(
     checks = [sniff(path, data)]
     if len(data) > max_bytes:
         checks.append(
-            Check("size", FAIL, f"{len(data):,} bytes, more than the limit of {max_bytes:,}")
+            Check(
+                "size",
+                CheckOutcome.FAIL,
+                f"{len(data):,} bytes, more than the limit of {max_bytes:,}",
+            )
         )
     rows = _rows(data) if path.suffix.lower() in (".csv", ".txt", ".md", ".png", ".json") else None
     if rows is not None or path.suffix.lower() == ".csv":
         if rows is None:
-            checks.append(Check("table", FAIL, "the CSV cannot be read as a table"))
+            checks.append(Check("table", CheckOutcome.FAIL, "the CSV cannot be read as a table"))
         else:
             checks.append(microdata(rows, pseudonyms, policy))
             if len(rows) - 1 > max_rows:
                 checks.append(
                     Check(
-                        "rows", FAIL, f"{len(rows) - 1:,} rows, more than the limit of {max_rows:,}"
+                        "rows",
+                        CheckOutcome.FAIL,
+                        f"{len(rows) - 1:,} rows, more than the limit of {max_rows:,}",
                     )
                 )
     sidecar = path.with_name(path.name + EVIDENCE_SUFFIX)
@@ -274,7 +301,7 @@ def check_file(
             checks.append(
                 Check(
                     "evidence",
-                    FAIL,
+                    CheckOutcome.FAIL,
                     "re-checked under the operator's policy: " + "; ".join(problems[:5]),
                     {"problems": problems},
                 )
@@ -284,7 +311,7 @@ def check_file(
             checks.append(
                 Check(
                     "evidence",
-                    PASS,
+                    CheckOutcome.PASS,
                     f"made with {evidence.get('function')}; every rule of the policy re-run on "
                     f"its evidence passes, and the file matches it ({_summary(summary)})",
                     {"summary": summary, "kind": evidence.get("kind")},
@@ -295,7 +322,7 @@ def check_file(
         checks.append(
             Check(
                 "image",
-                REVIEW if tables else FAIL,
+                CheckOutcome.REVIEW if tables else CheckOutcome.FAIL,
                 (
                     f"a picture without evidence; the table behind it should be {tables[0].name}: "
                     "a checker compares them"
@@ -309,7 +336,11 @@ def check_file(
         checks += count_table(rows, policy)
     elif path.suffix.lower() in (".html", ".txt", ".md", ".json", ".svg"):
         checks.append(
-            Check("content", REVIEW, "free text or a report: a checker reads every number in it")
+            Check(
+                "content",
+                CheckOutcome.REVIEW,
+                "free text or a report: a checker reads every number in it",
+            )
         )
     return checks
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from output_checks.checks import FAIL, PASS, REVIEW, Check
+from output_checks.checks import Check, CheckOutcome
 from sdc.policy import Policy
 
 MARGIN = "All"
@@ -99,7 +99,9 @@ def differencing(
 ) -> Check:
     """Test a new table against the project's released ones."""
     if not released:
-        return Check("differencing", PASS, "nothing has been released from this project yet")
+        return Check(
+            "differencing", CheckOutcome.PASS, "nothing has been released from this project yet"
+        )
     threshold = policy.threshold
     flags: list[tuple[str, str]] = []
     for name, old in released:
@@ -108,23 +110,25 @@ def differencing(
         if same_shape and 0 < gap < threshold:
             flags.append(
                 (
-                    FAIL,
+                    CheckOutcome.FAIL,
                     f"the same table as {name}, over a population that differs by {gap:g} "
                     f"(fewer than {threshold}): subtracting one from the other reveals that group",
                 )
             )
         for message in _recoverable(old, entry, name) + _recoverable(entry, old, "this table"):
-            flags.append((FAIL, message))
+            flags.append((CheckOutcome.FAIL, message))
         if not same_shape and sorted(old["dims"]) == sorted(entry["dims"]):
-            flags.extend((REVIEW, m) for m in _nested(old, entry, name, threshold))
+            flags.extend((CheckOutcome.REVIEW, m) for m in _nested(old, entry, name, threshold))
     if not flags:
         return Check(
             "differencing",
-            PASS,
+            CheckOutcome.PASS,
             f"compared with {len(released)} released tables: no small group can be recovered "
             "by subtraction",
         )
-    worst = FAIL if any(o == FAIL for o, _ in flags) else REVIEW
+    worst = (
+        CheckOutcome.FAIL if any(o == CheckOutcome.FAIL for o, _ in flags) else CheckOutcome.REVIEW
+    )
     return Check(
         "differencing",
         worst,

@@ -1,13 +1,16 @@
 """Release-request states and who may move a request between them: states as data.
 
-Every state has exactly one owner (who is expected to act next) and every transition exactly one
-rule; tests prove both. The shape follows OpenSAFELY Airlock's workflow.
+The request's workflow is a :class:`tre.states.StateMachine`: every state has exactly one owner
+(who is expected to act next) and every (state, action) exactly one rule, checked when it is
+built; ``tre docs states`` draws it. The shape follows OpenSAFELY Airlock's workflow. The airlock's
+other vocabularies live here too: a checker's vote and the decision on a file that votes make.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
+
+from tre.states import Rule, StateMachine
 
 
 class RequestState(StrEnum):
@@ -44,60 +47,77 @@ EDITABLE = {RequestState.PENDING, RequestState.RETURNED}
 UNDER_REVIEW = {RequestState.SUBMITTED, RequestState.PARTIALLY_REVIEWED, RequestState.REVIEWED}
 
 
-@dataclass(frozen=True)
-class Transition:
-    action: str
-    source: RequestState
-    target: RequestState
-    by: Actor
-    rule: str
+class RequestAction(StrEnum):
+    """The moves of a release request. A review is two moves: by fewer checkers than required
+    (partly reviewed) and by as many as required (reviewed)."""
+
+    SUBMIT = "submit"
+    RESUBMIT = "resubmit"
+    WITHDRAW = "withdraw"
+    REVIEW_PARTLY = "review partly"
+    REVIEW = "review"
+    APPROVE = "approve"
+    RETURN = "return"
+    REJECT = "reject"
+    RELEASE = "release"
 
 
-S = RequestState
+class VoteChoice(StrEnum):
+    """A checker's vote on one file (stored in release_votes)."""
+
+    APPROVE = "approve"
+    CHANGES = "changes"
+
+
+class FileDecision(StrEnum):
+    """What the votes on one file decide (shown to the checkers and the author)."""
+
+    APPROVED = "approved"
+    CHANGES_REQUESTED = "changes_requested"
+    CONFLICTED = "conflicted"
+    INCOMPLETE = "incomplete"
+
+
+Transition = Rule[RequestState, RequestAction, Actor]
+S, A = RequestState, RequestAction
 TRANSITIONS: tuple[Transition, ...] = (
-    Transition("submit", S.PENDING, S.SUBMITTED, Actor.AUTHOR, "the author submits; checks run"),
-    Transition(
-        "resubmit", S.RETURNED, S.SUBMITTED, Actor.AUTHOR, "the author resubmits: a new turn"
-    ),
-    Transition("withdraw", S.PENDING, S.WITHDRAWN, Actor.AUTHOR, "the author withdraws a draft"),
-    Transition(
-        "withdraw", S.RETURNED, S.WITHDRAWN, Actor.AUTHOR, "the author withdraws a returned one"
-    ),
-    Transition(
-        "withdraw", S.SUBMITTED, S.WITHDRAWN, Actor.AUTHOR, "the author withdraws before review"
-    ),
-    Transition(
-        "review",
+    Rule(S.PENDING, A.SUBMIT, S.SUBMITTED, Actor.AUTHOR, "the author submits; checks run"),
+    Rule(S.RETURNED, A.RESUBMIT, S.SUBMITTED, Actor.AUTHOR, "the author resubmits: a new turn"),
+    Rule(S.PENDING, A.WITHDRAW, S.WITHDRAWN, Actor.AUTHOR, "the author withdraws a draft"),
+    Rule(S.RETURNED, A.WITHDRAW, S.WITHDRAWN, Actor.AUTHOR, "the author withdraws a returned one"),
+    Rule(S.SUBMITTED, A.WITHDRAW, S.WITHDRAWN, Actor.AUTHOR, "the author withdraws before review"),
+    Rule(
         S.SUBMITTED,
+        A.REVIEW_PARTLY,
         S.PARTIALLY_REVIEWED,
         Actor.SYSTEM,
         "a checker has voted on every file, but fewer checkers than required have",
     ),
-    Transition(
-        "review",
+    Rule(
         S.SUBMITTED,
+        A.REVIEW,
         S.REVIEWED,
         Actor.SYSTEM,
         "the required number of checkers (one) has voted on every file",
     ),
-    Transition(
-        "review",
+    Rule(
         S.PARTIALLY_REVIEWED,
+        A.REVIEW,
         S.REVIEWED,
         Actor.SYSTEM,
         "the required number of checkers has voted on every file",
     ),
-    Transition(
-        "approve",
+    Rule(
         S.REVIEWED,
+        A.APPROVE,
         S.APPROVED,
         Actor.SYSTEM,
         "every file's decision is approved (no conflict, no change requested)",
     ),
     *(
-        Transition(
-            "return",
+        Rule(
             source,
+            A.RETURN,
             S.RETURNED,
             Actor.CHECKER,
             "a checker returns it to the author with a reason (a new turn follows)",
@@ -105,26 +125,21 @@ TRANSITIONS: tuple[Transition, ...] = (
         for source in (S.SUBMITTED, S.PARTIALLY_REVIEWED, S.REVIEWED, S.APPROVED)
     ),
     *(
-        Transition("reject", source, S.REJECTED, Actor.CHECKER, "a checker rejects it, saying why")
+        Rule(source, A.REJECT, S.REJECTED, Actor.CHECKER, "a checker rejects it, saying why")
         for source in (S.SUBMITTED, S.PARTIALLY_REVIEWED, S.REVIEWED, S.APPROVED)
     ),
-    Transition(
-        "release", S.APPROVED, S.RELEASED, Actor.CHECKER, "a checker releases the approved files"
+    Rule(S.APPROVED, A.RELEASE, S.RELEASED, Actor.CHECKER, "a checker releases the approved files"),
+)
+del S, A
+
+WORKFLOW: StateMachine[RequestState, RequestAction, Actor] = StateMachine(
+    "release request",
+    RequestState,
+    TRANSITIONS,
+    OWNERS,
+    initial=RequestState.PENDING,
+    description=(
+        "A release request in the airlock, from the author's draft through the automatic "
+        "checks and the output checkers' votes to release, return, rejection or withdrawal."
     ),
 )
-
-
-def owner(state: RequestState) -> Actor:
-    return next(actor for actor, states in OWNERS.items() if state in states)
-
-
-def transition(
-    action: str, source: RequestState, target: RequestState | None = None
-) -> Transition | None:
-    """The one rule for ACTION from SOURCE (to TARGET), or None when it is not allowed."""
-    matches = [
-        t
-        for t in TRANSITIONS
-        if t.action == action and t.source == source and (target is None or t.target == target)
-    ]
-    return matches[0] if matches else None

@@ -18,6 +18,8 @@ import tornado.web
 
 from output_checks import airlock
 from output_checks.airlock import AirlockError
+from output_checks.checks import CheckOutcome
+from output_checks.states import UNDER_REVIEW, RequestAction, RequestState
 from sdc.policy import EVIDENCE_SUFFIX
 from tre.web import Page
 
@@ -86,8 +88,12 @@ def _view(instance, shown: dict[str, Any]) -> list[dict[str, Any]]:
         path = base / item["path"]
         suffix = path.suffix.lower()
         view: dict[str, Any] = item | {"id": i, "name": path.name}
-        blocked = any(c["name"] == "microdata" and c["outcome"] == "fail" for c in item["checks"])
-        typed = any(c["name"] == "file type" and c["outcome"] == "pass" for c in item["checks"])
+        blocked = any(
+            c["name"] == "microdata" and c["outcome"] == CheckOutcome.FAIL for c in item["checks"]
+        )
+        typed = any(
+            c["name"] == "file type" and c["outcome"] == CheckOutcome.PASS for c in item["checks"]
+        )
         if blocked:
             view["view"] = "text"
             view["text"] = "(not shown: the automatic checks found rows about individuals)"
@@ -115,13 +121,13 @@ class RequestPage(Page):
     def get(self, request_id: str) -> None:
         shown = airlock.show(self.instance, request_id, self.person)
         checker = self.person != shown["author"]
-        can_vote = checker and shown["state"] in ("submitted", "partially_reviewed", "reviewed")
+        can_vote = checker and shown["state"] in UNDER_REVIEW
         self.page(
             "airlock_request.html",
             r=shown,
             files=_view(self.instance, shown),
             can_vote=can_vote,
-            can_release=checker and shown["state"] == "approved",
+            can_release=checker and shown["state"] == RequestState.APPROVED,
         )
 
 
@@ -167,9 +173,9 @@ class DecideForm(Page):
     def post(self, request_id: str) -> None:
         action = self.get_body_argument("action", "")
         reason = self.get_body_argument("reason", "")
-        if action == "return":
+        if action == RequestAction.RETURN:
             airlock.return_request(self.instance, request_id, self.person, reason)
-        elif action == "reject":
+        elif action == RequestAction.REJECT:
             airlock.reject(self.instance, request_id, self.person, reason)
         else:
             raise AirlockError(f"the decision is return or reject, not {action!r}")

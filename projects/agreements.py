@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from projects.errors import RegistryError
+from projects.events import RegistryEvent
 from projects.models import Agreement, Project
 from tre import audit
 
@@ -107,7 +108,7 @@ def add(
     audit.record(
         session,
         actor,
-        "agreement.add",
+        RegistryEvent.AGREEMENT_ADD,
         "agreement",
         agreement.id,
         details={"title": title, "sha256": digest, "projects": projects or []},

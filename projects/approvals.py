@@ -3,10 +3,19 @@ the registry both read them (:func:`projects.registry.decide_data_use` makes the
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from projects.models import Approval, Project
+
+
+class ApprovalDecision(StrEnum):
+    """A controller's decision on a project's use of one of its datasets (stored in approvals)."""
+
+    APPROVED = "approved"
+    REFUSED = "refused"
 
 
 def approvals(session: Session, found: Project, version: int | None = None) -> dict[str, Approval]:

@@ -1,6 +1,6 @@
 """The policy engine: the one function the whole kit calls to decide who may do what.
 
-    decision = decide(session, "alex.analyst", "run_analysis", "supporting-families")
+    decision = decide(session, "alex.analyst", PolicyAction.RUN_ANALYSIS, "supporting-families")
     decision.allowed, decision.reasons
 
 Every refusal gives every reason at once, in plain words.
@@ -10,26 +10,62 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from projects.approvals import approvals
+from projects.approvals import ApprovalDecision, approvals
 from projects.models import Dataset, Declaration, Person, Project
 from projects.states import State
 from tre.errors import Refused
 
-DATA_ACTIONS = ("work_in_workspace", "read_extract", "run_analysis", "request_release")
-ACTIONS = DATA_ACTIONS + ("review_release", "approve_data_use", "register_project")
+
+class Role(StrEnum):
+    """A person's roles in the kit (stored in person_roles)."""
+
+    PROJECT_LEAD = "project_lead"
+    ANALYST = "analyst"
+    OUTPUT_CHECKER = "output_checker"
+    APPROVER = "approver"
+    OPERATOR = "operator"
+
+
+class TeamRole(StrEnum):
+    """A person's role in one project's team (stored in project_members)."""
+
+    LEAD = "lead"
+    ANALYST = "analyst"
+
+
+class PolicyAction(StrEnum):
+    """What the policy engine decides on: may this person do this (on this project) now?"""
+
+    WORK_IN_WORKSPACE = "work_in_workspace"
+    READ_EXTRACT = "read_extract"
+    RUN_ANALYSIS = "run_analysis"
+    REQUEST_RELEASE = "request_release"
+    REVIEW_RELEASE = "review_release"
+    APPROVE_DATA_USE = "approve_data_use"
+    REGISTER_PROJECT = "register_project"
+
+
+DATA_ACTIONS = (
+    PolicyAction.WORK_IN_WORKSPACE,
+    PolicyAction.READ_EXTRACT,
+    PolicyAction.RUN_ANALYSIS,
+    PolicyAction.REQUEST_RELEASE,
+)
+ACTIONS = tuple(PolicyAction)
 # the person's own role each action needs
 ROLE_FOR = {
-    "work_in_workspace": "analyst",
-    "read_extract": "analyst",
-    "run_analysis": "analyst",
-    "request_release": "analyst",
-    "review_release": "output_checker",
-    "approve_data_use": "approver",
-    "register_project": "project_lead",
+    PolicyAction.WORK_IN_WORKSPACE: Role.ANALYST,
+    PolicyAction.READ_EXTRACT: Role.ANALYST,
+    PolicyAction.RUN_ANALYSIS: Role.ANALYST,
+    PolicyAction.REQUEST_RELEASE: Role.ANALYST,
+    PolicyAction.REVIEW_RELEASE: Role.OUTPUT_CHECKER,
+    PolicyAction.APPROVE_DATA_USE: Role.APPROVER,
+    PolicyAction.REGISTER_PROJECT: Role.PROJECT_LEAD,
 }
 REVIEWABLE = (State.ACTIVE, State.CLOSED, State.EXPIRED)
 
@@ -71,7 +107,7 @@ def effective_state(found: Project, at: date) -> State:
 def decide(
     session: Session,
     username: str,
-    action: str,
+    action: PolicyAction | str,
     project_id: str | None = None,
     dataset: str | None = None,
     item: str | None = None,
@@ -92,12 +128,12 @@ def decide(
         return done()
     if who.suspended:
         reasons.append(f"{username}'s account is suspended")
-    needed = ROLE_FOR[action]
+    needed = ROLE_FOR[PolicyAction(action)]
     if needed not in who.role_names:
         reasons.append(
             f"{username} does not have the {needed} role that {action.replace('_', ' ')} needs"
         )
-    if action == "register_project":
+    if action == PolicyAction.REGISTER_PROJECT:
         return done()
     found = session.get(Project, project_id) if project_id else None
     if found is None:
@@ -108,7 +144,7 @@ def decide(
     in_team = any(person_id == who.id for person_id, _ in members)
     state = effective_state(found, at)
 
-    if action in DATA_ACTIONS or action == "review_release":
+    if action in DATA_ACTIONS or action == PolicyAction.REVIEW_RELEASE:
         valid = [a for a in who.accreditations if a.expires >= at]
         if not who.accreditations:
             reasons.append(f"{username} holds no accreditation")
@@ -117,7 +153,7 @@ def decide(
             reasons.append(f"{username}'s accreditation expired on {latest.isoformat()}")
 
     if action in DATA_ACTIONS:
-        if (who.id, "analyst") not in members:
+        if (who.id, TeamRole.ANALYST) not in members:
             reasons.append(
                 f"{username} is not an analyst in project {found.id}'s team"
                 if in_team
@@ -138,7 +174,7 @@ def decide(
                 f"(`tre project accept-terms {found.id}`)"
             )
         reasons.extend(_data_reasons(session, found, dataset, item))
-    elif action == "review_release":
+    elif action == PolicyAction.REVIEW_RELEASE:
         if in_team:
             reasons.append(
                 f"separation of duties: {username} is in project {found.id}'s team "
@@ -146,7 +182,7 @@ def decide(
             )
         if state not in REVIEWABLE:
             reasons.append(f"project {found.id} is {state}: its outputs cannot be reviewed now")
-    elif action == "approve_data_use":
+    elif action == PolicyAction.APPROVE_DATA_USE:
         if in_team:
             reasons.append(
                 f"separation of duties: {username} is in project {found.id}'s team "
@@ -199,7 +235,7 @@ def _data_reasons(
             reasons.append(f"project {found.id} did not request dataset {dataset_id}")
             continue
         decision = decided.get(dataset_id)
-        if decision is None or decision.decision != "approved":
+        if decision is None or decision.decision != ApprovalDecision.APPROVED:
             ds = session.get_one(Dataset, dataset_id)
             reasons.append(
                 f"the controller of {dataset_id} ({ds.controller.code}) has not "
@@ -226,7 +262,11 @@ def extract_reasons(session: Session, project_id: str, at: date | None = None) -
 
 
 def check(
-    session: Session, username: str, action: str, project_id: str | None = None, **options
+    session: Session,
+    username: str,
+    action: PolicyAction | str,
+    project_id: str | None = None,
+    **options,
 ) -> Decision:
     """Like decide, but raise Refused (with every reason) when the action is not allowed."""
     decision = decide(session, username, action, project_id, **options)
@@ -236,6 +276,10 @@ def check(
 
 
 def can(
-    session: Session, username: str, action: str, project_id: str | None = None, **options
+    session: Session,
+    username: str,
+    action: PolicyAction | str,
+    project_id: str | None = None,
+    **options,
 ) -> bool:
     return decide(session, username, action, project_id, **options).allowed

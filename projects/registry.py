@@ -16,9 +16,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from projects import states
-from projects.approvals import approvals, requested_datasets
+from projects.approvals import ApprovalDecision, approvals, requested_datasets
 from projects.errors import RegistryError
+from projects.events import EVENT_OF_MOVE, RegistryEvent
 from projects.models import (
     Accreditation,
     Approval,
@@ -34,16 +34,17 @@ from projects.models import (
     ProjectVersion,
     RequestedItem,
 )
-from projects.policy import check
+from projects.policy import PolicyAction, Role, TeamRole, check
 from projects.spec import DatasetSchema, ProjectSpec, check_slug
-from projects.states import State
+from projects.states import LIFECYCLE, ProjectAction, State
 from sdc.errors import SdcError
 from sdc.policy import Policy
 from tre import audit
 from tre.audit import canonical_json, utc_now
+from tre.states import MoveNotAllowed
 
 ORGANISATION_TYPES = ("council", "police", "fire", "nhs", "school", "voluntary", "other")
-ROLES = ("project_lead", "analyst", "output_checker", "approver", "operator")
+ROLES = tuple(Role)
 TERMS_FILE = Path(__file__).parent / "terms.md"
 TERMS_VERSION = "1"
 
@@ -123,7 +124,7 @@ def add_organisation(session: Session, actor: str, code: str, name: str, kind: s
     audit.record(
         session,
         actor,
-        "organisation.add",
+        RegistryEvent.ORGANISATION_ADD,
         "organisation",
         code,
         details={"name": name, "type": kind},
@@ -164,7 +165,7 @@ def add_person(
     audit.record(
         session,
         actor,
-        "person.add",
+        RegistryEvent.PERSON_ADD,
         "person",
         username,
         details={"organisation": organisation_code, "roles": sorted(set(roles))},
@@ -184,7 +185,7 @@ def accredit(
     audit.record(
         session,
         actor,
-        "person.accredit",
+        RegistryEvent.PERSON_ACCREDIT,
         "person",
         username,
         details={"scheme": scheme, "reference": reference, "expires": str(expires)},
@@ -196,7 +197,11 @@ def set_suspended(session: Session, actor: str, username: str, suspended: bool) 
     who = person(session, username)
     who.suspended = suspended
     audit.record(
-        session, actor, "person.suspend" if suspended else "person.reinstate", "person", username
+        session,
+        actor,
+        RegistryEvent.PERSON_SUSPEND if suspended else RegistryEvent.PERSON_REINSTATE,
+        "person",
+        username,
     )
 
 
@@ -207,7 +212,7 @@ def add_gateway(
         raise RegistryError(f"the gateway {code!r} is already in the catalogue")
     found = LegalGateway(code=code, name=name, kind=kind, description=description)
     session.add(found)
-    audit.record(session, actor, "gateway.add", "gateway", code, details={"name": name})
+    audit.record(session, actor, RegistryEvent.GATEWAY_ADD, "gateway", code, details={"name": name})
     return found
 
 
@@ -238,7 +243,7 @@ def register_dataset(
     audit.record(
         session,
         actor,
-        "dataset.register",
+        RegistryEvent.DATASET_REGISTER,
         "dataset",
         found.id,
         details={
@@ -260,14 +265,14 @@ def validate_spec(session: Session, spec: ProjectSpec, operator_policy: Policy) 
     lead = session.scalar(select(Person).where(Person.username == spec.lead))
     if lead is None:
         problems.append(f"lead: no person {spec.lead!r}")
-    elif "project_lead" not in lead.role_names:
+    elif Role.PROJECT_LEAD not in lead.role_names:
         problems.append(f"lead: {spec.lead} does not have the project_lead role")
     seen = set()
     for i, member in enumerate(spec.team):
         who = session.scalar(select(Person).where(Person.username == member.person))
         if who is None:
             problems.append(f"team.{i}.person: no person {member.person!r}")
-        elif member.role == "analyst" and "analyst" not in who.role_names:
+        elif member.role == TeamRole.ANALYST and Role.ANALYST not in who.role_names:
             problems.append(f"team.{i}.person: {member.person} does not have the analyst role")
         if (member.person, member.role) in seen:
             problems.append(f"team.{i}: {member.person} is listed twice as {member.role}")
@@ -343,10 +348,12 @@ def _version(session: Session, spec: ProjectSpec, number: int, actor: str) -> Pr
         start=spec.start,
         end=spec.end,
     )
-    version.members = [ProjectMember(person_id=person(session, spec.lead).id, role="lead")] + [
+    version.members = [
+        ProjectMember(person_id=person(session, spec.lead).id, role=TeamRole.LEAD)
+    ] + [
         ProjectMember(person_id=person(session, m.person).id, role=m.role)
         for m in spec.team
-        if not (m.person == spec.lead and m.role == "lead")
+        if not (m.person == spec.lead and m.role == TeamRole.LEAD)
     ]
     version.items = [
         RequestedItem(dataset_id=d.dataset, item=i.item, justification=i.justification)
@@ -373,7 +380,7 @@ def register_project(
     audit.record(
         session,
         actor,
-        "project.register",
+        RegistryEvent.PROJECT_REGISTER,
         "project",
         spec.id,
         project=spec.id,
@@ -386,25 +393,21 @@ def _move(
     session: Session,
     actor: str,
     found: Project,
-    action: str,
-    target: State | None = None,
+    action: ProjectAction,
     reason: str = "",
     details: dict[str, Any] | None = None,
 ) -> None:
-    rule = states.transition(action, State(found.state), target)
-    if rule is None:
-        allowed = sorted({t.source.value for t in states.TRANSITIONS if t.action == action})
-        raise RegistryError(
-            f"project {found.id} is {found.state}: '{action}' is possible only from "
-            f"{', '.join(allowed)}; nothing was changed"
-        )
+    try:
+        rule = LIFECYCLE.transition(State(found.state), action, f"project {found.id}")
+    except MoveNotAllowed as exc:
+        raise RegistryError(str(exc)) from None
     before = found.state
     found.state = rule.target
     found.state_reason = reason
     audit.record(
         session,
         actor,
-        f"project.{action}",
+        EVENT_OF_MOVE[action],
         "project",
         found.id,
         project=found.id,
@@ -427,7 +430,7 @@ def _requires_lead(session: Session, found: Project, actor: str, what: str) -> N
 def submit(session: Session, actor: str, project_id: str) -> Project:
     found = project(session, project_id)
     _requires_lead(session, found, actor, "submit")
-    _move(session, actor, found, "submit")
+    _move(session, actor, found, ProjectAction.SUBMIT)
     return found
 
 
@@ -445,14 +448,14 @@ def decide_data_use(
         raise RegistryError(f"project {project_id} does not request {dataset_id}")
     if not approve and not text.strip():
         raise RegistryError("a refusal needs a reason (--reason)")
-    check(session, actor, "approve_data_use", project_id, dataset=dataset_id)
+    check(session, actor, PolicyAction.APPROVE_DATA_USE, project_id, dataset=dataset_id)
     approver = person(session, actor)
     session.add(
         Approval(
             project_id=project_id,
             version=found.version,
             dataset_id=dataset_id,
-            decision="approved" if approve else "refused",
+            decision=ApprovalDecision.APPROVED if approve else ApprovalDecision.REFUSED,
             text=text,
             approver_id=approver.id,
             at=utc_now(),
@@ -462,18 +465,20 @@ def decide_data_use(
     audit.record(
         session,
         actor,
-        "project.data_use." + ("approve" if approve else "refuse"),
+        RegistryEvent.PROJECT_DATA_USE_APPROVE
+        if approve
+        else RegistryEvent.PROJECT_DATA_USE_REFUSE,
         "project",
         project_id,
         project=project_id,
         details={"dataset": dataset_id, "version": found.version, "text": text},
     )
     if not approve:
-        _move(session, actor, found, "refuse", reason=f"{dataset_id}: {text}")
-    elif all(a.decision == "approved" for a in approvals(session, found).values()) and set(
-        approvals(session, found)
-    ) >= set(requested_datasets(found)):
-        _move(session, actor, found, "approve")
+        _move(session, actor, found, ProjectAction.REFUSE, reason=f"{dataset_id}: {text}")
+    elif all(
+        a.decision == ApprovalDecision.APPROVED for a in approvals(session, found).values()
+    ) and set(approvals(session, found)) >= set(requested_datasets(found)):
+        _move(session, actor, found, ProjectAction.APPROVE)
     return found
 
 
@@ -496,24 +501,19 @@ def amend(
         if old_by_dataset.get(d, set()) != set(new_requested.get(d, {}))
     )
     previous = approvals(session, found)
-    state = State(found.state)
-    target: State
-    if state in (State.APPROVED, State.ACTIVE, State.SUBMITTED):
-        target = State.SUBMITTED if changed or state == State.SUBMITTED else state
-    else:
-        target = state
+    action = ProjectAction.AMEND_DATA_ITEMS if changed else ProjectAction.AMEND
     number = found.version + 1
     found.versions.append(_version(session, spec, number, actor))
     found.version = number
     session.flush()
     for dataset_id, decision in previous.items():  # unchanged datasets keep their approval
-        if dataset_id not in changed and decision.decision == "approved":
+        if dataset_id not in changed and decision.decision == ApprovalDecision.APPROVED:
             session.add(
                 Approval(
                     project_id=project_id,
                     version=number,
                     dataset_id=dataset_id,
-                    decision="approved",
+                    decision=ApprovalDecision.APPROVED,
                     text=decision.text,
                     approver_id=decision.approver_id,
                     at=decision.at,
@@ -524,40 +524,39 @@ def amend(
         session,
         actor,
         found,
-        "amend",
-        target,
+        action,
         details={"changed_datasets": changed, "new_version": number},
     )
     return found
 
 
 def suspend(session: Session, actor: str, project_id: str, reason: str) -> Project:
-    _requires_role(session, actor, "operator", "suspend a project")
+    _requires_role(session, actor, Role.OPERATOR, "suspend a project")
     if not reason.strip():
         raise RegistryError("a suspension needs a reason (--reason)")
     found = project(session, project_id)
-    _move(session, actor, found, "suspend", reason=reason)
+    _move(session, actor, found, ProjectAction.SUSPEND, reason=reason)
     return found
 
 
 def reinstate(session: Session, actor: str, project_id: str) -> Project:
-    _requires_role(session, actor, "operator", "reinstate a project")
+    _requires_role(session, actor, Role.OPERATOR, "reinstate a project")
     found = project(session, project_id)
-    _move(session, actor, found, "reinstate")
+    _move(session, actor, found, ProjectAction.REINSTATE)
     return found
 
 
 def close(session: Session, actor: str, project_id: str, reason: str = "") -> Project:
     found = project(session, project_id)
     if found.state == State.SUSPENDED:
-        _requires_role(session, actor, "operator", "close a suspended project")
+        _requires_role(session, actor, Role.OPERATOR, "close a suspended project")
     else:
         _requires_lead(session, found, actor, "close")
-    _move(session, actor, found, "close", reason=reason)
+    _move(session, actor, found, ProjectAction.CLOSE, reason=reason)
     return found
 
 
-def _requires_role(session: Session, actor: str, role: str, what: str) -> None:
+def _requires_role(session: Session, actor: str, role: Role, what: str) -> None:
     who = session.scalar(select(Person).where(Person.username == actor))
     if who is None or role not in who.role_names:
         raise RegistryError(f"only a person with the {role} role can {what}")
@@ -569,9 +568,9 @@ def refresh(session: Session, project_id: str, at: date | None = None) -> Projec
     found = project(session, project_id)
     version = found.current
     if found.state in (State.APPROVED, State.ACTIVE) and at > version.end:
-        _move(session, "system", found, "expire", State.EXPIRED)
+        _move(session, "system", found, ProjectAction.EXPIRE)
     elif found.state == State.APPROVED and at >= version.start:
-        _move(session, "system", found, "activate")
+        _move(session, "system", found, ProjectAction.ACTIVATE)
     return found
 
 
@@ -634,7 +633,7 @@ def accept_terms(session: Session, actor: str, project_id: str) -> Declaration:
     audit.record(
         session,
         actor,
-        "project.accept_terms",
+        RegistryEvent.PROJECT_ACCEPT_TERMS,
         "project",
         project_id,
         project=project_id,

@@ -1,13 +1,15 @@
 """Project states and who may move a project between them: states as data.
 
-Every state has exactly one owner (who is expected to act next) and every transition exactly one
-rule; tests prove both, and :func:`diagram` draws the table for the docs, so docs cannot drift.
+The lifecycle is a :class:`tre.states.StateMachine`: every state has exactly one owner (who is
+expected to act next) and every (state, action) exactly one rule, checked when it is built;
+``tre docs states`` draws it into docs/states.md, so docs cannot drift.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
+
+from tre.states import Rule, StateMachine
 
 
 class State(StrEnum):
@@ -28,6 +30,22 @@ class Actor(StrEnum):
     NOBODY = "nobody (final)"
 
 
+class ProjectAction(StrEnum):
+    """The moves of a project's lifecycle. An amendment is two moves: one that changes no data
+    item (the state stays) and one that does (the changed items need their controllers again)."""
+
+    SUBMIT = "submit"
+    APPROVE = "approve"
+    REFUSE = "refuse"
+    AMEND = "amend"
+    AMEND_DATA_ITEMS = "amend data items"
+    ACTIVATE = "activate"
+    EXPIRE = "expire"
+    SUSPEND = "suspend"
+    REINSTATE = "reinstate"
+    CLOSE = "close"
+
+
 OWNERS: dict[Actor, set[State]] = {
     Actor.LEAD: {State.DRAFT},
     Actor.CONTROLLERS: {State.SUBMITTED},
@@ -36,128 +54,122 @@ OWNERS: dict[Actor, set[State]] = {
     Actor.NOBODY: {State.CLOSED, State.EXPIRED},
 }
 
-
-@dataclass(frozen=True)
-class Transition:
-    action: str
-    source: State
-    target: State
-    by: Actor
-    rule: str
-
-
+Transition = Rule[State, ProjectAction, Actor]
+A = ProjectAction
 TRANSITIONS: tuple[Transition, ...] = (
-    Transition(
-        "submit",
+    Rule(
         State.DRAFT,
+        A.SUBMIT,
         State.SUBMITTED,
         Actor.LEAD,
         "the lead submits a complete draft for approval",
     ),
-    Transition(
-        "approve",
+    Rule(
         State.SUBMITTED,
+        A.APPROVE,
         State.APPROVED,
         Actor.CONTROLLERS,
         "the last controller whose data is requested approves",
     ),
-    Transition(
-        "refuse",
+    Rule(
         State.SUBMITTED,
+        A.REFUSE,
         State.DRAFT,
         Actor.CONTROLLERS,
         "a controller refuses, with a reason; the lead may amend and resubmit",
     ),
-    Transition(
-        "amend", State.DRAFT, State.DRAFT, Actor.LEAD, "the lead changes a draft (a new version)"
+    Rule(State.DRAFT, A.AMEND, State.DRAFT, Actor.LEAD, "the lead changes a draft (a new version)"),
+    Rule(
+        State.DRAFT,
+        A.AMEND_DATA_ITEMS,
+        State.DRAFT,
+        Actor.LEAD,
+        "the lead changes a draft's data items (a new version)",
     ),
-    Transition(
-        "amend",
+    Rule(
         State.SUBMITTED,
+        A.AMEND,
         State.SUBMITTED,
         Actor.LEAD,
-        "the lead changes a submitted project; changed data items need approval again",
+        "the lead changes a submitted project; it waits for its controllers as before",
     ),
-    Transition(
-        "amend",
+    Rule(
+        State.SUBMITTED,
+        A.AMEND_DATA_ITEMS,
+        State.SUBMITTED,
+        Actor.LEAD,
+        "the lead changes a submitted project's data items; changed items need approval again",
+    ),
+    Rule(
         State.APPROVED,
+        A.AMEND,
         State.APPROVED,
         Actor.LEAD,
         "an amendment that changes no data item keeps the controllers' approvals",
     ),
-    Transition(
-        "amend",
+    Rule(
         State.ACTIVE,
+        A.AMEND,
         State.ACTIVE,
         Actor.LEAD,
         "an amendment of an active project that changes no data item",
     ),
-    Transition(
-        "amend",
+    Rule(
         State.APPROVED,
+        A.AMEND_DATA_ITEMS,
         State.SUBMITTED,
         Actor.LEAD,
         "an amendment that changes data items needs those controllers again",
     ),
-    Transition(
-        "amend",
+    Rule(
         State.ACTIVE,
+        A.AMEND_DATA_ITEMS,
         State.SUBMITTED,
         Actor.LEAD,
         "an amendment that changes data items of an active project needs approval again",
     ),
-    Transition("activate", State.APPROVED, State.ACTIVE, Actor.SYSTEM, "the start date is reached"),
-    Transition("expire", State.ACTIVE, State.EXPIRED, Actor.SYSTEM, "the end date has passed"),
-    Transition(
-        "expire",
+    Rule(State.APPROVED, A.ACTIVATE, State.ACTIVE, Actor.SYSTEM, "the start date is reached"),
+    Rule(State.ACTIVE, A.EXPIRE, State.EXPIRED, Actor.SYSTEM, "the end date has passed"),
+    Rule(
         State.APPROVED,
+        A.EXPIRE,
         State.EXPIRED,
         Actor.SYSTEM,
         "the end date passed before the project became active",
     ),
-    Transition(
-        "suspend",
+    Rule(
         State.ACTIVE,
+        A.SUSPEND,
         State.SUSPENDED,
         Actor.OPERATOR,
         "an operator suspends the project, with a reason",
     ),
-    Transition(
-        "reinstate",
+    Rule(
         State.SUSPENDED,
+        A.REINSTATE,
         State.ACTIVE,
         Actor.OPERATOR,
         "an operator lifts the suspension",
     ),
-    Transition("close", State.ACTIVE, State.CLOSED, Actor.LEAD, "the lead closes the project"),
-    Transition(
-        "close",
+    Rule(State.ACTIVE, A.CLOSE, State.CLOSED, Actor.LEAD, "the lead closes the project"),
+    Rule(
         State.SUSPENDED,
+        A.CLOSE,
         State.CLOSED,
         Actor.OPERATOR,
         "an operator closes a suspended project",
     ),
 )
+del A
 
-
-def owner(state: State) -> Actor:
-    return next(actor for actor, states in OWNERS.items() if state in states)
-
-
-def transition(action: str, source: State, target: State | None = None) -> Transition | None:
-    """The one rule for ACTION from SOURCE (to TARGET), or None when it is not allowed."""
-    matches = [
-        t
-        for t in TRANSITIONS
-        if t.action == action and t.source == source and (target is None or t.target == target)
-    ]
-    return matches[0] if matches else None
-
-
-def diagram() -> str:
-    """The state table as a Mermaid diagram (for the docs)."""
-    lines = ["stateDiagram-v2", "    [*] --> draft"]
-    for t in TRANSITIONS:
-        lines.append(f"    {t.source} --> {t.target}: {t.action} ({t.by})")
-    lines += ["    closed --> [*]", "    expired --> [*]"]
-    return "\n".join(lines)
+LIFECYCLE: StateMachine[State, ProjectAction, Actor] = StateMachine(
+    "project",
+    State,
+    TRANSITIONS,
+    OWNERS,
+    initial=State.DRAFT,
+    description=(
+        "A project's lifecycle, from the lead's draft through the data controllers' approval "
+        "to its active period, suspension, closure or expiry."
+    ),
+)

@@ -25,6 +25,7 @@ import os
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ from tre.db import Base, Database
 from tre.errors import TreError
 
 GENESIS = "0" * 64
+
 _PG_LOCK_KEY = 730_001  # advisory lock that serialises appends on PostgreSQL
 
 
@@ -166,13 +168,17 @@ def utc_now() -> str:
 def record(
     session: Session,
     actor: str,
-    action: str,
+    action: StrEnum,
     object_type: str,
     object_id: str | int,
     project: str | None = None,
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one event in the caller's transaction, so the change and its audit commit together."""
+    """Append one event in the caller's transaction, so the change and its audit commit together.
+
+    ACTION is a member of the recording package's enum of event names (``RegistryEvent``,
+    ``AirlockEvent``, ``RunEvent``, ``LinkageEvent``, ``InstanceEvent``): the stored value is its
+    string, as before the enums."""
     audit_anchor = session.info.get(_ANCHOR)
     if audit_anchor is None:
         raise AuditError(
@@ -189,7 +195,7 @@ def record(
         seq=seq,
         at=utc_now(),
         actor=actor,
-        action=action,
+        action=str(action),
         object_type=object_type,
         object_id=str(object_id),
         project=project,

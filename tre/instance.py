@@ -6,6 +6,7 @@ import os
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
 
@@ -26,6 +27,12 @@ DATA_FOLDERS = (
 )
 KEY_FILE = "pseudonymisation.key"
 HOME_VARIABLE = "TRE_HOME"
+
+
+class InstanceEvent(StrEnum):
+    """The audit events the ground records about the instance itself."""
+
+    INIT = "instance.init"
 
 
 @dataclass
@@ -107,7 +114,7 @@ def init_instance(
         audit.record(
             session,
             actor,
-            "instance.init",
+            InstanceEvent.INIT,
             "instance",
             instance.settings.instance.name,
             details={"home": str(home), "database": instance.db.engine.dialect.name},

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from output_checks import airlock
+from output_checks.checks import CheckOutcome
 from tre.instance import Instance
 
 AUTHOR = "alex.analyst"
@@ -52,7 +53,7 @@ def run(instance: Instance, project: str, study) -> AirlockDemo:
             f"{Path(f['path']).name}: {c['name']}: {c['explanation']}"
             for f in shown["files"]
             for c in f["checks"]
-            if c["outcome"] != "pass"
+            if c["outcome"] != CheckOutcome.PASS
         ),
         "nothing",
     )

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from output_checks import release_dates
 from projects import registry
-from projects.policy import decide
+from projects.policy import PolicyAction, decide
 from projects.register import publish
 from projects.spec import EXAMPLE_PROJECT, load_project, load_schema
 from tre.instance import Instance
@@ -112,10 +112,10 @@ def run(instance: Instance, out: Path, actor: str, today: date | None = None) ->
         checks = [
             decide(session, who, action, project_id, at=today).message()
             for who, action in (
-                ("alex.analyst", "run_analysis"),
-                ("chris.checker", "review_release"),
-                ("chris.checker", "run_analysis"),
-                ("eve.outsider", "work_in_workspace"),
+                ("alex.analyst", PolicyAction.RUN_ANALYSIS),
+                ("chris.checker", PolicyAction.REVIEW_RELEASE),
+                ("chris.checker", PolicyAction.RUN_ANALYSIS),
+                ("eve.outsider", PolicyAction.WORK_IN_WORKSPACE),
             )
         ]
         counts = (

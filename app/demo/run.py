@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import shutil
 import time
+from enum import StrEnum
 from pathlib import Path
 
 from rich.console import Console
@@ -17,6 +18,13 @@ from tre.errors import TreError
 from tre.folders import make_writable
 
 DEMO_MARKER = ".tre-demo"
+
+
+class DemoEvent(StrEnum):
+    """The audit events the demo records."""
+
+    GENERATE_DATA = "demo_data.generate"
+    SDC = "sdc.demo"
 
 
 def _fresh_folder(directory: Path) -> None:
@@ -51,7 +59,7 @@ def run_demo(directory: Path, people: int, seed: int, console: Console, actor: s
         audit.record(
             session,
             actor,
-            "demo_data.generate",
+            DemoEvent.GENERATE_DATA,
             "dataset",
             "demo-town",
             details={"people": people, "seed": seed, "files": len(town.files)},
@@ -97,7 +105,7 @@ def run_demo(directory: Path, people: int, seed: int, console: Console, actor: s
         audit.record(
             session,
             actor,
-            "sdc.demo",
+            DemoEvent.SDC,
             "output",
             disclosure.table.name,
             details={

@@ -8,10 +8,14 @@ from nbformat.v4 import new_code_cell, new_notebook
 from notebooks import runner
 from output_checks import airlock
 from output_checks.airlock import AirlockError
-from output_checks.states import OWNERS, TRANSITIONS, RequestState, transition
+from output_checks.events import EVENT_OF_MOVE
+from output_checks.states import OWNERS, TRANSITIONS, WORKFLOW, RequestAction, RequestState
 from tests.conftest import POSTGRES_URL, STUDIED_TODAY
 from tre import crate
 from tre.errors import Refused
+from tre.states import MoveNotAllowed
+
+S, A = RequestState, RequestAction
 
 P = "supporting-families"
 AUTHOR = "alex.analyst"
@@ -86,12 +90,26 @@ def approve_all(studied, request_id, checkers=("chris.checker", "dana.checker"))
 def test_every_state_has_one_owner_and_every_transition_one_rule():
     for state in RequestState:
         assert sum(state in states for states in OWNERS.values()) == 1, state
-    keys = [(t.action, t.source, t.target) for t in TRANSITIONS]
-    assert len(keys) == len(set(keys))
+    moves = [(t.source, t.action) for t in TRANSITIONS]
+    assert len(moves) == len(set(moves))
     for t in TRANSITIONS:
-        assert transition(t.action, t.source, t.target) is t
-    assert transition("release", RequestState.SUBMITTED) is None
-    assert transition("submit", RequestState.RELEASED) is None
+        assert WORKFLOW.transition(t.source, t.action) is t
+    # a review goes to partly reviewed or reviewed by its own move, never by the first rule found
+    assert WORKFLOW.transition(S.SUBMITTED, A.REVIEW_PARTLY).target == S.PARTIALLY_REVIEWED
+    assert WORKFLOW.transition(S.SUBMITTED, A.REVIEW).target == S.REVIEWED
+    assert WORKFLOW.transition(S.PARTIALLY_REVIEWED, A.REVIEW).target == S.REVIEWED
+    assert WORKFLOW.final() == [S.RELEASED, S.REJECTED, S.WITHDRAWN]
+    with pytest.raises(MoveNotAllowed, match="is submitted: 'release' is possible only from app"):
+        WORKFLOW.transition(S.SUBMITTED, A.RELEASE, "request r1")
+    with pytest.raises(MoveNotAllowed, match="is released: 'submit' is possible only from pending"):
+        WORKFLOW.transition(S.RELEASED, A.SUBMIT, "request r1")
+
+
+def test_every_move_is_audited_under_its_own_name():
+    assert set(EVENT_OF_MOVE) == set(RequestAction)
+    for action, event in EVENT_OF_MOVE.items():
+        expected = "review" if action == A.REVIEW_PARTLY else action.value
+        assert event == f"airlock.{expected}"
 
 
 def test_requests_are_refused_outside_the_projects_outputs(studied, outputs, tmp_path):

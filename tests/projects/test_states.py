@@ -1,44 +1,84 @@
-import itertools
-
 import pytest
 
-from projects import states
-from projects.states import TRANSITIONS, Actor, State
+from projects.events import EVENT_OF_MOVE
+from projects.states import LIFECYCLE, OWNERS, TRANSITIONS, Actor, ProjectAction, State
+from tre.states import MoveNotAllowed
 
 
 def test_every_state_has_exactly_one_owner():
     for state in State:
-        owners = [actor for actor, owned in states.OWNERS.items() if state in owned]
+        owners = [actor for actor, owned in OWNERS.items() if state in owned]
         assert len(owners) == 1, state
+        assert LIFECYCLE.owner(state) == owners[0]
 
 
-def test_every_transition_has_exactly_one_rule():
-    pairs = [(t.action, t.source, t.target) for t in TRANSITIONS]
-    assert len(pairs) == len(set(pairs))
-    for source, target in itertools.product(State, State):
-        rules = [
-            t
-            for t in TRANSITIONS
-            if t.source == source and t.target == target and t.action != "amend"
-        ]
-        assert len(rules) <= 1, (source, target)
+def test_every_transition_is_allowed_by_exactly_one_rule_amend_included():
+    moves = [(t.source, t.action) for t in TRANSITIONS]
+    assert len(moves) == len(set(moves))
+    for t in TRANSITIONS:
+        assert LIFECYCLE.transition(t.source, t.action) is t
+    # an amendment goes where the data items say, never where the first rule happens to lead
+    amended = {
+        (source, action): LIFECYCLE.transition(source, action).target
+        for source in (State.DRAFT, State.SUBMITTED, State.APPROVED, State.ACTIVE)
+        for action in (ProjectAction.AMEND, ProjectAction.AMEND_DATA_ITEMS)
+    }
+    assert amended == {
+        (State.DRAFT, ProjectAction.AMEND): State.DRAFT,
+        (State.DRAFT, ProjectAction.AMEND_DATA_ITEMS): State.DRAFT,
+        (State.SUBMITTED, ProjectAction.AMEND): State.SUBMITTED,
+        (State.SUBMITTED, ProjectAction.AMEND_DATA_ITEMS): State.SUBMITTED,
+        (State.APPROVED, ProjectAction.AMEND): State.APPROVED,
+        (State.APPROVED, ProjectAction.AMEND_DATA_ITEMS): State.SUBMITTED,
+        (State.ACTIVE, ProjectAction.AMEND): State.ACTIVE,
+        (State.ACTIVE, ProjectAction.AMEND_DATA_ITEMS): State.SUBMITTED,
+    }
 
 
 def test_only_closed_and_expired_are_final():
-    sources = {t.source for t in TRANSITIONS}
-    assert set(State) - sources == {State.CLOSED, State.EXPIRED}
-    assert states.OWNERS[Actor.NOBODY] == {State.CLOSED, State.EXPIRED}
+    assert LIFECYCLE.final() == [State.CLOSED, State.EXPIRED]
+    assert OWNERS[Actor.NOBODY] == {State.CLOSED, State.EXPIRED}
 
 
-@pytest.mark.parametrize("action", sorted({t.action for t in TRANSITIONS}))
-@pytest.mark.parametrize("source", list(State))
-def test_transition_lookup_allows_exactly_the_table(action, source):
-    rule = states.transition(action, source)
-    expected = [t for t in TRANSITIONS if t.action == action and t.source == source]
-    assert (rule is None) == (not expected)
+@pytest.mark.parametrize(
+    ("source", "action", "sentence"),
+    [
+        (
+            State.SUBMITTED,
+            ProjectAction.SUBMIT,
+            "is submitted: 'submit' is possible only from draft",
+        ),
+        (
+            State.DRAFT,
+            ProjectAction.CLOSE,
+            "is draft: 'close' is possible only from active, suspended",
+        ),
+        (
+            State.SUSPENDED,
+            ProjectAction.AMEND,
+            "is suspended: 'amend' is possible only from draft, submitted, approved, active",
+        ),
+        (State.CLOSED, ProjectAction.REINSTATE, "is closed: 'reinstate' is possible only from"),
+        (State.EXPIRED, ProjectAction.ACTIVATE, "is expired: 'activate' is possible only from"),
+    ],
+)
+def test_a_move_outside_the_table_is_refused_with_a_sentence(source, action, sentence):
+    with pytest.raises(MoveNotAllowed, match=sentence) as refused:
+        LIFECYCLE.transition(source, action, "project p1")
+    assert str(refused.value).startswith("project p1 ")
+    assert str(refused.value).endswith("nothing was changed")
+    assert not LIFECYCLE.can(source, action)
 
 
 def test_diagram_lists_every_transition():
-    text = states.diagram()
+    text = LIFECYCLE.diagram()
     for t in TRANSITIONS:
-        assert f"{t.source} --> {t.target}: {t.action}" in text
+        assert f"{t.source} --> {t.target}: {t.action} ({t.by})" in text
+    assert "    closed --> [*]" in text and "    [*] --> draft" in text
+
+
+def test_every_move_is_audited_under_its_own_name():
+    assert set(EVENT_OF_MOVE) == set(ProjectAction)
+    for action, event in EVENT_OF_MOVE.items():
+        expected = "amend" if action == ProjectAction.AMEND_DATA_ITEMS else action.value
+        assert event == f"project.{expected}"
