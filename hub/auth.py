@@ -8,6 +8,7 @@ import os
 
 from nativeauthenticator import NativeAuthenticator
 
+from hub.events import HubEvent
 from projects import registry
 from projects.errors import RegistryError
 
@@ -56,17 +57,35 @@ class TreAuthenticator(NativeAuthenticator):
         ]
 
     async def authenticate(self, handler, data):
+        """NativeAuthenticator's password check, then the registry's; every attempt audited."""
         username = await super().authenticate(handler, data)
-        if username is None:
-            return None
         from tre.instance import open_instance
 
         instance = open_instance(os.environ.get("TRE_HOME"))
         try:
+            if username is None:
+                attempted = str((data or {}).get("username", ""))[:100]
+                record_login(instance, attempted, HubEvent.LOGIN_FAILED, handler)
+                return None
             refusal = login_refusal(instance, username)
+            if refusal:
+                self.log.warning("login refused: %s", refusal)
+                record_login(instance, username, HubEvent.LOGIN_REFUSED, handler, refusal)
+                return None
+            record_login(instance, username, HubEvent.LOGIN, handler)
         finally:
             instance.db.dispose()
-        if refusal:
-            self.log.warning("login refused: %s", refusal)
-            return None
         return username
+
+
+def record_login(instance, username: str, action: HubEvent, handler, reason: str = "") -> None:
+    """A login attempt as an audit event: who (as typed), from where, and why it was refused."""
+    from tre import audit
+
+    details = {"from": getattr(getattr(handler, "request", None), "remote_ip", None)}
+    if reason:
+        details["reason"] = reason
+    with instance.db.session() as session:
+        audit.record(
+            session, username or "(none)", action, "login", username or "(none)", details=details
+        )

@@ -23,6 +23,8 @@ from tre.instance import Instance
 HERE = Path(__file__).parent
 NPM_PROXY = HERE / "proxy" / "node_modules" / ".bin" / "configurable-http-proxy"
 SERVICE_PORT = int(os.environ.get("TRE_SERVICE_PORT", "8010"))
+# how often the enforcer asks the policy again about every running workspace
+ENFORCE_SECONDS = float(os.environ.get("TRE_ENFORCE_SECONDS", "20"))
 CUSTOM_SCOPES = {
     "custom:tre:review": {"description": "Review release requests in the airlock."},
     "custom:tre:approve": {"description": "Approve the use of a data controller's datasets."},
@@ -91,6 +93,7 @@ def configure(c: Any, instance: Instance, bind_url: str = "http://127.0.0.1:8000
 
     c.JupyterHub.spawner_class = spawner_class()
     c.Spawner.pre_spawn_hook = _pre_spawn_hook
+    c.Spawner.post_stop_hook = _post_stop_hook
     c.Spawner.cmd = SINGLEUSER
     c.Spawner.default_url = "/lab"
     # the server runs as the person's own account, inside the sandbox (hub.spawn); its kernels
@@ -123,6 +126,12 @@ def configure(c: Any, instance: Instance, bind_url: str = "http://127.0.0.1:8000
             "name": "idle-culler",
             "command": [sys.executable, "-m", "jupyterhub_idle_culler", "--timeout=3600"],
         },
+        {
+            # stops, within a minute, every workspace the policy no longer allows (hub/enforce.py)
+            "name": "tre-enforcer",
+            "command": [sys.executable, "-m", "hub.enforce", f"--interval={ENFORCE_SECONDS}"],
+            "environment": {"TRE_HOME": str(instance.home)},
+        },
     ]
 
 
@@ -130,6 +139,12 @@ def _pre_spawn_hook(spawner) -> None:
     from hub.spawn import pre_spawn_hook
 
     pre_spawn_hook(spawner)
+
+
+def _post_stop_hook(spawner) -> None:
+    from hub.spawn import post_stop_hook
+
+    post_stop_hook(spawner)
 
 
 def roles(instance: Instance) -> list[dict[str, Any]]:
@@ -154,6 +169,11 @@ def roles(instance: Instance) -> list[dict[str, Any]]:
             "name": "idle-culler",
             "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"],
             "services": ["idle-culler"],
+        },
+        {
+            "name": "tre-enforcer",
+            "scopes": ["list:users", "read:users", "read:servers", "delete:servers"],
+            "services": ["tre-enforcer"],
         },
     ]
     for role, scope in ROLE_SCOPES.items():

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from hub.events import HubEvent
 from projects import registry
 from projects.policy import PolicyAction, decide
 from tre import sandbox
@@ -146,19 +147,49 @@ def pre_spawn_hook(spawner) -> None:
 
     instance = open_instance(os.environ.get("TRE_HOME"))
     try:
-        chosen = plan(instance, spawner.user.name, spawner.name)
-    except Refused as refused:
-        error = web.HTTPError(403, log_message=str(refused), reason="Not allowed now")
-        # JupyterHub shows this sentence on its error page, instead of a generic one
-        error.jupyterhub_message = _one_line(str(refused))
-        raise error from None
+        try:
+            chosen = plan(instance, spawner.user.name, spawner.name)
+        except Refused as refused:
+            _record(instance, spawner, HubEvent.WORKSPACE_REFUSED, {"reasons": str(refused)})
+            error = web.HTTPError(403, log_message=str(refused), reason="Not allowed now")
+            # JupyterHub shows this sentence on its error page, instead of a generic one
+            error.jupyterhub_message = _one_line(str(refused))
+            raise error from None
+        assert chosen.sandbox is not None
+        prepare(chosen, spawner.user.name)
+        _record(instance, spawner, HubEvent.WORKSPACE_START, {"account": chosen.sandbox.account})
     finally:
         instance.db.dispose()
-    assert chosen.sandbox is not None
-    prepare(chosen, spawner.user.name)
     spawner.notebook_dir = sandbox.WORKSPACE
     spawner.environment.update(chosen.environment)
     spawner.cmd = chosen.sandbox.command(SINGLEUSER)
+
+
+def post_stop_hook(spawner) -> None:
+    """JupyterHub's ``Spawner.post_stop_hook``: a workspace's end is an audit event."""
+    from tre.instance import open_instance
+
+    instance = open_instance(os.environ.get("TRE_HOME"))
+    try:
+        _record(instance, spawner, HubEvent.WORKSPACE_STOP, {"why": "stopped"})
+    finally:
+        instance.db.dispose()
+
+
+def _record(instance: Instance, spawner, action: HubEvent, details: dict) -> None:
+    from tre import audit
+
+    name = spawner.name or "(default)"
+    with instance.db.session() as session:
+        audit.record(
+            session,
+            spawner.user.name,
+            action,
+            "workspace",
+            f"{spawner.user.name}/{name}",
+            project=spawner.name or None,
+            details=details,
+        )
 
 
 def _one_line(text: str) -> str:

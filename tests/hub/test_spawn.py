@@ -9,6 +9,7 @@ from traitlets.config import Config
 from hub import config, groups, spawn
 from projects import registry
 from tests.projects.conftest import TODAY
+from tre import audit
 from tre.errors import Refused
 
 P = "supporting-families"
@@ -84,6 +85,10 @@ def test_the_hook_turns_a_refusal_into_a_sentence_for_the_person(active, monkeyp
     assert refused.value.status_code == 403
     assert "eve.outsider is not a member" in refused.value.jupyterhub_message
     assert "Traceback" not in refused.value.jupyterhub_message
+    with active.db.session() as session:
+        last = audit.events(session)[-1]
+    assert (last.actor, last.action, last.project) == ("eve.outsider", "workspace.refused", P)
+    assert "not a member" in last.details
 
 
 def test_groups_follow_the_registry(active):
@@ -108,7 +113,9 @@ def test_the_hub_configuration(active, monkeypatch):
     assert c.NativeAuthenticator.allowed_failed_logins == 5
     assert "--ServerApp.terminals_enabled=False" in c.Spawner.args
     assert "--ServerApp.jpserver_extensions=hub.lockdown=True" in c.Spawner.args
-    assert {s["name"] for s in c.JupyterHub.services} == {"tre", "idle-culler"}
+    assert {s["name"] for s in c.JupyterHub.services} == {"tre", "idle-culler", "tre-enforcer"}
+    assert "--allow-root" not in c.Spawner.args and "--KernelManager.transport=ipc" in c.Spawner.args
+    assert c.Spawner.post_stop_hook is not None
     assert set(c.JupyterHub.custom_scopes) == {
         "custom:tre:review",
         "custom:tre:approve",
