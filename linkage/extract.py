@@ -32,6 +32,7 @@ from tre import audit
 from tre.audit import utc_now
 from tre.errors import Refused, TreError
 from tre.folders import make_read_only, make_writable
+from tre.hashing import file_sha256
 from tre.instance import Instance
 
 REFERENCE = "_reference"
@@ -211,7 +212,7 @@ def extract(instance: Instance, project_id: str, actor: str, at: date | None = N
                     "dataset": dataset,
                     "rows": len(frame),
                     "columns": list(frame.columns),
-                    "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+                    "sha256": file_sha256(path),
                 }
             )
             risk[dataset] = _risk(frame, schema, requested)
@@ -224,7 +225,7 @@ def extract(instance: Instance, project_id: str, actor: str, at: date | None = N
                     "dataset": "reference:lsoa_population",
                     "rows": pq.ParquetFile(population).metadata.num_rows,
                     "columns": pq.ParquetFile(population).schema_arrow.names,
-                    "sha256": hashlib.sha256((staging / POPULATION).read_bytes()).hexdigest(),
+                    "sha256": file_sha256(staging / POPULATION),
                 }
             )
         manifest = {

@@ -10,7 +10,6 @@ for linkage evaluation only.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ from app.demo.data.names import (
     SURNAMES,
 )
 from linkage import nhs
+from tre.hashing import file_sha256
 
 GENERATOR_VERSION = "1"
 TOWN = "Treton"
@@ -897,8 +897,7 @@ AGENCIES = (
 def _write(table: pa.Table, path: Path) -> dict:
     path.parent.mkdir(parents=True, exist_ok=True)
     pacsv.write_csv(table, path)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    return {"rows": table.num_rows, "columns": table.column_names, "sha256": digest}
+    return {"rows": table.num_rows, "columns": table.column_names, "sha256": file_sha256(path)}
 
 
 def lookups(town: Town) -> dict[str, pa.Table]:
