@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from linkage import nhs
+from linkage.extract import PSEUDONYM
 from sdc.policy import EVIDENCE_SUFFIX, Policy
 
 PASS, FAIL, REVIEW = "pass", "fail", "review"
@@ -29,7 +30,6 @@ PERSON_COLUMN = re.compile(
     r"([_\s-]|$)",
     re.IGNORECASE,
 )
-PSEUDONYM = re.compile(r"^[0-9a-f]{20}$")
 TOTAL_LABELS = {"all", "total", "totals"}
 
 
