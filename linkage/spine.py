@@ -17,6 +17,7 @@ from __future__ import annotations
 import html
 import json
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -162,10 +163,14 @@ def run(
     retrain: bool = False,
     key: bytes | None = None,
     engine: str = "duckdb",
+    *,
+    ages_on: date,
 ) -> LinkageRun:
     """Link every ingested person dataset into the spine. Datasets that arrived as token files
     are linked on their tokens (with KEY, the agencies' key, clear datasets are tokenised for
-    this run to join them); otherwise in the clear."""
+    this run to join them); otherwise in the clear. AGES_ON is the date to which the
+    linkage-quality report's bias table counts ages (the operator's today, or the end of the
+    period the data covers)."""
     check_engine(engine)
     tables = person_tables(instance)
     if not tables.people:
@@ -215,7 +220,9 @@ def run(
         )
     report = instance.folder("reports") / f"linkage-{run_id}.html"
     report.write_text(
-        quality_report(linked, records, described, sources, false_match, run_id, threshold),
+        quality_report(
+            linked, records, described, sources, false_match, run_id, threshold, ages_on=ages_on
+        ),
         encoding="utf-8",
     )
     with instance.db.session() as session:
@@ -299,9 +306,10 @@ def weight_chart(weights: pd.DataFrame, threshold: float) -> str:
     )
 
 
-def _age_band(dates: pd.Series) -> pd.Series:
+def _age_band(dates: pd.Series, ages_on: date) -> pd.Series:
+    """Broad age bands of people born on DATES, their ages counted to AGES_ON."""
     born = pd.to_datetime(dates, errors="coerce")
-    age = (pd.Timestamp("2026-03-31") - born).dt.days // 365
+    age = (pd.Timestamp(ages_on) - born).dt.days // 365
     return (
         pd.cut(age, [-1, 17, 34, 64, 200], labels=["0-17", "18-34", "35-64", "65+"])
         .astype(object)
@@ -317,9 +325,12 @@ def quality_report(
     false_match: float,
     run_id: str,
     threshold: float = 0.9,
+    *,
+    ages_on: date,
 ) -> str:
     """The linkage-quality page; DESCRIBED holds every record's normalised date of birth, sex and
-    postcode (for the bias table), whether it was linked in the clear or on tokens."""
+    postcode (for the bias table, ages counted to AGES_ON), whether it was linked in the clear or
+    on tokens."""
     e = html.escape
     member = records.groupby(["person_id", "source"]).size().unstack(fill_value=0) > 0
     rates = []
@@ -345,7 +356,7 @@ def quality_report(
     )
     sizes = combined.groupby("person_id").source.transform("nunique")
     combined["linked"] = np.where(sizes > 1, "linked", "not linked")
-    combined["age band"] = _age_band(combined.date_of_birth)
+    combined["age band"] = _age_band(combined.date_of_birth, ages_on)
     combined["sex"] = combined.sex.fillna("unknown")
     combined["area"] = combined.postcode.str.split().str[0].fillna("unknown")
     bias = []
@@ -374,7 +385,8 @@ td,th{{border:1px solid #999;padding:.2rem .5rem;text-align:left}}</style></head
 review sample is drawn from both sides of it.</p>{weight_chart(linked.weights, threshold)}
 <h2>Match probability of accepted pairs</h2><table><tbody>{histogram}</tbody></table>
 <h2>Do unlinked records differ?</h2><p>The make-up of records linked to another agency and of
-those that were not: a large difference means analyses of linked data may be biased.</p>
+those that were not: a large difference means analyses of linked data may be biased. Ages are
+counted to {ages_on.isoformat()}.</p>
 <table><thead><tr><th scope="col">group</th><th scope="col">linked</th>
 <th scope="col">not linked</th></tr></thead><tbody>{"".join(bias)}</tbody></table>
 <p>A clerical-review sample of borderline pairs, with identifiers, is in the operator's
