@@ -10,17 +10,14 @@ across services. Schemas live in ``linkage/schemas/``; each carries a version.
 from __future__ import annotations
 
 import html
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
+from projects.errors import RegistryError
+from projects.spec import SchemaField, load_schema
 from tre.errors import TreError
 
 SCHEMAS = Path(__file__).parent / "schemas"
-ROLES = ("direct_identifier", "quasi_identifier", "sensitive", "other")
-TYPES = ("string", "integer", "number", "date", "datetime")
-CONCEPTS = ("Person", "Household", "Place", "Organisation", "Service", "Case", "Event")
 NHS_PATTERN = "^[0-9]{10}$"
 
 
@@ -69,52 +66,40 @@ class Schema:
         return [f for f in self.fields if f.role == role]
 
 
-def _field(raw: dict[str, Any], where: str) -> Field:
-    constraints = raw.get("constraints", {})
-    role, kind = raw.get("x-role"), raw.get("type", "string")
-    concept = raw.get("x-concept", "")
-    if role not in ROLES:
-        raise DictionaryError(f"{where}: x-role must be one of {', '.join(ROLES)}")
-    if kind not in TYPES:
-        raise DictionaryError(f"{where}: type must be one of {', '.join(TYPES)}")
-    if concept.split(".")[0] not in CONCEPTS:
-        raise DictionaryError(f"{where}: x-concept must start with one of {', '.join(CONCEPTS)}")
-    if kind in ("date", "datetime") and not raw.get("format"):
-        raise DictionaryError(f"{where}: a {kind} needs its format, such as %d/%m/%Y")
+def _field(parsed: SchemaField) -> Field:
+    rules = parsed.constraints
     return Field(
-        name=raw["name"],
-        type=kind,
-        role=role,
-        concept=concept,
-        description=raw.get("description", ""),
-        format=raw.get("format"),
-        required=bool(constraints.get("required")),
-        unique=bool(constraints.get("unique")),
-        enum=tuple(constraints["enum"]) if "enum" in constraints else None,
-        pattern=constraints.get("pattern"),
-        minimum=constraints.get("minimum"),
+        name=parsed.name,
+        type=parsed.type,
+        role=parsed.role,
+        concept=parsed.concept,
+        description=parsed.description,
+        format=parsed.format,
+        required=rules.required,
+        unique=rules.unique,
+        enum=tuple(rules.enum) if rules.enum is not None else None,
+        pattern=rules.pattern,
+        minimum=rules.minimum,
     )
 
 
 def load(path: Path) -> Schema:
+    """The schema at PATH, read and checked by the one parser of the agreed schemas
+    (:func:`projects.spec.load_schema`), as the dictionary's view of it."""
     try:
-        raw = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise DictionaryError(f"{path}: cannot read the schema ({exc})") from None
-    info = raw.get("x-dataset") or {}
-    fields = tuple(
-        _field(f, f"{Path(path).name}: field {f.get('name')!r}") for f in raw.get("fields", [])
-    )
-    if not fields or not info.get("id"):
-        raise DictionaryError(f"{path}: a schema needs x-dataset.id and at least one field")
+        parsed = load_schema(Path(path))
+    except RegistryError as exc:
+        raise DictionaryError(str(exc)) from None
+    info = parsed.dataset
+    fields = tuple(_field(f) for f in parsed.fields)
     return Schema(
         id=info["id"],
-        title=info.get("title", info["id"]),
-        controller=info.get("controller", ""),
+        title=info["title"],
+        controller=info["controller"],
         description=info.get("description", ""),
         version=str(info.get("version", "1")),
         fields=fields,
-        primary_key=raw.get("primaryKey", fields[0].name),
+        primary_key=parsed.primary_key or fields[0].name,
         path=Path(path),
     )
 
