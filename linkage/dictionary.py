@@ -9,13 +9,14 @@ across services. Schemas live in ``linkage/schemas/``; each carries a version.
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from linkage import TEMPLATES
 from projects.errors import RegistryError
 from projects.spec import SchemaField, load_schema
 from tre.errors import TreError
+from tre.templating import render
 
 SCHEMAS = Path(__file__).parent / "schemas"
 NHS_PATTERN = "^[0-9]{10}$"
@@ -123,35 +124,7 @@ def get(dataset: str, folder: Path = SCHEMAS) -> Schema:
 
 def render_html(known: dict[str, Schema]) -> str:
     """The whole dictionary as one accessible HTML page."""
-    e = html.escape
-    sections = []
-    for schema in known.values():
-        rows = "".join(
-            f"<tr><th scope='row'><code>{e(f.name)}</code></th><td>{e(f.type)}"
-            f"{' (' + e(f.format) + ')' if f.format else ''}</td><td>{e(f.role.replace('_', ' '))}"
-            f"</td><td>{e(f.concept)}</td><td>{e(_constraints(f))}</td><td>{e(f.description)}</td>"
-            "</tr>"
-            for f in schema.fields
-        )
-        sections.append(
-            f"<section><h2 id='{e(schema.id)}'>{e(schema.title)} <small>({e(schema.id)}, "
-            f"version {e(schema.version)})</small></h2><p>{e(schema.description)} Controller: "
-            f"{e(schema.controller)}. Record key: <code>{e(schema.primary_key)}</code>.</p>"
-            "<table><thead><tr><th scope='col'>field</th><th scope='col'>type</th>"
-            "<th scope='col'>role</th><th scope='col'>concept</th><th scope='col'>constraints"
-            f"</th><th scope='col'>description</th></tr></thead><tbody>{rows}</tbody></table>"
-            "</section>"
-        )
-    return (
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Data dictionary"
-        "</title><style>body{font-family:system-ui,sans-serif;max-width:70rem;margin:2rem auto;"
-        "padding:0 1rem}table{border-collapse:collapse;width:100%}td,th{border:1px solid #999;"
-        "padding:.2rem .4rem;text-align:left;vertical-align:top}</style></head><body>"
-        "<h1>Data dictionary</h1><p>The agreed schemas of every agency dataset: types, "
-        "constraints, the shared core concept each field maps to, and its role.</p>"
-        + "".join(sections)
-        + "</body></html>\n"
-    )
+    return render(TEMPLATES, "dictionary.html", schemas=known.values(), constraints=_constraints)
 
 
 def _constraints(f: Field) -> str:
