@@ -33,6 +33,6 @@ def _pages(folder: Path) -> jinja2.Environment:
     return environment(folder, keep_trailing_newline=True)
 
 
-def render(folder: Path, name: str, **values: Any) -> str:
-    """The page NAME from FOLDER (a package's templates), every value escaped."""
-    return _pages(Path(folder)).get_template(name).render(**values)
+def render(folder: Path, template: str, /, **values: Any) -> str:
+    """The page TEMPLATE from FOLDER (a package's templates), every value escaped."""
+    return _pages(Path(folder)).get_template(template).render(**values)
