@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from pathlib import Path
 
 import click
@@ -105,16 +106,36 @@ def data_ingest(context: Context, dataset: str, file: str, force: bool) -> None:
     help="The agencies' linkage key: tokenise the datasets that arrived in the clear, to link "
     "them with those that arrived as token files (the key is read, never kept).",
 )
+@click.option(
+    "--ages-on",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="The date (YYYY-MM-DD) to which the quality report's bias table counts ages, such as "
+    "the end of the period the data covers. Default: today.",
+)
 @pass_context
 def data_link(
-    context: Context, threshold: float, retrain: bool, engine: str, key_file: str | None
+    context: Context,
+    threshold: float,
+    retrain: bool,
+    engine: str,
+    key_file: str | None,
+    ages_on: datetime | None,
 ) -> None:
     """Link every ingested person dataset into the person spine (the trusted linkage step)."""
     from linkage import spine
     from linkage.tokens import read_key
 
     key = read_key(Path(key_file)) if key_file else None
-    result = spine.run(context.instance(), context.actor, threshold, retrain, key, engine)
+    result = spine.run(
+        context.instance(),
+        context.actor,
+        threshold,
+        retrain,
+        key,
+        engine,
+        ages_on=ages_on.date() if ages_on else date.today(),
+    )
     how = "on hashed tokens" if result.mode == "tokens" else "in the clear"
     console.print(
         f"linked {result.records:,} records from {', '.join(result.sources)} into "

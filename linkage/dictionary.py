@@ -9,18 +9,16 @@ across services. Schemas live in ``linkage/schemas/``; each carries a version.
 
 from __future__ import annotations
 
-import html
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
+from linkage import TEMPLATES
+from projects.errors import RegistryError
+from projects.spec import SchemaField, load_schema
 from tre.errors import TreError
+from tre.templating import render
 
 SCHEMAS = Path(__file__).parent / "schemas"
-ROLES = ("direct_identifier", "quasi_identifier", "sensitive", "other")
-TYPES = ("string", "integer", "number", "date", "datetime")
-CONCEPTS = ("Person", "Household", "Place", "Organisation", "Service", "Case", "Event")
 NHS_PATTERN = "^[0-9]{10}$"
 
 
@@ -69,52 +67,40 @@ class Schema:
         return [f for f in self.fields if f.role == role]
 
 
-def _field(raw: dict[str, Any], where: str) -> Field:
-    constraints = raw.get("constraints", {})
-    role, kind = raw.get("x-role"), raw.get("type", "string")
-    concept = raw.get("x-concept", "")
-    if role not in ROLES:
-        raise DictionaryError(f"{where}: x-role must be one of {', '.join(ROLES)}")
-    if kind not in TYPES:
-        raise DictionaryError(f"{where}: type must be one of {', '.join(TYPES)}")
-    if concept.split(".")[0] not in CONCEPTS:
-        raise DictionaryError(f"{where}: x-concept must start with one of {', '.join(CONCEPTS)}")
-    if kind in ("date", "datetime") and not raw.get("format"):
-        raise DictionaryError(f"{where}: a {kind} needs its format, such as %d/%m/%Y")
+def _field(parsed: SchemaField) -> Field:
+    rules = parsed.constraints
     return Field(
-        name=raw["name"],
-        type=kind,
-        role=role,
-        concept=concept,
-        description=raw.get("description", ""),
-        format=raw.get("format"),
-        required=bool(constraints.get("required")),
-        unique=bool(constraints.get("unique")),
-        enum=tuple(constraints["enum"]) if "enum" in constraints else None,
-        pattern=constraints.get("pattern"),
-        minimum=constraints.get("minimum"),
+        name=parsed.name,
+        type=parsed.type,
+        role=parsed.role,
+        concept=parsed.concept,
+        description=parsed.description,
+        format=parsed.format,
+        required=rules.required,
+        unique=rules.unique,
+        enum=tuple(rules.enum) if rules.enum is not None else None,
+        pattern=rules.pattern,
+        minimum=rules.minimum,
     )
 
 
 def load(path: Path) -> Schema:
+    """The schema at PATH, read and checked by the one parser of the agreed schemas
+    (:func:`projects.spec.load_schema`), as the dictionary's view of it."""
     try:
-        raw = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise DictionaryError(f"{path}: cannot read the schema ({exc})") from None
-    info = raw.get("x-dataset") or {}
-    fields = tuple(
-        _field(f, f"{Path(path).name}: field {f.get('name')!r}") for f in raw.get("fields", [])
-    )
-    if not fields or not info.get("id"):
-        raise DictionaryError(f"{path}: a schema needs x-dataset.id and at least one field")
+        parsed = load_schema(Path(path))
+    except RegistryError as exc:
+        raise DictionaryError(str(exc)) from None
+    info = parsed.dataset
+    fields = tuple(_field(f) for f in parsed.fields)
     return Schema(
         id=info["id"],
-        title=info.get("title", info["id"]),
-        controller=info.get("controller", ""),
+        title=info["title"],
+        controller=info["controller"],
         description=info.get("description", ""),
         version=str(info.get("version", "1")),
         fields=fields,
-        primary_key=raw.get("primaryKey", fields[0].name),
+        primary_key=parsed.primary_key or fields[0].name,
         path=Path(path),
     )
 
@@ -138,35 +124,7 @@ def get(dataset: str, folder: Path = SCHEMAS) -> Schema:
 
 def render_html(known: dict[str, Schema]) -> str:
     """The whole dictionary as one accessible HTML page."""
-    e = html.escape
-    sections = []
-    for schema in known.values():
-        rows = "".join(
-            f"<tr><th scope='row'><code>{e(f.name)}</code></th><td>{e(f.type)}"
-            f"{' (' + e(f.format) + ')' if f.format else ''}</td><td>{e(f.role.replace('_', ' '))}"
-            f"</td><td>{e(f.concept)}</td><td>{e(_constraints(f))}</td><td>{e(f.description)}</td>"
-            "</tr>"
-            for f in schema.fields
-        )
-        sections.append(
-            f"<section><h2 id='{e(schema.id)}'>{e(schema.title)} <small>({e(schema.id)}, "
-            f"version {e(schema.version)})</small></h2><p>{e(schema.description)} Controller: "
-            f"{e(schema.controller)}. Record key: <code>{e(schema.primary_key)}</code>.</p>"
-            "<table><thead><tr><th scope='col'>field</th><th scope='col'>type</th>"
-            "<th scope='col'>role</th><th scope='col'>concept</th><th scope='col'>constraints"
-            f"</th><th scope='col'>description</th></tr></thead><tbody>{rows}</tbody></table>"
-            "</section>"
-        )
-    return (
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Data dictionary"
-        "</title><style>body{font-family:system-ui,sans-serif;max-width:70rem;margin:2rem auto;"
-        "padding:0 1rem}table{border-collapse:collapse;width:100%}td,th{border:1px solid #999;"
-        "padding:.2rem .4rem;text-align:left;vertical-align:top}</style></head><body>"
-        "<h1>Data dictionary</h1><p>The agreed schemas of every agency dataset: types, "
-        "constraints, the shared core concept each field maps to, and its role.</p>"
-        + "".join(sections)
-        + "</body></html>\n"
-    )
+    return render(TEMPLATES, "dictionary.html", schemas=known.values(), constraints=_constraints)
 
 
 def _constraints(f: Field) -> str:

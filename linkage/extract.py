@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import shutil
 from dataclasses import dataclass
 from datetime import date
@@ -33,6 +34,7 @@ from tre import audit
 from tre.audit import utc_now
 from tre.errors import Refused, TreError
 from tre.folders import make_read_only, make_writable
+from tre.hashing import file_sha256
 from tre.instance import Instance
 
 REFERENCE = "_reference"
@@ -122,14 +124,25 @@ def load_lookup(instance: Instance, path: Path, actor: str) -> Path:
     return folder / file
 
 
+PSEUDONYM_LENGTH = 20
+# what a per-person pseudonym looks like, wherever it turns up (the airlock's microdata check)
+PSEUDONYM = re.compile(rf"^[0-9a-f]{{{PSEUDONYM_LENGTH}}}$")
+
+
 def project_key(instance: Instance, project_id: str) -> bytes:
     return hmac.new(instance.read_key(), f"project:{project_id}".encode(), hashlib.sha256).digest()
 
 
+def pseudonym(key: bytes, person_id: int) -> str:
+    """A person's pseudonym in one project: the first PSEUDONYM_LENGTH hex digits of the keyed
+    hash (HMAC-SHA-256, under the project's key) of the person's id on the spine. The one place
+    the format is made; the airlock recognises pseudonyms in outputs by :data:`PSEUDONYM`."""
+    digest = hmac.new(key, str(int(person_id)).encode(), hashlib.sha256).hexdigest()
+    return digest[:PSEUDONYM_LENGTH]
+
+
 def pseudonyms(key: bytes, person_ids: pd.Series) -> pd.Series:
-    return person_ids.map(
-        lambda p: hmac.new(key, str(int(p)).encode(), hashlib.sha256).hexdigest()[:20]
-    )
+    return person_ids.map(lambda p: pseudonym(key, p))
 
 
 def _coarsen(
@@ -214,7 +227,7 @@ def extract(instance: Instance, project_id: str, actor: str, at: date | None = N
                     "dataset": dataset,
                     "rows": len(frame),
                     "columns": list(frame.columns),
-                    "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+                    "sha256": file_sha256(path),
                 }
             )
             risk[dataset] = _risk(frame, schema, requested)
@@ -227,7 +240,7 @@ def extract(instance: Instance, project_id: str, actor: str, at: date | None = N
                     "dataset": "reference:lsoa_population",
                     "rows": pq.ParquetFile(population).metadata.num_rows,
                     "columns": pq.ParquetFile(population).schema_arrow.names,
-                    "sha256": hashlib.sha256((staging / POPULATION).read_bytes()).hexdigest(),
+                    "sha256": file_sha256(staging / POPULATION),
                 }
             )
         manifest = {

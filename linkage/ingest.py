@@ -11,7 +11,6 @@ place until the whole file has been read: a file that fails half-way leaves noth
 from __future__ import annotations
 
 import csv
-import html
 import json
 import shutil
 import uuid
@@ -25,7 +24,7 @@ import pyarrow.parquet as pq
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from sqlalchemy import select
 
-from linkage import dictionary
+from linkage import TEMPLATES, dictionary
 from linkage.dictionary import Schema
 from linkage.events import LinkageEvent
 from linkage.models import Ingest
@@ -36,6 +35,7 @@ from tre import audit
 from tre.audit import utc_now
 from tre.hashing import file_sha256
 from tre.instance import Instance
+from tre.templating import render
 
 RECORD_ID = "record_id"
 
@@ -321,30 +321,17 @@ def _progress(show: bool, path: Path):
 
 
 def quality_report(result: IngestResult, schema: Schema) -> str:
-    e = html.escape
     rows = []
     for f in schema.fields:
         q = result.quality[f.name]
-        complete = 100.0 * q.present / result.rows if result.rows else 0.0
-        valid = 100.0 * (q.present - q.invalid) / q.present if q.present else 100.0
-        dates = f"{q.low} to {q.high}" if q.low else ""
         rows.append(
-            f"<tr><th scope='row'><code>{e(f.name)}</code></th><td>"
-            f"{e(f.role.replace('_', ' '))}</td><td>{complete:.1f} %</td>"
-            f"<td>{valid:.1f} %</td><td>{q.invalid:,}</td><td>{e(dates)}</td></tr>"
+            {
+                "name": f.name,
+                "role": f.role.replace("_", " "),
+                "complete": 100.0 * q.present / result.rows if result.rows else 0.0,
+                "valid": 100.0 * (q.present - q.invalid) / q.present if q.present else 100.0,
+                "invalid": q.invalid,
+                "dates": f"{q.low} to {q.high}" if q.low else "",
+            }
         )
-    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
-<title>Data quality: {e(result.dataset)} {e(result.ingest_id)}</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}}
-table{{border-collapse:collapse}}td,th{{border:1px solid #999;padding:.2rem .5rem;text-align:left}}
-</style></head><body><h1>Data quality: {e(schema.title)}</h1>
-<p>File {e(result.file)} (sha-256 {e(result.sha256[:16])}…), ingest {e(result.ingest_id)},
-schema version {e(schema.version)}.</p>
-<p><strong>{result.rows:,}</strong> rows read: <strong>{result.accepted:,}</strong> accepted and
-<strong>{result.quarantined:,}</strong> quarantined; {result.duplicate_rows:,} rows repeat the
-record key of an earlier row.</p>
-<table><thead><tr><th scope="col">field</th><th scope="col">role</th>
-<th scope="col">completeness</th><th scope="col">validity</th><th scope="col">problems</th>
-<th scope="col">date range</th></tr></thead><tbody>{"".join(rows)}</tbody></table>
-</body></html>
-"""
+    return render(TEMPLATES, "ingest_quality.html", result=result, schema=schema, rows=rows)

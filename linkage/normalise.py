@@ -10,7 +10,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from linkage.validate import nhs_number_valid
+from linkage.nhs import valid_numbers
 
 # Common English nicknames and short forms, to the full name they stand for (a linkage aid, as
 # in ONS practice; an ambiguous form such as "Sam" or "Chris" keeps one reading).
@@ -256,7 +256,7 @@ def nhs_numbers(values) -> pd.Series:
     """The digits of each NHS number, or missing where its check digit is wrong."""
     digits = each(lambda v: re.sub(r"\D", "", str(v)), values)
     array = pa.array(digits)
-    return text(pc.if_else(pa.array(nhs_number_valid(array)), array, None))
+    return text(pc.if_else(pa.array(valid_numbers(array)), array, None))
 
 
 def person_table(frame: pd.DataFrame) -> pd.DataFrame:

@@ -14,9 +14,9 @@ with :mod:`linkage.linker`, keeps person ids stable across runs, and writes:
 
 from __future__ import annotations
 
-import html
 import json
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +24,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 from sqlalchemy import select
 
-from linkage import dictionary, normalise
+from linkage import TEMPLATES, dictionary, normalise
 from linkage.events import LinkageEvent
 from linkage.linker import REVIEW_FLOOR, Linked, check_engine, link_records, stable_ids
 from linkage.models import Ingest
@@ -34,6 +34,7 @@ from tre import audit
 from tre.audit import utc_now
 from tre.errors import TreError
 from tre.instance import Instance
+from tre.templating import render
 
 SPINE = "_spine"
 DESCRIBED = ("date_of_birth", "sex", "postcode")  # what the bias table compares
@@ -163,10 +164,14 @@ def run(
     retrain: bool = False,
     key: bytes | None = None,
     engine: str = "duckdb",
+    *,
+    ages_on: date,
 ) -> LinkageRun:
     """Link every ingested person dataset into the spine. Datasets that arrived as token files
     are linked on their tokens (with KEY, the agencies' key, clear datasets are tokenised for
-    this run to join them); otherwise in the clear."""
+    this run to join them); otherwise in the clear. AGES_ON is the date to which the
+    linkage-quality report's bias table counts ages (the operator's today, or the end of the
+    period the data covers)."""
     check_engine(engine)
     tables = person_tables(instance)
     if not tables.people:
@@ -216,7 +221,9 @@ def run(
         )
     report = instance.folder("reports") / f"linkage-{run_id}.html"
     report.write_text(
-        quality_report(linked, records, described, sources, false_match, run_id, threshold),
+        quality_report(
+            linked, records, described, sources, false_match, run_id, threshold, ages_on=ages_on
+        ),
         encoding="utf-8",
     )
     with instance.db.session() as session:
@@ -264,12 +271,13 @@ def _clerical_sample(linked: Linked, threshold: float) -> pd.DataFrame:
     )
 
 
-def weight_chart(weights: pd.DataFrame, threshold: float) -> str:
-    """An SVG histogram of the scored pairs' match weights (log2 of the Bayes factor; WEIGHTS
-    has the pairs per unit of weight), with the threshold marked: a chart that needs no script."""
+def weight_chart(weights: pd.DataFrame, threshold: float) -> dict | None:
+    """What the report's SVG histogram of the scored pairs' match weights (log2 of the Bayes
+    factor; WEIGHTS has the pairs per unit of weight) draws, with the threshold marked: a chart
+    that needs no script. None when no pair was scored."""
     weights = weights[np.isfinite(weights.weight.astype(float))]
     if weights.empty:
-        return "<p>No pair was scored.</p>"
+        return None
     low, high = int(weights.weight.min()), int(weights.weight.max()) + 1
     counts = (
         weights.set_index(weights.weight.astype(int))
@@ -279,30 +287,35 @@ def weight_chart(weights: pd.DataFrame, threshold: float) -> str:
     width, height, bar = 640, 200, 640 / len(counts)
     tallest = max(int(counts.max()), 1)
     cut = np.log2(threshold / (1 - threshold)) if threshold < 1 else high
-    bars = "".join(
-        f'<rect x="{i * bar:.1f}" y="{height - height * c / tallest:.1f}" '
-        f'width="{max(bar - 1, 1):.1f}" height="{height * c / tallest:.1f}" '
-        f'fill="{"#2b6cb0" if weight >= cut else "#a0aec0"}">'
-        f"<title>weight {weight} to {weight + 1}: {c:,} pairs</title></rect>"
+    bars = [
+        {
+            "x": f"{i * bar:.1f}",
+            "y": f"{height - height * c / tallest:.1f}",
+            "width": f"{max(bar - 1, 1):.1f}",
+            "height": f"{height * c / tallest:.1f}",
+            "fill": "#2b6cb0" if weight >= cut else "#a0aec0",
+            "weight": weight,
+            "pairs": f"{c:,}",
+        }
         for i, (weight, c) in enumerate(counts.items())
-    )
+    ]
     x = width * (cut - low) / (high - low)
-    return (
-        f'<svg role="img" viewBox="0 -20 {width} {height + 40}" width="{width}" '
-        f'height="{height + 60}" xmlns="http://www.w3.org/2000/svg">'
-        f"<title>Match weights of {int(counts.sum()):,} scored pairs</title>{bars}"
-        f'<line x1="{x:.1f}" x2="{x:.1f}" y1="-10" y2="{height}" stroke="#c53030" '
-        'stroke-dasharray="4"/>'
-        f'<text x="{x + 4:.1f}" y="-6" font-size="12">threshold {threshold}</text>'
-        f'<text x="0" y="{height + 16}" font-size="12">weight {low}</text>'
-        f'<text x="{width}" y="{height + 16}" font-size="12" text-anchor="end">'
-        f"weight {high}</text></svg>"
-    )
+    return {
+        "width": width,
+        "height": height,
+        "pairs": f"{int(counts.sum()):,}",
+        "bars": bars,
+        "cut": f"{x:.1f}",
+        "label": f"{x + 4:.1f}",
+        "low": low,
+        "high": high,
+    }
 
 
-def _age_band(dates: pd.Series) -> pd.Series:
+def _age_band(dates: pd.Series, ages_on: date) -> pd.Series:
+    """Broad age bands of people born on DATES, their ages counted to AGES_ON."""
     born = pd.to_datetime(dates, errors="coerce")
-    age = (pd.Timestamp("2026-03-31") - born).dt.days // 365
+    age = (pd.Timestamp(ages_on) - born).dt.days // 365
     return (
         pd.cut(age, [-1, 17, 34, 64, 200], labels=["0-17", "18-34", "35-64", "65+"])
         .astype(object)
@@ -318,66 +331,56 @@ def quality_report(
     false_match: float,
     run_id: str,
     threshold: float = 0.9,
+    *,
+    ages_on: date,
 ) -> str:
     """The linkage-quality page; DESCRIBED holds every record's normalised date of birth, sex and
-    postcode (for the bias table), whether it was linked in the clear or on tokens."""
-    e = html.escape
+    postcode (for the bias table, ages counted to AGES_ON), whether it was linked in the clear or
+    on tokens."""
     member = records.groupby(["person_id", "source"]).size().unstack(fill_value=0) > 0
     rates = []
     for a in sources:
         in_a = member[member[a]] if a in member else member.iloc[:0]
         cells = [
-            "<td>—</td>"
-            if a == b
-            else f"<td>{100 * (in_a[b].mean() if len(in_a) and b in in_a else 0.0):.1f} %</td>"
+            "—" if a == b else f"{100 * (in_a[b].mean() if len(in_a) and b in in_a else 0.0):.1f} %"
             for b in sources
         ]
-        rates.append(f"<tr><th scope='row'>{e(a)}</th>{''.join(cells)}</tr>")
+        rates.append((a, cells))
     accepted = linked.pairs.match_probability
     edges = [threshold, *[b for b in (0.95, 0.99, 0.999) if b > threshold], 1.0001]
     counts = np.histogram(accepted, bins=edges)[0] if len(accepted) else [0] * (len(edges) - 1)
-    histogram = "".join(
-        f"<tr><th scope='row'>{low:g} to {min(high, 1):g}</th><td>{count:,}</td></tr>"
+    histogram = [
+        (f"{low:g} to {min(high, 1):g}", f"{count:,}")
         for low, high, count in zip(edges[:-1], edges[1:], counts, strict=True)
-    )
+    ]
     # bias: do records that linked to another agency differ from those that did not?
     combined = described.merge(
         records[["source", "record_id", "person_id"]], on=["source", "record_id"]
     )
     sizes = combined.groupby("person_id").source.transform("nunique")
     combined["linked"] = np.where(sizes > 1, "linked", "not linked")
-    combined["age band"] = _age_band(combined.date_of_birth)
+    combined["age band"] = _age_band(combined.date_of_birth, ages_on)
     combined["sex"] = combined.sex.fillna("unknown")
     combined["area"] = combined.postcode.str.split().str[0].fillna("unknown")
     bias = []
     for column in ("age band", "sex", "area"):
         table = pd.crosstab(combined[column], combined.linked, normalize="columns") * 100
         for value, row in table.iterrows():
-            bias.append(
-                f"<tr><th scope='row'>{e(column)}: {e(str(value))}</th>"
-                + "".join(f"<td>{row.get(c, 0):.1f} %</td>" for c in ("linked", "not linked"))
-                + "</tr>"
-            )
-    header = "".join(f"<th scope='col'>{e(s)}</th>" for s in sources)
-    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
-<title>Linkage quality {e(run_id)}</title><style>body{{font-family:system-ui,sans-serif;
-max-width:70rem;margin:2rem auto;padding:0 1rem}}table{{border-collapse:collapse;margin:.5rem 0}}
-td,th{{border:1px solid #999;padding:.2rem .5rem;text-align:left}}</style></head><body>
-<h1>Linkage quality, run {e(run_id)}</h1>
-<p>{len(records):,} records from {len(sources)} agencies' datasets linked into
-{records.person_id.nunique():,} people. Estimated false-match rate of accepted links (mean of
-1 − match probability): <strong>{100 * false_match:.2f} %</strong>.</p>
-<h2>Link rates</h2><p>Of the people in the row's dataset, the share also found in the column's.</p>
-<table><thead><tr><th scope="col">people in</th>{header}</tr></thead><tbody>{"".join(rates)}
-</tbody></table>
-<h2>Match weights</h2><p>Every pair scored down to a match probability of
-{min(threshold, REVIEW_FLOOR)}: links are accepted at the threshold and above (blue); the clerical
-review sample is drawn from both sides of it.</p>{weight_chart(linked.weights, threshold)}
-<h2>Match probability of accepted pairs</h2><table><tbody>{histogram}</tbody></table>
-<h2>Do unlinked records differ?</h2><p>The make-up of records linked to another agency and of
-those that were not: a large difference means analyses of linked data may be biased.</p>
-<table><thead><tr><th scope="col">group</th><th scope="col">linked</th>
-<th scope="col">not linked</th></tr></thead><tbody>{"".join(bias)}</tbody></table>
-<p>A clerical-review sample of borderline pairs, with identifiers, is in the operator's
-identifier area (never in this report).</p></body></html>
-"""
+            shares = [f"{row.get(c, 0):.1f} %" for c in ("linked", "not linked")]
+            bias.append((f"{column}: {value}", shares))
+    return render(
+        TEMPLATES,
+        "linkage_quality.html",
+        run_id=run_id,
+        records=f"{len(records):,}",
+        people=f"{records.person_id.nunique():,}",
+        sources=sources,
+        false_match=f"{100 * false_match:.2f}",
+        rates=rates,
+        floor=min(threshold, REVIEW_FLOOR),
+        chart=weight_chart(linked.weights, threshold),
+        threshold=threshold,
+        histogram=histogram,
+        bias=bias,
+        ages_on=ages_on,
+    )

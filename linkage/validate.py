@@ -14,31 +14,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from linkage.dictionary import Field, Schema
-
-WEIGHTS = np.arange(10, 1, -1)
+from linkage.nhs import valid_numbers
 
 
 def _mask(array) -> np.ndarray:
     return np.asarray(pc.fill_null(array, False).to_numpy(zero_copy_only=False), dtype=bool)
-
-
-def nhs_number_valid(values: pa.Array) -> np.ndarray:
-    """True where a 10-digit NHS number's mod-11 check digit is right."""
-    values = pa.array(values, type=pa.string()) if not isinstance(values, pa.Array) else values
-    shaped = _mask(pc.match_substring_regex(values, r"^[0-9]{10}$"))
-    result = np.zeros(len(values), bool)
-    if shaped.any():
-        digits = (
-            np.frombuffer(
-                "".join(values.filter(pa.array(shaped)).to_pylist()).encode(), dtype=np.uint8
-            )
-            .reshape(-1, 10)
-            .astype(np.int64)
-            - 48
-        )
-        check = (11 - (digits[:, :9] * WEIGHTS).sum(axis=1) % 11) % 11
-        result[shaped] = (check != 10) & (check == digits[:, 9])
-    return result
 
 
 def parse_dates(values: pa.Array, field: Field) -> pa.Array:
@@ -96,7 +76,7 @@ def check_field(values: pa.Array, field: Field) -> list[tuple[np.ndarray, str]]:
     if field.is_nhs_number:
         failures.append(
             (
-                present & ~nhs_number_valid(values),
+                present & ~valid_numbers(values),
                 "not a valid NHS number (10 digits with a mod-11 check digit)",
             )
         )

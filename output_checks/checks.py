@@ -18,6 +18,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from linkage import nhs
+from linkage.extract import PSEUDONYM
 from sdc.policy import EVIDENCE_SUFFIX, Policy
 
 
@@ -37,8 +39,6 @@ PERSON_COLUMN = re.compile(
     r"([_\s-]|$)",
     re.IGNORECASE,
 )
-PSEUDONYM = re.compile(r"^[0-9a-f]{20}$")
-NHS_NUMBER = re.compile(r"^\d{10}$")
 TOTAL_LABELS = {"all", "total", "totals"}
 
 
@@ -59,15 +59,6 @@ def outcome_of(checks: list[Check] | list[dict]) -> CheckOutcome:
         if CheckOutcome.REVIEW in outcomes
         else CheckOutcome.PASS
     )
-
-
-def _nhs_valid(value: str) -> bool:
-    if not NHS_NUMBER.match(value):
-        return False
-    total = sum(int(d) * (10 - i) for i, d in enumerate(value[:9]))
-    check = 11 - total % 11
-    check = 0 if check == 11 else check
-    return check != 10 and check == int(value[9])
 
 
 def sniff(path: Path, data: bytes) -> Check:
@@ -154,7 +145,7 @@ def microdata(rows: list[list[str]], pseudonyms: set[str], policy: Policy) -> Ch
                 f"column {name!r} holds {known} of the project's person pseudonyms",
                 {"column": name},
             )
-        shaped = sum(bool(PSEUDONYM.match(v)) or _nhs_valid(v) for v in values)
+        shaped = sum(bool(PSEUDONYM.match(v)) or nhs.is_valid(v) for v in values)
         if shaped >= max(1, len(values) // 2):
             return Check(
                 "microdata",

@@ -6,7 +6,6 @@ is extracted once and stored with the agreement, so that search needs no file ac
 
 from __future__ import annotations
 
-import hashlib
 import io
 import re
 import shutil
@@ -22,6 +21,7 @@ from projects.errors import RegistryError
 from projects.events import RegistryEvent
 from projects.models import Agreement, Project
 from tre import audit
+from tre.hashing import file_sha256
 
 KINDS = (".pdf", ".docx", ".md", ".markdown", ".txt")
 STATUSES = ("draft", "signed", "under review", "expired", "terminated")
@@ -86,7 +86,7 @@ def add(
         if session.get(Project, project_id) is None:
             raise RegistryError(f"no project {project_id!r} to link the agreement to")
     text = extract_text(path)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    digest = file_sha256(path)
     agreement = Agreement(
         title=title,
         parties=parties,

@@ -7,7 +7,6 @@ the rows. No person is named unless the operator's settings allow it.
 from __future__ import annotations
 
 import csv
-import html
 import io
 import json
 from collections.abc import Callable
@@ -21,6 +20,9 @@ from projects import registry
 from projects.models import Person
 from projects.policy import effective_state
 from projects.states import State
+from tre.templating import render
+
+TEMPLATES = Path(__file__).parent / "templates"
 
 # (session, project id) -> the project's release dates. The airlock lies above the registry, so
 # the composition root hands its counter in (``output_checks.release_dates``); without one the
@@ -161,76 +163,6 @@ def publish(
 
 
 def _page(rows: list[dict], name: str, at: date) -> str:
-    e = html.escape
-    body = []
-    for row in rows:
-        datasets = "".join(
-            f"<li>{e(d['dataset'])} <span class='muted'>({e(d['controller'])})</span><ul>"
-            + "".join(
-                f"<li>{e(kind)}: {e(', '.join(items))}</li>" for kind, items in d["items"].items()
-            )
-            + "</ul></li>"
-            for d in row["datasets"]
-        )
-        releases = (
-            (
-                f"<dt>Releases</dt><dd>{row['releases']}"
-                f"{' (' + e(', '.join(row['release_dates'])) + ')' if row['releases'] else ''}"
-                "</dd>"
-            )
-            if "releases" in row
-            else ""
-        )
-        lead = f"<dt>Lead</dt><dd>{e(row['lead'])}</dd>" if "lead" in row else ""
-        body.append(f"""<article class="project" data-search="{e(json.dumps(row).lower())}">
-<h2 id="{e(row["id"])}">{e(row["title"])}</h2>
-<p>{e(row["lay_summary"])}</p>
-<dl>
-<dt>Status</dt><dd>{e(row["status"])} (version {row["version"]})</dd>
-<dt>Dates</dt><dd>{e(row["start"])} to {e(row["end"])}</dd>
-<dt>Purpose</dt><dd>{e(row["purpose"])}</dd>
-<dt>Public benefit</dt><dd>{e(row["public_benefit"])}</dd>
-<dt>Category</dt><dd>{e(row["category"])}</dd>
-<dt>Lead organisation</dt><dd>{e(row["lead_organisation"])}</dd>{lead}
-<dt>Data controllers</dt><dd>{e(", ".join(row["controllers"]))}</dd>
-<dt>Data used</dt><dd><ul>{datasets}</ul></dd>
-<dt>Legal basis</dt><dd>{e("; ".join(row["legal_basis"]))}</dd>
-<dt>Statutory gateways</dt><dd>{e("; ".join(row["gateways"]))}</dd>
-<dt>Onward sharing</dt><dd>{"yes" if row["onward_sharing"] else "no"}</dd>
-<dt>Commercial use</dt><dd>{"yes" if row["commercial_use"] else "no"}</dd>{releases}
-</dl></article>""")
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Transparency register: {e(name)}</title>
-<style>
-body {{ font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem;
-       color: #1b1b1b; line-height: 1.5; }}
-article {{ border-top: 2px solid #1f4e79; margin-top: 1.5rem; }}
-dt {{ font-weight: bold; }} dd {{ margin: 0 0 .4rem 0; }} .muted {{ color: #4a4a4a; }}
-label {{ font-weight: bold; }} input {{ font-size: 1rem; padding: .3rem; width: 20rem; }}
-</style></head><body>
-<header><h1>Transparency register: {e(name)}</h1>
-<p>Every project that has asked to use linked public-sector data in this trusted research
-environment: what for, under which law, with which data, and its status. Published
-{at.isoformat()}. Also as <a href="register.csv">CSV</a> and <a href="register.json">JSON</a>.</p>
-<p><label for="filter">Filter projects</label>
-<input id="filter" type="search" placeholder="a word, a dataset, an organisation"
- aria-describedby="count"> <span id="count" aria-live="polite">{len(rows)} project(s)</span></p>
-</header>
-<main>{"".join(body) or "<p>No projects yet.</p>"}</main>
-<script>
-const input = document.getElementById('filter');
-const projects = Array.from(document.querySelectorAll('article.project'));
-input.addEventListener('input', () => {{
-  const words = input.value.toLowerCase().split(/\\s+/).filter(Boolean);
-  let shown = 0;
-  for (const p of projects) {{
-    const match = words.every(w => p.dataset.search.includes(w));
-    p.hidden = !match; shown += match;
-  }}
-  document.getElementById('count').textContent = shown + ' project(s)';
-}});
-</script>
-</body></html>
-"""
+    # each project's whole entry, lowercased, for the page's filter box
+    searches = [json.dumps(row).lower() for row in rows]
+    return render(TEMPLATES, "register.html", rows=rows, searches=searches, name=name, at=at)

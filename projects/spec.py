@@ -13,7 +13,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from projects.errors import RegistryError
 
@@ -164,14 +172,56 @@ def parse_project(data: dict[str, Any], source: str = "project") -> ProjectSpec:
         raise RegistryError("\n".join(f"{source}: {line}" for line in _problems(exc))) from None
 
 
+# ---------------------------------------------------------------------------------------------
+# The dataset schema: a Frictionless Table Schema with x-dataset (id, title, controller,
+# description, version) and, for each field, its role (x-role) and the core concept it maps to
+# (x-concept). This is the one parser of the agreed schemas: the register of data assets reads
+# them here, and the data dictionary (linkage.dictionary) builds its view on this model.
+
+ROLES = CLASSIFICATIONS
+TYPES = ("string", "integer", "number", "date", "datetime")
+CONCEPTS = ("Person", "Household", "Place", "Organisation", "Service", "Case", "Event")
+
+
+class Constraints(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    required: bool = False
+    unique: bool = False
+    enum: list[str] | None = None
+    pattern: str | None = None
+    minimum: int | float | None = None
+
+
 class SchemaField(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True)
     name: str = Field(min_length=1)
     type: str = "string"
+    format: str | None = None
     description: str = ""
-    role: Literal["direct_identifier", "quasi_identifier", "sensitive", "other"] = Field(
-        alias="x-role"
-    )
+    role: str = Field(alias="x-role")
+    concept: str = Field(alias="x-concept")
+    constraints: Constraints = Field(default_factory=Constraints)
+
+    @field_validator("role", "type")
+    @classmethod
+    def _listed(cls, value: str, info: ValidationInfo) -> str:
+        allowed = ROLES if info.field_name == "role" else TYPES
+        if value not in allowed:
+            raise ValueError(f"must be one of {', '.join(allowed)}")
+        return value
+
+    @field_validator("concept")
+    @classmethod
+    def _concept(cls, value: str) -> str:
+        if value.split(".")[0] not in CONCEPTS:
+            raise ValueError(f"must start with one of {', '.join(CONCEPTS)}")
+        return value
+
+    @model_validator(mode="after")
+    def _dated(self):
+        if self.type in ("date", "datetime") and not self.format:
+            raise ValueError(f"a {self.type} needs its format, such as %d/%m/%Y")
+        return self
 
 
 class DatasetSchema(BaseModel):
@@ -180,6 +230,7 @@ class DatasetSchema(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True)
     fields: list[SchemaField] = Field(min_length=1)
     dataset: dict[str, Any] = Field(alias="x-dataset")
+    primary_key: str | None = Field(None, alias="primaryKey")
 
     @field_validator("dataset")
     @classmethod
@@ -196,9 +247,36 @@ def check_slug_like(value: str) -> None:
         raise ValueError("dataset ids are lowercase letters, digits and underscores")
 
 
-def load_schema(path: Path) -> DatasetSchema:
-    data = read_mapping(path)
+def _schema_problems(error: ValidationError, data: dict[str, Any]) -> list[str]:
+    """Each problem as ``field 'NAME': KEY what is wrong`` (or ``KEY: what is wrong`` outside
+    the fields), so that the author finds the field by its name."""
+    lines = []
+    given = data.get("fields")
+    fields: list[Any] = given if isinstance(given, list) else []
+    for problem in error.errors():
+        loc = problem["loc"]
+        message = problem["msg"].removeprefix("Value error, ")
+        message = "is required" if problem["type"] == "missing" else message
+        message = f"{message[0].lower()}{message[1:]}"
+        if len(loc) >= 2 and loc[0] == "fields" and isinstance(loc[1], int):
+            raw = fields[loc[1]] if loc[1] < len(fields) else {}
+            name = raw.get("name") if isinstance(raw, dict) else None
+            where = f"field {name!r}" if name else f"field {loc[1] + 1}"
+            key = ".".join(str(part) for part in loc[2:])
+            lines.append(f"{where}: {key} {message}" if key else f"{where}: {message}")
+        else:
+            lines.append(f"{'.'.join(str(part) for part in loc) or '(file)'}: {message}")
+    return lines
+
+
+def parse_schema(data: dict[str, Any], source: str = "schema") -> DatasetSchema:
     try:
         return DatasetSchema.model_validate(data)
     except ValidationError as exc:
-        raise RegistryError("\n".join(f"{path}: {line}" for line in _problems(exc))) from None
+        raise RegistryError(
+            "\n".join(f"{source}: {line}" for line in _schema_problems(exc, data))
+        ) from None
+
+
+def load_schema(path: Path) -> DatasetSchema:
+    return parse_schema(read_mapping(path), str(path))

@@ -34,6 +34,13 @@ from sdc.tables.rules import cell_reasons
 SDC_VERSION = "1"
 
 
+def _file_sha256(path: Path) -> str:
+    """The SHA-256 of a whole file, read in blocks (the stdlib's ``hashlib.file_digest``, as
+    ``tre.hashing`` computes it: sdc sits below tre and cannot import it)."""
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
 def _policy(policy: Policy | None) -> Policy:
     operator = Policy.from_env()
     if policy is None:
@@ -90,7 +97,7 @@ class SafeOutput:
         evidence["output"] = {
             "file": path.name,
             "format": suffix[1:],
-            "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+            "sha256": _file_sha256(path),
         }
         if suffix == ".csv":
             evidence["output"]["content"] = "published"
@@ -647,8 +654,7 @@ def verify_output(path: str | Path, evidence: dict[str, Any]) -> list[str]:
     path = Path(path)
     problems = []
     output = evidence.get("output") or {}
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    if output.get("sha256") != digest:
+    if output.get("sha256") != _file_sha256(path):
         problems.append(f"{path.name} has changed since its evidence was written")
     if evidence.get("kind") == "table" and path.suffix.lower() == ".csv":
         problems += _verify_table_csv(path, evidence)

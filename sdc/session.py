@@ -13,15 +13,16 @@ total variation of each key's tabulation), so the report shows what each step bo
 
 from __future__ import annotations
 
-import html
 import inspect
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
+import jinja2
 import pandas as pd
 
 from sdc import risk, utility
@@ -149,50 +150,38 @@ class Session:
 
     def report(self, path: str | Path | None = None) -> str:
         """An HTML page of every step: what, parameters, seed, risk and utility before/after."""
-        rows = []
-        for number, step in enumerate(self.steps, start=1):
-            measures = "".join(
-                f"<tr><th scope='row'>{html.escape(name)}</th><td>{_fmt(step.risk_before[name])}"
-                f"</td><td>{_fmt(step.risk_after[name])}</td></tr>"
-                for name in step.risk_after
+        page = (
+            _pages()
+            .get_template("session_report.html")
+            .render(
+                records=len(self.original),
+                keys=self.keys,
+                steps=self.steps,
+                initial=self.initial_risk,
+                final=self.risk(),
             )
-            utilities = "".join(
-                f"<tr><th scope='row'>{html.escape(name)}</th><td>{_fmt(value)}</td></tr>"
-                for name, value in step.utility_after.items()
-            )
-            record = html.escape(json.dumps(step.record, indent=1, default=str))
-            rows.append(
-                f"<section><h2>Step {number}: {html.escape(step.method)}</h2>"
-                f"<p>{html.escape(step.at)}</p><h3>What was done</h3><pre>{record}</pre>"
-                f"<h3>Risk</h3><table><thead><tr><th>measure</th><th>before</th><th>after</th>"
-                f"</tr></thead><tbody>{measures}</tbody></table>"
-                f"<h3>Utility after the step</h3><table><tbody>{utilities}</tbody></table>"
-                "</section>"
-            )
-        initial = "".join(
-            f"<tr><th scope='row'>{html.escape(name)}</th><td>{_fmt(value)}</td></tr>"
-            for name, value in self.initial_risk.items()
         )
-        final = "".join(
-            f"<tr><th scope='row'>{html.escape(name)}</th><td>{_fmt(value)}</td></tr>"
-            for name, value in self.risk().items()
-        )
-        page = f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Anonymisation report</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;color:#1b1b1b}}
-table{{border-collapse:collapse;margin:.5rem 0}}td,th{{border:1px solid #888;padding:.2rem .5rem;
-text-align:left}}pre{{background:#f3f3f3;padding:.5rem;overflow:auto}}</style></head><body>
-<h1>Anonymisation report</h1>
-<p>{len(self.original):,} records; key variables: {html.escape(", ".join(self.keys))}.
-{len(self.steps)} step(s).</p>
-<h2>Risk of the original data</h2><table><tbody>{initial}</tbody></table>
-{"".join(rows)}
-<h2>Risk now</h2><table><tbody>{final}</tbody></table>
-</body></html>
-"""
         if path is not None:
             Path(path).write_text(page, encoding="utf-8")
         return page
+
+
+def _json(record: dict[str, Any]) -> str:
+    return json.dumps(record, indent=1, default=str)
+
+
+@cache
+def _pages() -> jinja2.Environment:
+    """sdc's templates. sdc sits below tre and cannot use tre.templating: the same kind of
+    environment, escaping every value."""
+    pages = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(Path(__file__).parent / "templates")),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+    pages.filters.update(number=_fmt, json=_json)
+    return pages
 
 
 def _fmt(value: float) -> str:

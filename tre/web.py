@@ -15,22 +15,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import jinja2
 import tornado.web
 
 from tre.errors import Refused, TreError
-
-TEMPLATES = Path(__file__).parent / "templates"
-
-
-def environment(*folders: Path) -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.ChoiceLoader(
-            [jinja2.FileSystemLoader(str(f)) for f in (TEMPLATES, *folders)]
-        ),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-    )
+from tre.templating import environment
 
 
 class Page(tornado.web.RequestHandler):

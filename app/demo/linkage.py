@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from app.demo.data.generate import PERIOD_END
 from linkage import dictionary, spine
 from linkage.extract import Extract, extract, load_lookup
 from linkage.ingest import ingest
@@ -31,7 +32,7 @@ def run(instance: Instance, town: Path, actor: str, project: str) -> DataDemo:
         result = ingest(instance, dataset, town / f"{dataset}.csv", actor)
         rows, accepted = rows + result.rows, accepted + result.accepted
         quarantined += result.quarantined
-    linkage = spine.run(instance, actor)
+    linkage = spine.run(instance, actor, ages_on=PERIOD_END.astype(object))
     load_lookup(instance, town / "postcode_lsoa.csv", actor)
     load_lookup(instance, town / "lsoa_population.csv", actor)
     cut = extract(instance, project, actor)

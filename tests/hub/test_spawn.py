@@ -114,7 +114,9 @@ def test_the_hub_configuration(active, monkeypatch):
     assert "--ServerApp.terminals_enabled=False" in c.Spawner.args
     assert "--ServerApp.jpserver_extensions=hub.lockdown=True" in c.Spawner.args
     assert {s["name"] for s in c.JupyterHub.services} == {"tre", "idle-culler", "tre-enforcer"}
-    assert "--allow-root" not in c.Spawner.args and "--KernelManager.transport=ipc" in c.Spawner.args
+    assert (
+        "--allow-root" not in c.Spawner.args and "--KernelManager.transport=ipc" in c.Spawner.args
+    )
     assert c.Spawner.post_stop_hook is not None
     assert set(c.JupyterHub.custom_scopes) == {
         "custom:tre:review",

@@ -2,7 +2,11 @@ import pytest
 
 from app.demo import projects as demo_projects
 from app.demo.data import generate
+from app.demo.data.generate import PERIOD_END
 from tests.projects.conftest import TODAY
+
+# the town's ages are counted to the end of its data period, as the demo counts them
+AGES_ON = PERIOD_END.astype(object)
 
 
 @pytest.fixture(scope="session")

@@ -12,6 +12,7 @@ from linkage.extract import ExtractError, extract, load_lookup
 from linkage.ingest import ingest
 from projects import registry
 from projects.spec import parse_project
+from tests.linkage.conftest import AGES_ON
 from tests.projects.conftest import TODAY
 from tre.errors import Refused
 
@@ -22,7 +23,7 @@ P = "supporting-families"
 def linked(registered, town):
     for dataset in dictionary.schemas():
         ingest(registered, dataset, town / f"{dataset}.csv", "ops")
-    spine.run(registered, "ops")
+    spine.run(registered, "ops", ages_on=AGES_ON)
     load_lookup(registered, town / "postcode_lsoa.csv", "ops")
     return registered
 
@@ -121,7 +122,7 @@ def test_a_new_extract_replaces_the_old_one_whole(linked):
 def test_extract_needs_the_lookup(registered, town):
     demo_projects.approve_project(registered, TODAY)
     ingest(registered, "csc_referrals", town / "csc_referrals.csv", "ops")
-    spine.run(registered, "ops")
+    spine.run(registered, "ops", ages_on=AGES_ON)
     with pytest.raises(ExtractError, match="postcode lookup is missing"):
         extract(registered, P, "ops", at=TODAY)
 

@@ -9,7 +9,6 @@ from hypothesis import strategies as st
 
 from linkage import dictionary
 from linkage.ingest import IngestError, ingest
-from linkage.validate import nhs_number_valid
 
 
 def stored(folder):
@@ -135,11 +134,6 @@ def test_fuzzed_files_always_reconcile(registered, town, tmp_path_factory, edits
     result = ingest(registered, "csc_referrals", path, "ops", force=True)
     assert result.accepted + result.quarantined == result.rows == len(frame)
     assert len(stored(result.store)) == result.accepted
-
-
-def test_nhs_number_check_digit():
-    values = pd.Series(["9434765919", "9434765918", "943476591", "abcdefghij", ""])
-    assert nhs_number_valid(values).tolist() == [True, False, False, False, False]
 
 
 def test_dictionary_lists_every_demo_dataset_and_renders():

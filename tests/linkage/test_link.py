@@ -1,12 +1,15 @@
+from datetime import date
+
 import pandas as pd
 import pytest
 
 import linkage
 from linkage import dictionary, normalise, spine
 from linkage.ingest import ingest
-from linkage.linker import LinkageError, evaluate, stable_ids
+from linkage.linker import LinkageError, Linked, evaluate, stable_ids
 from linkage.normalise import address, forename, postcode, soundex
 from linkage.sources import person_table
+from tests.linkage.conftest import AGES_ON
 
 
 def test_normalisation():
@@ -184,7 +187,7 @@ def ingest_all(instance, town, names=None):
 
 def test_the_spine_links_the_town_and_holds_no_identifier(registered, town):
     ingest_all(registered, town)
-    result = spine.run(registered, "ops")
+    result = spine.run(registered, "ops", ages_on=AGES_ON)
     linked = pd.read_parquet(result.spine)
     assert list(linked.columns) == ["source", "record_id", "person_id", "match_probability"]
     truth = pd.read_csv(town / "truth" / "records.csv", dtype=str).rename(
@@ -198,10 +201,61 @@ def test_the_spine_links_the_town_and_holds_no_identifier(registered, town):
     page = result.report.read_text()
     assert "Link rates" in page and "Do unlinked records differ?" in page
     assert "<svg" in page and "threshold 0.9" in page  # the match-weight chart
+    assert "Ages are\ncounted to 2026-03-31." in page
     # the clerical sample looks at both sides of the threshold, with both records' identifiers
     sample = pd.read_csv(result.model.parent / "clerical-review.csv")
     assert set(sample.accepted) == {True, False}
     assert {"family_name_l", "family_name_r", "match_probability"} <= set(sample.columns)
+
+
+def _two_records_linked() -> tuple[Linked, pd.DataFrame, pd.DataFrame]:
+    records = pd.DataFrame(
+        {"source": ["a", "b"], "record_id": ["1", "1"], "person_id": [1, 1]}
+    ).assign(match_probability=0.99)
+    described = records[["source", "record_id"]].assign(
+        date_of_birth="2000-01-01", sex="F", postcode="AB1 2CD"
+    )
+    pairs = pd.DataFrame({"unique_id_l": [0], "unique_id_r": [1], "match_probability": [0.99]})
+    linked = Linked(
+        records=records,
+        pairs=pairs,
+        model={},
+        combined=described,
+        weights=pd.DataFrame({"weight": [6.0], "pairs": [1]}),
+        borderline=pairs,
+        seconds={},
+    )
+    return linked, records, described
+
+
+def test_the_bias_table_counts_ages_to_the_date_the_caller_gives():
+    linked, records, described = _two_records_linked()
+
+    def bias(ages_on):
+        page = spine.quality_report(
+            linked, records, described, ["a", "b"], 0.01, "run", ages_on=ages_on
+        )
+        return page[page.index("Do unlinked records differ?") :]
+
+    # born on 1 January 2000: 17 in June 2017, 19 in June 2019
+    assert "age band: 0-17" in bias(date(2017, 6, 1))
+    assert "age band: 18-34" not in bias(date(2017, 6, 1))
+    assert "age band: 18-34" in bias(date(2019, 6, 1))
+    assert "counted to 2019-06-01" in bias(date(2019, 6, 1))
+
+
+def test_tre_data_link_counts_ages_to_the_day_given_or_today(sqlite_instance, run_cli, monkeypatch):
+    seen = []
+
+    def run(*args, ages_on, **options):
+        seen.append(ages_on)
+        raise spine.SpineError("no person dataset has been ingested")
+
+    monkeypatch.setattr(spine, "run", run)
+    home = str(sqlite_instance.home)
+    assert run_cli("--home", home, "data", "link", "--ages-on", "2026-03-31")[0] != 0
+    assert run_cli("--home", home, "data", "link")[0] != 0
+    assert seen == [date(2026, 3, 31), date.today()]
 
 
 def test_person_ids_are_stable_when_a_month_is_added(registered, town, tmp_path):
@@ -213,9 +267,9 @@ def test_person_ids_are_stable_when_a_month_is_added(registered, town, tmp_path)
     police[~early].to_csv(tmp_path / "second.csv", index=False)
     ingest_all(registered, town, ["ae_attendances", "school_attendance", "csc_referrals"])
     ingest(registered, "police_incident_persons", tmp_path / "first.csv", "ops")
-    first = pd.read_parquet(spine.run(registered, "ops").spine)
+    first = pd.read_parquet(spine.run(registered, "ops", ages_on=AGES_ON).spine)
     ingest(registered, "police_incident_persons", tmp_path / "second.csv", "ops")
-    second = pd.read_parquet(spine.run(registered, "ops").spine)
+    second = pd.read_parquet(spine.run(registered, "ops", ages_on=AGES_ON).spine)
     both = first.merge(second, on=["source", "record_id"], suffixes=("_1", "_2"))
     assert len(both) == len(first)
     assert (both.person_id_1 == both.person_id_2).mean() > 0.99

@@ -12,6 +12,7 @@ from linkage.ingest import IngestError, ingest
 from linkage.linker import LinkageError, evaluate, link_records
 from linkage.sources import is_person_dataset
 from linkage.tokens import TOKEN_COLUMNS, prepare_file, read_key
+from tests.linkage.conftest import AGES_ON
 
 KEY = "5f1d0c2e9a8b7c6d5e4f30211203a4b5"  # the agencies' shared key, as hex
 
@@ -139,7 +140,7 @@ def test_the_spine_links_agencies_that_pseudonymised_at_source(registered, town,
         is_person = dataset in person_datasets()
         path = prepared(town, tmp_path, dataset) if is_person else town / f"{dataset}.csv"
         ingest(registered, dataset, path, "ops")
-    result = spine.run(registered, "ops")
+    result = spine.run(registered, "ops", ages_on=AGES_ON)
     assert result.mode == "tokens"
     linked = pd.read_parquet(result.spine)
     accuracy = evaluate(linked, truth(town))
@@ -149,7 +150,7 @@ def test_the_spine_links_agencies_that_pseudonymised_at_source(registered, town,
     about = json.loads((result.model.parent / "run.json").read_text())
     assert about["mode"] == "tokens" and about["model"] == "retrained"
     # the token model is reused by the next token run, never by a linkage in the clear
-    again = spine.run(registered, "ops")
+    again = spine.run(registered, "ops", ages_on=AGES_ON)
     assert json.loads((again.model.parent / "run.json").read_text())["model"] == "reused"
     assert spine.latest_model(registered, "clear") is None
     assert (pd.read_parquet(again.spine).person_id == linked.person_id).mean() > 0.99
@@ -159,7 +160,7 @@ def test_one_linkage_needs_one_kind_or_the_key(registered, town, tmp_path, run_c
     ingest(registered, "ae_attendances", prepared(town, tmp_path, "ae_attendances"), "ops")
     ingest(registered, "school_attendance", town / "school_attendance.csv", "ops")
     with pytest.raises(spine.SpineError, match="school_attendance in the clear") as refused:
-        spine.run(registered, "ops")
+        spine.run(registered, "ops", ages_on=AGES_ON)
     assert "--key" in str(refused.value)
     assert not (registered.folder("store") / spine.SPINE / "spine.parquet").exists()
     code, out, err = run_cli("--home", str(registered.home), "data", "link", "--key", str(keyfile))
@@ -183,7 +184,7 @@ def test_a_dataset_cannot_mix_token_and_clear_ingests(registered, town, tmp_path
     sent.iloc[100:].to_csv(tmp_path / "second.csv", index=False)
     ingest(registered, "police_incident_persons", tmp_path / "second.csv", "ops")
     with pytest.raises(spine.SpineError, match="both as token files and in the clear"):
-        spine.run(registered, "ops")
+        spine.run(registered, "ops", ages_on=AGES_ON)
 
 
 def test_an_unknown_engine_is_refused():

@@ -10,7 +10,6 @@ for linkage evaluation only.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,6 +29,8 @@ from app.demo.data.names import (
     SURNAME_STARTS,
     SURNAMES,
 )
+from linkage import nhs
+from tre.hashing import file_sha256
 
 GENERATOR_VERSION = "1"
 TOWN = "Treton"
@@ -163,9 +164,8 @@ def _nhs_numbers(rng: np.random.Generator, size: int) -> np.ndarray:
     """Valid mod-11 NHS numbers starting with 9, a range not issued to patients in England."""
     bases = 900_000_000 + rng.choice(100_000_000, size=int(size * 1.12) + 64, replace=False)
     digits = (bases[:, None] // 10 ** np.arange(8, -1, -1)) % 10
-    remainder = (digits * np.arange(10, 1, -1)).sum(axis=1) % 11
-    check = (11 - remainder) % 11
-    valid = check != 10
+    check = nhs.check_digits(digits)
+    valid = check != nhs.NO_VALID_NUMBER
     numbers = bases[valid][:size] * 10 + check[valid][:size]
     if len(numbers) < size:  # pragma: no cover - 1.12x candidates always suffice
         raise RuntimeError("not enough NHS numbers drawn")
@@ -897,8 +897,7 @@ AGENCIES = (
 def _write(table: pa.Table, path: Path) -> dict:
     path.parent.mkdir(parents=True, exist_ok=True)
     pacsv.write_csv(table, path)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    return {"rows": table.num_rows, "columns": table.column_names, "sha256": digest}
+    return {"rows": table.num_rows, "columns": table.column_names, "sha256": file_sha256(path)}
 
 
 def lookups(town: Town) -> dict[str, pa.Table]:
