@@ -163,7 +163,13 @@ def queue_command(context: Context):
 def review_command(context: Context, request_id, file, vote, comment, private):
     """Vote on one file of a request."""
     state = _airlock().review(
-        context.instance(), request_id, context.actor, file, vote, comment, private
+        context.instance(),
+        request_id,
+        context.decider("a checker's vote"),
+        file,
+        vote,
+        comment,
+        private,
     )
     console.print(f"recorded; {request_id} is {state}")
 
@@ -174,7 +180,9 @@ def review_command(context: Context, request_id, file, vote, comment, private):
 @pass_context
 def return_command(context: Context, request_id, reason):
     """Return a request to its author for changes (a new turn)."""
-    _airlock().return_request(context.instance(), request_id, context.actor, reason)
+    _airlock().return_request(
+        context.instance(), request_id, context.decider("returning a request"), reason
+    )
     console.print(f"returned {request_id}")
 
 
@@ -184,7 +192,7 @@ def return_command(context: Context, request_id, reason):
 @pass_context
 def reject_command(context: Context, request_id, reason):
     """Reject a request, saying why."""
-    _airlock().reject(context.instance(), request_id, context.actor, reason)
+    _airlock().reject(context.instance(), request_id, context.decider("a rejection"), reason)
     console.print(f"rejected {request_id}")
 
 
@@ -194,7 +202,9 @@ def reject_command(context: Context, request_id, reason):
 @pass_context
 def release_command(context: Context, request_id, recipient):
     """Release an approved request (re-run to complete an interrupted release)."""
-    done = _airlock().release(context.instance(), request_id, context.actor, recipient)
+    done = _airlock().release(
+        context.instance(), request_id, context.decider("a release"), recipient
+    )
     console.print(f"released {len(done.files)} files to {done.folder}")
     console.print(f"RO-Crate: {done.crate}")
 

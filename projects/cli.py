@@ -252,7 +252,12 @@ def project_approve(context, project_id, dataset_id, conditions) -> None:
 
     with context.instance().db.session() as session:
         found = registry.decide_data_use(
-            session, context.actor, project_id, dataset_id, True, conditions
+            session,
+            context.decider("a data controller's approval"),
+            project_id,
+            dataset_id,
+            True,
+            conditions,
         )
         console.print(f"{dataset_id}: approved for {project_id}; the project is {found.state}")
 
@@ -267,7 +272,14 @@ def project_refuse(context, project_id, dataset_id, reason) -> None:
     from projects import registry
 
     with context.instance().db.session() as session:
-        registry.decide_data_use(session, context.actor, project_id, dataset_id, False, reason)
+        registry.decide_data_use(
+            session,
+            context.decider("a data controller's refusal"),
+            project_id,
+            dataset_id,
+            False,
+            reason,
+        )
     console.print(f"{dataset_id}: refused for {project_id}; the project is back in draft")
 
 

@@ -59,8 +59,11 @@ def run_cli(monkeypatch):
     from io import StringIO
 
     from app import cli
+    from tre import cli_context
 
-    def run(*args: str, home: Path | None = None) -> tuple[int, str, str]:
+    def run(*args: str, home: Path | None = None, account: str = "root") -> tuple[int, str, str]:
+        """ACCOUNT is the operating-system account the command runs as (who is signed in)."""
+        monkeypatch.setattr(cli_context, "os_account", lambda: account)
         out, err = StringIO(), StringIO()
         argv = ["tre"] + (["--home", str(home)] if home else []) + list(args)
         monkeypatch.setattr(sys, "argv", argv)

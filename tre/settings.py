@@ -106,6 +106,16 @@ class AirlockSettings(_Section):
     )
 
 
+class PeopleSettings(_Section):
+    accounts: dict[str, str] = Field(
+        default_factory=dict,
+        description="The registered person each operating-system account on this machine is, "
+        "for the `tre` command (an account not listed is the person of the same name; root is "
+        "nobody). A decision (a controller's approval, a checker's vote, a release) is taken "
+        "only from the decider's own account.",
+    )
+
+
 def _disclosure(values: dict[str, Any]) -> dict[str, Any]:
     try:
         Policy.from_mapping(values)
@@ -120,6 +130,7 @@ class Settings(_Section):
     paths: PathSettings = PathSettings()
     transparency: TransparencySettings = TransparencySettings()
     airlock: AirlockSettings = AirlockSettings()
+    people: PeopleSettings = PeopleSettings()
     disclosure: dict[str, Any] = Field(
         default_factory=dict,
         description="The disclosure policy every output check applies (sdc.Policy's fields; "
@@ -173,6 +184,13 @@ checkers = 2
 # The largest file a request may hold (MB), and the most rows of a CSV.
 max_file_mb = 20
 max_csv_rows = 5000
+
+[people]
+# The registered person each operating-system account on this machine is, for the `tre` command.
+# A decision (a controller's approval, a checker's vote, a release) is taken only from the
+# decider's own account, never from --actor. An account not listed is the person of the same
+# name; root is nobody. Example: accounts = { "cchecker" = "chris.checker" }
+accounts = {}
 
 [disclosure]
 # The disclosure policy of every output check (sdc.Policy, documented in sdc/policy.py).

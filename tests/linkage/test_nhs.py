@@ -60,10 +60,10 @@ def test_the_demo_generates_valid_numbers():
 
 
 def test_the_airlock_recognises_nhs_numbers_by_their_check_digit():
-    from output_checks.checks import FAIL, PASS, microdata
+    from output_checks.checks import CheckOutcome, microdata
     from sdc.policy import Policy
 
     valid = [["area", "value"]] + [["a", v] for v in VALID]
     invalid = [["area", "value"]] + [["a", v] for v in INVALID]
-    assert microdata(valid, set(), Policy()).outcome == FAIL
-    assert microdata(invalid, set(), Policy()).outcome == PASS
+    assert microdata(valid, set(), Policy()).outcome == CheckOutcome.FAIL
+    assert microdata(invalid, set(), Policy()).outcome == CheckOutcome.PASS

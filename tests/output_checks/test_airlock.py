@@ -465,11 +465,47 @@ def test_the_outputs_cli(studied, outputs, run_cli, monkeypatch):
     code, out, _ = run_cli("outputs", "show", request_id, "--json", home=studied.home)
     assert json.loads(out)["groups"]["notes"]["context"] == "a note"
     code, out, err = run_cli(
-        "outputs", "review", request_id, "--file", "note.md", "--vote", "approve", home=studied.home
+        "outputs",
+        "review",
+        request_id,
+        "--file",
+        "note.md",
+        "--vote",
+        "approve",
+        home=studied.home,
+        account=AUTHOR,
     )
     assert code != 0 and "is the author" in err
-    monkeypatch.setenv("TRE_ACTOR", "chris.checker")
-    code, out, _ = run_cli("outputs", "queue", home=studied.home)
+    monkeypatch.delenv("TRE_ACTOR")
+    # a vote, a release or a rejection is taken only from the checker's own sign-in
+    code, out, err = run_cli(
+        "--actor",
+        "chris.checker",
+        "outputs",
+        "review",
+        request_id,
+        "--file",
+        "note.md",
+        "--vote",
+        "approve",
+        home=studied.home,
+    )
+    assert code == 3 and "cannot name a decider" in err
+    code, out, err = run_cli(
+        "--actor",
+        "dana.checker",
+        "outputs",
+        "review",
+        request_id,
+        "--file",
+        "note.md",
+        "--vote",
+        "approve",
+        home=studied.home,
+        account="chris.checker",
+    )
+    assert code == 3 and "signed in to this machine as chris.checker" in err
+    code, out, _ = run_cli("outputs", "queue", home=studied.home, account="chris.checker")
     assert request_id in out
     code, out, err = run_cli(
         "outputs",
@@ -482,12 +518,21 @@ def test_the_outputs_cli(studied, outputs, run_cli, monkeypatch):
         "--comment",
         "fine",
         home=studied.home,
+        account="chris.checker",
     )
     assert code == 0 and "partially_reviewed" in out, err
-    code, out, err = run_cli("outputs", "release", request_id, home=studied.home)
+    code, out, err = run_cli(
+        "outputs", "release", request_id, home=studied.home, account="chris.checker"
+    )
     assert code != 0 and "not approved" in err
     code, out, err = run_cli(
-        "outputs", "reject", request_id, "--reason", "test over", home=studied.home
+        "outputs",
+        "reject",
+        request_id,
+        "--reason",
+        "test over",
+        home=studied.home,
+        account="chris.checker",
     )
     assert code == 0, err
     code, out, _ = run_cli("outputs", "stats", home=studied.home)
