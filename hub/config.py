@@ -101,6 +101,9 @@ def configure(c: Any, instance: Instance, bind_url: str = "http://127.0.0.1:8000
     c.Spawner.args = [
         "--KernelManager.transport=ipc",
         "--KernelSpecManager.ensure_native_kernel=False",
+        # notebook trust lives in the sandbox's own /tmp: nothing is trusted across sessions
+        "--NotebookNotary.db_file=:memory:",
+        "--NotebookNotary.secret_file=/tmp/jupyter-notebook-secret",
         "--ServerApp.terminals_enabled=False",
         "--ServerApp.jpserver_extensions=hub.lockdown=True",
         "--LabApp.news_url=",

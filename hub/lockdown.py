@@ -1,14 +1,24 @@
 """A Jupyter server extension that closes the download routes of a workspace.
 
 ``/files/``, ``/nbconvert/`` and ``/view/`` answer 403 with a sentence pointing to the airlock.
-The handlers are added as host rules, which tornado matches before the server's own routes.
-Enabled for every workspace by the admin config folder (``hub/admin-config``) and the spawner's
-arguments, which a user's own configuration cannot override.
+The contents API, which JupyterLab needs to open notebooks and text files, returns a file's content
+only when the file lies inside the workspace once every symbolic link is followed, is text (no
+``base64``: binary files are not sent to a browser at all), and is not a copy of a file of the
+project's extract. The handlers are added as host rules, which tornado matches before the server's
+own routes. Enabled for every workspace by the spawner's arguments, which a user's own
+configuration cannot override (the sandbox reads no configuration the person can write).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+from pathlib import Path
+
 from jupyter_server.base.handlers import JupyterHandler
+from jupyter_server.services.contents.handlers import ContentsHandler
+from tornado import web
 
 MESSAGE = (
     "Downloads are switched off in a trusted research environment. To take an output out, "
@@ -25,6 +35,73 @@ class Closed(JupyterHandler):
         self.finish(MESSAGE)
 
 
+CONTENTS = r"/api/contents(?P<path>(?:(?:/[^/]+)+|/?))"
+REFUSED = (
+    "This file's content is not sent to the browser in a trusted research environment: {why}. "
+    "To take an output out, request its release through the airlock."
+)
+
+
+def refusal(root: Path, os_path: Path, fmt: str | None, extract_hashes: set[str]) -> str | None:
+    """Why the content of OS_PATH may not be returned, or None."""
+    real = os_path.resolve()
+    if not real.is_relative_to(root.resolve()):
+        return "it lies outside the workspace (a link to the data or elsewhere)"
+    if real.is_dir():
+        return None
+    if fmt == "base64":
+        return "it is asked for as binary"
+    with open(real, "rb") as handle:
+        head = handle.read(8192)
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError:
+        if len(head) < 8192 or b"\x00" in head:
+            return "it is binary"
+    if _sha256(real) in extract_hashes:
+        return "it is a copy of a file of the project's extract"
+    return None
+
+
+def _sha256(path: Path) -> str:
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def extract_hashes() -> set[str]:
+    """The sha-256 of every file of the project's extract, from its manifest."""
+    folder = os.environ.get("TRE_DATA")
+    if not folder:
+        return set()
+    try:
+        manifest = json.loads((Path(folder) / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return set()
+    return {f["sha256"] for f in manifest.get("files", []) if "sha256" in f}
+
+
+class GuardedContents(ContentsHandler):
+    """The contents API, refusing the content of what must not reach the browser."""
+
+    @web.authenticated
+    async def get(self, path=""):
+        wants_content = self.get_query_argument("content", default="1") == "1"
+        if wants_content and self.get_query_argument("type", default=None) != "directory":
+            manager = self.contents_manager
+            os_path = Path(manager._get_os_path(path.strip("/")))
+            if os_path.exists():
+                why = refusal(
+                    Path(manager.root_dir),
+                    os_path,
+                    self.get_query_argument("format", default=None),
+                    extract_hashes(),
+                )
+                if why:
+                    self.log.warning("tre-kit lockdown: refused %s: %s", path, why)
+                    raise web.HTTPError(403, REFUSED.format(why=why))
+        return await super().get(path)
+
+
 def _jupyter_server_extension_points():
     return [{"module": "hub.lockdown"}]
 
@@ -33,5 +110,9 @@ def _load_jupyter_server_extension(serverapp):
     from jupyter_server.utils import url_path_join
 
     base = serverapp.web_app.settings["base_url"]
-    serverapp.web_app.add_handlers(".*$", [(url_path_join(base, p), Closed) for p in CLOSED])
-    serverapp.log.info("tre-kit lockdown: %s closed", ", ".join(CLOSED))
+    serverapp.web_app.add_handlers(
+        ".*$",
+        [(url_path_join(base, p), Closed) for p in CLOSED]
+        + [(url_path_join(base, CONTENTS), GuardedContents)],
+    )
+    serverapp.log.info("tre-kit lockdown: %s closed; contents guarded", ", ".join(CLOSED))

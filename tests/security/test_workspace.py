@@ -157,3 +157,49 @@ def test_the_kernel_cannot_gain_root_back(kernel):
         """,
     )
     assert "True" not in out, out
+
+
+def contents(kernel, path, **params):
+    return kernel.session.get(f"{kernel.prefix}/api/contents/{path}", params=params)
+
+
+def test_the_contents_api_sends_no_extract_byte_to_the_browser(kernel):
+    """A link to the extract, a copy of it, a hard link and any binary download: refused."""
+    out = attempt(
+        kernel,
+        """
+        import os, shutil
+        os.makedirs("/tre/workspace/attack", exist_ok=True)
+        for name in ("link.parquet", "copy.parquet", "hard.parquet", "dir-link"):
+            path = "/tre/workspace/attack/" + name
+            if os.path.lexists(path):
+                os.remove(path)
+        os.symlink("/tre/data/csc_referrals.parquet", "/tre/workspace/attack/link.parquet")
+        os.symlink("/tre/data", "/tre/workspace/attack/dir-link")
+        shutil.copyfile("/tre/data/csc_referrals.parquet", "/tre/workspace/attack/copy.parquet")
+        try:
+            os.link("/tre/data/csc_referrals.parquet", "/tre/workspace/attack/hard.parquet")
+            print("hard link made")
+        except OSError as exc:
+            print("no hard link", type(exc).__name__)
+        open("/tre/workspace/attack/note.txt", "w").write("a plain note")
+        """,
+    )
+    assert "no hard link" in out, out
+    for path, params in [
+        ("attack/link.parquet", {"content": 1}),
+        ("attack/link.parquet", {"content": 1, "format": "base64", "type": "file"}),
+        ("attack/copy.parquet", {"content": 1, "format": "base64", "type": "file"}),
+        ("attack/copy.parquet", {"content": 1, "format": "text", "type": "file"}),
+        ("attack/dir-link/manifest.json", {"content": 1}),
+        ("attack/note.txt", {"content": 1, "format": "base64", "type": "file"}),
+    ]:
+        answer = contents(kernel, path, **params)
+        assert answer.status_code in (403, 404), (path, params, answer.status_code)
+        assert "PAR1" not in answer.text and "csc_referrals" not in answer.text.split("airlock")[0]
+    # what JupyterLab needs still works: a listing, a text file, a notebook
+    assert contents(kernel, "attack", content=1).status_code == 200
+    assert contents(kernel, "attack/note.txt", content=1).json()["content"] == "a plain note"
+    assert contents(kernel, "studies/repeat_callers.ipynb", content=1).status_code == 200
+    for route in ("files/attack/copy.parquet", "nbconvert/html/studies/repeat_callers.ipynb"):
+        assert kernel.session.get(f"{kernel.prefix}/{route}").status_code == 403
