@@ -30,5 +30,5 @@ def test_the_airlock_fails_a_column_of_pseudonyms_it_was_not_told_about():
     made = extract.pseudonyms(KEY, pd.Series(range(10)))
     rows = [["area", "who"]] + [["north", p] for p in made]
     check = checks.microdata(rows, set(), Policy())
-    assert check.outcome == checks.FAIL
+    assert check.outcome == checks.CheckOutcome.FAIL
     assert "pseudonyms" in check.explanation
