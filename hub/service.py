@@ -26,6 +26,7 @@ from projects.errors import RegistryError
 from projects.policy import decide
 from projects.spec import parse_project
 from tre.errors import Refused
+from tre.folders import ProjectFolders
 from tre.web import Page, application
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -188,9 +189,7 @@ class Approvals(Page):
                     items = [i for i in found.current.spec["data"] if i["dataset"] == dataset_id][
                         0
                     ]["items"]
-                    manifest = (
-                        self.instance.folder("projects") / found.id / "data" / "manifest.json"
-                    )
+                    manifest = ProjectFolders.of(self.instance, found.id).data / "manifest.json"
                     risk = (
                         json.loads(manifest.read_text()).get("risk", {}).get(dataset_id)
                         if manifest.exists()

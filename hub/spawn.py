@@ -16,6 +16,7 @@ from pathlib import Path
 from projects import registry
 from projects.policy import decide
 from tre.errors import Refused
+from tre.folders import ProjectFolders
 from tre.instance import Instance
 
 ADMIN_CONFIG = Path(__file__).parent / "admin-config"
@@ -42,17 +43,15 @@ def plan(instance: Instance, username: str, server_name: str, at: date | None = 
             raise Refused(decision.message())
         found = registry.project(session, server_name)
         policy = registry.project_policy(found, instance.settings.policy)
-    from notebooks.runner import workspace
-
-    folders = workspace(instance, server_name)
-    person_space = folders["workspace"] / username
+    folders = ProjectFolders.of(instance, server_name)
+    person_space = folders.workspace / username
     person_space.mkdir(parents=True, exist_ok=True)
-    folders["outputs"].mkdir(parents=True, exist_ok=True)
+    folders.outputs.mkdir(parents=True, exist_ok=True)
     _copy_studies(person_space)
-    interactive = folders["outputs"] / f"workspace-{username}"
+    interactive = folders.outputs / f"workspace-{username}"
     environment = {
         "TRE_PROJECT": server_name,
-        "TRE_DATA": str(folders["data"]),
+        "TRE_DATA": str(folders.data),
         "TRE_OUTPUTS": str(interactive),
         "TRE_DISCLOSURE_POLICY": policy.to_json(),
         "TRE_HOME": str(instance.home),
@@ -61,7 +60,7 @@ def plan(instance: Instance, username: str, server_name: str, at: date | None = 
         "JUPYTER_CONFIG_PATH": str(ADMIN_CONFIG),
         "JUPYTERLAB_SETTINGS_DIR": str(person_space / ".jupyterlab-settings"),
     }
-    return SpawnPlan(server_name, person_space, folders["data"], interactive, environment)
+    return SpawnPlan(server_name, person_space, folders.data, interactive, environment)
 
 
 def _copy_studies(folder: Path) -> None:

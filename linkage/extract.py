@@ -31,7 +31,7 @@ from projects.policy import extract_reasons
 from tre import audit
 from tre.audit import utc_now
 from tre.errors import Refused, TreError
-from tre.folders import make_read_only, make_writable
+from tre.folders import ProjectFolders, make_read_only, make_writable
 from tre.instance import Instance
 
 REFERENCE = "_reference"
@@ -174,7 +174,7 @@ def extract(instance: Instance, project_id: str, actor: str, at: date | None = N
     key = project_key(instance, project_id)
     ingests = spine.latest_ingests(instance)
     run = utc_now()[:19].replace("-", "").replace(":", "").replace("T", "-")
-    target = instance.folder("projects") / project_id / "data"
+    target = ProjectFolders.of(instance, project_id).data
     staging = target.parent / f".staging-{run}"
     staging.mkdir(parents=True)
     files, risk = [], {}

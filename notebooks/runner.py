@@ -39,6 +39,7 @@ from tre import __version__, audit
 from tre import crate as crates
 from tre.audit import utc_now
 from tre.errors import Refused, TreError
+from tre.folders import ProjectFolders
 from tre.hashing import file_sha256 as sha256
 from tre.instance import Instance
 
@@ -249,19 +250,13 @@ def extract_inputs(data: Path) -> list[dict[str, Any]]:
     return inputs
 
 
-def workspace(instance: Instance, project_id: str) -> dict[str, Path]:
-    base = instance.folder("projects") / project_id
-    return {"data": base / "data", "outputs": base / "outputs", "workspace": base / "workspace"}
-
-
 def environment(
     instance: Instance, project_id: str, policy_json: str, outputs: Path
 ) -> dict[str, str]:
     """What a project's kernel (and its JupyterLab workspace) sees of the kit."""
-    folders = workspace(instance, project_id)
     return {
         "TRE_PROJECT": project_id,
-        "TRE_DATA": str(folders["data"]),
+        "TRE_DATA": str(ProjectFolders.of(instance, project_id).data),
         "TRE_OUTPUTS": str(outputs),
         ENVIRONMENT_VARIABLE: policy_json,
     }
@@ -338,15 +333,15 @@ def run(
     source = read_notebook(path)
     declared = declared_outputs(source)
     values = check_parameters(path, parameters or {})
-    folders = workspace(instance, project_id)
-    inputs = extract_inputs(folders["data"])
+    folders = ProjectFolders.of(instance, project_id)
+    inputs = extract_inputs(folders.data)
     preparation = _Preparation()
     preparation.start()
     run_id = new_run_id()
-    folders["outputs"].mkdir(parents=True, exist_ok=True)
-    staging = folders["outputs"] / f".{run_id}"
+    folders.outputs.mkdir(parents=True, exist_ok=True)
+    staging = folders.outputs / f".{run_id}"
     staging.mkdir()
-    target = folders["outputs"] / run_id
+    target = folders.outputs / run_id
     record = Run(
         id=run_id,
         project_id=project_id,

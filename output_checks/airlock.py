@@ -39,7 +39,7 @@ from tre import audit
 from tre import crate as crates
 from tre.audit import utc_now
 from tre.errors import Refused, TreError
-from tre.folders import make_read_only, make_writable
+from tre.folders import ProjectFolders, make_read_only, make_writable
 from tre.hashing import file_digest
 from tre.instance import Instance
 
@@ -61,15 +61,12 @@ class AirlockError(TreError):
 # Paths: only a project's own outputs, of a run that succeeded
 
 
-def outputs_folder(instance: Instance, project_id: str) -> Path:
-    return instance.folder("projects") / project_id / "outputs"
-
-
 def resolve_output(
     instance: Instance, session: Session, project_id: str, file: str | Path
 ) -> tuple[str, str]:
     """The path of FILE relative to the project's outputs folder and its run, or a refusal."""
-    base = outputs_folder(instance, project_id).resolve()
+    folders = ProjectFolders.of(instance, project_id)
+    base = folders.outputs.resolve()
     given = Path(file)
     if ".." in given.parts:
         raise Refused(f"{file}: '..' is not allowed in a requested path")
@@ -79,7 +76,7 @@ def resolve_output(
     try:
         relative = candidate.resolve().relative_to(base)
     except ValueError:
-        data = (instance.folder("projects") / project_id / "data").resolve()
+        data = folders.data.resolve()
         if str(candidate.resolve()).startswith(str(data)):
             raise Refused(f"{file}: the project's extract can never be released") from None
         raise Refused(
@@ -238,7 +235,7 @@ def _add(instance, session, found, author, files, group, context, controls, supp
         known[group].context = context or known[group].context
         known[group].controls = controls or known[group].controls
     present = {f.path: f for f in found.files}
-    base = outputs_folder(instance, found.project_id)
+    base = ProjectFolders.of(instance, found.project_id).outputs
     for file in files:
         relative, run_id = resolve_output(instance, session, found.project_id, file)
         path = base / relative
@@ -323,7 +320,7 @@ def run_checks(instance: Instance, session: Session, found: ReleaseRequest) -> N
     project = registry.project(session, found.project_id)
     policy = registry.project_policy(project, instance.settings.policy)
     settings = instance.settings.airlock
-    base = outputs_folder(instance, found.project_id)
+    base = ProjectFolders.of(instance, found.project_id).outputs
     pseudonyms = _pseudonyms(instance, found.project_id)
     released = [
         (f"{e.file} (released in {e.request_id})", e.table)
@@ -373,7 +370,7 @@ def run_checks(instance: Instance, session: Session, found: ReleaseRequest) -> N
 def _pseudonyms(instance: Instance, project_id: str) -> set[str]:
     import pyarrow.parquet as pq
 
-    data = instance.folder("projects") / project_id / "data"
+    data = ProjectFolders.of(instance, project_id).data
     found: set[str] = set()
     for path in data.glob("*.parquet"):
         schema = pq.ParquetFile(path).schema_arrow
@@ -737,10 +734,10 @@ def release(
         groups = {g.name: (g.context, g.controls) for g in found.groups}
         author = found.author
         recipient = recipient or found.recipient or f"{found.author} ({found.project_id})"
-    area = instance.folder("releases") / found.project_id
+    area = ProjectFolders.of(instance, found.project_id).releases
     area.mkdir(parents=True, exist_ok=True)
     target = area / request_id
-    base = outputs_folder(instance, found.project_id)
+    base = ProjectFolders.of(instance, found.project_id).outputs
     if not target.exists():
         staging = area / f".{request_id}.staging"
         if staging.exists():

@@ -12,6 +12,7 @@ from output_checks.states import OWNERS, TRANSITIONS, RequestState, transition
 from tests.conftest import POSTGRES_URL, STUDIED_TODAY
 from tre import crate
 from tre.errors import Refused
+from tre.folders import ProjectFolders
 
 P = "supporting-families"
 AUTHOR = "alex.analyst"
@@ -96,7 +97,7 @@ def test_every_state_has_one_owner_and_every_transition_one_rule():
 
 def test_requests_are_refused_outside_the_projects_outputs(studied, outputs, tmp_path):
     run = outputs["run"]
-    base = airlock.outputs_folder(studied, P)
+    base = ProjectFolders.of(studied, P).outputs
     cases = {
         str(tmp_path / "elsewhere.csv"): "only files in project",
         f"{run.id}/data/../data/base.csv": "'..' is not allowed",
@@ -309,7 +310,7 @@ def test_returned_requests_get_a_new_turn_and_conflicts_need_another_checker(stu
 
 def test_a_changed_file_fails_its_integrity_check(studied, outputs, tmp_path):
     run = outputs["run"]
-    path = airlock.outputs_folder(studied, P) / rel(run, "note.md")
+    path = ProjectFolders.of(studied, P).outputs / rel(run, "note.md")
     saved = tmp_path / "note.md"
     shutil.copyfile(path, saved)
     request_id = airlock.request(studied, P, AUTHOR, [rel(run, "note.md")], at=STUDIED_TODAY)
