@@ -39,7 +39,7 @@ from tre import __version__, audit
 from tre import crate as crates
 from tre.audit import utc_now
 from tre.errors import Refused, TreError
-from tre.folders import ProjectFolders
+from tre.folders import ProjectFolders, publish
 from tre.hashing import file_sha256 as sha256
 from tre.instance import Instance
 
@@ -338,9 +338,6 @@ def run(
     preparation = _Preparation()
     preparation.start()
     run_id = new_run_id()
-    folders.outputs.mkdir(parents=True, exist_ok=True)
-    staging = folders.outputs / f".{run_id}"
-    staging.mkdir()
     target = folders.outputs / run_id
     record = Run(
         id=run_id,
@@ -377,62 +374,64 @@ def run(
                 "parameters": record.parameters,
             },
         )
-    shutil.copyfile(path, staging / SOURCE)
-    env = environment(instance, project_id, policy.to_json(), staging)
-    status, error = SUCCEEDED, ""
-    try:
-        papermill.execute_notebook(
-            str(path),
-            str(staging / NOTEBOOK),
-            parameters=values,
-            engine_name=_engine(),
-            kernel_name=kernel,
-            progress_bar=False,
-            cwd=str(staging),
-            # the kernel's own log (ipykernel warns that loopback TCP is unencrypted) is noise
-            # on the analyst's terminal; the notebook still records every error
-            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
-            tre_progress=progress,
-            tre_env=env,
-        )
-    except papermill.PapermillExecutionError as exc:
-        status, error = FAILED, f"{exc.ename}: {exc.evalue} (cell {exc.exec_count})"
-    except Exception as exc:  # the kernel died, or could not start
-        status, error = FAILED, f"{type(exc).__name__}: {exc}"
-        if not (staging / NOTEBOOK).exists():
-            shutil.copyfile(path, staging / NOTEBOOK)
-        (staging / ERROR).write_text(traceback.format_exc(), encoding="utf-8")
-    try:
-        _reports(staging, preparation.result().exporters)
-    except Exception as exc:  # a report that cannot render must not lose the run
-        error += f"; the HTML reports could not be made: {exc}"
-    record.packages = preparation.result().packages
-    produced = _produced(staging, declared)
-    undeclared = [o["file"] for o in produced if not o["declared"] and not o["evidence_of"]]
-    ended = utc_now()
-    summary = {
-        "id": run_id,
-        "project": project_id,
-        "project_version": found.version,
-        "person": person,
-        "notebook": path.name,
-        "notebook_sha256": record.notebook_sha256,
-        "parameters": record.parameters,
-        "inputs": inputs,
-        "kit_version": __version__,
-        "packages": record.packages,
-        "kernel": kernel,
-        "started": record.started,
-        "ended": ended,
-        "status": status,
-        "error": error,
-        "declared": declared,
-        "outputs": produced,
-        "undeclared": undeclared,
-    }
-    (staging / RECORD).write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
-    _crate(staging, summary, described, organisation, path.name)
-    staging.rename(target)
+    # the run's folder appears whole, once its record and crate are written
+    with publish(target) as staged:
+        staging = staged.folder
+        shutil.copyfile(path, staging / SOURCE)
+        env = environment(instance, project_id, policy.to_json(), staging)
+        status, error = SUCCEEDED, ""
+        try:
+            papermill.execute_notebook(
+                str(path),
+                str(staging / NOTEBOOK),
+                parameters=values,
+                engine_name=_engine(),
+                kernel_name=kernel,
+                progress_bar=False,
+                cwd=str(staging),
+                # the kernel's own log (ipykernel warns that loopback TCP is unencrypted) is noise
+                # on the analyst's terminal; the notebook still records every error
+                extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
+                tre_progress=progress,
+                tre_env=env,
+            )
+        except papermill.PapermillExecutionError as exc:
+            status, error = FAILED, f"{exc.ename}: {exc.evalue} (cell {exc.exec_count})"
+        except Exception as exc:  # the kernel died, or could not start
+            status, error = FAILED, f"{type(exc).__name__}: {exc}"
+            if not (staging / NOTEBOOK).exists():
+                shutil.copyfile(path, staging / NOTEBOOK)
+            (staging / ERROR).write_text(traceback.format_exc(), encoding="utf-8")
+        try:
+            _reports(staging, preparation.result().exporters)
+        except Exception as exc:  # a report that cannot render must not lose the run
+            error += f"; the HTML reports could not be made: {exc}"
+        record.packages = preparation.result().packages
+        produced = _produced(staging, declared)
+        undeclared = [o["file"] for o in produced if not o["declared"] and not o["evidence_of"]]
+        ended = utc_now()
+        summary = {
+            "id": run_id,
+            "project": project_id,
+            "project_version": found.version,
+            "person": person,
+            "notebook": path.name,
+            "notebook_sha256": record.notebook_sha256,
+            "parameters": record.parameters,
+            "inputs": inputs,
+            "kit_version": __version__,
+            "packages": record.packages,
+            "kernel": kernel,
+            "started": record.started,
+            "ended": ended,
+            "status": status,
+            "error": error,
+            "declared": declared,
+            "outputs": produced,
+            "undeclared": undeclared,
+        }
+        (staging / RECORD).write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
+        _crate(staging, summary, described, organisation, path.name)
     with instance.db.session() as session:
         stored = session.get(Run, run_id)
         stored.ended, stored.status, stored.error = ended, status, error

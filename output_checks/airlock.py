@@ -39,7 +39,7 @@ from tre import audit
 from tre import crate as crates
 from tre.audit import utc_now
 from tre.errors import Refused, TreError
-from tre.folders import ProjectFolders, make_read_only, make_writable
+from tre.folders import ProjectFolders, publish
 from tre.hashing import file_digest
 from tre.instance import Instance
 
@@ -734,51 +734,48 @@ def release(
         groups = {g.name: (g.context, g.controls) for g in found.groups}
         author = found.author
         recipient = recipient or found.recipient or f"{found.author} ({found.project_id})"
-    area = ProjectFolders.of(instance, found.project_id).releases
-    area.mkdir(parents=True, exist_ok=True)
-    target = area / request_id
-    base = ProjectFolders.of(instance, found.project_id).outputs
+    folders = ProjectFolders.of(instance, found.project_id)
+    target = folders.releases / request_id
+    base = folders.outputs
     if not target.exists():
-        staging = area / f".{request_id}.staging"
-        if staging.exists():
-            make_writable(staging)
-            shutil.rmtree(staging)  # an earlier attempt died before the rename: start again
-        staging.mkdir()
-        files = {}
-        for path, digest, group, _checks, _outcome in items:
-            source = base / path
-            if file_digest(source) != digest:
-                shutil.rmtree(staging)
-                raise AirlockError(f"{path} changed after it was checked; nothing was released")
-            destination = staging / Path(path).name
-            if destination.exists():
-                destination = staging / path.replace("/", "_")
-            shutil.copyfile(source, destination)
-            files[destination.name] = {
-                "name": destination.name,
-                "sha256": digest,
-                "description": groups.get(group, ("", ""))[0],
+        # resumable: what a release killed before the rename left behind is started again
+        with publish(target, read_only=True, resumable=True) as staged:
+            staging = staged.folder
+            files = {}
+            for path, digest, group, _checks, _outcome in items:
+                source = base / path
+                if file_digest(source) != digest:
+                    raise AirlockError(f"{path} changed after it was checked; nothing was released")
+                destination = staging / Path(path).name
+                if destination.exists():
+                    destination = staging / path.replace("/", "_")
+                shutil.copyfile(source, destination)
+                files[destination.name] = {
+                    "name": destination.name,
+                    "sha256": digest,
+                    "description": groups.get(group, ("", ""))[0],
+                }
+                _stop_if(_interrupt, "copy")
+            manifest = {
+                "request": request_id,
+                "project": found.project_id,
+                "recipient": recipient,
+                "released_by": checker,
+                "at": utc_now(),
+                "files": [
+                    {"file": n, "sha256": p["sha256"], "sha512": file_digest(staging / n, "sha512")}
+                    for n, p in files.items()
+                ],
             }
-            _stop_if(_interrupt, "copy")
-        manifest = {
-            "request": request_id,
-            "project": found.project_id,
-            "recipient": recipient,
-            "released_by": checker,
-            "at": utc_now(),
-            "files": [
-                {"file": n, "sha256": p["sha256"], "sha512": file_digest(staging / n, "sha512")}
-                for n, p in files.items()
-            ],
-        }
-        (staging / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
-        files["manifest.json"] = {"name": "release manifest", "encodingFormat": "application/json"}
-        _release_crate(
-            staging, request_id, described, author, checker, recipient, files, items, votes
-        )
-        _stop_if(_interrupt, "crate")
-        os.replace(staging, target)
-        make_read_only(target)
+            (staging / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
+            files["manifest.json"] = {
+                "name": "release manifest",
+                "encodingFormat": "application/json",
+            }
+            _release_crate(
+                staging, request_id, described, author, checker, recipient, files, items, votes
+            )
+            _stop_if(_interrupt, "crate")
     _stop_if(_interrupt, "record")
     with instance.db.session() as session:
         found = _get(session, request_id, lock=True)
