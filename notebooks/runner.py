@@ -18,7 +18,6 @@ import functools
 import json
 import os
 import platform
-import secrets
 import shutil
 import threading
 import traceback
@@ -29,16 +28,29 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
 from notebooks.models import Run
+from notebooks.runs import (
+    ERROR,
+    FAILED,
+    NOTEBOOK,
+    RECORD,
+    REPORT,
+    REPORT_NO_CODE,
+    RUN_FILES,
+    RUNNING,
+    SOURCE,
+    SUCCEEDED,
+    RunError,
+    files_folder,
+    new_run_id,
+)
 from projects import registry
 from projects.policy import check
 from sdc.policy import ENVIRONMENT_VARIABLE, EVIDENCE_SUFFIX
 from tre import __version__, audit
 from tre import crate as crates
 from tre.audit import utc_now
-from tre.errors import Refused, TreError
+from tre.errors import Refused
 from tre.folders import ProjectFolders, publish
 from tre.hashing import file_sha256 as sha256
 from tre.instance import Instance
@@ -46,25 +58,10 @@ from tre.instance import Instance
 STUDIES = Path(__file__).parent / "studies"
 ROOT = Path(__file__).resolve().parent.parent
 KINDS = ("table", "figure", "model", "text")
-NOTEBOOK = "notebook.ipynb"
-REPORT = "report.html"
-REPORT_NO_CODE = "report-no-code.html"
-RECORD = "run.json"
-SOURCE = "source.ipynb"
-ERROR = "error.txt"
-CRATE = "ro-crate-metadata.json"
-# a run's own records: they stay inside (the airlock refuses them); the reports may be requested
-RECORDS = (SOURCE, NOTEBOOK, RECORD, CRATE, ERROR)
-RUN_FILES = RECORDS + (REPORT, REPORT_NO_CODE)
-SUCCEEDED, FAILED, RUNNING = "succeeded", "failed", "running"
 ENGINE = "tre"
 _environment = threading.Lock()
 
 Progress = Callable[[int, int, str], None]
-
-
-class RunError(TreError):
-    """The notebook or its parameters are not usable; nothing was run."""
 
 
 @dataclass
@@ -79,7 +76,7 @@ class RunResult:
     @property
     def files(self) -> Path:
         """The run's files (the bag's payload)."""
-        return self.folder / "data"
+        return files_folder(self.folder)
 
     def report(self, code: bool = False) -> Path:
         return self.files / (REPORT if code else REPORT_NO_CODE)
@@ -303,11 +300,6 @@ def _engine():
 
 # ---------------------------------------------------------------------------------------------
 # Running
-
-
-def new_run_id() -> str:
-    stamp = utc_now()[:19].replace("-", "").replace(":", "").replace("T", "-")
-    return f"run-{stamp}-{secrets.token_hex(2)}"
 
 
 def run(
@@ -599,36 +591,4 @@ def _crate(
     )
 
 
-# ---------------------------------------------------------------------------------------------
-# Reading runs
-
-
-def runs(instance: Instance, project_id: str | None = None) -> list[Run]:
-    with instance.db.session() as session:
-        query = select(Run).order_by(Run.started.desc())
-        if project_id:
-            query = query.where(Run.project_id == project_id)
-        found = list(session.scalars(query))
-        session.expunge_all()
-    return found
-
-
-def run_record(session, run_id: str) -> Run | None:
-    """The run's record in the caller's transaction (for other components' checks)."""
-    return session.get(Run, run_id)
-
-
-def get_run(instance: Instance, run_id: str) -> Run:
-    with instance.db.session() as session:
-        found = session.get(Run, run_id)
-        if found is None:
-            raise RunError(f"there is no run {run_id} (`tre runs list` lists them)")
-        session.expunge(found)
-    return found
-
-
-def describe_run(found: Run) -> dict[str, Any]:
-    return {column.name: getattr(found, column.name) for column in Run.__table__.columns}
-
-
-__all__ = ["RunError", "RunResult", "Refused", "run", "runs", "get_run", "studies"]
+__all__ = ["RunError", "RunResult", "Refused", "run", "studies"]

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from notebooks import runs
 from output_checks import checks as auto
 from output_checks.ledger import differencing, table_entry
 from output_checks.models import (
@@ -84,31 +85,29 @@ def resolve_output(
         ) from None
     if not candidate.is_file():
         raise Refused(f"{file}: no such file in the outputs folder")
-    parts = relative.parts
-    if len(parts) < 3 or parts[1] != "data":
+    run_id = runs.run_of_output(relative)
+    if run_id is None:
         raise Refused(f"{file}: request the files of a run (outputs/RUN/data/FILE)")
     if relative.name.endswith(EVIDENCE_SUFFIX):
         raise Refused(
             f"{file}: evidence files stay in the airlock (they hold unprotected counts); request "
             "the output itself"
         )
-    from notebooks.runner import RECORDS, SUCCEEDED, run_record
-
-    run = run_record(session, parts[0])
+    run = runs.run_record(session, run_id)
     if run is None:
-        raise Refused(f"{file}: {parts[0]} is not a recorded run")
+        raise Refused(f"{file}: {run_id} is not a recorded run")
     if run.project_id != project_id:
-        raise Refused(f"{file}: run {parts[0]} belongs to another project")
-    if run.status != SUCCEEDED:
+        raise Refused(f"{file}: run {run_id} belongs to another project")
+    if run.status != runs.SUCCEEDED:
         raise Refused(
-            f"{file}: run {parts[0]} {run.status}; nothing of a failed run can be requested"
+            f"{file}: run {run_id} {run.status}; nothing of a failed run can be requested"
         )
-    if relative.name in RECORDS:
+    if runs.is_record(relative.name):
         raise Refused(
             f"{file}: a run's notebook and records stay inside (request its HTML report "
             "without code, or its outputs)"
         )
-    return relative.as_posix(), parts[0]
+    return relative.as_posix(), run_id
 
 
 # ---------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from notebooks import runner
+from notebooks import runner, runs
 from notebooks.runner import FAILED, SUCCEEDED, RunError
 from sdc.safe import read_evidence, recheck, verify_output
 from tests.conftest import STUDIED_TODAY
@@ -81,7 +81,7 @@ def test_each_study_runs_and_its_outputs_carry_evidence(study_runs, studied, nam
 
 def test_provenance_is_complete_and_the_hashes_match(study_runs, studied):
     result = study_runs["service-demand"]
-    record = runner.get_run(studied, result.id)
+    record = runs.get_run(studied, result.id)
     assert record.person == "alex.analyst" and record.project_id == P
     assert record.notebook_sha256 == sha256(runner.studies()["service-demand"])
     data = studied.folder("projects") / P / "data"
@@ -129,17 +129,17 @@ def test_the_run_is_a_valid_bag_and_its_crate_parses_back(study_runs):
     ],
 )
 def test_a_refused_person_cannot_run(studied, person, reason):
-    before = runner.runs(studied, P)
+    before = runs.runs(studied, P)
     with pytest.raises(Refused, match=reason):
         runner.run(studied, "repeat-callers", P, person, at=STUDIED_TODAY)
-    assert len(runner.runs(studied, P)) == len(before)
+    assert len(runs.runs(studied, P)) == len(before)
 
 
 def test_a_failing_notebook_is_recorded_as_failed_with_its_error(studied, tmp_path):
     path = small_notebook(tmp_path / "fails.ipynb", "x = 1\nraise ValueError('no such column')")
     result = runner.run(studied, path, P, "alex.analyst", at=STUDIED_TODAY)
     assert result.status == FAILED and "ValueError: no such column" in result.error
-    record = runner.get_run(studied, result.id)
+    record = runs.get_run(studied, result.id)
     assert record.status == FAILED and "no such column" in record.error
     assert (result.files / "notebook.ipynb").exists()
     parsed = crate.read(result.folder)
@@ -175,7 +175,7 @@ def test_parameters_are_checked_against_the_parameters_cell(studied, tmp_path):
     )
     assert result.status == SUCCEEDED
     assert (result.files / "n.txt").read_text() == "2031 all"
-    assert runner.get_run(studied, result.id).parameters == {"year": 2030}
+    assert runs.get_run(studied, result.id).parameters == {"year": 2030}
     # progress counts the code cells, papermill's injected parameters cell among them
     assert [n for n, _, _ in seen] == list(range(1, seen[0][1] + 1))
 
@@ -190,7 +190,7 @@ def test_undeclared_outputs_are_listed(studied, tmp_path):
     )
     result = runner.run(studied, path, P, "alex.analyst", at=STUDIED_TODAY)
     assert result.undeclared == ["extra.csv"]
-    assert runner.get_run(studied, result.id).undeclared == ["extra.csv"]
+    assert runs.get_run(studied, result.id).undeclared == ["extra.csv"]
 
 
 def test_a_changed_extract_stops_the_run(studied, tmp_path):
