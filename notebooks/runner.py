@@ -59,7 +59,6 @@ STUDIES = Path(__file__).parent / "studies"
 ROOT = Path(__file__).resolve().parent.parent
 KINDS = ("table", "figure", "model", "text")
 ENGINE = "tre"
-_environment = threading.Lock()
 
 Progress = Callable[[int, int, str], None]
 
@@ -264,14 +263,28 @@ def environment(
 
 
 @functools.cache
-def _engine():
+def _engine() -> str:
     """Register the engine with papermill, once per process."""
+    from papermill.clientwrap import PapermillNotebookClient
     from papermill.engines import NBClientEngine, papermill_engines
+    from papermill.log import logger
+    from papermill.utils import merge_kwargs, remove_args
 
     class TreEngine(NBClientEngine):
         @classmethod
         def execute_managed_notebook(
-            cls, nb_man, kernel_name, tre_progress=None, tre_env=None, **kwargs
+            cls,
+            nb_man,
+            kernel_name,
+            log_output=False,
+            stdout_file=None,
+            stderr_file=None,
+            start_timeout=60,
+            execution_timeout=None,
+            tre_progress=None,
+            tre_env=None,
+            tre_cwd=None,
+            **kwargs,
         ):
             code = [i for i, c in enumerate(nb_man.nb.cells) if c.cell_type == "code"]
             started = nb_man.cell_start
@@ -282,17 +295,24 @@ def _engine():
                 return started(cell, cell_index, **more)
 
             nb_man.cell_start = cell_start
-            with _environment:
-                saved = {k: os.environ.get(k) for k in tre_env or {}}
-                os.environ.update(tre_env or {})
-                try:
-                    return super().execute_managed_notebook(nb_man, kernel_name, **kwargs)
-                finally:
-                    for key, value in saved.items():
-                        if value is None:
-                            os.environ.pop(key, None)
-                        else:
-                            os.environ[key] = value
+            # as papermill's own engine, except that this run's kernel is started with its own
+            # environment and folder: nothing of the process (os.environ, its working folder)
+            # changes, so runs started at once in one process (the web service) run side by side
+            kwargs = remove_args(["input_path"], **kwargs)
+            client = PapermillNotebookClient(
+                nb_man,
+                **merge_kwargs(
+                    remove_args(["timeout", "startup_timeout"], **kwargs),
+                    timeout=execution_timeout or kwargs.get("timeout"),
+                    startup_timeout=start_timeout,
+                    kernel_name=kernel_name,
+                    log=logger,
+                    log_output=log_output,
+                    stdout_file=stdout_file,
+                    stderr_file=stderr_file,
+                ),
+            )
+            return client.execute(env=os.environ | (tre_env or {}), cwd=tre_cwd)
 
     papermill_engines.register(ENGINE, TreEngine)
     return ENGINE
@@ -380,12 +400,12 @@ def run(
                 engine_name=_engine(),
                 kernel_name=kernel,
                 progress_bar=False,
-                cwd=str(staging),
                 # the kernel's own log (ipykernel warns that loopback TCP is unencrypted) is noise
                 # on the analyst's terminal; the notebook still records every error
                 extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
                 tre_progress=progress,
                 tre_env=env,
+                tre_cwd=str(staging),
             )
         except papermill.PapermillExecutionError as exc:
             status, error = FAILED, f"{exc.ename}: {exc.evalue} (cell {exc.exec_count})"
