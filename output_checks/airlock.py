@@ -707,7 +707,6 @@ def release(
     request_id: str,
     checker: str,
     recipient: str = "",
-    _interrupt: str | None = None,
 ) -> Release:
     """Copy the approved files into the release area, atomically: a staging folder is filled,
     manifested and bagged, then renamed into place; the database records the release after.
@@ -754,7 +753,6 @@ def release(
                     "sha256": digest,
                     "description": groups.get(group, ("", ""))[0],
                 }
-                _stop_if(_interrupt, "copy")
             manifest = {
                 "request": request_id,
                 "project": found.project_id,
@@ -774,8 +772,6 @@ def release(
             _release_crate(
                 staging, request_id, described, author, checker, recipient, files, items, votes
             )
-            _stop_if(_interrupt, "crate")
-    _stop_if(_interrupt, "record")
     with instance.db.session() as session:
         found = _get(session, request_id, lock=True)
         if found.state != RequestState.RELEASED.value:
@@ -798,16 +794,6 @@ def release(
             _move(session, found, "release", checker, folder=str(target), recipient=recipient)
     released = sorted(p.name for p in (target / "data").iterdir())
     return Release(request_id, target, released, target / "data" / "ro-crate-metadata.json")
-
-
-def _stop_if(interrupt: str | None, point: str) -> None:
-    """Tests stop a release at POINT: "POINT" interrupts, "kill:POINT" kills the process."""
-    if interrupt == point:
-        raise KeyboardInterrupt(f"release interrupted at {point}")
-    if interrupt == f"kill:{point}":
-        import signal
-
-        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def _release_crate(

@@ -1,5 +1,6 @@
 import shutil
 import threading
+from contextlib import contextmanager
 
 import nbformat
 import pytest
@@ -12,7 +13,7 @@ from output_checks.states import OWNERS, TRANSITIONS, RequestState, transition
 from tests.conftest import POSTGRES_URL, STUDIED_TODAY
 from tre import crate
 from tre.errors import Refused
-from tre.folders import ProjectFolders
+from tre.folders import ProjectFolders, publish
 
 P = "supporting-families"
 AUTHOR = "alex.analyst"
@@ -147,7 +148,24 @@ def test_automatic_checks_block_microdata_even_renamed(studied, outputs):
     airlock.withdraw(studied, request_id, AUTHOR)
 
 
-def test_review_is_blinded_excludes_the_team_and_releases_atomically(studied, outputs):
+def interrupted_after(step):
+    """STEP, then an interruption (Ctrl-C) of the release."""
+
+    def step_then_interrupt(*args, **kwargs):
+        step(*args, **kwargs)
+        raise KeyboardInterrupt(f"interrupted after {step.__name__}")
+
+    return step_then_interrupt
+
+
+@contextmanager
+def interrupted_after_publishing(*args, **kwargs):
+    with publish(*args, **kwargs) as staged:
+        yield staged
+    raise KeyboardInterrupt("interrupted after the release's folder was published")
+
+
+def test_review_is_blinded_excludes_the_team_and_releases_atomically(studied, outputs, monkeypatch):
     run = outputs["run"]
     request_id = airlock.request(
         studied,
@@ -180,14 +198,21 @@ def test_review_is_blinded_excludes_the_team_and_releases_atomically(studied, ou
     assert airlock.review(studied, request_id, "dana.checker", "base.csv", "approve") == "approved"
     seen = airlock.show(studied, request_id, "dana.checker")["files"][0]
     assert {v["checker"] for v in seen["votes"]} == {"chris.checker", "dana.checker"}
-    # a release killed at any point leaves nothing or everything, and re-running completes it
+    # a release interrupted at any point leaves nothing or everything, and re-running completes it
     area = studied.folder("releases") / P / request_id
-    for point in ("copy", "crate"):
+    for where, fault in (
+        (shutil, "copyfile"),  # after the first file is copied
+        (airlock, "_release_crate"),  # once every file and the manifest are there
+    ):
+        with monkeypatch.context() as patched:
+            patched.setattr(where, fault, interrupted_after(getattr(where, fault)))
+            with pytest.raises(KeyboardInterrupt):
+                airlock.release(studied, request_id, "chris.checker")
+        assert not area.exists() and not (area.parent / f".{request_id}.staging").exists()
+    with monkeypatch.context() as patched:  # published, but not yet recorded
+        patched.setattr(airlock, "publish", interrupted_after_publishing)
         with pytest.raises(KeyboardInterrupt):
-            airlock.release(studied, request_id, "chris.checker", _interrupt=point)
-        assert not area.exists()
-    with pytest.raises(KeyboardInterrupt):
-        airlock.release(studied, request_id, "chris.checker", _interrupt="record")
+            airlock.release(studied, request_id, "chris.checker")
     assert area.exists()
     assert airlock.show(studied, request_id, AUTHOR)["state"] == "approved"
     done = airlock.release(studied, request_id, "chris.checker")
@@ -389,10 +414,17 @@ def test_a_release_killed_mid_copy_leaves_nothing_and_completes_when_run_again(s
     )
     airlock.submit(studied, request_id, AUTHOR, at=STUDIED_TODAY)
     approve_all(studied, request_id)
+    # the process is killed for real once the first file is copied
     script = (
-        "import sys; from tre.instance import open_instance; from output_checks import airlock; "
-        "airlock.release(open_instance(sys.argv[1]), sys.argv[2], 'chris.checker', "
-        "_interrupt='kill:copy')"
+        "import os, shutil, signal, sys\n"
+        "from tre.instance import open_instance\n"
+        "from output_checks import airlock\n"
+        "copy = shutil.copyfile\n"
+        "def copy_then_die(*args, **kwargs):\n"
+        "    copy(*args, **kwargs)\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+        "shutil.copyfile = copy_then_die\n"
+        "airlock.release(open_instance(sys.argv[1]), sys.argv[2], 'chris.checker')\n"
     )
     killed = subprocess.run(
         [sys.executable, "-c", script, str(studied.home), request_id],
@@ -402,6 +434,7 @@ def test_a_release_killed_mid_copy_leaves_nothing_and_completes_when_run_again(s
     assert killed.returncode == -9  # SIGKILL, mid-copy
     area = studied.folder("releases") / P
     assert not (area / request_id).exists()
+    assert (area / f".{request_id}.staging").exists()  # what the killed release left
     assert airlock.show(studied, request_id, AUTHOR)["state"] == "approved"
     done = airlock.release(studied, request_id, "chris.checker")
     assert done.files == ["ages.csv", "base.csv", "manifest.json", "ro-crate-metadata.json"]
