@@ -445,7 +445,7 @@ def run(
         (staging / RECORD).write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
         _crate(staging, summary, described, organisation, path.name)
     with instance.db.session() as session:
-        stored = session.get(Run, run_id)
+        stored = session.get_one(Run, run_id)
         stored.ended, stored.status, stored.error = ended, status, error
         stored.outputs, stored.undeclared = produced, undeclared
         stored.packages = record.packages

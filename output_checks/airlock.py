@@ -802,7 +802,7 @@ def _release_crate(
     project_entity, agent = crates.project_entities(
         described["spec"] | {"version": described["version"]}, author, None
     )
-    actions = []
+    actions: list[crates.Entity] = []
     for path, _digest, _group, checks, _outcome in items:
         name = Path(path).name
         for check in checks:
@@ -875,6 +875,7 @@ def release_dates(session: Session, project_id: str) -> list[str]:
                 ReleaseRequest.state == RequestState.RELEASED.value,
             )
         )
+        if r.released is not None
     ]
 
 
