@@ -60,11 +60,12 @@ test: lint proxy
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no test" >&2; exit 1; fi; \
 	exit $$status
 
-# style, the layers of DESIGN.md (import-linter's contracts in pyproject.toml)
+# style, the layers of DESIGN.md (import-linter's contracts in pyproject.toml) and the types
 lint: $(STAMP)
 	$(RUN)/ruff check .
 	$(RUN)/ruff format --check .
 	$(RUN)/lint-imports
+	@$(MAKE) --no-print-directory typecheck
 
 # the types, by mypy (its settings, and the untyped third-party packages, in pyproject.toml)
 typecheck: $(STAMP)

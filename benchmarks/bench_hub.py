@@ -44,6 +44,7 @@ def prepare(home: Path, users: int) -> list[str]:
     from app.schema import init_instance
     from app.up import seed_accounts
     from projects import registry
+    from tre.folders import ProjectFolders
 
     today = date.today()
     instance = init_instance(home, actor="ops")
@@ -62,7 +63,7 @@ def prepare(home: Path, users: int) -> list[str]:
     path = home / "project.yaml"
     path.write_text(yaml.safe_dump(data))
     demo_projects.approve_project(instance, today, path)
-    extract = instance.folder("projects") / P / "data"
+    extract = ProjectFolders.of(instance, P).data
     extract.mkdir(parents=True, exist_ok=True)
     seed_accounts(instance, PASSWORD)
     return names

@@ -20,7 +20,7 @@ from app.demo import linkage as demo_linkage
 from app.demo import projects as demo_projects
 from app.demo.data import generate
 from app.schema import init_instance
-from notebooks import runner
+from notebooks import runner, runs
 
 
 def main() -> None:
@@ -60,7 +60,7 @@ def main() -> None:
             started = time.perf_counter()
             result = runner.run(instance, options.study, project, "alex.analyst", at=today)
             ours.append(time.perf_counter() - started)
-            assert result.status == runner.SUCCEEDED, result.error
+            assert result.status == runs.SUCCEEDED, result.error
         report(
             "runner",
             study=options.study,

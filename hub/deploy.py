@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from projects import registry
+from tre.folders import ProjectFolders
 from tre.instance import Instance
 
 # the workspace image, built from hub/docker/Dockerfile.workspace (the kit and JupyterLab)
@@ -32,19 +33,19 @@ def _projects(instance: Instance) -> list[str]:
 def docker_profile(instance: Instance) -> dict[str, Any]:
     """DockerSpawner: an internal network without egress, each project's extract mounted
     read-only, a work volume per project, the outputs folder the airlock reads."""
-    projects = instance.folder("projects")
+    folders = [ProjectFolders.of(instance, project) for project in _projects(instance)]
     return {
         "spawner_class": "dockerspawner.DockerSpawner",
         "image": IMAGE,
         "network_name": INTERNAL_NETWORK,
         "remove": True,
         "volumes_by_project": {
-            project: {
-                str(projects / project / "data"): {"bind": DATA, "mode": "ro"},
-                f"tre-work-{project}-{{username}}": {"bind": WORK, "mode": "rw"},
-                str(projects / project / "outputs"): {"bind": OUTPUTS, "mode": "rw"},
+            f.project: {
+                str(f.data): {"bind": DATA, "mode": "ro"},
+                f"tre-work-{f.project}-{{username}}": {"bind": WORK, "mode": "rw"},
+                str(f.outputs): {"bind": OUTPUTS, "mode": "rw"},
             }
-            for project in _projects(instance)
+            for f in folders
         },
         "environment": {"TRE_DATA": DATA, "TRE_OUTPUTS": OUTPUTS},
         "extra_host_config": {

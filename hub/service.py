@@ -26,6 +26,7 @@ from projects.errors import RegistryError
 from projects.policy import PolicyAction, decide
 from projects.spec import parse_project
 from tre.errors import Refused
+from tre.folders import ProjectFolders
 from tre.web import Page, application
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -46,7 +47,7 @@ def scopes_of(instance):
 
 
 def my_projects(instance, username: str, at: date | None = None) -> list[dict[str, Any]]:
-    from notebooks.runner import runs
+    from notebooks.runs import runs
 
     out = []
     with instance.db.session() as session:
@@ -124,32 +125,20 @@ class NewRequest(Page):
     context and controls; submitted at once, so the automatic checks run."""
 
     def get(self, project_id: str) -> None:
-        from notebooks.runner import REPORT_NO_CODE, SUCCEEDED, runs
+        from notebooks.runs import requestable_files, runs
 
-        choices = []
-        for run in runs(self.instance, project_id):
-            if run.status != SUCCEEDED or run.person != self.person:
-                continue
-            for output in run.outputs:
-                if output["evidence_of"] is None:
-                    choices.append(
-                        {
-                            "path": f"{run.id}/data/{output['file']}",
-                            "run": run.id,
-                            "notebook": run.notebook,
-                            "file": output["file"],
-                            "evidence": output["has_evidence"],
-                        }
-                    )
-            choices.append(
-                {
-                    "path": f"{run.id}/data/{REPORT_NO_CODE}",
-                    "run": run.id,
-                    "notebook": run.notebook,
-                    "file": REPORT_NO_CODE,
-                    "evidence": False,
-                }
-            )
+        choices = [
+            {
+                "path": file.path,
+                "run": run.id,
+                "notebook": run.notebook,
+                "file": file.file,
+                "evidence": file.has_evidence,
+            }
+            for run in runs(self.instance, project_id)
+            if run.person == self.person
+            for file in requestable_files(run)
+        ]
         self.page("request_form.html", project=project_id, choices=choices)
 
     def post(self, project_id: str) -> None:
@@ -188,9 +177,7 @@ class Approvals(Page):
                     items = [i for i in found.current.spec["data"] if i["dataset"] == dataset_id][
                         0
                     ]["items"]
-                    manifest = (
-                        self.instance.folder("projects") / found.id / "data" / "manifest.json"
-                    )
+                    manifest = ProjectFolders.of(self.instance, found.id).data / "manifest.json"
                     risk = (
                         json.loads(manifest.read_text()).get("risk", {}).get(dataset_id)
                         if manifest.exists()

@@ -23,6 +23,7 @@ from projects import registry
 from projects.policy import PolicyAction, decide
 from tre import sandbox
 from tre.errors import Refused
+from tre.folders import ProjectFolders
 from tre.instance import Instance
 
 ADMIN_CONFIG = Path(__file__).parent / "admin-config"
@@ -53,14 +54,12 @@ def plan(instance: Instance, username: str, server_name: str, at: date | None = 
             raise Refused(decision.message())
         found = registry.project(session, server_name)
         policy = registry.project_policy(found, instance.settings.policy)
-    from notebooks.runner import workspace
-
-    folders = workspace(instance, server_name)
-    person_space = folders["workspace"] / username
+    folders = ProjectFolders.of(instance, server_name)
+    person_space = folders.workspace / username
     person_space.mkdir(parents=True, exist_ok=True)
-    folders["outputs"].mkdir(parents=True, exist_ok=True)
+    folders.outputs.mkdir(parents=True, exist_ok=True)
     _copy_studies(person_space)
-    interactive = folders["outputs"] / f"workspace-{username}"
+    interactive = folders.outputs / f"workspace-{username}"
     interactive.mkdir(parents=True, exist_ok=True)
     environment = {
         "TRE_PROJECT": server_name,
@@ -81,7 +80,7 @@ def plan(instance: Instance, username: str, server_name: str, at: date | None = 
     box = sandbox.Sandbox(
         account=sandbox.account_name(username),
         mounts=(
-            sandbox.Mount(folders["data"], sandbox.DATA),
+            sandbox.Mount(folders.data, sandbox.DATA),
             sandbox.Mount(person_space, sandbox.WORKSPACE, writable=True),
             sandbox.Mount(interactive, sandbox.OUTPUTS, writable=True),
             sandbox.Mount(kernels_folder(instance), JUPYTER_DATA),
@@ -89,7 +88,7 @@ def plan(instance: Instance, username: str, server_name: str, at: date | None = 
         hidden=(instance.home,),
         group=sandbox.group_name(server_name),
     )
-    return SpawnPlan(server_name, person_space, folders["data"], interactive, environment, box)
+    return SpawnPlan(server_name, person_space, folders.data, interactive, environment, box)
 
 
 def kernels_folder(instance: Instance) -> Path:

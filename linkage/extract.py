@@ -33,7 +33,7 @@ from projects.policy import extract_reasons
 from tre import audit
 from tre.audit import utc_now
 from tre.errors import Refused, TreError
-from tre.folders import make_read_only, make_writable
+from tre.folders import ProjectFolders, publish
 from tre.hashing import file_sha256
 from tre.instance import Instance
 
@@ -189,12 +189,10 @@ def extract(instance: Instance, project_id: str, actor: str, at: date | None = N
     reference = pd.Timestamp(spec["data_period"]["end"])
     key = project_key(instance, project_id)
     ingests = spine.latest_ingests(instance)
-    run = utc_now()[:19].replace("-", "").replace(":", "").replace("T", "-")
-    target = instance.folder("projects") / project_id / "data"
-    staging = target.parent / f".staging-{run}"
-    staging.mkdir(parents=True)
+    target = ProjectFolders.of(instance, project_id).data
     files, risk = [], {}
-    try:
+    with publish(target, read_only=True, replace=True) as staged:
+        staging = staged.folder
         for requested in spec["data"]:
             dataset = requested["dataset"]
             if dataset not in ingests:
@@ -252,13 +250,6 @@ def extract(instance: Instance, project_id: str, actor: str, at: date | None = N
             "risk": risk,
         }
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
-        make_read_only(staging)
-        _swap(staging, target)
-    except BaseException:
-        if staging.exists():
-            make_writable(staging)
-            shutil.rmtree(staging)
-        raise
     with instance.db.session() as session:
         audit.record(
             session,
@@ -310,14 +301,3 @@ def _risk(frame: pd.DataFrame, schema, requested) -> dict:
             sdc.global_risk(keys, quasi).expected_reidentifications, 2
         ),
     }
-
-
-def _swap(staging: Path, target: Path) -> None:
-    """Replace TARGET by STAGING in one rename each (the old extract is then removed)."""
-    old = target.parent / f".old-{staging.name}"
-    if target.exists():
-        target.rename(old)
-    staging.rename(target)
-    if old.exists():
-        make_writable(old)
-        shutil.rmtree(old)

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
 import uuid
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +33,7 @@ from linkage.tokens import is_token_file, token_schema
 from linkage.validate import check_chunk, parse_dates
 from tre import audit
 from tre.audit import utc_now
+from tre.folders import publish
 from tre.hashing import file_sha256
 from tre.instance import Instance
 from tre.templating import render
@@ -139,9 +140,6 @@ def ingest(
         area: instance.folder(area) / dataset / ingest_id
         for area in ("store", "identifiers", "quarantine")
     }
-    staging = {area: folder.parent / f".staging-{ingest_id}" for area, folder in final.items()}
-    for folder in staging.values():
-        folder.mkdir(parents=True, exist_ok=True)
     identifier_fields = [f.name for f in schema.fields if f.role == "direct_identifier"]
     linkage_fields = identifier_fields + [
         f.name for f in schema.fields if f.role == "quasi_identifier"
@@ -150,8 +148,15 @@ def ingest(
     quality = {f.name: FieldQuality() for f in schema.fields}
     seen: dict[str, list] = {}
     rows = accepted = quarantined = duplicates = 0
-    quarantine_path = staging["quarantine"] / "rows.csv"
-    try:
+    with ExitStack() as published:
+        # published together, once the whole file is read (in this order: the last entered is
+        # renamed first); a failure anywhere removes all three staging folders
+        staged = {
+            area: published.enter_context(publish(final[area]))
+            for area in ("quarantine", "identifiers", "store")
+        }
+        staging = {area: s.folder for area, s in staged.items()}
+        quarantine_path = staging["quarantine"] / "rows.csv"
         with (
             open(quarantine_path, "w", newline="", encoding="utf-8") as handle,
             _progress(progress, path) as bar,
@@ -205,17 +210,8 @@ def ingest(
                 bar.update(task, advance=chunk.num_rows)
         if accepted + quarantined != rows:  # pragma: no cover - a bug, never bad input
             raise IngestError(f"counts do not reconcile for {path.name}; nothing was stored")
-    except BaseException:
-        for folder in staging.values():
-            shutil.rmtree(folder, ignore_errors=True)
-        raise
-    if not quarantined:
-        quarantine_path.unlink()
-    for area, folder in staging.items():
-        if area == "quarantine" and not quarantined:
-            shutil.rmtree(folder)
-            continue
-        folder.rename(final[area])
+        if not quarantined:
+            staged["quarantine"].discard()
     report = instance.folder("reports") / f"quality-{dataset}-{ingest_id}.html"
     result = IngestResult(
         ingest_id,

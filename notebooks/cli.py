@@ -31,7 +31,8 @@ def run_command(
     """Run NOTEBOOK (a .ipynb file or a study's name) in PROJECT's scope, with provenance.
 
     Studies: supporting-families, service-demand, repeat-callers, does-it-work."""
-    from notebooks.runner import FAILED, run
+    from notebooks.runner import run
+    from notebooks.runs import FAILED
 
     with Progress(
         TextColumn("[bold]{task.description}"),
@@ -82,7 +83,7 @@ def runs_group() -> None:
 @pass_context
 def runs_list(context: Context, project_id: str | None) -> None:
     """Every run, newest first."""
-    from notebooks.runner import runs
+    from notebooks.runs import runs
 
     table = Table("run", "project", "person", "notebook", "status", "started", "outputs")
     for found in runs(context.instance(), project_id):
@@ -104,7 +105,7 @@ def runs_list(context: Context, project_id: str | None) -> None:
 @pass_context
 def runs_show(context: Context, run_id: str, as_json: bool) -> None:
     """One run's record: person, project, notebook hash, parameters, inputs, outputs."""
-    from notebooks.runner import describe_run, get_run
+    from notebooks.runs import describe_run, get_run
 
     record = describe_run(get_run(context.instance(), run_id))
     if as_json:

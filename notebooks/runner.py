@@ -18,7 +18,6 @@ import functools
 import json
 import os
 import platform
-import secrets
 import shutil
 import threading
 import traceback
@@ -29,9 +28,21 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
 from notebooks.models import Run
+from notebooks.runs import (
+    ERROR,
+    NOTEBOOK,
+    RECORD,
+    REPORT,
+    REPORT_NO_CODE,
+    RUN_FILES,
+    RUNNING,
+    SOURCE,
+    SUCCEEDED,
+    RunError,
+    files_folder,
+    new_run_id,
+)
 from notebooks.states import EVENT_OF_STATUS, RUNS, RunAction, RunEvent, RunStatus
 from projects import registry
 from projects.policy import PolicyAction, check
@@ -39,32 +50,17 @@ from sdc.policy import ENVIRONMENT_VARIABLE, EVIDENCE_SUFFIX
 from tre import __version__, audit
 from tre import crate as crates
 from tre.audit import utc_now
-from tre.errors import Refused, TreError
+from tre.errors import Refused
+from tre.folders import ProjectFolders, publish
 from tre.hashing import file_sha256 as sha256
 from tre.instance import Instance
 
 STUDIES = Path(__file__).parent / "studies"
 ROOT = Path(__file__).resolve().parent.parent
 KINDS = ("table", "figure", "model", "text")
-NOTEBOOK = "notebook.ipynb"
-REPORT = "report.html"
-REPORT_NO_CODE = "report-no-code.html"
-RECORD = "run.json"
-SOURCE = "source.ipynb"
-ERROR = "error.txt"
-CRATE = "ro-crate-metadata.json"
-# a run's own records: they stay inside (the airlock refuses them); the reports may be requested
-RECORDS = (SOURCE, NOTEBOOK, RECORD, CRATE, ERROR)
-RUN_FILES = RECORDS + (REPORT, REPORT_NO_CODE)
-SUCCEEDED, FAILED, RUNNING = RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.RUNNING
 ENGINE = "tre"
-_environment = threading.Lock()
 
 Progress = Callable[[int, int, str], None]
-
-
-class RunError(TreError):
-    """The notebook or its parameters are not usable; nothing was run."""
 
 
 @dataclass
@@ -79,7 +75,7 @@ class RunResult:
     @property
     def files(self) -> Path:
         """The run's files (the bag's payload)."""
-        return self.folder / "data"
+        return files_folder(self.folder)
 
     def report(self, code: bool = False) -> Path:
         return self.files / (REPORT if code else REPORT_NO_CODE)
@@ -250,19 +246,13 @@ def extract_inputs(data: Path) -> list[dict[str, Any]]:
     return inputs
 
 
-def workspace(instance: Instance, project_id: str) -> dict[str, Path]:
-    base = instance.folder("projects") / project_id
-    return {"data": base / "data", "outputs": base / "outputs", "workspace": base / "workspace"}
-
-
 def environment(
     instance: Instance, project_id: str, policy_json: str, outputs: Path
 ) -> dict[str, str]:
     """What a project's kernel (and its JupyterLab workspace) sees of the kit."""
-    folders = workspace(instance, project_id)
     return {
         "TRE_PROJECT": project_id,
-        "TRE_DATA": str(folders["data"]),
+        "TRE_DATA": str(ProjectFolders.of(instance, project_id).data),
         "TRE_OUTPUTS": str(outputs),
         ENVIRONMENT_VARIABLE: policy_json,
     }
@@ -273,14 +263,28 @@ def environment(
 
 
 @functools.cache
-def _engine():
+def _engine() -> str:
     """Register the engine with papermill, once per process."""
+    from papermill.clientwrap import PapermillNotebookClient
     from papermill.engines import NBClientEngine, papermill_engines
+    from papermill.log import logger
+    from papermill.utils import merge_kwargs, remove_args
 
     class TreEngine(NBClientEngine):
         @classmethod
         def execute_managed_notebook(
-            cls, nb_man, kernel_name, tre_progress=None, tre_env=None, **kwargs
+            cls,
+            nb_man,
+            kernel_name,
+            log_output=False,
+            stdout_file=None,
+            stderr_file=None,
+            start_timeout=60,
+            execution_timeout=None,
+            tre_progress=None,
+            tre_env=None,
+            tre_cwd=None,
+            **kwargs,
         ):
             code = [i for i, c in enumerate(nb_man.nb.cells) if c.cell_type == "code"]
             started = nb_man.cell_start
@@ -291,17 +295,24 @@ def _engine():
                 return started(cell, cell_index, **more)
 
             nb_man.cell_start = cell_start
-            with _environment:
-                saved = {k: os.environ.get(k) for k in tre_env or {}}
-                os.environ.update(tre_env or {})
-                try:
-                    return super().execute_managed_notebook(nb_man, kernel_name, **kwargs)
-                finally:
-                    for key, value in saved.items():
-                        if value is None:
-                            os.environ.pop(key, None)
-                        else:
-                            os.environ[key] = value
+            # as papermill's own engine, except that this run's kernel is started with its own
+            # environment and folder: nothing of the process (os.environ, its working folder)
+            # changes, so runs started at once in one process (the web service) run side by side
+            kwargs = remove_args(["input_path"], **kwargs)
+            client = PapermillNotebookClient(
+                nb_man,
+                **merge_kwargs(
+                    remove_args(["timeout", "startup_timeout"], **kwargs),
+                    timeout=execution_timeout or kwargs.get("timeout"),
+                    startup_timeout=start_timeout,
+                    kernel_name=kernel_name,
+                    log=logger,
+                    log_output=log_output,
+                    stdout_file=stdout_file,
+                    stderr_file=stderr_file,
+                ),
+            )
+            return client.execute(env=os.environ | (tre_env or {}), cwd=tre_cwd)
 
     papermill_engines.register(ENGINE, TreEngine)
     return ENGINE
@@ -309,11 +320,6 @@ def _engine():
 
 # ---------------------------------------------------------------------------------------------
 # Running
-
-
-def new_run_id() -> str:
-    stamp = utc_now()[:19].replace("-", "").replace(":", "").replace("T", "-")
-    return f"run-{stamp}-{secrets.token_hex(2)}"
 
 
 def run(
@@ -339,15 +345,12 @@ def run(
     source = read_notebook(path)
     declared = declared_outputs(source)
     values = check_parameters(path, parameters or {})
-    folders = workspace(instance, project_id)
-    inputs = extract_inputs(folders["data"])
+    folders = ProjectFolders.of(instance, project_id)
+    inputs = extract_inputs(folders.data)
     preparation = _Preparation()
     preparation.start()
     run_id = new_run_id()
-    folders["outputs"].mkdir(parents=True, exist_ok=True)
-    staging = folders["outputs"] / f".{run_id}"
-    staging.mkdir()
-    target = folders["outputs"] / run_id
+    target = folders.outputs / run_id
     record = Run(
         id=run_id,
         project_id=project_id,
@@ -383,65 +386,67 @@ def run(
                 "parameters": record.parameters,
             },
         )
-    shutil.copyfile(path, staging / SOURCE)
-    env = environment(instance, project_id, policy.to_json(), staging)
-    ending, error = RunAction.SUCCEED, ""
-    try:
-        papermill.execute_notebook(
-            str(path),
-            str(staging / NOTEBOOK),
-            parameters=values,
-            engine_name=_engine(),
-            kernel_name=kernel,
-            progress_bar=False,
-            cwd=str(staging),
-            # the kernel's own log (ipykernel warns that loopback TCP is unencrypted) is noise
-            # on the analyst's terminal; the notebook still records every error
-            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
-            tre_progress=progress,
-            tre_env=env,
-        )
-    except papermill.PapermillExecutionError as exc:
-        ending, error = RunAction.FAIL, f"{exc.ename}: {exc.evalue} (cell {exc.exec_count})"
-    except Exception as exc:  # the kernel died, or could not start
-        ending, error = RunAction.FAIL, f"{type(exc).__name__}: {exc}"
-        if not (staging / NOTEBOOK).exists():
-            shutil.copyfile(path, staging / NOTEBOOK)
-        (staging / ERROR).write_text(traceback.format_exc(), encoding="utf-8")
-    try:
-        _reports(staging, preparation.result().exporters)
-    except Exception as exc:  # a report that cannot render must not lose the run
-        error += f"; the HTML reports could not be made: {exc}"
-    record.packages = preparation.result().packages
-    produced = _produced(staging, declared)
-    undeclared = [o["file"] for o in produced if not o["declared"] and not o["evidence_of"]]
-    ended = utc_now()
-    status = RUNS.transition(RUNNING, ending, f"run {run_id}").target
-    summary = {
-        "id": run_id,
-        "project": project_id,
-        "project_version": found.version,
-        "person": person,
-        "notebook": path.name,
-        "notebook_sha256": record.notebook_sha256,
-        "parameters": record.parameters,
-        "inputs": inputs,
-        "kit_version": __version__,
-        "packages": record.packages,
-        "kernel": kernel,
-        "started": record.started,
-        "ended": ended,
-        "status": status,
-        "error": error,
-        "declared": declared,
-        "outputs": produced,
-        "undeclared": undeclared,
-    }
-    (staging / RECORD).write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
-    _crate(staging, summary, described, organisation, path.name)
-    staging.rename(target)
+    # the run's folder appears whole, once its record and crate are written
+    with publish(target) as staged:
+        staging = staged.folder
+        shutil.copyfile(path, staging / SOURCE)
+        env = environment(instance, project_id, policy.to_json(), staging)
+        ending, error = RunAction.SUCCEED, ""
+        try:
+            papermill.execute_notebook(
+                str(path),
+                str(staging / NOTEBOOK),
+                parameters=values,
+                engine_name=_engine(),
+                kernel_name=kernel,
+                progress_bar=False,
+                # the kernel's own log (ipykernel warns that loopback TCP is unencrypted) is noise
+                # on the analyst's terminal; the notebook still records every error
+                extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
+                tre_progress=progress,
+                tre_env=env,
+                tre_cwd=str(staging),
+            )
+        except papermill.PapermillExecutionError as exc:
+            ending, error = RunAction.FAIL, f"{exc.ename}: {exc.evalue} (cell {exc.exec_count})"
+        except Exception as exc:  # the kernel died, or could not start
+            ending, error = RunAction.FAIL, f"{type(exc).__name__}: {exc}"
+            if not (staging / NOTEBOOK).exists():
+                shutil.copyfile(path, staging / NOTEBOOK)
+            (staging / ERROR).write_text(traceback.format_exc(), encoding="utf-8")
+        try:
+            _reports(staging, preparation.result().exporters)
+        except Exception as exc:  # a report that cannot render must not lose the run
+            error += f"; the HTML reports could not be made: {exc}"
+        record.packages = preparation.result().packages
+        produced = _produced(staging, declared)
+        undeclared = [o["file"] for o in produced if not o["declared"] and not o["evidence_of"]]
+        ended = utc_now()
+        status = RUNS.transition(RUNNING, ending, f"run {run_id}").target
+        summary = {
+            "id": run_id,
+            "project": project_id,
+            "project_version": found.version,
+            "person": person,
+            "notebook": path.name,
+            "notebook_sha256": record.notebook_sha256,
+            "parameters": record.parameters,
+            "inputs": inputs,
+            "kit_version": __version__,
+            "packages": record.packages,
+            "kernel": kernel,
+            "started": record.started,
+            "ended": ended,
+            "status": status,
+            "error": error,
+            "declared": declared,
+            "outputs": produced,
+            "undeclared": undeclared,
+        }
+        (staging / RECORD).write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
+        _crate(staging, summary, described, organisation, path.name)
     with instance.db.session() as session:
-        stored = session.get(Run, run_id)
+        stored = session.get_one(Run, run_id)
         stored.ended, stored.status, stored.error = ended, status, error
         stored.outputs, stored.undeclared = produced, undeclared
         stored.packages = record.packages
@@ -607,36 +612,4 @@ def _crate(
     )
 
 
-# ---------------------------------------------------------------------------------------------
-# Reading runs
-
-
-def runs(instance: Instance, project_id: str | None = None) -> list[Run]:
-    with instance.db.session() as session:
-        query = select(Run).order_by(Run.started.desc())
-        if project_id:
-            query = query.where(Run.project_id == project_id)
-        found = list(session.scalars(query))
-        session.expunge_all()
-    return found
-
-
-def run_record(session, run_id: str) -> Run | None:
-    """The run's record in the caller's transaction (for other components' checks)."""
-    return session.get(Run, run_id)
-
-
-def get_run(instance: Instance, run_id: str) -> Run:
-    with instance.db.session() as session:
-        found = session.get(Run, run_id)
-        if found is None:
-            raise RunError(f"there is no run {run_id} (`tre runs list` lists them)")
-        session.expunge(found)
-    return found
-
-
-def describe_run(found: Run) -> dict[str, Any]:
-    return {column.name: getattr(found, column.name) for column in Run.__table__.columns}
-
-
-__all__ = ["RunError", "RunResult", "Refused", "run", "runs", "get_run", "studies"]
+__all__ = ["RunError", "RunResult", "Refused", "run", "studies"]

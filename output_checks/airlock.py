@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from notebooks import runs
 from output_checks import checks as auto
 from output_checks.events import EVENT_OF_MOVE, AirlockEvent
 from output_checks.ledger import differencing, table_entry
@@ -49,7 +50,7 @@ from tre import audit
 from tre import crate as crates
 from tre.audit import utc_now
 from tre.errors import Refused, TreError
-from tre.folders import make_read_only, make_writable
+from tre.folders import ProjectFolders, publish
 from tre.hashing import file_digest
 from tre.instance import Instance
 from tre.states import MoveNotAllowed
@@ -65,15 +66,12 @@ class AirlockError(TreError):
 # Paths: only a project's own outputs, of a run that succeeded
 
 
-def outputs_folder(instance: Instance, project_id: str) -> Path:
-    return instance.folder("projects") / project_id / "outputs"
-
-
 def resolve_output(
     instance: Instance, session: Session, project_id: str, file: str | Path
 ) -> tuple[str, str]:
     """The path of FILE relative to the project's outputs folder and its run, or a refusal."""
-    base = outputs_folder(instance, project_id).resolve()
+    folders = ProjectFolders.of(instance, project_id)
+    base = folders.outputs.resolve()
     given = Path(file)
     if ".." in given.parts:
         raise Refused(f"{file}: '..' is not allowed in a requested path")
@@ -83,7 +81,7 @@ def resolve_output(
     try:
         relative = candidate.resolve().relative_to(base)
     except ValueError:
-        data = (instance.folder("projects") / project_id / "data").resolve()
+        data = folders.data.resolve()
         if str(candidate.resolve()).startswith(str(data)):
             raise Refused(f"{file}: the project's extract can never be released") from None
         raise Refused(
@@ -91,31 +89,29 @@ def resolve_output(
         ) from None
     if not candidate.is_file():
         raise Refused(f"{file}: no such file in the outputs folder")
-    parts = relative.parts
-    if len(parts) < 3 or parts[1] != "data":
+    run_id = runs.run_of_output(relative)
+    if run_id is None:
         raise Refused(f"{file}: request the files of a run (outputs/RUN/data/FILE)")
     if relative.name.endswith(EVIDENCE_SUFFIX):
         raise Refused(
             f"{file}: evidence files stay in the airlock (they hold unprotected counts); request "
             "the output itself"
         )
-    from notebooks.runner import RECORDS, SUCCEEDED, run_record
-
-    run = run_record(session, parts[0])
+    run = runs.run_record(session, run_id)
     if run is None:
-        raise Refused(f"{file}: {parts[0]} is not a recorded run")
+        raise Refused(f"{file}: {run_id} is not a recorded run")
     if run.project_id != project_id:
-        raise Refused(f"{file}: run {parts[0]} belongs to another project")
-    if run.status != SUCCEEDED:
+        raise Refused(f"{file}: run {run_id} belongs to another project")
+    if run.status != runs.SUCCEEDED:
         raise Refused(
-            f"{file}: run {parts[0]} {run.status}; nothing of a failed run can be requested"
+            f"{file}: run {run_id} {run.status}; nothing of a failed run can be requested"
         )
-    if relative.name in RECORDS:
+    if runs.is_record(relative.name):
         raise Refused(
             f"{file}: a run's notebook and records stay inside (request its HTML report "
             "without code, or its outputs)"
         )
-    return relative.as_posix(), parts[0]
+    return relative.as_posix(), run_id
 
 
 # ---------------------------------------------------------------------------------------------
@@ -245,7 +241,7 @@ def _add(instance, session, found, author, files, group, context, controls, supp
         known[group].context = context or known[group].context
         known[group].controls = controls or known[group].controls
     present = {f.path: f for f in found.files}
-    base = outputs_folder(instance, found.project_id)
+    base = ProjectFolders.of(instance, found.project_id).outputs
     for file in files:
         relative, run_id = resolve_output(instance, session, found.project_id, file)
         path = base / relative
@@ -330,7 +326,7 @@ def run_checks(instance: Instance, session: Session, found: ReleaseRequest) -> N
     project = registry.project(session, found.project_id)
     policy = registry.project_policy(project, instance.settings.policy)
     settings = instance.settings.airlock
-    base = outputs_folder(instance, found.project_id)
+    base = ProjectFolders.of(instance, found.project_id).outputs
     pseudonyms = _pseudonyms(instance, found.project_id)
     released = [
         (f"{e.file} (released in {e.request_id})", e.table)
@@ -380,7 +376,7 @@ def run_checks(instance: Instance, session: Session, found: ReleaseRequest) -> N
 def _pseudonyms(instance: Instance, project_id: str) -> set[str]:
     import pyarrow.parquet as pq
 
-    data = instance.folder("projects") / project_id / "data"
+    data = ProjectFolders.of(instance, project_id).data
     found: set[str] = set()
     for path in data.glob("*.parquet"):
         schema = pq.ParquetFile(path).schema_arrow
@@ -728,7 +724,6 @@ def release(
     request_id: str,
     checker: str,
     recipient: str = "",
-    _interrupt: str | None = None,
 ) -> Release:
     """Copy the approved files into the release area, atomically: a staging folder is filled,
     manifested and bagged, then renamed into place; the database records the release after.
@@ -754,52 +749,46 @@ def release(
         groups = {g.name: (g.context, g.controls) for g in found.groups}
         author = found.author
         recipient = recipient or found.recipient or f"{found.author} ({found.project_id})"
-    area = instance.folder("releases") / found.project_id
-    area.mkdir(parents=True, exist_ok=True)
-    target = area / request_id
-    base = outputs_folder(instance, found.project_id)
+    folders = ProjectFolders.of(instance, found.project_id)
+    target = folders.releases / request_id
+    base = folders.outputs
     if not target.exists():
-        staging = area / f".{request_id}.staging"
-        if staging.exists():
-            make_writable(staging)
-            shutil.rmtree(staging)  # an earlier attempt died before the rename: start again
-        staging.mkdir()
-        files = {}
-        for path, digest, group, _checks, _outcome in items:
-            source = base / path
-            if file_digest(source) != digest:
-                shutil.rmtree(staging)
-                raise AirlockError(f"{path} changed after it was checked; nothing was released")
-            destination = staging / Path(path).name
-            if destination.exists():
-                destination = staging / path.replace("/", "_")
-            shutil.copyfile(source, destination)
-            files[destination.name] = {
-                "name": destination.name,
-                "sha256": digest,
-                "description": groups.get(group, ("", ""))[0],
+        # resumable: what a release killed before the rename left behind is started again
+        with publish(target, read_only=True, resumable=True) as staged:
+            staging = staged.folder
+            files = {}
+            for path, digest, group, _checks, _outcome in items:
+                source = base / path
+                if file_digest(source) != digest:
+                    raise AirlockError(f"{path} changed after it was checked; nothing was released")
+                destination = staging / Path(path).name
+                if destination.exists():
+                    destination = staging / path.replace("/", "_")
+                shutil.copyfile(source, destination)
+                files[destination.name] = {
+                    "name": destination.name,
+                    "sha256": digest,
+                    "description": groups.get(group, ("", ""))[0],
+                }
+            manifest = {
+                "request": request_id,
+                "project": found.project_id,
+                "recipient": recipient,
+                "released_by": checker,
+                "at": utc_now(),
+                "files": [
+                    {"file": n, "sha256": p["sha256"], "sha512": file_digest(staging / n, "sha512")}
+                    for n, p in files.items()
+                ],
             }
-            _stop_if(_interrupt, "copy")
-        manifest = {
-            "request": request_id,
-            "project": found.project_id,
-            "recipient": recipient,
-            "released_by": checker,
-            "at": utc_now(),
-            "files": [
-                {"file": n, "sha256": p["sha256"], "sha512": file_digest(staging / n, "sha512")}
-                for n, p in files.items()
-            ],
-        }
-        (staging / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
-        files["manifest.json"] = {"name": "release manifest", "encodingFormat": "application/json"}
-        _release_crate(
-            staging, request_id, described, author, checker, recipient, files, items, votes
-        )
-        _stop_if(_interrupt, "crate")
-        os.replace(staging, target)
-        make_read_only(target)
-    _stop_if(_interrupt, "record")
+            (staging / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
+            files["manifest.json"] = {
+                "name": "release manifest",
+                "encodingFormat": "application/json",
+            }
+            _release_crate(
+                staging, request_id, described, author, checker, recipient, files, items, votes
+            )
     with instance.db.session() as session:
         found = _get(session, request_id, lock=True)
         if found.state != RequestState.RELEASED.value:
@@ -831,23 +820,13 @@ def release(
     return Release(request_id, target, released, target / "data" / "ro-crate-metadata.json")
 
 
-def _stop_if(interrupt: str | None, point: str) -> None:
-    """Tests stop a release at POINT: "POINT" interrupts, "kill:POINT" kills the process."""
-    if interrupt == point:
-        raise KeyboardInterrupt(f"release interrupted at {point}")
-    if interrupt == f"kill:{point}":
-        import signal
-
-        os.kill(os.getpid(), signal.SIGKILL)
-
-
 def _release_crate(
     folder, request_id, described, author, checker, recipient, files, items, votes
 ) -> None:
     project_entity, agent = crates.project_entities(
         described["spec"] | {"version": described["version"]}, author, None
     )
-    actions = []
+    actions: list[crates.Entity] = []
     for path, _digest, _group, checks, _outcome in items:
         name = Path(path).name
         for check in checks:
@@ -920,6 +899,7 @@ def release_dates(session: Session, project_id: str) -> list[str]:
                 ReleaseRequest.state == RequestState.RELEASED.value,
             )
         )
+        if r.released is not None
     ]
 
 

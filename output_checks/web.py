@@ -21,6 +21,7 @@ from output_checks.airlock import AirlockError
 from output_checks.checks import CheckOutcome
 from output_checks.states import UNDER_REVIEW, RequestAction, RequestState
 from sdc.policy import EVIDENCE_SUFFIX
+from tre.folders import ProjectFolders
 from tre.web import Page
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -82,7 +83,7 @@ def _table(path: Path, checks: list[dict[str, Any]]) -> list[list[dict[str, Any]
 
 
 def _view(instance, shown: dict[str, Any]) -> list[dict[str, Any]]:
-    base = airlock.outputs_folder(instance, shown["project"])
+    base = ProjectFolders.of(instance, shown["project"]).outputs
     files = []
     for i, item in enumerate(shown["files"]):
         path = base / item["path"]
@@ -148,7 +149,8 @@ class FileView(Page):
         )
         self.set_header("X-Content-Type-Options", "nosniff")
         self.set_header("Cache-Control", "no-store")
-        self.finish((airlock.outputs_folder(self.instance, shown["project"]) / path).read_bytes())
+        outputs = ProjectFolders.of(self.instance, shown["project"]).outputs
+        self.finish((outputs / path).read_bytes())
 
 
 class VoteForm(Page):

@@ -7,6 +7,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from notebooks.runs import REPORT_NO_CODE, output_path
 from output_checks import airlock
 from output_checks.checks import CheckOutcome
 from tre.instance import Instance
@@ -26,13 +27,12 @@ class AirlockDemo:
 
 
 def run(instance: Instance, project: str, study) -> AirlockDemo:
-    run_folder = study.id
     tables = [o["file"] for o in study.outputs if o["has_evidence"] and not o["evidence_of"]]
     request_id = airlock.request(
         instance,
         project,
         AUTHOR,
-        [f"{run_folder}/data/{name}" for name in tables],
+        [output_path(study.id, name) for name in tables],
         group="caseload",
         context="The Supporting Families caseload by criterion, combination and neighbourhood",
         controls="Every table made with sdc.safe: small cells suppressed, counts rounded to 5",
@@ -41,7 +41,7 @@ def run(instance: Instance, project: str, study) -> AirlockDemo:
         instance,
         request_id,
         AUTHOR,
-        [f"{run_folder}/data/report-no-code.html"],
+        [output_path(study.id, REPORT_NO_CODE)],
         group="report",
         context="The study's report without code, for the reader of the tables",
         controls="It shows only the tables above",

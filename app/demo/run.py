@@ -132,7 +132,7 @@ def run_demo(directory: Path, people: int, seed: int, console: Console, actor: s
     )
     console.print(f"   reports in {reports}")
 
-    from notebooks import runner
+    from notebooks import runner, runs
 
     console.print(
         f"[bold]6. Analyses[/bold]: the four study notebooks, run by alex.analyst in "
@@ -141,7 +141,7 @@ def run_demo(directory: Path, people: int, seed: int, console: Console, actor: s
     results = {}
     for name in runner.studies():
         result = runner.run(instance, name, registered.project, "alex.analyst")
-        if result.status != runner.SUCCEEDED:
+        if result.status != runs.SUCCEEDED:
             raise TreError(f"the demo study {name} failed: {result.error}")
         tables = [o["file"] for o in result.outputs if o["has_evidence"]]
         console.print(f"   {name}: {len(tables)} outputs with evidence; report {result.report()}")

@@ -1,12 +1,14 @@
 import hashlib
 import json
+from pathlib import Path
 
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from notebooks import runner
-from notebooks.runner import FAILED, SUCCEEDED, RunError
+from notebooks import runner, runs
+from notebooks.runner import RunError
+from notebooks.runs import FAILED, SUCCEEDED
 from sdc.safe import read_evidence, recheck, verify_output
 from tests.conftest import STUDIED_TODAY
 from tre import crate
@@ -81,7 +83,7 @@ def test_each_study_runs_and_its_outputs_carry_evidence(study_runs, studied, nam
 
 def test_provenance_is_complete_and_the_hashes_match(study_runs, studied):
     result = study_runs["service-demand"]
-    record = runner.get_run(studied, result.id)
+    record = runs.get_run(studied, result.id)
     assert record.person == "alex.analyst" and record.project_id == P
     assert record.notebook_sha256 == sha256(runner.studies()["service-demand"])
     data = studied.folder("projects") / P / "data"
@@ -129,17 +131,17 @@ def test_the_run_is_a_valid_bag_and_its_crate_parses_back(study_runs):
     ],
 )
 def test_a_refused_person_cannot_run(studied, person, reason):
-    before = runner.runs(studied, P)
+    before = runs.runs(studied, P)
     with pytest.raises(Refused, match=reason):
         runner.run(studied, "repeat-callers", P, person, at=STUDIED_TODAY)
-    assert len(runner.runs(studied, P)) == len(before)
+    assert len(runs.runs(studied, P)) == len(before)
 
 
 def test_a_failing_notebook_is_recorded_as_failed_with_its_error(studied, tmp_path):
     path = small_notebook(tmp_path / "fails.ipynb", "x = 1\nraise ValueError('no such column')")
     result = runner.run(studied, path, P, "alex.analyst", at=STUDIED_TODAY)
     assert result.status == FAILED and "ValueError: no such column" in result.error
-    record = runner.get_run(studied, result.id)
+    record = runs.get_run(studied, result.id)
     assert record.status == FAILED and "no such column" in record.error
     assert (result.files / "notebook.ipynb").exists()
     parsed = crate.read(result.folder)
@@ -175,7 +177,7 @@ def test_parameters_are_checked_against_the_parameters_cell(studied, tmp_path):
     )
     assert result.status == SUCCEEDED
     assert (result.files / "n.txt").read_text() == "2031 all"
-    assert runner.get_run(studied, result.id).parameters == {"year": 2030}
+    assert runs.get_run(studied, result.id).parameters == {"year": 2030}
     # progress counts the code cells, papermill's injected parameters cell among them
     assert [n for n, _, _ in seen] == list(range(1, seen[0][1] + 1))
 
@@ -190,7 +192,7 @@ def test_undeclared_outputs_are_listed(studied, tmp_path):
     )
     result = runner.run(studied, path, P, "alex.analyst", at=STUDIED_TODAY)
     assert result.undeclared == ["extra.csv"]
-    assert runner.get_run(studied, result.id).undeclared == ["extra.csv"]
+    assert runs.get_run(studied, result.id).undeclared == ["extra.csv"]
 
 
 def test_a_changed_extract_stops_the_run(studied, tmp_path):
@@ -231,3 +233,99 @@ def test_the_cli_runs_lists_and_shows(studied, run_cli, tmp_path, monkeypatch):
     monkeypatch.setenv("TRE_ACTOR", "eve.outsider")
     code, out, err = run_cli("run", str(path), "--project", P, home=studied.home)
     assert code != 0 and "eve.outsider is not a member" in err
+
+
+MEETS_THE_OTHER_RUN = """
+import json, os, pathlib, time
+from notebooks import workspace as ws
+
+meeting = pathlib.Path(meeting)
+(meeting / me).write_text("started")
+deadline = time.monotonic() + 60
+while not (meeting / other).exists():
+    if time.monotonic() > deadline:
+        raise TimeoutError(f"{other} did not start while {me} ran: the runs were serialised")
+    time.sleep(0.05)
+seen = {k: os.environ.get(k) for k in ("TRE_PROJECT", "TRE_DATA", "TRE_OUTPUTS")}
+seen["cwd"] = os.getcwd()
+seen["datasets"] = ws.datasets()
+seen["threshold"] = ws.policy().threshold
+ws.output("seen.json").write_text(json.dumps(seen))
+"""
+
+
+def test_runs_started_at_once_run_side_by_side_each_in_its_own_projects_environment(
+    studied, tmp_path, monkeypatch
+):
+    import os
+    import shutil
+    import threading
+
+    import yaml
+
+    from app.demo import projects as demo_projects
+    from linkage.extract import extract
+    from tre.folders import ProjectFolders
+    from tre.instance import open_instance
+
+    # a copy of the instance with a second project, so the shared one stays intact
+    home = tmp_path / "copy"
+    shutil.copytree(studied.home, home, symlinks=True)
+    for path in home.rglob("*"):
+        path.chmod(path.stat().st_mode | 0o700)
+    copy = open_instance(home)
+    other = yaml.safe_load(demo_projects.PROJECT_FILE.read_text())
+    other["id"] = "other-study"
+    other["data"] = [d for d in other["data"] if d["dataset"] == "police_incident_persons"]
+    other["disclosure"] = {"threshold": 20}
+    (tmp_path / "other.yaml").write_text(yaml.safe_dump(other))
+    demo_projects.approve_project(copy, STUDIED_TODAY, tmp_path / "other.yaml")
+    extract(copy, "other-study", "ops", at=STUDIED_TODAY)
+
+    meeting = tmp_path / "meeting"
+    meeting.mkdir()
+    path = small_notebook(
+        tmp_path / "meet.ipynb",
+        MEETS_THE_OTHER_RUN,
+        parameters="meeting = ''\nme = ''\nother = ''",
+    )
+    for name in ("TRE_PROJECT", "TRE_DATA", "TRE_OUTPUTS"):
+        monkeypatch.delenv(name, raising=False)
+    projects = {"a": P, "b": "other-study"}
+    results, failures = {}, []
+    together = threading.Barrier(2)
+
+    def start(me, them):
+        together.wait()
+        try:
+            parameters = {"meeting": str(meeting), "me": me, "other": them}
+            results[me] = runner.run(
+                copy, path, projects[me], "alex.analyst", parameters, at=STUDIED_TODAY
+            )
+        except BaseException as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=start, args=pair) for pair in (("a", "b"), ("b", "a"))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    copy.db.dispose()
+    assert not failures, failures
+    for me, project in projects.items():
+        result = results[me]
+        assert result.status == SUCCEEDED, result.error
+        seen = json.loads((result.files / "seen.json").read_text())
+        folders = ProjectFolders.of(copy, project)
+        assert seen["TRE_PROJECT"] == project
+        assert seen["TRE_DATA"] == str(folders.data)
+        # the kernel ran in its own run's (staging) folder, which became the run's folder
+        assert seen["TRE_OUTPUTS"] == seen["cwd"]
+        assert Path(seen["cwd"]).parent == folders.outputs
+        assert Path(seen["cwd"]).name.startswith(f".{result.id}.")
+        expected = json.loads((folders.data / "manifest.json").read_text())["files"]
+        assert seen["datasets"] == [Path(f["file"]).stem for f in expected]
+    assert json.loads((results["a"].files / "seen.json").read_text())["threshold"] == 10
+    assert json.loads((results["b"].files / "seen.json").read_text())["threshold"] == 20
+    # the process's own environment never changed
+    assert not {"TRE_PROJECT", "TRE_DATA", "TRE_OUTPUTS"} & set(os.environ)

@@ -1,11 +1,12 @@
 import shutil
 import threading
+from contextlib import contextmanager
 
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from notebooks import runner
+from notebooks import runner, runs
 from output_checks import airlock
 from output_checks.airlock import AirlockError
 from output_checks.events import EVENT_OF_MOVE
@@ -13,6 +14,7 @@ from output_checks.states import OWNERS, TRANSITIONS, WORKFLOW, RequestAction, R
 from tests.conftest import POSTGRES_URL, STUDIED_TODAY
 from tre import crate
 from tre.errors import Refused
+from tre.folders import ProjectFolders, publish
 from tre.states import MoveNotAllowed
 
 S, A = RequestState, RequestAction
@@ -62,7 +64,7 @@ def outputs(studied, tmp_path_factory):
     path = folder / "tables.ipynb"
     nbformat.write(nb, path)
     result = runner.run(studied, path, P, AUTHOR, at=STUDIED_TODAY)
-    assert result.status == runner.SUCCEEDED, result.error
+    assert result.status == runs.SUCCEEDED, result.error
     failing = folder / "fails.ipynb"
     nb.cells = [
         new_code_cell(
@@ -114,7 +116,7 @@ def test_every_move_is_audited_under_its_own_name():
 
 def test_requests_are_refused_outside_the_projects_outputs(studied, outputs, tmp_path):
     run = outputs["run"]
-    base = airlock.outputs_folder(studied, P)
+    base = ProjectFolders.of(studied, P).outputs
     cases = {
         str(tmp_path / "elsewhere.csv"): "only files in project",
         f"{run.id}/data/../data/base.csv": "'..' is not allowed",
@@ -164,7 +166,24 @@ def test_automatic_checks_block_microdata_even_renamed(studied, outputs):
     airlock.withdraw(studied, request_id, AUTHOR)
 
 
-def test_review_is_blinded_excludes_the_team_and_releases_atomically(studied, outputs):
+def interrupted_after(step):
+    """STEP, then an interruption (Ctrl-C) of the release."""
+
+    def step_then_interrupt(*args, **kwargs):
+        step(*args, **kwargs)
+        raise KeyboardInterrupt(f"interrupted after {step.__name__}")
+
+    return step_then_interrupt
+
+
+@contextmanager
+def interrupted_after_publishing(*args, **kwargs):
+    with publish(*args, **kwargs) as staged:
+        yield staged
+    raise KeyboardInterrupt("interrupted after the release's folder was published")
+
+
+def test_review_is_blinded_excludes_the_team_and_releases_atomically(studied, outputs, monkeypatch):
     run = outputs["run"]
     request_id = airlock.request(
         studied,
@@ -197,14 +216,21 @@ def test_review_is_blinded_excludes_the_team_and_releases_atomically(studied, ou
     assert airlock.review(studied, request_id, "dana.checker", "base.csv", "approve") == "approved"
     seen = airlock.show(studied, request_id, "dana.checker")["files"][0]
     assert {v["checker"] for v in seen["votes"]} == {"chris.checker", "dana.checker"}
-    # a release killed at any point leaves nothing or everything, and re-running completes it
+    # a release interrupted at any point leaves nothing or everything, and re-running completes it
     area = studied.folder("releases") / P / request_id
-    for point in ("copy", "crate"):
+    for where, fault in (
+        (shutil, "copyfile"),  # after the first file is copied
+        (airlock, "_release_crate"),  # once every file and the manifest are there
+    ):
+        with monkeypatch.context() as patched:
+            patched.setattr(where, fault, interrupted_after(getattr(where, fault)))
+            with pytest.raises(KeyboardInterrupt):
+                airlock.release(studied, request_id, "chris.checker")
+        assert not area.exists() and not (area.parent / f".{request_id}.staging").exists()
+    with monkeypatch.context() as patched:  # published, but not yet recorded
+        patched.setattr(airlock, "publish", interrupted_after_publishing)
         with pytest.raises(KeyboardInterrupt):
-            airlock.release(studied, request_id, "chris.checker", _interrupt=point)
-        assert not area.exists()
-    with pytest.raises(KeyboardInterrupt):
-        airlock.release(studied, request_id, "chris.checker", _interrupt="record")
+            airlock.release(studied, request_id, "chris.checker")
     assert area.exists()
     assert airlock.show(studied, request_id, AUTHOR)["state"] == "approved"
     done = airlock.release(studied, request_id, "chris.checker")
@@ -327,7 +353,7 @@ def test_returned_requests_get_a_new_turn_and_conflicts_need_another_checker(stu
 
 def test_a_changed_file_fails_its_integrity_check(studied, outputs, tmp_path):
     run = outputs["run"]
-    path = airlock.outputs_folder(studied, P) / rel(run, "note.md")
+    path = ProjectFolders.of(studied, P).outputs / rel(run, "note.md")
     saved = tmp_path / "note.md"
     shutil.copyfile(path, saved)
     request_id = airlock.request(studied, P, AUTHOR, [rel(run, "note.md")], at=STUDIED_TODAY)
@@ -380,7 +406,7 @@ def test_two_concurrent_votes_are_both_recorded_on_postgresql(tmp_path):
                     kernel="python3",
                     started="2026-06-01T00:00:00Z",
                     ended="2026-06-01T00:00:01Z",
-                    status=runner.SUCCEEDED,
+                    status=runs.SUCCEEDED,
                     error="",
                     outputs=[],
                     undeclared=[],
@@ -406,10 +432,17 @@ def test_a_release_killed_mid_copy_leaves_nothing_and_completes_when_run_again(s
     )
     airlock.submit(studied, request_id, AUTHOR, at=STUDIED_TODAY)
     approve_all(studied, request_id)
+    # the process is killed for real once the first file is copied
     script = (
-        "import sys; from tre.instance import open_instance; from output_checks import airlock; "
-        "airlock.release(open_instance(sys.argv[1]), sys.argv[2], 'chris.checker', "
-        "_interrupt='kill:copy')"
+        "import os, shutil, signal, sys\n"
+        "from tre.instance import open_instance\n"
+        "from output_checks import airlock\n"
+        "copy = shutil.copyfile\n"
+        "def copy_then_die(*args, **kwargs):\n"
+        "    copy(*args, **kwargs)\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+        "shutil.copyfile = copy_then_die\n"
+        "airlock.release(open_instance(sys.argv[1]), sys.argv[2], 'chris.checker')\n"
     )
     killed = subprocess.run(
         [sys.executable, "-c", script, str(studied.home), request_id],
@@ -419,6 +452,7 @@ def test_a_release_killed_mid_copy_leaves_nothing_and_completes_when_run_again(s
     assert killed.returncode == -9  # SIGKILL, mid-copy
     area = studied.folder("releases") / P
     assert not (area / request_id).exists()
+    assert (area / f".{request_id}.staging").exists()  # what the killed release left
     assert airlock.show(studied, request_id, AUTHOR)["state"] == "approved"
     done = airlock.release(studied, request_id, "chris.checker")
     assert done.files == ["ages.csv", "base.csv", "manifest.json", "ro-crate-metadata.json"]
