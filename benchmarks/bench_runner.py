@@ -47,7 +47,12 @@ def main() -> None:
         for i in range(options.repeat):
             out = base / f"plain-{i}"
             out.mkdir()
-            env = runner.environment(instance, project, policy.to_json(), out)
+            # plain papermill: the same extract and policy, no sandbox, no provenance
+            env = runner.environment(project, policy.to_json()) | {
+                "PATH": os.environ["PATH"],
+                "TRE_DATA": str(instance.home / "projects" / project / "data"),
+                "TRE_OUTPUTS": str(out),
+            }
             saved = dict(os.environ)
             os.environ.update(env)
             started = time.perf_counter()

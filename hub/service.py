@@ -106,16 +106,26 @@ class AcceptTerms(Page):
 
 
 class RunStudy(Page):
-    """Run a study notebook in the project's scope (papermill, with provenance), from the page."""
+    """Run a study, or a notebook of the person's own workspace, in the project's scope (papermill,
+    with provenance, in the workspace's sandbox as the person), from the page. Nothing else: a
+    name that is neither is refused, whatever path it spells."""
 
     async def post(self, project_id: str) -> None:
         import asyncio
 
-        from notebooks.runner import run
+        from notebooks.runner import run, runnable
 
         study = self.get_body_argument("study")
+        allowed = runnable(self.instance, project_id, self.person)
+        if study not in allowed:
+            names = ", ".join(n for n in allowed if not n.startswith("workspace/"))
+            raise Refused(
+                f"{study!r} cannot be run here: choose one of the studies ({names}) or a "
+                "notebook of your own workspace"
+            )
+        path = allowed[study]
         result = await asyncio.get_running_loop().run_in_executor(
-            None, lambda: run(self.instance, study, project_id, self.person)
+            None, lambda: run(self.instance, path, project_id, self.person)
         )
         self.redirect(f"{self.prefix()}/?ran={result.id}", status=303)
 

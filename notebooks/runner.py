@@ -3,12 +3,19 @@
 :func:`run` asks the policy engine first (``run_analysis``: an active project, the person an
 analyst in its team, accredited, the terms accepted) and refuses with every reason. It checks the
 parameters against the notebook's ``parameters`` cell, checks that the extract's files still match
-their manifest, then executes the notebook in a staging folder with the extract as its only data
-(``TRE_DATA``), the staging folder as its outputs (``TRE_OUTPUTS``) and the project's disclosure
-policy (``TRE_DISCLOSURE_POLICY``). The run's folder, ``projects/<id>/outputs/<run-id>/``, is a
-BagIt bag holding a Five Safes RO-Crate: the executed notebook, two HTML reports (with and without
-code), the files the notebook wrote, and ``run.json``. A failed run keeps its notebook and error;
-nothing of it can be requested for release.
+their manifest, then executes the notebook with the extract as its only data (``TRE_DATA``), a work
+folder as its outputs (``TRE_OUTPUTS``) and the project's disclosure policy
+(``TRE_DISCLOSURE_POLICY``).
+
+The kernel runs in the workspace's sandbox (:mod:`tre.sandbox`), as the person's own system
+account: it sees the extract read-only at ``/tre/data``, its work folder at ``/tre/outputs``, the
+software and nothing else (no instance, no other project, no network), and talks to the runner over
+Unix sockets in a folder of its own. When it ends, the runner copies the work folder's files into
+the run's folder; a link, or a file named like the run's own records, is refused and named in the
+run's error, so nothing the notebook wrote can stand in for its provenance. The run's folder,
+``projects/<id>/outputs/<run-id>/``, is a BagIt bag holding a Five Safes RO-Crate: the executed
+notebook, two HTML reports (with and without code), the files the notebook wrote, and ``run.json``.
+A failed run keeps its notebook and error; nothing of it can be requested for release.
 """
 
 from __future__ import annotations
@@ -19,9 +26,12 @@ import json
 import os
 import platform
 import shutil
+import sys
+import tempfile
 import threading
 import traceback
 from collections.abc import Callable, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from importlib import metadata
@@ -47,7 +57,7 @@ from notebooks.states import EVENT_OF_STATUS, RUNS, RunAction, RunEvent, RunStat
 from projects import registry
 from projects.policy import PolicyAction, check
 from sdc.policy import ENVIRONMENT_VARIABLE, EVIDENCE_SUFFIX
-from tre import __version__, audit
+from tre import __version__, audit, sandbox
 from tre import crate as crates
 from tre.audit import utc_now
 from tre.errors import Refused
@@ -88,6 +98,22 @@ class RunResult:
 def studies() -> dict[str, Path]:
     """The study notebooks shipped with the kit, by name."""
     return {p.stem.replace("_", "-"): p for p in sorted(STUDIES.glob("*.ipynb"))}
+
+
+def runnable(instance: Instance, project_id: str, person: str) -> dict[str, Path]:
+    """What PERSON may run in PROJECT_ID from the web: the study catalogue, and the notebooks in
+    their own workspace (``workspace/NAME.ipynb``; never a link, never a file outside it)."""
+    out = dict(studies())
+    space = ProjectFolders.of(instance, project_id).workspace / person
+    if space.is_dir():
+        root = space.resolve()
+        for path in sorted(space.rglob("*.ipynb")):
+            if ".ipynb_checkpoints" in path.parts or path.is_symlink():
+                continue
+            real = path.resolve()
+            if real.is_relative_to(root) and real.is_file():
+                out[f"workspace/{path.relative_to(space).as_posix()}"] = real
+    return out
 
 
 def find_notebook(name: str | Path) -> Path:
@@ -246,16 +272,44 @@ def extract_inputs(data: Path) -> list[dict[str, Any]]:
     return inputs
 
 
-def environment(
-    instance: Instance, project_id: str, policy_json: str, outputs: Path
-) -> dict[str, str]:
-    """What a project's kernel (and its JupyterLab workspace) sees of the kit."""
+def environment(project_id: str, policy_json: str) -> dict[str, str]:
+    """The whole environment of a run's kernel: the project's folders as the sandbox shows them,
+    its disclosure policy, and nothing of the instance or of the process that started it."""
     return {
+        "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        "HOME": "/tmp",
+        "MPLCONFIGDIR": "/tmp/matplotlib",
+        "PYTHONNOUSERSITE": "1",
         "TRE_PROJECT": project_id,
-        "TRE_DATA": str(ProjectFolders.of(instance, project_id).data),
-        "TRE_OUTPUTS": str(outputs),
+        "TRE_DATA": sandbox.DATA,
+        "TRE_OUTPUTS": sandbox.OUTPUTS,
         ENVIRONMENT_VARIABLE: policy_json,
     }
+
+
+def kernel_manager(box: sandbox.Sandbox, folder: Path) -> type:
+    """A kernel manager that starts the kernel inside BOX, reached over Unix sockets in FOLDER
+    (bound into the sandbox at the same path, owned by the sandbox's account)."""
+    import pwd
+
+    from jupyter_client.manager import AsyncKernelManager
+
+    account = pwd.getpwnam(box.account)
+
+    class SandboxedKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs: Any) -> None:
+            kwargs.setdefault("transport", "ipc")
+            kwargs.setdefault("connection_file", str(folder / "kernel.json"))
+            super().__init__(**kwargs)
+
+        def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+            argv = super().format_kernel_cmd(extra_arguments)
+            # written by the runner (root) just before: the kernel reads it as the account
+            os.chown(self.connection_file, account.pw_uid, account.pw_gid)
+            return box.command(sandbox.kernel_command(argv))
+
+    return SandboxedKernelManager
 
 
 # ---------------------------------------------------------------------------------------------
@@ -284,6 +338,7 @@ def _engine() -> str:
             tre_progress=None,
             tre_env=None,
             tre_cwd=None,
+            tre_manager=None,
             **kwargs,
         ):
             code = [i for i, c in enumerate(nb_man.nb.cells) if c.cell_type == "code"]
@@ -296,8 +351,9 @@ def _engine() -> str:
 
             nb_man.cell_start = cell_start
             # as papermill's own engine, except that this run's kernel is started with its own
-            # environment and folder: nothing of the process (os.environ, its working folder)
-            # changes, so runs started at once in one process (the web service) run side by side
+            # environment, folder and (in the sandbox) kernel manager: nothing of the process
+            # (os.environ, its working folder) changes, so runs started at once in one process
+            # (the web service) run side by side
             kwargs = remove_args(["input_path"], **kwargs)
             client = PapermillNotebookClient(
                 nb_man,
@@ -310,9 +366,10 @@ def _engine() -> str:
                     log_output=log_output,
                     stdout_file=stdout_file,
                     stderr_file=stderr_file,
+                    **({"kernel_manager_class": tre_manager} if tre_manager else {}),
                 ),
             )
-            return client.execute(env=os.environ | (tre_env or {}), cwd=tre_cwd)
+            return client.execute(env=tre_env, cwd=tre_cwd)
 
     papermill_engines.register(ENGINE, TreEngine)
     return ENGINE
@@ -387,10 +444,9 @@ def run(
             },
         )
     # the run's folder appears whole, once its record and crate are written
-    with publish(target) as staged:
+    with publish(target) as staged, _sandbox(instance, project_id, person, run_id) as (box, work):
         staging = staged.folder
         shutil.copyfile(path, staging / SOURCE)
-        env = environment(instance, project_id, policy.to_json(), staging)
         ending, error = RunAction.SUCCEED, ""
         try:
             papermill.execute_notebook(
@@ -404,8 +460,9 @@ def run(
                 # on the analyst's terminal; the notebook still records every error
                 extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
                 tre_progress=progress,
-                tre_env=env,
-                tre_cwd=str(staging),
+                tre_env=environment(project_id, policy.to_json()),
+                tre_cwd=str(work.connection),
+                tre_manager=kernel_manager(box, work.connection),
             )
         except papermill.PapermillExecutionError as exc:
             ending, error = RunAction.FAIL, f"{exc.ename}: {exc.evalue} (cell {exc.exec_count})"
@@ -414,6 +471,12 @@ def run(
             if not (staging / NOTEBOOK).exists():
                 shutil.copyfile(path, staging / NOTEBOOK)
             (staging / ERROR).write_text(traceback.format_exc(), encoding="utf-8")
+        refused = _collect(work.outputs, staging)
+        if refused:
+            ending = RunAction.FAIL
+            error = "; ".join(
+                filter(None, [error, "files not taken from the run: " + "; ".join(refused)])
+            )
         try:
             _reports(staging, preparation.result().exporters)
         except Exception as exc:  # a report that cannot render must not lose the run
@@ -460,6 +523,60 @@ def run(
             details={"outputs": len(produced), "undeclared": undeclared, "error": error},
         )
     return RunResult(run_id, status, target, error, produced, undeclared)
+
+
+@dataclass(frozen=True)
+class _Work:
+    outputs: Path  # what the kernel writes (/tre/outputs in the sandbox)
+    connection: Path  # the kernel's connection file and sockets
+
+
+@contextmanager
+def _sandbox(instance: Instance, project_id: str, person: str, run_id: str):
+    """The run's sandbox and its two folders, made as root and removed after the run."""
+    sandbox.check_available()
+    folders = ProjectFolders.of(instance, project_id)
+    folders.data.mkdir(parents=True, exist_ok=True, mode=0o750)
+    sandbox.share_read_only(folders.data, project_id)
+    base = Path(tempfile.mkdtemp(prefix=f"tre-run-{run_id}-"))
+    work = _Work(base / "outputs", base / "kernel")
+    try:
+        for folder in (work.outputs, work.connection):
+            sandbox.give(folder, person)
+            folder.chmod(0o700)
+        box = sandbox.Sandbox(
+            account=sandbox.account_name(person),
+            mounts=(
+                sandbox.Mount(folders.data, sandbox.DATA),
+                sandbox.Mount(work.outputs, sandbox.OUTPUTS, writable=True),
+                sandbox.Mount(work.connection, str(work.connection), writable=True),
+            ),
+            hidden=(instance.home,),
+            group=sandbox.group_name(project_id),
+            workdir=sandbox.OUTPUTS,
+        )
+        yield box, work
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def _collect(work: Path, staging: Path) -> list[str]:
+    """Copy the files the kernel wrote into the run's folder; returns what was refused, and why."""
+    refused = []
+    for path in sorted(work.rglob("*")):
+        relative = path.relative_to(work).as_posix()
+        if path.is_symlink():
+            refused.append(f"{relative} is a link (only files the notebook wrote are outputs)")
+        elif path.is_dir():
+            continue
+        elif not path.is_file():
+            refused.append(f"{relative} is not a regular file")
+        elif relative in RUN_FILES:
+            refused.append(f"{relative} is the name of one of the run's own records")
+        else:
+            (staging / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, staging / relative, follow_symlinks=False)
+    return refused
 
 
 def _warm_up_notebook():

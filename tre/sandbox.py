@@ -85,7 +85,13 @@ class Sandbox:
                 args += ["--tmpfs", str(path)]
         args += ["--dev", "/dev", "--proc", "/proc", "--perms", "1777", "--tmpfs", "/tmp"]
         args += ["--perms", "0755", "--dir", ROOT]
+        made = {"/", "/tmp", ROOT}
         for mount in self.mounts:
+            # bwrap would make a missing parent root-only: make each one listable first
+            for parent in reversed(Path(mount.target).parents):
+                if str(parent) not in made:
+                    args += ["--perms", "0755", "--dir", str(parent)]
+                    made.add(str(parent))
             args += ["--bind" if mount.writable else "--ro-bind", str(mount.source), mount.target]
         args += ["--unshare-pid", "--unshare-ipc", "--unshare-uts", "--die-with-parent"]
         args += ["--new-session", "--chdir", self.workdir, "--"]
@@ -108,7 +114,7 @@ def kernel_command(argv: Sequence[str]) -> list[str]:
     """ARGV (a kernel) without a network: run by the sandbox's account, inside the sandbox."""
     return [
         bwrap(),
-        "--bind",
+        "--dev-bind",  # the outer sandbox's own view, devices included (/dev/null)
         "/",
         "/",
         "--unshare-user",

@@ -235,17 +235,22 @@ def test_the_cli_runs_lists_and_shows(studied, run_cli, tmp_path, monkeypatch):
     assert code != 0 and "eve.outsider is not a member" in err
 
 
+# Two sandboxed runs cannot see each other, so the test, outside both, meets them: each says it
+# has started in its own outputs folder and waits there for "go", which the test writes only once
+# both have started. Runs that were serialised never meet.
 MEETS_THE_OTHER_RUN = """
 import json, os, pathlib, time
 from notebooks import workspace as ws
 
-meeting = pathlib.Path(meeting)
-(meeting / me).write_text("started")
+here = pathlib.Path(os.environ["TRE_OUTPUTS"])
+(here / "started").write_text(me)
 deadline = time.monotonic() + 60
-while not (meeting / other).exists():
+while not (here / "go").exists():
     if time.monotonic() > deadline:
-        raise TimeoutError(f"{other} did not start while {me} ran: the runs were serialised")
+        raise TimeoutError(f"{me} waited alone for 60 s: the runs were serialised")
     time.sleep(0.05)
+(here / "started").unlink()
+(here / "go").unlink()
 seen = {k: os.environ.get(k) for k in ("TRE_PROJECT", "TRE_DATA", "TRE_OUTPUTS")}
 seen["cwd"] = os.getcwd()
 seen["datasets"] = ws.datasets()
@@ -259,7 +264,9 @@ def test_runs_started_at_once_run_side_by_side_each_in_its_own_projects_environm
 ):
     import os
     import shutil
+    import tempfile
     import threading
+    import time
 
     import yaml
 
@@ -282,32 +289,34 @@ def test_runs_started_at_once_run_side_by_side_each_in_its_own_projects_environm
     demo_projects.approve_project(copy, STUDIED_TODAY, tmp_path / "other.yaml")
     extract(copy, "other-study", "ops", at=STUDIED_TODAY)
 
-    meeting = tmp_path / "meeting"
-    meeting.mkdir()
-    path = small_notebook(
-        tmp_path / "meet.ipynb",
-        MEETS_THE_OTHER_RUN,
-        parameters="meeting = ''\nme = ''\nother = ''",
-    )
+    path = small_notebook(tmp_path / "meet.ipynb", MEETS_THE_OTHER_RUN, parameters="me = ''")
     for name in ("TRE_PROJECT", "TRE_DATA", "TRE_OUTPUTS"):
         monkeypatch.delenv(name, raising=False)
     projects = {"a": P, "b": "other-study"}
     results, failures = {}, []
     together = threading.Barrier(2)
 
-    def start(me, them):
+    def start(me):
         together.wait()
         try:
-            parameters = {"meeting": str(meeting), "me": me, "other": them}
+            parameters = {"me": me}
             results[me] = runner.run(
                 copy, path, projects[me], "alex.analyst", parameters, at=STUDIED_TODAY
             )
         except BaseException as exc:
             failures.append(exc)
 
-    threads = [threading.Thread(target=start, args=pair) for pair in (("a", "b"), ("b", "a"))]
+    threads = [threading.Thread(target=start, args=(me,)) for me in projects]
     for thread in threads:
         thread.start()
+    # the meeting: both runs' outputs folders (seen from outside the sandboxes) say "started"
+    deadline = time.monotonic() + 90
+    started: list[Path] = []
+    while len(started) < 2 and time.monotonic() < deadline and not failures:
+        started = list(Path(tempfile.gettempdir()).glob("tre-run-*/outputs/started"))
+        time.sleep(0.05)
+    for flag in started:
+        (flag.parent / "go").write_text("go")
     for thread in threads:
         thread.join(timeout=300)
     copy.db.dispose()
@@ -318,11 +327,11 @@ def test_runs_started_at_once_run_side_by_side_each_in_its_own_projects_environm
         seen = json.loads((result.files / "seen.json").read_text())
         folders = ProjectFolders.of(copy, project)
         assert seen["TRE_PROJECT"] == project
-        assert seen["TRE_DATA"] == str(folders.data)
-        # the kernel ran in its own run's (staging) folder, which became the run's folder
-        assert seen["TRE_OUTPUTS"] == seen["cwd"]
-        assert Path(seen["cwd"]).parent == folders.outputs
-        assert Path(seen["cwd"]).name.startswith(f".{result.id}.")
+        # each kernel saw its own project's extract and outputs, at the sandbox's paths
+        assert seen["TRE_DATA"] == "/tre/data" and seen["TRE_OUTPUTS"] == seen["cwd"]
+        assert seen["cwd"] == "/tre/outputs"
+        assert result.folder.parent == folders.outputs
+        assert not (result.files / "started").exists() and not (result.files / "go").exists()
         expected = json.loads((folders.data / "manifest.json").read_text())["files"]
         assert seen["datasets"] == [Path(f["file"]).stem for f in expected]
     assert json.loads((results["a"].files / "seen.json").read_text())["threshold"] == 10

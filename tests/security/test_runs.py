@@ -1,0 +1,109 @@
+"""Attacks from a notebook run (`tre run`, the web's Run), made as an analyst would make them:
+the runner executes the analyst's code in the workspace's sandbox, as the analyst."""
+
+import json
+import shutil
+
+import pytest
+import requests
+
+from hub import service
+from notebooks import runner
+from notebooks.runs import FAILED, SUCCEEDED
+from tests.conftest import STUDIED_TODAY
+from tests.notebooks.test_runner import small_notebook
+
+P = "supporting-families"
+PROBE = """
+import json, os, socket, subprocess
+from notebooks import workspace as ws
+home = {home!r}
+seen = {{"uid": os.getuid(), "env": sorted(os.environ)}}
+for name in ("tre.db", "keys/pseudonymisation.key", "keys/audit.key", "identifiers", "store",
+             "hub/jupyterhub_cookie_secret", "projects"):
+    try:
+        path = os.path.join(home, name)
+        seen[name] = os.listdir(path) if os.path.isdir(path) else len(open(path, "rb").read())
+    except OSError as exc:
+        seen[name] = "refused " + type(exc).__name__
+try:
+    socket.create_connection(("127.0.0.1", 22), timeout=2)
+    seen["network"] = "connected"
+except OSError as exc:
+    seen["network"] = "refused " + type(exc).__name__
+seen["rows"] = len(ws.data("csc_referrals"))
+ws.output("seen.json").write_text(json.dumps(seen))
+"""
+
+
+def test_a_run_sees_its_extract_and_nothing_of_the_instance(studied, tmp_path):
+    path = small_notebook(tmp_path / "probe.ipynb", PROBE.format(home=str(studied.home)))
+    result = runner.run(studied, path, P, "alex.analyst", at=STUDIED_TODAY)
+    assert result.status == SUCCEEDED, result.error
+    seen = json.loads((result.files / "seen.json").read_text())
+    assert seen["uid"] != 0 and seen["rows"] > 0
+    for name in ("tre.db", "keys/pseudonymisation.key", "keys/audit.key", "identifiers", "store"):
+        assert str(seen[name]).startswith("refused"), (name, seen[name])
+    assert str(seen["projects"]).startswith("refused")
+    assert seen["network"].startswith("refused")
+    assert not {"TRE_HOME", "TRE_ACTOR", "JUPYTERHUB_API_TOKEN"} & set(seen["env"])
+
+
+LINKS = """
+import os
+from notebooks import workspace as ws
+os.symlink("/etc/passwd", ws.output("passwd.csv"))
+os.symlink("/tre/data/csc_referrals.parquet", ws.output("extract.parquet"))
+ws.output("run.json").write_text("{{}}")  # a forged record
+ws.output("fine.csv").write_text("a,b\\n1,2\\n")
+"""
+
+
+def test_links_and_forged_records_left_in_outputs_are_refused_and_the_run_ends(studied, tmp_path):
+    path = small_notebook(tmp_path / "links.ipynb", LINKS)
+    result = runner.run(studied, path, P, "alex.analyst", at=STUDIED_TODAY)
+    assert result.status == FAILED
+    assert "passwd.csv is a link" in result.error and "extract.parquet is a link" in result.error
+    assert "run.json is the name of one of the run's own records" in result.error
+    assert not (result.files / "passwd.csv").exists()
+    assert not (result.files / "extract.parquet").exists()
+    record = json.loads((result.files / "run.json").read_text())
+    assert record["status"] == "failed" and record["id"] == result.id  # the kit's, not forged
+    files = {o["file"] for o in result.outputs}
+    assert "passwd.csv" not in files and "extract.parquet" not in files
+
+
+def test_the_web_runs_only_studies_and_the_persons_own_workspace_notebooks(
+    studied, serve, tmp_path
+):
+    elsewhere = tmp_path / "elsewhere.ipynb"
+    small_notebook(elsewhere, "print('ran from anywhere')")
+    own = studied.home / "projects" / P / "workspace" / "alex.analyst"
+    own.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(elsewhere, own / "mine.ipynb")
+    (own / "link.ipynb").unlink(missing_ok=True)
+    (own / "link.ipynb").symlink_to(elsewhere)
+    allowed = runner.runnable(studied, P, "alex.analyst")
+    assert "workspace/mine.ipynb" in allowed and "workspace/link.ipynb" not in allowed
+    assert "repeat-callers" in allowed
+    assert not [name for name in runner.runnable(studied, P, "bea.analyst") if "mine" in name]
+    base = serve(service.make_app(studied, lambda h: h.get_cookie("tre-test-user")))
+    session = requests.Session()
+    session.cookies.set("tre-test-user", "alex.analyst", domain="127.0.0.1")
+    session.get(base + "/register/")
+    xsrf = session.cookies["_xsrf"]
+    for study in (str(elsewhere), "../../../../" + str(elsewhere), "workspace/link.ipynb"):
+        answer = session.post(
+            f"{base}/projects/{P}/runs", data={"study": study, "_xsrf": xsrf}, allow_redirects=False
+        )
+        assert answer.status_code == 403, (study, answer.status_code)
+        assert "cannot be run here" in answer.text
+
+
+@pytest.fixture(autouse=True)
+def _no_leftover_sandboxes():
+    yield
+    import glob
+    import tempfile
+
+    assert not glob.glob(f"{tempfile.gettempdir()}/tre-run-*"), "a run's sandbox folders were left"
