@@ -66,7 +66,11 @@ def plan(instance: Instance, username: str, server_name: str, at: date | None = 
         "TRE_DATA": sandbox.DATA,
         "TRE_OUTPUTS": sandbox.OUTPUTS,
         "TRE_DISCLOSURE_POLICY": policy.to_json(),
-        "HOME": sandbox.WORKSPACE,
+        # HOME and IPython's folder in the sandbox's own tmpfs: nothing in the workspace is read
+        # back as configuration (an old ~/.ipython would make Jupyter migrate into a read-only
+        # folder and the server would not start)
+        "HOME": "/tmp",
+        "IPYTHONDIR": "/tmp/ipython",
         # the admin config folder (lockdown settings, JupyterLab's locked plugins) is the only
         # configuration: nothing the person writes is read as Jupyter configuration or code
         "JUPYTER_CONFIG_PATH": str(ADMIN_CONFIG),

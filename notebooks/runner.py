@@ -279,6 +279,7 @@ def environment(project_id: str, policy_json: str) -> dict[str, str]:
         "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
         "LANG": "C.UTF-8",
         "HOME": "/tmp",
+        "IPYTHONDIR": "/tmp/ipython",
         "MPLCONFIGDIR": "/tmp/matplotlib",
         "PYTHONNOUSERSITE": "1",
         "TRE_PROJECT": project_id,
