@@ -95,6 +95,13 @@ def configure(c: Any, instance: Instance, bind_url: str = "http://127.0.0.1:8000
     c.Spawner.pre_spawn_hook = _pre_spawn_hook
     c.Spawner.post_stop_hook = _post_stop_hook
     c.Spawner.cmd = SINGLEUSER
+    # the workspace's relay (hub/relay.py) reaches the tre service with the person's own token
+    c.Spawner.environment = {"TRE_SERVICE_URL": f"http://127.0.0.1:{SERVICE_PORT}/services/tre"}
+    c.Spawner.server_token_scopes = [
+        "users:activity!user",
+        "access:servers!server",
+        "access:services!service=tre",
+    ]
     c.Spawner.default_url = "/lab"
     # the server runs as the person's own account, inside the sandbox (hub.spawn); its kernels
     # have no network and reach it over Unix sockets

@@ -25,7 +25,7 @@ from projects import registry
 from projects.errors import RegistryError
 from projects.policy import PolicyAction, decide
 from projects.spec import parse_project
-from tre.errors import Refused
+from tre.errors import Refused, TreError
 from tre.folders import ProjectFolders
 from tre.web import Page, application
 
@@ -166,6 +166,52 @@ class NewRequest(Page):
         self.redirect(f"{self.prefix()}/airlock/requests/{request_id}", status=303)
 
 
+class RequestApi(Page):
+    """``POST /api/projects/<id>/requests`` (JSON ``files``, ``group``, ``context``, ``controls``):
+    a release request of the signed-in person (from the hub token: the workspace's relay,
+    hub/relay.py), submitted at once. Answers JSON: the request's id, state and checks, or the
+    refusal's sentence."""
+
+    def post(self, project_id: str) -> None:
+        import json
+
+        try:
+            body = json.loads(self.request.body or b"{}")
+        except ValueError:
+            body = None
+        files = body.get("files") if isinstance(body, dict) else None
+        if not isinstance(files, list) or not files or not all(isinstance(f, str) for f in files):
+            self._answer(400, error="send JSON with files: a list of your runs' output paths")
+            return
+        assert isinstance(body, dict)
+        try:
+            request_id = airlock.request(
+                self.instance,
+                project_id,
+                self.person,
+                files,
+                str(body.get("group") or "outputs"),
+                str(body.get("context", "")),
+                str(body.get("controls", "")),
+            )
+            checks = airlock.submit(self.instance, request_id, self.person)
+        except Refused as refused:
+            self._answer(403, error=str(refused))
+            return
+        except TreError as problem:
+            self._answer(400, error=str(problem))
+            return
+        shown = airlock.show(self.instance, request_id, self.person)
+        self._answer(201, id=request_id, state=shown["state"], checks=checks)
+
+    def _answer(self, status: int, **values: Any) -> None:
+        import json
+
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(values, default=str))
+
+
 class Approvals(Page):
     scope = "custom:tre:approve"
 
@@ -284,6 +330,7 @@ def routes() -> list[tuple[str, type[Page]]]:
         (r"/projects/([a-z0-9-]+)/terms", AcceptTerms),
         (r"/projects/([a-z0-9-]+)/requests/new", NewRequest),
         (r"/projects/([a-z0-9-]+)/runs", RunStudy),
+        (r"/api/projects/([a-z0-9-]+)/requests", RequestApi),
         (r"/approvals/?", Approvals),
         (r"/projects/new", ProjectForm),
         (r"/register/?", RegisterPage),
@@ -307,10 +354,17 @@ def hub_app(instance):
     """The service as the hub runs it: OAuth through the hub on every page."""
     from jupyterhub.services.auth import HubOAuthCallbackHandler, HubOAuthenticated
 
+    class SignedIn(HubOAuthenticated):
+        def check_xsrf_cookie(self) -> None:
+            # authenticate before tornado's check (which runs before the handler asks who is
+            # there): a request carrying a hub token then skips the cookie check, as no browser
+            # sends a token header from another site; a cookie-signed request still needs it
+            _ = self.current_user
+            super().check_xsrf_cookie()
+
     prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/services/tre/").rstrip("/")
     wrapped = [
-        (path, type(handler.__name__, (HubOAuthenticated, handler), {}))
-        for path, handler in routes()
+        (path, type(handler.__name__, (SignedIn, handler), {})) for path, handler in routes()
     ]
     return application(
         instance,

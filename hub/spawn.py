@@ -28,6 +28,7 @@ from tre.instance import Instance
 
 ADMIN_CONFIG = Path(__file__).parent / "admin-config"
 SINGLEUSER = [str(Path(sys.executable).parent / "jupyterhub-singleuser")]
+SERVICE_SOCKET = "/tmp/tre-service.sock"
 # where the sandbox finds its kernel (the network-less one) and nothing else: read-only
 JUPYTER_DATA = f"{sandbox.ROOT}/jupyter"
 
@@ -80,6 +81,8 @@ def plan(instance: Instance, username: str, server_name: str, at: date | None = 
         "JUPYTER_RUNTIME_DIR": "/tmp/jupyter-runtime",
         "PYTHONNOUSERSITE": "1",
         "JUPYTERLAB_SETTINGS_DIR": f"{sandbox.WORKSPACE}/.jupyterlab-settings",
+        # the kernel's one way to the kit: the server's relay (hub/relay.py) to the tre service
+        "TRE_SERVICE_SOCKET": SERVICE_SOCKET,
     }
     box = sandbox.Sandbox(
         account=sandbox.account_name(username),

@@ -76,3 +76,45 @@ def policy() -> Policy:
 def months(start: str, end: str) -> list[str]:
     """The months (YYYY-MM) from START to END inclusive, the extract's date precision."""
     return [p.strftime("%Y-%m") for p in pd.period_range(start, end, freq="M")]
+
+
+def service(path: str, body: dict) -> dict:
+    """POST BODY to the tre service's API at PATH (``/api/projects/<id>/...``), through the
+    workspace's relay: the kernel's only way to the kit, as the person signed in to the hub."""
+    import http.client
+    import socket
+
+    where = os.environ.get("TRE_SERVICE_SOCKET")
+    if not where:
+        raise WorkspaceError(
+            "this is not a project's JupyterLab workspace (it has no way to the tre service): "
+            "use the tre pages, or `tre outputs request` on the command line"
+        )
+
+    class _Connection(http.client.HTTPConnection):
+        def connect(self) -> None:
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.sock.settimeout(600)
+            self.sock.connect(where)
+
+    connection = _Connection("localhost")
+    try:
+        connection.request(
+            "POST", path, json.dumps(body), headers={"Content-Type": "application/json"}
+        )
+        answer = connection.getresponse()
+        text = answer.read().decode("utf-8", errors="replace")
+    except OSError as exc:
+        raise WorkspaceError(
+            f"the tre service could not be reached from the workspace ({exc}); "
+            "restart the workspace, or use the tre pages"
+        ) from None
+    finally:
+        connection.close()
+    try:
+        values = json.loads(text)
+    except ValueError:
+        values = {"error": text.strip()[:300]}
+    if answer.status >= 400:
+        raise WorkspaceError(values.get("error") or f"the tre service answered {answer.status}")
+    return values

@@ -155,25 +155,29 @@ def from_notebook(
     group: str = DEFAULT_GROUP,
     context: str = "",
     controls: str = "",
-    supporting: bool = False,
 ) -> str:
-    """``output_checks.request`` from a notebook in a project's workspace: the instance, the
-    project and the person come from the environment the kit set (``TRE_HOME``,
-    ``TRE_PROJECT``, ``JUPYTERHUB_USER`` or ``TRE_ACTOR``). Files may be the run's own names."""
-    from tre.instance import open_instance
+    """A release request from a notebook in a project's JupyterLab workspace, submitted at once;
+    returns its id. FILES are outputs of your own runs (``RUN_ID/data/FILE``, as the tre pages and
+    ``tre runs show`` name them). The workspace has no instance: the request goes to the tre
+    service through the workspace's relay, and who asks comes from the hub, never from here."""
+    from notebooks import workspace
 
     project_id = os.environ.get("TRE_PROJECT")
-    author = os.environ.get("JUPYTERHUB_USER") or os.environ.get("TRE_ACTOR")
-    if not project_id or not author:
+    if not project_id:
         raise AirlockError(
-            "not in a project's workspace: TRE_PROJECT and JUPYTERHUB_USER (or TRE_ACTOR) are "
-            "not set; use `tre outputs request` instead"
+            "not in a project's workspace: TRE_PROJECT is not set; use `tre outputs request` "
+            "instead"
         )
-    outputs = os.environ.get("TRE_OUTPUTS")
-    named = [Path(outputs) / f if outputs and not Path(f).is_absolute() else f for f in files]
-    return request(
-        open_instance(None), project_id, author, named, group, context, controls, supporting
+    answer = workspace.service(
+        f"/api/projects/{project_id}/requests",
+        {
+            "files": [str(f) for f in files],
+            "group": group,
+            "context": context,
+            "controls": controls,
+        },
     )
+    return str(answer["id"])
 
 
 def request(

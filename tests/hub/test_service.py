@@ -148,3 +148,30 @@ def test_the_lead_registers_with_the_same_validation_as_the_yaml_route(site):
     bad = lead.post(base + "/projects/new", data={"_xsrf": xsrf, "spec": "id: Bad Id\n"})
     assert bad.status_code == 400 and "Nothing was changed" in bad.text
     assert "the form:" in bad.text
+
+
+def test_the_request_api_takes_the_person_from_the_sign_in(site, studied, outputs):  # noqa: F811
+    """JSON in, JSON out; who asks is the signed-in person, whatever the body says."""
+    base, _ = site
+    alex = as_("alex.analyst")
+    xsrf = token(alex, base + "/register/")
+    url = f"{base}/api/projects/{P}/requests"
+    headers = {"X-XSRFToken": xsrf}
+    made = alex.post(
+        url,
+        json={"files": [rel(outputs["run"], "note.md")], "author": "bea.analyst", "context": "c"},
+        headers=headers,
+    )
+    assert made.status_code == 201, made.text
+    shown = airlock.show(studied, made.json()["id"], "alex.analyst")
+    assert shown["author"] == "alex.analyst" and made.json()["state"] == shown["state"]
+    bad = alex.post(url, data="not json", headers=headers)
+    assert bad.status_code == 400 and "files" in bad.json()["error"]
+    # a stranger is refused by the policy, with its sentence
+    eve = as_("eve.outsider")
+    refused = eve.post(
+        url,
+        json={"files": [rel(outputs["run"], "note.md")]},
+        headers={"X-XSRFToken": token(eve, base + "/register/")},
+    )
+    assert refused.status_code == 403 and "eve.outsider" in refused.json()["error"]

@@ -203,3 +203,39 @@ def test_the_contents_api_sends_no_extract_byte_to_the_browser(kernel):
     assert contents(kernel, "studies/repeat_callers.ipynb", content=1).status_code == 200
     for route in ("files/attack/copy.parquet", "nbconvert/html/studies/repeat_callers.ipynb"):
         assert kernel.session.get(f"{kernel.prefix}/{route}").status_code == 403
+
+
+def test_a_notebook_requests_a_release_through_the_relay_as_its_person(kernel, studied, tmp_path):
+    """The workspace's only way to the kit is the relay to the tre service, with the person's own
+    hub token: who asks comes from the hub, whatever the kernel claims."""
+    from notebooks import runner
+    from notebooks.runs import SUCCEEDED, output_path
+    from tests.conftest import STUDIED_TODAY
+    from tests.notebooks.test_runner import small_notebook
+
+    notebook = small_notebook(
+        tmp_path / "note.ipynb",
+        "from notebooks import workspace as ws\nws.output('note.md').write_text('# a note')",
+    )
+    run = runner.run(studied, notebook, P, USER, at=STUDIED_TODAY)
+    assert run.status == SUCCEEDED, run.error
+    out = attempt(
+        kernel,
+        f"""
+        import os
+        os.environ["JUPYTERHUB_USER"] = "bea.analyst"  # a claim the service never reads
+        from output_checks import from_notebook
+        print("request", from_notebook([{output_path(run.id, "note.md")!r}], context="c"))
+        try:
+            from notebooks import workspace
+            workspace.service("/api/projects/other-project/requests", {{"files": ["x"]}})
+        except Exception as exc:
+            print("other project:", exc)
+        """,
+    )
+    assert "request req-" in out, out
+    request_id = out.split("request ", 1)[1].split()[0]
+    from output_checks import airlock
+
+    assert airlock.show(studied, request_id, USER)["author"] == USER
+    assert "other project:" in out and "supporting-families" in out
