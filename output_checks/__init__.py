@@ -1,7 +1,7 @@
 """The airlock: release requests, automatic checks (via sdc), two-checker review, release, ledger.
 
-From a notebook: ``output_checks.request(instance, project, author, files, ...)``; see
-:mod:`output_checks.airlock`.
+From a notebook in a project's workspace: ``notebooks.workspace.request_release(files, ...)``,
+through the workspace's relay to the tre service; see :mod:`output_checks.airlock`.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from typing import Any
 
 __all__ = [
     "request",
-    "from_notebook",
     "add",
     "submit",
     "review",

@@ -9,7 +9,6 @@ release area with manifests, a ledger entry per table and a Five Safes RO-Crate.
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import shutil
 from collections import Counter
@@ -148,36 +147,6 @@ def _move(
 def _check_author(session: Session, found: ReleaseRequest, actor: str) -> None:
     if actor != found.author:
         raise Refused(f"only {found.author}, its author, may change request {found.id}")
-
-
-def from_notebook(
-    files: list[str | Path],
-    group: str = DEFAULT_GROUP,
-    context: str = "",
-    controls: str = "",
-) -> str:
-    """A release request from a notebook in a project's JupyterLab workspace, submitted at once;
-    returns its id. FILES are outputs of your own runs (``RUN_ID/data/FILE``, as the tre pages and
-    ``tre runs show`` name them). The workspace has no instance: the request goes to the tre
-    service through the workspace's relay, and who asks comes from the hub, never from here."""
-    from notebooks import workspace
-
-    project_id = os.environ.get("TRE_PROJECT")
-    if not project_id:
-        raise AirlockError(
-            "not in a project's workspace: TRE_PROJECT is not set; use `tre outputs request` "
-            "instead"
-        )
-    answer = workspace.service(
-        f"/api/projects/{project_id}/requests",
-        {
-            "files": [str(f) for f in files],
-            "group": group,
-            "context": context,
-            "controls": controls,
-        },
-    )
-    return str(answer["id"])
 
 
 def request(

@@ -459,19 +459,17 @@ def test_a_release_killed_mid_copy_leaves_nothing_and_completes_when_run_again(s
     assert not (area / f".{request_id}.staging").exists()
 
 
-def test_from_notebook_outside_a_workspace_says_what_to_do(studied, monkeypatch):
+def test_a_release_request_from_outside_a_workspace_says_what_to_do(studied, monkeypatch):
     """A notebook requests through the workspace's relay only (tests/security shows it working
     from a real kernel); with an instance at hand it still has no way in."""
+    from notebooks import workspace
     from notebooks.workspace import WorkspaceError
 
     monkeypatch.setenv("TRE_HOME", str(studied.home))  # ignored: never a way to the instance
     monkeypatch.delenv("TRE_SERVICE_SOCKET", raising=False)
     monkeypatch.setenv("TRE_PROJECT", P)
     with pytest.raises(WorkspaceError, match="not a project's JupyterLab workspace"):
-        airlock.from_notebook(["base.csv"])
-    monkeypatch.delenv("TRE_PROJECT")
-    with pytest.raises(AirlockError, match="not in a project's workspace"):
-        airlock.from_notebook(["base.csv"])
+        workspace.request_release(["base.csv"])
 
 
 def test_the_outputs_cli(studied, outputs, run_cli, monkeypatch):

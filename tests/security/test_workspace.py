@@ -224,8 +224,8 @@ def test_a_notebook_requests_a_release_through_the_relay_as_its_person(kernel, s
         f"""
         import os
         os.environ["JUPYTERHUB_USER"] = "bea.analyst"  # a claim the service never reads
-        from output_checks import from_notebook
-        print("request", from_notebook([{output_path(run.id, "note.md")!r}], context="c"))
+        from notebooks import workspace
+        print("request", workspace.request_release([{output_path(run.id, "note.md")!r}]))
         try:
             from notebooks import workspace
             workspace.service("/api/projects/other-project/requests", {{"files": ["x"]}})
