@@ -2,9 +2,13 @@
 
 N analysts (default 20) of the demo project log in at once, start their workspaces, wait until
 JupyterLab answers, and browse the service's pages. Figures: spawn-to-ready median and 90th
-percentile, page latency median and 90th percentile. Baseline in the same run: the latency of
-the hub's own login page (JupyterHub alone, no tre code), so the service's cost is a ratio.
-Bounded: the whole run stops after --limit seconds.
+percentile, page latency median and 90th percentile.
+
+Baselines in the same run: for spawning, the same hub with the same single-user server and
+arguments but JupyterHub's plain SimpleLocalProcessSpawner and no tre hooks (no policy decision,
+no accounts, no sandbox), started first on a fresh hub; so the boundary's cost is the ratio of
+the two medians. For pages, the hub's own login page (JupyterHub alone, no tre code).
+Bounded: each hub's run stops after --limit seconds. Needs root and bubblewrap (the sandbox).
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from common import report
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from tests.e2e.conftest import free_port  # noqa: E402
+from tests.hubtools import free_port  # noqa: E402
 
 PASSWORD = "treton-demo-2026"
 P = "supporting-families"
@@ -108,6 +112,61 @@ def journey(base: str, user: str, deadline: float) -> dict:
     return {"ready": ready, "pages": pages, "hub_pages": hub_pages}
 
 
+# the baseline: the tre hub's configuration, then its spawner swapped for JupyterHub's plain one
+# without the tre hooks; the server runs as the hub's own account (root here, hence --allow-root)
+BASELINE = """
+exec(compile(open({config!r}).read(), {config!r}, "exec"))
+c.JupyterHub.spawner_class = "simple"
+c.Spawner.pre_spawn_hook = None
+c.Spawner.post_stop_hook = None
+c.Spawner.notebook_dir = {folder!r}
+c.Spawner.args = [*c.Spawner.args, "--allow-root"]
+"""
+
+
+def run_hub(home: Path, names: list[str], config: Path, limit: float) -> list[dict]:
+    """Start a hub with CONFIG, send every analyst on their journey at once, stop the hub."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = os.environ | {
+        "TRE_HOME": str(home),
+        "TRE_HUB_URL": base,
+        "TRE_SERVICE_PORT": str(free_port()),
+        "TRE_HUB_API_PORT": str(free_port()),
+        "TRE_PROXY_API_PORT": str(free_port()),
+        "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
+    }
+    hub = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "jupyterhub"),
+            "-f",
+            str(config),
+        ],
+        env=env,
+        cwd=str(home / "hub"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        for _ in range(120):
+            try:
+                if requests.get(f"{base}/services/tre/register/", timeout=2).ok:
+                    break
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.5)
+        else:
+            raise SystemExit("the hub did not answer within 60 s")
+        deadline = time.monotonic() + limit
+        with ThreadPoolExecutor(len(names)) as pool:
+            results = list(pool.map(lambda n: journey(base, n, deadline), names))
+    finally:
+        os.killpg(hub.pid, signal.SIGINT)
+        hub.wait(timeout=60)
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--users", type=int, default=20)
@@ -116,45 +175,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp) / "instance"
         names = prepare(home, options.users)
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        env = os.environ | {
-            "TRE_HOME": str(home),
-            "TRE_HUB_URL": base,
-            "TRE_SERVICE_PORT": str(free_port()),
-            "TRE_HUB_API_PORT": str(free_port()),
-            "TRE_PROXY_API_PORT": str(free_port()),
-            "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
-        }
-        hub = subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "jupyterhub"),
-                "-f",
-                str(ROOT / "hub" / "jupyterhub_config.py"),
-            ],
-            env=env,
-            cwd=str(home / "hub"),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        try:
-            for _ in range(120):
-                try:
-                    if requests.get(f"{base}/services/tre/register/", timeout=2).ok:
-                        break
-                except requests.ConnectionError:
-                    pass
-                time.sleep(0.5)
-            else:
-                raise SystemExit("the hub did not answer within 60 s")
-            deadline = time.monotonic() + options.limit
-            with ThreadPoolExecutor(len(names)) as pool:
-                results = list(pool.map(lambda n: journey(base, n, deadline), names))
-        finally:
-            os.killpg(hub.pid, signal.SIGINT)
-            hub.wait(timeout=60)
+        tre_config = ROOT / "hub" / "jupyterhub_config.py"
+        plain = Path(tmp) / "plain"
+        plain.mkdir()
+        baseline = Path(tmp) / "baseline_config.py"
+        baseline.write_text(BASELINE.format(config=str(tre_config), folder=str(plain)))
+        plain_results = run_hub(home, names, baseline, options.limit)
+        results = run_hub(home, names, tre_config, options.limit)
     ready = [r["ready"] for r in results if r["ready"] is not None]
+    plain_ready = [r["ready"] for r in plain_results if r["ready"] is not None]
     pages = [t for r in results for t in r["pages"]]
     hub_pages = [t for r in results for t in r["hub_pages"]]
     report(
@@ -163,6 +192,14 @@ def main() -> None:
         ready=len(ready),
         spawn_median_s=round(statistics.median(ready), 2) if ready else None,
         spawn_p90_s=round(p90(ready), 2) if ready else None,
+        plain_ready=len(plain_ready),
+        plain_spawn_median_s=round(statistics.median(plain_ready), 2) if plain_ready else None,
+        plain_spawn_p90_s=round(p90(plain_ready), 2) if plain_ready else None,
+        ratio_spawn_tre_to_plain=(
+            round(statistics.median(ready) / statistics.median(plain_ready), 2)
+            if ready and plain_ready
+            else None
+        ),
         page_median_ms=round(1000 * statistics.median(pages), 1),
         page_p90_ms=round(1000 * p90(pages), 1),
         hub_login_median_ms=round(1000 * statistics.median(hub_pages), 1),

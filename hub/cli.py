@@ -1,4 +1,4 @@
-"""`tre hub config --profile docker|k8s --out DIR`: the deployment profiles' files."""
+"""`tre hub config --out DIR`: the files of the deployment profile tre.toml chooses."""
 
 from __future__ import annotations
 
@@ -15,14 +15,14 @@ def hub_group() -> None:
 
 
 @hub_group.command("config")
-@click.option("--profile", type=click.Choice(["docker", "k8s"]), required=True)
 @click.option("--out", type=click.Path(file_okay=False), required=True)
 @pass_context
-def hub_config(context: Context, profile: str, out: str) -> None:
-    """Write the DockerSpawner or Zero to JupyterHub configuration for this instance."""
+def hub_config(context: Context, out: str) -> None:
+    """Write the hub's files for tre.toml's [hub] profile: docker-compose.yml (docker) or Zero
+    to JupyterHub's values.yaml (k8s)."""
     from hub.deploy import write
 
-    for path in write(context.instance(), profile, Path(out)):
+    for path in write(context.instance(), Path(out)):
         console.print(f"wrote {path}")
 
 

@@ -2,9 +2,11 @@
 
 ``hub/jupyterhub_config.py`` calls :func:`configure`; tests call it on a plain traitlets Config.
 Named servers on, one per project (named after the project id); the default server refused;
-NativeAuthenticator for people in the registry; the local-process spawner scoped by
-:mod:`hub.spawn`; the tre web service and the idle culler as hub services; roles with the custom
-scopes of checkers and approvers; hub groups that mirror the projects.
+NativeAuthenticator for people in the registry; the spawner of ``tre.toml``'s ``[hub] profile``
+(local: the sandboxed local-process spawner of :mod:`hub.spawn`; docker and k8s: DockerSpawner
+and KubeSpawner, scoped by :mod:`hub.profiles`); the tre web service and the idle culler as hub
+services; roles with the custom scopes of checkers and approvers; hub groups that mirror the
+projects. :func:`configure_tre` is the part Zero to JupyterHub's own configuration loads.
 """
 
 from __future__ import annotations
@@ -71,7 +73,12 @@ def configure(c: Any, instance: Instance, bind_url: str = "http://127.0.0.1:8000
     c.ConfigurableHTTPProxy.command = proxy_command()
     c.ConfigurableHTTPProxy.pid_file = str(state / "proxy.pid")
     c.JupyterHub.cleanup_servers = True
+    configure_tre(c, instance)
 
+
+def configure_tre(c: Any, instance: Instance) -> None:
+    """Everything but where the hub process itself listens and keeps its state: sign-in, named
+    servers, the profile's spawner and its hooks, services, roles and groups."""
     # one workspace per project: named servers, the default one refused by the spawn hook
     c.JupyterHub.allow_named_servers = True
     c.JupyterHub.named_server_limit_per_user = 0
@@ -89,36 +96,7 @@ def configure(c: Any, instance: Instance, bind_url: str = "http://127.0.0.1:8000
     c.NativeAuthenticator.seconds_before_next_try = 600
     c.NativeAuthenticator.allow_2fa = True
 
-    from hub.spawn import SINGLEUSER, spawner_class
-
-    c.JupyterHub.spawner_class = spawner_class()
-    c.Spawner.pre_spawn_hook = _pre_spawn_hook
-    c.Spawner.post_stop_hook = _post_stop_hook
-    c.Spawner.cmd = SINGLEUSER
-    # the workspace's relay (hub/relay.py) reaches the tre service with the person's own token
-    c.Spawner.environment = {"TRE_SERVICE_URL": f"http://127.0.0.1:{SERVICE_PORT}/services/tre"}
-    c.Spawner.server_token_scopes = [
-        "users:activity!user",
-        "access:servers!server",
-        "access:services!service=tre",
-    ]
-    c.Spawner.default_url = "/lab"
-    # the server runs as the person's own account, inside the sandbox (hub.spawn); its kernels
-    # have no network and reach it over Unix sockets
-    c.Spawner.args = [
-        "--KernelManager.transport=ipc",
-        "--KernelSpecManager.ensure_native_kernel=False",
-        # notebook trust lives in the sandbox's own /tmp: nothing is trusted across sessions
-        "--NotebookNotary.db_file=:memory:",
-        "--NotebookNotary.secret_file=/tmp/jupyter-notebook-secret",
-        "--ServerApp.terminals_enabled=False",
-        "--ServerApp.jpserver_extensions=hub.lockdown=True",
-        "--LabApp.news_url=",
-        "--ServerApp.max_body_size=10485760",
-    ]
-    c.Spawner.start_timeout = 180
-    c.Spawner.http_timeout = 180
-
+    configure_spawner(c, instance)
     c.JupyterHub.custom_scopes = CUSTOM_SCOPES
     c.JupyterHub.load_roles = roles(instance)
     c.JupyterHub.load_groups = groups.desired(instance)
@@ -145,10 +123,70 @@ def configure(c: Any, instance: Instance, bind_url: str = "http://127.0.0.1:8000
     ]
 
 
+def configure_spawner(c: Any, instance: Instance) -> None:
+    """The spawner of the instance's profile, its hooks and the single-user server's command."""
+    profile = instance.settings.hub.profile
+    if profile == "local":
+        from hub.spawn import SINGLEUSER, spawner_class
+
+        # the server runs as the person's own account, inside the sandbox (hub.spawn)
+        c.JupyterHub.spawner_class = spawner_class()
+        c.Spawner.cmd = SINGLEUSER
+        c.Spawner.pre_spawn_hook = _pre_spawn_hook
+        # the workspace's relay (hub/relay.py) reaches the tre service with the person's token
+        c.Spawner.environment = {"TRE_SERVICE_URL": f"http://127.0.0.1:{SERVICE_PORT}/services/tre"}
+    elif profile == "docker":
+        from hub.profiles import configure_docker
+
+        configure_docker(c, c.JupyterHub.hub_port or 8081)
+        c.Spawner.pre_spawn_hook = _docker_hook
+    else:
+        from hub.profiles import configure_k8s
+
+        configure_k8s(c)
+        c.Spawner.pre_spawn_hook = _kube_hook
+    c.Spawner.post_stop_hook = _post_stop_hook
+    # the server's token may reach the tre service (the relay), as its person, and no more
+    c.Spawner.server_token_scopes = [
+        "users:activity!user",
+        "access:servers!server",
+        "access:services!service=tre",
+    ]
+    c.Spawner.default_url = "/lab"
+    # kernels reach their server over Unix sockets (in the local sandbox they have no network)
+    c.Spawner.args = [
+        "--KernelManager.transport=ipc",
+        "--KernelSpecManager.ensure_native_kernel=False",
+        # notebook trust lives in the sandbox's own /tmp: nothing is trusted across sessions
+        "--NotebookNotary.db_file=:memory:",
+        "--NotebookNotary.secret_file=/tmp/jupyter-notebook-secret",
+        "--ServerApp.terminals_enabled=False",
+        "--ServerApp.jpserver_extensions=hub.lockdown=True",
+        "--LabApp.news_url=",
+        "--ServerApp.max_body_size=10485760",
+    ]
+    c.Spawner.start_timeout = 180
+    c.Spawner.http_timeout = 180
+    # what a workspace gets follows from its project alone: no spawn options are applied
+    c.Spawner.apply_user_options = None
+
+
 def _pre_spawn_hook(spawner) -> None:
     from hub.spawn import pre_spawn_hook
 
     pre_spawn_hook(spawner)
+
+
+def _docker_hook(spawner) -> None:
+    from hub.profiles import docker_hook
+
+    docker_hook(spawner)
+
+
+def _kube_hook(spawner) -> None:
+    from hub.profiles import kube_hook
+
+    kube_hook(spawner)
 
 
 def _post_stop_hook(spawner) -> None:

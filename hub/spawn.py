@@ -8,6 +8,10 @@ and otherwise starts the Jupyter server inside the sandbox (:mod:`tre.sandbox`):
 own system account, seeing the project's extract read-only at ``/tre/data``, their workspace and
 outputs read-write, the software, and nothing of the instance. Nothing in the environment names
 the instance, its database or anyone but the person.
+
+:func:`admit` is the part every deployment profile shares (the policy's decision, the audit
+event, the person's account and the project's group); the Docker and Kubernetes profiles
+(:mod:`hub.profiles`) give the same folders to a container instead of the sandbox.
 """
 
 from __future__ import annotations
@@ -41,6 +45,27 @@ class SpawnPlan:
     outputs: Path
     environment: dict[str, str]
     sandbox: sandbox.Sandbox | None = None
+
+    @property
+    def mounts(self) -> tuple[sandbox.Mount, ...]:
+        """The project's folders a workspace sees, in every profile: the extract read-only,
+        the person's workspace and outputs read-write, at the same paths under ``/tre``."""
+        return (
+            sandbox.Mount(self.data, sandbox.DATA),
+            sandbox.Mount(self.workspace, sandbox.WORKSPACE, writable=True),
+            sandbox.Mount(self.outputs, sandbox.OUTPUTS, writable=True),
+        )
+
+
+@dataclass(frozen=True)
+class Owner:
+    """Who a workspace runs as: the person's own system account, with the project's group (the
+    only one that may read the extract) as its one supplementary group."""
+
+    account: str
+    uid: int
+    gid: int
+    project_gid: int
 
 
 def plan(instance: Instance, username: str, server_name: str, at: date | None = None) -> SpawnPlan:
@@ -84,18 +109,14 @@ def plan(instance: Instance, username: str, server_name: str, at: date | None = 
         # the kernel's one way to the kit: the server's relay (hub/relay.py) to the tre service
         "TRE_SERVICE_SOCKET": SERVICE_SOCKET,
     }
-    box = sandbox.Sandbox(
+    chosen = SpawnPlan(server_name, person_space, folders.data, interactive, environment)
+    chosen.sandbox = sandbox.Sandbox(
         account=sandbox.account_name(username),
-        mounts=(
-            sandbox.Mount(folders.data, sandbox.DATA),
-            sandbox.Mount(person_space, sandbox.WORKSPACE, writable=True),
-            sandbox.Mount(interactive, sandbox.OUTPUTS, writable=True),
-            sandbox.Mount(kernels_folder(instance), JUPYTER_DATA),
-        ),
+        mounts=(*chosen.mounts, sandbox.Mount(kernels_folder(instance), JUPYTER_DATA)),
         hidden=(instance.home,),
         group=sandbox.group_name(server_name),
     )
-    return SpawnPlan(server_name, person_space, folders.data, interactive, environment, box)
+    return chosen
 
 
 def kernels_folder(instance: Instance) -> Path:
@@ -122,14 +143,29 @@ def kernels_folder(instance: Instance) -> Path:
     return folder
 
 
-def prepare(chosen: SpawnPlan, username: str) -> None:
-    """Accounts, groups and ownership the sandbox needs (as root, before it starts)."""
-    sandbox.check_available()
+def prepare(chosen: SpawnPlan, username: str, *, sandboxed: bool = True) -> Owner:
+    """Accounts, groups and ownership the workspace needs (as root, before it starts): the
+    person's account owns their workspace and outputs, the project's group may read the extract.
+    ``sandboxed``: the local profile also needs bubblewrap (a container needs only the ids)."""
+    if sandboxed:
+        sandbox.check_available()
+    elif os.geteuid() != 0:
+        raise sandbox.SandboxError(
+            "the hub gives each workspace's folders to the person's own account, which needs "
+            "root: run the hub as root (in its container or pod)"
+        )
     # a project whose extract is not cut yet gets an empty, read-only data folder
     chosen.data.mkdir(parents=True, exist_ok=True, mode=0o750)
     sandbox.give(chosen.workspace, username)
     sandbox.give(chosen.outputs, username)
     sandbox.share_read_only(chosen.data, chosen.project)
+    account = sandbox.ensure_account(username)
+    return Owner(
+        account.pw_name,
+        account.pw_uid,
+        account.pw_gid,
+        sandbox.ensure_group(chosen.project).gr_gid,
+    )
 
 
 def _copy_studies(folder: Path) -> None:
@@ -145,12 +181,17 @@ def _copy_studies(folder: Path) -> None:
             shutil.copyfile(path, target / path.name)
 
 
-def pre_spawn_hook(spawner) -> None:
-    """JupyterHub's ``Spawner.pre_spawn_hook``: refuse with reasons, or scope the workspace."""
+def admit(spawner, *, sandboxed: bool = True) -> tuple[SpawnPlan, Owner]:
+    """The decision every profile's hook starts with: the policy's, for this person and the
+    server's project (the server's name: never anything the person chose in a form). A refusal
+    is audited and becomes a 403 with the reasons as a sentence; an admission is audited and
+    gives the plan and the account the workspace runs as."""
     from tornado import web
 
     from tre.instance import open_instance
 
+    # the person's spawn options are never read: what a workspace gets follows from its project
+    spawner.user_options = {}
     instance = open_instance(os.environ.get("TRE_HOME"))
     try:
         try:
@@ -161,11 +202,18 @@ def pre_spawn_hook(spawner) -> None:
             # JupyterHub shows this sentence on its error page, instead of a generic one
             error.jupyterhub_message = _one_line(str(refused))
             raise error from None
-        assert chosen.sandbox is not None
-        prepare(chosen, spawner.user.name)
-        _record(instance, spawner, HubEvent.WORKSPACE_START, {"account": chosen.sandbox.account})
+        owner = prepare(chosen, spawner.user.name, sandboxed=sandboxed)
+        _record(instance, spawner, HubEvent.WORKSPACE_START, {"account": owner.account})
     finally:
         instance.db.dispose()
+    return chosen, owner
+
+
+def pre_spawn_hook(spawner) -> None:
+    """JupyterHub's ``Spawner.pre_spawn_hook`` of the local profile: refuse with reasons, or
+    start the server in the project's sandbox."""
+    chosen, _ = admit(spawner)
+    assert chosen.sandbox is not None
     spawner.notebook_dir = sandbox.WORKSPACE
     spawner.environment.update(chosen.environment)
     spawner.cmd = chosen.sandbox.command(SINGLEUSER)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import ErrorDetails
@@ -116,6 +116,17 @@ class PeopleSettings(_Section):
     )
 
 
+class HubSettings(_Section):
+    profile: Literal["local", "docker", "k8s"] = Field(
+        default="local",
+        description="Where workspaces run. local: the sandbox on this machine (tre/sandbox.py; "
+        "the hub runs as root, with bubblewrap). docker: a container per workspace "
+        "(DockerSpawner) on an internal network. k8s: a pod per workspace (KubeSpawner, Zero to "
+        "JupyterHub) behind a NetworkPolicy denying egress. Every profile mounts only the "
+        "project's folders, chosen by the hub from the server's project.",
+    )
+
+
 def _disclosure(values: dict[str, Any]) -> dict[str, Any]:
     try:
         Policy.from_mapping(values)
@@ -131,6 +142,7 @@ class Settings(_Section):
     transparency: TransparencySettings = TransparencySettings()
     airlock: AirlockSettings = AirlockSettings()
     people: PeopleSettings = PeopleSettings()
+    hub: HubSettings = HubSettings()
     disclosure: dict[str, Any] = Field(
         default_factory=dict,
         description="The disclosure policy every output check applies (sdc.Policy's fields; "
@@ -191,6 +203,14 @@ max_csv_rows = 5000
 # decider's own account, never from --actor. An account not listed is the person of the same
 # name; root is nobody. Example: accounts = { "cchecker" = "chris.checker" }
 accounts = {}
+
+[hub]
+# Where workspaces run, each seeing only its project's folders (chosen by the hub, never by the
+# person): "local" (the sandbox on this machine: the hub runs as root, with bubblewrap),
+# "docker" (DockerSpawner, an internal network without egress; `tre hub config --out DIR`
+# writes its docker-compose.yml) or "k8s" (KubeSpawner under Zero to JupyterHub, egress denied
+# by NetworkPolicy; `tre hub config --out DIR` writes its values.yaml).
+profile = "local"
 
 [disclosure]
 # The disclosure policy of every output check (sdc.Policy, documented in sdc/policy.py).

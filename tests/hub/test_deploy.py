@@ -1,52 +1,63 @@
-"""The Docker and Kubernetes profiles are generated from the registry; neither runs here."""
+"""The files of the docker and k8s profiles: only the hub's own needs (what each workspace gets
+is chosen at spawn time: tests/hub/test_profiles.py). Neither runs here."""
 
+import pytest
 import yaml
 
-from hub import deploy
+from hub import deploy, profiles
+from tre.errors import TreError
+from tre.instance import open_instance
 
-P = "supporting-families"
+
+def with_profile(instance, profile):
+    toml = instance.home / "tre.toml"
+    toml.write_text(toml.read_text().replace('profile = "local"', f'profile = "{profile}"'))
+    return open_instance(instance.home)
 
 
-def test_the_kubernetes_values_deny_egress_and_mount_extracts_read_only(active, tmp_path):
-    (path,) = deploy.write(active, "k8s", tmp_path)
+def test_the_kubernetes_values_deny_egress_and_offer_no_profiles(active, tmp_path):
+    (path,) = deploy.write(with_profile(active, "k8s"), tmp_path)
     values = yaml.safe_load(path.read_text())
-    policy = values["singleuser"]["networkPolicy"]
+    single = values["singleuser"]
+    policy = single["networkPolicy"]
     assert policy["enabled"] is True and policy["egress"] == []
-    assert not any(policy["egressAllowRules"].values())
-    (profile,) = values["singleuser"]["profileList"]
-    assert profile["slug"] == P
-    mounts = {m["name"]: m for m in profile["kubespawner_override"]["volume_mounts"]}
-    assert mounts["extract"]["readOnly"] is True and "readOnly" not in mounts["outputs"]
-    claims = {
-        v["name"]: v["persistentVolumeClaim"] for v in profile["kubespawner_override"]["volumes"]
-    }
-    assert claims["extract"] == {"claimName": f"tre-extract-{P}", "readOnly": True}
-    assert "{servername}" in values["singleuser"]["storage"]["dynamic"]["pvcNameTemplate"]
-    assert "pre_spawn_hook" in values["hub"]["extraConfig"]["tre"]
+    # nothing but the cluster's DNS (the hub's name) besides the hub itself
+    allowed = {rule for rule, on in policy["egressAllowRules"].items() if on}
+    assert allowed == {"dnsPortsKubeSystemNamespace"}
+    # no list to pick from, no per-person home: the hook mounts the project's folders
+    assert "profileList" not in single and single["storage"] == {"type": "none"}
+    assert single["image"] == dict(zip(("name", "tag"), profiles.IMAGE.split(":"), strict=True))
+    assert "configure_tre(c, open_instance())" in values["hub"]["extraConfig"]["tre"]
+    claims = {v["persistentVolumeClaim"]["claimName"] for v in values["hub"]["extraVolumes"]}
+    assert claims == {deploy.INSTANCE_CLAIM, profiles.PROJECTS_CLAIM}
+    assert values["hub"]["extraEnv"]["TRE_HOME"] == deploy.K8S_HOME
 
 
-def test_the_docker_profile_has_an_internal_network_and_read_only_data(active, tmp_path):
-    compose_path, spawner_path = deploy.write(active, "docker", tmp_path)
-    compose = yaml.safe_load(compose_path.read_text())
-    assert compose["networks"][deploy.INTERNAL_NETWORK] == {"internal": True}
-    spawner = yaml.safe_load(spawner_path.read_text())
-    assert spawner["network_name"] == deploy.INTERNAL_NETWORK
-    volumes = spawner["volumes_by_project"][P]
-    data = next(v for k, v in volumes.items() if k.endswith(f"{P}/data"))
-    assert data == {"bind": deploy.DATA, "mode": "ro"}
-    work = next(v for k, v in volumes.items() if k.startswith("tre-work-"))
-    assert work["mode"] == "rw"
+def test_the_docker_compose_file_keeps_the_socket_and_the_instance_in_the_hub(active, tmp_path):
+    (path,) = deploy.write(with_profile(active, "docker"), tmp_path)
+    compose = yaml.safe_load(path.read_text())
+    network = compose["networks"][profiles.INTERNAL_NETWORK]
+    assert network == {"name": profiles.INTERNAL_NETWORK, "internal": True}
+    hub = compose["services"]["hub"]
+    assert hub["container_name"] == profiles.HUB_HOST
+    # the instance at the same path as on the host: the folders the hub binds are host paths
+    home = str(active.home)
+    assert f"{home}:{home}" in hub["volumes"] and hub["environment"]["TRE_HOME"] == home
+    assert compose["services"]["workspace-image"]["image"] == profiles.IMAGE
+    # only the hub has the socket; workspaces are not services of this file
+    assert set(compose["services"]) == {"hub", "workspace-image"}
+    assert "volumes" not in compose["services"]["workspace-image"]
 
 
-def test_an_unknown_profile_is_refused(active, tmp_path):
-    import pytest
+def test_the_local_profile_has_no_files(active, tmp_path):
+    out = tmp_path / "out"
+    with pytest.raises(TreError, match="hub.profile is local"):
+        deploy.write(active, out)
+    assert not out.exists()
 
-    with pytest.raises(ValueError, match="choose docker or k8s"):
-        deploy.write(active, "swarm", tmp_path)
 
-
-def test_the_committed_kubernetes_example_is_current(active):
+def test_the_committed_kubernetes_example_is_current():
     committed = yaml.safe_load(
         (deploy.Path(deploy.__file__).parent / "k8s" / "values.yaml").read_text()
     )
-    assert committed == deploy.k8s_values(active)
+    assert committed == deploy.k8s_values()

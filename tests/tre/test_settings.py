@@ -10,6 +10,7 @@ def test_default_settings_parse_to_documented_defaults():
     assert settings.paths.keys == "keys"
     assert settings.transparency.show_person_names is False
     assert settings.policy.threshold == 10 and settings.policy.rounding_base == 5
+    assert settings.hub.profile == "local"
 
 
 @pytest.mark.parametrize(
@@ -27,6 +28,10 @@ def test_default_settings_parse_to_documented_defaults():
         ),
         ("[instance]\nname = 3", "tre.toml: instance.name: input should be a valid string"),
         ("name = ", "tre.toml: not valid TOML"),
+        (
+            '[hub]\nprofile = "swarm"',
+            "tre.toml: hub.profile: input should be 'local', 'docker' or 'k8s'",
+        ),
         ("[disclosure]\nthreshold = 0", "tre.toml: disclosure: threshold must be at least 1"),
         ("[disclosure]\ntreshold = 3", "tre.toml: disclosure: unknown setting treshold"),
         ('[disclosure]\nrounding_base = "5"', "tre.toml: disclosure: rounding_base must be a"),
