@@ -19,6 +19,7 @@ import json
 import os
 import platform
 import shutil
+import stat
 import threading
 import traceback
 from collections.abc import Callable, Mapping
@@ -419,7 +420,19 @@ def run(
         except Exception as exc:  # a report that cannot render must not lose the run
             error += f"; the HTML reports could not be made: {exc}"
         record.packages = preparation.result().packages
-        produced = _produced(staging, declared)
+        produced, refused = _produced(staging, declared)
+        if refused:
+            ending = RunAction.FAIL
+            error = "; ".join(
+                e
+                for e in (
+                    error,
+                    "the notebook left what is not a file in its outputs (removed, never "
+                    f"followed): {', '.join(refused)}; a run's outputs are files it writes, "
+                    "not symbolic links",
+                )
+                if e
+            )
         undeclared = [o["file"] for o in produced if not o["declared"] and not o["evidence_of"]]
         ended = utc_now()
         status = RUNS.transition(RUNNING, ending, f"run {run_id}").target
@@ -521,7 +534,21 @@ def _reports(folder: Path, exporters: dict[str, Any]) -> None:
         (folder / name).write_text(body, encoding="utf-8")
 
 
-def _produced(folder: Path, declared: list[dict[str, str]]) -> list[dict[str, Any]]:
+def _produced(
+    folder: Path, declared: list[dict[str, str]]
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """The files the notebook wrote, and what it left that is not a file or a folder (symbolic
+    links, pipes, sockets: removed from the run's folder, never followed, and named)."""
+    refused = []
+    for top, folders, names in os.walk(folder):
+        for name in [*folders, *names]:
+            path = Path(top) / name
+            mode = path.lstat().st_mode
+            if stat.S_ISLNK(mode) or not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+                refused.append(path.relative_to(folder).as_posix())
+                path.unlink()
+                if name in folders:
+                    folders.remove(name)
     kinds = {d["file"]: d["kind"] for d in declared}
     produced = []
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
@@ -542,7 +569,7 @@ def _produced(folder: Path, declared: list[dict[str, str]]) -> list[dict[str, An
                 "has_evidence": (folder / (relative + EVIDENCE_SUFFIX)).exists(),
             }
         )
-    return produced
+    return produced, sorted(refused)
 
 
 def _crate(
