@@ -567,7 +567,7 @@ def _collect(work: Path, staging: Path) -> list[str]:
     for path in sorted(work.rglob("*")):
         relative = path.relative_to(work).as_posix()
         if path.is_symlink():
-            refused.append(f"{relative} is a link (only files the notebook wrote are outputs)")
+            refused.append(f"{relative} is a symbolic link, never followed (outputs are files)")
         elif path.is_dir():
             continue
         elif not path.is_file():
@@ -640,6 +640,8 @@ def _reports(folder: Path, exporters: dict[str, Any]) -> None:
 
 
 def _produced(folder: Path, declared: list[dict[str, str]]) -> list[dict[str, Any]]:
+    """The files the notebook wrote (in the run's folder, which holds only regular files: the
+    runner's own and those :func:`_collect` copied)."""
     kinds = {d["file"]: d["kind"] for d in declared}
     produced = []
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):

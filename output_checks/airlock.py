@@ -8,11 +8,16 @@ release area with manifests, a ledger entry per table and a Five Safes RO-Crate.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import secrets
 import shutil
+import stat
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -61,56 +66,277 @@ class AirlockError(TreError):
     """The request cannot be changed that way; nothing was changed."""
 
 
+class AuditedRefusal(TreError):
+    """A refusal the airlock records in the audit log (:func:`_audited` writes the event once
+    the refused transaction has rolled back, so the refusal and its record never part)."""
+
+    event = AirlockEvent.REFUSED
+
+    def __init__(self, message: str, file: str = "") -> None:
+        super().__init__(message)
+        self.file = file
+
+
+class RefusedFile(AuditedRefusal, Refused):
+    """A file that is not the author's to request, or not the asker's to see."""
+
+
+class FailedFileRefused(AuditedRefusal, AirlockError):
+    """The approval or release of a file whose automatic checks failed."""
+
+
+class TamperedFile(AuditedRefusal, AirlockError):
+    """The airlock's copy of a file no longer holds the bytes recorded at submission."""
+
+    event = AirlockEvent.TAMPERED
+    http_status = 409
+
+
+@contextmanager
+def _audited(
+    instance: Instance, actor: str, request_id: str | None, project_id: str | None = None
+) -> Iterator[None]:
+    """Record an :class:`AuditedRefusal` raised in the block (after its own transaction rolled
+    back), then let it go on to the caller."""
+    try:
+        yield
+    except AuditedRefusal as refusal:
+        with instance.db.session() as session:
+            found = session.get(ReleaseRequest, request_id) if request_id else None
+            audit.record(
+                session,
+                actor,
+                refusal.event,
+                "release_request",
+                request_id or "",
+                project=found.project_id if found is not None else project_id,
+                details={"file": refusal.file, "reason": str(refusal)},
+            )
+        raise
+
+
 # ---------------------------------------------------------------------------------------------
 # Paths: only a project's own outputs, of a run that succeeded
 
 
 def resolve_output(
-    instance: Instance, session: Session, project_id: str, file: str | Path
+    instance: Instance, session: Session, project_id: str, file: str | Path, author: str
 ) -> tuple[str, str]:
-    """The path of FILE relative to the project's outputs folder and its run, or a refusal."""
+    """The path of FILE relative to the project's outputs folder and its run, or a refusal:
+    only the files of a succeeded run of AUTHOR's own in the project may be requested."""
     folders = ProjectFolders.of(instance, project_id)
     base = folders.outputs.resolve()
     given = Path(file)
+
+    def refused(reason: str) -> RefusedFile:
+        return RefusedFile(f"{file}: {reason.removesuffix('.')}.", str(file))
+
     if ".." in given.parts:
-        raise Refused(f"{file}: '..' is not allowed in a requested path")
+        raise refused("'..' is not allowed in a requested path")
     candidate = given if given.is_absolute() else base / given
     if candidate.is_symlink() or any(p.is_symlink() for p in candidate.parents if p != p.parent):
-        raise Refused(f"{file}: a symbolic link cannot be requested (request the file itself)")
+        raise refused("a symbolic link cannot be requested (request the file itself)")
     try:
         relative = candidate.resolve().relative_to(base)
     except ValueError:
         data = folders.data.resolve()
         if str(candidate.resolve()).startswith(str(data)):
-            raise Refused(f"{file}: the project's extract can never be released") from None
-        raise Refused(
-            f"{file}: only files in project {project_id}'s outputs folder ({base}) can be requested"
+            raise refused("the project's extract can never be released") from None
+        raise refused(
+            f"only files in project {project_id}'s outputs folder ({base}) can be requested"
         ) from None
     if not candidate.is_file():
-        raise Refused(f"{file}: no such file in the outputs folder")
+        raise refused("no such file in the outputs folder")
     run_id = runs.run_of_output(relative)
     if run_id is None:
-        raise Refused(f"{file}: request the files of a run (outputs/RUN/data/FILE)")
+        raise refused("request the files of a run (outputs/RUN/data/FILE)")
     if relative.name.endswith(EVIDENCE_SUFFIX):
-        raise Refused(
-            f"{file}: evidence files stay in the airlock (they hold unprotected counts); request "
+        raise refused(
+            "evidence files stay in the airlock (they hold unprotected counts); request "
             "the output itself"
         )
     run = runs.run_record(session, run_id)
     if run is None:
-        raise Refused(f"{file}: {run_id} is not a recorded run")
+        raise refused(f"{run_id} is not a recorded run")
     if run.project_id != project_id:
-        raise Refused(f"{file}: run {run_id} belongs to another project")
-    if run.status != runs.SUCCEEDED:
-        raise Refused(
-            f"{file}: run {run_id} {run.status}; nothing of a failed run can be requested"
+        raise refused(f"run {run_id} belongs to another project")
+    if run.person != author:
+        raise refused(
+            f"run {run_id} is {run.person}'s run, not {author}'s; a request may name only the "
+            "outputs of its author's own runs."
         )
+    if run.status != runs.SUCCEEDED:
+        raise refused(f"run {run_id} {run.status}; nothing of a failed run can be requested")
     if runs.is_record(relative.name):
-        raise Refused(
-            f"{file}: a run's notebook and records stay inside (request its HTML report "
+        raise refused(
+            "a run's notebook and records stay inside (request its HTML report "
             "without code, or its outputs)"
         )
     return relative.as_posix(), run_id
+
+
+# ---------------------------------------------------------------------------------------------
+# The airlock's own copies: taken at submission from the outputs folder, which the workspace can
+# write; read (and their sha-256 verified) by the checks, the checkers' pages, votes and release
+
+
+def _copy_of(instance: Instance, found: ReleaseRequest, path: str) -> Path:
+    return ProjectFolders.of(instance, found.project_id).airlock / found.id / path
+
+
+def _open_regular(path: Path) -> int | None:
+    """A descriptor of PATH when it is a regular file (never through a link), else None."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        return None
+    return fd
+
+
+def _digest_regular(path: Path) -> str | None:
+    """The sha-256 of PATH when it is a regular file (never through a link), else None."""
+    fd = _open_regular(path)
+    if fd is None:
+        return None
+    with os.fdopen(fd, "rb") as reading:
+        return hashlib.file_digest(reading, "sha256").hexdigest()
+
+
+def _take(source: Path, copy: Path, limit: int) -> str | None:
+    """Copy SOURCE (a regular file, never a link) to COPY, read-only; its sha-256, or None when
+    SOURCE is not a regular file or grew past LIMIT bytes. The hash is of the bytes written,
+    read once."""
+    fd = _open_regular(source)
+    if fd is None:
+        return None
+    copy.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    partial = copy.with_name(f".{copy.name}.{secrets.token_hex(4)}.part")
+    digest, size = hashlib.sha256(), 0
+    try:
+        with os.fdopen(fd, "rb") as reading, open(partial, "xb") as writing:
+            while block := reading.read(1 << 20):
+                size += len(block)
+                if size > limit:
+                    return None
+                digest.update(block)
+                writing.write(block)
+        partial.chmod(0o440)
+        os.replace(partial, copy)
+    finally:
+        partial.unlink(missing_ok=True)
+    return digest.hexdigest()
+
+
+def _store(instance: Instance, found: ReleaseRequest, item: RequestFile) -> str | None:
+    """Make sure the airlock holds its copy of ITEM (and of its evidence): copied now from the
+    outputs folder when it has none. Returns a problem (a sentence) when the outputs folder no
+    longer holds the bytes recorded when the file was added; raises :class:`TamperedFile` when
+    the airlock's own copy changed."""
+    copy = _copy_of(instance, found, item.path)
+    if copy.exists() or copy.is_symlink():
+        _verify(found, item, copy)
+        return None
+    source = ProjectFolders.of(instance, found.project_id).outputs / item.path
+    digest = _take(source, copy, item.bytes)
+    if digest != item.sha256:
+        _remove_copy(instance, found, item.path)
+        return f"{item.path} changed or vanished after it was added; add it again"
+    sidecar = Path(str(source) + EVIDENCE_SUFFIX)
+    item.evidence_sha256 = ""
+    if sidecar.exists() or sidecar.is_symlink():
+        limit = int(instance.settings.airlock.max_file_mb * 1024 * 1024)
+        evidence = _take(sidecar, Path(str(copy) + EVIDENCE_SUFFIX), limit)
+        if evidence is None:
+            _remove_copy(instance, found, item.path)
+            return f"{item.path}'s evidence is not a regular file; run the notebook again"
+        item.evidence_sha256 = evidence
+    return None
+
+
+def _remove_copy(instance: Instance, found: ReleaseRequest, path: str) -> None:
+    copy = _copy_of(instance, found, path)
+    for stale in (copy, Path(str(copy) + EVIDENCE_SUFFIX)):
+        stale.unlink(missing_ok=True)
+
+
+def _read_regular(path: Path) -> bytes | None:
+    """The bytes of PATH when it is a regular file (never through a link), else None."""
+    fd = _open_regular(path)
+    if fd is None:
+        return None
+    with os.fdopen(fd, "rb") as reading:
+        return reading.read()
+
+
+def _verify(found: ReleaseRequest, item: RequestFile, copy: Path) -> bytes:
+    """The bytes of the airlock's copy of ITEM, read once, when their sha-256 (and its
+    evidence's) is the one recorded; else :class:`TamperedFile` (the caller's :func:`_audited`
+    records it)."""
+    data = _read_regular(copy)
+    evidence = _read_regular(Path(str(copy) + EVIDENCE_SUFFIX)) if item.evidence_sha256 else b""
+    for what, content, expected in (
+        ("", data, item.sha256),
+        ("the evidence of ", evidence, item.evidence_sha256 or hashlib.sha256(b"").hexdigest()),
+    ):
+        if content is None or hashlib.sha256(content).hexdigest() != expected:
+            raise TamperedFile(
+                f"the airlock's copy of {what}{item.path} in request {found.id} does not match "
+                "the sha-256 recorded at submission; nothing was shown, voted on or released. "
+                "Tell the operator: the airlock's store has been changed.",
+                item.path,
+            )
+    assert data is not None
+    return data
+
+
+@dataclass
+class ServedFile:
+    """A requested file as the airlock holds it, verified: for a checker's eyes only."""
+
+    path: str
+    data: bytes
+    checks: list[dict[str, Any]]
+    evidence: dict[str, Any] | None = field(default=None)
+
+
+def served(instance: Instance, request_id: str, viewer: str, path: str) -> ServedFile:
+    """The airlock's copy of PATH in the request, for VIEWER, who must be a checker who may
+    review it: before release nobody else sees a requested file, its author included. Every
+    file served is audited; a copy whose sha-256 changed is refused (and audited)."""
+    with _audited(instance, viewer, request_id), instance.db.session() as session:
+        found = _get(session, request_id)
+        item = next((f for f in found.files if f.path == path and not f.withdrawn), None)
+        if item is None:
+            raise AirlockError(f"request {request_id} has no file {path}")
+        if viewer == found.author:
+            raise RefusedFile(
+                f"{viewer} wrote request {request_id}: its files are shown only to the output "
+                "checkers who review it, and leave only when they are released.",
+                path,
+            )
+        try:
+            check_can_review(session, found, viewer)
+        except Refused as exc:
+            raise RefusedFile(str(exc), path) from None
+        copy = _copy_of(instance, found, item.path)
+        data = _verify(found, item, copy)
+        evidence = None
+        if item.evidence_sha256:
+            sidecar = Path(str(copy) + EVIDENCE_SUFFIX)
+            evidence = json.loads(sidecar.read_text(encoding="utf-8"))
+        audit.record(
+            session,
+            viewer,
+            AirlockEvent.SERVE_FILE,
+            "release_request",
+            found.id,
+            project=found.project_id,
+            details={"file": item.path, "sha256": item.sha256, "turn": found.turn},
+        )
+        return ServedFile(item.path, data, list(item.checks), evidence)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -161,9 +387,9 @@ def request(
     at: date | None = None,
 ) -> str:
     """A new request (PENDING) holding FILES in GROUP; returns its id."""
-    with instance.db.session() as session:
+    request_id = f"req-{utc_now()[:10].replace('-', '')}-{secrets.token_hex(3)}"
+    with _audited(instance, author, request_id, project_id), instance.db.session() as session:
         policy_check(session, author, PolicyAction.REQUEST_RELEASE, project_id, at=at)
-        request_id = f"req-{utc_now()[:10].replace('-', '')}-{secrets.token_hex(3)}"
         found = ReleaseRequest(
             id=request_id,
             project_id=project_id,
@@ -193,7 +419,7 @@ def add(
     controls: str = "",
     supporting: bool = False,
 ) -> None:
-    with instance.db.session() as session:
+    with _audited(instance, author, request_id), instance.db.session() as session:
         found = _get(session, request_id, lock=True)
         _add(instance, session, found, author, files, group, context, controls, supporting)
 
@@ -216,13 +442,17 @@ def _add(instance, session, found, author, files, group, context, controls, supp
     present = {f.path: f for f in found.files}
     base = ProjectFolders.of(instance, found.project_id).outputs
     for file in files:
-        relative, run_id = resolve_output(instance, session, found.project_id, file)
+        relative, run_id = resolve_output(instance, session, found.project_id, file, author)
         path = base / relative
-        digest = file_digest(path)
+        digest = _digest_regular(path)
+        if digest is None:
+            raise RefusedFile(f"{file}: only a regular file can be requested.", relative)
         if relative in present:
             existing = present[relative]
+            if existing.sha256 != digest:  # changed since: copied again at the next submission
+                _remove_copy(instance, found, relative)
             existing.withdrawn, existing.sha256, existing.group = False, digest, group
-            existing.supporting = supporting
+            existing.supporting, existing.bytes = supporting, path.stat().st_size
             continue
         found.files.append(
             RequestFile(
@@ -277,8 +507,9 @@ def withdraw(instance: Instance, request_id: str, author: str) -> None:
 
 
 def submit(instance: Instance, request_id: str, author: str, at: date | None = None) -> dict:
-    """Submit (or resubmit) the request: the automatic checks run now, by the airlock."""
-    with instance.db.session() as session:
+    """Submit (or resubmit) the request: the airlock copies every file into its own store and
+    the automatic checks run now, by the airlock, on those copies."""
+    with _audited(instance, author, request_id), instance.db.session() as session:
         found = _get(session, request_id, lock=True)
         _check_author(session, found, author)
         policy_check(session, author, PolicyAction.REQUEST_RELEASE, found.project_id, at=at)
@@ -299,26 +530,26 @@ def run_checks(instance: Instance, session: Session, found: ReleaseRequest) -> N
     project = registry.project(session, found.project_id)
     policy = registry.project_policy(project, instance.settings.policy)
     settings = instance.settings.airlock
-    base = ProjectFolders.of(instance, found.project_id).outputs
     pseudonyms = _pseudonyms(instance, found.project_id)
     released = [
         (f"{e.file} (released in {e.request_id})", e.table)
         for e in session.scalars(select(LedgerEntry).where(LedgerEntry.project_id == project.id))
     ]
     live = [f for f in found.files if not f.withdrawn]
+    problems = {f.id: _store(instance, found, f) for f in live}
     pending: list[tuple[str, dict[str, Any]]] = []
     for item in live:
-        path = base / item.path
-        if not path.exists() or file_digest(path) != item.sha256:
-            results = [
-                auto.Check(
-                    "integrity",
-                    auto.CheckOutcome.FAIL,
-                    f"{item.path} changed or vanished after it was added; add it again",
-                )
-            ]
+        path = _copy_of(instance, found, item.path)
+        problem = problems[item.id]
+        if problem is not None:
+            results = [auto.Check("integrity", auto.CheckOutcome.FAIL, problem)]
         else:
-            group = [base / f.path for f in live if f.group == item.group and f is not item]
+            _verify(found, item, path)
+            group = [
+                _copy_of(instance, found, f.path)
+                for f in live
+                if f.group == item.group and f is not item and problems[f.id] is None
+            ]
             results = auto.check_file(
                 path,
                 policy,
@@ -396,11 +627,18 @@ def review(
     vote: str,
     comment: str = "",
     private: bool = False,
+    sha256: str | None = None,
+    override: str = "",
 ) -> str:
-    """CHECKER's vote on FILE (approve or changes); returns the request's state after it."""
+    """CHECKER's vote on FILE (approve or changes); returns the request's state after it.
+
+    The vote binds to the sha-256 of the airlock's copy, verified now (SHA256, when given, is
+    the hash the checker was shown: a different one is refused). A file whose automatic checks
+    failed is approved only where the operator allows it (``[airlock]
+    release_failed_with_override``), and then only with OVERRIDE, the checker's reason."""
     if vote not in tuple(VoteChoice):
         raise AirlockError(f"a vote is {VoteChoice.APPROVE} or {VoteChoice.CHANGES}, not {vote!r}")
-    with instance.db.session() as session:
+    with _audited(instance, checker, request_id), instance.db.session() as session:
         found = _get(session, request_id, lock=True)
         check_can_review(session, found, checker)
         if RequestState(found.state) not in UNDER_REVIEW:
@@ -408,6 +646,15 @@ def review(
         target = _file(found, file)
         if target.supporting:
             raise AirlockError(f"{target.path} is a supporting file: it is read, not voted on")
+        if sha256 is not None and sha256 != target.sha256:
+            raise AirlockError(
+                f"{target.path} is not the file you were shown (sha-256 {sha256[:12]}…, the "
+                f"request holds {target.sha256[:12]}…); read it again before voting"
+            )
+        _verify(found, target, _copy_of(instance, found, target.path))
+        override = override.strip() if vote == VoteChoice.APPROVE else ""
+        if vote == VoteChoice.APPROVE:
+            check_can_approve(instance, target, override)
         existing = session.scalar(
             select(Vote).where(
                 Vote.file_id == target.id, Vote.checker == checker, Vote.turn == found.turn
@@ -415,6 +662,7 @@ def review(
         )
         if existing is not None:
             existing.vote, existing.at = vote, utc_now()
+            existing.sha256, existing.override = target.sha256, override
         else:
             session.add(
                 Vote(
@@ -423,6 +671,8 @@ def review(
                     checker=checker,
                     turn=found.turn,
                     vote=vote,
+                    sha256=target.sha256,
+                    override=override,
                     at=utc_now(),
                 )
             )
@@ -446,11 +696,61 @@ def review(
             "release_request",
             found.id,
             project=found.project_id,
-            details={"file": target.path, "vote": vote, "turn": found.turn},
+            details={"file": target.path, "vote": vote, "turn": found.turn, "sha256": target.sha256}
+            | ({"override": override} if override else {}),
         )
         session.flush()
         _advance(instance, session, found)
         return found.state
+
+
+def _failed(item: RequestFile) -> str:
+    """The failed automatic checks of ITEM, as a phrase."""
+    return "; ".join(
+        f"{c['name']}: {c['explanation']}"
+        for c in item.checks
+        if c["outcome"] == auto.CheckOutcome.FAIL
+    )
+
+
+def check_can_approve(instance: Instance, item: RequestFile, override: str) -> None:
+    """Policy: may a checker approve ITEM, with OVERRIDE as their reason?"""
+    if item.check_outcome != auto.CheckOutcome.FAIL:
+        return
+    if not instance.settings.airlock.release_failed_with_override:
+        raise FailedFileRefused(
+            f"{item.path} failed its automatic checks ({_failed(item)}), and a file that failed "
+            "them is never released here; vote for changes, or return the request.",
+            item.path,
+        )
+    if not override:
+        raise FailedFileRefused(
+            f"{item.path} failed its automatic checks ({_failed(item)}); to approve it anyway, "
+            "give the reason for overriding them.",
+            item.path,
+        )
+
+
+def check_can_release(instance: Instance, item: RequestFile, votes: list[Vote]) -> None:
+    """Policy: may ITEM be released on VOTES (its votes bound to its bytes)? A file that
+    failed its automatic checks only where the operator allows it, and only when every checker
+    who approved it gave a reason for overriding them."""
+    if item.check_outcome != auto.CheckOutcome.FAIL:
+        return
+    if not instance.settings.airlock.release_failed_with_override:
+        raise FailedFileRefused(
+            f"{item.path} failed its automatic checks ({_failed(item)}), and a file that failed "
+            "them is never released here; nothing was released. Return the request to its "
+            "author.",
+            item.path,
+        )
+    silent = [v.checker for v in votes if v.vote == VoteChoice.APPROVE and not v.override]
+    if silent:
+        raise FailedFileRefused(
+            f"{item.path} failed its automatic checks, and {', '.join(silent)} approved it "
+            "without a reason for overriding them; nothing was released.",
+            item.path,
+        )
 
 
 def _file(found: ReleaseRequest, file: str) -> RequestFile:
@@ -466,11 +766,14 @@ def _file(found: ReleaseRequest, file: str) -> RequestFile:
 
 
 def _votes(session: Session, found: ReleaseRequest) -> dict[int, list[Vote]]:
+    """This turn's votes on each file, counting only votes cast on the bytes the file holds."""
+    bytes_of = {f.id: f.sha256 for f in found.files}
     votes: dict[int, list[Vote]] = {}
     for vote in session.scalars(
         select(Vote).where(Vote.request_id == found.id, Vote.turn == found.turn)
     ):
-        votes.setdefault(vote.file_id, []).append(vote)
+        if vote.sha256 == bytes_of.get(vote.file_id):
+            votes.setdefault(vote.file_id, []).append(vote)
     return votes
 
 
@@ -701,6 +1004,11 @@ def release(
     """Copy the approved files into the release area, atomically: a staging folder is filled,
     manifested and bagged, then renamed into place; the database records the release after.
     Re-running completes a release interrupted at any point."""
+    with _audited(instance, checker, request_id):
+        return _release(instance, request_id, checker, recipient)
+
+
+def _release(instance: Instance, request_id: str, checker: str, recipient: str) -> Release:
     with instance.db.session() as session:
         found = _get(session, request_id, lock=True)
         check_can_review(session, found, checker)
@@ -708,15 +1016,16 @@ def release(
             raise AirlockError(f"request {request_id} was released on {found.released}")
         if found.state != RequestState.APPROVED.value:
             raise AirlockError(f"request {request_id} is {found.state}, not approved")
+        bound = _votes(session, found)
+        released_files = [f for f in found.files if not f.withdrawn and not f.supporting]
+        for item in released_files:
+            check_can_release(instance, item, bound.get(item.id, []))
         project = registry.project(session, found.project_id)
         described = registry.describe(session, project)
-        items = [
-            (f.path, f.sha256, f.group, f.checks, f.check_outcome)
-            for f in found.files
-            if not f.withdrawn and not f.supporting
-        ]
+        items = [(f.path, f.sha256, f.group, f.checks, f.check_outcome) for f in released_files]
+        evidence = {f.path: f.evidence_sha256 for f in released_files}
         votes = {
-            f.path: [(v.checker, v.vote, v.at) for v in _votes(session, found).get(f.id, [])]
+            f.path: [(v.checker, v.vote, v.at, v.sha256, v.override) for v in bound.get(f.id, [])]
             for f in found.files
         }
         groups = {g.name: (g.context, g.controls) for g in found.groups}
@@ -724,20 +1033,42 @@ def release(
         recipient = recipient or found.recipient or f"{found.author} ({found.project_id})"
     folders = ProjectFolders.of(instance, found.project_id)
     target = folders.releases / request_id
-    base = folders.outputs
+    store = folders.airlock / request_id
+
+    def tampered(path: str, what: str = "") -> TamperedFile:
+        return TamperedFile(
+            f"the airlock's copy of {what}{path} in request {request_id} does not match the "
+            "sha-256 recorded at submission; nothing was released. Tell the operator: the "
+            "airlock's store has been changed.",
+            path,
+        )
+
+    ledger: dict[str, dict[str, Any]] = {}  # the released tables, from their verified evidence
+    for path, *_ in items:
+        if evidence[path]:
+            content = _read_regular(store / (path + EVIDENCE_SUFFIX))
+            if content is None or hashlib.sha256(content).hexdigest() != evidence[path]:
+                raise tampered(path, "the evidence of ")
+            entry = table_entry(json.loads(content.decode("utf-8")))
+            if entry is not None:
+                ledger[path] = entry
     if not target.exists():
         # resumable: what a release killed before the rename left behind is started again
         with publish(target, read_only=True, resumable=True) as staged:
             staging = staged.folder
             files = {}
             for path, digest, group, _checks, _outcome in items:
-                source = base / path
-                if file_digest(source) != digest:
-                    raise AirlockError(f"{path} changed after it was checked; nothing was released")
+                # only the airlock's copy is released, and only the bytes the checkers saw: the
+                # copy made here is hashed after it is written (what is published is what passed)
+                source = store / path
+                if _open_regular(source) is None:
+                    raise tampered(path)
                 destination = staging / Path(path).name
                 if destination.exists():
                     destination = staging / path.replace("/", "_")
                 shutil.copyfile(source, destination)
+                if file_digest(destination) != digest:
+                    raise tampered(path)
                 files[destination.name] = {
                     "name": destination.name,
                     "sha256": digest,
@@ -765,20 +1096,16 @@ def release(
     with instance.db.session() as session:
         found = _get(session, request_id, lock=True)
         if found.state != RequestState.RELEASED.value:
-            for path, _, _, _, _ in items:
-                sidecar = base / (path + EVIDENCE_SUFFIX)
-                if sidecar.exists():
-                    entry = table_entry(json.loads(sidecar.read_text(encoding="utf-8")))
-                    if entry is not None:
-                        session.add(
-                            LedgerEntry(
-                                project_id=found.project_id,
-                                request_id=found.id,
-                                file=path,
-                                table=entry,
-                                at=utc_now(),
-                            )
-                        )
+            for path, entry in ledger.items():
+                session.add(
+                    LedgerEntry(
+                        project_id=found.project_id,
+                        request_id=found.id,
+                        file=path,
+                        table=entry,
+                        at=utc_now(),
+                    )
+                )
             found.recipient = recipient
             found.released = utc_now()
             _move(
@@ -819,16 +1146,19 @@ def _release_crate(
                     },
                 )
             )
-        for who, vote, at in votes.get(path, []):
+        for who, vote, at, sha256, override in votes.get(path, []):
             actions.append(
                 crates.Entity(
                     f"#review-{len(actions)}",
                     "AssessAction",
                     {
-                        "name": f"{who}'s decision on {name}",
+                        "name": f"{who}'s decision on {name} (sha-256 {sha256})",
                         "additionalType": {"@id": "https://w3id.org/shp#ManualApproval"},
                         "object": crates.file_reference(name) if name in files else None,
                         "result": vote,
+                        "description": f"overrides the failed automatic checks: {override}"
+                        if override
+                        else None,
                         "endTime": at,
                         "agent": crates.Entity(f"#person-{who}", "Person", {"name": who}),
                     },

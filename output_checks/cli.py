@@ -159,8 +159,19 @@ def queue_command(context: Context):
 @click.option("--vote", type=click.Choice(["approve", "changes"]), required=True)
 @click.option("--comment", default="")
 @click.option("--private", is_flag=True, help="The comment is for checkers only.")
+@click.option(
+    "--sha256",
+    default=None,
+    help="The sha-256 of the file you read (from `tre outputs show`): the vote binds to it.",
+)
+@click.option(
+    "--override",
+    default="",
+    help="Why you approve a file that failed its automatic checks (only where tre.toml's "
+    "[airlock] release_failed_with_override allows it).",
+)
 @pass_context
-def review_command(context: Context, request_id, file, vote, comment, private):
+def review_command(context: Context, request_id, file, vote, comment, private, sha256, override):
     """Vote on one file of a request."""
     state = _airlock().review(
         context.instance(),
@@ -170,6 +181,8 @@ def review_command(context: Context, request_id, file, vote, comment, private):
         vote,
         comment,
         private,
+        sha256=sha256,
+        override=override,
     )
     console.print(f"recorded; {request_id} is {state}")
 

@@ -13,6 +13,13 @@ class AirlockEvent(StrEnum):
     WITHDRAW_FILE = "airlock.withdraw_file"
     CHECKS = "airlock.checks"
     VOTE = "airlock.vote"
+    # a requested file's bytes shown or sent to a checker (before release, only checkers see them)
+    SERVE_FILE = "airlock.serve_file"
+    # an attempt the airlock refused (a file not the author's to request, a fetch by someone who
+    # may not review, the approval or release of a file that failed its checks)
+    REFUSED = "airlock.refused"
+    # the airlock's copy of a file no longer matches the sha-256 recorded at submission
+    TAMPERED = "airlock.tampered"
     # the workflow's moves (output_checks.states); both kinds of review are recorded as review
     SUBMIT = "airlock.submit"
     RESUBMIT = "airlock.resubmit"

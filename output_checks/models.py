@@ -51,6 +51,8 @@ class RequestFile(Base):
     path: Mapped[str] = mapped_column(String(500))
     run_id: Mapped[str] = mapped_column(String(40))
     sha256: Mapped[str] = mapped_column(String(64))
+    # the sha-256 of the file's evidence, copied with it into the airlock ("" when it has none)
+    evidence_sha256: Mapped[str] = mapped_column(String(64), default="")
     bytes: Mapped[int] = mapped_column(Integer)
     supporting: Mapped[bool] = mapped_column(Boolean, default=False)
     withdrawn: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -68,6 +70,10 @@ class Vote(Base):
     checker: Mapped[str] = mapped_column(String(64))
     turn: Mapped[int] = mapped_column(Integer)
     vote: Mapped[str] = mapped_column(String(10))
+    # the sha-256 of the airlock's copy the vote was cast on: a vote binds to those bytes
+    sha256: Mapped[str] = mapped_column(String(64), default="")
+    # why the checker approved a file whose automatic checks failed ("" when not needed)
+    override: Mapped[str] = mapped_column(Text, default="")
     at: Mapped[str] = mapped_column(String(32))
 
 

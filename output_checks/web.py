@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +19,6 @@ from output_checks import airlock
 from output_checks.airlock import AirlockError
 from output_checks.checks import CheckOutcome
 from output_checks.states import UNDER_REVIEW, RequestAction, RequestState
-from sdc.policy import EVIDENCE_SUFFIX
-from tre.folders import ProjectFolders
 from tre.web import Page
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -32,35 +29,32 @@ PREVIEW_ROWS = 200
 Flags = dict[tuple[str, str | None], tuple[str, str]]
 
 
-def _flags(path: Path, checks: list[dict[str, Any]]) -> Flags:
+def _flags(evidence: dict[str, Any] | None, checks: list[dict[str, Any]]) -> Flags:
     """(row label, column label or None for a one-way table) -> (flag, why) from the evidence
     and the checks."""
     flags: Flags = {}
-    sidecar = path.with_name(path.name + EVIDENCE_SUFFIX)
-    if sidecar.exists():
-        evidence = json.loads(sidecar.read_text(encoding="utf-8"))
-        if evidence.get("kind") == "table":
-            rows, cols = evidence["rows"], evidence["cols"]
-            for cell in evidence["cells"]:
-                row = " / ".join(str(cell["dims"][d]) for d in rows)
-                col = " / ".join(str(cell["dims"][d]) for d in cols) if cols else None
-                reasons = "; ".join(cell.get("reasons") or [])
-                if cell.get("published") is None:
-                    flags[(row, col)] = ("suppressed", reasons or "secondary suppression")
-                elif cell.get("review"):
-                    flags[(row, col)] = ("review", reasons or "marked for review")
+    if evidence is not None and evidence.get("kind") == "table":
+        rows, cols = evidence["rows"], evidence["cols"]
+        for cell in evidence["cells"]:
+            row = " / ".join(str(cell["dims"][d]) for d in rows)
+            col = " / ".join(str(cell["dims"][d]) for d in cols) if cols else None
+            reasons = "; ".join(cell.get("reasons") or [])
+            if cell.get("published") is None:
+                flags[(row, col)] = ("suppressed", reasons or "secondary suppression")
+            elif cell.get("review"):
+                flags[(row, col)] = ("review", reasons or "marked for review")
     for check in checks:
         for row, column, _value in check.get("evidence", {}).get("cells", []):
             flags[(str(row), str(column))] = (check["outcome"], check["explanation"])
     return flags
 
 
-def _table(path: Path, checks: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
-    text = path.read_text(encoding="utf-8", errors="replace")
+def _table(shown: airlock.ServedFile) -> list[list[dict[str, Any]]]:
+    text = shown.data.decode("utf-8", errors="replace")
     rows = list(csv.reader(io.StringIO(text)))[: PREVIEW_ROWS + 1]
     if not rows:
         return []
-    flags = _flags(path, checks)
+    flags = _flags(shown.evidence, shown.checks)
     header = rows[0]
     single = len(header) == 2
     out: list[list[dict[str, Any]]] = [
@@ -82,11 +76,13 @@ def _table(path: Path, checks: list[dict[str, Any]]) -> list[list[dict[str, Any]
     return out
 
 
-def _view(instance, shown: dict[str, Any]) -> list[dict[str, Any]]:
-    base = ProjectFolders.of(instance, shown["project"]).outputs
+def _view(instance, shown: dict[str, Any], viewer: str) -> list[dict[str, Any]]:
+    """The request's files as VIEWER sees them: a checker, the airlock's verified copies; the
+    author, the checks only (before release nobody but the checkers reads a requested file)."""
+    checker = viewer != shown["author"]
     files = []
     for i, item in enumerate(shown["files"]):
-        path = base / item["path"]
+        path = Path(item["path"])
         suffix = path.suffix.lower()
         view: dict[str, Any] = item | {"id": i, "name": path.name}
         blocked = any(
@@ -95,18 +91,23 @@ def _view(instance, shown: dict[str, Any]) -> list[dict[str, Any]]:
         typed = any(
             c["name"] == "file type" and c["outcome"] == CheckOutcome.PASS for c in item["checks"]
         )
-        if blocked:
+        if not checker:
+            view["view"] = "text"
+            view["text"] = "(shown to the output checkers only, until they release it)"
+        elif blocked:
             view["view"] = "text"
             view["text"] = "(not shown: the automatic checks found rows about individuals)"
-        elif suffix == ".csv" and typed:
-            view["view"], view["rows"] = "table", _table(path, item["checks"])
         elif suffix in (".png", ".svg") and typed:
             view["view"] = "image"
         elif suffix == ".html" and typed:
             view["view"] = "html"
         else:
-            data = path.read_bytes()[:20000]
-            view["view"], view["text"] = "text", data.decode("utf-8", errors="replace")
+            served = airlock.served(instance, shown["id"], viewer, item["path"])
+            if suffix == ".csv" and typed:
+                view["view"], view["rows"] = "table", _table(served)
+            else:
+                text = served.data[:20000].decode("utf-8", errors="replace")
+                view["view"], view["text"] = "text", text
         files.append(view)
     return files
 
@@ -126,22 +127,27 @@ class RequestPage(Page):
         self.page(
             "airlock_request.html",
             r=shown,
-            files=_view(self.instance, shown),
+            files=_view(self.instance, shown, self.person),
             can_vote=can_vote,
+            overrides=self.instance.settings.airlock.release_failed_with_override,
             can_release=checker and shown["state"] == RequestState.APPROVED,
         )
 
 
 class FileView(Page):
-    """A requested file's bytes, for the request page's image or sandboxed frame only."""
+    """A requested file's bytes, for the request page's image or sandboxed frame only: the
+    airlock's verified copy, served to a checker who may review the request (and audited)."""
 
     def get(self, request_id: str, path: str) -> None:
-        shown = airlock.show(self.instance, request_id, self.person)
-        if path not in {f["path"] for f in shown["files"]}:
-            raise tornado.web.HTTPError(404, reason=f"request {request_id} has no file {path}")
         suffix = Path(path).suffix.lower()
         if suffix not in CONTENT_TYPES:
             raise tornado.web.HTTPError(404, reason="only pictures and reports are shown this way")
+        try:
+            served = airlock.served(self.instance, request_id, self.person, path)
+        except AirlockError as exc:
+            if isinstance(exc, airlock.TamperedFile):
+                raise
+            raise tornado.web.HTTPError(404, reason=str(exc)) from None
         self.set_header("Content-Type", CONTENT_TYPES[suffix])
         self.set_header(
             "Content-Security-Policy",
@@ -149,8 +155,7 @@ class FileView(Page):
         )
         self.set_header("X-Content-Type-Options", "nosniff")
         self.set_header("Cache-Control", "no-store")
-        outputs = ProjectFolders.of(self.instance, shown["project"]).outputs
-        self.finish((outputs / path).read_bytes())
+        self.finish(served.data)
 
 
 class VoteForm(Page):
@@ -165,6 +170,8 @@ class VoteForm(Page):
             self.get_body_argument("vote", ""),
             self.get_body_argument("comment", ""),
             bool(self.get_body_argument("private", "")),
+            sha256=self.get_body_argument("sha256", None),
+            override=self.get_body_argument("override", ""),
         )
         self.redirect(f"{self.prefix()}/airlock/requests/{request_id}", status=303)
 

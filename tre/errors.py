@@ -5,6 +5,8 @@ class TreError(Exception):
     """A problem the user can fix. The CLI prints the message, never a traceback."""
 
     exit_code = 1
+    # the HTTP status the web service answers it with
+    http_status = 400
 
 
 class SettingsError(TreError):
@@ -23,3 +25,4 @@ class Refused(TreError):
     """The policy engine refused an action; the message lists every reason."""
 
     exit_code = 3
+    http_status = 403

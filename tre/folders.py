@@ -21,8 +21,9 @@ class ProjectFolders:
     """Where one project's files live: the one place that knows the layout.
 
     ``projects/<id>/data`` holds the extract (read-only), ``projects/<id>/outputs`` the runs'
-    folders, ``projects/<id>/workspace`` each analyst's workspace, and ``releases/<id>`` the
-    released requests. Nothing is created here: each step makes the folder it writes.
+    folders, ``projects/<id>/workspace`` each analyst's workspace, ``airlock/<id>`` the airlock's
+    own copies of requested files (never in a workspace), and ``releases/<id>`` the released
+    requests. Nothing is created here: each step makes the folder it writes.
     """
 
     project: str
@@ -30,6 +31,7 @@ class ProjectFolders:
     outputs: Path
     workspace: Path
     releases: Path
+    airlock: Path
 
     @classmethod
     def of(cls, instance: Instance, project_id: str) -> ProjectFolders:
@@ -40,6 +42,7 @@ class ProjectFolders:
             outputs=base / "outputs",
             workspace=base / "workspace",
             releases=instance.folder("releases") / project_id,
+            airlock=instance.folder("airlock") / project_id,
         )
 
 

@@ -22,6 +22,7 @@ DATA_FOLDERS = (
     "identifiers",
     "projects",
     "releases",
+    "airlock",
     "reports",
     "keys",
 )

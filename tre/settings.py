@@ -68,6 +68,12 @@ class PathSettings(_Section):
     releases: str = Field(
         default="releases", min_length=1, description="Released outputs and their crates."
     )
+    airlock: str = Field(
+        default="airlock",
+        min_length=1,
+        description="The airlock's own copies of requested files, made at submission: what the "
+        "checks, the checkers and the release read; never mounted in a workspace.",
+    )
     identifiers: str = Field(
         default="identifiers",
         min_length=1,
@@ -103,6 +109,12 @@ class AirlockSettings(_Section):
     )
     max_csv_rows: int = Field(
         default=5000, ge=1, description="The most rows a CSV may have (more looks like microdata)."
+    )
+    release_failed_with_override: bool = Field(
+        default=False,
+        description="Whether a file whose automatic checks failed may be released at all: only "
+        "when every checker who approved it gave a reason for overriding the checks. By "
+        "default never.",
     )
 
 
@@ -180,6 +192,8 @@ quarantine = "quarantine"
 store = "store"
 projects = "projects"
 releases = "releases"
+# The airlock's own copies of requested files (what checkers see and releases copy).
+airlock = "airlock"
 # Identifiers split off at ingest, for the linkage step only (never in a workspace).
 identifiers = "identifiers"
 reports = "reports"
@@ -196,6 +210,9 @@ checkers = 2
 # The largest file a request may hold (MB), and the most rows of a CSV.
 max_file_mb = 20
 max_csv_rows = 5000
+# A file whose automatic checks failed is never released (false). true: it may be, but only when
+# every checker who approved it recorded a reason for overriding the checks on that file.
+release_failed_with_override = false
 
 [people]
 # The registered person each operating-system account on this machine is, for the `tre` command.

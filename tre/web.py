@@ -103,10 +103,8 @@ class Page(tornado.web.RequestHandler):
         self.page("error.html", status=status_code, message=message)
 
     def _handle_request_exception(self, e: BaseException) -> None:
-        if isinstance(e, Refused):
-            self.send_error(403, exc_info=(type(e), e, e.__traceback__))
-        elif isinstance(e, TreError):
-            self.send_error(400, exc_info=(type(e), e, e.__traceback__))
+        if isinstance(e, TreError):  # Refused is 403; others 400 unless they say otherwise
+            self.send_error(e.http_status, exc_info=(type(e), e, e.__traceback__))
         else:
             super()._handle_request_exception(e)
 

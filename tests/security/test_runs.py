@@ -63,7 +63,8 @@ def test_links_and_forged_records_left_in_outputs_are_refused_and_the_run_ends(s
     path = small_notebook(tmp_path / "links.ipynb", LINKS)
     result = runner.run(studied, path, P, "alex.analyst", at=STUDIED_TODAY)
     assert result.status == FAILED
-    assert "passwd.csv is a link" in result.error and "extract.parquet is a link" in result.error
+    assert "passwd.csv is a symbolic link" in result.error
+    assert "extract.parquet is a symbolic link" in result.error
     assert "run.json is the name of one of the run's own records" in result.error
     assert not (result.files / "passwd.csv").exists()
     assert not (result.files / "extract.parquet").exists()
