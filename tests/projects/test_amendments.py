@@ -6,6 +6,7 @@ import copy
 import json
 
 import pytest
+import yaml
 
 from projects import registry
 from projects.policy import DATA_ACTIONS, decide
@@ -398,3 +399,27 @@ def test_an_unknown_field_is_treated_as_widening(spec_data):
     before = parse_project(spec_data).model_dump(mode="json")
     after = before | {"new_field": "something no rule knows"}
     assert diff(before, after, Policy()).widened == ["new_field"]
+
+
+def test_project_show_tells_controllers_what_changed(active, spec_data, run_cli, tmp_path):
+    data = copy.deepcopy(spec_data)
+    data["end"], data["retention_until"] = "2099-12-31", "2099-12-31"
+    data["team"] = data["team"][:1]
+    changed = tmp_path / "changed.yaml"
+    changed.write_text(yaml.safe_dump(data))
+    code, out, err = run_cli(
+        "project", "amend", P, str(changed), home=active.home, account="sam.lead"
+    )
+    assert code == 0, err
+    assert "is now version 2 (submitted)" in out
+    assert "widens version 1; awaiting the controllers of ae_attendances, csc_referrals" in out
+    code, out, err = run_cli("project", "show", P, home=active.home)
+    assert code == 0, err
+    assert "version 2 widens version 1; awaiting the controllers of" in out
+    assert "end (widens): 2027-12-31 → 2099-12-31" in out
+    assert "team (narrows): " in out and "bea.analyst (analyst)" in out
+    code, out, err = run_cli("project", "show", P, "--json", home=active.home)
+    info = json.loads(out)
+    assert info["amendment"]["kind"] == "widening"
+    assert info["amendment"]["widened"] == ["end", "retention_until"]
+    assert info["versions"][1]["amendment"] == "widening"
