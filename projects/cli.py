@@ -288,7 +288,9 @@ def project_refuse(context, project_id, dataset_id, reason) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @pass_context
 def project_amend(context, project_id, file) -> None:
-    """A new version from FILE; changed data items need their controllers' approval again."""
+    """A new version from FILE. A change that widens the project (people, data, dates,
+    purpose, legal basis, uses) goes back to the controllers concerned; a narrowing takes
+    effect at once."""
     from projects import registry
     from projects.spec import load_project
 
@@ -296,7 +298,10 @@ def project_amend(context, project_id, file) -> None:
     instance = context.instance()
     with instance.db.session() as session:
         found = registry.amend(session, context.actor, project_id, spec, instance.settings.policy)
-        console.print(f"{project_id} is now version {found.version} ({found.state})")
+        version, state = found.version, found.state
+        amendment = registry.amendments(session, found)[version]
+    console.print(f"{project_id} is now version {version} ({state})")
+    console.print(_amendment_summary(version, amendment, state), markup=False)
 
 
 @project.command("suspend")
@@ -368,6 +373,16 @@ def project_show(context, project_id, as_json) -> None:
         f"state {info['state']}, version {info['version']}; {spec['start']} to "
         f"{spec['end']}" + (f"; {info['state_reason']}" if info["state_reason"] else "")
     )
+    amendment = info["amendment"]
+    if amendment:
+        console.print(_amendment_summary(info["version"], amendment, info["state"]))
+        for change in amendment["changes"]:
+            console.print(
+                f"  {change['field']} ({change['direction']}): "
+                f"{_shown(change['before'])} → {_shown(change['after'])}"
+                + _added_removed(change["before"], change["after"]),
+                markup=False,
+            )
     console.print(f"purpose: {spec['purpose']}")
     console.print("team: " + ", ".join(f"{m['person']} ({m['role']})" for m in info["team"]))
     for dataset_id, decision in info["approvals"].items():
@@ -376,6 +391,41 @@ def project_show(context, project_id, as_json) -> None:
             + (f" — {decision['text']}" if decision["text"] else "")
         )
     console.print("terms accepted by: " + (", ".join(info["declarations"]) or "nobody yet"))
+
+
+def _amendment_summary(version: int, amendment: dict, state: str) -> str:
+    """One sentence: what kind of change made VERSION, and whose approval it needs."""
+    kind = amendment["kind"]
+    if kind != "widening":
+        verb = "narrows" if kind == "narrowing" else "only rewords"
+        return f"version {version} {verb} version {version - 1}; it took effect at once"
+    whose = ", ".join(amendment["needs_approval"])
+    status = {
+        "draft": f"it needs the controllers of {whose} once submitted",
+        "submitted": f"awaiting the controllers of {whose}",
+    }.get(state, f"approved by the controllers of {whose}")
+    return (
+        f"version {version} widens version {version - 1}; {status} "
+        f"(widened: {', '.join(amendment['widened'])})"
+    )
+
+
+def _added_removed(before, after) -> str:
+    if not isinstance(before or [], list) or not isinstance(after or [], list):
+        return ""
+    added = [v for v in after or [] if v not in (before or [])]
+    removed = [v for v in before or [] if v not in (after or [])]
+    parts = [f"added {', '.join(added)}"] if added else []
+    parts += [f"removed {', '.join(removed)}"] if removed else []
+    return f" ({'; '.join(parts)})" if parts else ""
+
+
+def _shown(value) -> str:
+    if value is None:
+        return "(none)"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or "(none)"
+    return str(value).strip()
 
 
 @project.command("list")

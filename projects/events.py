@@ -20,7 +20,8 @@ class RegistryEvent(StrEnum):
     PROJECT_ACCEPT_TERMS = "project.accept_terms"
     PROJECT_DATA_USE_APPROVE = "project.data_use.approve"
     PROJECT_DATA_USE_REFUSE = "project.data_use.refuse"
-    # the lifecycle's moves (projects.states); both kinds of amendment are recorded as amend
+    # the lifecycle's moves (projects.states); both kinds of amendment are recorded as amend,
+    # with the amendment's kind and changes in the event's details
     PROJECT_SUBMIT = "project.submit"
     PROJECT_APPROVE = "project.approve"
     PROJECT_REFUSE = "project.refuse"
@@ -37,7 +38,7 @@ EVENT_OF_MOVE: dict[ProjectAction, RegistryEvent] = {
     ProjectAction.APPROVE: RegistryEvent.PROJECT_APPROVE,
     ProjectAction.REFUSE: RegistryEvent.PROJECT_REFUSE,
     ProjectAction.AMEND: RegistryEvent.PROJECT_AMEND,
-    ProjectAction.AMEND_DATA_ITEMS: RegistryEvent.PROJECT_AMEND,
+    ProjectAction.AMEND_WIDENING: RegistryEvent.PROJECT_AMEND,
     ProjectAction.ACTIVATE: RegistryEvent.PROJECT_ACTIVATE,
     ProjectAction.EXPIRE: RegistryEvent.PROJECT_EXPIRE,
     ProjectAction.SUSPEND: RegistryEvent.PROJECT_SUSPEND,

@@ -218,6 +218,11 @@ def _not_active(found: Project, state: State, at: date) -> str:
         return f"project {found.id} ended on {version.end.isoformat()}"
     if state == State.SUSPENDED:
         return f"project {found.id} is suspended: {found.state_reason}"
+    if state == State.SUBMITTED:
+        return (
+            f"project {found.id} is submitted: version {found.version} is awaiting its data "
+            "controllers' approval"
+        )
     return f"project {found.id} is {state}, not active"
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from projects.amendments import AmendmentKind, diff
 from projects.approvals import ApprovalDecision, approvals, requested_datasets
 from projects.errors import RegistryError
 from projects.events import EVENT_OF_MOVE, RegistryEvent
@@ -485,29 +486,42 @@ def decide_data_use(
 def amend(
     session: Session, actor: str, project_id: str, spec: ProjectSpec, operator_policy: Policy
 ) -> Project:
-    """A new version. Approvals carry over for datasets whose requested items are unchanged;
-    a change of data items sends the project back to those controllers."""
+    """A new version from SPEC (the lead only).
+
+    A change that widens the project (:mod:`projects.amendments` says which changes do) goes
+    back to the controllers concerned: their approvals of the previous version do not carry
+    over, and an approved or active project is submitted again, so that nobody may use it until
+    they approve the new version. A narrowing or descriptive change takes effect at once and
+    keeps every approval. The audit event records the amendment's kind and every field changed,
+    before and after."""
     found = project(session, project_id)
     if spec.id != project_id:
         raise RegistryError(f"the file describes project {spec.id!r}, not {project_id!r}")
     _requires_lead(session, found, actor, "amend")
     _check(session, spec, operator_policy)
-    old = {(i.dataset_id, i.item) for i in found.current.items}
-    old_by_dataset = {d: {i for ds, i in old if ds == d} for d, _ in old}
-    new_requested = spec.requested()
-    changed = sorted(
-        d
-        for d in set(old_by_dataset) | set(new_requested)
-        if old_by_dataset.get(d, set()) != set(new_requested.get(d, {}))
+    amendment = diff(found.current.spec, spec.model_dump(mode="json"), operator_policy)
+    requested = sorted(spec.requested())
+    again = set(amendment.needs_approval(requested))
+    action = (
+        ProjectAction.AMEND_WIDENING
+        if amendment.kind == AmendmentKind.WIDENING
+        else ProjectAction.AMEND
     )
+    try:  # refuse before anything is written
+        LIFECYCLE.transition(State(found.state), action, f"project {found.id}")
+    except MoveNotAllowed as exc:
+        raise RegistryError(str(exc)) from None
     previous = approvals(session, found)
-    action = ProjectAction.AMEND_DATA_ITEMS if changed else ProjectAction.AMEND
     number = found.version + 1
     found.versions.append(_version(session, spec, number, actor))
     found.version = number
     session.flush()
-    for dataset_id, decision in previous.items():  # unchanged datasets keep their approval
-        if dataset_id not in changed and decision.decision == ApprovalDecision.APPROVED:
+    for dataset_id, decision in previous.items():
+        if (
+            dataset_id in requested
+            and dataset_id not in again
+            and decision.decision == ApprovalDecision.APPROVED
+        ):
             session.add(
                 Approval(
                     project_id=project_id,
@@ -520,14 +534,20 @@ def amend(
                     carried_from=decision.version,
                 )
             )
-    _move(
-        session,
-        actor,
-        found,
-        action,
-        details={"changed_datasets": changed, "new_version": number},
-    )
+    _move(session, actor, found, action, details=amendment.details(requested))
     return found
+
+
+def amendments(session: Session, found: Project) -> dict[int, dict[str, Any]]:
+    """The amendments that made each version after the first (its kind, the fields widened,
+    whose approval it needs, every change before and after), as their audit events recorded
+    them, by version."""
+    return {
+        details["version"]: details
+        for event in audit.events(session, project=found.id)
+        if event.action == RegistryEvent.PROJECT_AMEND and event.object_id == found.id
+        for details in [json.loads(event.details)]
+    }
 
 
 def suspend(session: Session, actor: str, project_id: str, reason: str) -> Project:
@@ -647,7 +667,8 @@ def accept_terms(session: Session, actor: str, project_id: str) -> Declaration:
 
 
 def describe(session: Session, found: Project) -> dict[str, Any]:
-    """The project as a plain dict: its current version, state, approvals and declarations."""
+    """The project as a plain dict: its current version, state, approvals and declarations, and
+    the amendment that made the current version (None for the first)."""
     decided = approvals(session, found)
     by_dataset = {}
     for dataset_id in requested_datasets(found):
@@ -664,6 +685,7 @@ def describe(session: Session, found: Project) -> dict[str, Any]:
             Declaration.project_id == found.id, Declaration.version == found.version
         )
     )
+    amended = amendments(session, found)
     return {
         "id": found.id,
         "state": found.state,
@@ -675,9 +697,11 @@ def describe(session: Session, found: Project) -> dict[str, Any]:
                 "sha256": v.sha256,
                 "created_at": v.created_at,
                 "created_by": v.created_by,
+                "amendment": amended[v.version]["kind"] if v.version in amended else None,
             }
             for v in found.versions
         ],
+        "amendment": amended.get(found.version),
         "spec": found.current.spec,
         "team": [{"person": m.person.username, "role": m.role} for m in found.current.members],
         "approvals": by_dataset,

@@ -31,14 +31,16 @@ class Actor(StrEnum):
 
 
 class ProjectAction(StrEnum):
-    """The moves of a project's lifecycle. An amendment is two moves: one that changes no data
-    item (the state stays) and one that does (the changed items need their controllers again)."""
+    """The moves of a project's lifecycle. An amendment is two moves (``projects.amendments``
+    tells them apart): one that narrows the project or only rewords its description takes effect
+    at once and the state stays; one that widens it goes back to the data controllers concerned,
+    and an approved or active project is submitted again."""
 
     SUBMIT = "submit"
     APPROVE = "approve"
     REFUSE = "refuse"
     AMEND = "amend"
-    AMEND_DATA_ITEMS = "amend data items"
+    AMEND_WIDENING = "amend, widening"
     ACTIVATE = "activate"
     EXPIRE = "expire"
     SUSPEND = "suspend"
@@ -78,55 +80,62 @@ TRANSITIONS: tuple[Transition, ...] = (
         Actor.CONTROLLERS,
         "a controller refuses, with a reason; the lead may amend and resubmit",
     ),
-    Rule(State.DRAFT, A.AMEND, State.DRAFT, Actor.LEAD, "the lead changes a draft (a new version)"),
     Rule(
         State.DRAFT,
-        A.AMEND_DATA_ITEMS,
+        A.AMEND,
         State.DRAFT,
         Actor.LEAD,
-        "the lead changes a draft's data items (a new version)",
+        "the lead narrows or rewords a draft (a new version)",
+    ),
+    Rule(
+        State.DRAFT,
+        A.AMEND_WIDENING,
+        State.DRAFT,
+        Actor.LEAD,
+        "the lead widens a draft (a new version); approvals it widens past are not carried over",
     ),
     Rule(
         State.SUBMITTED,
         A.AMEND,
         State.SUBMITTED,
         Actor.LEAD,
-        "the lead changes a submitted project; it waits for its controllers as before",
+        "the lead narrows or rewords a submitted project; the approvals given are kept",
     ),
     Rule(
         State.SUBMITTED,
-        A.AMEND_DATA_ITEMS,
+        A.AMEND_WIDENING,
         State.SUBMITTED,
         Actor.LEAD,
-        "the lead changes a submitted project's data items; changed items need approval again",
+        "the lead widens a submitted project; the controllers concerned decide afresh",
     ),
     Rule(
         State.APPROVED,
         A.AMEND,
         State.APPROVED,
         Actor.LEAD,
-        "an amendment that changes no data item keeps the controllers' approvals",
+        "a narrowing or rewording takes effect at once and keeps the controllers' approvals",
     ),
     Rule(
         State.ACTIVE,
         A.AMEND,
         State.ACTIVE,
         Actor.LEAD,
-        "an amendment of an active project that changes no data item",
+        "a narrowing or rewording of an active project takes effect at once",
     ),
     Rule(
         State.APPROVED,
-        A.AMEND_DATA_ITEMS,
+        A.AMEND_WIDENING,
         State.SUBMITTED,
         Actor.LEAD,
-        "an amendment that changes data items needs those controllers again",
+        "a widening needs the controllers concerned to approve the new version",
     ),
     Rule(
         State.ACTIVE,
-        A.AMEND_DATA_ITEMS,
+        A.AMEND_WIDENING,
         State.SUBMITTED,
         Actor.LEAD,
-        "an amendment that changes data items of an active project needs approval again",
+        "a widening of an active project stops its use until the controllers concerned "
+        "approve the new version",
     ),
     Rule(State.APPROVED, A.ACTIVATE, State.ACTIVE, Actor.SYSTEM, "the start date is reached"),
     Rule(State.ACTIVE, A.EXPIRE, State.EXPIRED, Actor.SYSTEM, "the end date has passed"),

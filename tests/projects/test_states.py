@@ -17,21 +17,22 @@ def test_every_transition_is_allowed_by_exactly_one_rule_amend_included():
     assert len(moves) == len(set(moves))
     for t in TRANSITIONS:
         assert LIFECYCLE.transition(t.source, t.action) is t
-    # an amendment goes where the data items say, never where the first rule happens to lead
+    # an amendment goes where its kind (narrowing or widening) says, never where the first
+    # rule happens to lead
     amended = {
         (source, action): LIFECYCLE.transition(source, action).target
         for source in (State.DRAFT, State.SUBMITTED, State.APPROVED, State.ACTIVE)
-        for action in (ProjectAction.AMEND, ProjectAction.AMEND_DATA_ITEMS)
+        for action in (ProjectAction.AMEND, ProjectAction.AMEND_WIDENING)
     }
     assert amended == {
         (State.DRAFT, ProjectAction.AMEND): State.DRAFT,
-        (State.DRAFT, ProjectAction.AMEND_DATA_ITEMS): State.DRAFT,
+        (State.DRAFT, ProjectAction.AMEND_WIDENING): State.DRAFT,
         (State.SUBMITTED, ProjectAction.AMEND): State.SUBMITTED,
-        (State.SUBMITTED, ProjectAction.AMEND_DATA_ITEMS): State.SUBMITTED,
+        (State.SUBMITTED, ProjectAction.AMEND_WIDENING): State.SUBMITTED,
         (State.APPROVED, ProjectAction.AMEND): State.APPROVED,
-        (State.APPROVED, ProjectAction.AMEND_DATA_ITEMS): State.SUBMITTED,
+        (State.APPROVED, ProjectAction.AMEND_WIDENING): State.SUBMITTED,
         (State.ACTIVE, ProjectAction.AMEND): State.ACTIVE,
-        (State.ACTIVE, ProjectAction.AMEND_DATA_ITEMS): State.SUBMITTED,
+        (State.ACTIVE, ProjectAction.AMEND_WIDENING): State.SUBMITTED,
     }
 
 
@@ -80,5 +81,5 @@ def test_diagram_lists_every_transition():
 def test_every_move_is_audited_under_its_own_name():
     assert set(EVENT_OF_MOVE) == set(ProjectAction)
     for action, event in EVENT_OF_MOVE.items():
-        expected = "amend" if action == ProjectAction.AMEND_DATA_ITEMS else action.value
+        expected = "amend" if action == ProjectAction.AMEND_WIDENING else action.value
         assert event == f"project.{expected}"
