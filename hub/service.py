@@ -356,10 +356,12 @@ def hub_app(instance):
 
     class SignedIn(HubOAuthenticated):
         def check_xsrf_cookie(self) -> None:
-            # authenticate before tornado's check (which runs before the handler asks who is
-            # there): a request carrying a hub token then skips the cookie check, as no browser
-            # sends a token header from another site; a cookie-signed request still needs it
-            _ = self.current_user
+            # tornado checks before the handler asks who is there: a request carrying a hub
+            # token is authenticated first, so the hub's check then skips the cookie test (no
+            # browser sends a token header from another site). A cookie-signed request goes
+            # straight on: the hub's cookie authentication runs this check itself.
+            if self.request.headers.get("Authorization"):
+                _ = self.current_user
             super().check_xsrf_cookie()
 
     prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/services/tre/").rstrip("/")
