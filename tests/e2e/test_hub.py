@@ -1,32 +1,8 @@
 """The safe setting end to end over HTTP: login, the service, spawn scoping, lockdown."""
 
-import re
-import time
-
-import requests
-
-from tests.e2e.conftest import PASSWORD
+from tests.hubtools import PASSWORD, login, wait_for_lab
 
 P = "supporting-families"
-
-
-def login(base, user, password=PASSWORD):
-    session = requests.Session()
-    page = session.get(f"{base}/hub/login")
-    xsrf = re.search(r'name="_xsrf" value="([^"]+)"', page.text).group(1)
-    answer = session.post(
-        f"{base}/hub/login?next=", data={"username": user, "password": password, "_xsrf": xsrf}
-    )
-    return session, answer
-
-
-def wait_for_lab(session, base, user):
-    for _ in range(90):
-        page = session.get(f"{base}/user/{user}/{P}/lab")
-        if page.status_code == 200 and "JupyterLab" in page.text:
-            return page
-        time.sleep(1)
-    raise AssertionError(f"{user}'s workspace did not start: {page.status_code}")
 
 
 def test_an_analyst_logs_in_and_works_in_a_locked_down_workspace(hub_url):
@@ -34,7 +10,7 @@ def test_an_analyst_logs_in_and_works_in_a_locked_down_workspace(hub_url):
     assert answer.url.endswith("/services/tre/") and "Usable now" in answer.text
     spawn = alex.get(f"{hub_url}/hub/spawn/alex.analyst/{P}")
     assert spawn.status_code == 200
-    wait_for_lab(alex, hub_url, "alex.analyst")
+    wait_for_lab(alex, hub_url, "alex.analyst", P)
     closed = alex.get(f"{hub_url}/user/alex.analyst/{P}/files/studies/repeat_callers.ipynb")
     assert closed.status_code == 403 and "airlock" in closed.text
     for route in ("nbconvert/html/studies/repeat_callers.ipynb", "view/studies/x.png"):
