@@ -239,3 +239,71 @@ def test_a_notebook_requests_a_release_through_the_relay_as_its_person(kernel, s
 
     assert airlock.show(studied, request_id, USER)["author"] == USER
     assert "other project:" in out and "supporting-families" in out
+
+
+@pytest.fixture
+def internet():
+    """A host of the test's own, standing in for the internet: a listener in a network namespace
+    reached from this machine over a veth pair (10.231.7.0/30, made and removed by the test)."""
+    import shutil
+    import subprocess
+    import sys
+
+    if shutil.which("ip") is None:
+        pytest.fail("iproute2's ip is missing: .ci/run installs it")
+    steps = [
+        "ip netns add tre-inet",
+        "ip link add tre-h0 type veth peer name tre-i0",
+        "ip link set tre-i0 netns tre-inet",
+        "ip addr add 10.231.7.1/30 dev tre-h0",
+        "ip link set tre-h0 up",
+        "ip netns exec tre-inet ip addr add 10.231.7.2/30 dev tre-i0",
+        "ip netns exec tre-inet ip link set tre-i0 up",
+    ]
+    try:
+        for step in steps:
+            subprocess.run(step.split(), check=True, capture_output=True)
+        listener = subprocess.Popen(
+            [
+                "ip",
+                "netns",
+                "exec",
+                "tre-inet",
+                sys.executable,
+                "-c",
+                "import socket\ns = socket.socket(); s.bind(('10.231.7.2', 8080)); s.listen(8)\n"
+                "while True:\n    s.accept()[0].close()",
+            ],
+        )
+        for _ in range(50):
+            try:
+                socket.create_connection(("10.231.7.2", 8080), timeout=1).close()
+                break
+            except OSError:
+                import time
+
+                time.sleep(0.1)
+        else:
+            pytest.fail("the stand-in internet host never listened")
+        yield ("10.231.7.2", 8080)
+        listener.kill()
+    finally:
+        subprocess.run(["ip", "link", "del", "tre-h0"], capture_output=True)
+        subprocess.run(["ip", "netns", "del", "tre-inet"], capture_output=True)
+
+
+def test_the_kernel_cannot_reach_a_host_this_machine_reaches(kernel, internet):
+    host, port = internet
+    socket.create_connection((host, port), timeout=3).close()  # reachable from outside
+    out = attempt(
+        kernel,
+        f"""
+        import socket
+        try:
+            socket.create_connection(({host!r}, {port}), timeout=3)
+            print("connected")
+        except OSError as exc:
+            print("refused", type(exc).__name__)
+        """,
+    )
+    assert out.startswith("refused"), out
