@@ -13,11 +13,17 @@ the crate back.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tre.errors import TreError
+
+# bagit changes the process's working folder while it bags or validates: two threads doing so at
+# once (runs started together from the web service) would write into each other's folders. Only
+# that brief step is serialised; the runs themselves go on side by side.
+_BAGIT = threading.Lock()
 
 PROFILE = "https://w3id.org/5s-crate/0.4"
 CHECKSUMS = ["sha256", "sha512"]
@@ -116,7 +122,8 @@ def package(
     crate.metadata.write(folder)
     import bagit
 
-    bagit.make_bag(str(folder), dict(bag_info or {}), checksums=CHECKSUMS)
+    with _BAGIT:
+        bagit.make_bag(str(folder), dict(bag_info or {}), checksums=CHECKSUMS)
     return folder / "data"
 
 
@@ -152,7 +159,8 @@ def read(folder: Path) -> Crate:
     from rocrate.rocrate import ROCrate
 
     try:
-        bagit.Bag(str(folder)).validate()
+        with _BAGIT:
+            bagit.Bag(str(folder)).validate()
     except bagit.BagError as exc:
         raise CrateError(f"{folder} is not a valid BagIt bag: {exc}") from None
     root = Path(folder) / "data"
