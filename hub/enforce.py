@@ -58,13 +58,19 @@ def sweep(instance: Instance, api_url: str, token: str, at: date | None = None) 
             decision = decide(session, user, PolicyAction.WORK_IN_WORKSPACE, project, at=at)
         if decision.allowed:
             continue
-        answer = requests.delete(
-            f"{api_url}/users/{user}/servers/{project}",
-            headers={"Authorization": f"token {token}"},
-            timeout=30,
-        )
+        try:
+            answer = requests.delete(
+                f"{api_url}/users/{user}/servers/{project}",
+                headers={"Authorization": f"token {token}"},
+                timeout=30,
+            )
+        except requests.RequestException as exc:
+            print(f"could not stop {user}/{project}, trying next sweep: {exc}", flush=True)
+            continue
         if answer.status_code not in (202, 204, 404):
-            answer.raise_for_status()
+            # one server the hub will not stop now (busy) must not spare the others
+            print(f"could not stop {user}/{project} ({answer.status_code}): next sweep", flush=True)
+            continue
         reasons = decision.message()
         with instance.db.session() as session:
             audit.record(

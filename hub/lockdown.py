@@ -101,6 +101,30 @@ class GuardedContents(ContentsHandler):
                     raise web.HTTPError(403, REFUSED.format(why=why))
         return await super().get(path)
 
+    def _finish_model(self, model, location=True):
+        """The last word, on what was actually read (the file may have been swapped for a link
+        since the check above): no binary content, no copy of the extract, ever sent."""
+        why = sent_refusal(model, extract_hashes())
+        if why:
+            self.log.warning("tre-kit lockdown: refused %s: %s", model.get("path"), why)
+            raise web.HTTPError(403, REFUSED.format(why=why))
+        return super()._finish_model(model, location)
+
+
+def sent_refusal(model: dict, extract_hashes: set[str]) -> str | None:
+    """Why a contents model may not be sent to the browser, or None: binary content, or content
+    whose bytes are those of a file of the extract."""
+    content = model.get("content")
+    if content is None or model.get("type") == "directory":
+        return None
+    if model.get("format") == "base64":
+        return "it is binary"
+    if isinstance(content, str):
+        digest = hashlib.sha256(content.encode("utf-8")).hexdigest()
+        if digest in extract_hashes:
+            return "it is a copy of a file of the project's extract"
+    return None
+
 
 def _jupyter_server_extension_points():
     return [{"module": "hub.lockdown"}]

@@ -113,20 +113,22 @@ class RunStudy(Page):
     async def post(self, project_id: str) -> None:
         import asyncio
 
-        from notebooks.runner import run, runnable
+        from notebooks.runner import WORKSPACE_PREFIX, run, runnable, trusted_copy
 
         study = self.get_body_argument("study")
         allowed = runnable(self.instance, project_id, self.person)
         if study not in allowed:
-            names = ", ".join(n for n in allowed if not n.startswith("workspace/"))
+            names = ", ".join(n for n in allowed if not n.startswith(WORKSPACE_PREFIX))
             raise Refused(
                 f"{study!r} cannot be run here: choose one of the studies ({names}) or a "
                 "notebook of your own workspace"
             )
-        path = allowed[study]
-        result = await asyncio.get_running_loop().run_in_executor(
-            None, lambda: run(self.instance, path, project_id, self.person)
-        )
+
+        def run_it():
+            with trusted_copy(self.instance, project_id, self.person, study) as path:
+                return run(self.instance, path, project_id, self.person)
+
+        result = await asyncio.get_running_loop().run_in_executor(None, run_it)
         self.redirect(f"{self.prefix()}/?ran={result.id}", status=303)
 
 

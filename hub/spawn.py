@@ -169,16 +169,13 @@ def prepare(chosen: SpawnPlan, username: str, *, sandboxed: bool = True) -> Owne
 
 
 def _copy_studies(folder: Path) -> None:
-    """The study notebooks, as templates to start from (never overwriting the analyst's)."""
-    import shutil
-
+    """The study notebooks, as templates to start from: written by root into a folder the person
+    controls, so through no link and over nothing already there (the analyst's own, or a link
+    they planted, is left alone)."""
     from notebooks.runner import studies
 
-    target = folder / "studies"
-    target.mkdir(exist_ok=True)
     for path in studies().values():
-        if not (target / path.name).exists():
-            shutil.copyfile(path, target / path.name)
+        sandbox.write_inside(folder, f"studies/{path.name}", path.read_bytes())
 
 
 def admit(spawner, *, sandboxed: bool = True) -> tuple[SpawnPlan, Owner]:

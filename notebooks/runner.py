@@ -100,20 +100,44 @@ def studies() -> dict[str, Path]:
     return {p.stem.replace("_", "-"): p for p in sorted(STUDIES.glob("*.ipynb"))}
 
 
-def runnable(instance: Instance, project_id: str, person: str) -> dict[str, Path]:
+WORKSPACE_PREFIX = "workspace/"
+
+
+def runnable(instance: Instance, project_id: str, person: str) -> list[str]:
     """What PERSON may run in PROJECT_ID from the web: the study catalogue, and the notebooks in
-    their own workspace (``workspace/NAME.ipynb``; never a link, never a file outside it)."""
-    out = dict(studies())
+    their own workspace (``workspace/NAME.ipynb``; never through a link)."""
+    out = list(studies())
     space = ProjectFolders.of(instance, project_id).workspace / person
-    if space.is_dir():
-        root = space.resolve()
-        for path in sorted(space.rglob("*.ipynb")):
-            if ".ipynb_checkpoints" in path.parts or path.is_symlink():
-                continue
-            real = path.resolve()
-            if real.is_relative_to(root) and real.is_file():
-                out[f"workspace/{path.relative_to(space).as_posix()}"] = real
+    for top, folders, files in os.walk(space, followlinks=False):
+        folders[:] = sorted(f for f in folders if not f.startswith("."))
+        for name in sorted(files):
+            path = Path(top) / name
+            if name.endswith(".ipynb") and not path.is_symlink():
+                out.append(WORKSPACE_PREFIX + path.relative_to(space).as_posix())
     return out
+
+
+@contextmanager
+def trusted_copy(instance: Instance, project_id: str, person: str, name: str):
+    """NAME (one of :func:`runnable`) as a notebook root may read: a study as it is; a workspace
+    notebook copied, through no link, into a folder only root reads, for the run's length (the
+    workspace is the person's, so root never opens a path in it by name twice)."""
+    if not name.startswith(WORKSPACE_PREFIX):
+        yield find_notebook(name)
+        return
+    space = ProjectFolders.of(instance, project_id).workspace / person
+    relative = name.removeprefix(WORKSPACE_PREFIX)
+    try:
+        data = sandbox.read_inside(space, relative)
+    except sandbox.SandboxError as exc:
+        raise RunError(f"{name} cannot be run: {exc}") from None
+    folder = Path(tempfile.mkdtemp(prefix="tre-notebook-"))
+    try:
+        copy = folder / Path(relative).name
+        copy.write_bytes(data)
+        yield copy
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def find_notebook(name: str | Path) -> Path:
@@ -340,12 +364,15 @@ def _engine() -> str:
             tre_env=None,
             tre_cwd=None,
             tre_manager=None,
+            tre_guard=None,
             **kwargs,
         ):
             code = [i for i, c in enumerate(nb_man.nb.cells) if c.cell_type == "code"]
             started = nb_man.cell_start
 
             def cell_start(cell, cell_index=None, **more):
+                if tre_guard is not None and cell_index in code:
+                    tre_guard()  # the policy asked again before every code cell
                 if tre_progress is not None and cell_index in code:
                     tre_progress(code.index(cell_index) + 1, len(code), cell.source[:60])
                 return started(cell, cell_index, **more)
@@ -464,6 +491,7 @@ def run(
                 tre_env=environment(project_id, policy.to_json()),
                 tre_cwd=str(work.connection),
                 tre_manager=kernel_manager(box, work.connection),
+                tre_guard=lambda: _still_allowed(instance, person, project_id, at),
             )
         except papermill.PapermillExecutionError as exc:
             ending, error = RunAction.FAIL, f"{exc.ename}: {exc.evalue} (cell {exc.exec_count})"
@@ -524,6 +552,13 @@ def run(
             details={"outputs": len(produced), "undeclared": undeclared, "error": error},
         )
     return RunResult(run_id, status, target, error, produced, undeclared)
+
+
+def _still_allowed(instance: Instance, person: str, project_id: str, at: date | None) -> None:
+    """Refuse (stopping the run) when the person may no longer run analyses in the project: a
+    suspension, an expiry or a removal reaches a run at its next cell."""
+    with instance.db.session() as session:
+        check(session, person, PolicyAction.RUN_ANALYSIS, project_id, at=at)
 
 
 @dataclass(frozen=True)

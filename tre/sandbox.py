@@ -28,6 +28,7 @@ import hashlib
 import os
 import pwd
 import shutil
+import stat
 import subprocess
 import sys
 from collections.abc import Iterable, Sequence
@@ -110,8 +111,15 @@ class Sandbox:
         return args + list(argv)
 
 
+# what the Jupyter server holds and its kernels do not: the person's hub token (the server's
+# relay uses it; a kernel has no use for it, and could show it)
+KERNEL_UNSET = ("JUPYTERHUB_API_TOKEN", "JPY_API_TOKEN", "JUPYTERHUB_CLIENT_ID")
+
+
 def kernel_command(argv: Sequence[str]) -> list[str]:
-    """ARGV (a kernel) without a network: run by the sandbox's account, inside the sandbox."""
+    """ARGV (a kernel) without a network and without the hub token: run by the sandbox's
+    account, inside the sandbox."""
+    unset = [arg for name in KERNEL_UNSET for arg in ("--unsetenv", name)]
     return [
         bwrap(),
         "--dev-bind",  # the outer sandbox's own view, devices included (/dev/null)
@@ -120,6 +128,7 @@ def kernel_command(argv: Sequence[str]) -> list[str]:
         "--unshare-user",
         "--unshare-net",
         "--die-with-parent",
+        *unset,
         "--",
         *argv,
     ]
@@ -134,9 +143,16 @@ def account_name(username: str) -> str:
     return f"{name[:23]}-{digest}"
 
 
+GROUP_PREFIX = "trp-"  # never a person's account or its own group (those are tre-<username>)
+
+
 def group_name(project: str) -> str:
-    """The system group that may read one project's extract."""
-    return f"{ACCOUNT_PREFIX}p-{project}"[:32]
+    """The system group that may read one project's extract (at most 32 characters: a longer
+    id is cut and given a hash of the whole, so two projects never share a group)."""
+    name = GROUP_PREFIX + project
+    if len(name) <= 32:
+        return name
+    return f"{name[:23]}-{hashlib.sha256(project.encode()).hexdigest()[:8]}"
 
 
 def ensure_account(username: str) -> pwd.struct_passwd:
@@ -164,17 +180,87 @@ def give(path: Path, username: str) -> None:
     """PATH (a folder, made if missing) and everything in it, owned by the person's account."""
     user = ensure_account(username)
     path.mkdir(parents=True, exist_ok=True)
-    for item in [path, *path.rglob("*")]:
-        if not item.is_symlink():
-            os.chown(item, user.pw_uid, user.pw_gid)
+    _chown_tree(path, user.pw_uid, user.pw_gid)
 
 
 def share_read_only(path: Path, project: str) -> None:
     """PATH (the project's extract) readable by the project's group and nobody else but root."""
-    gid = ensure_group(project).gr_gid
-    for item in [path, *path.rglob("*")]:
-        if not item.is_symlink():
-            os.chown(item, 0, gid)
+    _chown_tree(path, 0, ensure_group(project).gr_gid)
+
+
+def _chown_tree(path: Path, uid: int, gid: int) -> None:
+    """Re-own a folder the person may write in, as root, following no link: a link (or a file
+    swapped for one meanwhile) is re-owned itself, never what it points at."""
+    os.chown(path, uid, gid, follow_symlinks=False)
+    for top, folders, files in os.walk(path, followlinks=False):
+        for name in folders + files:
+            os.chown(os.path.join(top, name), uid, gid, follow_symlinks=False)
+
+
+# Root reading or writing in a folder the person controls never follows a link: each part of the
+# path is opened relative to the one before, with O_NOFOLLOW (a link anywhere is refused).
+_NOFOLLOW_DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
+
+
+def _open_folder(root: Path, parts: Sequence[str], make: bool = False) -> int:
+    descriptor = os.open(root, _NOFOLLOW_DIR)
+    try:
+        for part in parts:
+            if part in ("", ".", "..") or "/" in part:
+                raise SandboxError(f"{part!r}: not a plain name")
+            if make:
+                try:
+                    os.mkdir(part, 0o755, dir_fd=descriptor)
+                except FileExistsError:
+                    pass
+            inner = os.open(part, _NOFOLLOW_DIR, dir_fd=descriptor)
+            os.close(descriptor)
+            descriptor = inner
+    except BaseException:
+        os.close(descriptor)
+        raise
+    return descriptor
+
+
+def read_inside(root: Path, relative: str, limit: int = 50 << 20) -> bytes:
+    """The bytes of the regular file RELATIVE under ROOT, following no link on the way."""
+    *folders, name = relative.split("/")
+    try:
+        folder = _open_folder(root, folders)
+        try:
+            descriptor = os.open(name, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=folder)
+        finally:
+            os.close(folder)
+    except OSError as exc:
+        raise SandboxError(f"{relative}: not a file of the workspace ({exc.strerror})") from None
+    with os.fdopen(descriptor, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise SandboxError(f"{relative}: not a regular file")
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise SandboxError(f"{relative}: larger than {limit >> 20} MB")
+    return data
+
+
+def write_inside(root: Path, relative: str, data: bytes) -> bool:
+    """Create RELATIVE under ROOT with DATA, following no link and replacing nothing (a name
+    already there, a dangling link included, is left alone); False when it was there."""
+    *folders, name = relative.split("/")
+    try:
+        folder = _open_folder(root, folders, make=True)
+    except OSError:
+        return False  # a part of the path is a link or not a folder: nothing is written
+    try:
+        descriptor = os.open(
+            name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644, dir_fd=folder
+        )
+    except FileExistsError:
+        return False
+    finally:
+        os.close(folder)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(data)
+    return True
 
 
 def software_paths() -> list[Path]:

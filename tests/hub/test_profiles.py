@@ -16,7 +16,7 @@ from tornado import web
 from traitlets.config import Config
 
 from hub import config, profiles
-from tre import audit
+from tre import audit, sandbox
 from tre.instance import open_instance
 
 P = "supporting-families"
@@ -163,7 +163,7 @@ def test_the_docker_profile_mounts_only_the_projects_folders(active, monkeypatch
 
     account = pwd.getpwnam("tre-alex.analyst")
     assert created["user"] == f"{account.pw_uid}:{account.pw_gid}"
-    assert host["GroupAdd"] == [str(grp.getgrnam(f"tre-p-{P}").gr_gid)]
+    assert host["GroupAdd"] == [str(grp.getgrnam(sandbox.group_name(P)).gr_gid)]
     assert created["working_dir"] == "/tre/workspace"
     assert created["command"][0] == "jupyterhub-singleuser"
     assert "--ServerApp.jpserver_extensions=hub.lockdown=True" in created["command"]
@@ -286,7 +286,7 @@ def test_the_k8s_profile_mounts_only_the_projects_folders(active, monkeypatch, k
     assert security["capabilities"] == {"drop": ["ALL"]}
     assert security["readOnlyRootFilesystem"] is True
     assert api["spec"]["securityContext"]["supplementalGroups"] == [
-        grp.getgrnam(f"tre-p-{P}").gr_gid
+        grp.getgrnam(sandbox.group_name(P)).gr_gid
     ]
     assert api["spec"]["automountServiceAccountToken"] is False
     # the labels Zero to JupyterHub's singleuser NetworkPolicy (egress denied) selects

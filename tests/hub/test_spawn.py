@@ -156,3 +156,21 @@ def test_the_lockdown_closes_the_download_routes():
         "@jupyterlab/filebrowser-extension:open-browser-tab",
     ):
         assert page["disabledExtensions"][plugin] and page["lockedExtensions"][plugin]
+
+
+def test_the_contents_guard_judges_what_is_sent_not_only_the_path():
+    """A file swapped for a link between the guard's check and the read is caught on the way
+    out: binary content and copies of the extract are never sent."""
+    import hashlib
+
+    from hub.lockdown import sent_refusal
+
+    extract = {hashlib.sha256(b'{"files": []}').hexdigest()}
+    file = {"type": "file", "path": "x"}
+    assert sent_refusal(file | {"format": "base64", "content": "UEFSMQ=="}, set()) == (
+        "it is binary"
+    )
+    assert "extract" in sent_refusal(file | {"format": "text", "content": '{"files": []}'}, extract)
+    assert sent_refusal(file | {"format": "text", "content": "a note"}, extract) is None
+    assert sent_refusal({"type": "directory", "content": []}, extract) is None
+    assert sent_refusal({"type": "notebook", "format": "json", "content": {}}, extract) is None

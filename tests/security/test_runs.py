@@ -2,6 +2,7 @@
 the runner executes the analyst's code in the workspace's sandbox, as the analyst."""
 
 import json
+import pathlib
 import shutil
 
 import pytest
@@ -87,6 +88,8 @@ def test_the_web_runs_only_studies_and_the_persons_own_workspace_notebooks(
     allowed = runner.runnable(studied, P, "alex.analyst")
     assert "workspace/mine.ipynb" in allowed and "workspace/link.ipynb" not in allowed
     assert "repeat-callers" in allowed
+    with runner.trusted_copy(studied, P, "alex.analyst", "workspace/mine.ipynb") as copy:
+        assert copy.read_bytes() == elsewhere.read_bytes() and copy.parent != own
     assert not [name for name in runner.runnable(studied, P, "bea.analyst") if "mine" in name]
     base = serve(service.make_app(studied, lambda h: h.get_cookie("tre-test-user")))
     session = requests.Session()
@@ -108,3 +111,54 @@ def _no_leftover_sandboxes():
     import tempfile
 
     assert not glob.glob(f"{tempfile.gettempdir()}/tre-run-*"), "a run's sandbox folders were left"
+
+
+STOPPED_BY_A_SUSPENSION = """
+import os, pathlib, time
+here = pathlib.Path(os.environ["TRE_OUTPUTS"])
+(here / "started").write_text("1")
+deadline = time.monotonic() + 60
+while not (here / "go").exists() and time.monotonic() < deadline:
+    time.sleep(0.05)
+"""
+
+
+def test_a_suspension_stops_a_run_at_its_next_cell(studied, tmp_path):
+    import glob
+    import tempfile
+    import threading
+    import time
+
+    from nbformat.v4 import new_code_cell
+
+    from projects import registry
+
+    path = small_notebook(tmp_path / "long.ipynb", STOPPED_BY_A_SUSPENSION)
+    import nbformat
+
+    notebook = nbformat.read(path, as_version=4)
+    notebook.cells.append(new_code_cell("open('/tre/outputs/after.txt', 'w').write('ran on')"))
+    nbformat.write(notebook, path)
+    results = {}
+    thread = threading.Thread(
+        target=lambda: results.update(
+            run=runner.run(studied, path, P, "alex.analyst", at=STUDIED_TODAY)
+        )
+    )
+    thread.start()
+    try:
+        deadline = time.monotonic() + 90
+        while not glob.glob(f"{tempfile.gettempdir()}/tre-run-*/outputs/started"):
+            assert time.monotonic() < deadline, "the run never started"
+            time.sleep(0.05)
+        with studied.db.session() as session:
+            registry.suspend(session, "ops.operator", P, "checking a complaint")
+        for flag in glob.glob(f"{tempfile.gettempdir()}/tre-run-*/outputs/started"):
+            (pathlib.Path(flag).parent / "go").write_text("go")
+        thread.join(timeout=120)
+    finally:
+        with studied.db.session() as session:
+            registry.reinstate(session, "ops.operator", P)
+    result = results["run"]
+    assert result.status == FAILED and "suspended" in result.error
+    assert not (result.files / "after.txt").exists()

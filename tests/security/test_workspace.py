@@ -89,6 +89,7 @@ def test_the_kernel_cannot_reach_the_instance(kernel, studied, target):
 def test_the_kernel_environment_names_no_instance_and_no_one_else(kernel, studied):
     out = attempt(kernel, "import os; print(sorted(os.environ.items()))")
     assert "TRE_HOME" not in out and "TRE_ACTOR" not in out and "postgresql" not in out
+    assert "JUPYTERHUB_API_TOKEN" not in out and "JPY_API_TOKEN" not in out
     assert str(studied.home) not in out
 
 
@@ -307,3 +308,35 @@ def test_the_kernel_cannot_reach_a_host_this_machine_reaches(kernel, internet):
         """,
     )
     assert out.startswith("refused"), out
+
+
+def test_swapping_a_file_for_a_link_to_the_extract_never_gets_its_bytes_out(kernel):
+    """The guard's check and the read are two steps: a kernel swaps a text file and a link to the
+    extract as fast as it can while the browser asks again and again. Nothing binary, and no
+    byte of the extract, is ever sent."""
+    started = attempt(
+        kernel,
+        """
+        import os, threading, time
+        path, text, stop = "/tre/workspace/race.txt", "/tre/workspace/race-text", "/tmp/race-stop"
+        open(text, "w").write("harmless text")
+        def swap():
+            while not os.path.exists(stop):
+                for source in ("/tre/data/csc_referrals.parquet", text):
+                    tmp = path + ".new"
+                    if os.path.lexists(tmp):
+                        os.remove(tmp)
+                    os.symlink(source, tmp)
+                    os.replace(tmp, path)
+                    time.sleep(0.0005)
+        threading.Thread(target=swap, daemon=True).start()
+        print("swapping")
+        """,
+    )
+    assert "swapping" in started
+    sent = [contents(kernel, "race.txt", content=1) for _ in range(150)]
+    attempt(kernel, "open('/tmp/race-stop', 'w').write('stop')")
+    for answer in sent:
+        assert answer.status_code in (200, 403, 404), answer.status_code
+        if answer.status_code == 200:
+            assert answer.json()["format"] == "text" and "PAR1" not in answer.text

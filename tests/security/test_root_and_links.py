@@ -1,0 +1,67 @@
+"""Root acting in folders the analyst controls (their workspace) must never follow the analyst's
+links: not to read (a web Run of a workspace notebook), not to write (the study templates copied
+at each start), not to re-own (the workspace given to the analyst's account)."""
+
+import os
+import shutil
+
+import pytest
+
+from hub import spawn
+from notebooks import runner
+from notebooks.runner import RunError
+from tre import sandbox
+
+P = "supporting-families"
+USER = "alex.analyst"
+
+
+@pytest.fixture
+def space(studied):
+    folder = studied.home / "projects" / P / "workspace" / USER
+    folder.mkdir(parents=True, exist_ok=True)
+    planted = [folder / "leak.ipynb", folder / "sub", folder / "studies"]
+    yield folder
+    for path in planted:
+        if path.is_symlink() or path.is_file():
+            path.unlink()
+        elif path.is_dir():
+            shutil.rmtree(path)
+
+
+def test_a_web_run_never_reads_through_a_link_in_the_workspace(studied, space):
+    key = studied.home / "keys" / "pseudonymisation.key"
+    (space / "leak.ipynb").symlink_to(key)
+    (space / "sub").symlink_to(studied.home / "keys")
+    assert "workspace/leak.ipynb" not in runner.runnable(studied, P, USER)
+    secret = key.read_text().strip()[:12]
+    for name in ("workspace/leak.ipynb", "workspace/sub/pseudonymisation.key"):
+        with pytest.raises(RunError) as refused:
+            with runner.trusted_copy(studied, P, USER, name):
+                pass
+        assert "cannot be run" in str(refused.value) and secret not in str(refused.value)
+
+
+def test_the_study_templates_are_never_written_through_a_link(space, tmp_path):
+    target = tmp_path / "written-by-root"
+    (space / "studies").mkdir()
+    (space / "studies" / "does_it_work.ipynb").symlink_to(target)  # dangling: a new file
+    spawn._copy_studies(space)
+    assert not target.exists() and (space / "studies" / "does_it_work.ipynb").is_symlink()
+    assert (space / "studies" / "repeat_callers.ipynb").is_file()
+    shutil.rmtree(space / "studies")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (space / "studies").symlink_to(elsewhere)  # the folder itself a link
+    spawn._copy_studies(space)
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_giving_the_workspace_to_its_person_never_reowns_what_a_link_points_at(space, tmp_path):
+    victim = tmp_path / "roots-file"
+    victim.write_text("root's")
+    os.chown(victim, 0, 0)
+    (space / "leak.ipynb").symlink_to(victim)
+    sandbox.give(space, USER)
+    assert victim.stat().st_uid == 0
+    assert space.stat().st_uid == sandbox.ensure_account(USER).pw_uid
