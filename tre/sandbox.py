@@ -79,12 +79,14 @@ class Sandbox:
                 args += ["--symlink", os.readlink(target), str(target)]
             elif target.is_dir():
                 args += ["--ro-bind", str(target), str(target)]
+        # the sandbox's own /tmp first, so that software installed under /tmp is bound over it
+        args += ["--perms", "1777", "--tmpfs", "/tmp"]
         for path in _outermost(p for p in self.software if not _under_system(p)):
             args += _dirs(path.parent) + ["--ro-bind", str(path), str(path)]
         for path in self.hidden:
             if any(_inside(path, s) for s in self.software) and path.exists():
                 args += ["--tmpfs", str(path)]
-        args += ["--dev", "/dev", "--proc", "/proc", "--perms", "1777", "--tmpfs", "/tmp"]
+        args += ["--dev", "/dev", "--proc", "/proc"]
         args += ["--perms", "0755", "--dir", ROOT]
         made = {"/", "/tmp", ROOT}
         for mount in self.mounts:
@@ -320,6 +322,6 @@ def _dirs(folder: Path) -> list[str]:
     """bwrap arguments making FOLDER's ancestors (mode 0755) in the sandbox's empty root."""
     out: list[str] = []
     for parent in reversed([folder, *folder.parents]):
-        if str(parent) != "/":
+        if str(parent) not in ("/", "/tmp"):
             out += ["--perms", "0755", "--dir", str(parent)]
     return out

@@ -1,0 +1,41 @@
+"""The sandbox as a command: what code inside sees (needs root and bubblewrap, as CI has)."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+from tre import sandbox
+
+
+def inside(box: sandbox.Sandbox, *argv: str) -> subprocess.CompletedProcess:
+    return subprocess.run(box.command(list(argv)), capture_output=True, text=True, timeout=60)
+
+
+def test_software_under_tmp_is_seen_and_an_instance_inside_it_is_not(tmp_path):
+    """A checkout under /tmp works (the sandbox's own /tmp is mounted first), and an instance
+    kept inside the bound software (a demo in the checkout) is covered."""
+    kit = tmp_path / "kit"
+    (kit / "demo-instance" / "keys").mkdir(parents=True)
+    (kit / "code.py").write_text("x = 1")
+    (kit / "demo-instance" / "keys" / "secret.key").write_text("secret")
+    for folder in (tmp_path, kit, kit / "demo-instance"):
+        folder.chmod(0o755)
+    box = sandbox.Sandbox(
+        account=sandbox.ensure_account("alex.analyst").pw_name,
+        mounts=(),
+        hidden=(kit / "demo-instance",),
+        software=(kit, Path(sys.base_prefix), Path(sys.prefix)),
+        workdir="/",
+    )
+    seen = inside(box, "cat", str(kit / "code.py"))
+    assert seen.returncode == 0 and seen.stdout == "x = 1", seen.stderr
+    hidden = inside(box, "ls", "-A", str(kit / "demo-instance"))
+    assert hidden.returncode == 0 and hidden.stdout == "", hidden.stdout
+    assert inside(box, "id", "-u").stdout.strip() != "0"
+
+
+def test_group_names_never_collide_with_accounts_or_each_other():
+    long_a, long_b = "a" * 29 + "x", "a" * 29 + "y"
+    assert sandbox.group_name(long_a) != sandbox.group_name(long_b)
+    assert all(len(sandbox.group_name(p)) <= 32 for p in (long_a, "p"))
+    assert not sandbox.group_name("p").startswith(sandbox.ACCOUNT_PREFIX)
