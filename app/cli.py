@@ -23,7 +23,11 @@ from tre.errors import TreError
     type=click.Path(file_okay=False),
     help="The instance folder (default: $TRE_HOME).",
 )
-@click.option("--actor", help="Who is acting, for the audit log (default: $TRE_ACTOR or operator).")
+@click.option(
+    "--actor",
+    help="Who acts, for the audit log, when this account is nobody's (default: $TRE_ACTOR, or the "
+    "person this OS account is, or operator:<account>); never a decider.",
+)
 @click.version_option(__version__, prog_name="tre-kit")
 @click.pass_context
 def cli(ctx: click.Context, home: str | None, actor: str | None) -> None:

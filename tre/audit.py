@@ -127,7 +127,7 @@ class AuditAnchor:
     def write_head(self, seq: int, event_hash: str) -> None:
         """Record a newer head (an older one never replaces it), atomically, under a file lock."""
         lock_path = self.head_path.with_name(self.head_path.name + ".lock")
-        with open(lock_path, "a") as lock:
+        with os.fdopen(os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600), "r+") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             current = self.read_head()
             if current is not None and current[2] and current[0] >= seq:
