@@ -13,8 +13,8 @@ from rich.table import Table
 from app.schema import bring_up_to_date
 from sdc.errors import SdcError
 from tre import __version__
-from tre.cli_context import Context, console, pass_context
-from tre.errors import TreError
+from tre.cli_context import Context, console, os_account, pass_context
+from tre.errors import Refused, TreError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -32,7 +32,8 @@ from tre.errors import TreError
 @click.pass_context
 def cli(ctx: click.Context, home: str | None, actor: str | None) -> None:
     """tre-kit: a trusted research environment for linked public-sector data."""
-    ctx.obj = Context(home, actor, prepare=bring_up_to_date)
+    global _context
+    ctx.obj = _context = Context(home, actor, prepare=bring_up_to_date)
 
 
 @cli.command()
@@ -187,6 +188,27 @@ def register_publish(context, outdir) -> None:
     console.print(f"published the register: {paths['html']} (and CSV, JSON)")
 
 
+_context: Context | None = None  # the command's, once the group has run (for refusals)
+
+
+def _record_refusal(refused: Refused) -> None:
+    """A command's refusal as an audit event, unless a package recorded it already."""
+    if _context is None or getattr(refused, "audited", False):
+        return
+    from tre import audit
+
+    try:
+        instance = _context.instance()
+    except TreError:  # no instance to record in (the refusal is about that)
+        return
+    who = f"operator:{os_account()}"
+    try:
+        who = _context.signed_in() or who
+    except TreError:
+        pass
+    audit.record_refusal(instance.db, who, str(refused), "tre " + " ".join(sys.argv[1:])[:400])
+
+
 def main() -> None:
     try:
         cli.main(standalone_mode=False)
@@ -197,6 +219,8 @@ def main() -> None:
         exc.show()
         sys.exit(exc.exit_code)
     except TreError as exc:
+        if isinstance(exc, Refused):
+            _record_refusal(exc)
         click.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)
     except SdcError as exc:  # disclosure-control input problems are sentences too

@@ -71,6 +71,7 @@ class AuditedRefusal(TreError):
     the refused transaction has rolled back, so the refusal and its record never part)."""
 
     event = AirlockEvent.REFUSED
+    audited = True  # the edges (web, CLI) do not record it again
 
     def __init__(self, message: str, file: str = "") -> None:
         super().__init__(message)

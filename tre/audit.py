@@ -74,6 +74,12 @@ class AuditError(TreError):
     """The audit log cannot be written or checked as asked."""
 
 
+class AccessEvent(StrEnum):
+    """Refusals met at the kit's edges (a web page, a command) that no package recorded."""
+
+    REFUSED = "access.refused"
+
+
 _ANCHOR = "audit_anchor"  # Session.info keys
 _PENDING_HEAD = "audit_pending_head"
 
@@ -151,6 +157,23 @@ def anchor(db: Database, audit_anchor: AuditAnchor) -> None:
     @orm_event.listens_for(db.sessions, "after_rollback")
     def _forget_head(session: Session) -> None:
         session.info.pop(_PENDING_HEAD, None)
+
+
+def record_refusal(db: Database, actor: str, reason: str, where: str) -> None:
+    """A refusal as an event of its own transaction (the refused one has rolled back). Recording
+    must never hide the refusal itself: a failure to record is left to the log's verification."""
+    try:
+        with db.session() as session:
+            record(
+                session,
+                actor,
+                AccessEvent.REFUSED,
+                "access",
+                where[:200],
+                details={"reason": reason[:2000], "where": where[:500]},
+            )
+    except Exception:  # noqa: BLE001 - the person still gets their refusal
+        pass
 
 
 def canonical_json(value: Any) -> str:

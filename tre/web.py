@@ -100,6 +100,13 @@ class Page(tornado.web.RequestHandler):
         exc = kwargs.get("exc_info", (None, None, None))[1]
         if isinstance(exc, (Refused, TreError)):
             message = str(exc)
+        if status_code == 403 and self.username and not getattr(exc, "audited", False):
+            # a signed-in person refused a page or an action: an audit event (anonymous visitors
+            # are refused by the hub before they reach here, and are not logged one by one)
+            from tre import audit
+
+            where = f"{self.request.method} {self.request.path}"
+            audit.record_refusal(self.instance.db, self.username, message, where)
         self.page("error.html", status=status_code, message=message)
 
     def _handle_request_exception(self, e: BaseException) -> None:

@@ -175,3 +175,22 @@ def test_the_request_api_takes_the_person_from_the_sign_in(site, studied, output
         headers={"X-XSRFToken": token(eve, base + "/register/")},
     )
     assert refused.status_code == 403 and "eve.outsider" in refused.json()["error"]
+
+
+def test_a_signed_in_persons_refusals_are_audit_events(site, studied):
+    """Every page or action refused to a signed-in person leaves an event; an airlock refusal
+    (recorded by the airlock itself) is not recorded twice."""
+    from tre import audit
+
+    base, request_id = site
+
+    def refusals():
+        with studied.db.session() as session:
+            return [e for e in audit.events(session) if e.action == "access.refused"]
+
+    before = len(refusals())
+    assert as_("eve.outsider").get(base + "/airlock/").status_code == 403
+    assert as_(None).get(base + "/airlock/").status_code == 403  # anonymous: not logged one by one
+    new = refusals()[before:]
+    assert [(e.actor, e.object_id) for e in new] == [("eve.outsider", "GET /airlock/")]
+    assert "custom:tre:review" in new[0].details

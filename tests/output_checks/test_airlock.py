@@ -12,7 +12,7 @@ from output_checks.airlock import AirlockError
 from output_checks.events import EVENT_OF_MOVE
 from output_checks.states import OWNERS, TRANSITIONS, WORKFLOW, RequestAction, RequestState
 from tests.conftest import POSTGRES_URL, STUDIED_TODAY
-from tre import crate
+from tre import audit, crate
 from tre.errors import Refused
 from tre.folders import ProjectFolders, publish
 from tre.states import MoveNotAllowed
@@ -524,6 +524,9 @@ def test_the_outputs_cli(studied, outputs, run_cli, monkeypatch):
         home=studied.home,
     )
     assert code == 3 and "cannot name a decider" in err
+    with studied.db.session() as session:
+        refused = [e for e in audit.events(session) if e.action == "access.refused"][-1]
+    assert refused.actor == "operator:root" and "outputs review" in refused.object_id
     code, out, err = run_cli(
         "--actor",
         "dana.checker",
