@@ -69,7 +69,7 @@ lint: $(STAMP)
 
 # the types, by mypy (its settings, and the untyped third-party packages, in pyproject.toml)
 typecheck: $(STAMP)
-	$(RUN)/mypy tre sdc projects output_checks notebooks
+	$(RUN)/mypy tre sdc projects output_checks notebooks hub app
 
 # the benchmarks add ACRO (the field's current checker) as a second baseline
 bench: $(STAMP)

@@ -15,7 +15,7 @@ from tre.instance import DATA_FOLDERS, Instance
 
 
 def _count(model) -> Callable[[Session], int]:
-    return lambda session: session.scalar(select(func.count()).select_from(model))
+    return lambda session: session.scalars(select(func.count()).select_from(model)).one()
 
 
 def counters() -> dict[str, Callable[[Session], int]]:

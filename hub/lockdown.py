@@ -17,6 +17,7 @@ import os
 from pathlib import Path
 
 from jupyter_server.base.handlers import JupyterHandler
+from jupyter_server.services.contents.fileio import FileManagerMixin
 from jupyter_server.services.contents.handlers import ContentsHandler
 from tornado import web
 
@@ -29,7 +30,8 @@ CLOSED = (r"/files/.*", r"/nbconvert/.*", r"/view/.*")
 
 
 class Closed(JupyterHandler):
-    def prepare(self):
+    # a coroutine with JupyterHandler's signature, as the one it replaces (tornado awaits it)
+    async def prepare(self, *, _redirect_to_login: bool = True) -> None:
         self.set_status(403)
         self.set_header("Content-Type", "text/plain; charset=utf-8")
         self.finish(MESSAGE)
@@ -88,6 +90,8 @@ class GuardedContents(ContentsHandler):
         wants_content = self.get_query_argument("content", default="1") == "1"
         if wants_content and self.get_query_argument("type", default=None) != "directory":
             manager = self.contents_manager
+            # the server's own managers are of files (the only kind a workspace is given)
+            assert isinstance(manager, FileManagerMixin)
             os_path = Path(manager._get_os_path(path.strip("/")))
             if os_path.exists():
                 why = refusal(
@@ -99,7 +103,10 @@ class GuardedContents(ContentsHandler):
                 if why:
                     self.log.warning("tre-kit lockdown: refused %s: %s", path, why)
                     raise web.HTTPError(403, REFUSED.format(why=why))
-        return await super().get(path)
+        served = super().get(path)
+        # a coroutine (tornado's decorator types it as possibly None)
+        assert served is not None
+        return await served
 
     def _finish_model(self, model, location=True):
         """The last word, on what was actually read (the file may have been swapped for a link

@@ -41,7 +41,7 @@ def scopes_of(instance):
                 person = registry.person(session, username)
             except RegistryError:
                 return set()
-            return {ROLE_SCOPES[r] for r in person.role_names if r in ROLE_SCOPES}
+            return {scope for role, scope in ROLE_SCOPES.items() if role in person.role_names}
 
     return scopes
 
@@ -154,7 +154,7 @@ class NewRequest(Page):
         self.page("request_form.html", project=project_id, choices=choices)
 
     def post(self, project_id: str) -> None:
-        files = self.get_body_arguments("file")
+        files: list[str | Path] = list(self.get_body_arguments("file"))
         request_id = airlock.request(
             self.instance,
             project_id,

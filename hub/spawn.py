@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from tornado import web
+
 from hub.events import HubEvent
 from projects import registry
 from projects.policy import PolicyAction, decide
@@ -29,6 +31,7 @@ from tre import sandbox
 from tre.errors import Refused
 from tre.folders import ProjectFolders
 from tre.instance import Instance
+from tre.sandbox import Mount
 
 ADMIN_CONFIG = Path(__file__).parent / "admin-config"
 SINGLEUSER = [str(Path(sys.executable).parent / "jupyterhub-singleuser")]
@@ -47,13 +50,13 @@ class SpawnPlan:
     sandbox: sandbox.Sandbox | None = None
 
     @property
-    def mounts(self) -> tuple[sandbox.Mount, ...]:
+    def mounts(self) -> tuple[Mount, ...]:
         """The project's folders a workspace sees, in every profile: the extract read-only,
         the person's workspace and outputs read-write, at the same paths under ``/tre``."""
         return (
-            sandbox.Mount(self.data, sandbox.DATA),
-            sandbox.Mount(self.workspace, sandbox.WORKSPACE, writable=True),
-            sandbox.Mount(self.outputs, sandbox.OUTPUTS, writable=True),
+            Mount(self.data, sandbox.DATA),
+            Mount(self.workspace, sandbox.WORKSPACE, writable=True),
+            Mount(self.outputs, sandbox.OUTPUTS, writable=True),
         )
 
 
@@ -183,8 +186,6 @@ def admit(spawner, *, sandboxed: bool = True) -> tuple[SpawnPlan, Owner]:
     server's project (the server's name: never anything the person chose in a form). A refusal
     is audited and becomes a 403 with the reasons as a sentence; an admission is audited and
     gives the plan and the account the workspace runs as."""
-    from tornado import web
-
     from tre.instance import open_instance
 
     # the person's spawn options are never read: what a workspace gets follows from its project
@@ -195,15 +196,21 @@ def admit(spawner, *, sandboxed: bool = True) -> tuple[SpawnPlan, Owner]:
             chosen = plan(instance, spawner.user.name, spawner.name)
         except Refused as refused:
             _record(instance, spawner, HubEvent.WORKSPACE_REFUSED, {"reasons": str(refused)})
-            error = web.HTTPError(403, log_message=str(refused), reason="Not allowed now")
-            # JupyterHub shows this sentence on its error page, instead of a generic one
-            error.jupyterhub_message = _one_line(str(refused))
-            raise error from None
+            raise RefusedPage(refused) from None
         owner = prepare(chosen, spawner.user.name, sandboxed=sandboxed)
         _record(instance, spawner, HubEvent.WORKSPACE_START, {"account": owner.account})
     finally:
         instance.db.dispose()
     return chosen, owner
+
+
+class RefusedPage(web.HTTPError):
+    """A refused spawn as JupyterHub answers it: 403, with the reasons in one sentence."""
+
+    def __init__(self, refused: Refused) -> None:
+        super().__init__(403, log_message=str(refused), reason="Not allowed now")
+        # JupyterHub shows this sentence on its error page, instead of a generic one
+        self.jupyterhub_message = _one_line(str(refused))
 
 
 def pre_spawn_hook(spawner) -> None:

@@ -162,8 +162,8 @@ def run_demo(directory: Path, people: int, seed: int, console: Console, actor: s
     console.print(f"   release RO-Crate: {released.crate}")
 
     with instance.db.session() as session:
-        check = audit.verify(session)
-    console.print(f"[bold]8. Audit log[/bold]: {check.message()}")
+        verified = audit.verify(session)
+    console.print(f"[bold]8. Audit log[/bold]: {verified.message()}")
     console.print(
         f"\nDone in {time.perf_counter() - started:.1f} s. Explore it with:\n"
         f"  export TRE_HOME={home}\n  .venv/bin/tre status\n  .venv/bin/tre audit show"
