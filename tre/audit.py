@@ -23,6 +23,7 @@ import hmac
 import json
 import os
 import secrets
+import sys
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -161,7 +162,7 @@ def anchor(db: Database, audit_anchor: AuditAnchor) -> None:
 
 def record_refusal(db: Database, actor: str, reason: str, where: str) -> None:
     """A refusal as an event of its own transaction (the refused one has rolled back). Recording
-    must never hide the refusal itself: a failure to record is left to the log's verification."""
+    must never hide the refusal itself: a failure to record is said on standard error."""
     try:
         with db.session() as session:
             record(
@@ -172,8 +173,8 @@ def record_refusal(db: Database, actor: str, reason: str, where: str) -> None:
                 where[:200],
                 details={"reason": reason[:2000], "where": where[:500]},
             )
-    except Exception:  # noqa: BLE001 - the person still gets their refusal
-        pass
+    except Exception as exc:  # the person still gets their refusal; the operator hears of it
+        print(f"tre: the refusal of {actor} at {where} was not recorded: {exc}", file=sys.stderr)
 
 
 def canonical_json(value: Any) -> str:
