@@ -641,7 +641,6 @@ class _Preparation(threading.Thread):
     def run(self) -> None:
         try:
             self.packages = package_set()
-            import bagit  # noqa: F401
             import rocrate.rocrate  # noqa: F401
             from nbconvert import HTMLExporter
 

@@ -13,17 +13,48 @@ the crate back.
 
 from __future__ import annotations
 
-import threading
+import json
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tre.errors import TreError
 
-# bagit changes the process's working folder while it bags or validates: two threads doing so at
-# once (runs started together from the web service) would write into each other's folders. Only
-# that brief step is serialised; the runs themselves go on side by side.
-_BAGIT = threading.Lock()
+# bagit works by changing the process's working folder and renaming relative paths, and papermill
+# changes it too while it saves a notebook: in one process, runs started together from the web
+# service would move each other's files. So bagit runs in a short process of its own, with its own
+# working folder (about 0.1 s a bag).
+_BAGIT = """
+import json, sys
+import bagit
+action, folder, info, checksums = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), sys.argv[4:]
+try:
+    if action == "make":
+        bagit.make_bag(folder, info, checksums=checksums)
+    else:
+        bagit.Bag(folder).validate()
+except (bagit.BagError, OSError) as exc:
+    print(exc, file=sys.stderr)
+    sys.exit(3)
+"""
+
+
+def _bagit(action: str, folder: Path, info: dict[str, str] | None = None) -> str | None:
+    """Make or validate the bag FOLDER in a process of its own; the problem, or None."""
+    done = subprocess.run(
+        [sys.executable, "-c", _BAGIT, action, str(folder), json.dumps(info or {}), *CHECKSUMS],
+        capture_output=True,
+        text=True,
+        cwd="/",
+    )
+    if done.returncode == 0:
+        return None
+    return (
+        done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit {done.returncode}"
+    )
+
 
 PROFILE = "https://w3id.org/5s-crate/0.4"
 CHECKSUMS = ["sha256", "sha512"]
@@ -120,10 +151,9 @@ def package(
             crate.add(ContextEntity(crate, entity.id, properties))
     crate.root_dataset["mentions"] = [{"@id": m.id} for m in mentions]
     crate.metadata.write(folder)
-    import bagit
-
-    with _BAGIT:
-        bagit.make_bag(str(folder), dict(bag_info or {}), checksums=CHECKSUMS)
+    problem = _bagit("make", folder, dict(bag_info or {}))
+    if problem is not None:
+        raise CrateError(f"{folder} could not be made a BagIt bag: {problem}")
     return folder / "data"
 
 
@@ -153,16 +183,11 @@ class Crate:
 
 def read(folder: Path) -> Crate:
     """Validate FOLDER as a BagIt bag (every file's checksums) and parse its crate."""
-    import json
-
-    import bagit
     from rocrate.rocrate import ROCrate
 
-    try:
-        with _BAGIT:
-            bagit.Bag(str(folder)).validate()
-    except bagit.BagError as exc:
-        raise CrateError(f"{folder} is not a valid BagIt bag: {exc}") from None
+    problem = _bagit("validate", folder)
+    if problem is not None:
+        raise CrateError(f"{folder} is not a valid BagIt bag: {problem}")
     root = Path(folder) / "data"
     ROCrate(str(root))  # parses, or raises
     return Crate(root, json.loads((root / "ro-crate-metadata.json").read_text(encoding="utf-8")))
