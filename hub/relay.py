@@ -11,7 +11,6 @@ service learns who asks from the hub (the token), never from the request.
 from __future__ import annotations
 
 import os
-import re
 
 from tornado import httpclient, httpserver, netutil, web
 
@@ -49,8 +48,6 @@ def start(serverapp) -> None:
     path = os.environ.get("TRE_SERVICE_SOCKET")
     if not path or not os.environ.get("TRE_SERVICE_URL"):
         return
-    if re.search(r"\.\.", path):
-        raise ValueError(f"{path}: not a plain path")
     socket = netutil.bind_unix_socket(path, mode=0o600)
     server = httpserver.HTTPServer(web.Application([(ROUTE, Relay)]))
     server.add_socket(socket)

@@ -14,16 +14,16 @@ import requests
 from nbformat.v4 import new_code_cell, new_notebook
 
 from notebooks import runner, runs
-from output_checks import airlock, web
+from output_checks import airlock
 from output_checks.airlock import AirlockError
 from output_checks.events import AirlockEvent
 from tests.conftest import STUDIED_TODAY
 from tests.output_checks.test_airlock import AUTHOR, P, outputs, rel  # noqa: F401 (fixture)
+from tests.output_checks.test_web import server  # noqa: F401 (fixture: the airlock pages)
 from tre import audit
 from tre.errors import Refused
 from tre.folders import ProjectFolders
 from tre.settings import DEFAULT_TOML, parse_settings
-from tre.web import application
 
 CHECKERS = ("chris.checker", "dana.checker")
 DISCLOSIVE = "# Findings\nThe only family in Ward 7 with a youth offending record is the Smiths.\n"
@@ -63,21 +63,6 @@ def notes(studied, tmp_path_factory):
     return {"mine": result, "theirs": theirs, "folder": folder}
 
 
-@pytest.fixture(scope="module")
-def server(studied, serve):
-    from hub.service import scopes_of
-
-    return serve(
-        application(
-            studied,
-            web.routes(),
-            lambda h: h.get_cookie("tre-test-user"),
-            templates=[web.TEMPLATES],
-            scopes_of=scopes_of(studied),
-        )
-    )
-
-
 def browser(person):
     session = requests.Session()
     session.cookies.set("tre-test-user", person, domain="127.0.0.1")
@@ -112,7 +97,7 @@ def submitted(studied, files, **kwargs):
 # 1. Bait and switch: a file swapped after submission, and swapped back before release
 
 
-def test_a_file_swapped_after_submission_is_not_what_the_checkers_see(studied, notes, server):
+def test_a_file_swapped_after_submission_is_not_what_the_checkers_see(studied, notes, server):  # noqa: F811
     run = notes["mine"]
     original = ProjectFolders.of(studied, P).outputs / rel(run, "findings.md")
     request_id = submitted(studied, [rel(run, "findings.md")])
@@ -137,7 +122,7 @@ def test_a_file_swapped_after_submission_is_not_what_the_checkers_see(studied, n
         assert len(votes) == 2 and {v.sha256 for v in votes} == {item.sha256}
 
 
-def test_the_airlock_keeps_its_own_copy_and_refuses_a_changed_one_loudly(studied, notes, server):
+def test_the_airlock_keeps_its_own_copy_and_refuses_a_changed_one_loudly(studied, notes, server):  # noqa: F811
     run = notes["mine"]
     request_id = submitted(studied, [rel(run, "other.md")])
     store = ProjectFolders.of(studied, P).airlock / request_id
@@ -282,7 +267,7 @@ def test_the_override_setting_is_documented_and_off_by_default():
 def test_only_the_checkers_fetch_a_requested_file_and_each_fetch_is_audited(
     studied,
     outputs,  # noqa: F811
-    server,
+    server,  # noqa: F811
 ):
     run = outputs["run"]
     request_id = submitted(studied, [rel(run, "report-no-code.html")])
@@ -307,7 +292,7 @@ def test_only_the_checkers_fetch_a_requested_file_and_each_fetch_is_audited(
     airlock.withdraw(studied, request_id, AUTHOR)
 
 
-def test_the_author_does_not_read_a_requested_table_on_the_request_page(studied, notes, server):
+def test_the_author_does_not_read_a_requested_table_on_the_request_page(studied, notes, server):  # noqa: F811
     run = notes["mine"]
     request_id = submitted(studied, [rel(run, "findings.md")])
     page = browser(AUTHOR).get(f"{server}/airlock/requests/{request_id}")
