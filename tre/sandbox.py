@@ -267,10 +267,12 @@ def write_inside(root: Path, relative: str, data: bytes) -> bool:
 
 def software_paths() -> list[Path]:
     """What code in the sandbox needs to run: the Python installation, the virtual environment
-    and the kit's own source (an editable install)."""
+    and the kit's own packages (an editable install's source). Each package folder is bound, not
+    the checkout that holds them: the checkout may be a folder only root may enter (a clone in a
+    0700 folder, or under /root), and holds other things (an instance of the demo, .git)."""
     here = Path(__file__).resolve().parents[1]
-    paths = {Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve(), here}
-    return sorted(paths)
+    packages = {p for p in here.iterdir() if (p / "__init__.py").is_file()}
+    return sorted({Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve(), *packages})
 
 
 def check_available() -> None:

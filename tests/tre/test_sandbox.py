@@ -39,3 +39,14 @@ def test_group_names_never_collide_with_accounts_or_each_other():
     assert sandbox.group_name(long_a) != sandbox.group_name(long_b)
     assert all(len(sandbox.group_name(p)) <= 32 for p in (long_a, "p"))
     assert not sandbox.group_name("p").startswith(sandbox.ACCOUNT_PREFIX)
+
+
+def test_the_kits_packages_are_bound_not_the_checkout_that_holds_them():
+    """The checkout may be a folder only root enters (a clone in a 0700 folder, under /root)
+    and holds more than code (a demo instance, .git): only its packages go into the sandbox."""
+    import tre
+
+    checkout = Path(tre.__file__).resolve().parents[1]
+    paths = sandbox.software_paths()
+    assert Path(tre.__file__).resolve().parent in paths and checkout not in paths
+    assert not any(p.name in ("tests", ".git", "demo-instance") for p in paths)
