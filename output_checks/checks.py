@@ -12,42 +12,35 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
-from dataclasses import asdict, dataclass, field
-from enum import StrEnum
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from linkage import nhs
 from linkage.extract import PSEUDONYM
+from output_checks import microdata as microdata_rules
+from output_checks import rules
+from output_checks.outcomes import Check, CheckOutcome
 from sdc.policy import EVIDENCE_SUFFIX, Policy
 
-
-class CheckOutcome(StrEnum):
-    """What one automatic check says about a file (stored in request_files and its checks)."""
-
-    PASS = "pass"
-    FAIL = "fail"
-    REVIEW = "review"
+__all__ = [
+    "ALLOWED",
+    "IMAGES",
+    "PSEUDONYM",
+    "TEXT",
+    "Check",
+    "CheckOutcome",
+    "as_dicts",
+    "check_file",
+    "count_table",
+    "microdata",
+    "outcome_of",
+    "sniff",
+]
 
 
 ALLOWED = {".csv", ".png", ".svg", ".html", ".txt", ".json", ".md"}
 IMAGES = {".png", ".svg"}
 TEXT = {".csv", ".txt", ".json", ".md", ".html", ".svg"}
-PERSON_COLUMN = re.compile(
-    r"(^|[_\s-])(person|pseudonym|patient|nhs|nhs_?number|person_?id|record_?id|upn|nominal)"
-    r"([_\s-]|$)",
-    re.IGNORECASE,
-)
-TOTAL_LABELS = {"all", "total", "totals"}
-
-
-@dataclass
-class Check:
-    name: str
-    outcome: CheckOutcome
-    explanation: str
-    evidence: dict[str, Any] = field(default_factory=dict)
 
 
 def outcome_of(checks: list[Check] | list[dict]) -> CheckOutcome:
@@ -121,132 +114,13 @@ def _rows(data: bytes) -> list[list[str]] | None:
 
 
 def microdata(rows: list[list[str]], pseudonyms: set[str], policy: Policy) -> Check:
-    """Rows about individuals: a person-id column, identifiers in the values, one row per
-    unit."""
-    header, body = rows[0], rows[1:]
-    named = [h for h in header if PERSON_COLUMN.search(h.strip())]
-    if named:
-        return Check(
-            "microdata",
-            CheckOutcome.FAIL,
-            f"column {named[0]!r} looks like a person identifier: files of one row per person "
-            "never leave the airlock",
-            {"columns": named},
-        )
-    for j, name in enumerate(header):
-        values = [r[j].strip() for r in body if j < len(r) and r[j].strip()]
-        if not values:
-            continue
-        known = sum(v in pseudonyms for v in values)
-        if known:
-            return Check(
-                "microdata",
-                CheckOutcome.FAIL,
-                f"column {name!r} holds {known} of the project's person pseudonyms",
-                {"column": name},
-            )
-        shaped = sum(bool(PSEUDONYM.match(v)) or nhs.is_valid(v) for v in values)
-        if shaped >= max(1, len(values) // 2):
-            return Check(
-                "microdata",
-                CheckOutcome.FAIL,
-                f"column {name!r} holds values shaped like NHS numbers or pseudonyms",
-                {"column": name},
-            )
-    if len(body) > 50:
-        numbers = [_number(c) for r in body for c in r[1:]]
-        present = [n for n in numbers if n is not None]
-        if present and all(n in (0, 1) for n in present) and len(body) >= policy.threshold:
-            return Check(
-                "microdata",
-                CheckOutcome.FAIL,
-                f"{len(body)} rows of 0/1 values: this looks like one row per person, not a table",
-            )
-    return Check("microdata", CheckOutcome.PASS, "no person identifiers and not one row per person")
-
-
-def _number(value: str) -> float | None:
-    try:
-        return float(value.replace(",", "")) if value.strip() else None
-    except ValueError:
-        return None
+    """Rows about individuals, by content (:func:`output_checks.microdata.check`)."""
+    return microdata_rules.check(rows, pseudonyms, policy)
 
 
 def count_table(rows: list[list[str]], policy: Policy) -> list[Check]:
-    """A CSV without evidence that looks like a count table: the count rules, by hand."""
-    header, body = rows[0], rows[1:]
-    cells = [(r[0], header[j], _number(c)) for r in body for j, c in enumerate(r) if j > 0]
-    numbers = [(row, column, value) for row, column, value in cells if value is not None]
-    if not numbers or len(numbers) < len(cells) / 2:
-        return [Check("table", CheckOutcome.REVIEW, "not a table of numbers: a checker reads it")]
-    checks = []
-    small = [c for c in numbers if 0 < c[2] < policy.threshold]
-    zeros = [c for c in numbers if c[2] == 0]
-    if small:
-        row, column, value = small[0]
-        checks.append(
-            Check(
-                "threshold",
-                CheckOutcome.FAIL,
-                f"{len(small)} cells below the threshold of {policy.threshold}, e.g. {row} / "
-                f"{column} = {value:g}",
-                {"cells": [list(c) for c in small[:20]]},
-            )
-        )
-    elif zeros and policy.zeros_disclosive:
-        checks.append(
-            Check(
-                "threshold",
-                CheckOutcome.REVIEW,
-                f"{len(zeros)} zero cells: zeros can be disclosive (an empty group says "
-                "something about everyone else)",
-            )
-        )
-    else:
-        checks.append(Check("threshold", CheckOutcome.PASS, f"no cell below {policy.threshold}"))
-    base = policy.rounding_base
-    if base and all(float(c[2]).is_integer() and c[2] % base == 0 for c in numbers):
-        checks.append(Check("rounding", CheckOutcome.PASS, f"every count is a multiple of {base}"))
-    else:
-        checks.append(
-            Check(
-                "rounding",
-                CheckOutcome.REVIEW,
-                f"counts are not rounded to the policy's base of {base}",
-            )
-        )
-    checks.append(_totals(header, body))
-    checks.append(
-        Check(
-            "table without evidence",
-            CheckOutcome.REVIEW,
-            "this table was not made with sdc.safe, so its cells' evidence (counts, dominance) "
-            "is unknown: a checker must judge it",
-        )
-    )
-    return checks
-
-
-def _totals(header: list[str], body: list[list[str]]) -> Check:
-    labels = [h.strip().lower() for h in header]
-    if TOTAL_LABELS & set(labels[1:]):
-        j = next(i for i, h in enumerate(labels) if i > 0 and h in TOTAL_LABELS)
-        for row in body:
-            values = [_number(c) for i, c in enumerate(row) if 0 < i != j]
-            parts = [p for p in values if p is not None]
-            total = _number(row[j]) if j < len(row) else None
-            if total is not None and len(parts) == len(values):
-                if abs(sum(parts) - total) > max(5 * len(parts), 1):
-                    return Check(
-                        "totals",
-                        CheckOutcome.REVIEW,
-                        f"row {row[0]!r}: the parts add up to {sum(parts):g}, the total says "
-                        f"{total:g}",
-                    )
-        return Check(
-            "totals", CheckOutcome.PASS, "row totals agree with their parts (allowing for rounding)"
-        )
-    return Check("totals", CheckOutcome.PASS, "no total column to compare")
+    """A CSV without evidence that looks like a count table (:func:`rules.count_table`)."""
+    return rules.count_table(rows, policy)
 
 
 def check_file(
@@ -274,16 +148,16 @@ def check_file(
     if rows is not None or path.suffix.lower() == ".csv":
         if rows is None:
             checks.append(Check("table", CheckOutcome.FAIL, "the CSV cannot be read as a table"))
-        else:
-            checks.append(microdata(rows, pseudonyms, policy))
-            if len(rows) - 1 > max_rows:
-                checks.append(
-                    Check(
-                        "rows",
-                        CheckOutcome.FAIL,
-                        f"{len(rows) - 1:,} rows, more than the limit of {max_rows:,}",
-                    )
+        elif len(rows) - 1 > max_rows:
+            checks.append(
+                Check(
+                    "rows",
+                    CheckOutcome.FAIL,
+                    f"{len(rows) - 1:,} rows, more than the limit of {max_rows:,}",
                 )
+            )
+    # the content's own rules, whatever sidecar sits beside it (the analyst wrote that too)
+    checks += rules.content_checks(path, data, rows, policy, pseudonyms, group_files)
     sidecar = path.with_name(path.name + EVIDENCE_SUFFIX)
     if sidecar.exists():
         evidence = read_evidence(path)
