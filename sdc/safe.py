@@ -29,7 +29,7 @@ from sdc import tables
 from sdc.errors import SdcError
 from sdc.policy import EVIDENCE_SUFFIX, Policy
 from sdc.tables.rounding import redact_then_round
-from sdc.tables.rules import cell_reasons
+from sdc.tables.rules import cell_reasons, proportion_reasons
 
 SDC_VERSION = "1"
 
@@ -212,10 +212,49 @@ def _as_frame(parts, names, prefix) -> tuple[pd.DataFrame, list[str]]:
     return pd.DataFrame(columns), labels
 
 
+def _distinct_values(frame: pd.DataFrame, values: str | None) -> set[float]:
+    """The distinct values of the VALUES column, up to three (enough to tell a constant or a
+    0/1 flag from anything else)."""
+    if values is None or values not in frame or not pd.api.types.is_numeric_dtype(frame[values]):
+        return {math.nan, 1.0, 2.0}
+    present = frame[values].to_numpy(dtype=float)
+    present = present[~np.isnan(present)]
+    return set(np.unique(present[: 1 << 24])[:3].tolist()) if len(present) else set()
+
+
 def _table_output(function, frame, rows, cols, values, aggfunc, margins, policy):
+    distinct = _distinct_values(frame, values)
     table = tables.build(
         frame, rows, cols or None, values, aggfunc, margins, policy.max_table_cells
     )
+    counted = None
+    if aggfunc == "sum" and distinct and (len(distinct) == 1 or distinct == {0.0, 1.0}):
+        # a sum of a constant (or of a 0/1 flag) is a count: rounded and thresholded as one
+        constant = 1.0 if len(distinct) == 2 else float(next(iter(distinct)))
+        if constant != 0:
+            counted = {
+                "constant": constant,
+                "note": f"a sum of {'a 0/1 flag' if len(distinct) == 2 else 'a constant'} is "
+                f"{'the count of ones' if len(distinct) == 2 else f'{constant:g} × a count'}: "
+                "rounded and thresholded as a count",
+            }
+            cells = table.cells.copy()
+            cells["count"] = cells["sum"] / constant
+            cells["value"] = cells["count"]
+            cells.loc[cells["count"] == 0, ["min", "max"]] = np.nan
+            table = tables.Table(
+                table.rows,
+                table.cols,
+                table.values,
+                "count",
+                cells,
+                table.margins,
+                table.dropped,
+                table.categories,
+            )
+    elif aggfunc == "mean" and distinct and distinct <= {0.0, 1.0}:
+        # a mean of a 0/1 flag is a proportion: its numerator is the sum of the flag
+        table.cells["ones"] = table.cells["sum"]
     protected = tables.protect(table, policy)
     parameters = {
         "rows": rows,
@@ -226,7 +265,15 @@ def _table_output(function, frame, rows, cols, values, aggfunc, margins, policy)
     }
     evidence = _header(function, policy, parameters) | protected.evidence()
     evidence["summary"]["suppressed"] = protected.suppressed
-    return SafeOutput("table", protected.wide(), evidence)
+    result = protected.wide()
+    if counted is not None:
+        evidence["counted"] = counted
+        if counted["constant"] != 1.0:
+            result = result * counted["constant"]
+            for cell in evidence["cells"]:
+                if cell["published"] is not None:
+                    cell["published"] *= counted["constant"]
+    return SafeOutput("table", result, evidence)
 
 
 def crosstab(
@@ -297,6 +344,7 @@ def _column_evidence(values: np.ndarray) -> dict[str, Any]:
         "min": float(present.min()) if len(present) else None,
         "max": float(present.max()) if len(present) else None,
         "missing": int(np.isnan(values).sum()),
+        "binary": bool(len(present)) and bool(np.isin(present, (0.0, 1.0)).all()),
     }
 
 
@@ -311,6 +359,8 @@ def _describe_rules(evidence: dict[str, Any], policy: Policy) -> dict[str, list[
     }
     count_reasons, _ = cell_reasons(base | {"value": base["count"]}, "frequency", "count", policy)
     mean_reasons, _ = cell_reasons(base | {"value": np.nan}, "magnitude", "mean", policy)
+    if evidence.get("binary"):
+        mean_reasons = mean_reasons + proportion_reasons(base["sum"], base["count"], "mean", policy)
     reasons = {"count": count_reasons, "mean": mean_reasons, "std": mean_reasons}
     for stat in ("min", "25%", "50%", "75%", "max"):
         own = list(count_reasons)
@@ -414,6 +464,7 @@ def _regression(
         reasons = []
         ones: int | None = None
         zeros: int | None = None
+        support: int | None = None
         if binary and term != "Intercept":
             ones, zeros = int((column == 1).sum()), int((column == 0).sum())
             if min(ones, zeros) < policy.threshold:
@@ -421,7 +472,23 @@ def _regression(
                     f"indicator {term} is 1 for {ones} and 0 for {zeros} records: a group "
                     f"smaller than {policy.threshold}"
                 )
-        terms[term] = {"binary": bool(binary), "ones": ones, "zeros": zeros, "reasons": reasons}
+        if term != "Intercept":
+            support, common = _support(column)
+            if support < policy.threshold and not reasons:
+                reasons.append(
+                    f"only {support} records differ from {term}'s most common value "
+                    f"({common:g}): its coefficient rests on fewer than {policy.threshold} "
+                    "people (a dummy however scaled)"
+                )
+        terms[term] = {
+            "binary": bool(binary),
+            "ones": ones,
+            "zeros": zeros,
+            "support": support,
+            "reasons": reasons,
+        }
+    blocked += _reference_levels(model, exog, policy)
+    blocked += _categorical_means(model, exog, endog, kind, policy)
     result = table.copy()
     for term, info in terms.items():
         if info["reasons"] or blocked:
@@ -441,6 +508,80 @@ def _regression(
         "summary": {"terms": len(table), "suppressed": suppressed},
     }
     return SafeOutput("regression", result, evidence)
+
+
+def _support(column: np.ndarray) -> tuple[int, float]:
+    """How many records differ from the column's most common value, and that value: the
+    people a coefficient rests on (a dummy's ones, whatever it is scaled or shifted by)."""
+    values, counts = np.unique(column, return_counts=True)
+    common = float(values[np.argmax(counts)])
+    return int(len(column) - counts.max()), common
+
+
+def _categorical_terms(model) -> list[tuple[str, slice]]:
+    """The model's terms made only of categorical factors, with their columns."""
+    data = getattr(model, "data", None)
+    # statsmodels 0.15 keeps patsy's DesignInfo as model_spec; earlier ones as design_info
+    info = getattr(data, "model_spec", None) or getattr(data, "design_info", None)
+    if info is None or not hasattr(info, "factor_infos"):
+        return []
+    found = []
+    for term in info.terms:
+        factors = term.factors
+        if factors and all(info.factor_infos[f].type == "categorical" for f in factors):
+            found.append((term.name(), info.term_slices[term]))
+    return found
+
+
+def _reference_levels(model, exog: pd.DataFrame, policy: Policy) -> list[str]:
+    """Each categorical's reference level (the records where all its dummies are 0) is a group
+    too: the intercept is its mean."""
+    blocked: list[str] = []
+    if "Intercept" not in exog.columns:
+        return blocked
+    for name, columns in _categorical_terms(model):
+        if ":" in name:
+            continue
+        reference = int((exog.iloc[:, columns].to_numpy() == 0).all(axis=1).sum())
+        if reference < policy.threshold:
+            blocked.append(
+                f"the reference level of {name} covers {reference} records, fewer than "
+                f"{policy.threshold} (the intercept is their mean)"
+            )
+    return blocked
+
+
+def _categorical_means(
+    model, exog: pd.DataFrame, endog: np.ndarray, kind: str, policy: Policy
+) -> list[str]:
+    """A model of categoricals only publishes the mean outcome of each combination of levels
+    (intercept plus coefficients): checked as that table of means, dominance included."""
+    terms = [c for c in exog.columns if c != "Intercept"]
+    categorical = {c for _, columns in _categorical_terms(model) for c in exog.columns[columns]}
+    if not terms or not set(terms) <= categorical:
+        return []
+    groups, group_of = np.unique(exog[terms].to_numpy(), axis=0, return_inverse=True)
+    group_of = np.asarray(group_of).ravel()
+    binary = kind != "ols" or bool(np.isin(endog, (0.0, 1.0)).all())
+    problems = []
+    for g, levels in enumerate(groups):
+        values = np.sort(endog[group_of == g])[::-1]
+        cell = {
+            "count": float(len(values)),
+            "sum": float(values.sum()),
+            "top1": float(values[0]),
+            "top2": float(values[1]) if len(values) > 1 else np.nan,
+            "negatives": int((values < 0).sum()),
+            "ones": float(values.sum()) if binary else None,
+        }
+        reasons, _ = cell_reasons(cell, "magnitude", "mean", policy)
+        if reasons:
+            where = [t for t, on in zip(terms, levels, strict=True) if on] or ["the reference"]
+            problems.append(
+                "a model of categoricals only publishes each group's mean; the group "
+                f"{' & '.join(where)} fails: " + "; ".join(reasons)
+            )
+    return problems[:10]
 
 
 def ols(formula: str, data: pd.DataFrame, policy: Policy | None = None, **options) -> SafeOutput:
@@ -491,8 +632,18 @@ def hist(
     present = series.dropna().to_numpy()
     if not len(present):
         raise SdcError("hist needs at least one value")
+    low, high = float(present.min()), float(present.max())
     if range is None:
-        range = _nice_range(float(present.min()), float(present.max()), bins)
+        range = _nice_range(low, high, bins)
+    else:
+        given = np.histogram_bin_edges(present, bins=bins, range=range)
+        if (
+            np.isclose(given, low, rtol=1e-12, atol=0).any()
+            or np.isclose(given, high, rtol=1e-12, atol=0).any()
+        ):
+            # the analyst's range puts an edge on the data's minimum or maximum (the range
+            # numpy would choose): widened to round edges that cover both
+            range = _nice_range(min(low, float(range[0])), max(high, float(range[1])), bins)
     counts, edges = np.histogram(present, bins=bins, range=range)
     bars = []
     published = redact_then_round(counts.astype(float), policy.redact_at_most, policy.rounding_base)
@@ -600,6 +751,14 @@ def recheck(evidence: dict[str, Any], policy: Policy) -> list[str]:
     """Re-run POLICY on an output's evidence; the problems as sentences (empty: it passes)."""
     kind = evidence.get("kind")
     if kind == "table":
+        constant = float((evidence.get("counted") or {}).get("constant") or 1.0)
+        if constant != 1.0:
+            evidence = evidence | {
+                "cells": [
+                    c | {"published": None if c["published"] is None else c["published"] / constant}
+                    for c in evidence["cells"]
+                ]
+            }
         return tables.recheck(evidence, policy)
     problems = []
     if kind == "describe":
@@ -618,6 +777,11 @@ def recheck(evidence: dict[str, Any], policy: Policy) -> list[str]:
             if info["binary"] and info["ones"] is not None and term != "Intercept":
                 if min(info["ones"], info["zeros"]) < policy.threshold and not info["reasons"]:
                     problems.append(f"indicator {term} covers fewer than {policy.threshold}")
+            support = info.get("support")
+            if term != "Intercept" and support is None and not evidence["blocked"]:
+                problems.append(f"term {term} has no record of its support")
+            elif support is not None and support < policy.threshold and not info["reasons"]:
+                problems.append(f"term {term} rests on {support} records")
     elif kind == "histogram":
         for bar in evidence["bars"]:
             if bar["published"] is None:

@@ -21,7 +21,7 @@ from sdc.tables.build import EVIDENCE, TOTAL, Table
 from sdc.tables.rounding import redact_then_round
 from sdc.tables.rules import primary
 
-EVIDENCE_COLUMNS = [*EVIDENCE, "mode_count"]
+EVIDENCE_COLUMNS = [*EVIDENCE, "mode_count", "ones"]
 
 
 @dataclass

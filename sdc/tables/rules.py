@@ -55,6 +55,7 @@ def cell_reasons(cell: dict, kind: str, aggfunc: str, policy: Policy) -> tuple[l
                 and rest < policy.pq_p / policy.pq_q * top1
             ):
                 reasons.append(f"pq rule (p={policy.pq_p:g}, q={policy.pq_q:g}) fails")
+    reasons += proportion_reasons(cell.get("ones"), count, aggfunc, policy)
     if aggfunc in EXTREMES and policy.extremes_disclosive:
         reasons.append(f"{aggfunc}: the value is one person's own value")
     if aggfunc == "mode":
@@ -66,6 +67,26 @@ def cell_reasons(cell: dict, kind: str, aggfunc: str, policy: Policy) -> tuple[l
                 f"minimum of {policy.threshold}"
             )
     return reasons, review
+
+
+def proportion_reasons(ones, count: float, aggfunc: str, policy: Policy) -> list[str]:
+    """A mean of a 0/1 flag is a proportion, ONES of COUNT: class disclosure when it is 0 % or
+    100 % (it tells something about every member of the group), and the numerator and its
+    complement must each reach the threshold (3 of 783 is three people)."""
+    if aggfunc not in ("mean", "std", "var") or ones is None or np.isnan(ones) or count <= 0:
+        return []
+    rest = count - ones
+    if ones == 0 or rest == 0:
+        return [
+            f"class disclosure: {'all' if rest == 0 else 'none'} of the {int(count)} records "
+            f"have the flag (a share of {'100' if rest == 0 else '0'} %)"
+        ]
+    if min(ones, rest) < policy.threshold:
+        return [
+            f"proportion: {int(ones)} of {int(count)} records have the flag and {int(rest)} do "
+            f"not; both must be at least {policy.threshold}"
+        ]
+    return []
 
 
 def primary(cells: pd.DataFrame, kind: str, aggfunc: str, policy: Policy) -> pd.DataFrame:
