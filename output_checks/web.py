@@ -45,8 +45,25 @@ def _flags(evidence: dict[str, Any] | None, checks: list[dict[str, Any]]) -> Fla
                 flags[(row, col)] = ("review", reasons or "marked for review")
     for check in checks:
         for row, column, _value in check.get("evidence", {}).get("cells", []):
-            flags[(str(row), str(column))] = (check["outcome"], check["explanation"])
+            key = (str(row), str(column))
+            # a failing check's mark wins over a review's, whatever order the checks ran in
+            if flags.get(key, ("", ""))[0] != CheckOutcome.FAIL:
+                flags[key] = (check["outcome"], check["explanation"])
+            elif (
+                check["outcome"] == CheckOutcome.FAIL and check["explanation"] not in flags[key][1]
+            ):
+                flags[key] = (CheckOutcome.FAIL, flags[key][1] + "; " + check["explanation"])
     return flags
+
+
+def flag_counts(rows: list[list[dict[str, Any]]]) -> dict[str, int]:
+    """How many cells of the shown table carry each flag (fail, review, suppressed)."""
+    counts: dict[str, int] = {}
+    for row in rows[1:]:
+        for cell in row:
+            if cell["flag"]:
+                counts[cell["flag"]] = counts.get(cell["flag"], 0) + 1
+    return counts
 
 
 def _table(shown: airlock.ServedFile) -> list[list[dict[str, Any]]]:
@@ -105,6 +122,12 @@ def _view(instance, shown: dict[str, Any], viewer: str) -> list[dict[str, Any]]:
             served = airlock.served(instance, shown["id"], viewer, item["path"])
             if suffix == ".csv" and typed:
                 view["view"], view["rows"] = "table", _table(served)
+                view["flagged"] = flag_counts(view["rows"])
+                view["failing"] = [
+                    c["explanation"]
+                    for c in item["checks"]
+                    if c["outcome"] == CheckOutcome.FAIL and c.get("evidence", {}).get("cells")
+                ]
             else:
                 text = served.data[:20000].decode("utf-8", errors="replace")
                 view["view"], view["text"] = "text", text
