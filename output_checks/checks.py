@@ -14,22 +14,13 @@ import io
 import json
 import re
 from dataclasses import asdict, dataclass, field
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from linkage import nhs
 from linkage.extract import PSEUDONYM
+from output_checks.enums import CheckOutcome  # defined with the airlock's other vocabularies
 from sdc.policy import EVIDENCE_SUFFIX, Policy
-
-
-class CheckOutcome(StrEnum):
-    """What one automatic check says about a file (stored in request_files and its checks)."""
-
-    PASS = "pass"
-    FAIL = "fail"
-    REVIEW = "review"
-
 
 ALLOWED = {".csv", ".png", ".svg", ".html", ".txt", ".json", ".md"}
 IMAGES = {".png", ".svg"}
