@@ -7,7 +7,10 @@ fields in place, and the session writes them when it commits. Nothing here decid
 who may act is :mod:`output_checks.permissions`, what a state allows :mod:`output_checks.policies`.
 
 An import-linter contract (pyproject.toml) keeps :mod:`output_checks.models` out of every other
-module of the airlock and of the hub; the row classes are named here for their type hints.
+module of the airlock and of the hub, and a test finds any query of these tables made elsewhere;
+the row classes are named here for the others' type hints. The contract names two exceptions:
+:mod:`output_checks.checking` reads the release ledger and :mod:`output_checks.release` writes
+it, until their ledger queries move here.
 """
 
 from __future__ import annotations

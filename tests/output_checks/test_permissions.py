@@ -14,9 +14,9 @@ import pytest
 
 from output_checks import airlock, permissions, policies
 from output_checks.data import ReleaseRequest, RequestFile, Vote
-from output_checks.enums import CheckOutcome, FileDecision, RequestState, VoteChoice
+from output_checks.enums import Actor, CheckOutcome, FileDecision, RequestState, VoteChoice
 from output_checks.errors import AirlockError
-from output_checks.states import EDITABLE, UNDER_REVIEW
+from output_checks.states import EDITABLE, OWNERS, UNDER_REVIEW
 from tests.conftest import STUDIED_TODAY
 from tests.output_checks.test_airlock import AUTHOR, P, outputs, rel  # noqa: F401 (fixture)
 from tre.errors import Refused
@@ -186,6 +186,13 @@ def test_what_each_state_allows(state):
     assert (refusal(policies.check_under_review, found) is None) is (state in UNDER_REVIEW)
     assert policies.is_releasable(found) is (state == RequestState.APPROVED)
     assert (refusal(policies.check_releasable, found) is None) is (state == RequestState.APPROVED)
+
+
+def test_the_author_edits_exactly_the_states_the_author_owns_and_checkers_vote_in_theirs():
+    """The policies' state sets agree with the workflow's table of owners (states.py)."""
+    assert EDITABLE == OWNERS[Actor.AUTHOR]
+    assert UNDER_REVIEW < OWNERS[Actor.CHECKER]
+    assert OWNERS[Actor.CHECKER] - UNDER_REVIEW == {RequestState.APPROVED}  # released, not voted
 
 
 def test_a_supporting_file_is_read_never_voted_on():
