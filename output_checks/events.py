@@ -1,34 +1,13 @@
-"""The audit events the airlock records: one name per event, as stored in the audit log."""
+"""The audit events the airlock records, and the event each move of a request is recorded as.
+
+The event names themselves are :class:`output_checks.enums.AirlockEvent`, named here too (where
+they were first defined)."""
 
 from __future__ import annotations
 
-from enum import StrEnum
+from output_checks.enums import AirlockEvent, RequestAction
 
-from output_checks.states import RequestAction
-
-
-class AirlockEvent(StrEnum):
-    CREATE = "airlock.create"
-    ADD_FILE = "airlock.add_file"
-    WITHDRAW_FILE = "airlock.withdraw_file"
-    CHECKS = "airlock.checks"
-    VOTE = "airlock.vote"
-    # a requested file's bytes shown or sent to a checker (before release, only checkers see them)
-    SERVE_FILE = "airlock.serve_file"
-    # an attempt the airlock refused (a file not the author's to request, a fetch by someone who
-    # may not review, the approval or release of a file that failed its checks)
-    REFUSED = "airlock.refused"
-    # the airlock's copy of a file no longer matches the sha-256 recorded at submission
-    TAMPERED = "airlock.tampered"
-    # the workflow's moves (output_checks.states); both kinds of review are recorded as review
-    SUBMIT = "airlock.submit"
-    RESUBMIT = "airlock.resubmit"
-    WITHDRAW = "airlock.withdraw"
-    REVIEW = "airlock.review"
-    APPROVE = "airlock.approve"
-    RETURN = "airlock.return"
-    REJECT = "airlock.reject"
-    RELEASE = "airlock.release"
+__all__ = ["EVENT_OF_MOVE", "AirlockEvent"]
 
 
 EVENT_OF_MOVE: dict[RequestAction, AirlockEvent] = {

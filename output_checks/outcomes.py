@@ -8,16 +8,11 @@ the module that calls them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
+from output_checks.enums import CheckOutcome  # defined with the airlock's other vocabularies
 
-class CheckOutcome(StrEnum):
-    """What one automatic check says about a file (stored in request_files and its checks)."""
-
-    PASS = "pass"
-    FAIL = "fail"
-    REVIEW = "review"
+__all__ = ["Check", "CheckOutcome"]
 
 
 @dataclass

@@ -2,34 +2,29 @@
 
 The request's workflow is a :class:`tre.states.StateMachine`: every state has exactly one owner
 (who is expected to act next) and every (state, action) exactly one rule, checked when it is
-built; ``tre docs states`` draws it. The shape follows OpenSAFELY Airlock's workflow. The airlock's
-other vocabularies live here too: a checker's vote and the decision on a file that votes make.
+built; ``tre docs states`` draws it. The shape follows OpenSAFELY Airlock's workflow. The states,
+moves and owners themselves (and the airlock's other vocabularies) are :mod:`output_checks.enums`.
 """
 
 from __future__ import annotations
 
-from enum import StrEnum
-
+from output_checks.enums import Actor, FileDecision, RequestAction, RequestState, VoteChoice
 from tre.states import Rule, StateMachine
 
-
-class RequestState(StrEnum):
-    PENDING = "pending"
-    SUBMITTED = "submitted"
-    PARTIALLY_REVIEWED = "partially_reviewed"
-    REVIEWED = "reviewed"
-    APPROVED = "approved"
-    RELEASED = "released"
-    RETURNED = "returned"
-    REJECTED = "rejected"
-    WITHDRAWN = "withdrawn"
-
-
-class Actor(StrEnum):
-    AUTHOR = "author"
-    CHECKER = "output checker"
-    SYSTEM = "system"
-    NOBODY = "nobody (final)"
+# the vocabularies live in output_checks.enums; named here too, where they were first defined
+__all__ = [
+    "EDITABLE",
+    "OWNERS",
+    "TRANSITIONS",
+    "UNDER_REVIEW",
+    "WORKFLOW",
+    "Actor",
+    "FileDecision",
+    "RequestAction",
+    "RequestState",
+    "Transition",
+    "VoteChoice",
+]
 
 
 OWNERS: dict[Actor, set[RequestState]] = {
@@ -45,37 +40,6 @@ OWNERS: dict[Actor, set[RequestState]] = {
 
 EDITABLE = {RequestState.PENDING, RequestState.RETURNED}
 UNDER_REVIEW = {RequestState.SUBMITTED, RequestState.PARTIALLY_REVIEWED, RequestState.REVIEWED}
-
-
-class RequestAction(StrEnum):
-    """The moves of a release request. A review is two moves: by fewer checkers than required
-    (partly reviewed) and by as many as required (reviewed)."""
-
-    SUBMIT = "submit"
-    RESUBMIT = "resubmit"
-    WITHDRAW = "withdraw"
-    REVIEW_PARTLY = "review partly"
-    REVIEW = "review"
-    APPROVE = "approve"
-    RETURN = "return"
-    REJECT = "reject"
-    RELEASE = "release"
-
-
-class VoteChoice(StrEnum):
-    """A checker's vote on one file (stored in release_votes)."""
-
-    APPROVE = "approve"
-    CHANGES = "changes"
-
-
-class FileDecision(StrEnum):
-    """What the votes on one file decide (shown to the checkers and the author)."""
-
-    APPROVED = "approved"
-    CHANGES_REQUESTED = "changes_requested"
-    CONFLICTED = "conflicted"
-    INCOMPLETE = "incomplete"
 
 
 Transition = Rule[RequestState, RequestAction, Actor]

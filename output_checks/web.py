@@ -17,8 +17,7 @@ import tornado.web
 
 from output_checks import airlock
 from output_checks.airlock import AirlockError
-from output_checks.checks import CheckOutcome
-from output_checks.states import UNDER_REVIEW, RequestAction, RequestState
+from output_checks.enums import CheckOutcome, RequestAction
 from tre.web import Page
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -145,15 +144,14 @@ class QueuePage(Page):
 class RequestPage(Page):
     def get(self, request_id: str) -> None:
         shown = airlock.show(self.instance, request_id, self.person)
-        checker = self.person != shown["author"]
-        can_vote = checker and shown["state"] in UNDER_REVIEW
+        may = airlock.permitted(self.instance, request_id, self.person)
         self.page(
             "airlock_request.html",
             r=shown,
             files=_view(self.instance, shown, self.person),
-            can_vote=can_vote,
+            can_vote=may.vote,
             overrides=self.instance.settings.airlock.release_failed_with_override,
-            can_release=checker and shown["state"] == RequestState.APPROVED,
+            can_release=may.release,
         )
 
 

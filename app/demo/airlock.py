@@ -9,7 +9,7 @@ from pathlib import Path
 
 from notebooks.runs import REPORT_NO_CODE, output_path
 from output_checks import airlock
-from output_checks.checks import CheckOutcome
+from output_checks.enums import CheckOutcome
 from tre.instance import Instance
 
 AUTHOR = "alex.analyst"

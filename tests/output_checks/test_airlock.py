@@ -8,6 +8,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 from notebooks import runner, runs
 from output_checks import airlock
+from output_checks import release as releasing
 from output_checks.airlock import AirlockError
 from output_checks.events import EVENT_OF_MOVE
 from output_checks.states import OWNERS, TRANSITIONS, WORKFLOW, RequestAction, RequestState
@@ -220,7 +221,7 @@ def test_review_is_blinded_excludes_the_team_and_releases_atomically(studied, ou
     area = studied.folder("releases") / P / request_id
     for where, fault in (
         (shutil, "copyfile"),  # after the first file is copied
-        (airlock, "_release_crate"),  # once every file and the manifest are there
+        (releasing, "_release_crate"),  # once every file and the manifest are there
     ):
         with monkeypatch.context() as patched:
             patched.setattr(where, fault, interrupted_after(getattr(where, fault)))
@@ -228,7 +229,7 @@ def test_review_is_blinded_excludes_the_team_and_releases_atomically(studied, ou
                 airlock.release(studied, request_id, "chris.checker")
         assert not area.exists() and not (area.parent / f".{request_id}.staging").exists()
     with monkeypatch.context() as patched:  # published, but not yet recorded
-        patched.setattr(airlock, "publish", interrupted_after_publishing)
+        patched.setattr(releasing, "publish", interrupted_after_publishing)
         with pytest.raises(KeyboardInterrupt):
             airlock.release(studied, request_id, "chris.checker")
     assert area.exists()

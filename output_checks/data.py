@@ -1,0 +1,223 @@
+"""The airlock's data access: the one module of the workflow that reads and writes its tables.
+
+Requests, their groups and files, votes, comments: fetched, created and listed here, in the
+caller's session (the caller owns the transaction, so a refusal rolls everything back). The rows
+handed out are the tables' own rows: the workflow (:mod:`output_checks.airlock`) changes their
+fields in place, and the session writes them when it commits. Nothing here decides anything:
+who may act is :mod:`output_checks.permissions`, what a state allows :mod:`output_checks.policies`.
+
+An import-linter contract (pyproject.toml) keeps :mod:`output_checks.models` out of every other
+module of the airlock and of the hub, and a test finds any query of these tables made elsewhere;
+the row classes are named here for the others' type hints. The contract names two exceptions:
+:mod:`output_checks.checking` reads the release ledger and :mod:`output_checks.release` writes
+it, until their ledger queries move here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from output_checks.enums import RequestState
+from output_checks.errors import AirlockError
+from output_checks.models import Comment, ReleaseRequest, RequestFile, RequestGroup, Vote
+
+__all__ = [
+    "Comment",
+    "ReleaseRequest",
+    "RequestFile",
+    "Vote",
+    "add_comment",
+    "add_file",
+    "add_group",
+    "comments_of",
+    "find_request",
+    "get_request",
+    "new_request",
+    "record_vote",
+    "released_requests",
+    "requests_in",
+    "requests_of",
+    "votes_of",
+]
+
+
+# ---------------------------------------------------------------------------------------------
+# Requests
+
+
+def find_request(session: Session, request_id: str) -> ReleaseRequest | None:
+    return session.get(ReleaseRequest, request_id)
+
+
+def get_request(session: Session, request_id: str, lock: bool = False) -> ReleaseRequest:
+    """The request REQUEST_ID (its row locked for update when LOCK), or an error that says how
+    to find the right one."""
+    found = session.get(ReleaseRequest, request_id, with_for_update=lock)
+    if found is None:
+        raise AirlockError(f"there is no release request {request_id} (`tre outputs list`)")
+    return found
+
+
+def new_request(
+    session: Session, request_id: str, project_id: str, author: str, created: str
+) -> ReleaseRequest:
+    """A new, empty request of AUTHOR's in PROJECT_ID, pending at its first turn."""
+    found = ReleaseRequest(
+        id=request_id,
+        project_id=project_id,
+        author=author,
+        state=RequestState.PENDING.value,
+        turn=1,
+        recipient="",
+        reason="",
+        created=created,
+    )
+    session.add(found)
+    session.flush()
+    return found
+
+
+def requests_of(session: Session, project_id: str | None = None) -> list[ReleaseRequest]:
+    """Every request (of PROJECT_ID, when given), oldest first."""
+    query = select(ReleaseRequest).order_by(ReleaseRequest.created)
+    if project_id:
+        query = query.where(ReleaseRequest.project_id == project_id)
+    return list(session.scalars(query))
+
+
+def requests_in(session: Session, states: Iterable[RequestState]) -> list[ReleaseRequest]:
+    """The requests in one of STATES, in the order they were submitted."""
+    return list(
+        session.scalars(
+            select(ReleaseRequest)
+            .where(ReleaseRequest.state.in_([s.value for s in states]))
+            .order_by(ReleaseRequest.submitted)
+        )
+    )
+
+
+def released_requests(session: Session, project_id: str) -> list[ReleaseRequest]:
+    return list(
+        session.scalars(
+            select(ReleaseRequest).where(
+                ReleaseRequest.project_id == project_id,
+                ReleaseRequest.state == RequestState.RELEASED.value,
+            )
+        )
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Groups and files (rows of the request, written with it)
+
+
+def add_group(found: ReleaseRequest, name: str, context: str, controls: str) -> None:
+    found.groups.append(RequestGroup(name=name, context=context, controls=controls))
+
+
+def add_file(
+    found: ReleaseRequest,
+    group: str,
+    path: str,
+    run_id: str,
+    sha256: str,
+    size: int,
+    supporting: bool,
+) -> RequestFile:
+    """A new file of FOUND, not yet checked."""
+    item = RequestFile(
+        group=group,
+        path=path,
+        run_id=run_id,
+        sha256=sha256,
+        bytes=size,
+        supporting=supporting,
+        withdrawn=False,
+        check_outcome="",
+        checks=[],
+    )
+    found.files.append(item)
+    return item
+
+
+# ---------------------------------------------------------------------------------------------
+# Votes and comments
+
+
+def votes_of(session: Session, found: ReleaseRequest) -> dict[int, list[Vote]]:
+    """This turn's votes on each file, counting only votes cast on the bytes the file holds."""
+    bytes_of = {f.id: f.sha256 for f in found.files}
+    votes: dict[int, list[Vote]] = {}
+    for vote in session.scalars(
+        select(Vote).where(Vote.request_id == found.id, Vote.turn == found.turn)
+    ):
+        if vote.sha256 == bytes_of.get(vote.file_id):
+            votes.setdefault(vote.file_id, []).append(vote)
+    return votes
+
+
+def record_vote(
+    session: Session,
+    found: ReleaseRequest,
+    item: RequestFile,
+    checker: str,
+    vote: str,
+    override: str,
+    at: str,
+) -> None:
+    """CHECKER's vote on ITEM in this turn, bound to ITEM's bytes: a second vote in the same
+    turn replaces the first."""
+    existing = session.scalar(
+        select(Vote).where(
+            Vote.file_id == item.id, Vote.checker == checker, Vote.turn == found.turn
+        )
+    )
+    if existing is not None:
+        existing.vote, existing.at = vote, at
+        existing.sha256, existing.override = item.sha256, override
+    else:
+        session.add(
+            Vote(
+                request_id=found.id,
+                file_id=item.id,
+                checker=checker,
+                turn=found.turn,
+                vote=vote,
+                sha256=item.sha256,
+                override=override,
+                at=at,
+            )
+        )
+
+
+def add_comment(
+    session: Session,
+    found: ReleaseRequest,
+    author: str,
+    text: str,
+    private: bool,
+    at: str,
+    file_id: int | None = None,
+) -> None:
+    """A comment in this turn, on the request or on one of its files (FILE_ID)."""
+    session.add(
+        Comment(
+            request_id=found.id,
+            file_id=file_id,
+            author=author,
+            turn=found.turn,
+            private=private,
+            text=text,
+            at=at,
+        )
+    )
+
+
+def comments_of(session: Session, found: ReleaseRequest) -> list[Comment]:
+    """Every comment on FOUND, in every turn, in the order they were made."""
+    return list(
+        session.scalars(select(Comment).where(Comment.request_id == found.id).order_by(Comment.id))
+    )
