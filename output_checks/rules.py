@@ -84,8 +84,11 @@ def _flagged(name: str, cells: list[Cell], what: str, outcome=CheckOutcome.FAIL)
 
 
 def count_table(rows: Rows, policy: Policy) -> list[Check]:
-    """A CSV without evidence that looks like a count table: the count rules, by hand."""
+    """A CSV without evidence that looks like a count table: the count rules, by hand, on its
+    counts (whole numbers; shares, percentages and other fractions are not counts and have
+    their own rules)."""
     header, body = rows[0], rows[1:]
+    shares = {j for j, values in _numeric_columns(rows).items() if _share_scale(rows, j, values)}
     cells = [
         (r[0], header[j], number(c)) for r in body for j, c in enumerate(r) if 0 < j < len(header)
     ]
@@ -94,6 +97,18 @@ def count_table(rows: Rows, policy: Policy) -> list[Check]:
     ]
     if not numbers or len(numbers) < len(cells) / 2:
         return [Check("table", CheckOutcome.REVIEW, "not a table of numbers: a checker reads it")]
+    columns = {name: j for j, name in enumerate(header)}
+    numbers = [
+        c for c in numbers if float(c[2]).is_integer() and columns.get(c[1], -1) not in shares
+    ]
+    if not numbers:
+        return [
+            Check(
+                "table",
+                CheckOutcome.REVIEW,
+                "a table of statistics, not counts: a checker judges the counts behind them",
+            )
+        ]
     checks = []
     small = [c for c in numbers if 0 < c[2] < policy.threshold]
     zeros = [c for c in numbers if c[2] == 0]
@@ -568,6 +583,13 @@ def content_checks(
         if suffix != ".svg":
             checks += proportions(table, policy)
             checks += individual_values(table, policy)
+        if suffix in (".json", ".html", ".md", ".txt"):
+            # a table in a report is held to the count rules too (a CSV's are run by check_file)
+            checks += [
+                c
+                for c in count_table(table, policy)
+                if c.name == "threshold" and c.outcome == CheckOutcome.FAIL
+            ]
     if suffix in (".txt", ".md", ".html"):
         checks += percentages_in_text(data.decode("utf-8", errors="replace"), policy)
     if suffix == ".svg":

@@ -168,3 +168,20 @@ def test_a_json_table_with_shares_goes_through_the_same_rules(tmp_path):
     path.write_text(json.dumps({"team": ["north", "south"], "share": [1.0, 0.4]}))
     found = outcomes(check_file(path, POLICY, set(), 10**7, 5000, []))
     assert found["proportions"] == CheckOutcome.FAIL and found["microdata"] == CheckOutcome.PASS
+
+
+def test_shares_beside_their_counts_are_not_small_counts(tmp_path):
+    path = tmp_path / "shares.csv"
+    path.write_text("group,people,share\ntreated,500,0.31\ncomparison,480,0.27\n")
+    found = outcomes(check_file(path, POLICY, set(), 10**7, 5000, []))
+    assert found["threshold"] == CheckOutcome.PASS and found["proportions"] == CheckOutcome.PASS
+
+
+def test_small_counts_in_a_markdown_table_fail_like_a_csvs(tmp_path):
+    path = tmp_path / "small.md"
+    path.write_text("| team | referrals |\n|---|---|\n| north | 3 |\n| south | 45 |\n")
+    assert outcomes(check_file(path, POLICY, set(), 10**7, 5000, []))["threshold"] == (
+        CheckOutcome.FAIL
+    )
+    path.write_text("| team | referrals |\n|---|---|\n| north | 35 |\n| south | 45 |\n")
+    assert "threshold" not in outcomes(check_file(path, POLICY, set(), 10**7, 5000, []))
