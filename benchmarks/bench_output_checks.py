@@ -522,18 +522,38 @@ def attack_corpus(rng: np.random.Generator) -> dict[str, Maker]:
 
 
 def split_attacks(
-    rng: np.random.Generator,
+    rng: np.random.Generator, population: int
 ) -> list[tuple[list[list[str]], list[tuple[str, bytes]]]]:
-    """Per-person rows split over three requests (each piece alone looks like a table)."""
+    """Per-person rows split over three requests (each piece alone looks like a table of
+    means): 36 rows for a population of 150 (more rows together than groups of 10 could
+    fill), and 120 rows for the town's population (only their repeated labels give them away)."""
     header = ["area", "age_band", "cost"]
     out = []
-    for _ in range(10):
-        rows = [[AREAS[i % 4], BANDS[i % 3], f"{rng.lognormal(7, 1):.2f}"] for i in range(36)]
+    for n in [36] * 5 + [120] * 5:
+        rows = [[AREAS[i % 4], BANDS[i % 3], f"{rng.lognormal(7, 1):.2f}"] for i in range(n)]
         pieces = [rows[i::3] for i in range(3)]
         earlier = [
             (f"piece{i}.csv", csv_text(header, p).encode()) for i, p in enumerate(pieces[:2])
         ]
         out.append(([header, *pieces[2]], earlier))
+    return out
+
+
+def period_tables(
+    rng: np.random.Generator,
+) -> list[tuple[list[list[str]], list[tuple[str, bytes]]]]:
+    """The control: the same table of mean costs for three periods (same columns, same labels)."""
+    header = ["agency", "age_band", "mean_cost"]
+    out = []
+    for _ in range(10):
+        periods = [
+            [[a, b, f"{rng.lognormal(7, 0.2):.2f}"] for a in AGENCIES for b in BANDS]
+            for _ in range(3)
+        ]
+        earlier = [
+            (f"period{i}.csv", csv_text(header, p).encode()) for i, p in enumerate(periods[:2])
+        ]
+        out.append(([header, *periods[2]], earlier))
     return out
 
 
@@ -584,9 +604,20 @@ def main() -> None:
             figures["false_positives_baseline"] = [
                 n for n, o in zip(safe_cases, safe_outcomes, strict=True) if o == "fail"
             ]
-    split = split_attacks(np.random.default_rng(SEED))
-    related = [microdata.related(new, earlier, POLICY).outcome for new, earlier in split]
-    figures["split_rows_related"] = f"{sum(o == 'fail' for o in related)} of {len(split)}"
+    rng = np.random.default_rng(SEED)
+    split = [
+        microdata.related(new, earlier, POLICY, population=150 if len(new) < 20 else POPULATION)
+        for new, earlier in split_attacks(rng, POPULATION)
+    ]
+    periods = [
+        microdata.related(new, earlier, POLICY, population=POPULATION)
+        for new, earlier in period_tables(rng)
+    ]
+    figures["split_rows_failed"] = f"{sum(c.outcome == 'fail' for c in split)} of {len(split)}"
+    figures["split_rows_review"] = f"{sum(c.outcome == 'review' for c in split)} of {len(split)}"
+    figures["period_tables_failed"] = (
+        f"{sum(c.outcome == 'fail' for c in periods)} of {len(periods)}"
+    )
     figures["baseline"] = f"output_checks/checks.py on main ({commit})"
     base_fp = figures["baseline_false_positive_rate"]
     figures["detection_ratio_now_to_baseline"] = (

@@ -25,6 +25,7 @@ from output_checks.data import ReleaseRequest
 from output_checks.enums import AirlockEvent
 from output_checks.ledger import differencing, table_entry
 from output_checks.models import LedgerEntry
+from output_checks.relating import related_check
 from output_checks.store import copy_of as _copy_of
 from output_checks.store import store as _store
 from output_checks.store import verify as _verify
@@ -67,6 +68,7 @@ def run_checks(instance: Instance, session: Session, found: ReleaseRequest) -> N
                 settings.max_csv_rows,
                 group,
             )
+            results += related_check(instance, session, found, item, path, policy, pseudonyms)
             sidecar = Path(str(path) + EVIDENCE_SUFFIX)
             if sidecar.exists() and not item.supporting:
                 entry = table_entry(json.loads(sidecar.read_text(encoding="utf-8")))

@@ -447,11 +447,12 @@ def _shape(header: list[str], body: Rows, policy: Policy, population: int | None
 def row_fingerprints(rows: Rows) -> set[str]:
     """A short hash of each data row (cells stripped, numbers normalised): what the airlock
     needs to know that two files hold the same rows."""
-    out = set()
-    for row in rows[1:]:
-        cells = [(f"{n:g}" if (n := number(c)) is not None else c.strip()) for c in row]
-        out.add(hashlib.sha256("\x1f".join(cells).encode()).hexdigest()[:16])
-    return out
+    return {_fingerprint(row) for row in rows[1:]}
+
+
+def _fingerprint(row: list[str]) -> str:
+    cells = [(f"{n:g}" if (n := number(c)) is not None else c.strip()) for c in row]
+    return hashlib.sha256("\x1f".join(cells).encode()).hexdigest()[:16]
 
 
 def _signature(header: list[str]) -> tuple[str, ...]:
@@ -479,7 +480,7 @@ def related(
             continue
         added = 0
         for row in rows[1:]:
-            key = next(iter(row_fingerprints([[], row])))
+            key = _fingerprint(row)
             if key not in seen:
                 seen.add(key)
                 union.append(row)
@@ -492,11 +493,20 @@ def related(
         )
     together = check(union, set(pseudonyms), policy, population)
     if together.outcome == CheckOutcome.FAIL:
+        # repeated labels alone do not prove records here: two periods' tables of means have
+        # the same columns and labels too, so a checker judges that case
+        repeated_only = "repeated" in together.evidence
         return Check(
             "related rows",
-            CheckOutcome.FAIL,
+            CheckOutcome.REVIEW if repeated_only else CheckOutcome.FAIL,
             f"with {', '.join(names)} (the same columns), these rows make {len(union) - 1} "
-            f"rows that together are one row per person: {together.explanation}",
+            + (
+                "rows that repeat each other's labels with different values: rows about "
+                "people split over requests, or the same table of another period (a checker "
+                "judges which)"
+                if repeated_only
+                else f"rows that together are one row per person: {together.explanation}"
+            ),
             {"files": names, "rows": len(union) - 1},
         )
     return Check(
