@@ -21,7 +21,6 @@ from __future__ import annotations
 import re
 import zlib
 from pathlib import Path
-from typing import Any
 
 from output_checks import microdata
 from output_checks.microdata import Rows, number
@@ -568,7 +567,7 @@ def content_checks(
     policy: Policy,
     pseudonyms: set[str],
     group_files: list[Path],
-) -> list[Any]:
+) -> list[Check]:
     """The content rules that apply to the file at PATH (DATA its bytes, ROWS its CSV rows
     when it reads as one): microdata in every text format, proportions, individual values,
     and what a picture carries."""
