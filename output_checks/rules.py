@@ -446,33 +446,38 @@ def _numbers_in(texts: list[str]) -> list[float]:
     return out
 
 
-def _tick_like(value: float, others: set[float]) -> bool:
-    """Is VALUE one of at least three evenly spaced numbers (an axis's ticks)?"""
-    for other in others:
-        step = abs(other - value)
-        if step == 0:
-            continue
-        if any(
-            all(_near(x, others) for x in pair)
-            for pair in (
-                (value - step, value + step),
-                (value + step, value + 2 * step),
-                (value - step, value - 2 * step),
-            )
-        ):
-            return True
-    return False
+def _key(x: float) -> str:
+    return f"{x:.9g}"
 
 
-def _near(x: float, values: set[float]) -> bool:
-    return any(abs(x - v) <= 1e-9 * max(1.0, abs(v)) for v in values)
+def _ticks(values: list[float]) -> set[float]:
+    """The VALUES that are one of at least three evenly spaced numbers (an axis's ticks),
+    looking at each value's few nearest neighbours (ticks are adjacent once sorted)."""
+    ordered = sorted(set(values))
+    present = {_key(v) for v in ordered}
+    found = set()
+    for i, value in enumerate(ordered):
+        for other in ordered[max(0, i - 4) : i] + ordered[i + 1 : i + 5]:
+            step = abs(other - value)
+            if any(
+                all(_key(x) in present for x in pair)
+                for pair in (
+                    (value - step, value + step),
+                    (value + step, value + 2 * step),
+                    (value - step, value - 2 * step),
+                )
+            ):
+                found.add(value)
+                break
+    return found
 
 
-def _shown_as(value: float, table: set[float]) -> bool:
-    """Is VALUE (as drawn, perhaps rounded) one of the table's numbers?"""
+def _shown_as(value: float, rounded: dict[int, set[float]]) -> bool:
+    """Is VALUE (as drawn, perhaps rounded) one of the table's numbers? ROUNDED holds the
+    table's numbers rounded to 0…6 decimals."""
     text = f"{value:.10g}"
-    decimals = len(text.split(".")[1]) if "." in text else 0
-    return any(round(t, decimals) == value for t in table)
+    decimals = min(len(text.split(".")[1]) if "." in text else 0, 6)
+    return value in rounded[decimals]
 
 
 def picture(path: Path, data: bytes, group_files: list[Path], policy: Policy) -> list[Check]:
@@ -524,10 +529,9 @@ def picture(path: Path, data: bytes, group_files: list[Path], policy: Policy) ->
         rows = microdata.csv_rows(table.read_text(encoding="utf-8", errors="replace"))
         for row in rows or []:
             behind.update(v for c in row if (v := number(c)) is not None)
-    everything = set(drawn)
-    unexplained = sorted(
-        {v for v in drawn if not _shown_as(v, behind) and not _tick_like(v, everything)}
-    )
+    ticks = _ticks(drawn)
+    rounded = {d: {round(t, d) for t in behind} for d in range(7)}
+    unexplained = sorted({v for v in drawn if v not in ticks and not _shown_as(v, rounded)})
     names = ", ".join(t.name for t in tables)
     if not unexplained:
         checks.append(
