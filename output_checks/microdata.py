@@ -24,6 +24,7 @@ import io
 import json
 import re
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -252,8 +253,10 @@ def svg_rows(texts: list[tuple[str, str]]) -> Rows | None:
 # The test
 
 
+@lru_cache(maxsize=1 << 16)
 def number(value: str) -> float | None:
-    """VALUE as a number (thousands separators and a trailing % allowed), else None."""
+    """VALUE as a number (thousands separators and a trailing % allowed), else None (cached:
+    a table's cells repeat, and several rules read them)."""
     text = value.strip().replace(",", "").rstrip("%").strip()
     if not text:
         return None

@@ -174,14 +174,31 @@ def _totals(header: list[str], body: Rows) -> Check:
 # Proportions and shares
 
 
+# the last table read and its numeric columns, as one tuple (replaced whole: thread-safe)
+_last_columns: list[tuple[object, dict[int, list[float | None]]]] = [(None, {})]
+
+
 def _numeric_columns(rows: Rows) -> dict[int, list[float | None]]:
+    """The columns (after the first) whose every non-blank cell is a number, parsed; the
+    last table's are kept, as several rules read the same table."""
+    last = _last_columns[0]
+    if last[0] is rows:
+        return last[1]
     header, body = rows[0], rows[1:]
     out = {}
     for j in range(1, len(header)):
-        values = [number(r[j]) if j < len(r) else None for r in body]
-        texts = [r[j].strip() for r in body if j < len(r) and r[j].strip()]
-        if texts and sum(v is not None for v in values) == len(texts):
+        values: list[float | None] = []
+        numeric = True
+        for r in body:
+            cell = r[j] if j < len(r) else ""
+            value = number(cell) if cell else None
+            if value is None and cell.strip():
+                numeric = False
+                break
+            values.append(value)
+        if numeric and any(v is not None for v in values):
             out[j] = values
+    _last_columns[0] = (rows, out)
     return out
 
 
@@ -189,10 +206,11 @@ def _share_scale(rows: Rows, j: int, values: list[float | None]) -> float | None
     """100 for a column of percentages, 1 for a column of shares, None for anything else."""
     name = rows[0][j]
     present = [v for v in values if v is not None]
-    marked = any(j < len(r) and r[j].strip().endswith("%") for r in rows[1:])
-    if not present or DENOMINATOR.match(name.strip()):
+    if not present or DENOMINATOR.match(name.strip()) or not all(0 <= v <= 100 for v in present):
         return None
-    if (marked or PERCENT_HEADER.search(name)) and all(0 <= v <= 100 for v in present):
+    if PERCENT_HEADER.search(name) or any(
+        j < len(r) and r[j].rstrip().endswith("%") for r in rows[1:]
+    ):
         return 100.0
     fractions = all(0 <= v <= 1 for v in present) and any(not v.is_integer() for v in present)
     if fractions or (SHARE_HEADER.search(name) and all(0 <= v <= 1 for v in present)):
@@ -353,12 +371,12 @@ def _extremes(rows: Rows, numeric: dict[int, list[float | None]], policy: Policy
     count_col = next((j for j in numeric if COUNT_LABEL.match(header[j].strip())), None)
     found: list[Cell] = []
     few: list[Cell] = []
+    extreme_columns = {j for j in numeric if EXTREME.search(header[j])}
     for i, row in enumerate(body):
+        extreme_row = bool(row and EXTREME.search(row[0]))
         for j, values in numeric.items():
             value = values[i]
-            if value is None:
-                continue
-            if not (EXTREME.search(row[0]) or EXTREME.search(header[j])):
+            if value is None or not (extreme_row or j in extreme_columns):
                 continue
             if count_row is not None and count_row != i:
                 n = numeric[j][count_row]
