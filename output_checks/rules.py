@@ -30,6 +30,12 @@ from sdc.policy import Policy
 TOTAL_LABELS = {"all", "total", "totals", "overall"}
 PERCENT_HEADER = re.compile(r"%|percent|pct", re.IGNORECASE)
 SHARE_HEADER = re.compile(r"share|proportion|fraction|prevalence|rate|\bprop\b", re.IGNORECASE)
+# statistics that live in [0, 1] without being anyone's share (a model's p-values, correlations)
+NOT_SHARE = re.compile(
+    r"p[_ .-]?val|^p$|^p>|coef|std|err|^se$|statistic|^ci|conf|odds|ratio|r2|r_squared|corr|"
+    r"weight|survival|estimate",
+    re.IGNORECASE,
+)
 DENOMINATOR = re.compile(
     r"^(n|n_\w+|count|counts|total|denominator|base|people|persons|records|population|"
     r"number|size|cases|group_size|of)$",
@@ -206,7 +212,9 @@ def _share_scale(rows: Rows, j: int, values: list[float | None]) -> float | None
     """100 for a column of percentages, 1 for a column of shares, None for anything else."""
     name = rows[0][j]
     present = [v for v in values if v is not None]
-    if not present or DENOMINATOR.match(name.strip()) or not all(0 <= v <= 100 for v in present):
+    if not present or DENOMINATOR.match(name.strip()) or NOT_SHARE.search(name.strip()):
+        return None
+    if not all(0 <= v <= 100 for v in present):
         return None
     if PERCENT_HEADER.search(name) or any(
         j < len(r) and r[j].rstrip().endswith("%") for r in rows[1:]
@@ -347,7 +355,7 @@ def individual_values(rows: Rows, policy: Policy) -> list[Check]:
     )
     base = policy.rounding_base or 1
     counts = all(v.is_integer() and v % base == 0 for v in values)
-    if consecutive and not counts:
+    if consecutive and not counts and len(numeric) == 1:  # position → value, nothing else
         first = next(iter(numeric.values()))
         present = [v for v in first if v is not None]
         steps = [b - a for a, b in zip(present, present[1:], strict=False)]

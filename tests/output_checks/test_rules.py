@@ -185,3 +185,14 @@ def test_small_counts_in_a_markdown_table_fail_like_a_csvs(tmp_path):
     )
     path.write_text("| team | referrals |\n|---|---|\n| north | 35 |\n| south | 45 |\n")
     assert "threshold" not in outcomes(check_file(path, POLICY, set(), 10**7, 5000, []))
+
+
+def test_a_models_p_values_and_a_survival_curve_are_not_shares():
+    model = rows("term,coef,std_err,p_value\nIntercept,1.2,0.1,0.0\nage,0.02,0.01,1.0")
+    assert rules.proportions(model, POLICY) == []
+    curve = rows("time,at_risk,events,survival\n1,400,20,1.0\n2,380,25,0.93")
+    assert rules.proportions(curve, POLICY) == []
+    times = [["time", "at_risk", "events", "survival"]] + [
+        [str(t), str(400 - 20 * t), "20", f"{1 - 0.05 * t:.3f}"] for t in range(1, 8)
+    ]
+    assert rules.individual_values(times, POLICY) == []
