@@ -48,7 +48,7 @@ RANK = re.compile(
 )
 EXTREME = re.compile(
     r"(^|[_\s-])(min|max|minimum|maximum|median|p\d{1,2}|\d{1,2}(\.\d+)?%|q[13]|quartile|"
-    r"percentile|highest|lowest|largest|smallest)([_\s-]|$)",
+    r"percentile)([_\s-]|$)",
     re.IGNORECASE,
 )
 COUNT_LABEL = re.compile(r"^(n|count|records|people|persons|number|size|contributors)$", re.I)
@@ -360,7 +360,7 @@ def individual_values(rows: Rows, policy: Policy) -> list[Check]:
         present = [v for v in first if v is not None]
         steps = [b - a for a, b in zip(present, present[1:], strict=False)]
         ranked = ranked or all(s <= 0 for s in steps) or all(s >= 0 for s in steps)
-    if ranked:
+    if ranked and not counts:  # a top ten of counts (reasons, each 10 or more) is a table
         return [
             Check(
                 "individual values",

@@ -196,3 +196,12 @@ def test_a_models_p_values_and_a_survival_curve_are_not_shares():
         [str(t), str(400 - 20 * t), "20", f"{1 - 0.05 * t:.3f}"] for t in range(1, 8)
     ]
     assert rules.individual_values(times, POLICY) == []
+
+
+def test_a_ranking_of_counts_and_a_highest_qualification_table_are_tables():
+    reasons = [["rank", "reason", "referrals"]] + [
+        [str(i), f"reason {i}", str(200 - 15 * i)] for i in range(1, 11)
+    ]
+    assert rules.individual_values(reasons, POLICY) == []
+    qualification = rows("highest_qualification,people\nnone,120\ndegree,85")
+    assert rules.individual_values(qualification, POLICY) == []
