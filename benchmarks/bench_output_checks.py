@@ -323,6 +323,33 @@ def safe_corpus(rng: np.random.Generator) -> dict[str, Maker]:
             [[a, 250, round(rng.uniform(5, 60), 1)] for a in AREAS[:6]],
         ),
     )
+    cases["hand: highest qualification"] = hand(
+        "qualification.csv",
+        lambda: csv_text(
+            ["highest_qualification", "people"], counts(["none", "gcse", "degree"], ["n"])
+        ),
+    )
+    cases["hand: top ten referral reasons (counts)"] = hand(
+        "reasons.csv",
+        lambda: csv_text(
+            ["rank", "reason", "referrals"],
+            [[i, f"reason {i}", 400 - 25 * i] for i in range(1, 11)],
+        ),
+    )
+    cases["hand: survival table with whole times"] = hand(
+        "survival.csv",
+        lambda: csv_text(
+            ["time", "at_risk", "events", "survival"],
+            [[t, 400 - 20 * t, 20, round(1 - 0.05 * t, 3)] for t in range(1, 8)],
+        ),
+    )
+    cases["hand: model with a p-value of 0"] = hand(
+        "model.csv",
+        lambda: csv_text(
+            ["term", "coef", "std_err", "p_value"],
+            [["Intercept", 1.2, 0.1, 0.0], ["age", 0.02, 0.01, 0.31]],
+        ),
+    )
     for k in range(4):
         cols = [f"{m}" for m in ("Jan", "Feb", "Mar", "Apr", "May", "Jun")]
         rows = counts(AGENCIES, cols)
