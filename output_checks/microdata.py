@@ -396,8 +396,9 @@ def _shape(header: list[str], body: Rows, policy: Policy, population: int | None
             "microdata",
             CheckOutcome.FAIL,
             f"{len(data_rows):,} rows for a population of {population:,}: groups of at least "
-            f"{policy.threshold} could fill at most {population // policy.threshold:,} rows, so "
-            "these rows are about individuals or tiny groups",
+            f"{policy.threshold} could fill at most {population // policy.threshold:,} rows "
+            "(twice that is allowed, for margins), so these rows are about individuals or tiny "
+            "groups",
             {"rows": len(data_rows), "population": population},
         )
     values = [v for r in data_rows for j in numeric if (v := number(r[j])) is not None]
