@@ -168,7 +168,12 @@ def verify(
         f"verified by replay: the airlock ran {name}'s query against the project's hashed "
         f"extract itself, made the {spec.get('call')} under its own policy and got exactly this "
         f"file ({described})",
-        {"verified_by": "replay", AIRLOCK_EVIDENCE: evidence},
+        {
+            "verified_by": "replay",
+            "kind": evidence.get("kind"),
+            "summary": summary,
+            AIRLOCK_EVIDENCE: evidence,
+        },
     ), evidence
 
 

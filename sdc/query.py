@@ -149,7 +149,9 @@ def run(extract: Path, sql: str, verify: bool = False, memory_limit: str = "2GB"
     try:
         return connection.sql(sql).df()
     except duckdb.OutOfMemoryException as exc:
-        raise MemoryError(f"the query needs more than the memory limit of {memory_limit}: {exc}")
+        raise MemoryError(
+            f"the query needs more than the memory limit of {memory_limit}: {exc}"
+        ) from None
     except duckdb.Error as exc:
         names = ", ".join(sorted(views(extract, False)))
         raise SdcError(
