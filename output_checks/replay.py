@@ -34,6 +34,7 @@ TIME_LIMIT_S = 120
 MEMORY_LIMIT_MB = 4096
 RELATIVE_TOLERANCE = 1e-9
 SHOWN_DIFFERENCES = 5
+ERROR_CHARACTERS = 400  # of a replay's error, in the check (it may quote the data)
 NOT_VERIFIED = "evidence not verified"
 # where the airlock's own evidence is kept in the evidence check's record (see trusted_evidence)
 AIRLOCK_EVIDENCE = "airlock_evidence"
@@ -79,20 +80,59 @@ def verify(
     SIDECAR is the file's evidence as the analyst's code wrote it (None when there is none):
     only its replay specification is used, and only as a recipe; EXTRACT is the project's
     extract folder (None when there is none); POLICY the airlock's."""
+    return verify_all([(copy_path, sidecar)], extract, policy, time_limit_s, memory_limit_mb)[0]
+
+
+def verify_all(
+    files: list[tuple[Path, dict | None]],
+    extract: Path | None,
+    policy: Policy,
+    time_limit_s: float = TIME_LIMIT_S,
+    memory_limit_mb: int = MEMORY_LIMIT_MB,
+) -> list[tuple[Check, dict | None]]:
+    """:func:`verify` of every (copy, sidecar) of FILES, with one replay process for all of
+    them (its start-up and the extract's hashing are paid once; the time limit is per file)."""
+    current: str | Exception | None = None
+    if extract is not None:
+        from sdc.query import ExtractError, manifest_sha256
+
+        try:
+            current = manifest_sha256(extract)
+        except ExtractError as exc:
+            current = exc
+    results: list[tuple[Check, dict | None] | None] = []
+    specs: list[dict[str, Any]] = []
+    for copy_path, sidecar in files:
+        early = _before_replay(copy_path, sidecar, extract, current)
+        results.append(None if early is None else (early, None))
+        if early is None:
+            specs.append(sidecar["replay"])  # type: ignore[index]
+    if specs and extract is not None and isinstance(current, str):  # (always so when specs)
+        answers = iter(_replay(extract, specs, policy, time_limit_s * len(specs), memory_limit_mb))
+        for k, (copy_path, sidecar) in enumerate(files):
+            if results[k] is None and sidecar is not None:
+                results[k] = _judge(copy_path, sidecar, next(answers), policy, current)
+    return [r for r in results if r is not None]
+
+
+def _before_replay(
+    copy_path: Path, sidecar: dict | None, extract: Path | None, current: str | Exception | None
+) -> Check | None:
+    """Why FILE cannot be replayed (the check to give), or None when it can."""
     name = copy_path.name
     if sidecar is None:
         return _unverified(
             f"{name} has no evidence file, so the airlock knows nothing of how it was made; "
             "make it with sdc.safe.sql(...) for a verified check, or a checker judges it",
             None,
-        ), None
+        )
     if not isinstance(sidecar, dict) or "replay" not in sidecar:
         return _unverified(
             f"{name}'s evidence file was written in the analyst's kernel without a replay "
             "specification (it was not made with sdc.safe.sql(...)), so the airlock cannot make "
             "the output again to check it; what the evidence file says is the analyst's claim",
             sidecar if isinstance(sidecar, dict) else None,
-        ), None
+        )
     spec = sidecar["replay"]
     if copy_path.suffix.lower() != ".csv":
         return _unverified(
@@ -100,22 +140,26 @@ def verify(
             "cell by cell with its replay; save the output as .csv (a picture goes beside its "
             "table for the checkers)",
             sidecar,
-        ), None
+        )
     if extract is None:
-        return _unverified("the project has no extract to replay the output against", sidecar), None
-    from sdc.query import ExtractError, manifest_sha256
-
-    try:
-        current = manifest_sha256(extract)
-    except ExtractError as exc:
-        return _unverified(str(exc), sidecar), None
+        return _unverified("the project has no extract to replay the output against", sidecar)
+    if isinstance(current, Exception):
+        return _unverified(str(current), sidecar)
     if not isinstance(spec, dict) or spec.get("extract_manifest_sha256") != current:
         return _unverified(
             f"{name} was made from another extract than the project's current one (its "
             "manifest's sha-256 differs): run the notebook again and request the new output",
             sidecar,
-        ), None
-    answer = _replay(extract, spec, policy, time_limit_s, memory_limit_mb)
+        )
+    return None
+
+
+def _judge(
+    copy_path: Path, sidecar: dict, answer: dict[str, Any], policy: Policy, current: str
+) -> tuple[Check, dict | None]:
+    """The evidence check of FILE from the replay's ANSWER: the file compared cell by cell."""
+    name = copy_path.name
+    spec = sidecar["replay"]
     if answer.get("limit"):
         return _unverified(str(answer["limit"]), sidecar), None
     if answer.get("extract"):
@@ -123,10 +167,10 @@ def verify(
             f"the airlock cannot replay {name}: {answer['extract']} (tell the operator)", sidecar
         ), None
     if not answer.get("ok"):
+        error = str(answer.get("error", "the replay failed"))[:ERROR_CHARACTERS]
         return _failed(
-            f"the airlock could not make {name} again from its replay specification: "
-            f"{answer.get('error', 'the replay failed')}. An output that its own recipe cannot "
-            "make is not what it claims to be",
+            f"the airlock could not make {name} again from its replay specification: {error}. "
+            "An output that its own recipe cannot make is not what it claims to be",
             sidecar,
         ), None
     try:
@@ -259,10 +303,19 @@ def _limits(memory_limit_mb: int, time_limit_s: float) -> Any:
 
 
 def _replay(
-    extract: Path, spec: dict[str, Any], policy: Policy, time_limit_s: float, memory_limit_mb: int
-) -> dict[str, Any]:
-    """Run the replay process; its answer ({"ok": True, "csv", "evidence"} or the reason)."""
-    request = json.dumps({"extract": str(extract), "spec": spec, "memory_mb": memory_limit_mb})
+    extract: Path,
+    specs: list[dict[str, Any]],
+    policy: Policy,
+    time_limit_s: float,
+    memory_limit_mb: int,
+) -> list[dict[str, Any]]:
+    """Run the replay process on SPECS; its answer for each ({"ok": True, "csv", "evidence"}
+    or the reason), in order."""
+    request = json.dumps({"extract": str(extract), "specs": specs, "memory_mb": memory_limit_mb})
+
+    def everyone(answer: dict[str, Any]) -> list[dict[str, Any]]:
+        return [answer] * len(specs)
+
     with tempfile.TemporaryDirectory(prefix="tre-replay-") as work:
         environment = {
             "PATH": "/usr/bin:/bin",
@@ -286,19 +339,22 @@ def _replay(
                 start_new_session=True,
             )
         except subprocess.TimeoutExpired:
-            return {
-                "limit": f"the replay took longer than the airlock's limit of {time_limit_s:g} s"
-            }
+            return everyone(
+                {"limit": f"the replay took longer than the airlock's limit of {time_limit_s:g} s"}
+            )
     try:
-        answer = json.loads(done.stdout.strip().splitlines()[-1]) if done.stdout.strip() else {}
-    except json.JSONDecodeError:
-        answer = {}
-    if not answer:
+        lines = done.stdout.strip().splitlines()
+        answers = json.loads(lines[-1]).get("answers") if lines else None
+    except (json.JSONDecodeError, AttributeError):
+        answers = None
+    if not isinstance(answers, list) or len(answers) != len(specs):
         if done.returncode < 0 or "MemoryError" in done.stderr or "Out of Memory" in done.stderr:
-            return {
-                "limit": f"the replay stopped (signal or memory limit of {memory_limit_mb:,} MB); "
-                "a checker judges the file"
-            }
+            return everyone(
+                {
+                    "limit": "the replay stopped (signal or memory limit of "
+                    f"{memory_limit_mb:,} MB); a checker judges the file"
+                }
+            )
         last = (done.stderr.strip().splitlines() or ["no answer"])[-1][:300]
-        return {"ok": False, "error": f"the replay process failed ({last})"}
-    return answer
+        return everyone({"ok": False, "error": f"the replay process failed ({last})"})
+    return answers

@@ -21,34 +21,52 @@ from sdc.policy import Policy
 
 
 def _main() -> None:
-    """The replay process: read the request, make the output, print the answer (one line)."""
-    from sdc.errors import SdcError
-    from sdc.query import ExtractError, run
-    from sdc.safe import replayable
+    """The replay process: read the request, make each output, print the answers (one line)."""
+    from sdc.query import ExtractError, views
 
     request = json.loads(sys.stdin.read())
-    spec = request["spec"]
+    specs = request["specs"]
+    extract = Path(request["extract"])
     memory = f"{max(256, int(request['memory_mb']) // 2)}MB"
     policy = Policy.from_env()
     try:
-        if spec.get("version") != 1:
-            raise SdcError(f"unknown replay specification version {spec.get('version')!r}")
-        frame = run(Path(request["extract"]), spec.get("sql"), verify=True, memory_limit=memory)
-        output = replayable(frame, str(spec.get("call")), spec.get("arguments") or {}, policy)
+        views(extract, verify=True)  # every file of the extract against its manifest, once
+    except ExtractError as exc:
+        answers = [{"ok": False, "extract": str(exc)} for _ in specs]
+    else:
+        frames: dict[str, Any] = {}  # one query's rows, shared by the outputs made from it
+        answers = [_one(extract, spec, policy, memory, frames) for spec in specs]
+    sys.stdout.write(json.dumps({"answers": answers}) + "\n")
+
+
+def _one(
+    extract: Path, spec: dict[str, Any], policy: Policy, memory: str, frames: dict[str, Any]
+) -> dict[str, Any]:
+    from sdc.errors import SdcError
+    from sdc.query import run
+    from sdc.safe import replayable
+
+    try:
+        if not isinstance(spec, dict) or spec.get("version") != 1:
+            raise SdcError("this is not a replay specification of version 1")
+        sql = spec.get("sql")
+        if not isinstance(sql, str):
+            raise SdcError("the specification's sql is not text")
+        if sql not in frames:
+            frames.clear()  # keep one query's rows at a time: the memory limit is per process
+            frames[sql] = run(extract, sql, memory_limit=memory)
+        output = replayable(frames[sql], str(spec.get("call")), spec.get("arguments") or {}, policy)
         evidence = output.evidence | {"replay": spec}
         evidence["function"] = f"sdc.safe.sql(...).{spec.get('call')}"
-        answer: dict[str, Any] = {
+        return {
             "ok": True,
             "csv": output.csv(),
             "evidence": json.loads(json.dumps(evidence, default=_json_default)),
         }
-    except ExtractError as exc:
-        answer = {"ok": False, "extract": str(exc)}
     except (SdcError, KeyError, TypeError, ValueError, AttributeError) as exc:
-        answer = {"ok": False, "error": str(exc) or type(exc).__name__}
+        return {"ok": False, "error": str(exc) or type(exc).__name__}
     except MemoryError:
-        answer = {"limit": "the replay ran out of its memory limit; a checker judges the file"}
-    sys.stdout.write(json.dumps(answer) + "\n")
+        return {"limit": "the replay ran out of its memory limit; a checker judges the file"}
 
 
 def _json_default(value: Any) -> Any:

@@ -242,3 +242,30 @@ def test_compare_reads_labels_exactly_and_numbers_closely():
         "cell x / b is 1.01 where the replay has 1.0"
     ]
     assert replay.compare("a,b,c\nx,1,2\n", "a,b\nx,1\n")[0].startswith("line 1 has 3 fields")
+
+
+def test_a_request_is_replayed_in_one_process_in_order(extract, tmp_path, monkeypatch):
+    query = safe.sql("SELECT area, kind, cost FROM visits", extract=extract)
+    counts, _ = made(extract, tmp_path, "counts.csv", query.crosstab("area", "kind"))
+    sums, _ = made(
+        extract, tmp_path, "sums.csv", query.crosstab("kind", values="cost", aggfunc="sum")
+    )
+    forged, _ = made(extract, tmp_path, "forged.csv", query.crosstab("kind"))
+    forged.write_text(forged.read_text().replace("\na,", "\na,1"))
+    started = []
+    real_run = replay.subprocess.run
+    monkeypatch.setattr(
+        replay.subprocess, "run", lambda *a, **k: started.append(a) or real_run(*a, **k)
+    )
+    files = [(p, replay.read_sidecar(p)) for p in (counts, sums, forged)]
+    files.insert(1, (tmp_path / "out" / "note.md", None))
+    results = replay.verify_all(files, extract, Policy())
+    assert len(started) == 1
+    outcomes = [check.outcome for check, _ in results]
+    assert outcomes == [
+        CheckOutcome.PASS,
+        CheckOutcome.REVIEW,
+        CheckOutcome.PASS,
+        CheckOutcome.FAIL,
+    ]
+    assert results[2][1]["aggfunc"] == "sum" and results[0][1]["cols"] == ["kind"]
