@@ -158,9 +158,13 @@ def test_no_forgery_of_evidence_passes(studied, forged):
 def test_a_replayed_table_passes_end_to_end_and_the_ledger_keeps_the_airlocks_evidence(
     studied, forged
 ):
-    request_id, outcomes, evidence, _ = _checked(studied, forged, ["control.csv"])
+    request_id, outcomes, evidence, files = _checked(studied, forged, ["control.csv"])
     assert outcomes == {"control.csv": "pass"}, evidence
     assert evidence["control.csv"]["explanation"].startswith("verified by replay")
+    # the checkers' page marks the cells from the airlock's evidence, not the analyst's
+    path = next(iter(files.values()))["path"]
+    shown = airlock.served(studied, request_id, "chris.checker", path)
+    assert shown.evidence["verified"]["by"] == "replay"
     approve_all(studied, request_id)
     done = airlock.release(studied, request_id, "dana.checker")
     assert "control.csv" in done.files
