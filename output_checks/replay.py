@@ -145,7 +145,9 @@ def _before_replay(
         return _unverified("the project has no extract to replay the output against", sidecar)
     if isinstance(current, Exception):
         return _unverified(str(current), sidecar)
-    if not isinstance(spec, dict) or spec.get("extract_manifest_sha256") != current:
+    if not isinstance(spec, dict):
+        return _failed(f"{name}'s replay specification is not a specification", sidecar)
+    if spec.get("extract_manifest_sha256") != current:
         return _unverified(
             f"{name} was made from another extract than the project's current one (its "
             "manifest's sha-256 differs): run the notebook again and request the new output",

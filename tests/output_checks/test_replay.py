@@ -176,6 +176,8 @@ ATTACKS = {
     "reach the network": "SELECT * FROM read_csv('http://127.0.0.1:9/x.csv')",
     "export the database": "EXPORT DATABASE '{folder}/dump'",
     "a second statement": "SELECT 1 AS area; SELECT 2 AS area",
+    "profile to a file": "PRAGMA profiling_output = '{folder}/stolen.csv'",
+    "a table function over files": "SELECT * FROM read_blob('{secret}')",
 }
 
 
@@ -222,6 +224,10 @@ def test_specifications_are_checked_before_they_run(extract, tmp_path):
         forged = sidecar | {"replay": sidecar["replay"] | change}
         check, _ = replay.verify(path, forged, extract, Policy())
         assert check.outcome == CheckOutcome.FAIL, change
+    for not_a_specification in ("SELECT 1", ["SELECT 1"], 7):
+        forged = sidecar | {"replay": not_a_specification}
+        check, _ = replay.verify(path, forged, extract, Policy())
+        assert check.outcome == CheckOutcome.FAIL, not_a_specification
 
 
 def test_pictures_are_never_verified_by_replay(extract, tmp_path):
