@@ -198,7 +198,7 @@ def _judge(
     evidence["verified"] = {
         "by": "replay",
         "extract_manifest_sha256": current,
-        "policy": policy.to_dict(),
+        "airlock_policy": policy.to_dict(),  # built under it, or a stricter one the analyst asked
     }
     problems = recheck(evidence, policy)
     if problems:  # the airlock's own output under its own policy: a defect of sdc, not of the file

@@ -43,7 +43,7 @@ def _one(
     extract: Path, spec: dict[str, Any], policy: Policy, memory: str, frames: dict[str, Any]
 ) -> dict[str, Any]:
     from sdc.errors import SdcError
-    from sdc.query import run
+    from sdc.query import replay_policy, run
     from sdc.safe import replayable
 
     try:
@@ -55,7 +55,12 @@ def _one(
         if sql not in frames:
             frames.clear()  # keep one query's rows at a time: the memory limit is per process
             frames[sql] = run(extract, sql, memory_limit=memory)
-        output = replayable(frames[sql], str(spec.get("call")), spec.get("arguments") or {}, policy)
+        output = replayable(
+            frames[sql],
+            str(spec.get("call")),
+            spec.get("arguments") or {},
+            replay_policy(spec, policy),
+        )
         evidence = output.evidence | {"replay": spec}
         evidence["function"] = f"sdc.safe.sql(...).{spec.get('call')}"
         return {

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from sdc.errors import SdcError
+from sdc.policy import Policy
 
 if TYPE_CHECKING:
     import duckdb
@@ -207,12 +208,36 @@ def arguments_of(call: str, given: dict[str, Any]) -> dict[str, Any]:
     return arguments
 
 
-def specification(sql: str, call: str, arguments: dict[str, Any], manifest: str) -> dict[str, Any]:
-    """What the airlock needs to make the output again itself."""
-    return {
+def specification(
+    sql: str,
+    call: str,
+    arguments: dict[str, Any],
+    manifest: str,
+    policy: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """What the airlock needs to make the output again itself. POLICY, when the analyst asked
+    for a stricter one than the workspace's: the airlock uses it only if it is at least as
+    strict as its own (see :func:`replay_policy`)."""
+    spec = {
         "version": REPLAY_VERSION,
         "sql": sql,
         "call": call,
         "arguments": arguments_of(call, arguments),
         "extract_manifest_sha256": manifest,
     }
+    if policy is not None:
+        spec["policy"] = policy
+    return spec
+
+
+def replay_policy(spec: dict[str, Any], airlock: Policy) -> Policy:
+    """The policy a replay builds under: the specification's own when it is at least as strict
+    as the airlock's in every setting (an analyst may be more careful), else the airlock's."""
+    asked = spec.get("policy")
+    if not isinstance(asked, dict):
+        return airlock
+    try:
+        candidate = Policy.from_mapping(asked)
+    except SdcError:
+        return airlock
+    return candidate if not airlock.looser_settings(candidate) else airlock

@@ -672,8 +672,10 @@ class Query:
         return f"<Query {len(self.frame):,} rows: {', '.join(map(str, self.frame.columns))}>"
 
     def _output(self, call: str, arguments: dict[str, Any]) -> SafeOutput:
-        spec = query.specification(self.sql, call, arguments, self.manifest_sha256)
-        output = replayable(self.frame, call, spec["arguments"], _policy(self.policy))
+        policy = _policy(self.policy)
+        asked = None if self.policy is None else policy.to_dict()  # a stricter one, recorded
+        spec = query.specification(self.sql, call, arguments, self.manifest_sha256, asked)
+        output = replayable(self.frame, call, spec["arguments"], policy)
         output.evidence["function"] = f"sdc.safe.sql(...).{call}"
         output.evidence["replay"] = spec
         return output

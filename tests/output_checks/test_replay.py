@@ -92,6 +92,23 @@ def test_the_airlocks_policy_is_the_one_that_counts(extract, tmp_path):
     assert "where the replay has empty (suppressed)" in check.explanation
 
 
+def test_an_analyst_may_ask_for_a_stricter_policy_never_a_looser_one(extract, tmp_path):
+    careful = Policy(threshold=300)
+    q = safe.sql("SELECT area, kind FROM visits", extract=extract, policy=careful)
+    path, sidecar = made(extract, tmp_path, "careful.csv", q.crosstab("area", "kind"))
+    check, evidence = replay.verify(path, sidecar, extract, Policy())
+    assert check.outcome == CheckOutcome.PASS, check.explanation
+    assert evidence["policy"]["threshold"] == 300
+    # a specification asking for a looser policy than the airlock's is built under the airlock's
+    plain = safe.sql("SELECT area, kind FROM visits", extract=extract).crosstab("area", "kind")
+    path, sidecar = made(extract, tmp_path, "plain.csv", plain)
+    sidecar["replay"]["policy"] = Policy(threshold=1, rounding_base=1).to_dict()
+    check, evidence = replay.verify(path, sidecar, extract, Policy())
+    assert check.outcome == CheckOutcome.PASS and evidence["policy"]["threshold"] == 10
+    check, _ = replay.verify(path, sidecar, extract, Policy(threshold=300))
+    assert check.outcome == CheckOutcome.FAIL
+
+
 def test_nothing_unverified_ever_passes(extract, tmp_path):
     plain = safe.crosstab(pd.Series(["x"] * 40 + ["y"] * 60, name="g"))
     path, sidecar = made(extract, tmp_path, "plain.csv", plain)
