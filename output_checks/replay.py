@@ -42,12 +42,18 @@ AIRLOCK_EVIDENCE = "airlock_evidence"
 
 def _claims(sidecar: dict[str, Any]) -> dict[str, Any]:
     """What the analyst's evidence file says of itself, for checkers, labelled as a claim."""
+    summary = sidecar.get("summary")
+    summary = summary if isinstance(summary, dict) else {}
     return {
         "analyst_claims": {
             "note": "written by the analyst's code: unverified",
             "function": str(sidecar.get("function", ""))[:200],
             "kind": str(sidecar.get("kind", ""))[:50],
-            "summary": sidecar.get("summary") if isinstance(sidecar.get("summary"), dict) else {},
+            "summary": {  # a few numbers at most: the file is the analyst's, and may be large
+                str(k)[:50]: v
+                for k, v in list(summary.items())[:20]
+                if isinstance(v, (int, float)) and not isinstance(v, bool)
+            },
         }
     }
 
