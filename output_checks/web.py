@@ -15,7 +15,7 @@ from typing import Any
 
 import tornado.web
 
-from output_checks import airlock
+from output_checks import airlock, replay
 from output_checks.airlock import AirlockError
 from output_checks.enums import CheckOutcome, RequestAction
 from tre.web import Page
@@ -127,6 +127,13 @@ def _view(instance, shown: dict[str, Any], viewer: str) -> list[dict[str, Any]]:
                     for c in item["checks"]
                     if c["outcome"] == CheckOutcome.FAIL and c.get("evidence", {}).get("cells")
                 ]
+                view["marks_from"] = (
+                    "the airlock's own evidence (verified by replay)"
+                    if replay.trusted_evidence(item["checks"]) is not None
+                    else "the analyst's evidence file: unverified claims"
+                    if served.evidence is not None
+                    else "the automatic checks"
+                )
             else:
                 text = served.data[:20000].decode("utf-8", errors="replace")
                 view["view"], view["text"] = "text", text

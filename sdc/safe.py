@@ -1,10 +1,12 @@
 """Safe outputs for analysts: the pandas or statsmodels call a person would write, protected.
 
+``sql(...)`` runs a query over the project's extract and makes outputs the airlock can replay
+(:mod:`sdc.query`): the only kind whose evidence the airlock verifies and can pass by itself.
 Each function returns a :class:`SafeOutput`: ``.result`` is the protected output (suppressed
 cells are missing, counts rounded as the policy says, totals never recomputed), ``.evidence``
-is a JSON-able record of the policy and of every cell's evidence, and ``.save(path)`` writes the
-output file with its evidence beside it (``PATH.evidence.json``) so that the airlock can re-check
-it with :func:`recheck` and :func:`verify_output`, without trusting the analyst's kernel.
+is a JSON-able record of the policy and of every cell's evidence, and ``.save(path)`` writes
+the output file with its evidence beside it (``PATH.evidence.json``) for the checkers (the
+airlock treats it as the analyst's claim: see ``docs/airlock-trust.md``).
 
 The policy is the operator's (:meth:`Policy.from_env`, set in the workspace) unless a stricter
 one is passed.
@@ -16,6 +18,7 @@ import hashlib
 import io
 import json
 import math
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,7 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sdc import tables
+from sdc import query, tables
 from sdc.errors import SdcError
 from sdc.policy import EVIDENCE_SUFFIX, Policy
 from sdc.tables.rounding import redact_then_round
@@ -749,6 +752,148 @@ def survival(time, event, policy: Policy | None = None) -> SafeOutput:
         "summary": {"reported_times": len(rows), "event_times": int(len(grouped)), "suppressed": 0},
     }
     return SafeOutput("survival", result, evidence)
+
+
+# ---------------------------------------------------------------------------------------------
+# Replayable outputs: a query over the extract, then one of the calls above (see sdc.query)
+
+
+def _query_column(frame: pd.DataFrame, name: str) -> pd.Series:
+    if name not in frame.columns:
+        raise SdcError(
+            f"the query has no column {name!r}; it has {', '.join(map(str, frame.columns))}"
+        )
+    return frame[name]
+
+
+def _query_numbers(series: pd.Series) -> pd.Series:
+    """Numbers as float64 (DuckDB gives nullable integers where a column has NULLs)."""
+    if pd.api.types.is_bool_dtype(series) or not pd.api.types.is_numeric_dtype(series):
+        return series
+    return series.astype("float64")
+
+
+def replayable(
+    frame: pd.DataFrame, call: str, arguments: dict[str, Any], policy: Policy
+) -> SafeOutput:
+    """The protected output CALL(ARGUMENTS) of a query's rows FRAME, under POLICY: the one
+    function that makes it, in the kernel (:class:`Query`) and in the airlock's replay alike."""
+    arguments = query.arguments_of(call, arguments)
+    if call == "crosstab":
+        rows, cols, values = arguments["rows"], arguments["cols"], arguments["values"]
+        used = rows + cols + ([values] if values else [])
+        for name in used:
+            _query_column(frame, name)
+        if len(set(used)) != len(used):
+            raise SdcError("crosstab's rows, cols and values must be different columns")
+        data = frame[used].copy()
+        if values:
+            data[values] = _query_numbers(data[values])
+        output = _table_output(
+            "crosstab",
+            data,
+            rows,
+            cols,
+            values,
+            arguments["aggfunc"],
+            arguments["margins"],
+            _policy(policy),
+        )
+    elif call == "describe":
+        columns = arguments["columns"] or list(frame.columns)
+        data = pd.DataFrame({c: _query_numbers(_query_column(frame, c)) for c in columns})
+        output = describe(data, policy=policy)
+    else:
+        series = _query_numbers(_query_column(frame, arguments["column"]))
+        bounds = arguments["range"]
+        output = hist(
+            series.rename(arguments["column"]),
+            bins=arguments["bins"],
+            range=None if bounds is None else (bounds[0], bounds[1]),
+            title=arguments["title"],
+            policy=policy,
+        )
+    return output
+
+
+class Query:
+    """The rows of one SQL query over the project's extract; its methods make protected
+    outputs that the airlock can replay. ``.frame`` is the rows themselves (a pandas frame)."""
+
+    def __init__(self, text: str, extract: Path, policy: Policy | None = None) -> None:
+        self.sql = text
+        self.extract = extract
+        self.policy = policy
+        self.manifest_sha256 = query.manifest_sha256(extract)
+        self.frame = query.run(extract, text)
+
+    def __repr__(self) -> str:
+        return f"<Query {len(self.frame):,} rows: {', '.join(map(str, self.frame.columns))}>"
+
+    def _output(self, call: str, arguments: dict[str, Any]) -> SafeOutput:
+        policy = _policy(self.policy)
+        asked = None if self.policy is None else policy.to_dict()  # a stricter one, recorded
+        spec = query.specification(self.sql, call, arguments, self.manifest_sha256, asked)
+        output = replayable(self.frame, call, spec["arguments"], policy)
+        output.evidence["function"] = f"sdc.safe.sql(...).{call}"
+        output.evidence["replay"] = spec
+        return output
+
+    def crosstab(
+        self,
+        rows: str | list[str],
+        cols: str | list[str] | None = None,
+        values: str | None = None,
+        aggfunc: str = "count",
+        margins: bool = True,
+    ) -> SafeOutput:
+        """A protected table of the query's columns: counts of records by ROWS (and COLS), or
+        AGGFUNC (sum, mean, median, ...) of VALUES."""
+        arguments = {
+            "rows": rows,
+            "cols": cols or [],
+            "values": values,
+            "aggfunc": aggfunc,
+            "margins": margins,
+        }
+        return self._output("crosstab", arguments)
+
+    def describe(self, columns: str | list[str] | None = None) -> SafeOutput:
+        """``describe()`` of the query's numeric COLUMNS (all of them by default), checked."""
+        return self._output("describe", {"columns": columns})
+
+    def hist(
+        self,
+        column: str,
+        bins: int = 10,
+        range: tuple[float, float] | None = None,  # noqa: A002
+        title: str | None = None,
+    ) -> SafeOutput:
+        """A histogram of COLUMN whose every bar is a protected count."""
+        return self._output(
+            "hist",
+            {
+                "column": column,
+                "bins": bins,
+                "range": None if range is None else list(range),
+                "title": title,
+            },
+        )
+
+
+def sql(text: str, policy: Policy | None = None, extract: str | Path | None = None) -> Query:
+    """Run TEXT (one SELECT over the extract's datasets, each a view named by its dataset)
+    and return a :class:`Query` whose ``crosstab``, ``describe`` and ``hist`` make outputs the
+    airlock verifies by replaying them. EXTRACT defaults to the workspace's (``TRE_DATA``)."""
+    if extract is None:
+        folder = os.environ.get(query.DATA_VARIABLE)
+        if not folder:
+            raise SdcError(
+                f"{query.DATA_VARIABLE} is not set: safe.sql runs over the project's extract, "
+                "in the project's workspace or a `tre run`"
+            )
+        extract = folder
+    return Query(text, Path(extract), policy)
 
 
 # ---------------------------------------------------------------------------------------------

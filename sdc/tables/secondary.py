@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import coo_array, csr_array
 
 from sdc.errors import SdcError
@@ -209,6 +208,10 @@ def optimal(
 ) -> np.ndarray:
     """The cheapest suppression pattern protecting every primary cell by PROTECTION both ways
     (the Fischetti-Salazar model: for each primary cell, deviations that the relations allow)."""
+    # imported here: scipy.optimize costs most of a second to import, and the airlock's
+    # replay process (which never needs it unless the policy asks for it) starts per file
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
     n = len(values)
     primaries = np.flatnonzero(primary)
     if len(primaries) * n > OPTIMAL_LIMIT * 10:

@@ -81,6 +81,22 @@ def test_each_study_runs_and_its_outputs_carry_evidence(study_runs, studied, nam
     assert "def contacts" not in result.report().read_text() or name == "supporting-families"
 
 
+def test_the_repeat_callers_tables_are_verified_by_the_airlocks_replay(study_runs, studied):
+    """The demo study makes its tables with safe.sql: the airlock verifies them itself."""
+    from output_checks import replay
+    from projects import registry
+
+    result = study_runs["repeat-callers"]
+    with studied.db.session() as session:
+        policy = registry.project_policy(registry.project(session, P), studied.settings.policy)
+    extract = studied.folder("projects") / P / "data"
+    for name in ("repeat_callers.csv", "repeat_callers_demand.csv"):
+        path = result.files / name
+        check, evidence = replay.verify(path, replay.read_sidecar(path), extract, policy)
+        assert check.outcome == "pass", check.explanation
+        assert evidence is not None and evidence["replay"]["sql"].lstrip().startswith("WITH")
+
+
 def test_provenance_is_complete_and_the_hashes_match(study_runs, studied):
     result = study_runs["service-demand"]
     record = runs.get_run(studied, result.id)

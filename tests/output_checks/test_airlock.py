@@ -49,6 +49,9 @@ extract.head(30).rename(columns={"person": "ref"}).to_csv(ws.output("people.txt"
 hand = pd.DataFrame({"area": ["north", "south"], "count": [3, 120]})
 hand.to_csv(ws.output("hand.csv"), index=False)
 ws.output("note.md").write_text("# A note\\nNo numbers here.")
+years = ("SELECT substr(arrival_datetime, 1, 4) AS year, lsoa_code IS NULL AS no_area "
+         "FROM ae_attendances")
+safe.sql(years).crosstab("year", "no_area").save(ws.output("replayed.csv"))
 """
 
 
@@ -149,7 +152,15 @@ def test_automatic_checks_block_microdata_even_renamed(studied, outputs):
         AUTHOR,
         [
             rel(run, n)
-            for n in ("people.csv", "people.png", "people.txt", "hand.csv", "note.md", "base.csv")
+            for n in (
+                "people.csv",
+                "people.png",
+                "people.txt",
+                "hand.csv",
+                "note.md",
+                "base.csv",
+                "replayed.csv",
+            )
         ],
         at=STUDIED_TODAY,
     )
@@ -160,8 +171,14 @@ def test_automatic_checks_block_microdata_even_renamed(studied, outputs):
     assert by_name["people.txt"] == "fail"  # pseudonyms found even without a person column
     assert by_name["hand.csv"] == "fail"  # a hand-made count table with a cell of 3
     assert by_name["note.md"] == "review"
-    assert by_name["base.csv"] == "pass"
+    # made with sdc.safe in the kernel: its evidence file is the analyst's claim, not verified
+    assert by_name["base.csv"] == "review"
+    # made with safe.sql(...): the airlock made it again itself and got the same file
+    assert by_name["replayed.csv"] == "pass"
     shown = airlock.show(studied, request_id, "chris.checker")
+    base = next(f for f in shown["files"] if f["path"].endswith("base.csv"))
+    evidence = next(c for c in base["checks"] if c["name"] == "evidence")
+    assert evidence["explanation"].startswith("evidence not verified: ")
     hand = next(f for f in shown["files"] if f["path"].endswith("hand.csv"))
     assert any("below the threshold of 10" in c["explanation"] for c in hand["checks"])
     airlock.withdraw(studied, request_id, AUTHOR)
@@ -190,14 +207,14 @@ def test_review_is_blinded_excludes_the_team_and_releases_atomically(studied, ou
         studied,
         P,
         AUTHOR,
-        [rel(run, "base.csv")],
+        [rel(run, "replayed.csv")],
         group="tables",
         context="<script>alert(1)</script> contacts by area",
         controls="made with sdc.safe",
         at=STUDIED_TODAY,
     )
     with pytest.raises(AirlockError, match="not under review"):
-        airlock.review(studied, request_id, "chris.checker", "base.csv", "approve")
+        airlock.review(studied, request_id, "chris.checker", "replayed.csv", "approve")
     airlock.submit(studied, request_id, AUTHOR, at=STUDIED_TODAY)
     for person, reason in [
         (AUTHOR, "is the author"),
@@ -205,16 +222,24 @@ def test_review_is_blinded_excludes_the_team_and_releases_atomically(studied, ou
         ("eve.outsider", "output_checker role"),
     ]:
         with pytest.raises(Refused, match=reason):
-            airlock.review(studied, request_id, person, "base.csv", "approve")
+            airlock.review(studied, request_id, person, "replayed.csv", "approve")
     state = airlock.review(
-        studied, request_id, "chris.checker", "base.csv", "approve", comment="fine", private=True
+        studied,
+        request_id,
+        "chris.checker",
+        "replayed.csv",
+        "approve",
+        comment="fine",
+        private=True,
     )
     assert state == "partially_reviewed"
     # blinded: the other checker and the author see no vote of chris's yet
     seen = airlock.show(studied, request_id, "dana.checker")["files"][0]
     assert seen["votes"] == [] and seen["decision"] == "incomplete" and seen["votes_in"] == 1
     assert airlock.show(studied, request_id, AUTHOR)["comments"] == []
-    assert airlock.review(studied, request_id, "dana.checker", "base.csv", "approve") == "approved"
+    assert (
+        airlock.review(studied, request_id, "dana.checker", "replayed.csv", "approve") == "approved"
+    )
     seen = airlock.show(studied, request_id, "dana.checker")["files"][0]
     assert {v["checker"] for v in seen["votes"]} == {"chris.checker", "dana.checker"}
     # a release interrupted at any point leaves nothing or everything, and re-running completes it
@@ -235,14 +260,14 @@ def test_review_is_blinded_excludes_the_team_and_releases_atomically(studied, ou
     assert area.exists()
     assert airlock.show(studied, request_id, AUTHOR)["state"] == "approved"
     done = airlock.release(studied, request_id, "chris.checker")
-    assert done.files == ["base.csv", "manifest.json", "ro-crate-metadata.json"]
+    assert done.files == ["manifest.json", "replayed.csv", "ro-crate-metadata.json"]
     assert airlock.show(studied, request_id, AUTHOR)["state"] == "released"
     parsed = crate.read(done.folder)
     assessed = parsed.of_type("AssessAction")
     assert {a["result"] for a in assessed} >= {"pass", "approve"}
     assert "manifest-sha512.txt" in [p.name for p in done.folder.iterdir()]
     # immutable: read-only files in read-only folders (root can still write: see the README)
-    assert (done.folder / "data" / "base.csv").stat().st_mode & 0o777 == 0o440
+    assert (done.folder / "data" / "replayed.csv").stat().st_mode & 0o777 == 0o440
     assert done.folder.stat().st_mode & 0o777 == 0o550
     with pytest.raises(AirlockError, match="was released"):
         airlock.release(studied, request_id, "chris.checker")

@@ -48,6 +48,7 @@ def test_a_table_with_39_small_cells_shows_39_flagged_cells_and_says_so(tmp_path
         "rows": rows,
         "flagged": web.flag_counts(rows),
         "failing": [threshold["explanation"]],
+        "marks_from": "the automatic checks",
         "sha256": "0" * 64,
     }
     request = {

@@ -60,7 +60,9 @@ def test_the_queue_and_the_request_page_escape_every_user_text(server, submitted
     assert PAYLOAD not in page.text and "&lt;script&gt;" in page.text
     assert "context &lt;script&gt;" in page.text and "controls &lt;script&gt;" in page.text
     assert 'class="flag-suppressed"' in page.text  # the suppressed cell is marked
-    assert "Automatic checks" in page.text and "every rule of the policy re-run" in page.text
+    assert "Automatic checks" in page.text and "evidence not verified: " in page.text
+    assert "the analyst&#39;s claim" in page.text
+    assert "cell marks from the analyst&#39;s evidence file: unverified claims" in page.text
     assert page.headers["Content-Security-Policy"].startswith("default-src 'self'")
 
 
