@@ -7,9 +7,8 @@ import json
 import click
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
-from rich.table import Table
 
-from tre.cli_context import Context, console, pass_context
+from tre.cli_context import Context, console, id_table, pass_context
 
 PREPARING = "preparing the run (sandbox, kernel)"
 
@@ -94,7 +93,16 @@ def runs_list(context: Context, project_id: str | None) -> None:
     """Every run, newest first."""
     from notebooks.runs import runs
 
-    table = Table("run", "project", "person", "notebook", "status", "started", "outputs")
+    table = id_table(
+        "run",
+        "project",
+        "person",
+        "notebook",
+        "status",
+        "started",
+        "outputs",
+        ids=("run", "project", "person", "notebook"),
+    )
     for found in runs(context.instance(), project_id):
         table.add_row(
             found.id,
@@ -102,7 +110,7 @@ def runs_list(context: Context, project_id: str | None) -> None:
             found.person,
             found.notebook,
             found.status,
-            found.started,
+            found.started[:16].replace("T", " "),  # to the minute, as people read times
             str(len(found.outputs)),
         )
     console.print(table)
