@@ -384,6 +384,26 @@ def environment(project_id: str, policy_json: str) -> dict[str, str]:
     }
 
 
+# A matplotlib figure shown as a cell's result (`table.figure`, `fig`, `display(fig)`) is stored
+# as a PNG, so the HTML report shows the chart, not `<Figure size 700x364 with 2 Axes>`: IPython
+# knows how to draw a figure only once pyplot's inline backend is on, and figures made without
+# pyplot (as sdc.safe makes them) never turn it on. The formatter is registered by the type's
+# name, so matplotlib is imported only when a figure is shown.
+FIGURES_AS_IMAGES = (
+    "get_ipython().display_formatter.formatters['image/png'].for_type_by_name("
+    "'matplotlib.figure', 'Figure', lambda figure: __import__("
+    "'IPython.core.pylabtools', fromlist=['print_figure']).print_figure("
+    "figure, 'png', bbox_inches='tight'))"
+)
+
+
+def with_figures_as_images(argv: list[str]) -> list[str]:
+    """An IPython kernel's command, told to show figures as images (:data:`FIGURES_AS_IMAGES`)."""
+    if not any("ipykernel" in part for part in argv):
+        return argv
+    return [*argv, f"--InteractiveShellApp.exec_lines={FIGURES_AS_IMAGES}"]
+
+
 def kernel_manager(box: sandbox.Sandbox, folder: Path) -> type:
     """A kernel manager that starts the kernel inside BOX, reached over Unix sockets in FOLDER
     (bound into the sandbox at the same path, owned by the sandbox's account)."""
@@ -400,7 +420,7 @@ def kernel_manager(box: sandbox.Sandbox, folder: Path) -> type:
             super().__init__(**kwargs)
 
         def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
-            argv = super().format_kernel_cmd(extra_arguments)
+            argv = with_figures_as_images(super().format_kernel_cmd(extra_arguments))
             # written by the runner (root) just before: the kernel reads it as the account
             os.chown(self.connection_file, account.pw_uid, account.pw_gid)
             return box.command(sandbox.kernel_command(argv))

@@ -375,3 +375,24 @@ def test_a_date_parameter_must_be_a_real_date(tmp_path):
         "age_start": 7,
         "label": "2025-13-01",
     }
+
+
+def test_the_reports_show_charts_as_images_and_counts_as_integers(study_runs):
+    """The reports once showed `<Figure size 700x364 with 2 Axes>` where the charts should be,
+    counts as `230.0`, and age bands in text order."""
+    import re
+
+    for name, result in study_runs.items():
+        figures = [o for o in result.outputs if o["kind"] == "figure"]
+        for code in (False, True):
+            page = result.report(code=code).read_text()
+            assert "<Figure size" not in page, name
+            images = re.findall(r"<img[^>]+src=\"data:image/png;base64,", page)
+            assert len(images) >= len(figures), (name, code)
+    assert re.findall(r"<img", study_runs["service-demand"].report().read_text())
+    balance = study_runs["does-it-work"].report().read_text()
+    cells = re.findall(r"<td>([^<]*)</td>", balance)
+    assert cells and not [c for c in cells if re.fullmatch(r"\d[\d,]*\.0", c)]
+    bands = [b for b in ("18-24", "25-34", "45-54", "65-74") if f"<th>{b}</th>" in balance]
+    assert len(bands) >= 2
+    assert sorted(bands, key=balance.index) == bands  # in age order
