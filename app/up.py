@@ -232,4 +232,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:  # before the hub started (making the demo): nothing to stop
+        print("\nstopped before the hub started")
+        sys.exit(130)
