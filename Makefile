@@ -51,8 +51,10 @@ $(PROXY): hub/proxy/package.json hub/proxy/package-lock.json
 proxy: $(STAMP)
 	@$(MAKE) --no-print-directory $(PROXY) || true
 
+# `make up URL=http://HOST:PORT` (or TRE_HUB_URL) moves the hub's address; TRE_SERVICE_PORT,
+# TRE_HUB_API_PORT and TRE_PROXY_API_PORT the loopback ports behind it (README, app/up.py)
 up: $(STAMP) proxy
-	$(RUN)/python -m app.up
+	$(RUN)/python -m app.up $(if $(URL),--url "$(URL)")
 
 # pytest's exit 5 (no test collected) is a broken set-up, never a pass.
 test: lint proxy

@@ -1,23 +1,92 @@
-"""The `tre` command. Each command is a thin layer over a package function; errors are sentences."""
+"""The `tre` command. Each command is a thin layer over a package function; errors are sentences.
+
+`tre --help` answers in well under a second: nothing heavy (pandas, SQLAlchemy, the demo's data
+generator) is imported until a command needs it. The packages' command modules import only click
+and rich at their top; `demo-data`, whose package imports its generator, is registered lazily
+(:class:`LazyGroup`), and the schema's upgrade is imported when an instance is opened.
+"""
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.table import Table
 
-from app.schema import bring_up_to_date
 from sdc.errors import SdcError
 from tre import __version__
 from tre.cli_context import Context, console, os_account, pass_context
 from tre.errors import Refused, TreError
 
+if TYPE_CHECKING:
+    from tre.instance import Instance
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class LazyGroup(click.Group):
+    """A group some of whose commands are imported only when run (or asked for their own help).
+
+    ``lazy`` maps a command's name to ``("module:attribute", short help)``; the short help is what
+    `tre --help` lists without importing the module (a test checks it against the command's own)."""
+
+    def __init__(self, *args, lazy: dict[str, tuple[str, str]] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lazy = dict(lazy or {})
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(self.lazy))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy and cmd_name not in self.commands:
+            module, _, attribute = self.lazy[cmd_name][0].partition(":")
+            self.add_command(getattr(importlib.import_module(module), attribute), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """As click's own, except that a command not yet imported is listed with its registered
+        short help."""
+        listed: list[tuple[str, str | click.Command]] = []
+        for name in self.list_commands(ctx):
+            if name in self.lazy and name not in self.commands:
+                listed.append((name, self.lazy[name][1]))
+            elif (command := self.get_command(ctx, name)) is not None and not command.hidden:
+                listed.append((name, command))
+        if not listed:
+            return
+        limit = formatter.width - 6 - max(len(name) for name, _ in listed)
+        rows = [
+            (
+                name,
+                (
+                    click.Command(name, help=what) if isinstance(what, str) else what
+                ).get_short_help_str(limit),
+            )
+            for name, what in listed
+        ]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+def _prepare(instance: Instance) -> None:
+    """Bring an opened instance's schema up to date (Alembic, imported only now)."""
+    from app.schema import bring_up_to_date
+
+    bring_up_to_date(instance)
+
+
+LAZY = {
+    "demo-data": (
+        "app.demo.data.cli:demo_data",
+        "Synthetic agency data about a fictional town (never real people).",
+    ),
+}
+
+
+@click.group(cls=LazyGroup, lazy=LAZY, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--home",
     type=click.Path(file_okay=False),
@@ -33,7 +102,7 @@ from tre.errors import Refused, TreError
 def cli(ctx: click.Context, home: str | None, actor: str | None) -> None:
     """tre-kit: a trusted research environment for linked public-sector data."""
     global _context
-    ctx.obj = _context = Context(home, actor, prepare=bring_up_to_date)
+    ctx.obj = _context = Context(home, actor, prepare=_prepare)
 
 
 @cli.command()
@@ -114,7 +183,6 @@ def audit_show(context, project, who, since, limit, as_json) -> None:
         )
 
 
-from app.demo.data.cli import demo_data  # noqa: E402
 from hub.cli import COMMANDS as hub_commands  # noqa: E402
 from linkage.cli import COMMANDS as linkage_commands  # noqa: E402
 from notebooks.cli import COMMANDS as notebook_commands  # noqa: E402
@@ -122,7 +190,6 @@ from output_checks.cli import COMMANDS as output_commands  # noqa: E402
 from projects.cli import COMMANDS as project_commands  # noqa: E402
 from projects.cli import register  # noqa: E402
 
-cli.add_command(demo_data)
 for command in (
     project_commands + linkage_commands + notebook_commands + output_commands + hub_commands
 ):

@@ -12,6 +12,7 @@ Run by the hub as a managed service (``python -m hub.service``).
 from __future__ import annotations
 
 import os
+import sys
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -412,4 +413,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:  # the hub stops its services with SIGINT: a stop, not a fault
+        sys.exit(0)

@@ -6,9 +6,8 @@ from datetime import date, datetime
 from pathlib import Path
 
 import click
-from rich.table import Table
 
-from tre.cli_context import Context, console, pass_context
+from tre.cli_context import Context, console, id_table, pass_context
 
 
 @click.group("dictionary")
@@ -20,7 +19,9 @@ def dictionary_group() -> None:
 def dictionary_list() -> None:
     from linkage import dictionary
 
-    table = Table("dataset", "title", "version", "controller", "fields", "identifiers")
+    table = id_table(
+        "dataset", "title", "version", "controller", "fields", "identifiers", ids=("dataset",)
+    )
     for schema in dictionary.schemas().values():
         table.add_row(
             schema.id,
@@ -44,7 +45,7 @@ def dictionary_show(dataset: str) -> None:
         f"[bold]{schema.title}[/bold] ({schema.id}, version {schema.version}), "
         f"controller {schema.controller}; record key {schema.primary_key}"
     )
-    table = Table("field", "type", "role", "concept", "constraints")
+    table = id_table("field", "type", "role", "concept", "constraints", ids=("field",))
     for f in schema.fields:
         table.add_row(
             f.name,

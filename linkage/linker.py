@@ -16,8 +16,10 @@ import logging
 import os
 import tempfile
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -63,6 +65,9 @@ class Linked:
     weights: pd.DataFrame
     borderline: pd.DataFrame
     seconds: dict[str, float]  # per phase, for the benchmarks
+    # what Splink (and the training) warned about, once each with how often: for the linkage
+    # report, never the operator's console
+    notes: list[str] = field(default_factory=list)
 
     def save_model(self, path: Path) -> None:
         Path(path).write_text(json.dumps(self.model, indent=1), encoding="utf-8")
@@ -252,6 +257,40 @@ def _spark():
     return SparkAPI(spark_session=session)
 
 
+NOTED_LOGGERS = ("splink", __name__)
+
+
+@contextmanager
+def library_notes() -> Iterator[list[str]]:
+    """Collect the warnings Splink and the training log (``not observed in dataset, unable to
+    train m value``, twenty blocks of them in `make demo`) instead of printing them: they are
+    about the model, so they belong in the linkage report, not among the console's tidy steps.
+    Yields the list, filled when the block ends: each distinct message once, with its count."""
+    seen: Counter[str] = Counter()
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            seen[" ".join(record.getMessage().split())] += 1
+
+    handler = Collect(logging.WARNING)
+    loggers = [logging.getLogger(name) for name in NOTED_LOGGERS]
+    # Splink's Linker adds a handler printing to stderr when its logger has none: ours is there
+    # first, and one a previous Linker added is set aside meanwhile
+    before = [(one.propagate, one.level, list(one.handlers)) for one in loggers]
+    for one in loggers:
+        one.handlers = [handler]
+        one.propagate = False
+        one.setLevel(logging.WARNING)
+    notes: list[str] = []
+    try:
+        yield notes
+    finally:
+        for one, (propagate, level, handlers) in zip(loggers, before, strict=True):
+            one.handlers = handlers
+            one.propagate, one.level = propagate, level
+        notes.extend(f"{m} ({n} times)" if n > 1 else m for m, n in sorted(seen.items()))
+
+
 def run_splink(
     combined: pd.DataFrame,
     settings,
@@ -261,10 +300,17 @@ def run_splink(
 ) -> Linked:
     """Train (when TRAINING is given), predict pairs at THRESHOLD and cluster them, with Splink
     on ENGINE (duckdb or spark: the same settings, blocking rules and training either way)."""
-    from splink import Linker
 
     check_engine(engine)
-    logging.getLogger("splink").setLevel(logging.WARNING)
+    with library_notes() as notes:
+        linked = _run_splink(combined, settings, training, threshold, engine)
+    linked.notes = notes
+    return linked
+
+
+def _run_splink(combined, settings, training, threshold, engine) -> Linked:
+    from splink import Linker
+
     api = _spark() if engine == "spark" else _duckdb()
     people = combined.drop(columns=["record_id", "source"])
     if engine == "duckdb":

@@ -383,4 +383,5 @@ def quality_report(
         histogram=histogram,
         bias=bias,
         ages_on=ages_on,
+        notes=linked.notes,
     )

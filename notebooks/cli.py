@@ -5,10 +5,25 @@ from __future__ import annotations
 import json
 
 import click
+from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
-from rich.table import Table
 
-from tre.cli_context import Context, console, pass_context
+from tre.cli_context import Context, console, id_table, pass_context
+
+PREPARING = "preparing the run (sandbox, kernel)"
+
+
+def run_progress(out: Console) -> Progress:
+    """A run's progress bar: what the runner is doing before the first cell (it knows the count
+    of cells only then), then ``cell n of N``."""
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[step]}"),
+        console=out,
+        transient=True,
+        disable=not out.is_terminal,
+    )
 
 
 @click.command("run")
@@ -34,18 +49,11 @@ def run_command(
     from notebooks.runner import run
     from notebooks.runs import FAILED
 
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        TextColumn("cell {task.completed} of {task.total}"),
-        console=console,
-        transient=True,
-        disable=not console.is_terminal,
-    ) as bar:
-        task = bar.add_task(notebook, total=None)
+    with run_progress(console) as bar:
+        task = bar.add_task(notebook, total=None, step=PREPARING)
 
         def progress(n: int, total: int, source: str) -> None:
-            bar.update(task, completed=n, total=total)
+            bar.update(task, completed=n, total=total, step=f"cell {n} of {total}")
 
         result = run(
             context.instance(),
@@ -85,7 +93,16 @@ def runs_list(context: Context, project_id: str | None) -> None:
     """Every run, newest first."""
     from notebooks.runs import runs
 
-    table = Table("run", "project", "person", "notebook", "status", "started", "outputs")
+    table = id_table(
+        "run",
+        "project",
+        "person",
+        "notebook",
+        "status",
+        "started",
+        "outputs",
+        ids=("run", "project", "person", "notebook"),
+    )
     for found in runs(context.instance(), project_id):
         table.add_row(
             found.id,
@@ -93,7 +110,7 @@ def runs_list(context: Context, project_id: str | None) -> None:
             found.person,
             found.notebook,
             found.status,
-            found.started,
+            found.started[:16].replace("T", " "),  # to the minute, as people read times
             str(len(found.outputs)),
         )
     console.print(table)

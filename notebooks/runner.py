@@ -25,6 +25,7 @@ import functools
 import json
 import os
 import platform
+import re
 import shutil
 import sys
 import tempfile
@@ -236,8 +237,50 @@ def _convert(name: str, value: Any, declared: dict[str, Any]) -> Any:
     return value
 
 
+DATE_SUFFIXES = ("_date", "_start", "_end")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_date(text: str) -> date | None:
+    """TEXT as a calendar date if it is one written YYYY-MM-DD, else None."""
+    if not _ISO_DATE.fullmatch(text):
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def is_date_parameter(name: str, declared: dict[str, Any]) -> bool:
+    """A date parameter: its default is a string holding an ISO date (``"2025-04-01"``), or its
+    name ends in _date, _start or _end and its default is a string (or None). A number named
+    ``age_start`` stays a number: the default's type decides first."""
+    default = declared.get("default")
+    try:
+        value = ast.literal_eval(str(default))
+    except (ValueError, SyntaxError):
+        return False
+    if isinstance(value, str) and _iso_date(value) is not None:
+        return True
+    return name.endswith(DATE_SUFFIXES) and (value is None or isinstance(value, str))
+
+
+def _date_value(name: str, value: Any, declared: dict[str, Any]) -> str:
+    if isinstance(value, date):
+        value = value.isoformat()
+    if isinstance(value, str) and _iso_date(value) is not None:
+        return value
+    raise RunError(
+        f"parameter {name} must be a date written YYYY-MM-DD (a real day of a real month, "
+        f"e.g. its default {declared.get('default')}), not {value!r}"
+    )
+
+
 def check_parameters(path: Path, given: Mapping[str, Any]) -> dict[str, Any]:
-    """GIVEN converted to the types of the notebook's parameters; unknown names refused."""
+    """GIVEN converted to the types of the notebook's parameters; unknown names refused.
+
+    Dates are checked for meaning (:func:`is_date_parameter`): a date parameter must be a real
+    date, and a period's end (``X_end``) not before its start (``X_start``), given or default."""
     declared = notebook_parameters(path)
     unknown = sorted(set(given) - set(declared))
     if unknown:
@@ -245,7 +288,35 @@ def check_parameters(path: Path, given: Mapping[str, Any]) -> dict[str, Any]:
         raise RunError(
             f"{path.name} has no parameter {', '.join(unknown)}; its parameters are {known}"
         )
-    return {name: _convert(name, value, declared[name]) for name, value in given.items()}
+    checked = {
+        name: (
+            _date_value(name, value, declared[name])
+            if is_date_parameter(name, declared[name])
+            else _convert(name, value, declared[name])
+        )
+        for name, value in given.items()
+    }
+    for start in (n for n in declared if n.endswith("_start")):
+        end = start.removesuffix("_start") + "_end"
+        if end not in declared or not (start in checked or end in checked):
+            continue
+        bounds = [
+            _iso_date(str(checked[n])) if n in checked else _iso_date(_default_text(declared[n]))
+            for n in (start, end)
+        ]
+        if None not in bounds and bounds[1] < bounds[0]:  # type: ignore[operator]
+            raise RunError(
+                f"{end} ({bounds[1]}) is before {start} ({bounds[0]}): a period must end on "
+                "or after the day it starts"
+            )
+    return checked
+
+
+def _default_text(declared: dict[str, Any]) -> str:
+    try:
+        return str(ast.literal_eval(str(declared.get("default"))))
+    except (ValueError, SyntaxError):
+        return ""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -313,6 +384,26 @@ def environment(project_id: str, policy_json: str) -> dict[str, str]:
     }
 
 
+# A matplotlib figure shown as a cell's result (`table.figure`, `fig`, `display(fig)`) is stored
+# as a PNG, so the HTML report shows the chart, not `<Figure size 700x364 with 2 Axes>`: IPython
+# knows how to draw a figure only once pyplot's inline backend is on, and figures made without
+# pyplot (as sdc.safe makes them) never turn it on. The formatter is registered by the type's
+# name, so matplotlib is imported only when a figure is shown.
+FIGURES_AS_IMAGES = (
+    "get_ipython().display_formatter.formatters['image/png'].for_type_by_name("
+    "'matplotlib.figure', 'Figure', lambda figure: __import__("
+    "'IPython.core.pylabtools', fromlist=['print_figure']).print_figure("
+    "figure, 'png', bbox_inches='tight'))"
+)
+
+
+def with_figures_as_images(argv: list[str]) -> list[str]:
+    """An IPython kernel's command, told to show figures as images (:data:`FIGURES_AS_IMAGES`)."""
+    if not any("ipykernel" in part for part in argv):
+        return argv
+    return [*argv, f"--InteractiveShellApp.exec_lines={FIGURES_AS_IMAGES}"]
+
+
 def kernel_manager(box: sandbox.Sandbox, folder: Path) -> type:
     """A kernel manager that starts the kernel inside BOX, reached over Unix sockets in FOLDER
     (bound into the sandbox at the same path, owned by the sandbox's account)."""
@@ -329,7 +420,7 @@ def kernel_manager(box: sandbox.Sandbox, folder: Path) -> type:
             super().__init__(**kwargs)
 
         def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
-            argv = super().format_kernel_cmd(extra_arguments)
+            argv = with_figures_as_images(super().format_kernel_cmd(extra_arguments))
             # written by the runner (root) just before: the kernel reads it as the account
             os.chown(self.connection_file, account.pw_uid, account.pw_gid)
             return box.command(sandbox.kernel_command(argv))

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from sdc.policy import Policy
@@ -139,3 +142,58 @@ def service(path: str, body: dict) -> dict:
     if answer.status >= 400:
         raise WorkspaceError(values.get("error") or f"the tre service answered {answer.status}")
     return values
+
+
+# ---------------------------------------------------------------------------------------------
+# Showing a table as people read it (the notebook's report)
+
+TOTAL_LABELS = ("All", "Total", "total")
+_BAND = re.compile(
+    r"^\s*(\d+(?:\.\d+)?)\s*(?:-\s*\d+(?:\.\d+)?|\+|\s*(?:and|or) (?:over|more))?\s*$"
+)
+
+
+def _band_start(label: Any) -> float | None:
+    """The lower bound of a band label (``5-11``, ``85+``, ``2025``), or None."""
+    match = _BAND.match(str(label))
+    return float(match.group(1)) if match else None
+
+
+def in_natural_order(labels: pd.Index) -> pd.Index:
+    """LABELS with numeric bands in the order of their numbers (``5-11`` before ``45-54``,
+    which text puts after it), totals last; any other labels as they were."""
+    if isinstance(labels, pd.MultiIndex):
+        return labels
+    body = [label for label in labels if label not in TOTAL_LABELS]
+    starts = {label: _band_start(label) for label in body}
+    if not body or None in starts.values():
+        return labels
+    ordered = sorted(body, key=lambda label: starts[label] or 0.0)
+    return pd.Index(
+        ordered + [label for label in labels if label in TOTAL_LABELS], name=labels.name
+    )
+
+
+def _cell(value: Any) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "suppressed"
+    if isinstance(value, (int, np.integer)) or (
+        isinstance(value, (float, np.floating)) and float(value).is_integer()
+    ):
+        return f"{int(value):,}"  # a count is an integer: 230, never 230.0
+    if isinstance(value, (float, np.floating)):
+        return f"{value:,.2f}"
+    return str(value)
+
+
+def show(output: Any):
+    """A table (a safe output, or a DataFrame) as the report shows it: counts as integers,
+    suppressed cells named, bands in age order. What is saved is unchanged: this is for the eye."""
+    from IPython.display import HTML
+
+    frame = getattr(output, "result", output)
+    if isinstance(frame, pd.Series):
+        frame = frame.to_frame()
+    frame = frame.reindex(index=in_natural_order(frame.index))
+    frame = frame.reindex(columns=in_natural_order(frame.columns))
+    return HTML(frame.astype(object).map(_cell).to_html())

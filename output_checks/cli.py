@@ -223,10 +223,45 @@ def release_command(context: Context, request_id, recipient):
 
 
 @outputs.command("stats")
+@click.option("--json", "as_json", is_flag=True, help="The statistics as one JSON object.")
 @pass_context
-def stats_command(context: Context):
+def stats_command(context: Context, as_json: bool):
     """Review statistics: times, turns, disagreement, rejection reasons."""
-    click.echo(json.dumps(_airlock().stats(context.instance()), indent=1))
+    found = _airlock().stats(context.instance())
+    if as_json:
+        click.echo(json.dumps(found, indent=1))
+        return
+    console.print(stats_table(found))
+
+
+def stats_table(found: dict) -> Table:
+    """The airlock's statistics as a table of plain words (``--json`` gives the raw figures)."""
+
+    def hours(value: float | None) -> str:
+        return "none yet" if value is None else f"{value:.1f} hours"
+
+    def share(value: float | None) -> str:
+        return "none decided yet" if value is None else f"{value:.0%} of files decided"
+
+    table = Table("", "", title="Release requests and their review", show_header=False)
+    table.add_row("requests", str(found["requests"]))
+    for state, n in sorted(found["by_state"].items()):
+        table.add_row(f"  {state.replace('_', ' ')}", str(n))
+    table.add_row("median time to a first review", hours(found["median_hours_to_first_review"]))
+    table.add_row("median time to release", hours(found["median_hours_to_release"]))
+    turns = found["mean_turns"]
+    table.add_row("turns per request (mean)", "none yet" if turns is None else f"{turns:g}")
+    table.add_row("files decided by the checkers", str(found["files_decided"]))
+    table.add_row("checkers disagreed on", share(found["checker_disagreement_rate"]))
+    table.add_row(
+        "automatic checks agreed with the checkers on",
+        share(found["automatic_matched_checkers_rate"]),
+    )
+    reasons = found["rejection_reasons"]
+    table.add_row("rejections", str(sum(reasons.values())) if reasons else "none")
+    for reason, n in sorted(reasons.items(), key=lambda item: -item[1]):
+        table.add_row(f"  {reason}", str(n))
+    return table
 
 
 COMMANDS = (outputs,)

@@ -11,9 +11,8 @@ from datetime import date
 from pathlib import Path
 
 import click
-from rich.table import Table
 
-from tre.cli_context import Context, console, pass_context
+from tre.cli_context import Context, console, id_table, pass_context
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
 
@@ -46,7 +45,7 @@ def org_add(context: Context, code: str, name: str, kind: str) -> None:
 def org_list(context: Context) -> None:
     from projects import registry
 
-    table = Table("code", "name", "type")
+    table = id_table("code", "name", "type", ids=("code",))
     with context.instance().db.session() as session:
         for found in registry.organisations(session):
             table.add_row(found.code, found.name, found.type)
@@ -100,7 +99,15 @@ def person_accredit(context, username, scheme, reference, expires) -> None:
 def person_list(context: Context) -> None:
     from projects import registry
 
-    table = Table("username", "name", "organisation", "roles", "accredited until", "status")
+    table = id_table(
+        "username",
+        "name",
+        "organisation",
+        "roles",
+        "accredited until",
+        "status",
+        ids=("username",),
+    )
     with context.instance().db.session() as session:
         for who in registry.people(session):
             until = max((a.expires for a in who.accreditations), default=None)
@@ -136,7 +143,7 @@ def gateway() -> None:
 def gateway_list(context: Context) -> None:
     from projects import registry
 
-    table = Table("code", "kind", "name")
+    table = id_table("code", "kind", "name", ids=("code",))
     with context.instance().db.session() as session:
         for found in sorted(registry.gateways(session).values(), key=lambda g: (g.kind, g.code)):
             table.add_row(found.code, found.kind, found.name)
@@ -190,7 +197,14 @@ def dataset_register(context: Context, schema: str) -> None:
 def dataset_list(context: Context) -> None:
     from projects import registry
 
-    table = Table("dataset", "title", "controller", "items", "identifiers / quasi / sensitive")
+    table = id_table(
+        "dataset",
+        "title",
+        "controller",
+        "items",
+        "identifiers / quasi / sensitive",
+        ids=("dataset",),
+    )
     with context.instance().db.session() as session:
         for found in registry.datasets(session):
             kinds = [i.classification for i in found.items]
@@ -433,7 +447,7 @@ def _shown(value) -> str:
 def project_list(context) -> None:
     from projects import registry
 
-    table = Table("project", "title", "state", "version", "start", "end")
+    table = id_table("project", "title", "state", "version", "start", "end", ids=("project",))
     with context.instance().db.session() as session:
         for found in registry.projects(session):
             spec = found.current.spec
@@ -549,7 +563,7 @@ def agreement_search(context, query, party, status, project, active_on) -> None:
     """Agreements holding every word of QUERY (in their text or metadata)."""
     from projects import agreements
 
-    table = Table("id", "title", "parties", "status", "start", "end", "projects")
+    table = id_table("id", "title", "parties", "status", "start", "end", "projects", ids=("id",))
     with context.instance().db.session() as session:
         for found in agreements.search(session, query, party, status, project, _day(active_on)):
             table.add_row(

@@ -368,7 +368,9 @@ def events(
     since: date | None = None,
     limit: int | None = None,
 ) -> list[AuditEvent]:
-    query = select(AuditEvent).order_by(AuditEvent.seq)
+    """The events that match, in the order they happened; with LIMIT, the newest LIMIT of them
+    (still oldest first), as `tail` would show: who asks for a few events wants the latest."""
+    query = select(AuditEvent).order_by(AuditEvent.seq.desc() if limit else AuditEvent.seq)
     if project:
         query = query.where(AuditEvent.project == project)
     if actor:
@@ -377,7 +379,8 @@ def events(
         query = query.where(AuditEvent.at >= since.isoformat())
     if limit:
         query = query.limit(limit)
-    return list(session.execute(query).scalars())
+    found = list(session.execute(query).scalars())
+    return found[::-1] if limit else found
 
 
 def count(session: Session) -> int:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
+from rich.table import Column, Table
 
 from tre.errors import Refused, TreError
 from tre.sandbox import ACCOUNT_PREFIX as SANDBOX_PREFIX
@@ -24,7 +25,24 @@ from tre.sandbox import ACCOUNT_PREFIX as SANDBOX_PREFIX
 if TYPE_CHECKING:
     from tre.instance import Instance
 
-console = Console()
+# soft_wrap: text is never broken across lines by the console (a path or an id wrapped at 80
+# columns cannot be copied whole); the terminal wraps long lines itself, and copies them whole
+console = Console(soft_wrap=True)
+
+
+def id_table(*headers: str, ids: tuple[str, ...] = (), **options) -> Table:
+    """A table whose IDS columns (names and ids a person types: usernames, project and run ids)
+    are never wrapped nor cut to `alex.analy…`: the other columns give way (they wrap, and fold
+    rather than end in an ellipsis)."""
+    return Table(
+        *(
+            Column(header, no_wrap=True, overflow="fold", min_width=len(header))
+            if header in ids
+            else Column(header, overflow="fold")
+            for header in headers
+        ),
+        **options,
+    )
 
 
 class Context:

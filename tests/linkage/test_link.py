@@ -372,3 +372,34 @@ def test_training_on_a_sample_of_many_records_links_as_well(town, monkeypatch):
     records = linked.records.assign(person_id=stable_ids(linked.records, None).to_numpy())
     accuracy = evaluate(records, truth)
     assert accuracy["precision"] >= 0.97 and accuracy["recall"] >= 0.93
+
+
+def test_splink_warnings_go_to_the_linkage_report_not_the_console(capsys):
+    """`make demo` once printed some 20 blocks of Splink's "not observed in dataset, unable to
+    train m value" among its tidy steps."""
+    import logging
+    import sys
+
+    from linkage.linker import library_notes
+
+    printing = logging.StreamHandler(sys.stderr)  # as a Linker made before may have left it
+    logging.getLogger("splink").addHandler(printing)
+    splink = logging.getLogger("splink.internals.m_training")
+    with library_notes() as notes:
+        for _ in range(3):
+            splink.warning("Level gamma_sex:1 not observed in dataset, unable to train m value")
+        logging.getLogger("linkage.linker").warning("EM session skipped: no pairs")
+        splink.info("not a warning")
+    assert capsys.readouterr().err == ""
+    assert notes == [
+        "EM session skipped: no pairs",
+        "Level gamma_sex:1 not observed in dataset, unable to train m value (3 times)",
+    ]
+    assert logging.getLogger("splink").handlers == [printing]  # put back as it was
+    logging.getLogger("splink").removeHandler(printing)
+    linked, records, described = _two_records_linked()
+    linked.notes = notes
+    page = spine.quality_report(
+        linked, records, described, ["a", "b"], 0.01, "run", ages_on=date(2026, 3, 31)
+    )
+    assert "unable to train m value (3 times)" in page

@@ -354,3 +354,61 @@ def test_runs_started_at_once_run_side_by_side_each_in_its_own_projects_environm
     assert json.loads((results["b"].files / "seen.json").read_text())["threshold"] == 20
     # the process's own environment never changed
     assert not {"TRE_PROJECT", "TRE_DATA", "TRE_OUTPUTS"} & set(os.environ)
+
+
+def test_a_date_parameter_must_be_a_real_date(tmp_path):
+    """`tre run -p study_start 2025-13-01` once ran and "succeeded": a date parameter (an ISO
+    date default, or a name ending in _date, _start or _end) is refused unless it is a date."""
+    path = small_notebook(
+        tmp_path / "d.ipynb",
+        "pass",
+        parameters=(
+            'study_start = "2025-04-01"\nstudy_end = "2026-03-31"\n'
+            'census = "2021-03-21"\nrelease_date = ""\nage_start = 5\nlabel = "all"'
+        ),
+    )
+    check = runner.check_parameters
+    for bad in ("2025-13-01", "2025-02-30", "01/04/2025", "20250401", "soon", ""):
+        with pytest.raises(
+            RunError,
+            match=rf"parameter study_start must be a date written YYYY-MM-DD .*not {bad!r}",
+        ):
+            check(path, {"study_start": bad})
+    with pytest.raises(RunError, match=r"parameter census must be a date.*not '2021-3-21'"):
+        check(path, {"census": "2021-3-21"})  # an ISO default makes a date parameter
+    with pytest.raises(RunError, match=r"parameter release_date must be a date.*'tomorrow'"):
+        check(path, {"release_date": "tomorrow"})  # so does the name
+    with pytest.raises(
+        RunError, match=r"study_end \(2025-01-31\) is before study_start \(2025-04-01\)"
+    ):
+        check(path, {"study_end": "2025-01-31"})  # a period that ends before it starts
+    assert check(path, {"study_start": "2024-02-29", "study_end": "2025-03-31"}) == {
+        "study_start": "2024-02-29",
+        "study_end": "2025-03-31",
+    }
+    # a number whose name ends in _start is a number; other strings stay strings
+    assert check(path, {"age_start": "7", "label": "2025-13-01"}) == {
+        "age_start": 7,
+        "label": "2025-13-01",
+    }
+
+
+def test_the_reports_show_charts_as_images_and_counts_as_integers(study_runs):
+    """The reports once showed `<Figure size 700x364 with 2 Axes>` where the charts should be,
+    counts as `230.0`, and age bands in text order."""
+    import re
+
+    for name, result in study_runs.items():
+        figures = [o for o in result.outputs if o["kind"] == "figure"]
+        for code in (False, True):
+            page = result.report(code=code).read_text()
+            assert "<Figure size" not in page, name
+            images = re.findall(r"<img[^>]+src=\"data:image/png;base64,", page)
+            assert len(images) >= len(figures), (name, code)
+    assert re.findall(r"<img", study_runs["service-demand"].report().read_text())
+    balance = study_runs["does-it-work"].report().read_text()
+    cells = re.findall(r"<td>([^<]*)</td>", balance)
+    assert cells and not [c for c in cells if re.fullmatch(r"\d[\d,]*\.0", c)]
+    bands = [b for b in ("18-24", "25-34", "45-54", "65-74") if f"<th>{b}</th>" in balance]
+    assert len(bands) >= 2
+    assert sorted(bands, key=balance.index) == bands  # in age order

@@ -597,7 +597,7 @@ def test_the_outputs_cli(studied, outputs, run_cli, monkeypatch):
         account="chris.checker",
     )
     assert code == 0, err
-    code, out, _ = run_cli("outputs", "stats", home=studied.home)
+    code, out, _ = run_cli("outputs", "stats", "--json", home=studied.home)
     assert json.loads(out)["rejection_reasons"]["test over"] == 1
     code, out, _ = run_cli("outputs", "list", "--project", P, home=studied.home)
     assert request_id in out and "rejected" in out
