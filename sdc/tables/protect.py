@@ -118,11 +118,14 @@ def protect(table: Table, policy: Policy | None = None) -> Protected:
         cost = cells["count"].to_numpy(float) + np.where(cells.margin, 1e9, 0.0)
         if policy.secondary == "heuristic":
             suppressed, intervals = secondary.heuristic(values, unsafe, frozen, rels, cost, lower)
+        elif policy.secondary == "optimal":
+            # the integer programme proposes; the audit decides and the heuristic repairs
+            # whatever the solver's tolerances let through (at large magnitudes)
+            proposed = secondary.optimal(
+                values, unsafe, frozen, rels, np.where(cells.margin, 10.0, 1.0)
+            )
+            suppressed, intervals = secondary.heuristic(values, proposed, frozen, rels, cost, lower)
         else:
-            if policy.secondary == "optimal":
-                suppressed = secondary.optimal(
-                    values, unsafe, frozen, rels, np.where(cells.margin, 10.0, 1.0)
-                )
             intervals = secondary.audit(values, suppressed, rels, lower)
         if policy.secondary != "none" and secondary.exposed(intervals):
             raise SdcError("secondary suppression left a cell that can be recomputed")
