@@ -187,10 +187,11 @@ def recheck(evidence: dict[str, Any], policy: Policy) -> list[str]:
     # where zeros are not disclosive, an empty cell (no records, nothing summed) of a magnitude
     # table is missing because nobody is in it, not suppressed: protect() leaves it out of the
     # attacker's unknowns, and so does the re-check (a known zero only helps the attacker)
+    summed = cells["sum"].to_numpy(float)  # None (an empty cell's) is NaN
     empty = (
         (kind != "frequency" and not policy.zeros_disclosive)
         & (cells["count"] == 0).to_numpy()
-        & (cells["sum"].fillna(0) == 0).to_numpy()
+        & (np.isnan(summed) | (summed == 0))
     )
     suppressed = cells["published"].isna().to_numpy() & ~empty
     values, lower = additive_values(cells.assign(margin=False), kind)

@@ -244,3 +244,17 @@ def test_an_empty_cell_is_still_audited_where_zeros_are_disclosive():
     assert problems == ["suppressed cell (r=b, c=y) can be recomputed from the others"]
     # where zeros are not disclosive, the empty cell is known, not suppressed: nothing to find
     assert tables.recheck(tampered, Policy(rounding_base=1, zeros_disclosive=False)) == []
+
+
+def test_the_heuristic_reaches_past_structural_zeros():
+    # a rare category beside empty cells (structural zeros, known to be 0): every relation of
+    # the margin cell d0=2, d1=0 was suppressed or frozen, the heuristic found nothing to add
+    # beside it and gave up ("did not converge") after fifty idle rounds
+    frame = magnitude_frame(149364, 3, 0.0, False)
+    table = tables.build(frame, ["d0"], ["d1", "d2"], values="v", aggfunc="sum")
+    cells = table.cells
+    stuck = int(np.flatnonzero((cells.d0 == 2) & (cells.d1 == 0) & (cells.d2 == "All"))[0])
+    protected = tables.protect(table, Policy(zeros_disclosive=False, rounding_base=1))
+    low, high = protected.intervals[stuck]
+    assert high - low > 0
+    assert tables.recheck(protected.evidence(), protected.policy) == []
