@@ -130,7 +130,8 @@ def audit(values: np.ndarray, suppressed: np.ndarray, rels, lower_bound: float |
     if not len(hidden):
         return {}
     scale = scale_of(values)
-    scaled = values / scale  # exact: a power of two
+    scaled = (values / scale).tolist()  # exact: a power of two (Python floats: fast to sum)
+    plain = values.tolist()
     column_of = {int(c): k for k, c in enumerate(hidden)}
     rows: list[int] = []
     cols: list[int] = []
@@ -138,16 +139,16 @@ def audit(values: np.ndarray, suppressed: np.ndarray, rels, lower_bound: float |
     rhs: list[float] = []
     disagreement = 0.0
     for total, members in rels:
-        coefficients = [(total, 1.0)] + [(m, -1.0) for m in members]
-        unknown = [(column_of[c], c, a) for c, a in coefficients if c in column_of]
+        unknown = [c for c in [total, *members] if c in column_of]
         if not unknown:
             continue
-        for column, _, a in unknown:
+        for c in unknown:
             rows.append(len(rhs))
-            cols.append(column)
-            vals.append(a)
-        rhs.append(math.fsum(a * scaled[c] for _, c, a in unknown))
-        disagreement += abs(math.fsum(a * values[c] for c, a in coefficients))
+            cols.append(column_of[c])
+            vals.append(1.0 if c == total else -1.0)
+        rhs.append(math.fsum(scaled[c] if c == total else -scaled[c] for c in unknown))
+        residual = math.fsum([plain[total], *(-plain[c] for c in members)])
+        disagreement += abs(residual)
     m = len(hidden)
     matrix = coo_array((vals, (rows, cols)), shape=(len(rhs), m)).tocsc()
     lp = highspy.HighsLp()
@@ -209,11 +210,11 @@ def _narrowed(
     wider than RESOLUTION (or than the narrowing)."""
     if bound is not None and low <= bound:
         low = bound
-    elif np.isfinite(low):
+    elif math.isfinite(low):
         low += margin
-    if np.isfinite(high):
+    if math.isfinite(high):
         high -= margin
-    if np.isfinite(low) and np.isfinite(high) and high - low <= resolution:
+    if math.isfinite(low) and math.isfinite(high) and high - low <= resolution:
         middle = (low + high) / 2 if bound is None else max((low + high) / 2, bound)
         return middle, middle
     return low, high
@@ -241,10 +242,6 @@ def heuristic(
     if not suppressed.any():
         return suppressed, {}
     groups_of: dict[int, list[list[int]]] = {}  # each cell's relations, in the order of RELS
-    for total, members in rels:
-        group = [total] + members
-        for c in group:
-            groups_of.setdefault(c, []).append(group)
     for _ in range(max_rounds):
         changed = True
         while changed:
@@ -262,6 +259,11 @@ def heuristic(
         bad = exposed(intervals, protection)
         if not bad:
             return suppressed, intervals
+        if not groups_of:
+            for total, members in rels:
+                group = [total] + members
+                for c in group:
+                    groups_of.setdefault(c, []).append(group)
         widened = False
         for cell in bad:  # widen: one more cell near each exposed cell
             choice = _widen(cell, suppressed, frozen, groups_of, cost)
