@@ -258,3 +258,21 @@ def test_the_heuristic_reaches_past_structural_zeros():
     low, high = protected.intervals[stuck]
     assert high - low > 0
     assert tables.recheck(protected.evidence(), protected.policy) == []
+
+
+@pytest.mark.parametrize("exponent", [6, 9, 12])
+def test_optimal_suppression_protects_large_magnitudes(exponent):
+    # the integer programme's big-M is the table's size: past about 1e6 its tolerances let a
+    # "published" cell carry a deviation ("left a cell that can be recomputed"), and at 1e12
+    # HiGHS failed outright ("found no pattern: Solve error"); it is now written in a scaled
+    # unit, and its proposal audited and repaired
+    rng = np.random.default_rng(exponent)
+    frame = pd.DataFrame({"a": rng.integers(0, 3, 200), "b": rng.integers(0, 3, 200)})
+    frame.loc[:2, "a"] = 3  # a rare row
+    frame["v"] = rng.lognormal(0, 1, 200)
+    frame["v"] *= 10.0**exponent / frame.v.sum()
+    policy = Policy(secondary="optimal")
+    protected = tables.protect(tables.build(frame, "a", "b", values="v", aggfunc="sum"), policy)
+    assert (protected.cells.status == "u").any()
+    assert all(high - low > 0 for low, high in protected.intervals.values())
+    assert tables.recheck(protected.evidence(), policy) == []
