@@ -118,11 +118,14 @@ def protect(table: Table, policy: Policy | None = None) -> Protected:
         cost = cells["count"].to_numpy(float) + np.where(cells.margin, 1e9, 0.0)
         if policy.secondary == "heuristic":
             suppressed, intervals = secondary.heuristic(values, unsafe, frozen, rels, cost, lower)
+        elif policy.secondary == "optimal":
+            # the integer programme proposes; the audit decides and the heuristic repairs
+            # whatever the solver's tolerances let through (at large magnitudes)
+            proposed = secondary.optimal(
+                values, unsafe, frozen, rels, np.where(cells.margin, 10.0, 1.0)
+            )
+            suppressed, intervals = secondary.heuristic(values, proposed, frozen, rels, cost, lower)
         else:
-            if policy.secondary == "optimal":
-                suppressed = secondary.optimal(
-                    values, unsafe, frozen, rels, np.where(cells.margin, 10.0, 1.0)
-                )
             intervals = secondary.audit(values, suppressed, rels, lower)
         if policy.secondary != "none" and secondary.exposed(intervals):
             raise SdcError("secondary suppression left a cell that can be recomputed")
@@ -181,7 +184,16 @@ def recheck(evidence: dict[str, Any], policy: Policy) -> list[str]:
             problems.append(
                 f"cell ({where}) is published as {published} but its evidence gives {expected}"
             )
-    suppressed = cells["published"].isna().to_numpy()
+    # where zeros are not disclosive, an empty cell (no records, nothing summed) of a magnitude
+    # table is missing because nobody is in it, not suppressed: protect() leaves it out of the
+    # attacker's unknowns, and so does the re-check (a known zero only helps the attacker)
+    summed = cells["sum"].to_numpy(float)  # None (an empty cell's) is NaN
+    empty = (
+        (kind != "frequency" and not policy.zeros_disclosive)
+        & (cells["count"] == 0).to_numpy()
+        & (np.isnan(summed) | (summed == 0))
+    )
+    suppressed = cells["published"].isna().to_numpy() & ~empty
     values, lower = additive_values(cells.assign(margin=False), kind)
     if (
         values is not None
