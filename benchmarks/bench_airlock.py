@@ -1,8 +1,9 @@
 """The airlock's automatic checks of a request of 50 tables built from 1,000,000-row data.
 
 Target: under 5 s for all 50 files (evidence re-check, file verification, content sniffing,
-microdata scan and differencing against the ledger). Baseline in the same process: making the
-same 50 tables with `pandas.crosstab` (what an analyst's kernel spends on them).
+microdata scan, and differencing by content against a ledger that grows to 49 tables).
+Baseline in the same process: making the same 50 tables with `pandas.crosstab` (what an
+analyst's kernel spends on them).
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ import pandas as pd
 from common import report
 
 from output_checks import checks
-from output_checks.ledger import differencing, table_entry
+from output_checks.ledger import Ledger, differencing
+from output_checks.tables import parse_table
 from sdc import safe
 from sdc.policy import Policy
-from sdc.safe import read_evidence
 
 ROWS, TABLES = 1_000_000, 50
 
@@ -58,12 +59,13 @@ def main() -> None:
             safe.crosstab(sample[rows], sample[cols], policy=policy).save(path)
             paths.append(path)
         started = time.perf_counter()
-        released, outcomes = [], []
+        ledger, outcomes = Ledger(), []
         for path in paths:
             results = checks.check_file(path, policy, set(), 20 << 20, 5000, [])
-            entry = table_entry(read_evidence(path))
-            results.append(differencing(entry, released, policy))
-            released.append((path.name, entry))
+            table = parse_table(path.read_bytes(), path.suffix)  # the airlock's own reading
+            assert table is not None
+            results.append(differencing(table, ledger, policy))
+            ledger.add(path.name, table)
             outcomes.append(checks.outcome_of(results))
         checks_s = time.perf_counter() - started
     report(

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from notebooks import runs
 from output_checks import checks as auto
 from output_checks.events import EVENT_OF_MOVE, AirlockEvent
-from output_checks.ledger import differencing, table_entry
+from output_checks.ledger import Ledger, differencing, ledger_entry, read_table, released_tables
 from output_checks.models import (
     Comment,
     LedgerEntry,
@@ -532,13 +532,22 @@ def run_checks(instance: Instance, session: Session, found: ReleaseRequest) -> N
     policy = registry.project_policy(project, instance.settings.policy)
     settings = instance.settings.airlock
     pseudonyms = _pseudonyms(instance, found.project_id)
-    released = [
-        (f"{e.file} (released in {e.request_id})", e.table)
-        for e in session.scalars(select(LedgerEntry).where(LedgerEntry.project_id == project.id))
-    ]
     live = [f for f in found.files if not f.withdrawn]
     problems = {f.id: _store(instance, found, f) for f in live}
-    pending: list[tuple[str, dict[str, Any]]] = []
+    # differencing: every table is compared, by content read from the airlock's own copies,
+    # with the project's released tables, its other requests in flight, and this request's
+    requested = {
+        f.path: read_table(
+            _verify(found, f, _copy_of(instance, found, f.path)), Path(f.path).suffix
+        )
+        for f in live
+        if problems[f.id] is None and not f.supporting
+    }
+    compared = Ledger(
+        released_tables(session, project.id)
+        + _tables_in_flight(instance, session, found)
+        + [(f"{p} (in this request)", t) for p, t in requested.items() if t is not None]
+    )
     for item in live:
         path = _copy_of(instance, found, item.path)
         problem = problems[item.id]
@@ -559,12 +568,10 @@ def run_checks(instance: Instance, session: Session, found: ReleaseRequest) -> N
                 settings.max_csv_rows,
                 group,
             )
-            sidecar = Path(str(path) + EVIDENCE_SUFFIX)
-            if sidecar.exists() and not item.supporting:
-                entry = table_entry(json.loads(sidecar.read_text(encoding="utf-8")))
-                if entry is not None:
-                    results.append(differencing(entry, released + pending, policy))
-                    pending.append((f"{item.path} (in this request)", entry))
+            table = requested.get(item.path)
+            if table is not None:
+                mine = f"{item.path} (in this request)"
+                results.append(differencing(table, compared, policy, exclude=mine))
         item.checks = auto.as_dicts(results)
         item.check_outcome = auto.outcome_of(results)
     audit.record(
@@ -576,6 +583,33 @@ def run_checks(instance: Instance, session: Session, found: ReleaseRequest) -> N
         project=found.project_id,
         details={"turn": found.turn, "outcomes": {f.path: f.check_outcome for f in live}},
     )
+
+
+IN_FLIGHT = UNDER_REVIEW | {RequestState.APPROVED, RequestState.RETURNED}
+
+
+def _tables_in_flight(instance: Instance, session: Session, found: ReleaseRequest) -> list:
+    """The tables of the project's other requests that were submitted and are not yet
+    released, rejected or withdrawn, read from the airlock's copies (a copy whose sha-256
+    changed is left out: it can never be released)."""
+    tables = []
+    for other in session.scalars(
+        select(ReleaseRequest).where(
+            ReleaseRequest.project_id == found.project_id,
+            ReleaseRequest.id != found.id,
+            ReleaseRequest.state.in_([s.value for s in IN_FLIGHT]),
+        )
+    ):
+        for item in other.files:
+            if item.withdrawn or item.supporting:
+                continue
+            data = _read_regular(_copy_of(instance, other, item.path))
+            if data is None or hashlib.sha256(data).hexdigest() != item.sha256:
+                continue
+            table = read_table(data, Path(item.path).suffix)
+            if table is not None:
+                tables.append((f"{item.path} (in flight in {other.id})", table))
+    return tables
 
 
 def _pseudonyms(instance: Instance, project_id: str) -> set[str]:
@@ -1044,15 +1078,18 @@ def _release(instance: Instance, request_id: str, checker: str, recipient: str) 
             path,
         )
 
-    ledger: dict[str, dict[str, Any]] = {}  # the released tables, from their verified evidence
-    for path, *_ in items:
+    ledger: dict[str, dict[str, Any]] = {}  # the released tables, read from the verified copies
+    for path, digest, *_ in items:
         if evidence[path]:
             content = _read_regular(store / (path + EVIDENCE_SUFFIX))
             if content is None or hashlib.sha256(content).hexdigest() != evidence[path]:
                 raise tampered(path, "the evidence of ")
-            entry = table_entry(json.loads(content.decode("utf-8")))
-            if entry is not None:
-                ledger[path] = entry
+        data = _read_regular(store / path)
+        if data is None or hashlib.sha256(data).hexdigest() != digest:
+            raise tampered(path)
+        entry = ledger_entry(data, Path(path).suffix)
+        if entry is not None:
+            ledger[path] = entry
     if not target.exists():
         # resumable: what a release killed before the rename left behind is started again
         with publish(target, read_only=True, resumable=True) as staged:

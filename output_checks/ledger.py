@@ -1,164 +1,589 @@
-"""The release ledger and the differencing checks.
+"""The release ledger and the differencing checks, by content.
 
-Every released table made with ``sdc.safe`` enters the project's ledger: its dimensions, the
-category set of each, its population (the grand total of records), and every cell (count and
-published value). A new table is tested against every earlier one for three ways of recovering a
-small group by subtraction:
+Every requested table enters the project's ledger when it is released: the cells the airlock
+read from its own verified copy of the file (:mod:`output_checks.tables`), whether the table was
+made with ``sdc.safe`` or by hand. A new table is compared with every released table and with
+every table in flight (the other files of its request, and the files of the project's other
+requests that were submitted and are not yet released, rejected or withdrawn).
 
-1. the same table (same dimensions and categories) over a population that differs by fewer than
-   the threshold: subtracting one from the other reveals that small group;
-2. nested or overlapping categories: a cell of the new table and a cell of a released one that
-   differ only in one dimension's category and whose counts differ by fewer than the threshold;
-3. a published total that reveals a suppressed cell: a released table suppressed a cell whose
-   row's other cells were published, and the new table publishes that row's total (or the
-   reverse).
+Nothing the analyst chose is trusted for matching: not the order of rows and columns, not the
+dimensions' names, not the labels. Each table is seen as *views*: its inner cells, and each of
+its margins (a 2-D table's row totals are a 1-D view, its grand total a 0-D one). Two views of
+the same number of dimensions are aligned: every way of pairing their dimensions is tried, a
+category is matched by its label where both tables use it, and otherwise by its population (the
+categories left over on both sides are paired in order of size). Then, cell by cell:
+
+1. **a small group recovered by subtraction**: two matched cells whose difference is a group of
+   fewer than the threshold, when the two populations can be nested (every cell of one table is
+   at least its match in the other), or are mostly the same people (at least half of the cells
+   are equal: a group removed in one cell and padded elsewhere), or the same total re-cut
+   (bands whose boundaries moved);
+2. **rounding defeated**: the same counts published at two rounding bases (5 and 7): together
+   they narrow each count more than either base allows;
+3. **a total that reveals a suppressed cell**: one table suppressed a cell whose row's other
+   cells it published, and the other publishes that row's total;
+4. **describe over nested populations**: the same summary over counts that differ by fewer than
+   the threshold (everyone, and everyone but one): the difference of the totals (count × mean)
+   is the small group's own values.
+
+Populations that cannot be nested (two yearly cohorts: some cells up, some down) are not
+differencing, and neither are groups moved between bands that are all at or above the threshold.
+
+The ledger is indexed by each view's *signature* (its number of dimensions, the size of each,
+and its labels): a view is compared only with views that share a label on every dimension or
+have the same sizes, so the cost grows with the tables that could match, not with the ledger.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from itertools import combinations, permutations
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from output_checks.checks import Check, CheckOutcome
+from output_checks.models import LedgerEntry
+from output_checks.tables import Key, Table, parse_table
 from sdc.policy import Policy
 
-MARGIN = "All"
+MAX_MESSAGES = 5
+MIN_VERDICT = 6  # cells matched by name needed to call two populations unrelated
 
 
-def table_entry(evidence: dict[str, Any]) -> dict[str, Any] | None:
-    """What the ledger keeps of a table's evidence (None for other outputs)."""
-    if evidence.get("kind") != "table":
+def read_table(data: bytes, suffix: str, evidence: dict[str, Any] | None = None) -> Table | None:
+    """The table the airlock reads in a file it holds (None: not a table). EVIDENCE only when
+    the airlock computed it itself (see :func:`output_checks.tables.parse_table`)."""
+    try:
+        return parse_table(data, suffix, evidence)
+    except ValueError:  # an XLSX the airlock refuses: its own check says why
         return None
-    dims = list(evidence["rows"]) + list(evidence["cols"])
-    cells = [
-        {
-            "dims": {d: str(c["dims"][d]) for d in dims},
-            "count": c["count"],
-            "published": c["published"],
-        }
-        for c in evidence["cells"]
+
+
+def ledger_entry(data: bytes, suffix: str) -> dict[str, Any] | None:
+    """What the ledger keeps of a released file: the table read from the airlock's verified
+    copy (never from a sidecar), or None when the file is not a table."""
+    table = read_table(data, suffix)
+    return None if table is None else table.to_json()
+
+
+def from_entry(stored: dict[str, Any]) -> Table:
+    """A ledger row's table (either format the ledger has written)."""
+    return Table.from_json(stored)
+
+
+# ---------------------------------------------------------------------------------------------
+# Views: the inner cells and every margin of a table
+
+
+def _norm(label: str) -> str:
+    return " ".join(label.lower().split())
+
+
+@dataclass
+class View:
+    """Cells of a table over some of its dimensions: its inner cells, or one of its margins."""
+
+    names: list[str]  # the dimensions' names in the file, for explanations
+    cells: dict[Key, float | None]
+    counts: dict[Key, float]
+    what: str  # "cells" or "the margin over …"
+    base: int = 1  # the rounding base of the table's published counts
+    labels: list[dict[str, str]] = field(default_factory=list)  # per dim: normalised → label
+    sizes: list[dict[str, float]] = field(default_factory=list)  # per dim: population of label
+
+    def __post_init__(self) -> None:
+        self.hidden = sum(1 for v in self.cells.values() if v is None)
+        k = len(self.names)
+        self.labels = [{} for _ in range(k)]
+        self.sizes = [defaultdict(float) for _ in range(k)]
+        for key, value in self.cells.items():
+            for i, label in enumerate(key):
+                self.labels[i][_norm(label)] = label
+                if value is not None:
+                    self.sizes[i][label] += value
+
+    @property
+    def signature(self) -> tuple[int, ...]:
+        return tuple(sorted(len(d) for d in self.labels))
+
+
+def views(table: Table) -> list[View]:
+    """The table's inner cells and each of its margins (from the margin cells it publishes, or
+    summed from its cells when it publishes every cell unrounded and no margin)."""
+    if table.kind != "counts":
+        return []
+    n = len(table.dims)
+    counts = table.counts or {}
+    inner = table.inner()
+    base = table.base
+    found = [
+        View(list(table.dims), inner, {k: counts[k] for k in inner if k in counts}, "cells", base)
     ]
-    inner = [c for c in cells if MARGIN not in c["dims"].values()]
-    total = next((c["count"] for c in cells if all(v == MARGIN for v in c["dims"].values())), None)
-    if total is None:
-        total = sum(c["count"] for c in inner)
-    return {
-        "dims": dims,
-        "categories": {d: sorted({c["dims"][d] for c in inner}) for d in dims},
-        "values": evidence.get("values"),
-        "aggfunc": evidence.get("aggfunc"),
-        "population": total,
-        "cells": cells,
-    }
-
-
-def _row_totals(entry: dict[str, Any], dim: str) -> dict[str, float]:
-    """Published totals of each category of DIM (a margin, or a one-dimensional table)."""
-    others = [d for d in entry["dims"] if d != dim]
-    out = {}
-    for cell in entry["cells"]:
-        value = cell["dims"][dim]
-        if value == MARGIN or cell["published"] is None:
-            continue
-        if all(cell["dims"][o] == MARGIN for o in others):
-            out[value] = cell["count"]
-    return out
-
-
-def _recoverable(old: dict[str, Any], new: dict[str, Any], name_old: str) -> list[str]:
-    """Suppressed cells of OLD that NEW's published totals let someone work out."""
-    found = []
-    for dim in old["dims"]:
-        if dim not in new["dims"]:
-            continue
-        totals = _row_totals(new, dim)
-        if not totals:
-            continue
-        others = [d for d in old["dims"] if d != dim]
-        if not others:
-            continue
-        for value in totals:
-            row = [
-                c
-                for c in old["cells"]
-                if c["dims"][dim] == value and MARGIN not in [c["dims"][o] for o in others]
-            ]
-            hidden = [c for c in row if c["published"] is None]
-            if len(hidden) == 1 and len(row) > 1:
-                cell = hidden[0]
-                where = ", ".join(f"{k}={v}" for k, v in cell["dims"].items())
-                found.append(
-                    f"{name_old} suppressed the cell {where}, but publishes the rest of its row; "
-                    f"this table publishes the total of {dim}={value}, so the suppressed cell is "
-                    "that total minus the others"
-                )
+    for size in range(n - 1, 0, -1):
+        for kept in combinations(range(n), size):
+            cells: dict[Key, float | None] = {}
+            kept_counts: dict[Key, float] = {}
+            if table.margin is not None:
+                for key, value in table.cells.items():
+                    if all((key[i] == table.margin) != (i in kept) for i in range(n)):
+                        short = tuple(key[i] for i in kept)
+                        cells[short] = value
+                        if key in counts:
+                            kept_counts[short] = counts[key]
+            elif table.base == 1 and all(v is not None for v in inner.values()):
+                for key, value in inner.items():
+                    short = tuple(key[i] for i in kept)
+                    cells[short] = (cells.get(short) or 0.0) + (value or 0.0)
+            if len(cells) >= 2:
+                names = [table.dims[i] for i in kept]
+                what = "the margin over " + " × ".join(names)
+                found.append(View(names, cells, kept_counts, what, base))
     return found
 
 
-def differencing(
-    entry: dict[str, Any], released: list[tuple[str, dict[str, Any]]], policy: Policy
-) -> Check:
-    """Test a new table against the project's released ones."""
-    if not released:
-        return Check(
-            "differencing", CheckOutcome.PASS, "nothing has been released from this project yet"
+def grand_total(table: Table) -> float | None:
+    """The table's published grand total (its all-margin cell, or the sum of every cell)."""
+    if table.margin is not None:
+        total = table.cells.get(tuple(table.margin for _ in table.dims))
+        if total is not None:
+            return total
+    inner = table.inner()
+    if table.kind == "counts" and inner and all(v is not None for v in inner.values()):
+        return sum(v for v in inner.values() if v is not None)
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Aligning two views
+
+
+@dataclass
+class Pair:
+    """Two matched cells: here (the new table) and there (the other)."""
+
+    here: Key
+    there: Key
+    a: float | None
+    b: float | None
+    count_a: float | None
+    count_b: float | None
+    by_population: bool  # a label was matched by its population, not by its name
+
+
+def _align_labels(
+    mine: View, i: int, theirs: View, j: int
+) -> tuple[dict[str, str], set[str]] | None:
+    """Map labels of MINE's dim I to THEIRS' dim J: by name, then the leftovers by population
+    (when as many are left on both sides). Returns the map and the labels matched by size."""
+    names_a, names_b = mine.labels[i], theirs.labels[j]
+    mapping = {names_a[k]: names_b[k] for k in names_a.keys() & names_b.keys()}
+    left_a = [names_a[k] for k in names_a.keys() - names_b.keys()]
+    left_b = [names_b[k] for k in names_b.keys() - names_a.keys()]
+    guessed: set[str] = set()
+    if left_a and len(left_a) == len(left_b):
+        left_a.sort(key=lambda label: (mine.sizes[i].get(label, 0.0), label))
+        left_b.sort(key=lambda label: (theirs.sizes[j].get(label, 0.0), label))
+        for a, b in zip(left_a, left_b, strict=True):
+            mapping[a] = b
+            guessed.add(a)
+    if not mapping or len(guessed) == len(mapping) and len(mapping) < 2:
+        return None
+    return mapping, guessed
+
+
+def align(mine: View, theirs: View) -> list[Pair]:
+    """The best matching of MINE's cells to THEIRS' (most cells matched, fewest matched by
+    population, smallest differences); empty when they cannot be matched."""
+    k = len(mine.names)
+    best: tuple[tuple[float, ...], list[Pair]] = ((0.0,), [])
+    for order in permutations(range(k)):
+        maps = [_align_labels(mine, i, theirs, order[i]) for i in range(k)]
+        if any(m is None for m in maps):
+            continue
+        pairs = []
+        for key, a in mine.cells.items():
+            there_parts: list[str | None] = [None] * k
+            guessed = False
+            for i, label in enumerate(key):
+                mapping, by_size = maps[i]  # type: ignore[misc]
+                there_parts[order[i]] = mapping.get(label)
+                guessed = guessed or label in by_size
+            if None in there_parts:
+                continue
+            there = tuple(p for p in there_parts if p is not None)
+            if there not in theirs.cells:
+                continue
+            b = theirs.cells[there]
+            pairs.append(
+                Pair(key, there, a, b, mine.counts.get(key), theirs.counts.get(there), guessed)
+            )
+        if not pairs:
+            continue
+        guesses = sum(p.by_population for p in pairs)
+        spread = sum(abs(p.a - p.b) for p in pairs if p.a is not None and p.b is not None)
+        score = (float(len(pairs)), -float(guesses), -spread)
+        if score > best[0]:
+            best = (score, pairs)
+    return best[1]
+
+
+# ---------------------------------------------------------------------------------------------
+# The ledger, indexed by signature
+
+
+@dataclass
+class Known:
+    """A released or in-flight table, with its views."""
+
+    name: str
+    table: Table
+    views: list[View]
+    total: float | None
+
+
+class Ledger:
+    """The tables a new table is compared with, indexed so that each of its views meets only
+    the views it could match: views sharing a label on every dimension, or of the same sizes."""
+
+    def __init__(self, tables: Iterable[tuple[str, Table]] = ()) -> None:
+        self.known: list[Known] = []
+        self._by_label: dict[tuple[int, str], set[tuple[int, int]]] = defaultdict(set)
+        self._by_sizes: dict[tuple[int, ...], set[tuple[int, int]]] = defaultdict(set)
+        for name, table in tables:
+            self.add(name, table)
+
+    def __len__(self) -> int:
+        return len(self.known)
+
+    def add(self, name: str, table: Table) -> None:
+        index = len(self.known)
+        known = Known(name, table, views(table), grand_total(table))
+        self.known.append(known)
+        for v, view in enumerate(known.views):
+            self._by_sizes[view.signature].add((index, v))
+            for labels in view.labels:
+                for label in labels:
+                    self._by_label[(len(view.names), label)].add((index, v))
+
+    def candidates(self, view: View, dims: int | None = None) -> set[tuple[int, int]]:
+        """(table, view) indexes of the views of DIMS dimensions (VIEW's own by default) that
+        VIEW could be matched with: sharing a label, or (same dimensions) of the same sizes."""
+        k = len(view.names) if dims is None else dims
+        found = set(self._by_sizes.get(view.signature, set())) if k == len(view.names) else set()
+        for labels in view.labels:
+            for label in labels:
+                found |= self._by_label.get((k, label), set())
+        return found
+
+
+# ---------------------------------------------------------------------------------------------
+# The checks
+
+
+@dataclass
+class Flag:
+    outcome: CheckOutcome
+    message: str
+
+
+def _fmt(key: Key, names: list[str]) -> str:
+    return ", ".join(f"{n}={v}" for n, v in zip(names, key, strict=True)) or "the total"
+
+
+def _gap(pair: Pair) -> float | None:
+    """The difference here − there: of the true counts when both are known, else published."""
+    if pair.count_a is not None and pair.count_b is not None:
+        return pair.count_a - pair.count_b
+    if pair.a is None or pair.b is None:
+        return None
+    return pair.a - pair.b
+
+
+def _compare_cells(
+    mine: View,
+    theirs: View,
+    pairs: list[Pair],
+    name: str,
+    bases: tuple[int, int],
+    totals: tuple[float | None, float | None],
+    threshold: int,
+    nesting: bool = True,
+) -> tuple[list[Flag], bool | None]:
+    """Rules 1 and 2 on two aligned views; and whether their populations look related (None:
+    too few cells matched by name to say)."""
+    published = [p for p in pairs if p.a is not None and p.b is not None]
+    if len(published) < 2:
+        return [], None
+    base_a, base_b = bases
+    slack = (base_a + base_b) / 2 if base_a != base_b else 0.0
+    exact = all(p.count_a is not None and p.count_b is not None for p in published)
+    gaps = [(p, _gap(p) or 0.0) for p in published]
+    equal = [p for p, g in gaps if abs(g) <= (0 if exact else slack)]
+    differing = [(p, g) for p, g in gaps if abs(g) > (0 if exact else slack)]
+    flags: list[Flag] = []
+    guessed = any(p.by_population for p in published)
+    if (
+        base_a != base_b
+        and min(bases) >= 2
+        and not differing
+        and not exact
+        and len(published) >= 2
+        and not guessed
+    ):
+        p = published[0]
+        assert p.a is not None and p.b is not None
+        low = max(p.a - base_a / 2, p.b - base_b / 2)
+        high = min(p.a + base_a / 2, p.b + base_b / 2)
+        flags.append(
+            Flag(
+                CheckOutcome.FAIL,
+                f"{name} publishes the same counts rounded to base {base_b} where this table "
+                f"rounds to base {base_a}: together they narrow each count, e.g. "
+                f"{_fmt(p.here, mine.names)} ({p.a:g} here, {p.b:g} there) lies between "
+                f"{low:g} and {high:g}; publish every table at the policy's one base",
+            )
         )
-    threshold = policy.threshold
-    flags: list[tuple[str, str]] = []
-    for name, old in released:
-        same_shape = old["dims"] == entry["dims"] and old["categories"] == entry["categories"]
-        gap = abs(entry["population"] - old["population"])
-        if same_shape and 0 < gap < threshold:
-            flags.append(
-                (
+    if not differing:
+        return flags, True
+    signs = {g > 0 for _, g in differing}
+    nested = len(signs) == 1 and nesting
+    mostly_equal = (
+        len(equal) >= 2
+        and len(equal) * 3 >= len(published) * 2
+        and (nesting or len(published) >= MIN_VERDICT)
+    )
+    same_total = (
+        totals[0] is not None
+        and totals[1] is not None
+        and abs(totals[0] - totals[1]) <= (slack if not exact else 0)
+        and len(differing) >= 2
+        and guessed  # categories cut differently: same labels with new counts are other people
+    )
+    related = nested or mostly_equal or same_total
+    verdict = related if len(published) >= MIN_VERDICT and not guessed else None
+    if not related:
+        return flags, verdict
+    small = [(p, g) for p, g in differing if abs(g) < threshold + (0 if exact else slack)]
+    if not small:
+        return flags, verdict
+    p, g = min(small, key=lambda item: abs(item[1]))
+    how = (
+        "one population can hold the other (every cell of one is at least its match)"
+        if nested
+        else "most of their cells are equal (the same people, with a few removed or added)"
+        if mostly_equal
+        else "their totals are equal (the same people, cut into categories differently)"
+    )
+    # true counts, or unrounded counts on both sides: the size of the group is exact
+    size = f"{abs(g):g}" if exact or max(bases) == 1 else f"about {abs(g):g}"
+    weak = guessed or (same_total and not nested and not mostly_equal)
+    where = f"{_fmt(p.here, mine.names)} in {mine.what}"
+    matched = (
+        ""
+        if p.here == p.there
+        else f" (matched to {_fmt(p.there, theirs.names)} in {name}"
+        + (", by its population" if p.by_population else "")
+        + ")"
+    )
+    others = f" and {len(small) - 1} more cells" if len(small) > 1 else ""
+    flags.append(
+        Flag(
+            CheckOutcome.REVIEW if weak else CheckOutcome.FAIL,
+            f"compared with {name}: {where}{matched}{others} differs by {size} "
+            f"({p.a:g} here, {p.b:g} there) and {how}: subtracting one from the other "
+            f"reveals a group of {size} people, fewer than the threshold of {threshold}"
+            + (
+                "; the categories were matched by their populations: a checker judges "
+                "whether one group contains the other"
+                if weak
+                else ""
+            ),
+        )
+    )
+    return flags, verdict
+
+
+def _recoverable(rows_of: View, totals_of: View, name_rows: str, name_totals: str) -> list[Flag]:
+    """Rule 3: a line of ROWS_OF's 2-D cells with one suppressed cell whose total TOTALS_OF
+    (a 1-D view) publishes, when TOTALS_OF agrees with ROWS_OF's complete lines."""
+    if len(rows_of.names) != 2 or len(totals_of.names) != 1 or not rows_of.hidden:
+        return []
+    found: list[Flag] = []
+    target = totals_of.labels[0]
+    for dim in (0, 1):
+        lines: dict[str, list[tuple[Key, float | None]]] = defaultdict(list)
+        for key, value in rows_of.cells.items():
+            lines[key[dim]].append((key, value))
+        totals = {
+            label: totals_of.cells.get((target[_norm(label)],))
+            for label in lines
+            if _norm(label) in target
+        }
+        if len(totals) < 2:
+            continue
+        # the two must describe the same people: every complete line adds up to its total
+        # (allowing for rounding: half a base for each cell and for the total)
+        complete = [
+            (sum(v for _, v in line if v is not None), totals[label], len(line))
+            for label, line in lines.items()
+            if label in totals and all(v is not None for _, v in line)
+        ]
+        bound = max(rows_of.base, totals_of.base) / 2
+        if not complete or any(t is None or abs(s - t) > bound * (n + 1) for s, t, n in complete):
+            continue
+        for label, line in lines.items():
+            hidden = [key for key, v in line if v is None]
+            total = totals.get(label)
+            if len(hidden) != 1 or len(line) < 2 or total is None:
+                continue
+            rest = sum(v for _, v in line if v is not None)
+            found.append(
+                Flag(
                     CheckOutcome.FAIL,
-                    f"the same table as {name}, over a population that differs by {gap:g} "
-                    f"(fewer than {threshold}): subtracting one from the other reveals that group",
+                    f"{name_rows} suppressed the cell {_fmt(hidden[0], rows_of.names)} but "
+                    f"publishes the rest of its row; {name_totals} publishes that row's total "
+                    f"({total:g}), so the suppressed cell is about {total - rest:g}: the total "
+                    "minus the others",
                 )
             )
-        for message in _recoverable(old, entry, name) + _recoverable(entry, old, "this table"):
-            flags.append((CheckOutcome.FAIL, message))
-        if not same_shape and sorted(old["dims"]) == sorted(entry["dims"]):
-            flags.extend((CheckOutcome.REVIEW, m) for m in _nested(old, entry, name, threshold))
+    return found
+
+
+def _describe_flags(mine: Table, theirs: Table, name: str, threshold: int) -> list[Flag]:
+    """Rule 4: the same summary over counts that differ by fewer than the threshold."""
+    flags = []
+    base = max(mine.base, theirs.base)
+    for (stat, variable), n_a in mine.cells.items():
+        if stat != "count" or n_a is None:
+            continue
+        mean_a, sd_a = mine.cells.get(("mean", variable)), mine.cells.get(("std", variable))
+        if mean_a is None:
+            continue
+        for (stat_b, other), n_b in theirs.cells.items():
+            if stat_b != "count" or n_b is None:
+                continue
+            mean_b, sd_b = theirs.cells.get(("mean", other)), theirs.cells.get(("std", other))
+            if mean_b is None or (mean_a == mean_b and n_a == n_b):
+                continue
+            true_a = (mine.counts or {}).get(("count", variable))
+            true_b = (theirs.counts or {}).get(("count", other))
+            exact = true_a is not None and true_b is not None
+            gap = abs(true_a - true_b) if exact else abs(n_a - n_b)  # type: ignore[operator]
+            if exact and not 0 < gap < threshold or not exact and gap >= threshold + base:
+                continue
+            spread = max(abs(sd_a or 0.0), abs(sd_b or 0.0))
+            scale = spread if spread > 0 else 0.2 * max(abs(mean_a), abs(mean_b))
+            if abs(mean_a - mean_b) > 0.25 * scale:
+                continue  # not the same variable: the summaries are far apart
+            if sd_a and sd_b and abs(sd_a - sd_b) > 0.25 * spread:
+                continue
+            size = f"{gap:g}" if exact else (f"up to {base - 1:g}" if gap == 0 else f"{gap:g}")
+            flags.append(
+                Flag(
+                    CheckOutcome.FAIL if exact else CheckOutcome.REVIEW,
+                    f"compared with {name}: the summary of {variable} (count {n_a:g}, mean "
+                    f"{mean_a:g}) and of {other} there (count {n_b:g}, mean {mean_b:g}) look "
+                    f"like the same variable over populations that differ by {size} people: "
+                    "count × mean of one minus the other's is the total of that small group's "
+                    "values (one person's value when they differ by one)",
+                )
+            )
+    return flags
+
+
+def released_tables(session: Session, project_id: str) -> list[tuple[str, Table]]:
+    """The project's released tables, as the ledger keeps them, each with its name."""
+    return [
+        (f"{e.file} (released in {e.request_id})", from_entry(e.table))
+        for e in session.scalars(
+            select(LedgerEntry).where(LedgerEntry.project_id == project_id).order_by(LedgerEntry.id)
+        )
+    ]
+
+
+def differencing(
+    table: Table,
+    others: Ledger | list[tuple[str, Table]],
+    policy: Policy,
+    exclude: str | None = None,
+) -> Check:
+    """Compare TABLE (the airlock's reading of a requested file) with every released and
+    in-flight table in OTHERS (but the one named EXCLUDE: TABLE itself)."""
+    ledger = others if isinstance(others, Ledger) else Ledger(others)
+    count = sum(1 for k in ledger.known if k.name != exclude)
+    if not count:
+        return Check(
+            "differencing",
+            CheckOutcome.PASS,
+            "no table has been released from this project or is in flight",
+        )
+    threshold = policy.threshold
+    flags: list[Flag] = []
+    if table.kind == "describe":
+        for known in ledger.known:
+            if known.table.kind == "describe" and known.name != exclude:
+                flags += _describe_flags(table, known.table, known.name, threshold)
+    else:
+        mine = views(table)
+        total = grand_total(table)
+        seen: set[tuple[int, str]] = set()
+        # tables whose cells, matched by name, show other people (a later cohort): their
+        # margins are not taken as nested (a margin of few cells can look nested by chance),
+        # only as mostly equal
+        unrelated: set[int] = set()
+        for view in mine:
+            k = len(view.names)
+            same = sorted(ledger.candidates(view))
+            across = sorted(ledger.candidates(view, 3 - k)) if k in (1, 2) else []
+            for index, v in same + across:
+                known = ledger.known[index]
+                if known.name == exclude:
+                    continue
+                theirs = known.views[v]
+                if len(theirs.names) == k:
+                    new, verdict = _compare_cells(
+                        view,
+                        theirs,
+                        align(view, theirs),
+                        known.name,
+                        (table.base, known.table.base),
+                        (total, known.total),
+                        threshold,
+                        nesting=index not in unrelated,
+                    )
+                    if verdict is False and k >= 2:
+                        unrelated.add(index)
+                elif index not in unrelated:
+                    new = _recoverable(view, theirs, "this table", known.name) + _recoverable(
+                        theirs, view, known.name, "this table"
+                    )
+                else:
+                    new = []
+                for flag in new:
+                    if (index, flag.message) not in seen:
+                        seen.add((index, flag.message))
+                        flags.append(flag)
     if not flags:
         return Check(
             "differencing",
             CheckOutcome.PASS,
-            f"compared with {len(released)} released tables: no small group can be recovered "
-            "by subtraction",
+            f"compared by content with {count} released or in-flight tables: no small "
+            "group can be recovered by subtraction",
         )
     worst = (
-        CheckOutcome.FAIL if any(o == CheckOutcome.FAIL for o, _ in flags) else CheckOutcome.REVIEW
+        CheckOutcome.FAIL
+        if any(f.outcome == CheckOutcome.FAIL for f in flags)
+        else CheckOutcome.REVIEW
     )
+    ordered = sorted(flags, key=lambda f: f.outcome != CheckOutcome.FAIL)
     return Check(
         "differencing",
         worst,
-        "; ".join(m for _, m in flags[:3])
-        + (f" (and {len(flags) - 3} more)" if len(flags) > 3 else ""),
-        {"flags": [m for _, m in flags]},
+        "; ".join(f.message for f in ordered[:MAX_MESSAGES])
+        + (f" (and {len(flags) - MAX_MESSAGES} more)" if len(flags) > MAX_MESSAGES else ""),
+        {"flags": [{"outcome": f.outcome.value, "explanation": f.message} for f in ordered]},
     )
-
-
-def _nested(old: dict[str, Any], new: dict[str, Any], name: str, threshold: int) -> list[str]:
-    found = []
-    old_cells = [c for c in old["cells"] if c["published"] is not None]
-    for cell in new["cells"]:
-        if cell["published"] is None:
-            continue
-        for other in old_cells:
-            differing = [d for d in new["dims"] if cell["dims"][d] != other["dims"].get(d)]
-            if len(differing) != 1 or MARGIN in (
-                cell["dims"][differing[0]],
-                other["dims"][differing[0]],
-            ):
-                continue
-            dim = differing[0]
-            gap = abs(cell["count"] - other["count"])
-            if 0 < gap < threshold and cell["dims"][dim] not in old["categories"].get(dim, []):
-                found.append(
-                    f"{dim}={cell['dims'][dim]} here counts {cell['count']:g} and "
-                    f"{dim}={other['dims'][dim]} in {name} counts {other['count']:g}: if one "
-                    f"group contains the other, the difference reveals {gap:g} people"
-                )
-                if len(found) >= 5:
-                    return found
-    return found
