@@ -36,6 +36,8 @@ have the same sizes, so the cost grows with the tables that could match, not wit
 
 from __future__ import annotations
 
+import math
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -312,6 +314,7 @@ def _compare_cells(
     totals: tuple[float | None, float | None],
     threshold: int,
     nesting: bool = True,
+    unrelated: bool = False,
 ) -> tuple[list[Flag], bool | None]:
     """Rules 1 and 2 on two aligned views; and whether their populations look related (None:
     too few cells matched by name to say)."""
@@ -319,7 +322,9 @@ def _compare_cells(
     if len(published) < 2:
         return [], None
     base_a, base_b = bases
-    slack = (base_a + base_b) / 2 if base_a != base_b else 0.0
+    # how far apart two published counts of the same true count can be: nothing at one base
+    # (the same count rounds the same way), else half of each base (an unrounded count: none)
+    slack = 0.0 if base_a == base_b else sum(b / 2 for b in bases if b > 1)
     exact = all(p.count_a is not None and p.count_b is not None for p in published)
     gaps = [(p, _gap(p) or 0.0) for p in published]
     equal = [p for p, g in gaps if abs(g) <= (0 if exact else slack)]
@@ -354,7 +359,7 @@ def _compare_cells(
     mostly_equal = (
         len(equal) >= 2
         and len(equal) * 3 >= len(published) * 2
-        and (nesting or len(published) >= MIN_VERDICT)
+        and (not unrelated or len(published) >= MIN_VERDICT)
     )
     same_total = (
         totals[0] is not None
@@ -362,6 +367,7 @@ def _compare_cells(
         and abs(totals[0] - totals[1]) <= (slack if not exact else 0)
         and len(differing) >= 2
         and guessed  # categories cut differently: same labels with new counts are other people
+        and _rebanded(published, mine, theirs)
     )
     related = nested or mostly_equal or same_total
     verdict = related if len(published) >= MIN_VERDICT and not guessed else None
@@ -405,6 +411,47 @@ def _compare_cells(
         )
     )
     return flags, verdict
+
+
+BAND = re.compile(
+    r"^\s*(?:(?P<low>\d+(?:\.\d+)?)\s*(?:-|–|to)\s*(?P<high>\d+(?:\.\d+)?)"
+    r"|(?P<over>\d+(?:\.\d+)?)\s*(?:\+|and over|or more)"
+    r"|(?:<|under)\s*(?P<under>\d+(?:\.\d+)?))\s*$",
+    re.IGNORECASE,
+)
+
+
+def band(label: str) -> tuple[float, float] | None:
+    """The interval a band label names ("18-24", "65+", "under 5"), or None."""
+    found = BAND.match(label)
+    if found is None:
+        return None
+    if found["low"] is not None:
+        return float(found["low"]), float(found["high"])
+    if found["over"] is not None:
+        return float(found["over"]), math.inf
+    return -math.inf, float(found["under"])
+
+
+def _rebanded(pairs: list[Pair], mine: View, theirs: View) -> bool:
+    """Were the categories matched by population bands cut at other boundaries (every label
+    matched by population is a band on both sides, and each overlaps its match)? Two different
+    classifications of the same people (sex and outcome) also have equal totals: they are not
+    a re-banding."""
+    checked = False
+    for pair in pairs:
+        if not pair.by_population:
+            continue
+        ours = {_norm(label): label for label in pair.here}
+        others = {_norm(label): label for label in pair.there}
+        for here, there in zip(
+            sorted(ours.keys() - others.keys()), sorted(others.keys() - ours.keys()), strict=False
+        ):
+            a, b = band(here), band(there)
+            if a is None or b is None or a[0] > b[1] or b[0] > a[1]:
+                return False
+            checked = True
+    return checked
 
 
 def _recoverable(rows_of: View, totals_of: View, name_rows: str, name_totals: str) -> list[Flag]:
@@ -553,7 +600,10 @@ def differencing(
                         (table.base, known.table.base),
                         (total, known.total),
                         threshold,
-                        nesting=index not in unrelated,
+                        # two margins of tables cut by other categories: nesting alone is
+                        # no evidence (two studies filtering the same data a little apart)
+                        nesting=index not in unrelated and "cells" in (view.what, theirs.what),
+                        unrelated=index in unrelated,
                     )
                     if verdict is False and k >= 2:
                         unrelated.add(index)

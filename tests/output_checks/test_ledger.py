@@ -104,6 +104,13 @@ def test_a_one_dimensional_table_against_a_released_margin_fails():
     assert "area=north" in check.explanation
 
 
+def test_the_same_margin_of_two_differently_cut_tables_fails():
+    ages = np.resize(["0-17", "18-64", "65+"], len(MINUS_THREE))
+    check = compare(read(safe.crosstab(MINUS_THREE.agency, ages)), BY_AREA_AGENCY)
+    assert check.outcome == CheckOutcome.FAIL
+    assert "agency=police in the margin over agency" in check.explanation
+
+
 def test_a_complement_against_a_released_total_fails():
     counts = town()
     counts[("north", "police")] = 3  # three police contacts in the north
@@ -261,6 +268,12 @@ def test_next_years_table_with_one_new_lsoa_is_clean(seed):
     assert check.outcome == CheckOutcome.PASS, check.explanation
 
 
+def test_two_classifications_of_the_same_people_are_not_a_rebanding():
+    by_group = csv("group,count\ncomparison,20\nvisited,20\nAll,40\n")
+    by_outcome = csv("outcome,count\nattended A&E,15\nno attendance,25\nAll,40\n")
+    assert compare(by_outcome, by_group).outcome == CheckOutcome.PASS
+
+
 def test_the_same_table_released_again_is_clean():
     again = read(safe.crosstab(EVERYONE.agency, EVERYONE.area))
     assert compare(again, BY_AREA_AGENCY).outcome == CheckOutcome.PASS
@@ -286,3 +299,165 @@ def test_the_ledger_offers_a_view_only_the_views_it_could_match():
     assert {ledger.known[i].name for i, _ in ledger.candidates(views(renamed)[0])} == {
         "by-area-agency"
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# In the airlock: tables in flight, in the same request, and hand-made tables in the ledger
+
+AIRLOCK_TABLES = """
+import json
+import numpy as np
+import pandas as pd
+from notebooks import workspace as ws
+from sdc import safe
+
+wards = ["ward-a", "ward-b", "ward-c", "ward-d", "ward-e"]
+sizes = [55, 70, 90, 115, 140]
+people = pd.DataFrame({"ward": np.repeat(wards, sizes)})
+safe.crosstab(people.ward).save(ws.output("wards.csv"))
+minus = people.iloc[3:]
+# by hand, renamed, rows in another order: the same table over three fewer people
+minus.ward.value_counts().sort_index(ascending=False).rename_axis("district").to_csv(
+    ws.output("wards_by_hand.csv"))
+# the sdc.safe table over three fewer people, with a sidecar made to match nothing
+safe.crosstab(minus.ward.rename("where")).save(ws.output("wards_minus.csv"))
+sidecar = ws.output("wards_minus.csv.evidence.json")
+forged = json.loads(sidecar.read_text())
+for cell in forged["cells"]:
+    cell["dims"] = {"where": "phantom-" + str(cell["dims"]["where"])}
+sidecar.write_text(json.dumps(forged))
+# a hand-made table released, then a hand-made one over two fewer people
+pd.DataFrame({"clinic": ["c1", "c2", "c3", "c4"], "n": [212, 187, 305, 96]}).to_csv(
+    ws.output("clinics.csv"), index=False)
+pd.DataFrame({"site": ["c4", "c3", "c2", "c1"], "people": [94, 305, 187, 212]}).to_csv(
+    ws.output("clinics_later.csv"), index=False)
+"""
+
+
+@pytest.fixture(scope="module")
+def airlock_run(studied, tmp_path_factory):
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    from notebooks import runner, runs
+    from tests.conftest import STUDIED_TODAY
+
+    nb = new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nb.cells = [new_code_cell(AIRLOCK_TABLES)]
+    path = tmp_path_factory.mktemp("ledger") / "wards.ipynb"
+    nbformat.write(nb, path)
+    result = runner.run(studied, path, "supporting-families", "alex.analyst", at=STUDIED_TODAY)
+    assert result.status == runs.SUCCEEDED, result.error
+    return result
+
+
+def _differencing(instance, request_id):
+    from output_checks import airlock
+
+    shown = airlock.show(instance, request_id, "chris.checker")
+    return {
+        f["path"].split("/")[-1]: next(c for c in f["checks"] if c["name"] == "differencing")
+        for f in shown["files"]
+    }
+
+
+def test_requests_in_flight_and_files_of_one_request_are_compared(studied, airlock_run):
+    from output_checks import airlock
+    from tests.conftest import STUDIED_TODAY
+
+    project, author = "supporting-families", "alex.analyst"
+
+    def submitted(*names):
+        request_id = airlock.request(
+            studied,
+            project,
+            author,
+            [f"{airlock_run.id}/data/{n}" for n in names],
+            at=STUDIED_TODAY,
+        )
+        airlock.submit(studied, request_id, author, at=STUDIED_TODAY)
+        return request_id
+
+    first = submitted("wards.csv")
+    second = submitted("wards_by_hand.csv")
+    flag = _differencing(studied, second)["wards_by_hand.csv"]
+    assert flag["outcome"] == "fail"
+    assert f"wards.csv (in flight in {first})" in flag["explanation"]
+    airlock.reject(studied, second, "chris.checker", "differencing")
+    # the forged sidecar does not take the table out: the airlock reads the file itself
+    third = submitted("wards_minus.csv", "clinics.csv")
+    flags = _differencing(studied, third)
+    assert flags["wards_minus.csv"]["outcome"] == "fail"
+    assert flags["clinics.csv"]["outcome"] == "pass"
+    airlock.reject(studied, third, "chris.checker", "differencing")
+    # two files of one request
+    fourth = submitted("wards.csv", "wards_minus.csv")
+    flags = _differencing(studied, fourth)
+    assert "wards_minus.csv (in this request)" in flags["wards.csv"]["explanation"]
+    assert "wards.csv (in this request)" in flags["wards_minus.csv"]["explanation"]
+    for request_id in (first, fourth):
+        airlock.reject(studied, request_id, "chris.checker", "differencing")
+    # rejected requests are no longer in flight
+    fifth = submitted("wards_by_hand.csv")
+    assert _differencing(studied, fifth)["wards_by_hand.csv"]["outcome"] == "pass"
+    airlock.withdraw(studied, fifth, author)
+
+
+def test_a_released_hand_made_table_enters_the_ledger_from_the_airlocks_copy(studied, airlock_run):
+    from output_checks import airlock
+    from output_checks.models import LedgerEntry
+    from tests.conftest import STUDIED_TODAY
+
+    project, author = "supporting-families", "alex.analyst"
+    first = airlock.request(
+        studied, project, author, [f"{airlock_run.id}/data/clinics.csv"], at=STUDIED_TODAY
+    )
+    airlock.submit(studied, first, author, at=STUDIED_TODAY)
+    for checker in ("chris.checker", "dana.checker"):
+        airlock.review(studied, first, checker, f"{airlock_run.id}/data/clinics.csv", "approve")
+    airlock.release(studied, first, "dana.checker")
+    with studied.db.session() as session:
+        entry = session.query(LedgerEntry).filter_by(request_id=first).one()
+        table = Table.from_json(entry.table)
+    assert table.cells[("c4",)] == 96 and table.counts is None
+    later = airlock.request(
+        studied, project, author, [f"{airlock_run.id}/data/clinics_later.csv"], at=STUDIED_TODAY
+    )
+    airlock.submit(studied, later, author, at=STUDIED_TODAY)
+    flag = _differencing(studied, later)["clinics_later.csv"]
+    assert flag["outcome"] == "fail"
+    assert f"clinics.csv (released in {first})" in flag["explanation"]
+    assert "differs by 2" in flag["explanation"]
+    airlock.reject(studied, later, "chris.checker", "differencing")
+
+
+@pytest.fixture(scope="module")
+def study_tables(studied):
+    """The tables of the four demo studies, in the order the demo releases them."""
+    from notebooks import runner, runs
+    from tests.conftest import STUDIED_TODAY
+
+    found = []
+    for name in runner.studies():
+        result = runner.run(studied, name, "supporting-families", "alex.analyst", at=STUDIED_TODAY)
+        assert result.status == runs.SUCCEEDED, result.error
+        for path in sorted(result.files.glob("*.csv")):
+            table = parse_table(path.read_bytes(), ".csv")
+            if table is not None:
+                found.append((f"{name}/{path.name}", table))
+    return found
+
+
+def test_the_four_studies_released_one_after_the_other_are_clean(study_tables):
+    studies = {name.split("/")[0] for name, _ in study_tables}
+    assert len(studies) == 4 and len(study_tables) >= 8
+    ledger = Ledger()
+    for name, table in study_tables:
+        check = differencing(table, ledger, POLICY)
+        assert check.outcome == CheckOutcome.PASS, f"{name}: {check.explanation}"
+        ledger.add(name, table)
