@@ -94,6 +94,7 @@ class View:
     counts: dict[Key, float]
     what: str  # "cells" or "the margin over …"
     base: int = 1  # the rounding base of the table's published counts
+    means: str = ""  # not empty: the cells are the true counts behind a table of values
     labels: list[dict[str, str]] = field(default_factory=list)  # per dim: normalised → label
     sizes: list[dict[str, float]] = field(default_factory=list)  # per dim: population of label
 
@@ -116,14 +117,34 @@ class View:
 def views(table: Table) -> list[View]:
     """The table's inner cells and each of its margins (from the margin cells it publishes, or
     summed from its cells when it publishes every cell unrounded and no margin)."""
-    if table.kind != "counts":
+    means = ""
+    if table.kind == "values" and table.counts:
+        # a table of means or sums is compared by the true counts behind it, when the airlock
+        # computed them itself: nested populations a few people apart reveal that small group's
+        # total (count × mean of one minus the other's)
+        table = Table(
+            table.dims,
+            {k: table.counts.get(k) if v is not None else None for k, v in table.cells.items()},
+            table.margin,
+            "counts",
+            table.counts,
+        )
+        means = "the counts behind its values"
+    elif table.kind != "counts":
         return []
     n = len(table.dims)
     counts = table.counts or {}
     inner = table.inner()
     base = table.base
     found = [
-        View(list(table.dims), inner, {k: counts[k] for k in inner if k in counts}, "cells", base)
+        View(
+            list(table.dims),
+            inner,
+            {k: counts[k] for k in inner if k in counts},
+            means or "cells",
+            base,
+            means,
+        )
     ]
     for size in range(n - 1, 0, -1):
         for kept in combinations(range(n), size):
@@ -142,8 +163,8 @@ def views(table: Table) -> list[View]:
                     cells[short] = (cells.get(short) or 0.0) + (value or 0.0)
             if len(cells) >= 2:
                 names = [table.dims[i] for i in kept]
-                what = "the margin over " + " × ".join(names)
-                found.append(View(names, cells, kept_counts, what, base))
+                what = "the margin over " + " × ".join(names) + (f" ({means})" if means else "")
+                found.append(View(names, cells, kept_counts, what, base, means))
     return found
 
 
@@ -176,12 +197,22 @@ class Pair:
     by_population: bool  # a label was matched by its population, not by its name
 
 
+def _matchable(a: dict[str, str], b: dict[str, str]) -> bool:
+    """Can two dimensions be the same (their categories matched)? When they share at least
+    half of the smaller one's labels (next year's table with one new area), or have as many
+    categories (relabelled: matched by population)."""
+    shared = len(a.keys() & b.keys())
+    return len(a) == len(b) or shared > 0 and 2 * shared >= min(len(a), len(b))
+
+
 def _align_labels(
     mine: View, i: int, theirs: View, j: int
 ) -> tuple[dict[str, str], set[str]] | None:
     """Map labels of MINE's dim I to THEIRS' dim J: by name, then the leftovers by population
     (when as many are left on both sides). Returns the map and the labels matched by size."""
     names_a, names_b = mine.labels[i], theirs.labels[j]
+    if not _matchable(names_a, names_b):
+        return None
     mapping = {names_a[k]: names_b[k] for k in names_a.keys() & names_b.keys()}
     left_a = [names_a[k] for k in names_a.keys() - names_b.keys()]
     left_b = [names_b[k] for k in names_b.keys() - names_a.keys()]
@@ -202,32 +233,40 @@ def align(mine: View, theirs: View) -> list[Pair]:
     population, smallest differences); empty when they cannot be matched."""
     k = len(mine.names)
     best: tuple[tuple[float, ...], list[Pair]] = ((0.0,), [])
+    theirs_cells, mine_counts, theirs_counts = theirs.cells, mine.counts, theirs.counts
     for order in permutations(range(k)):
         maps = [_align_labels(mine, i, theirs, order[i]) for i in range(k)]
         if any(m is None for m in maps):
             continue
+        mappings = [m[0] for m in maps if m is not None]
+        guesses = [m[1] for m in maps if m is not None]
+        place = [order.index(j) for j in range(k)]  # theirs' dim j is mine's dim place[j]
         pairs = []
         for key, a in mine.cells.items():
-            there_parts: list[str | None] = [None] * k
-            guessed = False
-            for i, label in enumerate(key):
-                mapping, by_size = maps[i]  # type: ignore[misc]
-                there_parts[order[i]] = mapping.get(label)
-                guessed = guessed or label in by_size
-            if None in there_parts:
+            try:
+                mapped = [mappings[i][label] for i, label in enumerate(key)]
+            except KeyError:
                 continue
-            there = tuple(p for p in there_parts if p is not None)
-            if there not in theirs.cells:
+            there = tuple(mapped[place[j]] for j in range(k))
+            if there not in theirs_cells:
                 continue
-            b = theirs.cells[there]
+            guessed = any(label in guesses[i] for i, label in enumerate(key))
             pairs.append(
-                Pair(key, there, a, b, mine.counts.get(key), theirs.counts.get(there), guessed)
+                Pair(
+                    key,
+                    there,
+                    a,
+                    theirs_cells[there],
+                    mine_counts.get(key),
+                    theirs_counts.get(there),
+                    guessed,
+                )
             )
         if not pairs:
             continue
-        guesses = sum(p.by_population for p in pairs)
+        guessed_pairs = sum(p.by_population for p in pairs)
         spread = sum(abs(p.a - p.b) for p in pairs if p.a is not None and p.b is not None)
-        score = (float(len(pairs)), -float(guesses), -spread)
+        score = (float(len(pairs)), -float(guessed_pairs), -spread)
         if score > best[0]:
             best = (score, pairs)
     return best[1]
@@ -279,7 +318,17 @@ class Ledger:
         for labels in view.labels:
             for label in labels:
                 found |= self._by_label.get((k, label), set())
-        return found
+        if k != len(view.names):
+            return found
+        # every dimension must be matchable with one of the other view's
+        return {
+            (t, v)
+            for t, v in found
+            if all(
+                any(_matchable(mine, theirs) for theirs in self.known[t].views[v].labels)
+                for mine in view.labels
+            )
+        }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -387,6 +436,7 @@ def _compare_cells(
     # true counts, or unrounded counts on both sides: the size of the group is exact
     size = f"{abs(g):g}" if exact or max(bases) == 1 else f"about {abs(g):g}"
     weak = guessed or (same_total and not nested and not mostly_equal)
+    behind = mine.means or theirs.means
     where = f"{_fmt(p.here, mine.names)} in {mine.what}"
     matched = (
         ""
@@ -398,7 +448,7 @@ def _compare_cells(
     others = f" and {len(small) - 1} more cells" if len(small) > 1 else ""
     flags.append(
         Flag(
-            CheckOutcome.REVIEW if weak else CheckOutcome.FAIL,
+            CheckOutcome.REVIEW if weak or behind else CheckOutcome.FAIL,
             f"compared with {name}: {where}{matched}{others} differs by {size} "
             f"({p.a:g} here, {p.b:g} there) and {how}: subtracting one from the other "
             f"reveals a group of {size} people, fewer than the threshold of {threshold}"
@@ -406,6 +456,12 @@ def _compare_cells(
                 "; the categories were matched by their populations: a checker judges "
                 "whether one group contains the other"
                 if weak
+                else ""
+            )
+            + (
+                "; the values published are means or sums over those people: with their "
+                "counts, the small group's total is one table's count × value minus the other's"
+                if behind
                 else ""
             ),
         )

@@ -167,6 +167,25 @@ def test_describe_over_everyone_and_everyone_but_one_is_caught():
     assert "differ by 1 people" in check.explanation
 
 
+def test_means_are_compared_by_the_counts_the_airlock_computed():
+    rng = np.random.default_rng(4)
+    cost = pd.Series(rng.lognormal(8, 1, len(EVERYONE)), name="cost")
+    everyone = safe.crosstab(EVERYONE.area, EVERYONE.agency, values=cost, aggfunc="mean")
+    kept = EVERYONE.index[3:]  # the first three people are the north's police contacts
+    assert (EVERYONE.loc[:2, "agency"] == "police").all()
+    fewer = safe.crosstab(
+        EVERYONE.area[kept], EVERYONE.agency[kept], values=cost[kept], aggfunc="mean"
+    )
+    # from the files alone: means say nothing of their populations
+    assert compare(read(fewer), read(everyone)).outcome == CheckOutcome.PASS
+    mine = parse_table(fewer.csv().encode(), ".csv", evidence=fewer.evidence)
+    theirs = parse_table(everyone.csv().encode(), ".csv", evidence=everyone.evidence)
+    assert mine is not None and theirs is not None and mine.kind == "values"
+    check = compare(mine, theirs)
+    assert check.outcome == CheckOutcome.REVIEW
+    assert "differs by 3" in check.explanation and "means or sums" in check.explanation
+
+
 def test_hand_made_tables_are_compared_by_content():
     released = csv("area,count\nnorth,121\nsouth,47\neast,83\nwest,230\n")
     new = csv("district,people\nwest,230\neast,83\nsouth,47\nnorth,118\n")
