@@ -47,7 +47,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from output_checks.checks import Check, CheckOutcome
+from output_checks.checks import ALLOWED, Check, CheckOutcome
 from output_checks.models import LedgerEntry
 from output_checks.tables import Key, Table, parse_table
 from sdc.policy import Policy
@@ -58,7 +58,10 @@ MIN_VERDICT = 6  # cells matched by name needed to call two populations unrelate
 
 def read_table(data: bytes, suffix: str, evidence: dict[str, Any] | None = None) -> Table | None:
     """The table the airlock reads in a file it holds (None: not a table). EVIDENCE only when
-    the airlock computed it itself (see :func:`output_checks.tables.parse_table`)."""
+    the airlock computed it itself (see :func:`output_checks.tables.parse_table`). Only the
+    types that may leave the airlock are read (an XLSX workbook is not yet one of them)."""
+    if suffix.lower() not in ALLOWED:
+        return None
     try:
         return parse_table(data, suffix, evidence)
     except ValueError:  # an XLSX the airlock refuses: its own check says why
@@ -345,9 +348,10 @@ def _fmt(key: Key, names: list[str]) -> str:
     return ", ".join(f"{n}={v}" for n, v in zip(names, key, strict=True)) or "the total"
 
 
-def _gap(pair: Pair) -> float | None:
-    """The difference here − there: of the true counts when both are known, else published."""
-    if pair.count_a is not None and pair.count_b is not None:
+def _gap(pair: Pair, exact: bool) -> float | None:
+    """The difference here − there: of the true counts when EXACT (known for every cell),
+    else of the published values."""
+    if exact and pair.count_a is not None and pair.count_b is not None:
         return pair.count_a - pair.count_b
     if pair.a is None or pair.b is None:
         return None
@@ -375,7 +379,7 @@ def _compare_cells(
     # (the same count rounds the same way), else half of each base (an unrounded count: none)
     slack = 0.0 if base_a == base_b else sum(b / 2 for b in bases if b > 1)
     exact = all(p.count_a is not None and p.count_b is not None for p in published)
-    gaps = [(p, _gap(p) or 0.0) for p in published]
+    gaps = [(p, _gap(p, exact) or 0.0) for p in published]
     equal = [p for p, g in gaps if abs(g) <= (0 if exact else slack)]
     differing = [(p, g) for p, g in gaps if abs(g) > (0 if exact else slack)]
     flags: list[Flag] = []
@@ -445,12 +449,15 @@ def _compare_cells(
         + (", by its population" if p.by_population else "")
         + ")"
     )
-    others = f" and {len(small) - 1} more cells" if len(small) > 1 else ""
+    rest = sorted((item for item in small if item[0] is not p), key=lambda item: abs(item[1]))
+    others = "".join(
+        f", and {_fmt(q.here, mine.names)} ({q.a:g} here, {q.b:g} there)" for q, _ in rest[:3]
+    ) + (f", and {len(rest) - 3} more cells" if len(rest) > 3 else "")
     flags.append(
         Flag(
             CheckOutcome.REVIEW if weak or behind else CheckOutcome.FAIL,
-            f"compared with {name}: {where}{matched}{others} differs by {size} "
-            f"({p.a:g} here, {p.b:g} there) and {how}: subtracting one from the other "
+            f"compared with {name}: {where}{matched} differs by {size} "
+            f"({p.a:g} here, {p.b:g} there){others}, and {how}: subtracting one from the other "
             f"reveals a group of {size} people, fewer than the threshold of {threshold}"
             + (
                 "; the categories were matched by their populations: a checker judges "

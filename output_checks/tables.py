@@ -28,6 +28,7 @@ DESCRIBE_STATISTICS = {"count", "mean", "std", "min", "25%", "50%", "75%", "max"
 MAX_BASE = 10
 MAX_CELLS = 200_000  # a table larger than this is not a table a checker reads: not parsed
 XLSX_PARTS = "xl/workbook.xml"
+XLSX_MAX_UNPACKED = 64 << 20  # a zip that unpacks to more is refused before it is read
 # parts of an XLSX that carry content a checker would not see in its cells: refused
 XLSX_FORBIDDEN = ("xl/vbaProject.bin", "xl/externalLinks/", "xl/embeddings/", "xl/activeX/")
 
@@ -170,6 +171,12 @@ def xlsx_problems(data: bytes) -> list[str]:
     except zipfile.BadZipFile:
         return ["not an XLSX workbook (not a zip archive)"]
     names = archive.namelist()
+    unpacked = sum(info.file_size for info in archive.infolist())
+    if unpacked > XLSX_MAX_UNPACKED:
+        return [
+            f"the workbook unpacks to {unpacked:,} bytes, more than {XLSX_MAX_UNPACKED:,}: "
+            "save the table alone"
+        ]
     if XLSX_PARTS not in names:
         return ["not an XLSX workbook (no xl/workbook.xml)"]
     problems = [

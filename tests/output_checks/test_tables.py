@@ -1,6 +1,7 @@
 """The airlock's own reading of table files (CSV as sdc.safe writes it, hand-made layouts, XLSX)."""
 
 import io
+import zipfile
 
 import numpy as np
 import openpyxl
@@ -154,8 +155,6 @@ def test_a_workbook_with_formulas_or_macros_is_refused_never_evaluated():
     with pytest.raises(UnsafeWorkbook, match="D2 holds a formula"):
         parse_tables(data, ".xlsx")
     buffer = io.BytesIO()
-    import zipfile
-
     with zipfile.ZipFile(io.BytesIO(workbook(("t", [["a", "b"], ["x", 1]])))) as source:
         with zipfile.ZipFile(buffer, "w") as target:
             for item in source.infolist():
@@ -163,3 +162,17 @@ def test_a_workbook_with_formulas_or_macros_is_refused_never_evaluated():
             target.writestr("xl/vbaProject.bin", b"macro")
     assert "macros" in xlsx_problems(buffer.getvalue())[0]
     assert "not an XLSX" in xlsx_problems(b"area,count\n")[0]
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as target:
+        target.writestr("xl/workbook.xml", b"<workbook/>")
+        target.writestr("xl/worksheets/sheet1.xml", b" " * (65 << 20))
+    assert "unpacks to" in xlsx_problems(bomb.getvalue())[0]
+
+
+def test_the_airlock_reads_only_types_that_may_leave():
+    from output_checks.ledger import read_table
+
+    data = workbook(("t", [["area", "a", "b"], ["north", 12, 30]]))
+    assert parse_table(data, ".xlsx") is not None  # readable, but not yet allowed out
+    assert read_table(data, ".xlsx") is None
+    assert read_table(b"area,count\nnorth,12\nsouth,30\n", ".csv") is not None
