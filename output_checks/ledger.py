@@ -187,7 +187,7 @@ def grand_total(table: Table) -> float | None:
 # Aligning two views
 
 
-@dataclass
+@dataclass(slots=True)
 class Pair:
     """Two matched cells: here (the new table) and there (the other)."""
 
@@ -202,10 +202,10 @@ class Pair:
 
 def _matchable(a: dict[str, str], b: dict[str, str]) -> bool:
     """Can two dimensions be the same (their categories matched)? When they share at least
-    half of the smaller one's labels (next year's table with one new area), or have as many
+    half of the labels of either (next year's table with one new area), or have as many
     categories (relabelled: matched by population)."""
     shared = len(a.keys() & b.keys())
-    return len(a) == len(b) or shared > 0 and 2 * shared >= min(len(a), len(b))
+    return len(a) == len(b) or shared > 0 and 2 * shared >= max(len(a), len(b))
 
 
 def _align_labels(
