@@ -104,13 +104,11 @@ class View:
     def __post_init__(self) -> None:
         self.hidden = sum(1 for v in self.cells.values() if v is None)
         k = len(self.names)
-        self.labels = [{} for _ in range(k)]
         self.sizes = [defaultdict(float) for _ in range(k)]
         for key, value in self.cells.items():
             for i, label in enumerate(key):
-                self.labels[i][_norm(label)] = label
-                if value is not None:
-                    self.sizes[i][label] += value
+                self.sizes[i][label] += value or 0.0
+        self.labels = [{_norm(label): label for label in sizes} for sizes in self.sizes]
 
     @property
     def signature(self) -> tuple[int, ...]:
@@ -244,6 +242,7 @@ def align(mine: View, theirs: View) -> list[Pair]:
         mappings = [m[0] for m in maps if m is not None]
         guesses = [m[1] for m in maps if m is not None]
         place = [order.index(j) for j in range(k)]  # theirs' dim j is mine's dim place[j]
+        guessing = any(guesses)
         pairs = []
         for key, a in mine.cells.items():
             try:
@@ -253,7 +252,7 @@ def align(mine: View, theirs: View) -> list[Pair]:
             there = tuple(mapped[place[j]] for j in range(k))
             if there not in theirs_cells:
                 continue
-            guessed = any(label in guesses[i] for i, label in enumerate(key))
+            guessed = guessing and any(label in guesses[i] for i, label in enumerate(key))
             pairs.append(
                 Pair(
                     key,

@@ -176,3 +176,21 @@ def test_the_airlock_reads_only_types_that_may_leave():
     assert parse_table(data, ".xlsx") is not None  # readable, but not yet allowed out
     assert read_table(data, ".xlsx") is None
     assert read_table(b"area,count\nnorth,12\nsouth,30\n", ".csv") is not None
+
+
+def test_ledger_rows_written_before_from_sidecars_are_read_without_their_counts():
+    old = {
+        "dims": ["area", "kind"],
+        "categories": {"area": ["north"], "kind": ["a", "b"]},
+        "values": None,
+        "aggfunc": "count",
+        "population": 40,
+        "cells": [
+            {"dims": {"area": "north", "kind": "a"}, "count": 17, "published": 15.0},
+            {"dims": {"area": "north", "kind": "b"}, "count": 3, "published": None},
+            {"dims": {"area": "north", "kind": "All"}, "count": 20, "published": 20.0},
+        ],
+    }
+    table = Table.from_json(old)
+    assert table.cells == {("north", "a"): 15.0, ("north", "b"): None, ("north", "All"): 20.0}
+    assert table.margin == "All" and table.kind == "counts" and table.counts is None
