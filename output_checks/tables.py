@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 import zipfile
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -31,6 +32,11 @@ XLSX_PARTS = "xl/workbook.xml"
 XLSX_MAX_UNPACKED = 64 << 20  # a zip that unpacks to more is refused before it is read
 # parts of an XLSX that carry content a checker would not see in its cells: refused
 XLSX_FORBIDDEN = ("xl/vbaProject.bin", "xl/externalLinks/", "xl/embeddings/", "xl/activeX/")
+
+# marks statistical offices and analysts put in place of a withheld value: read as blanks
+WITHHELD = {"[c]", "[x]", "[z]", "c", "x", "z", "..", ".", "-", "–", "*", "suppressed", "n/a", "na"}
+BELOW = re.compile(r"^(<|&lt;|fewer than |under )\s*\d+$")
+FOOTNOTES = "*†‡^"
 
 Key = tuple[str, ...]
 
@@ -233,8 +239,10 @@ def _text(value: Any) -> str:
 
 
 def number(text: str) -> float | None:
-    """A cell's number (thousands separators allowed), or None when it is not one."""
-    text = text.strip().replace(",", "")
+    """A cell's number, or None when it is not one. Thousands separators, footnote marks and
+    a percent sign around it are allowed (``1,200``, ``35*``, ``12%``): decorations must not
+    take a table out of differencing."""
+    text = text.strip().replace(",", "").strip(FOOTNOTES).removesuffix("%").strip()
     if not text:
         return None
     try:
@@ -244,8 +252,14 @@ def number(text: str) -> float | None:
     return value if math.isfinite(value) else None
 
 
+def _withheld(text: str) -> bool:
+    """Is TEXT a mark for a withheld value (blank, ``[c]``, ``x``, ``..``, ``<5``…)?"""
+    text = text.strip().lower()
+    return not text or text in WITHHELD or bool(BELOW.match(text))
+
+
 def _numeric_or_blank(text: str) -> bool:
-    return not text.strip() or number(text) is not None
+    return _withheld(text) or number(text) is not None
 
 
 def _from_rows(rows: list[list[str]], sheet: str = "") -> Table | None:
@@ -306,7 +320,7 @@ def _from_rows(rows: list[list[str]], sheet: str = "") -> Table | None:
         for j, column in enumerate(column_labels):
             text = row[labels + j]
             value = number(text)
-            if value is None and text:
+            if value is None and not _withheld(text):
                 return None  # a word among the values: not a table of numbers
             cells[key + column] = value
     published = [v for v in cells.values() if v is not None]

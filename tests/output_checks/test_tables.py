@@ -89,6 +89,14 @@ def test_hand_made_layouts_are_read():
     assert one.base == 1  # two counts say nothing of rounding
 
 
+def test_decorated_numbers_and_withheld_marks_do_not_take_a_table_out():
+    table = parse_table(b'area,police,fire\nnorth,"1,200",35*\nsouth,[c],<5\neast,x,80\n', ".csv")
+    assert table is not None
+    assert table.cells[("north", "police")] == 1200 and table.cells[("north", "fire")] == 35
+    assert table.cells[("south", "police")] is None and table.cells[("south", "fire")] is None
+    assert table.cells[("east", "police")] is None
+
+
 def test_describe_outputs_are_read_either_way_round(people):
     out = safe.describe(people[["cost"]])
     table = read(out)
