@@ -15,23 +15,37 @@ categories left over on both sides are paired in order of size). Then, cell by c
 
 1. **a small group recovered by subtraction**: two matched cells whose difference is a group of
    fewer than the threshold, when the two populations can be nested (every cell of one table is
-   at least its match in the other), or are mostly the same people (at least half of the cells
-   are equal: a group removed in one cell and padded elsewhere), or the same total re-cut
-   (bands whose boundaries moved);
+   at least its match in the other), or are mostly the same people (two thirds of the cells
+   equal: a group removed in one cell and padded elsewhere), or the same total cut into bands
+   at other boundaries (bands matched by population whose intervals overlap). The outcome is
+   *fail*, or *review* when the categories were matched by population (a checker judges whether
+   one group contains the other) or the cells are the counts behind a table of means;
 2. **rounding defeated**: the same counts published at two rounding bases (5 and 7): together
    they narrow each count more than either base allows;
 3. **a total that reveals a suppressed cell**: one table suppressed a cell whose row's other
-   cells it published, and the other publishes that row's total;
-4. **describe over nested populations**: the same summary over counts that differ by fewer than
-   the threshold (everyone, and everyone but one): the difference of the totals (count × mean)
-   is the small group's own values.
+   cells it published, and the other publishes that row's total (and agrees with its complete
+   rows);
+4. **describe over nested populations**: the same summary (means and spreads within a quarter
+   of a standard deviation) over counts that differ by fewer than the threshold (everyone, and
+   everyone but one): count × mean of one minus the other's is the small group's own values.
+   *Fail* when the airlock knows the true counts, else *review* (published counts are rounded).
 
-Populations that cannot be nested (two yearly cohorts: some cells up, some down) are not
-differencing, and neither are groups moved between bands that are all at or above the threshold.
+What keeps harmless pairs clean: populations that cannot be nested (two yearly cohorts: some
+cells up, some down); two margins of tables cut by other categories count as related only when
+mostly equal, never merely nested (two studies filtering the same data a little apart); when
+two tables' cells, matched by name, show other people, their margins are not taken as nested
+either (a margin of a few cells looks nested by chance); groups moved between bands that are
+all at or above the threshold; two classifications of the same people (sex and outcome) that
+have equal totals but are not bands.
+
+What a file does not publish cannot be compared: a group hidden by rounding (102 and 99 both
+published as 100) is seen only with true counts, which the caller passes only when the airlock
+computed them itself (never from a sidecar).
 
 The ledger is indexed by each view's *signature* (its number of dimensions, the size of each,
-and its labels): a view is compared only with views that share a label on every dimension or
-have the same sizes, so the cost grows with the tables that could match, not with the ledger.
+and its labels): a view is aligned only with views whose every dimension shares at least half
+of its labels with one of theirs, or that have the same sizes, so the cost grows with the tables
+that could match, not with the ledger.
 """
 
 from __future__ import annotations
