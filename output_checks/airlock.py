@@ -28,7 +28,14 @@ from sqlalchemy.orm import Session
 from notebooks import runs
 from output_checks import checks as auto
 from output_checks.events import EVENT_OF_MOVE, AirlockEvent
-from output_checks.ledger import Ledger, differencing, ledger_entry, read_table, released_tables
+from output_checks.ledger import (
+    Ledger,
+    differencing,
+    ledger_entry,
+    read_table,
+    released_tables,
+    tables_in_flight,
+)
 from output_checks.models import (
     Comment,
     LedgerEntry,
@@ -545,7 +552,7 @@ def run_checks(instance: Instance, session: Session, found: ReleaseRequest) -> N
     }
     compared = Ledger(
         released_tables(session, project.id)
-        + _tables_in_flight(instance, session, found)
+        + tables_in_flight(session, found, lambda other, item: _held(instance, other, item))
         + [(f"{p} (in this request)", t) for p, t in requested.items() if t is not None]
     )
     for item in live:
@@ -585,31 +592,10 @@ def run_checks(instance: Instance, session: Session, found: ReleaseRequest) -> N
     )
 
 
-IN_FLIGHT = UNDER_REVIEW | {RequestState.APPROVED, RequestState.RETURNED}
-
-
-def _tables_in_flight(instance: Instance, session: Session, found: ReleaseRequest) -> list:
-    """The tables of the project's other requests that were submitted and are not yet
-    released, rejected or withdrawn, read from the airlock's copies (a copy whose sha-256
-    changed is left out: it can never be released)."""
-    tables = []
-    for other in session.scalars(
-        select(ReleaseRequest).where(
-            ReleaseRequest.project_id == found.project_id,
-            ReleaseRequest.id != found.id,
-            ReleaseRequest.state.in_([s.value for s in IN_FLIGHT]),
-        )
-    ):
-        for item in other.files:
-            if item.withdrawn or item.supporting:
-                continue
-            data = _read_regular(_copy_of(instance, other, item.path))
-            if data is None or hashlib.sha256(data).hexdigest() != item.sha256:
-                continue
-            table = read_table(data, Path(item.path).suffix)
-            if table is not None:
-                tables.append((f"{item.path} (in flight in {other.id})", table))
-    return tables
+def _held(instance: Instance, found: ReleaseRequest, item: RequestFile) -> bytes | None:
+    """The airlock's copy of ITEM when it still holds the bytes recorded, else None."""
+    data = _read_regular(_copy_of(instance, found, item.path))
+    return data if data is not None and hashlib.sha256(data).hexdigest() == item.sha256 else None
 
 
 def _pseudonyms(instance: Instance, project_id: str) -> set[str]:

@@ -53,16 +53,18 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from itertools import combinations, permutations
+from pathlib import PurePath
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from output_checks.checks import ALLOWED, Check, CheckOutcome
-from output_checks.models import LedgerEntry
+from output_checks.models import LedgerEntry, ReleaseRequest, RequestFile
+from output_checks.states import UNDER_REVIEW, RequestState
 from output_checks.tables import Key, Table, parse_table
 from sdc.policy import Policy
 
@@ -626,6 +628,35 @@ def released_tables(session: Session, project_id: str) -> list[tuple[str, Table]
             select(LedgerEntry).where(LedgerEntry.project_id == project_id).order_by(LedgerEntry.id)
         )
     ]
+
+
+IN_FLIGHT = UNDER_REVIEW | {RequestState.APPROVED, RequestState.RETURNED}
+
+
+def tables_in_flight(
+    session: Session,
+    found: ReleaseRequest,
+    held: Callable[[ReleaseRequest, RequestFile], bytes | None],
+) -> list[tuple[str, Table]]:
+    """The tables of the project's other requests that were submitted and are not yet
+    released, rejected or withdrawn, read from the airlock's copies (HELD gives a copy's bytes,
+    or None when they are no longer the bytes recorded: such a file can never be released)."""
+    tables = []
+    for other in session.scalars(
+        select(ReleaseRequest).where(
+            ReleaseRequest.project_id == found.project_id,
+            ReleaseRequest.id != found.id,
+            ReleaseRequest.state.in_([s.value for s in IN_FLIGHT]),
+        )
+    ):
+        for item in other.files:
+            if item.withdrawn or item.supporting:
+                continue
+            data = held(other, item)
+            table = None if data is None else read_table(data, PurePath(item.path).suffix)
+            if table is not None:
+                tables.append((f"{item.path} (in flight in {other.id})", table))
+    return tables
 
 
 def differencing(
