@@ -1,31 +1,28 @@
 """The automatic checks of a submitted request, run by the airlock on its own copies.
 
 :func:`run_checks` takes the airlock's copy of every live file (:mod:`output_checks.store`),
-checks each under the project's policy (:mod:`output_checks.checks`) and its tables against the
-project's ledger and the request's other tables (:mod:`output_checks.ledger`), and records every
-file's checks and outcome on its row, and the outcomes in the audit log.
-
-Moved out of ``output_checks/airlock.py`` with its body unchanged, so that changes made to it
-there at the same time can be carried across by hand: the store's functions are imported under
-the names the body used in ``airlock.py``, and the ledger's rows are read here, not through
-:mod:`output_checks.data` (the import-linter contract names this module as its one exception).
+has the airlock's replay make every replayable output again (:mod:`output_checks.replay`),
+checks each file under the project's policy (:mod:`output_checks.checks`), and compares every
+table, read from the copies by content, with the project's ledger, its requests in flight and
+the request's other tables (:mod:`output_checks.ledger`); it records every file's checks and
+outcome on its row, and the outcomes in the audit log.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import hashlib
+from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from output_checks import checks as auto
 from output_checks import replay
-from output_checks.data import ReleaseRequest
+from output_checks.data import ReleaseRequest, RequestFile
 from output_checks.enums import AirlockEvent
-from output_checks.ledger import differencing, table_entry
-from output_checks.models import LedgerEntry
+from output_checks.ledger import Ledger, differencing, read_table, released_tables, tables_in_flight
 from output_checks.relating import related_check
 from output_checks.store import copy_of as _copy_of
+from output_checks.store import read_regular as _read_regular
 from output_checks.store import store as _store
 from output_checks.store import verify as _verify
 from projects import registry
@@ -40,10 +37,6 @@ def run_checks(instance: Instance, session: Session, found: ReleaseRequest) -> N
     settings = instance.settings.airlock
     pseudonyms = _pseudonyms(instance, found.project_id)
     extract = ProjectFolders.of(instance, found.project_id).data
-    released = [
-        (f"{e.file} (released in {e.request_id})", e.table)
-        for e in session.scalars(select(LedgerEntry).where(LedgerEntry.project_id == project.id))
-    ]
     live = [f for f in found.files if not f.withdrawn]
     problems = {f.id: _store(instance, found, f) for f in live}
     # the airlock makes every replayable output again itself (one process for the request);
@@ -52,7 +45,28 @@ def run_checks(instance: Instance, session: Session, found: ReleaseRequest) -> N
     claims = {f.id: replay.read_sidecar(_copy_of(instance, found, f.path)) for f in stored}
     copies = [(_copy_of(instance, found, f.path), claims[f.id]) for f in stored]
     replayed = dict(zip(claims, replay.verify_all(copies, extract, policy), strict=True))
-    pending: list[tuple[str, dict[str, Any]]] = []
+    # differencing: every table is compared, by content read from the airlock's own copies
+    # (with the true counts only where its replay computed them), with the project's released
+    # tables, its other requests in flight, and this request's other tables
+    requested = {
+        f.path: read_table(
+            _verify(found, f, _copy_of(instance, found, f.path)),
+            Path(f.path).suffix,
+            replayed[f.id][1],
+        )
+        for f in stored
+        if not f.supporting
+    }
+    compared = Ledger(
+        released_tables(session, project.id)
+        + tables_in_flight(
+            session,
+            found,
+            lambda other, item: _held(instance, other, item),
+            lambda item: replay.trusted_evidence(list(item.checks)),
+        )
+        + [(f"{p} (in this request)", t) for p, t in requested.items() if t is not None]
+    )
     for item in live:
         path = _copy_of(instance, found, item.path)
         problem = problems[item.id]
@@ -65,8 +79,7 @@ def run_checks(instance: Instance, session: Session, found: ReleaseRequest) -> N
                 for f in live
                 if f.group == item.group and f is not item and problems[f.id] is None
             ]
-            claimed = claims[item.id]
-            evidence, verified = replayed[item.id]
+            evidence, _verified = replayed[item.id]
             results = auto.check_file(
                 path,
                 policy,
@@ -77,11 +90,10 @@ def run_checks(instance: Instance, session: Session, found: ReleaseRequest) -> N
                 evidence,
             )
             results += related_check(instance, session, found, item, path, policy, pseudonyms)
-            if claimed is not None and not item.supporting:
-                entry = table_entry(verified or claimed)
-                if entry is not None:
-                    results.append(differencing(entry, released + pending, policy))
-                    pending.append((f"{item.path} (in this request)", entry))
+            table = requested.get(item.path)
+            if table is not None:
+                mine = f"{item.path} (in this request)"
+                results.append(differencing(table, compared, policy, exclude=mine))
         item.checks = auto.as_dicts(results)
         item.check_outcome = auto.outcome_of(results)
     audit.record(
@@ -93,6 +105,14 @@ def run_checks(instance: Instance, session: Session, found: ReleaseRequest) -> N
         project=found.project_id,
         details={"turn": found.turn, "outcomes": {f.path: f.check_outcome for f in live}},
     )
+
+
+def _held(instance: Instance, found: ReleaseRequest, item: RequestFile) -> bytes | None:
+    """The airlock's copy of ITEM when it still holds the bytes recorded, else None."""
+    content = _read_regular(_copy_of(instance, found, item.path))
+    if content is None or hashlib.sha256(content).hexdigest() != item.sha256:
+        return None
+    return content
 
 
 def _pseudonyms(instance: Instance, project_id: str) -> set[str]:

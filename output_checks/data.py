@@ -8,9 +8,8 @@ who may act is :mod:`output_checks.permissions`, what a state allows :mod:`outpu
 
 An import-linter contract (pyproject.toml) keeps :mod:`output_checks.models` out of every other
 module of the airlock and of the hub, and a test finds any query of these tables made elsewhere;
-the row classes are named here for the others' type hints. The contract names two exceptions:
-:mod:`output_checks.checking` reads the release ledger and :mod:`output_checks.release` writes
-it, until their ledger queries move here.
+the row classes are named here for the others' type hints. The release ledger's rows are read
+and written here too (:mod:`output_checks.ledger` decides what they mean).
 """
 
 from __future__ import annotations
@@ -22,23 +21,35 @@ from sqlalchemy.orm import Session
 
 from output_checks.enums import RequestState
 from output_checks.errors import AirlockError
-from output_checks.models import Comment, ReleaseRequest, RequestFile, RequestGroup, Vote
+from output_checks.models import (
+    Comment,
+    LedgerEntry,
+    ReleaseRequest,
+    RequestFile,
+    RequestGroup,
+    Vote,
+)
+from output_checks.states import IN_FLIGHT
 
 __all__ = [
     "Comment",
+    "LedgerEntry",
     "ReleaseRequest",
     "RequestFile",
     "Vote",
     "add_comment",
     "add_file",
     "add_group",
+    "add_ledger_entry",
     "comments_of",
     "find_request",
     "get_request",
+    "ledger_of",
     "new_request",
     "record_vote",
     "released_requests",
     "requests_in",
+    "requests_in_flight",
     "requests_of",
     "votes_of",
 ]
@@ -107,6 +118,43 @@ def released_requests(session: Session, project_id: str) -> list[ReleaseRequest]
                 ReleaseRequest.state == RequestState.RELEASED.value,
             )
         )
+    )
+
+
+def requests_in_flight(session: Session, found: ReleaseRequest) -> list[ReleaseRequest]:
+    """The project's other requests that were submitted and are not yet released, rejected or
+    withdrawn (their tables are compared with FOUND's)."""
+    return list(
+        session.scalars(
+            select(ReleaseRequest)
+            .where(
+                ReleaseRequest.project_id == found.project_id,
+                ReleaseRequest.id != found.id,
+                ReleaseRequest.state.in_([s.value for s in IN_FLIGHT]),
+            )
+            .order_by(ReleaseRequest.submitted)
+        )
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The release ledger
+
+
+def ledger_of(session: Session, project_id: str) -> list[LedgerEntry]:
+    """The project's released tables, in the order they were released."""
+    return list(
+        session.scalars(
+            select(LedgerEntry).where(LedgerEntry.project_id == project_id).order_by(LedgerEntry.id)
+        )
+    )
+
+
+def add_ledger_entry(
+    session: Session, found: ReleaseRequest, file: str, table: dict, at: str
+) -> None:
+    session.add(
+        LedgerEntry(project_id=found.project_id, request_id=found.id, file=file, table=table, at=at)
     )
 
 

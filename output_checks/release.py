@@ -26,8 +26,7 @@ from output_checks.enums import RequestAction, RequestState
 from output_checks.errors import AirlockError, TamperedFile
 from output_checks.history import audited
 from output_checks.history import move as _move
-from output_checks.ledger import table_entry
-from output_checks.models import LedgerEntry
+from output_checks.ledger import ledger_entry
 from output_checks.permissions import check_can_release, check_can_review
 from output_checks.store import open_regular as _open_regular
 from output_checks.store import read_regular as _read_regular
@@ -99,16 +98,19 @@ def _release(instance: Instance, request_id: str, checker: str, recipient: str) 
             path,
         )
 
-    ledger: dict[str, dict[str, Any]] = {}  # the released tables, from their verified evidence
-    for path, _digest, _group, checked, _outcome in items:
+    ledger: dict[str, dict[str, Any]] = {}  # the released tables, read from the verified copies
+    for path, digest, _group, checked, _outcome in items:
         if evidence[path]:
             content = _read_regular(store / (path + EVIDENCE_SUFFIX))
             if content is None or hashlib.sha256(content).hexdigest() != evidence[path]:
                 raise tampered(path, "the evidence of ")
-            verified = replay.trusted_evidence(checked)
-            entry = table_entry(verified or json.loads(content.decode("utf-8")))
-            if entry is not None:
-                ledger[path] = entry
+        held = _read_regular(store / path)
+        if held is None or hashlib.sha256(held).hexdigest() != digest:
+            raise tampered(path)
+        # true counts only from the airlock's own replay, never from the analyst's sidecar
+        entry = ledger_entry(held, Path(path).suffix, replay.trusted_evidence(checked))
+        if entry is not None:
+            ledger[path] = entry
     if not target.exists():
         # resumable: what a release killed before the rename left behind is started again
         with publish(target, read_only=True, resumable=True) as staged:
@@ -154,15 +156,7 @@ def _release(instance: Instance, request_id: str, checker: str, recipient: str) 
         found = _get(session, request_id, lock=True)
         if found.state != RequestState.RELEASED.value:
             for path, entry in ledger.items():
-                session.add(
-                    LedgerEntry(
-                        project_id=found.project_id,
-                        request_id=found.id,
-                        file=path,
-                        table=entry,
-                        at=utc_now(),
-                    )
-                )
+                data.add_ledger_entry(session, found, path, entry, utc_now())
             found.recipient = recipient
             found.released = utc_now()
             _move(

@@ -40,6 +40,8 @@ OWNERS: dict[Actor, set[RequestState]] = {
 
 EDITABLE = {RequestState.PENDING, RequestState.RETURNED}
 UNDER_REVIEW = {RequestState.SUBMITTED, RequestState.PARTIALLY_REVIEWED, RequestState.REVIEWED}
+# submitted and not yet released, rejected or withdrawn: their tables are compared with new ones
+IN_FLIGHT = UNDER_REVIEW | {RequestState.APPROVED, RequestState.RETURNED}
 
 
 Transition = Rule[RequestState, RequestAction, Actor]
