@@ -44,7 +44,13 @@ def run_checks(instance: Instance, session: Session, found: ReleaseRequest) -> N
     stored = [f for f in live if problems[f.id] is None]
     claims = {f.id: replay.read_sidecar(_copy_of(instance, found, f.path)) for f in stored}
     copies = [(_copy_of(instance, found, f.path), claims[f.id]) for f in stored]
-    replayed = dict(zip(claims, replay.verify_all(copies, extract, policy), strict=True))
+    replayed = dict(
+        zip(
+            claims,
+            replay.verify_all(copies, extract, policy, project=found.project_id),
+            strict=True,
+        )
+    )
     # differencing: every table is compared, by content read from the airlock's own copies
     # (with the true counts only where its replay computed them), with the project's released
     # tables, its other requests in flight, and this request's other tables

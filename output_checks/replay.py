@@ -12,6 +12,11 @@ Anything else is *review, evidence not verified*, with the reason, or *fail* whe
 differs from what its specification makes. See ``docs/airlock-trust.md``.
 
 The replay process itself is :mod:`output_checks.replay_process` (JSON in on stdin, JSON out).
+Where the airlock runs as root with bubblewrap (as the hub's sandbox profile does), that process
+runs in a sandbox of its own (:func:`replay_command`): as the unprivileged account
+``tre_airlock`` with only the project's group, without a network, seeing only the kit's software
+and the project's extract (read-only at ``/tre/data``); DuckDB's lockdown is then its second wall,
+not its only one.
 """
 
 from __future__ import annotations
@@ -20,7 +25,9 @@ import csv
 import io
 import json
 import math
+import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -38,6 +45,8 @@ ERROR_CHARACTERS = 400  # of a replay's error, in the check (it may quote the da
 NOT_VERIFIED = "evidence not verified"
 # where the airlock's own evidence is kept in the evidence check's record (see trusted_evidence)
 AIRLOCK_EVIDENCE = "airlock_evidence"
+# the replay's own system account (a person's account is tre-<username>, never with "_")
+REPLAY_ACCOUNT = "tre_airlock"
 
 
 def _claims(sidecar: dict[str, Any]) -> dict[str, Any]:
@@ -79,14 +88,19 @@ def verify(
     policy: Policy,
     time_limit_s: float = TIME_LIMIT_S,
     memory_limit_mb: int = MEMORY_LIMIT_MB,
+    project: str | None = None,
 ) -> tuple[Check, dict | None]:
     """The evidence check of the airlock's copy of a requested file, and the airlock's own
     evidence of it when the replay verified it (None otherwise).
 
     SIDECAR is the file's evidence as the analyst's code wrote it (None when there is none):
     only its replay specification is used, and only as a recipe; EXTRACT is the project's
-    extract folder (None when there is none); POLICY the airlock's."""
-    return verify_all([(copy_path, sidecar)], extract, policy, time_limit_s, memory_limit_mb)[0]
+    extract folder (None when there is none); POLICY the airlock's; PROJECT, when given, the
+    project whose group may read the extract (the replay then runs in its sandbox, see
+    :func:`replay_command`)."""
+    return verify_all(
+        [(copy_path, sidecar)], extract, policy, time_limit_s, memory_limit_mb, project
+    )[0]
 
 
 def verify_all(
@@ -95,6 +109,7 @@ def verify_all(
     policy: Policy,
     time_limit_s: float = TIME_LIMIT_S,
     memory_limit_mb: int = MEMORY_LIMIT_MB,
+    project: str | None = None,
 ) -> list[tuple[Check, dict | None]]:
     """:func:`verify` of every (copy, sidecar) of FILES, with one replay process for all of
     them (its start-up and the extract's hashing are paid once; the time limit is per file)."""
@@ -114,7 +129,9 @@ def verify_all(
         if early is None:
             specs.append(sidecar["replay"])  # type: ignore[index]
     if specs and extract is not None and isinstance(current, str):  # (always so when specs)
-        answers = iter(_replay(extract, specs, policy, time_limit_s * len(specs), memory_limit_mb))
+        answers = iter(
+            _replay(extract, specs, policy, time_limit_s * len(specs), memory_limit_mb, project)
+        )
         for k, (copy_path, sidecar) in enumerate(files):
             if results[k] is None and sidecar is not None:
                 results[k] = _judge(copy_path, sidecar, next(answers), policy, current)
@@ -310,33 +327,75 @@ def _limits(memory_limit_mb: int, time_limit_s: float) -> Any:
     return apply
 
 
+def replay_command(argv: list[str], extract: Path, project: str | None) -> tuple[list[str], str]:
+    """ARGV as the airlock runs it, and where it sees the extract. Run by root with bubblewrap
+    and a PROJECT: in a sandbox, as :data:`REPLAY_ACCOUNT` with only the project's group (the
+    one that may read its extract), without a network or capabilities, seeing the kit's
+    software and the extract read-only at ``/tre/data`` and nothing else of the machine's
+    folders but /usr and /etc. Otherwise (a kit run by an unprivileged account, e.g. on a
+    laptop) as it is, with the extract where it is: DuckDB's lockdown is then the only wall."""
+    if project is None or os.geteuid() != 0 or shutil.which("bwrap") is None:
+        return argv, str(extract)
+    from tre import sandbox
+
+    _ensure_replay_account()
+    sandbox.share_read_only(extract, project)
+    box = sandbox.Sandbox(
+        account=REPLAY_ACCOUNT,
+        mounts=(sandbox.Mount(extract, sandbox.DATA),),
+        group=sandbox.group_name(project),
+        workdir="/tmp",
+    )
+    command = box.command(argv)
+    return [command[0], "--unshare-net", *command[1:]], sandbox.DATA
+
+
+def _ensure_replay_account() -> None:
+    import pwd
+
+    try:
+        pwd.getpwnam(REPLAY_ACCOUNT)
+    except KeyError:
+        subprocess.run(
+            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin"]
+            + ["--user-group", REPLAY_ACCOUNT],
+            check=True,
+            capture_output=True,
+        )
+
+
 def _replay(
     extract: Path,
     specs: list[dict[str, Any]],
     policy: Policy,
     time_limit_s: float,
     memory_limit_mb: int,
+    project: str | None = None,
 ) -> list[dict[str, Any]]:
     """Run the replay process on SPECS; its answer for each ({"ok": True, "csv", "evidence"}
     or the reason), in order."""
-    request = json.dumps({"extract": str(extract), "specs": specs, "memory_mb": memory_limit_mb})
+    argv, seen = replay_command(
+        [sys.executable, "-I", "-m", "output_checks.replay_process"], extract, project
+    )
+    request = json.dumps({"extract": seen, "specs": specs, "memory_mb": memory_limit_mb})
 
     def everyone(answer: dict[str, Any]) -> list[dict[str, Any]]:
         return [answer] * len(specs)
 
     with tempfile.TemporaryDirectory(prefix="tre-replay-") as work:
+        inside = work if argv[0] == sys.executable else "/tmp"
         environment = {
             "PATH": "/usr/bin:/bin",
             "LANG": "C.UTF-8",
-            "HOME": work,
-            "MPLCONFIGDIR": work,
+            "HOME": inside,
+            "MPLCONFIGDIR": inside,
             "OMP_NUM_THREADS": "1",
             "OPENBLAS_NUM_THREADS": "1",
             ENVIRONMENT_VARIABLE: policy.to_json(),
         }
         try:
             done = subprocess.run(
-                [sys.executable, "-I", "-m", "output_checks.replay_process"],
+                argv,
                 input=request,
                 capture_output=True,
                 text=True,

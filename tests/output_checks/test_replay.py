@@ -3,6 +3,7 @@ database is locked down, and that nothing it did not verify passes."""
 
 import hashlib
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -292,3 +293,61 @@ def test_a_request_is_replayed_in_one_process_in_order(extract, tmp_path, monkey
         CheckOutcome.FAIL,
     ]
     assert results[2][1]["aggfunc"] == "sum" and results[0][1]["cols"] == ["kind"]
+
+
+SANDBOXED = "replay-sandbox"  # a project name of the tests' own (its group is made once)
+
+
+def test_the_replay_runs_in_a_sandbox_of_its_own_without_root_or_network(extract, tmp_path):
+    """An attack on the DuckDB lockdown would land in this process: it must not be root, reach
+    the network, or see the machine's folders beyond the kit and the extract."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    if os.geteuid() != 0 or shutil.which("bwrap") is None:
+        pytest.fail("the replay's sandbox needs root and bubblewrap (.ci/run installs it)")
+    probe = (
+        "import os, socket, pathlib\n"
+        "print(os.getuid(), os.getgroups())\n"
+        "print(sorted(p.name for p in pathlib.Path('/tre/data').iterdir()))\n"
+        f"print(pathlib.Path({str(tmp_path / 'secret.csv')!r}).exists())\n"
+        "root = pathlib.Path('/root')\n"
+        "print(sorted(p.name for p in root.iterdir()) if root.exists() else [], "
+        "pathlib.Path('/home').exists())\n"
+        "s = socket.socket()\n"
+        "s.settimeout(2)\n"
+        "try:\n"
+        "    s.connect(('1.1.1.1', 53)); print('network')\n"
+        "except OSError:\n"
+        "    print('no network')\n"
+    )
+    argv, seen = replay.replay_command([sys.executable, "-I", "-c", probe], extract, SANDBOXED)
+    assert seen == "/tre/data"
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    ids, listed, secret, homes, network = done.stdout.splitlines()
+    uid = int(ids.split()[0])
+    assert uid != 0 and uid == __import__("pwd").getpwnam(replay.REPLAY_ACCOUNT).pw_uid
+    assert listed == str(sorted(p.name for p in extract.iterdir()))
+    # /root is there only as the way to the Python installation, when that lives under it
+    base = Path(sys.base_prefix).resolve()
+    under_root = [base.relative_to("/root").parts[0]] if base.is_relative_to("/root") else []
+    assert homes == f"{under_root} False"
+    assert secret == "False" and network == "no network"
+
+
+def test_a_sandboxed_replay_verifies_what_an_unsandboxed_one_does(extract, tmp_path):
+    query = safe.sql("SELECT area, kind FROM visits", extract=extract)
+    path, sidecar = made(extract, tmp_path, "count.csv", query.crosstab("area", "kind"))
+    check, evidence = replay.verify(path, sidecar, extract, Policy(), project=SANDBOXED)
+    assert check.outcome == CheckOutcome.PASS, check.explanation
+    assert evidence is not None and evidence["verified"]["by"] == "replay"
+    # and the lockdown still holds inside it: a query that reads another file is refused
+    other = dict(sidecar)
+    other["replay"] = dict(sidecar["replay"])
+    other["replay"]["sql"] = f"SELECT * FROM read_csv('{tmp_path / 'secret.csv'}')"
+    check, evidence = replay.verify(path, other, extract, Policy(), project=SANDBOXED)
+    assert check.outcome != CheckOutcome.PASS and evidence is None
+    assert "hunter2" not in check.explanation
