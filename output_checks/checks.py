@@ -40,6 +40,7 @@ __all__ = [
 ]
 
 
+MAX_CELL_CHARS = 120  # a category label or a number, never a paragraph
 ALLOWED = {".csv", ".png", ".svg", ".html", ".txt", ".json", ".md"}
 IMAGES = {".png", ".svg"}
 TEXT = {".csv", ".txt", ".json", ".md", ".html", ".svg"}
@@ -109,7 +110,10 @@ def _rows(data: bytes) -> list[list[str]] | None:
         dialect = csv.Sniffer().sniff(text[:5000], delimiters=",;\t|")
     except csv.Error:
         dialect = csv.excel
-    rows = [r for r in csv.reader(io.StringIO(text), dialect) if r]
+    try:
+        rows = [r for r in csv.reader(io.StringIO(text), dialect) if r]
+    except csv.Error:  # e.g. a field longer than the csv module's limit: see long_cells
+        return None
     if len(rows) < 2 or len(rows[0]) < 2:
         return None
     return rows
@@ -152,6 +156,15 @@ def check_file(
     if rows is not None or path.suffix.lower() == ".csv":
         if rows is None:
             checks.append(Check("table", CheckOutcome.FAIL, "the CSV cannot be read as a table"))
+        elif (longest := max((len(c) for r in rows for c in r), default=0)) > MAX_CELL_CHARS:
+            checks.append(
+                Check(
+                    "cell length",
+                    CheckOutcome.FAIL,
+                    f"a cell of {longest:,} characters: a table holds short labels and numbers "
+                    f"(at most {MAX_CELL_CHARS}); a long label can carry records",
+                )
+            )
         elif len(rows) - 1 > max_rows:
             checks.append(
                 Check(

@@ -50,6 +50,7 @@ that could match, not with the ledger.
 
 from __future__ import annotations
 
+import csv
 import math
 import re
 from collections import defaultdict
@@ -78,7 +79,8 @@ def read_table(content: bytes, suffix: str, evidence: dict[str, Any] | None = No
         return None
     try:
         return parse_table(content, suffix, evidence)
-    except ValueError:  # an XLSX the airlock refuses: its own check says why
+    except (ValueError, csv.Error):  # an XLSX the airlock refuses, a CSV it cannot read: its
+        # own checks say why
         return None
 
 

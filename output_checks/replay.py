@@ -24,7 +24,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 import os
 import resource
 import shutil
@@ -39,7 +38,6 @@ from sdc.policy import ENVIRONMENT_VARIABLE, EVIDENCE_SUFFIX, Policy
 
 TIME_LIMIT_S = 120
 MEMORY_LIMIT_MB = 4096
-RELATIVE_TOLERANCE = 1e-9
 SHOWN_DIFFERENCES = 5
 ERROR_CHARACTERS = 400  # of a replay's error, in the check (it may quote the data)
 NOT_VERIFIED = "evidence not verified"
@@ -277,19 +275,18 @@ def _cells(text: str) -> list[list[str]]:
     return list(csv.reader(io.StringIO(text)))
 
 
-def _number(text: str) -> float | None:
-    try:
-        value = float(text)
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None
-
-
 def compare(requested: str, replayed: str) -> list[str]:
     """How the requested CSV differs from the replayed one, as sentences (empty: the same).
-    Labels and shape exactly; numbers within a tight relative tolerance; an empty cell (a
-    suppressed one) only where the replay has one."""
-    mine, theirs = _cells(replayed), _cells(requested)
+    The file must be the replay's CSV character for character: labels, shape, every number
+    written as the replay writes it (a number written another way, with more digits, spaces or
+    an exponent, is a channel for what the replay did not make), an empty cell (a suppressed
+    one) only where the replay has one."""
+    if requested == replayed:
+        return []
+    try:
+        mine, theirs = _cells(replayed), _cells(requested)
+    except csv.Error as exc:
+        return [f"the file cannot be read as the replay's CSV ({exc})"]
     differences = []
     if len(theirs) != len(mine):
         differences.append(f"{len(theirs)} lines where the replay has {len(mine)}")
@@ -303,12 +300,16 @@ def compare(requested: str, replayed: str) -> list[str]:
         for j, (want, got) in enumerate(zip(expected, found, strict=True)):
             if want == got:
                 continue
-            a, b = _number(want), _number(got)
-            if a is not None and b is not None and math.isclose(a, b, rel_tol=RELATIVE_TOLERANCE):
-                continue
             where = f"{expected[0] or 'header'} / {header[j] if j < len(header) else j}"
             shown = want or "empty (suppressed)"
-            differences.append(f"cell {where} is {got or 'empty'} where the replay has {shown}")
+            differences.append(
+                f"cell {where} is {got[:40] or 'empty'} where the replay has {shown[:40]}"
+            )
+    if not differences:
+        differences.append(
+            "the file's characters differ from the replay's CSV (quoting, spacing, line ends or "
+            "trailing content): save the output with .save() and request it unchanged"
+        )
     return differences
 
 
