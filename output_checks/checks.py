@@ -186,13 +186,16 @@ def check_file(
         return checks  # verified by the airlock's own replay: the file is the table it made
     if path.suffix.lower() in IMAGES:
         tables = [p for p in group_files if p.suffix.lower() == ".csv"]
+        # the table behind a picture: the one of the same name, else every table of its group
+        same = [p for p in tables if p.stem == path.stem]
+        named = ", ".join(p.name for p in (same or tables))
         checks.append(
             Check(
                 "image",
                 CheckOutcome.REVIEW if tables else CheckOutcome.FAIL,
                 (
-                    f"a picture without evidence; the table behind it should be {tables[0].name}: "
-                    "a checker compares them"
+                    "a picture is never verified by the airlock; a checker compares it with the "
+                    f"table behind it ({named})"
                 )
                 if tables
                 else "a picture needs the table behind it: add the table (made with sdc.safe) "

@@ -22,6 +22,19 @@ from tre import audit
 from tre.instance import Instance
 from tre.states import MoveNotAllowed
 
+# each move in the words of a refusal ("it cannot be submitted now")
+PAST = {
+    RequestAction.SUBMIT: "submitted",
+    RequestAction.RESUBMIT: "resubmitted",
+    RequestAction.WITHDRAW: "withdrawn",
+    RequestAction.REVIEW_PARTLY: "partly reviewed",
+    RequestAction.REVIEW: "reviewed",
+    RequestAction.APPROVE: "approved",
+    RequestAction.RETURN: "returned",
+    RequestAction.REJECT: "rejected",
+    RequestAction.RELEASE: "released",
+}
+
 
 @contextmanager
 def audited(
@@ -54,7 +67,9 @@ def move(
     try:
         rule = WORKFLOW.transition(source, action, f"request {found.id}")
     except MoveNotAllowed:
-        raise AirlockError(f"request {found.id} is {source}: it cannot be {action}ed now") from None
+        raise AirlockError(
+            f"request {found.id} is {source}: it cannot be {PAST[action]} now"
+        ) from None
     found.state = rule.target.value
     audit.record(
         session,

@@ -147,8 +147,9 @@ def count_table(rows: Rows, policy: Policy) -> list[Check]:
         Check(
             "table without evidence",
             CheckOutcome.REVIEW,
-            "this table was not made with sdc.safe, so its cells' evidence (counts, dominance) "
-            "is unknown: a checker must judge it",
+            "the airlock did not make this table itself (only outputs of sdc.safe.sql(...) are "
+            "replayed), so its cells' true counts and dominance are unknown: a checker must "
+            "judge it",
         )
     )
     return checks
