@@ -1,12 +1,11 @@
 """Rows split over several requests are related by the airlock itself, from its own copies."""
 
-import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_notebook
 
 from notebooks import runner, runs
 from output_checks import airlock
 from tests.conftest import STUDIED_TODAY
+from tests.notebooks.test_runner import small_notebook
 from tests.output_checks.test_airlock import AUTHOR, P, rel
 
 PIECES = """
@@ -26,15 +25,7 @@ ws.output("table.csv").write_text("area,people\\nnorth,120\\nsouth,85\\n")
 @pytest.fixture(scope="module")
 def pieces(studied, tmp_path_factory):
     folder = tmp_path_factory.mktemp("pieces")
-    nb = new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nb.cells = [new_code_cell(PIECES)]
-    path = folder / "pieces.ipynb"
-    nbformat.write(nb, path)
+    path = small_notebook(folder / "pieces.ipynb", PIECES)
     result = runner.run(studied, path, P, AUTHOR, at=STUDIED_TODAY)
     assert result.status == runs.SUCCEEDED, result.error
     return result

@@ -8,15 +8,14 @@ the ledger keeps the airlock's evidence of it, not the analyst's.
 
 from __future__ import annotations
 
-import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_notebook
 from sqlalchemy import select
 
 from notebooks import runner, runs
 from output_checks import airlock
 from output_checks.models import LedgerEntry
 from tests.conftest import STUDIED_TODAY
+from tests.notebooks.test_runner import small_notebook
 from tests.output_checks.test_airlock import AUTHOR, P, approve_all, rel
 
 FORGERIES = r"""
@@ -103,15 +102,7 @@ sidecar("copied.png", real.evidence)
 @pytest.fixture(scope="module")
 def forged(studied, tmp_path_factory):
     folder = tmp_path_factory.mktemp("forgeries")
-    nb = new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nb.cells = [new_code_cell(FORGERIES)]
-    path = folder / "forgeries.ipynb"
-    nbformat.write(nb, path)
+    path = small_notebook(folder / "forgeries.ipynb", FORGERIES)
     result = runner.run(studied, path, P, AUTHOR, at=STUDIED_TODAY)
     assert result.status == runs.SUCCEEDED, result.error
     return result
