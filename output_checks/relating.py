@@ -14,13 +14,13 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from output_checks import data, microdata, store
+from output_checks.checks import TEXT
 from output_checks.data import ReleaseRequest, RequestFile
 from output_checks.enums import RequestState
 from output_checks.outcomes import Check
 from sdc.policy import Policy
 from tre.instance import Instance
 
-TEXT = {".csv", ".json", ".html", ".md", ".txt", ".svg"}
 # requests whose files have left, or may yet leave, the airlock
 RELATED_STATES = {
     RequestState.SUBMITTED,
