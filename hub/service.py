@@ -24,7 +24,7 @@ from output_checks import airlock
 from output_checks import web as airlock_web
 from projects import registry
 from projects.errors import RegistryError
-from projects.policy import PolicyAction, decide
+from projects.policy import PolicyAction, decide, effective_state, status
 from projects.spec import parse_project
 from tre.errors import Refused, TreError
 from tre.folders import ProjectFolders
@@ -57,14 +57,16 @@ def my_projects(instance, username: str, at: date | None = None) -> list[dict[st
             if username not in members:
                 continue
             decision = decide(session, username, PolicyAction.WORK_IN_WORKSPACE, found.id, at=at)
+            analysis = decide(session, username, PolicyAction.RUN_ANALYSIS, found.id, at=at)
             out.append(
                 {
                     "id": found.id,
                     "title": found.current.spec["title"],
                     "role": members[username],
-                    "state": found.state,
+                    "state": status(session, found, at),
                     "usable": decision.allowed,
-                    "reasons": list(decision.reasons),
+                    "can_run": analysis.allowed,
+                    "reasons": list(decision.reasons or analysis.reasons),
                     "needs_terms": any("has not accepted the terms" in r for r in decision.reasons),
                 }
             )
@@ -248,7 +250,7 @@ class Approvals(Page):
                             "project": found.id,
                             "title": found.current.spec["title"],
                             "purpose": found.current.spec["purpose"],
-                            "state": found.state,
+                            "state": effective_state(found).value,
                             "dataset": dataset_id,
                             "items": items,
                             "decision": row.decision if row else "awaiting",

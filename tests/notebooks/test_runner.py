@@ -302,7 +302,7 @@ def test_runs_started_at_once_run_side_by_side_each_in_its_own_projects_environm
     other["data"] = [d for d in other["data"] if d["dataset"] == "police_incident_persons"]
     other["disclosure"] = {"threshold": 20}
     (tmp_path / "other.yaml").write_text(yaml.safe_dump(other))
-    demo_projects.approve_project(copy, STUDIED_TODAY, tmp_path / "other.yaml")
+    demo_projects.approve_project(copy, tmp_path / "other.yaml")
     extract(copy, "other-study", "ops", at=STUDIED_TODAY)
 
     path = small_notebook(tmp_path / "meet.ipynb", MEETS_THE_OTHER_RUN, parameters="me = ''")
