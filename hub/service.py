@@ -116,16 +116,11 @@ class RunStudy(Page):
     async def post(self, project_id: str) -> None:
         import asyncio
 
-        from notebooks.runner import WORKSPACE_PREFIX, run, runnable, trusted_copy
+        from notebooks.runner import run, runnable_name, trusted_copy
 
-        study = self.get_body_argument("study")
-        allowed = runnable(self.instance, project_id, self.person)
-        if study not in allowed:
-            names = ", ".join(n for n in allowed if not n.startswith(WORKSPACE_PREFIX))
-            raise Refused(
-                f"{study!r} cannot be run here: choose one of the studies ({names}) or a "
-                "notebook of your own workspace"
-            )
+        study = runnable_name(
+            self.instance, project_id, self.person, self.get_body_argument("study")
+        )
 
         def run_it():
             with trusted_copy(self.instance, project_id, self.person, study) as path:
@@ -289,8 +284,6 @@ class ProjectForm(Page):
                 raise RegistryError("the form must hold a project's registration (YAML mapping)")
             spec = parse_project(data, "the form")
             with self.instance.db.session() as session:
-                if spec.lead != self.person:
-                    raise Refused(f"{self.person} is not the lead named in the form ({spec.lead})")
                 exists = any(p.id == spec.id for p in registry.projects(session))
                 policy = self.instance.settings.policy
                 if exists:

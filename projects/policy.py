@@ -49,6 +49,9 @@ class PolicyAction(StrEnum):
     REVIEW_RELEASE = "review_release"
     APPROVE_DATA_USE = "approve_data_use"
     REGISTER_PROJECT = "register_project"
+    AMEND_PROJECT = "amend_project"
+    SUBMIT_PROJECT = "submit_project"
+    ADMINISTER_REGISTRY = "administer_registry"
 
 
 DATA_ACTIONS = (
@@ -67,7 +70,12 @@ ROLE_FOR = {
     PolicyAction.REVIEW_RELEASE: Role.OUTPUT_CHECKER,
     PolicyAction.APPROVE_DATA_USE: Role.APPROVER,
     PolicyAction.REGISTER_PROJECT: Role.PROJECT_LEAD,
+    PolicyAction.AMEND_PROJECT: Role.PROJECT_LEAD,
+    PolicyAction.SUBMIT_PROJECT: Role.PROJECT_LEAD,
+    PolicyAction.ADMINISTER_REGISTRY: Role.OPERATOR,
 }
+# the lead's own actions on a project (the registry, the web form and the CLI all ask for them)
+LEAD_ACTIONS = (PolicyAction.AMEND_PROJECT, PolicyAction.SUBMIT_PROJECT)
 REVIEWABLE = (State.ACTIVE, State.CLOSED, State.EXPIRED)
 # the actions that need the project's data prepared (the extract cut for its current version)
 NEEDS_PREPARED_DATA = (PolicyAction.READ_EXTRACT, PolicyAction.RUN_ANALYSIS)
@@ -121,7 +129,11 @@ def decide(
     dataset: str | None = None,
     item: str | None = None,
     at: date | None = None,
+    lead: str | None = None,
 ) -> Decision:
+    """May USERNAME do ACTION (on PROJECT_ID; for a dataset, an item) on date AT? LEAD is the
+    lead a registration or an amendment names: a lead registers and amends only projects they
+    lead themselves."""
     at = at or date.today()
     reasons: list[str] = []
 
@@ -142,7 +154,12 @@ def decide(
         reasons.append(
             f"{username} does not have the {needed} role that {action.replace('_', ' ')} needs"
         )
-    if action == PolicyAction.REGISTER_PROJECT:
+    if lead is not None and lead != username:
+        reasons.append(
+            f"{username} may {action.replace('_', ' ')} only as its lead: the registration "
+            f"names {lead} as the lead (the lead named must do it)"
+        )
+    if action in (PolicyAction.REGISTER_PROJECT, PolicyAction.ADMINISTER_REGISTRY):
         return done()
     found = session.get(Project, project_id) if project_id else None
     if found is None:
@@ -153,6 +170,14 @@ def decide(
     in_team = any(person_id == who.id for person_id, _ in members)
     state = effective_state(found, at)
 
+    if action in LEAD_ACTIONS:
+        if version.lead_id != who.id:
+            lead_person = session.get_one(Person, version.lead_id)
+            reasons.append(
+                f"only the project's lead ({lead_person.username}) can "
+                f"{action.removesuffix('_project')} project {found.id}"
+            )
+        return done()
     if action in DATA_ACTIONS or action == PolicyAction.REVIEW_RELEASE:
         valid = [a for a in who.accreditations if a.expires >= at]
         if not who.accreditations:

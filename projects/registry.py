@@ -109,7 +109,17 @@ def gateways(session: Session) -> dict[str, LegalGateway]:
 # organisations, people, datasets, gateways
 
 
+def check_administers(session: Session, actor: str) -> None:
+    """Refuse ACTOR the registry's administration (organisations, people, accreditations,
+    gateways, datasets) unless they hold the operator role. An actor who is no registered person
+    is the instance's own operator: the CLI names the machine's operator so (the instance's
+    folder is its owner's alone), and the web's people are always registered."""
+    if session.scalar(select(Person).where(Person.username == actor)) is not None:
+        check(session, actor, PolicyAction.ADMINISTER_REGISTRY)
+
+
 def add_organisation(session: Session, actor: str, code: str, name: str, kind: str) -> Organisation:
+    check_administers(session, actor)
     if kind not in ORGANISATION_TYPES:
         raise RegistryError(
             f"organisation type {kind!r} is not one of {', '.join(ORGANISATION_TYPES)}"
@@ -143,6 +153,7 @@ def add_person(
     organisation_code: str,
     roles: list[str],
 ) -> Person:
+    check_administers(session, actor)
     unknown = [r for r in roles if r not in ROLES]
     if unknown:
         raise RegistryError(f"unknown role {', '.join(unknown)}; roles are {', '.join(ROLES)}")
@@ -178,6 +189,7 @@ def add_person(
 def accredit(
     session: Session, actor: str, username: str, scheme: str, reference: str, expires: date
 ) -> Accreditation:
+    check_administers(session, actor)
     if not scheme or not reference:
         raise RegistryError("an accreditation needs a scheme and a reference")
     who = person(session, username)
@@ -196,6 +208,7 @@ def accredit(
 
 
 def set_suspended(session: Session, actor: str, username: str, suspended: bool) -> None:
+    check_administers(session, actor)
     who = person(session, username)
     who.suspended = suspended
     audit.record(
@@ -210,6 +223,7 @@ def set_suspended(session: Session, actor: str, username: str, suspended: bool) 
 def add_gateway(
     session: Session, actor: str, code: str, name: str, kind: str, description: str = ""
 ) -> LegalGateway:
+    check_administers(session, actor)
     if session.get(LegalGateway, code):
         raise RegistryError(f"the gateway {code!r} is already in the catalogue")
     found = LegalGateway(code=code, name=name, kind=kind, description=description)
@@ -221,6 +235,7 @@ def add_gateway(
 def register_dataset(
     session: Session, actor: str, schema: DatasetSchema, source: str, schema_text: bytes
 ) -> Dataset:
+    check_administers(session, actor)
     info = schema.dataset
     if session.get(Dataset, info["id"]):
         raise RegistryError(f"dataset {info['id']!r} is already registered; nothing was changed")
@@ -368,6 +383,7 @@ def _version(session: Session, spec: ProjectSpec, number: int, actor: str) -> Pr
 def register_project(
     session: Session, actor: str, spec: ProjectSpec, operator_policy: Policy
 ) -> Project:
+    check(session, actor, PolicyAction.REGISTER_PROJECT, lead=spec.lead)
     check_slug(spec.id)
     if session.get(Project, spec.id):
         raise RegistryError(
@@ -436,7 +452,7 @@ def _requires_lead(session: Session, found: Project, actor: str, what: str) -> N
 
 def submit(session: Session, actor: str, project_id: str) -> Project:
     found = project(session, project_id)
-    _requires_lead(session, found, actor, "submit")
+    check(session, actor, PolicyAction.SUBMIT_PROJECT, project_id)
     _move(session, actor, found, ProjectAction.SUBMIT)
     return found
 
@@ -508,7 +524,7 @@ def amend(
     found = project(session, project_id)
     if spec.id != project_id:
         raise RegistryError(f"the file describes project {spec.id!r}, not {project_id!r}")
-    _requires_lead(session, found, actor, "amend")
+    check(session, actor, PolicyAction.AMEND_PROJECT, project_id, lead=spec.lead)
     _check(session, spec, operator_policy)
     settle(session, found, at)
     amendment = diff(found.current.spec, spec.model_dump(mode="json"), operator_policy)

@@ -21,7 +21,8 @@ ALLOWED = {
     "bea.analyst": {"work_in_workspace", "read_extract", "run_analysis", "request_release"},
     "chris.checker": {"review_release"},
     "dana.checker": {"review_release"},
-    "sam.lead": {"register_project"},
+    "sam.lead": {"register_project", "amend_project", "submit_project"},
+    "ops.operator": {"administer_registry"},
 }
 EVERYONE = (
     "sam.lead",

@@ -62,8 +62,6 @@ def test_the_demo_project_goes_through_approval_to_active(active):
             lambda d: d["data"][0]["items"][0].update(item="first_name"),
             "first_name is a direct identifier",
         ),
-        (lambda d: d.update(lead="nobody"), "lead: no person 'nobody'"),
-        (lambda d: d.update(lead="alex.analyst"), "does not have the project_lead role"),
         (
             lambda d: d["team"].append({"person": "chris.checker", "role": "analyst"}),
             "chris.checker does not have the analyst role",
@@ -103,7 +101,7 @@ def test_duplicate_ids_are_refused(active, spec_data):
 def test_only_the_lead_submits_and_only_from_draft(populated, spec_data):
     project_id = register(populated, spec_data)
     with populated.db.session() as session:
-        with pytest.raises(RegistryError, match="only the project's lead"):
+        with pytest.raises(Refused, match="only the project's lead"):
             registry.submit(session, "alex.analyst", project_id)
     with populated.db.session() as session:
         registry.submit(session, "sam.lead", project_id)
@@ -203,3 +201,43 @@ def test_terms_record_version_and_hash(active):
         assert again.terms_sha256 == registry.terms_sha256(found)
         with pytest.raises(RegistryError, match="not in project"):
             registry.accept_terms(session, "eve.outsider", "supporting-families")
+
+
+@pytest.mark.parametrize(
+    ("actor", "lead", "message"),
+    [
+        ("alex.analyst", "sam.lead", "alex.analyst does not have the project_lead role"),
+        ("alex.analyst", "sam.lead", "the registration names sam.lead as the lead"),
+        ("nobody", "sam.lead", "nobody is not registered"),
+    ],
+)
+def test_only_the_lead_named_registers_a_project(populated, spec_data, actor, lead, message):
+    spec_data["lead"] = lead
+    with pytest.raises(Refused, match=message):
+        register(populated, spec_data, actor=actor)
+    assert count_projects(populated) == 0
+
+
+def test_a_lead_cannot_amend_the_project_into_someone_elses(active, spec_data):
+    with active.db.session() as session:
+        registry.add_person(
+            session, "ops", "kim.lead", "Kim", "k@treton.example", "TRETON-POLICE", ["project_lead"]
+        )
+    spec_data["lead"] = "kim.lead"
+    with active.db.session() as session:
+        with pytest.raises(Refused, match="names kim.lead as the lead"):
+            registry.amend(
+                session,
+                "sam.lead",
+                "supporting-families",
+                parse_project(spec_data),
+                active.settings.policy,
+            )
+        with pytest.raises(Refused, match=r"only the project's lead \(sam.lead\) can amend"):
+            registry.amend(
+                session,
+                "kim.lead",
+                "supporting-families",
+                parse_project(spec_data),
+                active.settings.policy,
+            )
