@@ -25,6 +25,7 @@ from output_checks import web as airlock_web
 from projects import registry
 from projects.errors import RegistryError
 from projects.policy import PolicyAction, decide, effective_state, status
+from projects.register import TEMPLATES as register_templates
 from projects.spec import parse_project
 from tre.errors import Refused, TreError
 from tre.folders import ProjectFolders
@@ -305,21 +306,43 @@ class ProjectForm(Page):
 
 
 class RegisterPage(Page):
-    """The public transparency register, as it is now."""
+    """The public transparency register, computed on each request (never stale) and read
+    without signing in: the content `tre register publish` writes, with a filter (``?q=``) that
+    works without JavaScript, and the same entries as CSV and JSON."""
 
     public = True
 
-    def get(self) -> None:
+    def get(self, download: str | None = None) -> None:
         from output_checks import release_dates
         from projects import register
 
+        settings = self.instance.settings
+        today = date.today()
+        query = self.get_query_argument("q", "").strip()
         with self.instance.db.session() as session:
-            entries = register.entries(
-                session,
-                self.instance.settings.transparency.show_person_names,
-                releases=release_dates,
+            every = register.entries(
+                session, settings.transparency.show_person_names, today, releases=release_dates
             )
-        self.page("register.html", entries=entries)
+        rows = register.matching(every, query)
+        if download is None:
+            self.page(
+                "register.html",
+                rows=rows,
+                total=len(every),
+                query=query,
+                name=settings.instance.name,
+                at=today,
+            )
+            return
+        if download == "csv":
+            body = register.as_csv(rows, settings.transparency.show_person_names)
+            self.set_header("Content-Type", "text/csv; charset=utf-8")
+        else:
+            body = register.as_json(rows, settings.instance.name, today)
+            self.set_header("Content-Type", "application/json; charset=utf-8")
+        self.set_header("Content-Disposition", f'attachment; filename="register.{download}"')
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.finish(body)
 
 
 def routes() -> list[tuple[str, type[Page]]]:
@@ -332,6 +355,7 @@ def routes() -> list[tuple[str, type[Page]]]:
         (r"/approvals/?", Approvals),
         (r"/projects/new", ProjectForm),
         (r"/register/?", RegisterPage),
+        (r"/register/register\.(csv|json)", RegisterPage),
         *airlock_web.routes(),
     ]
 
@@ -342,7 +366,7 @@ def make_app(instance, identify=None, prefix: str = "", **settings):
         routes(),
         identify or (lambda handler: None),
         prefix=prefix,
-        templates=[TEMPLATES, airlock_web.TEMPLATES],
+        templates=[TEMPLATES, airlock_web.TEMPLATES, register_templates],
         scopes_of=scopes_of(instance),
         **settings,
     )
@@ -372,7 +396,7 @@ def hub_app(instance):
         # unused: HubOAuthenticated's get_current_user (first in each page's bases) answers
         lambda handler: None,
         prefix=prefix,
-        templates=[TEMPLATES, airlock_web.TEMPLATES],
+        templates=[TEMPLATES, airlock_web.TEMPLATES, register_templates],
         cookie_secret=os.environ.get("JUPYTERHUB_API_TOKEN", "").encode() or None,
         login_redirect=True,
     )
