@@ -222,6 +222,9 @@ class Approvals(Page):
     def _waiting(self) -> list[dict[str, Any]]:
         import json
 
+        from projects.quality import flags
+
+        registration = self.instance.settings.registration
         out = []
         with self.instance.db.session() as session:
             me = registry.person(session, self.person)
@@ -251,6 +254,7 @@ class Approvals(Page):
                             "items": items,
                             "decision": row.decision if row else "awaiting",
                             "risk": risk,
+                            "flags": flags(session, found.current.spec, registration),
                         }
                     )
         return out
@@ -273,18 +277,30 @@ class ProjectForm(Page):
     def get(self) -> None:
         from projects.spec import EXAMPLE_PROJECT
 
-        self.page("project_form.html", text=EXAMPLE_PROJECT.read_text(), problems=[], done=None)
+        self.page(
+            "project_form.html",
+            text=EXAMPLE_PROJECT.read_text(),
+            problems=[],
+            done=None,
+            warnings=[],
+            blocking=[],
+        )
 
     def post(self) -> None:
+        from projects.quality import flags
+
         text = self.get_body_argument("spec", "")
         action = self.get_body_argument("action", "register")
-        problems, done = [], None
+        problems, done, warnings = [], None, []
+        registration = self.instance.settings.registration
         try:
             data = yaml.safe_load(text)
             if not isinstance(data, dict):
                 raise RegistryError("the form must hold a project's registration (YAML mapping)")
             spec = parse_project(data, "the form")
             with self.instance.db.session() as session:
+                # the purpose-quality flags, shown whether or not the save goes through
+                warnings = flags(session, spec.model_dump(mode="json"), registration)
                 exists = any(p.id == spec.id for p in registry.projects(session))
                 policy = self.instance.settings.policy
                 if exists:
@@ -292,7 +308,9 @@ class ProjectForm(Page):
                 else:
                     registry.register_project(session, self.person, spec, policy)
                 if action == "submit":
-                    registry.submit(session, self.person, spec.id)
+                    registry.submit(
+                        session, self.person, spec.id, self.instance.settings.registration
+                    )
             done = f"project {spec.id} {'submitted' if action == 'submit' else 'saved'}"
         except (RegistryError, Refused, yaml.YAMLError) as exc:
             problems = str(exc).splitlines()
@@ -301,6 +319,8 @@ class ProjectForm(Page):
             text=text,
             problems=problems,
             done=done,
+            warnings=warnings,
+            blocking=registration.block_submission,
             status=200 if not problems else 400,
         )
 

@@ -235,7 +235,8 @@ def project_register(context: Context, file: str) -> None:
     spec = load_project(Path(file))
     instance = context.instance()
     with instance.db.session() as session:
-        registry.register_project(session, context.actor, spec, instance.settings.policy)
+        found = registry.register_project(session, context.actor, spec, instance.settings.policy)
+        _print_flags(session, found.current.spec, instance.settings.registration)
     console.print(
         f"registered project {spec.id} (draft, version 1); submit it with "
         f"`tre --actor {spec.lead} project submit {spec.id}`"
@@ -249,10 +250,21 @@ def project_submit(context: Context, project_id: str) -> None:
     """Submit a draft for the data controllers' approval (the lead only)."""
     from projects import registry
 
-    with context.instance().db.session() as session:
-        found = registry.submit(session, context.actor, project_id)
+    instance = context.instance()
+    with instance.db.session() as session:
+        found = registry.submit(session, context.actor, project_id, instance.settings.registration)
         waiting = registry.requested_datasets(found)
+        _print_flags(session, found.current.spec, instance.settings.registration)
     console.print(f"{project_id} submitted; awaiting the controllers of {', '.join(waiting)}")
+
+
+def _print_flags(session, spec: dict, settings) -> None:
+    """The registration's purpose-quality warnings (projects.quality), one a line."""
+    from projects.quality import flags
+
+    for flag in flags(session, spec, settings):
+        blocks = " (blocks submission)" if flag.kind in settings.block_submission else ""
+        console.print(f"warning{blocks}: {flag.field}: {flag.message}", markup=False)
 
 
 @project.command("approve")
@@ -318,6 +330,7 @@ def project_amend(context, project_id, file) -> None:
         found = registry.amend(session, context.actor, project_id, spec, instance.settings.policy)
         version, state = found.version, effective_state(found).value
         amendment = registry.amendments(session, found)[version]
+        _print_flags(session, found.current.spec, instance.settings.registration)
     console.print(f"{project_id} is now version {version} ({state})")
     console.print(_amendment_summary(version, amendment, state), markup=False)
 

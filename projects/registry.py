@@ -37,12 +37,14 @@ from projects.models import (
     RequestedItem,
 )
 from projects.policy import PolicyAction, Role, TeamRole, check, effective_state, status
+from projects.quality import check_submittable
 from projects.spec import DatasetSchema, ProjectSpec, check_slug
 from projects.states import LIFECYCLE, Actor, ProjectAction, State
 from sdc.errors import SdcError
 from sdc.policy import Policy
 from tre import audit
 from tre.audit import canonical_json, utc_now
+from tre.settings import RegistrationSettings
 from tre.states import MoveNotAllowed
 
 ORGANISATION_TYPES = ("council", "police", "fire", "nhs", "school", "voluntary", "other")
@@ -450,9 +452,15 @@ def _requires_lead(session: Session, found: Project, actor: str, what: str) -> N
         raise RegistryError(f"only the project's lead ({lead.username}) can {what} it")
 
 
-def submit(session: Session, actor: str, project_id: str) -> Project:
+def submit(
+    session: Session, actor: str, project_id: str, registration: RegistrationSettings
+) -> Project:
+    """The lead submits the current version to the controllers whose data it asks for; refused
+    while it raises a purpose-quality flag the operator's REGISTRATION settings say blocks."""
     found = project(session, project_id)
     check(session, actor, PolicyAction.SUBMIT_PROJECT, project_id)
+    if LIFECYCLE.can(State(found.state), ProjectAction.SUBMIT):
+        check_submittable(session, project_id, found.current.spec, registration)
     _move(session, actor, found, ProjectAction.SUBMIT)
     return found
 

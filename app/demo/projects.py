@@ -86,7 +86,7 @@ def approve_project(instance: Instance, path: Path = PROJECT_FILE) -> str:
     spec = load_project(path)
     with instance.db.session() as session:
         registry.register_project(session, spec.lead, spec, instance.settings.policy)
-        registry.submit(session, spec.lead, spec.id)
+        registry.submit(session, spec.lead, spec.id, instance.settings.registration)
         found = registry.project(session, spec.id)
         for dataset_id in registry.requested_datasets(found):
             controller = registry.dataset(session, dataset_id).controller.code

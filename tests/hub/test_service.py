@@ -243,3 +243,33 @@ def test_the_register_is_read_without_signing_in_and_is_always_live(active, serv
     with active.db.session() as session:
         registry.suspend(session, "ops.operator", P, "an audit")
     assert "<dt>Status</dt><dd>suspended" in anonymous.get(base + "/register/").text
+
+
+def test_the_lead_is_warned_on_saving_and_the_controllers_see_the_same_flags(
+    populated, serve, spec_data
+):
+    import yaml
+
+    from tests.projects.test_quality import fishing
+
+    base = serve(service.make_app(populated, lambda h: h.get_cookie("tre-test-user")))
+    lead = as_("sam.lead")
+    xsrf = token(lead, base + "/projects/new")
+    text = yaml.safe_dump(fishing(spec_data))
+    saved = lead.post(
+        base + "/projects/new", data={"spec": text, "action": "register", "_xsrf": xsrf}
+    )
+    assert saved.status_code == 200 and "project fishing-trip saved" in saved.text
+    assert "Check the purpose before you submit" in saved.text
+    assert "<strong>Blocks submission.</strong> <code>purpose</code>" in saved.text
+    assert "every one of its 8 items is asked for" in saved.text
+    refused = lead.post(
+        base + "/projects/new", data={"spec": text, "action": "submit", "_xsrf": xsrf}
+    )
+    assert (
+        refused.status_code == 400 and "cannot be submitted until these are mended" in refused.text
+    )
+    nia = as_("nia.approver")
+    page = nia.get(base + "/approvals/")
+    assert page.status_code == 200
+    assert "Purpose-quality warnings" in page.text and "every one of its 8 items" in page.text

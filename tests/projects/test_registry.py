@@ -12,6 +12,7 @@ from projects.spec import parse_project
 from tests.projects.conftest import TODAY
 from tre import audit
 from tre.errors import Refused
+from tre.settings import RegistrationSettings
 
 
 def count_projects(instance):
@@ -102,20 +103,20 @@ def test_only_the_lead_submits_and_only_from_draft(populated, spec_data):
     project_id = register(populated, spec_data)
     with populated.db.session() as session:
         with pytest.raises(Refused, match="only the project's lead"):
-            registry.submit(session, "alex.analyst", project_id)
+            registry.submit(session, "alex.analyst", project_id, RegistrationSettings())
     with populated.db.session() as session:
-        registry.submit(session, "sam.lead", project_id)
+        registry.submit(session, "sam.lead", project_id, RegistrationSettings())
     with populated.db.session() as session:
         with pytest.raises(
             RegistryError, match="is submitted: 'submit' is possible only from draft"
         ):
-            registry.submit(session, "sam.lead", project_id)
+            registry.submit(session, "sam.lead", project_id, RegistrationSettings())
 
 
 def test_a_refusal_returns_the_project_to_draft_with_its_reason(populated, spec_data):
     project_id = register(populated, spec_data)
     with populated.db.session() as session:
-        registry.submit(session, "sam.lead", project_id)
+        registry.submit(session, "sam.lead", project_id, RegistrationSettings())
     with populated.db.session() as session:
         with pytest.raises(RegistryError, match="needs a reason"):
             registry.decide_data_use(
@@ -138,7 +139,7 @@ def test_separation_of_duties_and_controller_scope_for_approvals(populated, spec
     data = copy.deepcopy(spec_data)
     project_id = register(populated, data)
     with populated.db.session() as session:
-        registry.submit(session, "sam.lead", project_id)
+        registry.submit(session, "sam.lead", project_id, RegistrationSettings())
     with populated.db.session() as session:
         with pytest.raises(Refused, match="approves for TRETON-COUNCIL, not for TRETON-POLICE"):
             registry.decide_data_use(
