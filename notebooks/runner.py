@@ -363,8 +363,8 @@ def extract_inputs(data: Path) -> list[dict[str, Any]]:
     manifest_path = data / "manifest.json"
     if not manifest_path.exists():
         raise RunError(
-            f"the project has no extract in {data} yet (the operator makes it with "
-            "`tre data extract`)"
+            "the project's data is not in place: ask the operator to prepare it again "
+            "(`tre data extract PROJECT`)"
         )
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     inputs = []

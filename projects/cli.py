@@ -394,7 +394,8 @@ def project_refresh(context, at) -> None:
 def project_show(context, project_id, as_json) -> None:
     from projects import registry
 
-    with context.instance().db.session() as session:
+    instance = context.instance()
+    with instance.db.session() as session:
         info = registry.describe(session, registry.project(session, project_id))
     if as_json:
         click.echo(registry.dump(info))
@@ -420,6 +421,8 @@ def project_show(context, project_id, as_json) -> None:
             + (f" — {decision['text']}" if decision["text"] else "")
         )
     console.print("terms accepted by: " + (", ".join(info["declarations"]) or "nobody yet"))
+    with instance.db.session() as session:
+        _print_flags(session, spec, instance.settings.registration)
 
 
 def _amendment_summary(version: int, amendment: dict, state: str) -> str:

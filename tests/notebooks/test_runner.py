@@ -433,3 +433,10 @@ def test_the_reports_show_charts_as_images_and_counts_as_integers(study_runs):
     bands = [b for b in ("18-24", "25-34", "45-54", "65-74") if f"<th>{b}</th>" in balance]
     assert len(bands) >= 2
     assert sorted(bands, key=balance.index) == bands  # in age order
+
+
+def test_a_run_whose_data_went_missing_names_no_server_path(tmp_path):
+    with pytest.raises(RunError) as missing:
+        runner.extract_inputs(tmp_path / "data")
+    assert str(tmp_path) not in str(missing.value)
+    assert "ask the operator to prepare it again" in str(missing.value)

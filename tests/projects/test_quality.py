@@ -141,3 +141,5 @@ def test_the_cli_warns_on_saving_and_refuses_a_blocked_submission(
         "--actor", "sam.lead", "project", "submit", "fishing-trip", home=populated.home
     )
     assert code == 1 and "cannot be submitted until these are mended" in err
+    code, out, _ = run_cli("project", "show", "fishing-trip", home=populated.home)
+    assert code == 0 and "warning (blocks submission): purpose:" in out
