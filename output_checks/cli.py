@@ -7,7 +7,10 @@ import json
 import click
 from rich.table import Table
 
-from tre.cli_context import Context, console, pass_context
+from tre.cli_context import Context, console, id_table, pass_context
+
+# the columns a person types from (`tre outputs show REQ`): never cut
+REQUEST_IDS = ("request", "project", "author")
 
 
 @click.group("outputs")
@@ -25,12 +28,27 @@ def _airlock():
 @click.option("--project", "project_id", required=True)
 @click.argument("files", nargs=-1, required=True)
 @click.option("--group", default="outputs", show_default=True, help="The files' group.")
-@click.option("--context", "context_text", default="", help="What the outputs are.")
-@click.option("--controls", default="", help="What was done to make them safe.")
+@click.option("--context", "context_text", default="", help="What the outputs are (required).")
+@click.option("--controls", default="", help="What was done to make them safe (required).")
 @click.option("--supporting", is_flag=True, help="For checkers only; never released.")
 @pass_context
 def request_command(context: Context, project_id, files, group, context_text, controls, supporting):
-    """Start a release request with FILES (from the project's outputs folder); prints its id."""
+    """Start a release request with FILES (from the project's outputs folder); prints its id.
+
+    The group's --context and --controls are required, as in the tre pages: the checkers judge
+    the files by them."""
+    missing = [
+        option
+        for option, given in (("--context", context_text), ("--controls", controls))
+        if not given.strip()
+    ]
+    if missing:
+        raise click.UsageError(
+            f"a release request needs {' and '.join(missing)} for its group {group}: "
+            "--context says what the outputs are, --controls what was done to make them safe "
+            "(the checkers judge the files by them; the tre pages ask for both too); "
+            "nothing was requested"
+        )
     request_id = _airlock().request(
         context.instance(),
         project_id,
@@ -127,8 +145,12 @@ def show_command(context: Context, request_id, as_json):
 @pass_context
 def list_command(context: Context, project_id):
     """Every request."""
-    table = Table("request", "project", "author", "state", "turn", "files")
-    for r in _airlock().requests(context.instance(), project_id):
+    found = _airlock().requests(context.instance(), project_id)
+    if not found:
+        console.print(f"no release requests{f' in {project_id}' if project_id else ''} yet")
+        return
+    table = id_table("request", "project", "author", "state", "turn", "files", ids=REQUEST_IDS)
+    for r in found:
         table.add_row(
             r["id"], r["project"], r["author"], r["state"], str(r["turn"]), str(r["files"])
         )
@@ -139,8 +161,17 @@ def list_command(context: Context, project_id):
 @pass_context
 def queue_command(context: Context):
     """Requests you may review."""
-    table = Table("request", "project", "author", "state", "turn", "files", "my votes")
-    for r in _airlock().queue(context.instance(), context.actor):
+    found = _airlock().queue(context.instance(), context.actor)
+    if not found:
+        console.print(
+            f"the review queue of {context.actor} is empty: no submitted request waits for a "
+            "vote you may give (checkers review as their own account; see `tre outputs list`)"
+        )
+        return
+    table = id_table(
+        "request", "project", "author", "state", "turn", "files", "my votes", ids=REQUEST_IDS
+    )
+    for r in found:
         table.add_row(
             r["id"],
             r["project"],
