@@ -37,18 +37,7 @@ def request_command(context: Context, project_id, files, group, context_text, co
 
     The group's --context and --controls are required, as in the tre pages: the checkers judge
     the files by them."""
-    missing = [
-        option
-        for option, given in (("--context", context_text), ("--controls", controls))
-        if not given.strip()
-    ]
-    if missing:
-        raise click.UsageError(
-            f"a release request needs {' and '.join(missing)} for its group {group}: "
-            "--context says what the outputs are, --controls what was done to make them safe "
-            "(the checkers judge the files by them; the tre pages ask for both too); "
-            "nothing was requested"
-        )
+    _check_described(group, context_text, controls, {}, "nothing was requested")
     request_id = _airlock().request(
         context.instance(),
         project_id,
@@ -62,6 +51,25 @@ def request_command(context: Context, project_id, files, group, context_text, co
     click.echo(request_id)
 
 
+def _check_described(
+    group: str, context_text: str, controls: str, groups: dict[str, dict], nothing: str
+) -> None:
+    """Refuse a group left without its context or controls (as the request form does): given
+    now, or held already by the request's GROUPS."""
+    held = groups.get(group, {})
+    missing = [
+        option
+        for option, given in (("--context", context_text), ("--controls", controls))
+        if not given.strip() and not held.get(option[2:], "").strip()
+    ]
+    if missing:
+        raise click.UsageError(
+            f"a release request needs {' and '.join(missing)} for its group {group}: "
+            "--context says what the outputs are, --controls what was done to make them safe "
+            f"(the checkers judge the files by them; the tre pages ask for both too); {nothing}"
+        )
+
+
 @outputs.command("add")
 @click.argument("request_id")
 @click.argument("files", nargs=-1, required=True)
@@ -71,7 +79,11 @@ def request_command(context: Context, project_id, files, group, context_text, co
 @click.option("--supporting", is_flag=True)
 @pass_context
 def add_command(context: Context, request_id, files, group, context_text, controls, supporting):
-    """Add FILES to a pending or returned request."""
+    """Add FILES to a pending or returned request (--context and --controls are required for a
+    group the request does not have yet)."""
+    if not (context_text.strip() and controls.strip()):
+        groups = _airlock().show(context.instance(), request_id, context.actor)["groups"]
+        _check_described(group, context_text, controls, groups, "nothing was added")
     _airlock().add(
         context.instance(),
         request_id,

@@ -630,6 +630,16 @@ def test_the_outputs_cli_says_what_a_newcomer_needs(studied, outputs, run_cli, m
     )  # fmt: skip
     assert code == 0, err
     request_id = out.strip()
+    code, out, err = run_cli(
+        "--actor", AUTHOR, "outputs", "add", request_id, rel(run, "note.md"), "--group", "more",
+        home=studied.home,
+    )  # fmt: skip
+    assert code == 2 and "needs --context and --controls for its group more" in err
+    assert "nothing was added" in err
+    code, out, err = run_cli(
+        "--actor", AUTHOR, "outputs", "add", request_id, rel(run, "note.md"), home=studied.home
+    )  # the group outputs has its context and controls already
+    assert code == 0, err
     # as root, with no --actor: the refusal says how to name yourself
     code, out, err = run_cli("outputs", "show", request_id, home=studied.home)
     assert code == 3 and "operator:root may not review" in err
