@@ -235,12 +235,11 @@ def test_unknown_notebooks_are_named(studied):
         runner.run(studied, "no-such-study", P, "alex.analyst", at=STUDIED_TODAY)
 
 
-def test_a_kernel_this_machine_lacks_is_refused_before_anything_runs(studied, tmp_path, run_cli):
+def test_a_kernel_this_machine_lacks_is_refused_before_anything_runs(studied, run_cli):
     """It once came back as a failed run reading only `NoSuchKernel: No such kernel named ir`."""
-    path = small_notebook(tmp_path / "k.ipynb", "print('hello')")
     before = runs.runs(studied, P)
     code, out, err = run_cli(
-        "--actor", "alex.analyst", "run", str(path), "--project", P, "--kernel", "ir",
+        "--actor", "alex.analyst", "run", "repeat-callers", "--project", P, "--kernel", "ir",
         home=studied.home,
     )  # fmt: skip
     assert code != 0 and "Traceback" not in err
