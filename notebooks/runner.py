@@ -518,6 +518,21 @@ def _engine() -> str:
 # Running
 
 
+def check_kernel(kernel: str) -> None:
+    """Refuse, before a run is recorded, a kernel this machine does not have (papermill's own
+    refusal came as a failed run reading only `NoSuchKernel`)."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    known = sorted(KernelSpecManager().find_kernel_specs())
+    if kernel not in known:
+        raise RunError(
+            f"there is no Jupyter kernel named {kernel} on this machine (installed: "
+            f"{', '.join(known) or 'none'}): run with --kernel python3, the kit's Python kernel "
+            "(if it is missing too, install it: python -m ipykernel install --sys-prefix); "
+            "nothing was run"
+        )
+
+
 def run(
     instance: Instance,
     notebook: str | Path,
@@ -539,6 +554,7 @@ def run(
         policy = registry.project_policy(found, instance.settings.policy)
         organisation = registry.person(session, person).organisation.code
     source = read_notebook(path)
+    check_kernel(kernel)
     declared = declared_outputs(source)
     values = check_parameters(path, parameters or {})
     folders = ProjectFolders.of(instance, project_id)

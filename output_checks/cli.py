@@ -7,7 +7,10 @@ import json
 import click
 from rich.table import Table
 
-from tre.cli_context import Context, console, pass_context
+from tre.cli_context import Context, console, id_table, pass_context
+
+# the columns a person types from (`tre outputs show REQ`): never cut
+REQUEST_IDS = ("request", "project", "author")
 
 
 @click.group("outputs")
@@ -25,12 +28,16 @@ def _airlock():
 @click.option("--project", "project_id", required=True)
 @click.argument("files", nargs=-1, required=True)
 @click.option("--group", default="outputs", show_default=True, help="The files' group.")
-@click.option("--context", "context_text", default="", help="What the outputs are.")
-@click.option("--controls", default="", help="What was done to make them safe.")
+@click.option("--context", "context_text", default="", help="What the outputs are (required).")
+@click.option("--controls", default="", help="What was done to make them safe (required).")
 @click.option("--supporting", is_flag=True, help="For checkers only; never released.")
 @pass_context
 def request_command(context: Context, project_id, files, group, context_text, controls, supporting):
-    """Start a release request with FILES (from the project's outputs folder); prints its id."""
+    """Start a release request with FILES (from the project's outputs folder); prints its id.
+
+    The group's --context and --controls are required, as in the tre pages: the checkers judge
+    the files by them."""
+    _check_described(group, context_text, controls, {}, "nothing was requested")
     request_id = _airlock().request(
         context.instance(),
         project_id,
@@ -44,6 +51,25 @@ def request_command(context: Context, project_id, files, group, context_text, co
     click.echo(request_id)
 
 
+def _check_described(
+    group: str, context_text: str, controls: str, groups: dict[str, dict], nothing: str
+) -> None:
+    """Refuse a group left without its context or controls (as the request form does): given
+    now, or held already by the request's GROUPS."""
+    held = groups.get(group, {})
+    missing = [
+        option
+        for option, given in (("--context", context_text), ("--controls", controls))
+        if not given.strip() and not held.get(option[2:], "").strip()
+    ]
+    if missing:
+        raise click.UsageError(
+            f"a release request needs {' and '.join(missing)} for its group {group}: "
+            "--context says what the outputs are, --controls what was done to make them safe "
+            f"(the checkers judge the files by them; the tre pages ask for both too); {nothing}"
+        )
+
+
 @outputs.command("add")
 @click.argument("request_id")
 @click.argument("files", nargs=-1, required=True)
@@ -53,7 +79,11 @@ def request_command(context: Context, project_id, files, group, context_text, co
 @click.option("--supporting", is_flag=True)
 @pass_context
 def add_command(context: Context, request_id, files, group, context_text, controls, supporting):
-    """Add FILES to a pending or returned request."""
+    """Add FILES to a pending or returned request (--context and --controls are required for a
+    group the request does not have yet)."""
+    if not (context_text.strip() and controls.strip()):
+        groups = _airlock().show(context.instance(), request_id, context.actor)["groups"]
+        _check_described(group, context_text, controls, groups, "nothing was added")
     _airlock().add(
         context.instance(),
         request_id,
@@ -127,8 +157,12 @@ def show_command(context: Context, request_id, as_json):
 @pass_context
 def list_command(context: Context, project_id):
     """Every request."""
-    table = Table("request", "project", "author", "state", "turn", "files")
-    for r in _airlock().requests(context.instance(), project_id):
+    found = _airlock().requests(context.instance(), project_id)
+    if not found:
+        console.print(f"no release requests{f' in {project_id}' if project_id else ''} yet")
+        return
+    table = id_table("request", "project", "author", "state", "turn", "files", ids=REQUEST_IDS)
+    for r in found:
         table.add_row(
             r["id"], r["project"], r["author"], r["state"], str(r["turn"]), str(r["files"])
         )
@@ -139,8 +173,17 @@ def list_command(context: Context, project_id):
 @pass_context
 def queue_command(context: Context):
     """Requests you may review."""
-    table = Table("request", "project", "author", "state", "turn", "files", "my votes")
-    for r in _airlock().queue(context.instance(), context.actor):
+    found = _airlock().queue(context.instance(), context.actor)
+    if not found:
+        console.print(
+            f"the review queue of {context.actor} is empty: no submitted request waits for a "
+            "vote you may give (checkers review as their own account; see `tre outputs list`)"
+        )
+        return
+    table = id_table(
+        "request", "project", "author", "state", "turn", "files", "my votes", ids=REQUEST_IDS
+    )
+    for r in found:
         table.add_row(
             r["id"],
             r["project"],

@@ -604,3 +604,54 @@ def test_the_outputs_cli(studied, outputs, run_cli, monkeypatch):
     assert json.loads(out)["rejection_reasons"]["test over"] == 1
     code, out, _ = run_cli("outputs", "list", "--project", P, home=studied.home)
     assert request_id in out and "rejected" in out
+
+
+def test_the_outputs_cli_says_what_a_newcomer_needs(studied, outputs, run_cli, monkeypatch):
+    """As a newcomer found it: a request without context or controls was taken silently, the
+    airlock's refusals as root said nothing of --actor, an empty queue printed an empty table,
+    and request ids were cut at 80 columns."""
+    run = outputs["run"]
+    monkeypatch.delenv("TRE_ACTOR", raising=False)
+    before = len(airlock.requests(studied, P))
+    code, out, err = run_cli(
+        "--actor", AUTHOR, "outputs", "request", "--project", P, rel(run, "note.md"),
+        "--context", "a note", home=studied.home,
+    )  # fmt: skip
+    assert code == 2 and "needs --controls for its group outputs" in err
+    assert "nothing was requested" in err and len(airlock.requests(studied, P)) == before
+    code, out, err = run_cli(
+        "--actor", AUTHOR, "outputs", "request", "--project", P, rel(run, "note.md"),
+        home=studied.home,
+    )  # fmt: skip
+    assert code == 2 and "needs --context and --controls" in err
+    code, out, err = run_cli(
+        "--actor", AUTHOR, "outputs", "request", "--project", P, rel(run, "note.md"),
+        "--context", "a note", "--controls", "none needed", home=studied.home,
+    )  # fmt: skip
+    assert code == 0, err
+    request_id = out.strip()
+    code, out, err = run_cli(
+        "--actor", AUTHOR, "outputs", "add", request_id, rel(run, "note.md"), "--group", "more",
+        home=studied.home,
+    )  # fmt: skip
+    assert code == 2 and "needs --context and --controls for its group more" in err
+    assert "nothing was added" in err
+    code, out, err = run_cli(
+        "--actor", AUTHOR, "outputs", "add", request_id, rel(run, "note.md"), home=studied.home
+    )  # the group outputs has its context and controls already
+    assert code == 0, err
+    # as root, with no --actor: the refusal says how to name yourself
+    code, out, err = run_cli("outputs", "show", request_id, home=studied.home)
+    assert code == 3 and "operator:root may not review" in err
+    assert "hint: this command ran as the account root, which is nobody" in err
+    assert "--actor NAME (or TRE_ACTOR=NAME)" in err
+    # a registered person's refusal needs no such hint
+    code, out, err = run_cli("outputs", "show", request_id, home=studied.home, account=AUTHOR)
+    assert code == 0 and "hint:" not in err
+    code, out, err = run_cli("outputs", "queue", home=studied.home)
+    assert code == 0 and "the review queue of operator:root is empty" in out
+    assert "┏" not in out
+    code, out, _ = run_cli("outputs", "list", "--project", "no-such-project", home=studied.home)
+    assert "no release requests in no-such-project yet" in out
+    code, out, _ = run_cli("outputs", "list", "--project", P, home=studied.home)
+    assert request_id in out and AUTHOR in out and "…" not in out
