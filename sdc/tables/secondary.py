@@ -14,6 +14,7 @@ problem as an integer programme for small tables.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -102,32 +103,12 @@ def scale_of(values: np.ndarray) -> float:
     return math.ldexp(1.0, math.frexp(largest)[1])
 
 
-def audit(values: np.ndarray, suppressed: np.ndarray, rels, lower_bound: float | None = 0.0):
-    """Each suppressed cell's feasible interval {cell: (low, high)} given the published cells:
-    the attacker's two linear programmes per cell, over the suppressed cells only.
-
-    Floating point is handled so that the audit means the same at any magnitude:
-
-    - The programme is solved in units of :func:`scale_of` (every value at most 1), with
-      HiGHS's feasibility tolerances at 1e-10 of that unit.
-    - A table's cells are sums rounded in different orders (a margin is not rounded like the
-      sum of its cells), so the published values disagree with their relations in the last
-      digits: past about 5e8 that disagreement exceeded HiGHS's absolute tolerance and the
-      attacker's system was "Infeasible". Each relation's right-hand side is therefore written
-      with the suppressed cells' own values (the true values satisfy every relation exactly),
-      and the published values' disagreement (each relation's residual, summed exactly) is
-      measured instead.
-    - Intervals are given in the table's units and narrowed by that disagreement (an end at
-      the lower bound excepted: the attacker knows it exactly), so that an interval is never
-      wider than the attacker's: the audit errs towards exposure.
-    - A width below :data:`RESOLUTION` of the scale is a point (the cell is recomputed); the
-      decision is relative to the table's magnitude, never an absolute number.
-    """
+def _attacker(values: np.ndarray, hidden: np.ndarray, rels, lower_bound: float | None):
+    """The attacker's linear programme over the HIDDEN cells, in the unit of :func:`scale_of`,
+    passed to the shared HiGHS instance; with its scale and the published values'
+    disagreement (see :func:`audit`)."""
     import highspy
 
-    hidden = np.flatnonzero(suppressed)
-    if not len(hidden):
-        return {}
     scale = scale_of(values)
     scaled = (values / scale).tolist()  # exact: a power of two (Python floats: fast to sum)
     plain = values.tolist()
@@ -164,18 +145,134 @@ def audit(values: np.ndarray, suppressed: np.ndarray, rels, lower_bound: float |
     lp.a_matrix_.value_ = matrix.data
     solver = _highs()
     solver.passModel(lp)
-    intervals = {}
-    for k, cell in enumerate(hidden):
-        solver.changeColCost(k, 1.0)
-        ends = []
-        for sense in (highspy.ObjSense.kMinimize, highspy.ObjSense.kMaximize):
-            solver.changeObjectiveSense(sense)
-            ends.append(_solve(solver, highspy, sense) * scale)
-        solver.changeColCost(k, 0.0)
-        intervals[int(cell)] = _narrowed(
-            ends[0], ends[1], disagreement, RESOLUTION * scale, lower_bound
-        )
-    return intervals
+    return solver, scale, disagreement
+
+
+def _interval(solver, column: int, scale: float, disagreement: float, lower_bound):
+    """Column COLUMN's feasible interval in the table's units (narrowed: see audit)."""
+    import highspy
+
+    solver.changeColCost(column, 1.0)
+    ends = []
+    for sense in (highspy.ObjSense.kMinimize, highspy.ObjSense.kMaximize):
+        solver.changeObjectiveSense(sense)
+        ends.append(_solve(solver, highspy, sense) * scale)
+    solver.changeColCost(column, 0.0)
+    return _narrowed(ends[0], ends[1], disagreement, RESOLUTION * scale, lower_bound)
+
+
+def audit(values: np.ndarray, suppressed: np.ndarray, rels, lower_bound: float | None = 0.0):
+    """Each suppressed cell's feasible interval {cell: (low, high)} given the published cells:
+    the attacker's two linear programmes per cell, over the suppressed cells only.
+
+    Floating point is handled so that the audit means the same at any magnitude:
+
+    - The programme is solved in units of :func:`scale_of` (every value at most 1), with
+      HiGHS's feasibility tolerances at 1e-10 of that unit.
+    - A table's cells are sums rounded in different orders (a margin is not rounded like the
+      sum of its cells), so the published values disagree with their relations in the last
+      digits: past about 5e8 that disagreement exceeded HiGHS's absolute tolerance and the
+      attacker's system was "Infeasible". Each relation's right-hand side is therefore written
+      with the suppressed cells' own values (the true values satisfy every relation exactly),
+      and the published values' disagreement (each relation's residual, summed exactly) is
+      measured instead.
+    - Intervals are given in the table's units and narrowed by that disagreement (an end at
+      the lower bound excepted: the attacker knows it exactly), so that an interval is never
+      wider than the attacker's: the audit errs towards exposure.
+    - A width below :data:`RESOLUTION` of the scale is a point (the cell is recomputed); the
+      decision is relative to the table's magnitude, never an absolute number.
+    """
+    hidden = np.flatnonzero(suppressed)
+    if not len(hidden):
+        return {}
+    solver, scale, disagreement = _attacker(values, hidden, rels, lower_bound)
+    return {
+        int(cell): _interval(solver, k, scale, disagreement, lower_bound)
+        for k, cell in enumerate(hidden)
+    }
+
+
+def insider_exposed(
+    values: np.ndarray,
+    suppressed: np.ndarray,
+    rels,
+    lower_bound: float | None,
+    insiders: np.ndarray,
+    sensitive: np.ndarray,
+    own: Callable[[int, int], bool] | None = None,
+) -> list[tuple[int, int]]:
+    """(insider, cell) pairs where the sole contributor of the suppressed cell INSIDER (who
+    knows its value exactly) can recompute the suppressed SENSITIVE cell CELL: τ-ARGUS's
+    singleton protection. The attacker's programme is solved again with the insider's cell
+    fixed, for the sensitive cells tied to it by relations of suppressed cells. OWN(insider,
+    cell) says that the insider is in CELL (see :func:`shares_contributor`): a person's own
+    contribution is no disclosure to them, and it is left out."""
+    hidden = np.flatnonzero(suppressed)
+    known = [int(c) for c in hidden if insiders[c]]
+    if not known or not (sensitive & suppressed).any():
+        return []
+    component = _components(hidden, rels)
+    solver, scale, disagreement = _attacker(values, hidden, rels, lower_bound)
+    column_of = {int(c): k for k, c in enumerate(hidden)}
+    found = []
+    for insider in known:
+        column = column_of[insider]
+        exact = float(values[insider]) / scale
+        solver.changeColBounds(column, exact, exact)
+        for cell in hidden.tolist():
+            if cell == insider or not sensitive[cell]:
+                continue
+            if component[cell] != component[insider]:
+                continue
+            if own is not None and own(insider, cell):
+                continue
+            low, high = _interval(solver, column_of[cell], scale, disagreement, lower_bound)
+            if high - low <= 0:
+                found.append((insider, cell))
+        low_bound = -np.inf if lower_bound is None else lower_bound / scale
+        solver.changeColBounds(column, low_bound, np.inf)
+    return found
+
+
+def shares_contributor(cells: pd.DataFrame, dims: list[str]) -> Callable[[int, int], bool]:
+    """For a one-contributor cell A and another cell B: is A's contributor in B? So it is
+    when the cells overlap (on every dimension the same category, or a margin) and their
+    common part holds anyone: A's single contributor is then in it, and so in B."""
+    labels = cells[dims].to_numpy(object)
+    where = {tuple(row): i for i, row in enumerate(labels.tolist())}
+    count = cells["count"].to_numpy(float)
+
+    def own(a: int, b: int) -> bool:
+        common = []
+        for x, y in zip(labels[a], labels[b], strict=True):
+            if x == TOTAL or x == y:
+                common.append(y)
+            elif y == TOTAL:
+                common.append(x)
+            else:
+                return False
+        found = where.get(tuple(common))
+        return found is not None and count[found] > 0
+
+    return own
+
+
+def _components(hidden: np.ndarray, rels) -> dict[int, int]:
+    """The suppressed cells' groups: two are together when a relation holds both (only there
+    can knowing one tell anything of the other)."""
+    parent = {int(c): int(c) for c in hidden}
+
+    def root(c: int) -> int:
+        while parent[c] != c:
+            parent[c] = parent[parent[c]]
+            c = parent[c]
+        return c
+
+    for total, members in rels:
+        inside = [c for c in [total, *members] if c in parent]
+        for c in inside[1:]:
+            parent[root(c)] = root(inside[0])
+    return {c: root(c) for c in parent}
 
 
 def _solve(solver, highspy, sense) -> float:
@@ -219,10 +316,39 @@ def _narrowed(
     return low, high
 
 
-def exposed(intervals: dict[int, tuple[float, float]], protection: float = 0.0) -> list[int]:
-    """Suppressed cells whose interval is a point (or no wider than PROTECTION): :func:`audit`
-    has already made a point of every interval narrower than its resolution."""
-    return [i for i, (low, high) in intervals.items() if high - low <= protection]
+def exposed(intervals: dict[int, tuple[float, float]]) -> list[int]:
+    """Suppressed cells whose interval is a point: :func:`audit` has already made a point of
+    every interval narrower than its resolution."""
+    return [i for i, (low, high) in intervals.items() if high - low <= 0]
+
+
+def required(
+    values: np.ndarray, levels: np.ndarray, lower_bound: float | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """How far each cell's interval must reach, (down to, up to): value ∓ its protection
+    level, the lower end never below what the cell can be (LOWER_BOUND)."""
+    low = values - levels
+    if lower_bound is not None:
+        low = np.maximum(low, lower_bound)
+    return low, values + levels
+
+
+def short_of(
+    intervals: dict[int, tuple[float, float]],
+    reach: tuple[np.ndarray, np.ndarray] | None,
+    scale: float,
+) -> list[int]:
+    """Suppressed cells that are exposed, or whose interval does not reach REACH (see
+    :func:`required`) within the audit's resolution of SCALE."""
+    if reach is None:
+        return exposed(intervals)
+    slack = RESOLUTION * scale
+    down, up = reach
+    return [
+        i
+        for i, (low, high) in intervals.items()
+        if high - low <= 0 or low > down[i] + slack or high < up[i] - slack
+    ]
 
 
 def heuristic(
@@ -232,11 +358,17 @@ def heuristic(
     rels,
     cost: np.ndarray,
     lower_bound: float | None = 0.0,
-    protection: float = 0.0,
+    reach: tuple[np.ndarray, np.ndarray] | None = None,
+    insiders: np.ndarray | None = None,
+    sensitive: np.ndarray | None = None,
+    own: Callable[[int, int], bool] | None = None,
     max_rounds: int = 50,
 ) -> tuple[np.ndarray, dict]:
-    """Suppressed cells (primary + secondary) so that no suppressed cell is exposed, and their
-    audited intervals."""
+    """Suppressed cells (primary + secondary) so that no suppressed cell is exposed, every
+    primary cell's interval reaches REACH (:func:`required`), and no sole contributor of a
+    suppressed cell (INSIDERS) can recompute a SENSITIVE one (by default the PRIMARY cells);
+    and their audited intervals."""
+    sensitive = primary.copy() if sensitive is None else sensitive
     suppressed = primary.copy()
     if not suppressed.any():
         return suppressed, {}
@@ -255,7 +387,10 @@ def heuristic(
                     suppressed[choice] = True
                     changed = True
         intervals = audit(values, suppressed, rels, lower_bound)
-        bad = exposed(intervals, protection)
+        bad = short_of(intervals, reach, scale_of(values))
+        if not bad and insiders is not None:
+            pairs = insider_exposed(values, suppressed, rels, lower_bound, insiders, sensitive, own)
+            bad = sorted({cell for _, cell in pairs})
         if not bad:
             return suppressed, intervals
         if not groups_of:
@@ -310,11 +445,12 @@ def optimal(
     frozen: np.ndarray,
     rels,
     cost: np.ndarray,
-    protection: float = 1.0,
+    protection: np.ndarray | float = 1.0,
     time_limit: float = 60.0,
 ) -> np.ndarray:
     """The cheapest suppression pattern protecting every primary cell by PROTECTION both ways
-    (the Fischetti-Salazar model: for each primary cell, deviations that the relations allow).
+    (one level for all, or each cell's own; the Fischetti-Salazar model: for each primary
+    cell, deviations that the relations allow).
 
     The answer is a proposal: the big-M is the table's own size, and once that size is about
     1e6 times the protection (costs in millions, protected by 1), a binary within HiGHS's
@@ -341,7 +477,8 @@ def optimal(
     # that keeps the big-M at 2**20 (exact; a table of ordinary size keeps its own units)
     unit = max(1.0, math.ldexp(1.0, math.frexp(big)[1] - 20))
     values = np.asarray(values, dtype=float) / unit
-    big, protection = big / unit, protection / unit
+    big = big / unit
+    levels = np.broadcast_to(np.asarray(protection, dtype=float), (n,)) / unit
     # variables: s (n binaries), then for each primary p: up (n), down (n) deviations
     blocks = 2 * len(primaries)
     total_vars = n + blocks * n
@@ -371,9 +508,9 @@ def optimal(
         row = np.zeros(total_vars)
         row[offset + p] = 1.0
         if b % 2 == 0:
-            add(row, protection, np.inf)
+            add(row, float(levels[p]), np.inf)
         elif values[p] > 0:  # a cell cannot fall below zero: protect downwards what it can
-            add(row, -np.inf, -min(protection, float(values[p])))
+            add(row, -np.inf, -min(float(levels[p]), float(values[p])))
     objective = np.zeros(total_vars)
     objective[:n] = cost
     integrality = np.zeros(total_vars)
