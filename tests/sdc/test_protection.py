@@ -281,3 +281,34 @@ def test_no_pattern_leaves_a_primary_cell_short_of_its_protection(case):
     protected = tables.protect(table, policy)
     assert_protected(protected)
     assert tables.recheck(protected.evidence(), policy) == []
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(2, 3), st.floats(0.3, 0.8))
+def test_the_null_space_finds_what_the_insiders_programme_finds(seed, dims, share):
+    # with every suppressed cell above zero, the insider's knowledge fixes a cell exactly
+    # when their rows of the relations' null space are parallel: the same pairs as solving
+    # the attacker's programme again with the insider's cell fixed (among the cells an
+    # outsider cannot already recompute: protection has made sure of those first)
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({f"d{j}": rng.integers(0, 2 + j % 2, 200) for j in range(dims)})
+    frame["v"] = rng.lognormal(1, 1, 200)
+    names = list(frame.columns[:dims])
+    table = tables.build(frame, names[:1], names[1:], values="v", aggfunc="sum")
+    cells = table.cells
+    values = cells["sum"].to_numpy(float)
+    hidden = (rng.random(len(cells)) < share) & (values > 0)
+    rels = secondary.relations(cells, names)
+    outsiders = secondary.exposed(secondary.audit(values, hidden, rels))
+    insiders = hidden & (rng.random(len(cells)) < 0.5)
+    sensitive = hidden & (rng.random(len(cells)) < 0.5)
+    sensitive[outsiders] = False
+    if not insiders.any() or not sensitive.any():
+        return
+    positions = np.flatnonzero(hidden)
+    known = [int(c) for c in positions if insiders[c]]
+    by_algebra = secondary._insider_pairs_by_null_space(positions, known, rels, sensitive)
+    by_programme = secondary._insider_pairs_by_programme(
+        values, positions, known, rels, 0.0, sensitive
+    )
+    assert sorted(by_algebra) == sorted(by_programme)
