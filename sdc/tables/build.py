@@ -171,7 +171,7 @@ def build(
         # one contribution per (cell, holding): the person's total in the cell
         person = pd.factorize(df[holding])[0][keep].astype(np.int64)
         people = int(person.max()) + 1 if len(person) else 1
-        pair_key, pair_of = np.unique(group * people + person, return_inverse=True)
+        pair_of, pair_key = pd.factorize(group * people + person)  # hashing: no sort
         pairs = (pair_key // people, pair_key % people, np.bincount(pair_of, weights=v))
         top1, top2 = _top_two(pairs[0], pairs[2], grid_size)
     squares = np.bincount(group, weights=v * v, minlength=grid_size)
@@ -247,7 +247,7 @@ def _holding_top_two(labels: np.ndarray, pairs, size: int):
     person in two cells of a row is one contributor to the row, with their two totals added."""
     cell, person, amount = pairs
     people = int(person.max()) + 1 if len(person) else 1
-    key, inverse = np.unique(labels[cell] * people + person, return_inverse=True)
+    inverse, key = pd.factorize(labels[cell] * people + person)
     merged = np.bincount(inverse, weights=amount)
     owner = key // people
     top1, top2 = _top_two(owner, merged, size)

@@ -161,9 +161,16 @@ def _interval(solver, column: int, scale: float, disagreement: float, lower_boun
     return _narrowed(ends[0], ends[1], disagreement, RESOLUTION * scale, lower_bound)
 
 
-def audit(values: np.ndarray, suppressed: np.ndarray, rels, lower_bound: float | None = 0.0):
+def audit(
+    values: np.ndarray,
+    suppressed: np.ndarray,
+    rels,
+    lower_bound: float | None = 0.0,
+    only: np.ndarray | None = None,
+):
     """Each suppressed cell's feasible interval {cell: (low, high)} given the published cells:
-    the attacker's two linear programmes per cell, over the suppressed cells only.
+    the attacker's two linear programmes per cell, over the suppressed cells only (or over the
+    suppressed cells among ONLY: the programme is the same, fewer cells are asked about).
 
     Floating point is handled so that the audit means the same at any magnitude:
 
@@ -189,6 +196,7 @@ def audit(values: np.ndarray, suppressed: np.ndarray, rels, lower_bound: float |
     return {
         int(cell): _interval(solver, k, scale, disagreement, lower_bound)
         for k, cell in enumerate(hidden)
+        if only is None or only[cell]
     }
 
 
@@ -451,6 +459,11 @@ def heuristic(
     if not suppressed.any():
         return suppressed, {}
     groups_of: dict[int, list[list[int]]] = {}  # each cell's relations, in the order of RELS
+    # suppressing more only widens the attacker's intervals (a cell's known value becomes one
+    # more unknown): a cell found protected stays protected, and each round audits the others;
+    # a full audit confirms the pattern at the end (and gives the intervals recorded)
+    settled = np.zeros(len(suppressed), bool)
+    scale = scale_of(values)
     for _ in range(max_rounds):
         changed = True
         while changed:
@@ -464,13 +477,19 @@ def heuristic(
                         continue
                     suppressed[choice] = True
                     changed = True
-        intervals = audit(values, suppressed, rels, lower_bound)
-        bad = short_of(intervals, reach, scale_of(values))
+        partial = audit(values, suppressed, rels, lower_bound, only=~settled)
+        bad = short_of(partial, reach, scale)
+        settled[list(partial)] = True
+        settled[bad] = False
         if not bad and insiders is not None:
             pairs = insider_exposed(values, suppressed, rels, lower_bound, insiders, sensitive, own)
             bad = sorted({cell for _, cell in pairs})
         if not bad:
-            return suppressed, intervals
+            intervals = audit(values, suppressed, rels, lower_bound)
+            bad = short_of(intervals, reach, scale)
+            if not bad:
+                return suppressed, intervals
+            settled[bad] = False
         if not groups_of:
             for total, members in rels:
                 group = [total] + members
