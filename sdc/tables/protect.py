@@ -35,6 +35,9 @@ class Protected:
     required: dict[int, tuple[float, float]] = field(default_factory=dict)
     manual: list[dict[str, Any]] = field(default_factory=list)  # the cells marked by hand
     insiders: int = 0  # suppressed one-contributor cells whose contributor was audited
+    # how secondary suppression was chosen: asked, used (the exact mode falls back to the
+    # heuristic, and says why) and a note
+    method: dict[str, str] = field(default_factory=dict)
 
     def wide(self) -> pd.DataFrame:
         return Table(
@@ -84,6 +87,7 @@ class Protected:
             "margins": table.margins,
             "holding": table.holding,
             "manual_unsafe": self.manual,
+            "secondary_method": self.method,
             "dropped_records": table.dropped,
             "policy": self.policy.to_dict(),
             "cells": cells,
@@ -137,6 +141,7 @@ def protect(
     suppressed = unsafe_cells.copy() if policy.suppress else np.zeros(len(cells), bool)
     values, lower = additive_values(cells, table.kind)
     insiders = 0
+    method = {"asked": policy.secondary, "used": policy.secondary, "note": ""}
     if policy.suppress and unsafe_cells.any() and values is not None and table.margins:
         rels = secondary.relations(cells, table.dims)
         frozen = (cells.status == "z").to_numpy()
@@ -149,7 +154,7 @@ def protect(
         if policy.secondary == "optimal":
             # the integer programme proposes; the audit decides and the heuristic repairs
             # whatever the solver's tolerances let through (at large magnitudes)
-            proposed = secondary.optimal(
+            found, how = secondary.optimal(
                 values,
                 unsafe_cells,
                 frozen,
@@ -157,6 +162,11 @@ def protect(
                 np.where(cells.margin, 10.0, 1.0),
                 np.maximum(levels, 1.0),
             )
+            method = {"asked": "optimal", "used": "optimal", "note": how}
+            if found is None:
+                method.update(used="heuristic", note=how + ": the heuristic's pattern is used")
+            else:
+                proposed = found
         if policy.secondary == "none":
             intervals = secondary.audit(values, suppressed, rels, lower)
         else:
@@ -184,7 +194,7 @@ def protect(
         published = redact_then_round(published, policy.redact_at_most, policy.rounding_base)
     published[suppressed] = np.nan
     cells["published"] = published
-    return Protected(table, cells, policy, intervals, needed, marked, insiders)
+    return Protected(table, cells, policy, intervals, needed, marked, insiders, method)
 
 
 def _one_contributor(cells: pd.DataFrame) -> np.ndarray:

@@ -23,7 +23,12 @@ from scipy.sparse import coo_array, csr_array
 from sdc.errors import SdcError
 from sdc.tables.build import TOTAL
 
-OPTIMAL_LIMIT = 2_000  # cells x primary cells, for the integer programme
+# the integer programme's size guard, in nonzeros of its constraint matrix: HiGHS keeps
+# several copies of the model (presolve, the LP, the search), about 0.2 KB a nonzero in all
+OPTIMAL_NONZEROS = 2_000_000
+# branch-and-bound nodes the exact mode may explore: a count, not seconds, so that the pattern
+# never depends on how loaded the machine is
+OPTIMAL_NODES = 2_000
 # an interval narrower than this fraction of the table's scale is a point (see audit)
 RESOLUTION = 1e-9
 # HiGHS's feasibility tolerances, in the audit's unit (every value at most 1)
@@ -543,11 +548,18 @@ def optimal(
     rels,
     cost: np.ndarray,
     protection: np.ndarray | float = 1.0,
-    time_limit: float = 60.0,
-) -> np.ndarray:
+    node_limit: int = OPTIMAL_NODES,
+) -> tuple[np.ndarray | None, str]:
     """The cheapest suppression pattern protecting every primary cell by PROTECTION both ways
     (one level for all, or each cell's own; the Fischetti-Salazar model: for each primary
-    cell, deviations that the relations allow).
+    cell, deviations that the relations allow), and a sentence on how it was found.
+
+    The model is sparse (its nonzeros grow with the table times its primary cells, never the
+    square of it), refused past :data:`OPTIMAL_NONZEROS` (about 0.2 KB of HiGHS's memory
+    each), and the search stops after NODE_LIMIT branch-and-bound nodes, never after some
+    seconds, so the same table gives the same pattern on an idle machine and a loaded one.
+    None (with the reason) where no pattern was found: :func:`sdc.tables.protect` then uses
+    the heuristic's and says so in the evidence.
 
     The answer is a proposal: the big-M is the table's own size, and once that size is about
     1e6 times the protection (costs in millions, protected by 1), a binary within HiGHS's
@@ -560,14 +572,17 @@ def optimal(
 
     n = len(values)
     primaries = np.flatnonzero(primary)
-    if len(primaries) * n > OPTIMAL_LIMIT * 10:
-        raise SdcError(
-            f"optimal secondary suppression is for small tables ({n} cells and "
-            f"{len(primaries)} unsafe cells given); use the heuristic"
-        )
     if not len(primaries):
-        return primary.copy()
-    matrix = _system(n, rels).toarray()
+        return primary.copy(), "no primary cell: nothing to protect"
+    system = _system(n, rels).tocoo()
+    blocks = 2 * len(primaries)
+    nonzeros = blocks * (system.nnz + 4 * n + 1)
+    if nonzeros > OPTIMAL_NONZEROS:
+        return None, (
+            f"the integer programme would have {nonzeros:,} nonzeros (about "
+            f"{nonzeros * 200 / 2**20:,.0f} MiB; the limit is {OPTIMAL_NONZEROS:,}): "
+            f"{n} cells with {len(primaries)} unsafe"
+        )
     big = float(np.abs(values).sum()) + 1.0
     # past 2**20 (a million), HiGHS's absolute tolerances meet numbers of the table's size and
     # its solve can fail (costs in 1e12): the model is then written in a power-of-two unit
@@ -577,37 +592,49 @@ def optimal(
     big = big / unit
     levels = np.broadcast_to(np.asarray(protection, dtype=float), (n,)) / unit
     # variables: s (n binaries), then for each primary p: up (n), down (n) deviations
-    blocks = 2 * len(primaries)
     total_vars = n + blocks * n
-    a_rows, lower, upper = [], [], []
-
-    def add(row, lo, hi):
-        a_rows.append(row)
-        lower.append(lo)
-        upper.append(hi)
-
+    rows: list[np.ndarray] = []
+    cols: list[np.ndarray] = []
+    vals: list[np.ndarray] = []
+    lower: list[np.ndarray] = []
+    upper: list[np.ndarray] = []
+    count = 0
+    cells = np.arange(n)
+    keep_low = np.where(values >= 0, np.maximum(values, 0.0), big)
     for b in range(blocks):
         offset = n + b * n
-        for relation in matrix:  # deviations keep every relation
-            row = np.zeros(total_vars)
-            row[offset : offset + n] = relation
-            add(row, 0.0, 0.0)
-        for c in range(n):  # a deviation only where suppressed: |y_c| <= M s_c, y_c >= -v_c s_c
-            row = np.zeros(total_vars)
-            row[offset + c] = 1.0
-            row[c] = -big
-            add(row, -np.inf, 0.0)
-            row = np.zeros(total_vars)
-            row[offset + c] = 1.0
-            row[c] = max(values[c], 0.0) if values[c] >= 0 else big
-            add(row, 0.0, np.inf)
+        # deviations keep every relation
+        rows.append(system.row + count)
+        cols.append(system.col + offset)
+        vals.append(system.data)
+        lower.append(np.zeros(system.shape[0]))
+        upper.append(np.zeros(system.shape[0]))
+        count += system.shape[0]
+        # a deviation only where suppressed: y_c - M s_c <= 0 and y_c + v_c s_c >= 0
+        for weight, least, most in ((-big, -np.inf, 0.0), (keep_low, 0.0, np.inf)):
+            rows += [count + cells, count + cells]
+            cols += [offset + cells, cells]
+            vals += [np.ones(n), np.broadcast_to(weight, (n,)).astype(float)]
+            lower.append(np.full(n, least))
+            upper.append(np.full(n, most))
+            count += n
         p = primaries[b // 2]
-        row = np.zeros(total_vars)
-        row[offset + p] = 1.0
         if b % 2 == 0:
-            add(row, float(levels[p]), np.inf)
+            bounds = (float(levels[p]), np.inf)
         elif values[p] > 0:  # a cell cannot fall below zero: protect downwards what it can
-            add(row, -np.inf, -min(float(levels[p]), float(values[p])))
+            bounds = (-np.inf, -min(float(levels[p]), float(values[p])))
+        else:
+            continue
+        rows.append(np.array([count]))
+        cols.append(np.array([offset + p]))
+        vals.append(np.ones(1))
+        lower.append(np.array([bounds[0]]))
+        upper.append(np.array([bounds[1]]))
+        count += 1
+    matrix = coo_array(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+        shape=(count, total_vars),
+    ).tocsr()
     objective = np.zeros(total_vars)
     objective[:n] = cost
     integrality = np.zeros(total_vars)
@@ -618,11 +645,15 @@ def optimal(
     high[:n] = np.where(frozen & ~primary, 0.0, 1.0)
     result = milp(
         objective,
-        constraints=LinearConstraint(np.array(a_rows), lower, upper),
+        constraints=LinearConstraint(matrix, np.concatenate(lower), np.concatenate(upper)),
         integrality=integrality,
         bounds=Bounds(low, high),
-        options={"time_limit": time_limit},
+        options={"node_limit": node_limit},
     )
     if result.x is None:
-        raise SdcError(f"optimal secondary suppression found no pattern: {result.message}")
-    return result.x[:n] > 0.5
+        return None, f"the integer programme found no pattern within {node_limit:,} nodes"
+    if result.status == 0:
+        return result.x[:n] > 0.5, "the integer programme's optimal pattern"
+    return result.x[:n] > 0.5, (
+        f"the integer programme's best pattern after {node_limit:,} nodes (not proven optimal)"
+    )

@@ -312,3 +312,42 @@ def test_the_null_space_finds_what_the_insiders_programme_finds(seed, dims, shar
         values, positions, known, rels, 0.0, sensitive
     )
     assert sorted(by_algebra) == sorted(by_programme)
+
+
+def test_the_exact_mode_is_sparse_node_limited_and_falls_back_in_the_open(monkeypatch):
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame({"r": rng.integers(0, 4, 300), "c": rng.integers(0, 4, 300)})
+    frame.loc[:3, "r"] = 4
+    table = tables.build(frame, "r", "c")
+    policy = Policy(zeros_disclosive=False, rounding_base=1, secondary="optimal")
+    first = tables.protect(table, policy)
+    assert first.evidence()["secondary_method"] == {
+        "asked": "optimal",
+        "used": "optimal",
+        "note": "the integer programme's optimal pattern",
+    }
+    # a count of nodes, not seconds: the same pattern however loaded the machine is
+    assert list(tables.protect(table, policy).cells.status) == list(first.cells.status)
+    assert_protected(first)
+    cells = first.cells
+    unsafe = (cells.status == "u").to_numpy()
+    values = cells["count"].to_numpy(float)
+    rels = secondary.relations(cells, ["r", "c"])
+    frozen = (cells.status == "z").to_numpy()
+    cost = np.where(cells.margin, 10.0, 1.0)
+    runs = [secondary.optimal(values, unsafe, frozen, rels, cost, 1.0, node_limit=1)]
+    runs.append(secondary.optimal(values, unsafe, frozen, rels, cost, 1.0, node_limit=1))
+    (pattern, note), (again, _) = runs
+    assert pattern is not None and again is not None and (pattern == again).all()
+    assert note in (
+        "the integer programme's optimal pattern",
+        "the integer programme's best pattern after 1 nodes (not proven optimal)",
+    )
+    # too large for memory: the heuristic's pattern, and the evidence says why
+    monkeypatch.setattr(secondary, "OPTIMAL_NONZEROS", 10)
+    fallen = tables.protect(table, policy)
+    method = fallen.evidence()["secondary_method"]
+    assert method["used"] == "heuristic" and "nonzeros" in method["note"]
+    assert "the heuristic's pattern is used" in method["note"]
+    assert_protected(fallen)
+    assert tables.recheck(fallen.evidence(), policy) == []
