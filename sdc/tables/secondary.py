@@ -23,9 +23,12 @@ from scipy.sparse import coo_array, csr_array
 from sdc.errors import SdcError
 from sdc.tables.build import TOTAL
 
-# the integer programme's size guard, in nonzeros of its constraint matrix: HiGHS keeps
-# several copies of the model (presolve, the LP, the search), about 0.2 KB a nonzero in all
-OPTIMAL_NONZEROS = 2_000_000
+# the integer programme's size guard, in nonzeros of its constraint matrix: SciPy and HiGHS
+# keep several copies of the model (presolve, the LP, the search). Measured on 2-D count
+# tables: 69 MiB of peak memory at 25,220 nonzeros, 205 MiB at 151,320 (about 1.1 KB a
+# nonzero beyond some 40 MiB): 400,000 is about half a GiB
+OPTIMAL_NONZEROS = 400_000
+BYTES_PER_NONZERO = 1_100
 # branch-and-bound nodes the exact mode may explore: a count, not seconds, so that the pattern
 # never depends on how loaded the machine is
 OPTIMAL_NODES = 2_000
@@ -555,8 +558,8 @@ def optimal(
     cell, deviations that the relations allow), and a sentence on how it was found.
 
     The model is sparse (its nonzeros grow with the table times its primary cells, never the
-    square of it), refused past :data:`OPTIMAL_NONZEROS` (about 0.2 KB of HiGHS's memory
-    each), and the search stops after NODE_LIMIT branch-and-bound nodes, never after some
+    square of it), refused past :data:`OPTIMAL_NONZEROS` (about 1.1 KB of memory each), and
+    the search stops after NODE_LIMIT branch-and-bound nodes, never after some
     seconds, so the same table gives the same pattern on an idle machine and a loaded one.
     None (with the reason) where no pattern was found: :func:`sdc.tables.protect` then uses
     the heuristic's and says so in the evidence.
@@ -580,7 +583,7 @@ def optimal(
     if nonzeros > OPTIMAL_NONZEROS:
         return None, (
             f"the integer programme would have {nonzeros:,} nonzeros (about "
-            f"{nonzeros * 200 / 2**20:,.0f} MiB; the limit is {OPTIMAL_NONZEROS:,}): "
+            f"{nonzeros * BYTES_PER_NONZERO / 2**20:,.0f} MiB; the limit is {OPTIMAL_NONZEROS:,}): "
             f"{n} cells with {len(primaries)} unsafe"
         )
     big = float(np.abs(values).sum()) + 1.0
