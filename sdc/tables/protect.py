@@ -341,7 +341,7 @@ def recheck(evidence: dict[str, Any], policy: Policy) -> list[str]:
                     f"rule asks that it could be anywhere in [{reach[0][k]:.6g}, "
                     f"{reach[1][k]:.6g}]"
                 )
-        alone = np.array([contributors(c) == 1 for c in stated])
+        alone = _one_contributor(pd.DataFrame(stated))
         own = secondary.shares_contributor(cells, dims)
         for insider, k in secondary.insider_exposed(
             values, suppressed, rels, lower, alone, unsafe, own
