@@ -269,6 +269,13 @@ def recheck(evidence: dict[str, Any], policy: Policy) -> list[str]:
     dims = evidence["rows"] + evidence["cols"]
     kind, aggfunc = evidence["table_kind"], evidence["aggfunc"]
     for cell in cells.to_dict("records"):
+        people = cell.get("holdings")
+        if people is not None and not np.isnan(people) and not 0 <= people <= cell["count"]:
+            where = ", ".join(f"{d}={cell[d]}" for d in dims)
+            problems.append(
+                f"cell ({where}) claims {people:g} people among {cell['count']:g} records: "
+                "evidence no table could have"
+            )
         published = cell["published"]
         if published is None or (isinstance(published, float) and np.isnan(published)):
             continue

@@ -204,6 +204,17 @@ def test_holdings_count_people_for_the_threshold_and_margins_add_a_persons_cells
     protected = tables.protect(table, Policy(rounding_base=1))
     reasons = protected.cells.reasons.iloc[cell_of(cells, r="x", c="p")]
     assert "threshold: 5 people (10 records), fewer than the minimum of 10" in reasons
+    # evidence claiming more people than records (to pass the threshold) is impossible
+    evidence = protected.evidence()
+    assert tables.recheck(evidence, Policy(rounding_base=1)) == []
+    forged = {**evidence, "cells": [dict(c) for c in evidence["cells"]]}
+    for cell in forged["cells"]:
+        if cell["dims"] == {"r": "x", "c": "p"}:
+            cell["holdings"] = 12
+    problems = tables.recheck(forged, Policy(rounding_base=1))
+    assert "cell (r=x, c=p) claims 12 people among 10 records: evidence no table could have" in (
+        problems
+    )
     with pytest.raises(SdcError, match="missing"):
         tables.build(frame.assign(person=np.nan), "r", "c", holding="person")
     with pytest.raises(SdcError, match="cannot also be a dimension"):
