@@ -147,6 +147,7 @@ def _load_jupyter_server_extension(serverapp):
         + [(url_path_join(base, CONTENTS), GuardedContents)],
     )
     serverapp.log.info("tre-kit lockdown: %s closed; contents guarded", ", ".join(CLOSED))
-    from hub import relay
+    from hub import lab, relay
 
     relay.start(serverapp)
+    lab.add_handlers(serverapp)

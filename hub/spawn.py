@@ -38,6 +38,11 @@ SINGLEUSER = [str(Path(sys.executable).parent / "jupyterhub-singleuser")]
 SERVICE_SOCKET = "/tmp/tre-service.sock"
 # where the sandbox finds its kernel (the network-less one) and nothing else: read-only
 JUPYTER_DATA = f"{sandbox.ROOT}/jupyter"
+# the extract, read-only, as a folder of the workspace (so that the file browser shows it)
+DATA_FOLDER = "project-data"
+WELCOME = "WELCOME.md"
+TRE_PAGES = "/services/tre/"
+TEMPLATES = Path(__file__).parent / "templates"
 
 
 @dataclass
@@ -57,6 +62,7 @@ class SpawnPlan:
             Mount(self.data, sandbox.DATA),
             Mount(self.workspace, sandbox.WORKSPACE, writable=True),
             Mount(self.outputs, sandbox.OUTPUTS, writable=True),
+            Mount(self.data, f"{sandbox.WORKSPACE}/{DATA_FOLDER}"),
         )
 
 
@@ -71,7 +77,13 @@ class Owner:
     project_gid: int
 
 
-def plan(instance: Instance, username: str, server_name: str, at: date | None = None) -> SpawnPlan:
+def plan(
+    instance: Instance,
+    username: str,
+    server_name: str,
+    at: date | None = None,
+    tre_url: str = TRE_PAGES,
+) -> SpawnPlan:
     if not server_name:
         raise Refused(
             "start a workspace for one of your projects (the default server is not used: every "
@@ -83,15 +95,22 @@ def plan(instance: Instance, username: str, server_name: str, at: date | None = 
             raise Refused(decision.message())
         found = registry.project(session, server_name)
         policy = registry.project_policy(found, instance.settings.policy)
+        spec = found.current.spec
     folders = ProjectFolders.of(instance, server_name)
     person_space = folders.workspace / username
     person_space.mkdir(parents=True, exist_ok=True)
     folders.outputs.mkdir(parents=True, exist_ok=True)
     _copy_studies(person_space)
-    interactive = folders.outputs / f"workspace-{username}"
+    _write_welcome(person_space, folders.data, spec, username, tre_url)
+    interactive = drafts_folder(folders, username)
     interactive.mkdir(parents=True, exist_ok=True)
     environment = {
         "TRE_PROJECT": server_name,
+        # what the workspace's banner shows (hub/lab.py)
+        "TRE_PROJECT_TITLE": spec["title"],
+        "TRE_PROJECT_PURPOSE": " ".join(spec["purpose"].split()),
+        "TRE_PROJECT_ENDS": str(spec["end"]),
+        "TRE_PAGES": tre_url,
         "TRE_DATA": sandbox.DATA,
         "TRE_OUTPUTS": sandbox.OUTPUTS,
         "TRE_DISCLOSURE_POLICY": policy.to_json(),
@@ -120,6 +139,54 @@ def plan(instance: Instance, username: str, server_name: str, at: date | None = 
         group=sandbox.group_name(server_name),
     )
     return chosen
+
+
+def drafts_folder(folders: ProjectFolders, username: str) -> Path:
+    """Where the person's interactive work writes its outputs (``TRE_OUTPUTS`` in JupyterLab):
+    drafts, never requestable (the airlock takes only the files of a recorded run)."""
+    return folders.outputs / f"workspace-{username}"
+
+
+def drafts(instance: Instance, project_id: str, username: str, limit: int = 200) -> list[dict]:
+    """The files the person's interactive work wrote, each with the notebooks of their workspace
+    that name it: running one of those with provenance is the one step that makes the file
+    again as a run's requestable output. Read as root, following no link."""
+    import stat
+
+    from notebooks.runner import runnable
+    from notebooks.runs import WORKSPACE_PREFIX
+    from sdc.policy import EVIDENCE_SUFFIX
+
+    folders = ProjectFolders.of(instance, project_id)
+    texts = {}
+    for name in runnable(instance, project_id, username):
+        if name.startswith(WORKSPACE_PREFIX):
+            try:
+                data = sandbox.read_inside(
+                    folders.workspace / username, name.removeprefix(WORKSPACE_PREFIX)
+                )
+            except sandbox.SandboxError:
+                continue
+            texts[name] = data.decode("utf-8", errors="replace")
+    folder = drafts_folder(folders, username)
+    out: list[dict] = []
+    for top, inner, files in os.walk(folder, followlinks=False):
+        inner[:] = sorted(f for f in inner if not f.startswith("."))
+        for file in sorted(files):
+            path = Path(top) / file
+            found = path.lstat()
+            if not stat.S_ISREG(found.st_mode) or file.endswith(EVIDENCE_SUFFIX):
+                continue
+            out.append(
+                {
+                    "file": path.relative_to(folder).as_posix(),
+                    "bytes": found.st_size,
+                    "notebooks": [n for n, text in texts.items() if file in text],
+                }
+            )
+            if len(out) >= limit:
+                return out
+    return out
 
 
 def kernels_folder(instance: Instance) -> Path:
@@ -161,6 +228,7 @@ def prepare(chosen: SpawnPlan, username: str, *, sandboxed: bool = True) -> Owne
     chosen.data.mkdir(parents=True, exist_ok=True, mode=0o750)
     sandbox.give(chosen.workspace, username)
     sandbox.give(chosen.outputs, username)
+    sandbox.make_mount_point(chosen.workspace, DATA_FOLDER)
     sandbox.share_read_only(chosen.data, chosen.project)
     account = sandbox.ensure_account(username)
     return Owner(
@@ -181,6 +249,35 @@ def _copy_studies(folder: Path) -> None:
         sandbox.write_inside(folder, f"studies/{path.name}", path.read_bytes())
 
 
+def _write_welcome(folder: Path, data: Path, spec: dict, username: str, tre_url: str) -> None:
+    """The workspace's welcome page (WELCOME.md): the project, its purpose and end, where the
+    data is, how to save outputs, run with provenance and request a release. Written by root
+    at every start (the facts may have changed), through no link, over the kit's own copy only:
+    a folder, or a link, the person put there under that name stays."""
+    import json
+
+    from tre.templating import render
+
+    try:
+        files = json.loads((data / "manifest.json").read_text(encoding="utf-8"))["files"]
+        example = Path(files[0]["file"]).stem
+    except (OSError, ValueError, KeyError, IndexError):
+        example = "DATASET"
+    text = render(
+        TEMPLATES,
+        "welcome.md",
+        title=spec["title"],
+        project=spec["id"],
+        purpose=" ".join(spec["purpose"].split()),
+        ends=spec["end"],
+        person=username,
+        data_folder=DATA_FOLDER,
+        example=example,
+        tre_url=tre_url,
+    )
+    sandbox.write_inside(folder, WELCOME, text.encode("utf-8"), replace=True)
+
+
 def admit(spawner, *, sandboxed: bool = True) -> tuple[SpawnPlan, Owner]:
     """The decision every profile's hook starts with: the policy's, for this person and the
     server's project (the server's name: never anything the person chose in a form). A refusal
@@ -193,7 +290,7 @@ def admit(spawner, *, sandboxed: bool = True) -> tuple[SpawnPlan, Owner]:
     instance = open_instance(os.environ.get("TRE_HOME"))
     try:
         try:
-            chosen = plan(instance, spawner.user.name, spawner.name)
+            chosen = plan(instance, spawner.user.name, spawner.name, tre_url=tre_pages(spawner))
         except Refused as refused:
             _record(instance, spawner, HubEvent.WORKSPACE_REFUSED, {"reasons": str(refused)})
             raise RefusedPage(refused) from None
@@ -202,6 +299,12 @@ def admit(spawner, *, sandboxed: bool = True) -> tuple[SpawnPlan, Owner]:
     finally:
         instance.db.dispose()
     return chosen, owner
+
+
+def tre_pages(spawner) -> str:
+    """The tre pages' address on this hub (the hub's base URL, then ``services/tre/``)."""
+    hub_prefix = getattr(getattr(spawner, "hub", None), "base_url", None) or "/hub/"
+    return hub_prefix.rstrip("/").removesuffix("/hub") + TRE_PAGES
 
 
 class RefusedPage(web.HTTPError):

@@ -50,6 +50,7 @@ from notebooks.runs import (
     RUNNING,
     SOURCE,
     SUCCEEDED,
+    WORKSPACE_PREFIX,
     RunError,
     files_folder,
     new_run_id,
@@ -101,9 +102,6 @@ def studies() -> dict[str, Path]:
     return {p.stem.replace("_", "-"): p for p in sorted(STUDIES.glob("*.ipynb"))}
 
 
-WORKSPACE_PREFIX = "workspace/"
-
-
 def runnable(instance: Instance, project_id: str, person: str) -> list[str]:
     """What PERSON may run in PROJECT_ID from the web: the study catalogue, and the notebooks in
     their own workspace (``workspace/NAME.ipynb``; never through a link)."""
@@ -139,6 +137,35 @@ def trusted_copy(instance: Instance, project_id: str, person: str, name: str):
         yield copy
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def run_runnable(
+    instance: Instance,
+    project_id: str,
+    person: str,
+    name: str,
+    parameters: Mapping[str, Any] | None = None,
+    progress: Progress | None = None,
+    at: date | None = None,
+) -> RunResult:
+    """Run NAME, one of :func:`runnable` (a study, or ``workspace/PATH`` of PERSON's own
+    workspace), as the web and the workspace's JupyterLab ask for it: anything else is refused,
+    whatever path it spells (``..``, an absolute path, a link, another person's or project's
+    notebook). The run's record names a workspace notebook by its place (``workspace/PATH``)."""
+    with instance.db.session() as session:
+        check(session, person, PolicyAction.RUN_ANALYSIS, project_id, at=at)
+    allowed = runnable(instance, project_id, person)
+    if name not in allowed:
+        studies_named = ", ".join(n for n in allowed if not n.startswith(WORKSPACE_PREFIX))
+        raise Refused(
+            f"{name!r} cannot be run here: choose one of the studies ({studies_named}) or a "
+            "notebook of your own workspace (a file, not a link, outside hidden folders)"
+        )
+    with trusted_copy(instance, project_id, person, name) as path:
+        own = name.startswith(WORKSPACE_PREFIX)
+        return run(
+            instance, path, project_id, person, parameters, progress, at, name=name if own else None
+        )
 
 
 def find_notebook(name: str | Path) -> Path:
@@ -507,11 +534,14 @@ def run(
     progress: Progress | None = None,
     at: date | None = None,
     kernel: str = "python3",
+    name: str | None = None,
 ) -> RunResult:
-    """Run NOTEBOOK for PERSON in PROJECT_ID's scope; see the module's documentation."""
+    """Run NOTEBOOK for PERSON in PROJECT_ID's scope; see the module's documentation. NAME is
+    what the run's record calls the notebook (its file name when not given)."""
     import papermill
 
     path = find_notebook(notebook)
+    name = name or path.name
     with instance.db.session() as session:
         check(session, person, PolicyAction.RUN_ANALYSIS, project_id, at=at)
         found = registry.project(session, project_id)
@@ -532,7 +562,7 @@ def run(
         project_id=project_id,
         project_version=found.version,
         person=person,
-        notebook=path.name,
+        notebook=name,
         notebook_sha256=sha256(path),
         parameters=json.loads(json.dumps(values, default=str)),
         inputs=inputs,
@@ -557,7 +587,7 @@ def run(
             run_id,
             project=project_id,
             details={
-                "notebook": path.name,
+                "notebook": name,
                 "sha256": record.notebook_sha256,
                 "parameters": record.parameters,
             },
@@ -611,7 +641,7 @@ def run(
             "project": project_id,
             "project_version": found.version,
             "person": person,
-            "notebook": path.name,
+            "notebook": name,
             "notebook_sha256": record.notebook_sha256,
             "parameters": record.parameters,
             "inputs": inputs,
@@ -627,7 +657,7 @@ def run(
             "undeclared": undeclared,
         }
         (staging / RECORD).write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
-        _crate(staging, summary, described, organisation, path.name)
+        _crate(staging, summary, described, organisation, name)
     with instance.db.session() as session:
         stored = session.get_one(Run, run_id)
         stored.ended, stored.status, stored.error = ended, status, error
