@@ -21,6 +21,8 @@ from jupyter_server.services.contents.fileio import FileManagerMixin
 from jupyter_server.services.contents.handlers import ContentsHandler
 from tornado import web
 
+from tre.sandbox import DATA_FOLDER
+
 MESSAGE = (
     "Downloads are switched off in a trusted research environment. To take an output out, "
     "request its release through the airlock (tre outputs request, or the airlock pages), where "
@@ -51,6 +53,8 @@ def refusal(root: Path, os_path: Path, fmt: str | None, extract_hashes: set[str]
         return "it lies outside the workspace (a link to the data or elsewhere)"
     if real.is_dir():
         return None
+    if real.is_relative_to(root.resolve() / DATA_FOLDER):
+        return "it is a file of the project's extract (read it in a notebook: ws.data)"
     if fmt == "base64":
         return "it is asked for as binary"
     with open(real, "rb") as handle:

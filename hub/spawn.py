@@ -38,8 +38,7 @@ SINGLEUSER = [str(Path(sys.executable).parent / "jupyterhub-singleuser")]
 SERVICE_SOCKET = "/tmp/tre-service.sock"
 # where the sandbox finds its kernel (the network-less one) and nothing else: read-only
 JUPYTER_DATA = f"{sandbox.ROOT}/jupyter"
-# the extract, read-only, as a folder of the workspace (so that the file browser shows it)
-DATA_FOLDER = "project-data"
+DATA_FOLDER = sandbox.DATA_FOLDER
 WELCOME = "WELCOME.md"
 TRE_PAGES = "/services/tre/"
 TEMPLATES = Path(__file__).parent / "templates"

@@ -41,6 +41,9 @@ ROOT = "/tre"  # where the project's folders appear inside the sandbox
 DATA = f"{ROOT}/data"
 WORKSPACE = f"{ROOT}/workspace"
 OUTPUTS = f"{ROOT}/outputs"
+# the extract again, read-only, as a folder of the workspace (so that JupyterLab's file browser
+# shows where the data is; its files' content is never sent to the browser: hub.lockdown)
+DATA_FOLDER = "project-data"
 ACCOUNT_PREFIX = "tre-"
 NOLOGIN = "/usr/sbin/nologin"
 

@@ -238,3 +238,15 @@ def test_the_jupyterlab_settings_remove_export_and_open_from_url_and_pick_the_ke
     extension = admin / "labextensions" / "@tre-kit" / "workspace"
     package = json.loads((extension / "package.json").read_text())
     assert (extension / package["jupyterlab"]["_build"]["load"]).is_file()
+
+
+def test_the_data_folder_is_listed_but_its_files_are_never_sent(tmp_path):
+    from hub.lockdown import refusal
+
+    folder = tmp_path / spawn.DATA_FOLDER
+    folder.mkdir()
+    (folder / "manifest.json").write_text('{"files": []}')
+    (tmp_path / "note.md").write_text("# mine")
+    assert refusal(tmp_path, folder, None, set()) is None  # the file browser lists it
+    assert "extract" in refusal(tmp_path, folder / "manifest.json", "text", set())
+    assert refusal(tmp_path, tmp_path / "note.md", "text", set()) is None
