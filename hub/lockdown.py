@@ -144,10 +144,16 @@ def _jupyter_server_extension_points():
 def _load_jupyter_server_extension(serverapp):
     from jupyter_server.utils import url_path_join
 
+    from jupyter_server.services.contents.handlers import default_handlers as contents_routes
+
     base = serverapp.web_app.settings["base_url"]
+    # the contents API's other routes (checkpoints, trust) send no file content: they keep their
+    # own handlers, matched before the guard (whose pattern would take their paths as files)
+    others = [(url_path_join(base, p), h) for p, h in contents_routes if h is not ContentsHandler]
     serverapp.web_app.add_handlers(
         ".*$",
         [(url_path_join(base, p), Closed) for p in CLOSED]
+        + others
         + [(url_path_join(base, CONTENTS), GuardedContents)],
     )
     serverapp.log.info("tre-kit lockdown: %s closed; contents guarded", ", ".join(CLOSED))

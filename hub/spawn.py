@@ -127,6 +127,8 @@ def plan(
         "JUPYTER_RUNTIME_DIR": "/tmp/jupyter-runtime",
         "PYTHONNOUSERSITE": "1",
         "JUPYTERLAB_SETTINGS_DIR": f"{sandbox.WORKSPACE}/.jupyterlab-settings",
+        # JupyterLab's layout, kept with the person's settings (the config folder is read-only)
+        "JUPYTERLAB_WORKSPACES_DIR": f"{sandbox.WORKSPACE}/.jupyterlab-workspaces",
         # the kernel's one way to the kit: the server's relay (hub/relay.py) to the tre service
         "TRE_SERVICE_SOCKET": SERVICE_SOCKET,
     }

@@ -343,6 +343,8 @@ def test_the_workspace_is_oriented(kernel, hub_url):
     assert facts["project"] == P and facts["title"].startswith("Supporting families")
     assert facts["ends"] == "2027-12-31" and facts["tre_url"] == "/services/tre/"
     welcome = contents(kernel, "WELCOME.md", content=1).json()["content"]
+    # JupyterLab opens a file only when its checkpoints answer (the guard leaves that route be)
+    assert contents(kernel, "WELCOME.md/checkpoints").status_code == 200
     assert "project-data" in welcome and "Run with provenance" in welcome
     listed = contents(kernel, "project-data").json()
     assert "manifest.json" in {c["name"] for c in listed["content"]}

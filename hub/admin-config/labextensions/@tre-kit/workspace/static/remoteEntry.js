@@ -74,12 +74,13 @@ var _JUPYTERLAB;
     "padding:0 12px;font-size:var(--jp-ui-font-size1);color:var(--jp-ui-font-color1);" +
     "overflow:hidden;white-space:nowrap}" +
     ".tre-banner-project{font-weight:600;background:#1d70b8;color:#fff;padding:2px 8px;" +
-    "border-radius:3px}" +
-    ".tre-banner-purpose{overflow:hidden;text-overflow:ellipsis;min-width:0;flex:1 1 auto}" +
-    ".tre-banner-ends{font-weight:600}" +
+    "border-radius:3px;max-width:24em;overflow:hidden;text-overflow:ellipsis;flex:0 0 auto}" +
+    ".tre-banner-purpose{overflow:hidden;text-overflow:ellipsis;min-width:8em;flex:1 1 0}" +
+    ".tre-banner-ends{font-weight:600;flex:0 0 auto}" +
     ".tre-banner a,.tre-banner button{color:var(--jp-content-link-color);background:none;" +
     "border:0;padding:0;font:inherit;cursor:pointer;text-decoration:underline}" +
-    ".tre-banner-status{font-style:italic}";
+    ".tre-banner-status{font-style:italic;flex:0 1 auto;min-width:0;max-width:28em;" +
+    "overflow:hidden;text-overflow:ellipsis}";
 
   function makeBanner(lumino, app, facts, status) {
     var style = element("style");
@@ -91,7 +92,7 @@ var _JUPYTERLAB;
     banner.node.setAttribute("role", "region");
     banner.node.setAttribute("aria-label", "Project");
     var project = element("span", "tre-banner-project", facts.title || facts.project);
-    project.title = "project " + facts.project;
+    project.title = facts.title + " (project " + facts.project + ")";
     var purpose = element("span", "tre-banner-purpose", "Purpose: " + facts.purpose);
     purpose.title = facts.purpose;
     var ends = element("span", "tre-banner-ends", "Access ends " + facts.ends);
