@@ -142,9 +142,8 @@ def _jupyter_server_extension_points():
 
 
 def _load_jupyter_server_extension(serverapp):
-    from jupyter_server.utils import url_path_join
-
     from jupyter_server.services.contents.handlers import default_handlers as contents_routes
+    from jupyter_server.utils import url_path_join
 
     base = serverapp.web_app.settings["base_url"]
     # the contents API's other routes (checkpoints, trust) send no file content: they keep their
