@@ -61,7 +61,6 @@ class SpawnPlan:
             Mount(self.data, sandbox.DATA),
             Mount(self.workspace, sandbox.WORKSPACE, writable=True),
             Mount(self.outputs, sandbox.OUTPUTS, writable=True),
-            Mount(self.data, f"{sandbox.WORKSPACE}/{DATA_FOLDER}"),
         )
 
 
@@ -82,7 +81,11 @@ def plan(
     server_name: str,
     at: date | None = None,
     tre_url: str = TRE_PAGES,
+    data_in_workspace: bool = True,
 ) -> SpawnPlan:
+    """The workspace of USERNAME for project SERVER_NAME, or :class:`Refused` with every reason.
+    DATA_IN_WORKSPACE: the sandbox (the local profile) also shows the extract, read-only, as the
+    workspace's ``project-data`` folder (a container sees it at /tre/data only)."""
     if not server_name:
         raise Refused(
             "start a workspace for one of your projects (the default server is not used: every "
@@ -100,7 +103,14 @@ def plan(
     person_space.mkdir(parents=True, exist_ok=True)
     folders.outputs.mkdir(parents=True, exist_ok=True)
     _copy_studies(person_space)
-    _write_welcome(person_space, folders.data, spec, username, tre_url)
+    _write_welcome(
+        person_space,
+        folders.data,
+        spec,
+        username,
+        tre_url,
+        DATA_FOLDER if data_in_workspace else None,
+    )
     interactive = drafts_folder(folders, username)
     interactive.mkdir(parents=True, exist_ok=True)
     environment = {
@@ -135,7 +145,15 @@ def plan(
     chosen = SpawnPlan(server_name, person_space, folders.data, interactive, environment)
     chosen.sandbox = sandbox.Sandbox(
         account=sandbox.account_name(username),
-        mounts=(*chosen.mounts, sandbox.Mount(kernels_folder(instance), JUPYTER_DATA)),
+        mounts=(
+            *chosen.mounts,
+            *(
+                [sandbox.Mount(folders.data, f"{sandbox.WORKSPACE}/{DATA_FOLDER}")]
+                if data_in_workspace
+                else []
+            ),
+            sandbox.Mount(kernels_folder(instance), JUPYTER_DATA),
+        ),
         hidden=(instance.home,),
         group=sandbox.group_name(server_name),
     )
@@ -229,7 +247,8 @@ def prepare(chosen: SpawnPlan, username: str, *, sandboxed: bool = True) -> Owne
     chosen.data.mkdir(parents=True, exist_ok=True, mode=0o750)
     sandbox.give(chosen.workspace, username)
     sandbox.give(chosen.outputs, username)
-    sandbox.make_mount_point(chosen.workspace, DATA_FOLDER)
+    if sandboxed:
+        sandbox.make_mount_point(chosen.workspace, DATA_FOLDER)
     sandbox.share_read_only(chosen.data, chosen.project)
     account = sandbox.ensure_account(username)
     return Owner(
@@ -250,7 +269,9 @@ def _copy_studies(folder: Path) -> None:
         sandbox.write_inside(folder, f"studies/{path.name}", path.read_bytes())
 
 
-def _write_welcome(folder: Path, data: Path, spec: dict, username: str, tre_url: str) -> None:
+def _write_welcome(
+    folder: Path, data: Path, spec: dict, username: str, tre_url: str, data_folder: str | None
+) -> None:
     """The workspace's welcome page (WELCOME.md): the project, its purpose and end, where the
     data is, how to save outputs, run with provenance and request a release. Written by root
     at every start (the facts may have changed), through no link, over the kit's own copy only:
@@ -272,7 +293,8 @@ def _write_welcome(folder: Path, data: Path, spec: dict, username: str, tre_url:
         purpose=" ".join(spec["purpose"].split()),
         ends=spec["end"],
         person=username,
-        data_folder=DATA_FOLDER,
+        data_folder=data_folder,
+        data_path=sandbox.DATA,
         example=example,
         tre_url=tre_url,
     )
@@ -291,7 +313,13 @@ def admit(spawner, *, sandboxed: bool = True) -> tuple[SpawnPlan, Owner]:
     instance = open_instance(os.environ.get("TRE_HOME"))
     try:
         try:
-            chosen = plan(instance, spawner.user.name, spawner.name, tre_url=tre_pages(spawner))
+            chosen = plan(
+                instance,
+                spawner.user.name,
+                spawner.name,
+                tre_url=tre_pages(spawner),
+                data_in_workspace=sandboxed,
+            )
         except Refused as refused:
             _record(instance, spawner, HubEvent.WORKSPACE_REFUSED, {"reasons": str(refused)})
             raise RefusedPage(refused) from None

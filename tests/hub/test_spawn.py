@@ -188,7 +188,8 @@ def test_the_workspace_is_oriented_welcome_page_data_folder_and_banner_facts(act
     targets = [m.target for m in plan.sandbox.mounts]
     data = f"/tre/workspace/{spawn.DATA_FOLDER}"
     assert targets.index(data) > targets.index("/tre/workspace")
-    assert not {m.target: m for m in plan.mounts}[data].writable
+    assert not {m.target: m for m in plan.sandbox.mounts}[data].writable
+    assert data not in {m.target for m in plan.mounts}  # a container sees it at /tre/data only
     welcome = (plan.workspace / spawn.WELCOME).read_text()
     for words in (
         "Supporting families",
