@@ -8,7 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_browser import CHROMIUM, browser, sign_in  # noqa: F401 (fixture)
+from tests.e2e.test_browser import (  # noqa: F401 (browser: a fixture)
+    CHROMIUM,
+    browser,
+    request_release,
+    sign_in,
+)
 
 P = "supporting-families"
 pytestmark = pytest.mark.skipif(
@@ -107,12 +112,7 @@ def test_an_analyst_runs_their_own_notebook_with_provenance_and_requests_its_out
     assert "browser.md" in drafts.inner_text()
     assert f"Run {notebook} with provenance" in drafts.inner_text()
     shoot(alex, "tre-home-drafts", tmp_path)
-    alex.click("text=Request the release of outputs")
-    alex.locator("label:has-text('browser.md') input").first.check()
-    alex.fill("#context", "A note made in the browser")
-    alex.fill("#controls", "No data in it")
-    alex.click("button:text-is('Submit for checking')")
-    alex.wait_for_url("**/airlock/requests/**")
+    request_release(alex, "browser.md", "A note made in the browser", "No data in it")
     assert "browser.md" in alex.content()
     # JupyterHub's own home sends people back to the tre pages
     alex.goto(f"{hub_url}/hub/home")
