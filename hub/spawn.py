@@ -160,6 +160,10 @@ def plan(
     return chosen
 
 
+# notebooks larger than this are not searched for the names of drafts (a page stays quick)
+NOTEBOOK_READ_LIMIT = 5 << 20
+
+
 def drafts_folder(folders: ProjectFolders, username: str) -> Path:
     """Where the person's interactive work writes its outputs (``TRE_OUTPUTS`` in JupyterLab):
     drafts, never requestable (the airlock takes only the files of a recorded run)."""
@@ -182,7 +186,9 @@ def drafts(instance: Instance, project_id: str, username: str, limit: int = 200)
         if name.startswith(WORKSPACE_PREFIX):
             try:
                 data = sandbox.read_inside(
-                    folders.workspace / username, name.removeprefix(WORKSPACE_PREFIX)
+                    folders.workspace / username,
+                    name.removeprefix(WORKSPACE_PREFIX),
+                    limit=NOTEBOOK_READ_LIMIT,
                 )
             except sandbox.SandboxError:
                 continue
