@@ -3,10 +3,13 @@
 ``/files/``, ``/nbconvert/`` and ``/view/`` answer 403 with a sentence pointing to the airlock.
 The contents API, which JupyterLab needs to open notebooks and text files, returns a file's content
 only when the file lies inside the workspace once every symbolic link is followed, is text (no
-``base64``: binary files are not sent to a browser at all), and is not a copy of a file of the
-project's extract. The handlers are added as host rules, which tornado matches before the server's
-own routes. Enabled for every workspace by the spawner's arguments, which a user's own
-configuration cannot override (the sandbox reads no configuration the person can write).
+``base64``: binary files are not sent to a browser at all), is not a copy of a file of the
+project's extract, and is not in the workspace's ``project-data`` folder (the extract, mounted
+read-only so that the file browser shows where the data is: listed, never sent). The handlers
+are added as host rules, which tornado matches before the server's own routes (the contents API's
+checkpoint and trust routes first, with their own handlers). Enabled for every workspace by the
+spawner's arguments, which a user's own configuration cannot override (the sandbox reads no
+configuration the person can write).
 """
 
 from __future__ import annotations

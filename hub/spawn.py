@@ -6,7 +6,9 @@ folders, its sandbox and its environment, or raises :class:`Refused` with every 
 hub's ``pre_spawn_hook`` (:func:`pre_spawn_hook`) turns a refusal into a page the person reads,
 and otherwise starts the Jupyter server inside the sandbox (:mod:`tre.sandbox`): as the person's
 own system account, seeing the project's extract read-only at ``/tre/data``, their workspace and
-outputs read-write, the software, and nothing of the instance. Nothing in the environment names
+outputs read-write, the software, and nothing of the instance. Each start also writes the
+workspace's welcome page (``WELCOME.md``) and, in the sandbox, shows the extract again as the
+workspace's read-only ``project-data`` folder. Nothing in the environment names
 the instance, its database or anyone but the person.
 
 :func:`admit` is the part every deployment profile shares (the policy's decision, the audit
