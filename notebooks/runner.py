@@ -116,6 +116,26 @@ def runnable(instance: Instance, project_id: str, person: str) -> list[str]:
     return out
 
 
+def runnable_name(instance: Instance, project_id: str, person: str, notebook: str) -> str:
+    """NOTEBOOK as one of :func:`runnable`: a study's name, ``workspace/NAME.ipynb``, or the path
+    of a notebook inside PERSON's own workspace of PROJECT_ID (as the CLI is given it). Anything
+    else is refused, whatever path it spells: the web and the CLI run the same notebooks."""
+    allowed = runnable(instance, project_id, person)
+    if notebook in allowed:
+        return notebook
+    space = os.path.abspath(ProjectFolders.of(instance, project_id).workspace / person)
+    given = os.path.abspath(notebook)
+    if given.startswith(space + os.sep):
+        inside = WORKSPACE_PREFIX + Path(os.path.relpath(given, space)).as_posix()
+        if inside in allowed:
+            return inside
+    names = ", ".join(n for n in allowed if not n.startswith(WORKSPACE_PREFIX))
+    raise Refused(
+        f"{notebook!r} cannot be run in {project_id}: choose one of the studies ({names}) or a "
+        f"notebook of your own workspace ({WORKSPACE_PREFIX}NAME.ipynb, or its path under {space})"
+    )
+
+
 @contextmanager
 def trusted_copy(instance: Instance, project_id: str, person: str, name: str):
     """NAME (one of :func:`runnable`) as a notebook root may read: a study as it is; a workspace
@@ -147,24 +167,28 @@ def run_runnable(
     parameters: Mapping[str, Any] | None = None,
     progress: Progress | None = None,
     at: date | None = None,
+    kernel: str = "python3",
 ) -> RunResult:
-    """Run NAME, one of :func:`runnable` (a study, or ``workspace/PATH`` of PERSON's own
-    workspace), as the web and the workspace's JupyterLab ask for it: anything else is refused,
-    whatever path it spells (``..``, an absolute path, a link, another person's or project's
-    notebook). The run's record names a workspace notebook by its place (``workspace/PATH``)."""
+    """Run NAME (:func:`runnable_name`: a study, or a notebook of PERSON's own workspace) as the
+    CLI, the web and the workspace's JupyterLab ask for it: anything else is refused, whatever
+    path it spells (``..``, a link, another person's or project's notebook), and nothing of
+    another project is read before the policy allows PERSON to run analyses in PROJECT_ID. The
+    run's record names a workspace notebook by its place (``workspace/PATH``)."""
     with instance.db.session() as session:
         check(session, person, PolicyAction.RUN_ANALYSIS, project_id, at=at)
-    allowed = runnable(instance, project_id, person)
-    if name not in allowed:
-        studies_named = ", ".join(n for n in allowed if not n.startswith(WORKSPACE_PREFIX))
-        raise Refused(
-            f"{name!r} cannot be run here: choose one of the studies ({studies_named}) or a "
-            "notebook of your own workspace (a file, not a link, outside hidden folders)"
-        )
+    name = runnable_name(instance, project_id, person, name)
     with trusted_copy(instance, project_id, person, name) as path:
         own = name.startswith(WORKSPACE_PREFIX)
         return run(
-            instance, path, project_id, person, parameters, progress, at, name=name if own else None
+            instance,
+            path,
+            project_id,
+            person,
+            parameters,
+            progress,
+            at,
+            kernel=kernel,
+            name=name if own else None,
         )
 
 
@@ -370,8 +394,8 @@ def extract_inputs(data: Path) -> list[dict[str, Any]]:
     manifest_path = data / "manifest.json"
     if not manifest_path.exists():
         raise RunError(
-            f"the project has no extract in {data} yet (the operator makes it with "
-            "`tre data extract`)"
+            "the project's data is not in place: ask the operator to prepare it again "
+            "(`tre data extract PROJECT`)"
         )
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     inputs = []

@@ -101,7 +101,7 @@ def test_the_web_runs_only_studies_and_the_persons_own_workspace_notebooks(
             f"{base}/projects/{P}/runs", data={"study": study, "_xsrf": xsrf}, allow_redirects=False
         )
         assert answer.status_code == 403, (study, answer.status_code)
-        assert "cannot be run here" in answer.text
+        assert "cannot be run in" in answer.text
 
 
 def test_a_workspace_notebook_runs_with_provenance_through_the_api_and_nothing_else_does(
@@ -150,7 +150,7 @@ def test_a_workspace_notebook_runs_with_provenance_through_the_api_and_nothing_e
     ):
         answer = ask(attack)
         assert answer.status_code == 403, (attack, answer.text)
-        assert "cannot be run here" in answer.json()["error"]
+        assert "cannot be run in" in answer.json()["error"]
     answer = ask("workspace/analysis/mine.ipynb", project="another-project")
     assert answer.status_code in (400, 403) and "error" in answer.json()
     assert ask(None).status_code == 400
