@@ -49,6 +49,7 @@ def scopes_of(instance):
 
 
 def my_projects(instance, username: str, at: date | None = None) -> list[dict[str, Any]]:
+    from hub.spawn import drafts
     from notebooks.runs import runs
 
     out = []
@@ -80,7 +81,17 @@ def my_projects(instance, username: str, at: date | None = None) -> list[dict[st
         project["requests"] = [
             r for r in airlock.requests(instance, project["id"]) if r["author"] == username
         ]
+        project["notebooks"] = workspace_notebooks(instance, project["id"], username)
+        project["drafts"] = drafts(instance, project["id"], username)
     return out
+
+
+def workspace_notebooks(instance, project_id: str, username: str) -> list[str]:
+    """The notebooks of the person's own workspace that may be run with provenance."""
+    from notebooks.runner import runnable
+    from notebooks.runs import WORKSPACE_PREFIX
+
+    return [n for n in runnable(instance, project_id, username) if n.startswith(WORKSPACE_PREFIX)]
 
 
 class HomePage(Page):
@@ -112,23 +123,77 @@ class AcceptTerms(Page):
 class RunStudy(Page):
     """Run a study, or a notebook of the person's own workspace, in the project's scope (papermill,
     with provenance, in the workspace's sandbox as the person), from the page. Nothing else: a
-    name that is neither is refused, whatever path it spells."""
+    name that is neither is refused, whatever path it spells (:func:`runner.run_runnable`)."""
 
     async def post(self, project_id: str) -> None:
-        import asyncio
-
-        from notebooks.runner import run, runnable_name, trusted_copy
-
-        study = runnable_name(
+        result = await run_in_background(
             self.instance, project_id, self.person, self.get_body_argument("study")
         )
-
-        def run_it():
-            with trusted_copy(self.instance, project_id, self.person, study) as path:
-                return run(self.instance, path, project_id, self.person)
-
-        result = await asyncio.get_running_loop().run_in_executor(None, run_it)
         self.redirect(f"{self.prefix()}/?ran={result.id}", status=303)
+
+
+async def run_in_background(instance, project_id: str, person: str, name: str, parameters=None):
+    """:func:`notebooks.runner.run_runnable` in a thread: the service answers others meanwhile."""
+    import asyncio
+
+    from notebooks.runner import run_runnable
+
+    return await asyncio.get_running_loop().run_in_executor(
+        None, lambda: run_runnable(instance, project_id, person, name, parameters)
+    )
+
+
+class RunApi(Page):
+    """``POST /api/projects/<id>/runs`` (JSON ``notebook``: a study's name or ``workspace/PATH``
+    of the signed-in person's own workspace, and optional ``parameters``): the run, with
+    provenance, of the person from the hub token (the workspace's JupyterLab, hub/lab.py, or its
+    relay, hub/relay.py). Answers JSON: the run's id, status, error and requestable files."""
+
+    async def post(self, project_id: str) -> None:
+        import json
+
+        from notebooks.runs import requestable_files
+
+        try:
+            body = json.loads(self.request.body or b"{}")
+        except ValueError:
+            body = None
+        notebook = body.get("notebook") if isinstance(body, dict) else None
+        parameters = (body.get("parameters") or {}) if isinstance(body, dict) else {}
+        if not isinstance(notebook, str) or not isinstance(parameters, dict):
+            answer_json(self, 400, error="send JSON with notebook: workspace/PATH, or a study")
+            return
+        try:
+            result = await run_in_background(
+                self.instance, project_id, self.person, notebook, parameters
+            )
+        except Refused as refused:
+            answer_json(self, 403, error=str(refused))
+            return
+        except TreError as problem:
+            answer_json(self, 400, error=str(problem))
+            return
+        from notebooks.runs import get_run
+
+        answer_json(
+            self,
+            201,
+            id=result.id,
+            notebook=notebook,
+            status=result.status,
+            error=result.error,
+            requestable=[f.path for f in requestable_files(get_run(self.instance, result.id))],
+            page=f"{self.prefix()}/?ran={result.id}",
+        )
+
+
+def answer_json(handler, code: int, **values: Any) -> None:
+    """Answer an API request with HTTP status CODE and VALUES as JSON."""
+    import json
+
+    handler.set_status(code)
+    handler.set_header("Content-Type", "application/json")
+    handler.finish(json.dumps(values, default=str))
 
 
 class NewRequest(Page):
@@ -206,11 +271,7 @@ class RequestApi(Page):
         self._answer(201, id=request_id, state=shown["state"], checks=checks)
 
     def _answer(self, status: int, **values: Any) -> None:
-        import json
-
-        self.set_status(status)
-        self.set_header("Content-Type", "application/json")
-        self.finish(json.dumps(values, default=str))
+        answer_json(self, status, **values)
 
 
 class Approvals(Page):
@@ -372,6 +433,7 @@ def routes() -> list[tuple[str, type[Page]]]:
         (r"/projects/([a-z0-9-]+)/requests/new", NewRequest),
         (r"/projects/([a-z0-9-]+)/runs", RunStudy),
         (r"/api/projects/([a-z0-9-]+)/requests", RequestApi),
+        (r"/api/projects/([a-z0-9-]+)/runs", RunApi),
         (r"/approvals/?", Approvals),
         (r"/projects/new", ProjectForm),
         (r"/register/?", RegisterPage),

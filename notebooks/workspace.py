@@ -68,7 +68,25 @@ def output(name: str) -> Path:
         raise WorkspaceError(f"{name!r}: an output is a plain file name, without folders")
     folder = _folder("TRE_OUTPUTS")
     folder.mkdir(parents=True, exist_ok=True)
+    if os.environ.get("TRE_SERVICE_SOCKET") and not _told_of_drafts:
+        _tell_of_drafts()
     return folder / name
+
+
+_told_of_drafts = False
+DRAFTS = (
+    "Outputs written while you work interactively are drafts: they are not requestable, since "
+    "nothing recorded how they were made. Save the notebook and choose Run > Run with "
+    "provenance (or call ws.run_with_provenance) to make them again as a run's requestable "
+    "outputs."
+)
+
+
+def _tell_of_drafts() -> None:
+    """Say once per kernel (in a workspace, where the kit's relay is) what becomes of drafts."""
+    global _told_of_drafts
+    _told_of_drafts = True
+    print(DRAFTS)
 
 
 def policy() -> Policy:
@@ -98,6 +116,26 @@ def request_release(
         },
     )
     return str(answer["id"])
+
+
+def run_with_provenance(notebook: str | Path) -> dict:
+    """Run NOTEBOOK (a notebook of this workspace: its path, relative to the folder this kernel
+    runs in, or under /tre/workspace) through the kit's runner, in the project's sandbox, as
+    the tre pages and JupyterLab's Run with provenance do; save it first. Returns the run:
+    its id, status, error and the paths of the files that may now be requested for release."""
+    from notebooks.runs import WORKSPACE_PREFIX
+    from tre.sandbox import WORKSPACE
+
+    path = Path(notebook)
+    if not path.is_absolute():
+        path = Path.cwd() / path
+    try:
+        relative = Path(os.path.normpath(path)).relative_to(WORKSPACE).as_posix()
+    except ValueError:
+        raise WorkspaceError(
+            f"{notebook}: only a notebook of this workspace (under {WORKSPACE}) can be run"
+        ) from None
+    return service(f"/api/projects/{project()}/runs", {"notebook": WORKSPACE_PREFIX + relative})
 
 
 def service(path: str, body: dict) -> dict:

@@ -272,7 +272,9 @@ def _the_cli_runs_lists_and_shows(studied, run_cli, outside, path, monkeypatch):
     code, out, _ = run_cli("runs", "list", "--project", P, home=studied.home)
     assert run_id in out
     code, out, _ = run_cli("runs", "show", run_id, "--json", home=studied.home)
-    assert json.loads(out)["notebook"] == "cli-test-c.ipynb"
+    assert (
+        json.loads(out)["notebook"] == "workspace/cli-test-c.ipynb"
+    )  # named by its place, as the web names it
     code, out, err = run_cli("run", str(path), "--project", P, "-p", "x", "1", home=studied.home)
     assert code != 0 and "has no parameter x" in err
     code, out, err = run_cli("run", "workspace/cli-test-c.ipynb", "--project", P, home=studied.home)
