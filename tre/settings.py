@@ -118,6 +118,22 @@ class AirlockSettings(_Section):
     )
 
 
+class NotifySettings(_Section):
+    smtp_host: str = Field(
+        default="",
+        description="The SMTP server that e-mails the airlock's notifications (to authors, "
+        "checkers and recipients, at each step of a request). Empty: notifications are shown "
+        "in the service only.",
+    )
+    smtp_port: int = Field(default=25, ge=1, le=65535, description="The SMTP server's port.")
+    starttls: bool = Field(
+        default=False, description="Whether to upgrade the SMTP connection with STARTTLS."
+    )
+    sender: str = Field(
+        default="tre-kit@localhost", description="The From address of the notification e-mails."
+    )
+
+
 class PeopleSettings(_Section):
     accounts: dict[str, str] = Field(
         default_factory=dict,
@@ -154,6 +170,7 @@ class Settings(_Section):
     transparency: TransparencySettings = TransparencySettings()
     airlock: AirlockSettings = AirlockSettings()
     people: PeopleSettings = PeopleSettings()
+    notify: NotifySettings = NotifySettings()
     hub: HubSettings = HubSettings()
     disclosure: dict[str, Any] = Field(
         default_factory=dict,
@@ -213,6 +230,14 @@ max_csv_rows = 5000
 # A file whose automatic checks failed is never released (false). true: it may be, but only when
 # every checker who approved it recorded a reason for overriding the checks on that file.
 release_failed_with_override = false
+
+[notify]
+# The SMTP server that e-mails notifications (a request submitted, returned, approved, released,
+# rejected) to its author, its checkers and its recipients. Empty: shown in the service only.
+smtp_host = ""
+smtp_port = 25
+starttls = false
+sender = "tre-kit@localhost"
 
 [people]
 # The registered person each operating-system account on this machine is, for the `tre` command.
