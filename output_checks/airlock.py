@@ -38,6 +38,7 @@ from output_checks import data, notify, permissions, policies, replay, store
 from output_checks.checking import run_checks
 from output_checks.data import ReleaseRequest, RequestFile
 from output_checks.enums import (
+    PLAIN_WORDS,
     AirlockEvent,
     CheckOutcome,
     FileDecision,
@@ -858,13 +859,21 @@ def released(instance: Instance, request_id: str, viewer: str) -> dict[str, Any]
             "crate": [
                 {
                     "name": e.get("name", e["@id"]),
-                    "result": e.get("result", ""),
+                    "result": _result_words(e.get("result", "")),
                     "description": e.get("description", ""),
                 }
                 for e in crate.get("@graph", [])
                 if e.get("@type") in ("AssessAction", "CreateAction")
             ],
         }
+
+
+def _result_words(result: str) -> str:
+    """A result the crate records (a check's outcome, a checker's vote) in plain words."""
+    for kind in ("check", "vote"):
+        if result in PLAIN_WORDS[kind]:
+            return plain(kind, result)
+    return result
 
 
 def download(instance: Instance, request_id: str, person: str, name: str) -> bytes:

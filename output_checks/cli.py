@@ -169,7 +169,7 @@ def queue_command(context: Context):
             r["state_words"],
             r["waiting"],
             str(r["files"]) + (f" (+{r['supporting']} supporting)" if r["supporting"] else ""),
-            ", ".join(f"{n} {words}" for words, n in r["automatic"].items()),
+            ", ".join(f"{words}: {n}" for words, n in r["automatic"].items()),
             "submitted"
             if r["my_review"]
             else f"{r['my_votes']} of {r['files']} voted, not submitted",
