@@ -1,0 +1,100 @@
+"""The airlock's pages in Chromium, without a hub: the tre service on a loopback port, each
+person signed in by a test cookie. Two checkers review and submit; the recipient downloads.
+Screenshots of the queue, the request and the release go to $TRE_SCREENSHOTS (when set)."""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from output_checks import airlock
+from tests.conftest import STUDIED_TODAY
+from tests.output_checks.test_airlock import AUTHOR, P, outputs, rel  # noqa: F401 (fixture)
+
+CHROMIUM = shutil.which("chromium")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None, reason="needs Debian's chromium (.ci/run installs it)"
+)
+
+
+@pytest.fixture(scope="module")
+def service(studied, serve):
+    from hub.service import make_app
+
+    return serve(make_app(studied, identify=lambda h: h.get_cookie("tre-test-user")))
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield launched
+        launched.close()
+
+
+def signed_in(chromium, base, person):
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    context.add_cookies([{"name": "tre-test-user", "value": person, "url": base}])
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    return page
+
+
+def shot(page, name):
+    folder = os.environ.get("TRE_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
+
+
+def test_two_checkers_review_and_the_recipient_downloads(chromium, service, studied, outputs):  # noqa: F811
+    run = outputs["run"]
+    request_id = airlock.request(
+        studied,
+        P,
+        AUTHOR,
+        [rel(run, "onedim.csv"), rel(run, "note.md")],
+        group="contacts",
+        context="Contacts by group, and a note on method",
+        controls="Made with sdc.safe: cells under 10 suppressed",
+        at=STUDIED_TODAY,
+        recipients=[AUTHOR, "sam.lead"],
+    )
+    airlock.submit(studied, request_id, AUTHOR, at=STUDIED_TODAY)
+    for n, checker in enumerate(("chris.checker", "dana.checker")):
+        page = signed_in(chromium, service, checker)
+        page.goto(f"{service}/airlock/")
+        assert "under an hour" in page.content() and "partially_reviewed" not in page.content()
+        if n:
+            shot(page, "queue")
+        page.click(f"text={request_id}")
+        for form in page.locator("form[action$='/vote']").all():
+            form.locator("input[value=approve]").check()
+            form.locator("button").click()
+            page.wait_for_load_state()
+        assert page.locator(".my-vote").count() == 2
+        if n:
+            shot(page, "request")
+        page.click("text=Check and submit your review >> nth=0")
+        assert "Submit my review" in page.content()
+        page.click("button:text-is('Submit my review')")
+        page.wait_for_url("**?done=review")
+        assert "Your review is submitted" in page.content()
+    assert "approved, ready to release" in page.content()
+    page.click("button:text-is('Release the approved files')")
+    page.wait_for_url(f"**/airlock/releases/{request_id}")
+    assert "You are not one of them" in page.content()
+    lead = signed_in(chromium, service, "sam.lead")
+    lead.goto(f"{service}/")
+    assert "new)" in lead.content()
+    lead.click("text=notifications")
+    lead.click(f"text=open {request_id} >> nth=0")
+    lead.wait_for_url(f"**/airlock/releases/{request_id}")
+    shot(lead, "released")
+    with lead.expect_download() as download:
+        lead.click("a:text-is('onedim.csv')")
+    saved = download.value.path()
+    assert Path(saved).read_bytes().startswith(b"group")
