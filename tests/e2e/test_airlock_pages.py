@@ -3,19 +3,16 @@ person signed in by a test cookie. Two checkers review and submit; the recipient
 Screenshots of the queue, the request and the release go to $TRE_SCREENSHOTS (when set)."""
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 
 from output_checks import airlock
 from tests.conftest import STUDIED_TODAY
+from tests.e2e.conftest import needs_chromium
 from tests.output_checks.test_airlock import AUTHOR, P, outputs, rel  # noqa: F401 (fixture)
 
-CHROMIUM = shutil.which("chromium")
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason="needs Debian's chromium (.ci/run installs it)"
-)
+pytestmark = needs_chromium
 
 
 @pytest.fixture(scope="module")
@@ -25,18 +22,8 @@ def service(studied, serve):
     return serve(make_app(studied, identify=lambda h: h.get_cookie("tre-test-user")))
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield launched
-        launched.close()
-
-
-def signed_in(chromium, base, person):
-    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+def signed_in(browser, base, person):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
     context.add_cookies([{"name": "tre-test-user", "value": person, "url": base}])
     page = context.new_page()
     page.set_default_timeout(30_000)
@@ -50,7 +37,7 @@ def shot(page, name):
         page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
 
 
-def test_two_checkers_review_and_the_recipient_downloads(chromium, service, studied, outputs):  # noqa: F811
+def test_two_checkers_review_and_the_recipient_downloads(browser, service, studied, outputs):  # noqa: F811
     run = outputs["run"]
     request_id = airlock.request(
         studied,
@@ -65,7 +52,7 @@ def test_two_checkers_review_and_the_recipient_downloads(chromium, service, stud
     )
     airlock.submit(studied, request_id, AUTHOR, at=STUDIED_TODAY)
     for n, checker in enumerate(("chris.checker", "dana.checker")):
-        page = signed_in(chromium, service, checker)
+        page = signed_in(browser, service, checker)
         page.goto(f"{service}/airlock/")
         assert "under an hour" in page.content() and "partially_reviewed" not in page.content()
         if n:
@@ -87,7 +74,7 @@ def test_two_checkers_review_and_the_recipient_downloads(chromium, service, stud
     page.click("button:text-is('Release the approved files')")
     page.wait_for_url(f"**/airlock/releases/{request_id}")
     assert "You are not one of them" in page.content()
-    lead = signed_in(chromium, service, "sam.lead")
+    lead = signed_in(browser, service, "sam.lead")
     lead.goto(f"{service}/")
     assert "new)" in lead.content()
     lead.click("text=notifications")
