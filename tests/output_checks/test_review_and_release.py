@@ -302,3 +302,27 @@ def test_an_unreachable_smtp_server_costs_the_e_mail_not_the_step(studied, outpu
     assert airlock.show(studied, request_id, AUTHOR)["state"] == "submitted"
     assert "notification e-mails not sent" in caplog.text
     airlock.withdraw(studied, request_id, AUTHOR)
+
+
+def test_a_return_and_a_rejection_are_told_to_the_author_and_the_other_checkers(studied, outputs):  # noqa: F811
+    from output_checks import notify
+
+    def latest(person):
+        return notify.notifications(studied, person)[0]
+
+    request_id = submitted_request(
+        studied, outputs["run"], recipients=[RECIPIENT], files=("note.md",)
+    )
+    assert latest("dana.checker")["step"] == "submitted"
+    airlock.return_request(studied, request_id, "chris.checker", "say what the note is for")
+    told = latest(AUTHOR)
+    assert (told["request"], told["step"]) == (request_id, "returned")
+    assert "say what the note is for" in told["text"]
+    assert latest("dana.checker")["step"] == "returned"
+    assert latest("chris.checker")["step"] == "submitted"  # not told of their own step
+    airlock.submit(studied, request_id, AUTHOR, at=STUDIED_TODAY)
+    assert latest("chris.checker")["text"].endswith("(turn 2) for checking.")
+    airlock.reject(studied, request_id, "dana.checker", "not needed")
+    assert (latest(AUTHOR)["step"], latest("chris.checker")["step"]) == ("rejected", "rejected")
+    # the request's recipients hear of its release only
+    assert all(n["request"] != request_id for n in notify.notifications(studied, RECIPIENT))
