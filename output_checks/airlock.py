@@ -468,8 +468,9 @@ def _check_not_submitted(session: Session, found: ReleaseRequest, checker: str) 
 
 
 def submit_review(instance: Instance, request_id: str, checker: str) -> str:
-    """CHECKER submits their review of this turn, once, having voted on every file: only now
-    do their votes count toward the independent checkers the request needs. Returns the
+    """CHECKER submits their review of this turn, once, having voted on every file (and said, in
+    a comment on the file, what should change wherever they asked for changes): only now do
+    their votes count toward the independent checkers the request needs. Returns the
     request's state after it (reviewed, approved… when theirs completes the review)."""
     with (
         notify.outbox(instance) as box,
@@ -487,6 +488,21 @@ def submit_review(instance: Instance, request_id: str, checker: str) -> str:
             raise AirlockError(
                 f"vote on every file before submitting your review of request {found.id}: "
                 f"{len(missing)} still without your vote ({', '.join(missing)})"
+            )
+        said = {
+            c.file_id
+            for c in data.comments_of(session, found)
+            if c.author == checker and c.turn == found.turn
+        }
+        unexplained = [
+            f.path
+            for f in found.files
+            if f.id in mine and mine[f.id].vote == VoteChoice.CHANGES and f.id not in said
+        ]
+        if unexplained:
+            raise AirlockError(
+                "say what should change: comment on each file you ask changes of before "
+                f"submitting your review ({', '.join(unexplained)})"
             )
         data.add_review(session, found, checker, utc_now())
         found.first_review = found.first_review or utc_now()

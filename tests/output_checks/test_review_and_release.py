@@ -135,7 +135,7 @@ def test_a_checker_drafts_every_vote_then_submits_the_review_once(studied, outpu
     for person in (chris, dana):
         for shown in (person.get("/airlock/"), person.get(f"/airlock/requests/{request_id}")):
             assert not any(raw in shown.text for raw in RAW_STATES)
-    airlock.reject(studied, request_id, "chris.checker", "test over")
+    airlock.reject(studied, request_id, "chris.checker", "done with this review test")
 
 
 def test_a_draft_vote_never_counts(studied, outputs):  # noqa: F811
@@ -150,7 +150,18 @@ def test_a_draft_vote_never_counts(studied, outputs):  # noqa: F811
     with pytest.raises(AirlockError, match="not approved"):
         airlock.release(studied, request_id, "chris.checker")
     assert airlock.submit_review(studied, request_id, "dana.checker") == "approved"
-    airlock.reject(studied, request_id, "chris.checker", "test over")
+    airlock.reject(studied, request_id, "chris.checker", "done with this review test")
+
+
+def test_changes_asked_for_are_explained_before_the_review_is_submitted(studied, outputs):  # noqa: F811
+    request_id = submitted_request(studied, outputs["run"], files=("note.md",))
+    note = paths(studied, request_id)[0]
+    airlock.review(studied, request_id, "chris.checker", note, "changes")
+    with pytest.raises(AirlockError, match=r"say what should change: .*note\.md"):
+        airlock.submit_review(studied, request_id, "chris.checker")
+    airlock.review(studied, request_id, "chris.checker", note, "changes", comment="say why")
+    assert airlock.submit_review(studied, request_id, "chris.checker") == "partially_reviewed"
+    airlock.reject(studied, request_id, "chris.checker", "done with this review test")
 
 
 def test_a_checker_cannot_vote_on_or_review_their_own_request(studied, outputs, service):  # noqa: F811
