@@ -188,11 +188,17 @@ class SubmitReview(Page):
             self.redirect(_request_path(self, request_id), status=303)
             return
         voted = [f for f in shown["files"] if not f["supporting"]]
+        said = {
+            c["file"]
+            for c in shown["comments"]
+            if c["author"] == self.person and c["turn"] == shown["turn"]
+        }
         self.page(
             "airlock_submit_review.html",
             r=shown,
             files=voted,
             missing=[f for f in voted if not f["my_vote"]],
+            unexplained=[f for f in voted if f["my_vote"] == "changes" and f["path"] not in said],
         )
 
     def post(self, request_id: str) -> None:

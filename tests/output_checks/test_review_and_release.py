@@ -153,12 +153,15 @@ def test_a_draft_vote_never_counts(studied, outputs):  # noqa: F811
     airlock.reject(studied, request_id, "chris.checker", "done with this review test")
 
 
-def test_changes_asked_for_are_explained_before_the_review_is_submitted(studied, outputs):  # noqa: F811
+def test_changes_asked_for_are_explained_before_the_review_is_submitted(studied, outputs, service):  # noqa: F811
     request_id = submitted_request(studied, outputs["run"], files=("note.md",))
     note = paths(studied, request_id)[0]
     airlock.review(studied, request_id, "chris.checker", note, "changes")
     with pytest.raises(AirlockError, match=r"say what should change: .*note\.md"):
         airlock.submit_review(studied, request_id, "chris.checker")
+    confirm = Person(service, "chris.checker").get(f"/airlock/requests/{request_id}/review")
+    assert "without saying what should change" in confirm.text
+    assert "Submit my review" not in confirm.text
     airlock.review(studied, request_id, "chris.checker", note, "changes", comment="say why")
     assert airlock.submit_review(studied, request_id, "chris.checker") == "partially_reviewed"
     airlock.reject(studied, request_id, "chris.checker", "done with this review test")
