@@ -22,7 +22,7 @@ from output_checks import data
 from output_checks.data import ReleaseRequest
 from projects import registry
 from projects.errors import RegistryError
-from projects.policy import PolicyAction, can
+from projects.policy import PolicyAction, Role, can
 from tre.audit import utc_now
 from tre.instance import Instance
 
@@ -94,11 +94,13 @@ def send(instance: Instance, emails: list[EmailMessage]) -> None:
 
 
 def checkers_of(session: Session, found: ReleaseRequest) -> list[str]:
-    """The people who may review FOUND now: output checkers of its project, never its author."""
+    """The people who may review FOUND now: output checkers of its project, never its author
+    (the policy engine decides, asked only of people who hold the output checker's role)."""
     return [
         p.username
         for p in registry.people(session)
         if p.username != found.author
+        and Role.OUTPUT_CHECKER in p.role_names
         and can(session, p.username, PolicyAction.REVIEW_RELEASE, found.project_id)
     ]
 
