@@ -112,7 +112,11 @@ def _view(instance, shown: dict[str, Any], viewer: str) -> list[dict[str, Any]]:
         )
         if not checker:
             view["view"] = "text"
-            view["text"] = "(shown to the output checkers only, until they release it)"
+            view["text"] = (
+                "(released: its recipients download it from the release's page)"
+                if shown["released"]
+                else "(shown to the output checkers only, until they release it)"
+            )
         elif blocked:
             view["view"] = "text"
             view["text"] = "(not shown: the automatic checks found rows about individuals)"

@@ -78,6 +78,7 @@ def test_two_checkers_review_and_the_recipient_downloads(browser, service, studi
     lead.goto(f"{service}/")
     assert "new)" in lead.content()
     lead.click("text=notifications")
+    shot(lead, "notifications")
     lead.click(f"text=open {request_id} >> nth=0")
     lead.wait_for_url(f"**/airlock/releases/{request_id}")
     shot(lead, "released")
@@ -85,3 +86,9 @@ def test_two_checkers_review_and_the_recipient_downloads(browser, service, studi
         lead.click("a:text-is('onedim.csv')")
     saved = download.value.path()
     assert Path(saved).read_bytes().startswith(b"group")
+    # the author reads the request in plain words, and reaches the release from it
+    alex = signed_in(browser, service, AUTHOR)
+    alex.goto(f"{service}/airlock/requests/{request_id}")
+    assert "released" in alex.content() and "_" not in alex.locator("main > p").first.inner_text()
+    assert "its recipients download it from the release" in alex.content()
+    shot(alex, "author-request")
