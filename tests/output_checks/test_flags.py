@@ -63,6 +63,7 @@ def test_a_table_with_39_small_cells_shows_39_flagged_cells_and_says_so(tmp_path
         "state_words": plain("state", "submitted"),
         "recipients": ["a"],
         "reviews_in": 0,
+        "my_review": None,
         "turn": 1,
         "required_checkers": 2,
         "reason": None,
