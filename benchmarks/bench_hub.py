@@ -66,7 +66,7 @@ def prepare(home: Path, users: int) -> list[str]:
     data["team"] += [{"person": n, "role": "analyst"} for n in names]
     path = home / "project.yaml"
     path.write_text(yaml.safe_dump(data))
-    demo_projects.approve_project(instance, today, path)
+    demo_projects.approve_project(instance, path)
     extract = ProjectFolders.of(instance, P).data
     extract.mkdir(parents=True, exist_ok=True)
     seed_accounts(instance, PASSWORD)

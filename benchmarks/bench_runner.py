@@ -39,7 +39,7 @@ def main() -> None:
 
         today = date(2026, 6, 1)
         demo_projects.populate(instance, "ops", today)
-        project = demo_projects.approve_project(instance, today)
+        project = demo_projects.approve_project(instance)
         demo_linkage.run(instance, base / "town", "ops", project)
         notebook = runner.studies()[options.study]
         policy = instance.settings.policy.stricter(threshold=10)

@@ -24,7 +24,8 @@ from output_checks import airlock, notify
 from output_checks import web as airlock_web
 from projects import registry
 from projects.errors import RegistryError
-from projects.policy import PolicyAction, decide
+from projects.policy import PolicyAction, decide, effective_state, status
+from projects.register import TEMPLATES as register_templates
 from projects.spec import parse_project
 from tre.errors import Refused, TreError
 from tre.folders import ProjectFolders
@@ -57,14 +58,16 @@ def my_projects(instance, username: str, at: date | None = None) -> list[dict[st
             if username not in members:
                 continue
             decision = decide(session, username, PolicyAction.WORK_IN_WORKSPACE, found.id, at=at)
+            analysis = decide(session, username, PolicyAction.RUN_ANALYSIS, found.id, at=at)
             out.append(
                 {
                     "id": found.id,
                     "title": found.current.spec["title"],
                     "role": members[username],
-                    "state": found.state,
+                    "state": status(session, found, at),
                     "usable": decision.allowed,
-                    "reasons": list(decision.reasons),
+                    "can_run": analysis.allowed,
+                    "reasons": list(decision.reasons or analysis.reasons),
                     "needs_terms": any("has not accepted the terms" in r for r in decision.reasons),
                 }
             )
@@ -114,16 +117,11 @@ class RunStudy(Page):
     async def post(self, project_id: str) -> None:
         import asyncio
 
-        from notebooks.runner import WORKSPACE_PREFIX, run, runnable, trusted_copy
+        from notebooks.runner import run, runnable_name, trusted_copy
 
-        study = self.get_body_argument("study")
-        allowed = runnable(self.instance, project_id, self.person)
-        if study not in allowed:
-            names = ", ".join(n for n in allowed if not n.startswith(WORKSPACE_PREFIX))
-            raise Refused(
-                f"{study!r} cannot be run here: choose one of the studies ({names}) or a "
-                "notebook of your own workspace"
-            )
+        study = runnable_name(
+            self.instance, project_id, self.person, self.get_body_argument("study")
+        )
 
         def run_it():
             with trusted_copy(self.instance, project_id, self.person, study) as path:
@@ -231,6 +229,9 @@ class Approvals(Page):
     def _waiting(self) -> list[dict[str, Any]]:
         import json
 
+        from projects.quality import flags
+
+        registration = self.instance.settings.registration
         out = []
         with self.instance.db.session() as session:
             me = registry.person(session, self.person)
@@ -255,11 +256,12 @@ class Approvals(Page):
                             "project": found.id,
                             "title": found.current.spec["title"],
                             "purpose": found.current.spec["purpose"],
-                            "state": found.state,
+                            "state": effective_state(found).value,
                             "dataset": dataset_id,
                             "items": items,
                             "decision": row.decision if row else "awaiting",
                             "risk": risk,
+                            "flags": flags(session, found.current.spec, registration),
                         }
                     )
         return out
@@ -282,20 +284,30 @@ class ProjectForm(Page):
     def get(self) -> None:
         from projects.spec import EXAMPLE_PROJECT
 
-        self.page("project_form.html", text=EXAMPLE_PROJECT.read_text(), problems=[], done=None)
+        self.page(
+            "project_form.html",
+            text=EXAMPLE_PROJECT.read_text(),
+            problems=[],
+            done=None,
+            warnings=[],
+            blocking=[],
+        )
 
     def post(self) -> None:
+        from projects.quality import flags
+
         text = self.get_body_argument("spec", "")
         action = self.get_body_argument("action", "register")
-        problems, done = [], None
+        problems, done, warnings = [], None, []
+        registration = self.instance.settings.registration
         try:
             data = yaml.safe_load(text)
             if not isinstance(data, dict):
                 raise RegistryError("the form must hold a project's registration (YAML mapping)")
             spec = parse_project(data, "the form")
             with self.instance.db.session() as session:
-                if spec.lead != self.person:
-                    raise Refused(f"{self.person} is not the lead named in the form ({spec.lead})")
+                # the purpose-quality flags, shown whether or not the save goes through
+                warnings = flags(session, spec.model_dump(mode="json"), registration)
                 exists = any(p.id == spec.id for p in registry.projects(session))
                 policy = self.instance.settings.policy
                 if exists:
@@ -303,7 +315,9 @@ class ProjectForm(Page):
                 else:
                     registry.register_project(session, self.person, spec, policy)
                 if action == "submit":
-                    registry.submit(session, self.person, spec.id)
+                    registry.submit(
+                        session, self.person, spec.id, self.instance.settings.registration
+                    )
             done = f"project {spec.id} {'submitted' if action == 'submit' else 'saved'}"
         except (RegistryError, Refused, yaml.YAMLError) as exc:
             problems = str(exc).splitlines()
@@ -312,26 +326,50 @@ class ProjectForm(Page):
             text=text,
             problems=problems,
             done=done,
+            warnings=warnings,
+            blocking=registration.block_submission,
             status=200 if not problems else 400,
         )
 
 
 class RegisterPage(Page):
-    """The public transparency register, as it is now."""
+    """The public transparency register, computed on each request (never stale) and read
+    without signing in: the content `tre register publish` writes, with a filter (``?q=``) that
+    works without JavaScript, and the same entries as CSV and JSON."""
 
     public = True
 
-    def get(self) -> None:
+    def get(self, download: str | None = None) -> None:
         from output_checks import release_dates
         from projects import register
 
+        settings = self.instance.settings
+        today = date.today()
+        query = self.get_query_argument("q", "").strip()
         with self.instance.db.session() as session:
-            entries = register.entries(
-                session,
-                self.instance.settings.transparency.show_person_names,
-                releases=release_dates,
+            every = register.entries(
+                session, settings.transparency.show_person_names, today, releases=release_dates
             )
-        self.page("register.html", entries=entries)
+        rows = register.matching(every, query)
+        if download is None:
+            self.page(
+                "register.html",
+                rows=rows,
+                total=len(every),
+                query=query,
+                name=settings.instance.name,
+                at=today,
+            )
+            return
+        if download == "csv":
+            body = register.as_csv(rows, settings.transparency.show_person_names)
+            self.set_header("Content-Type", "text/csv; charset=utf-8")
+        else:
+            body = register.as_json(rows, settings.instance.name, today)
+            self.set_header("Content-Type", "application/json; charset=utf-8")
+        self.set_header("Content-Disposition", f'attachment; filename="register.{download}"')
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.finish(body)
 
 
 def routes() -> list[tuple[str, type[Page]]]:
@@ -344,6 +382,7 @@ def routes() -> list[tuple[str, type[Page]]]:
         (r"/approvals/?", Approvals),
         (r"/projects/new", ProjectForm),
         (r"/register/?", RegisterPage),
+        (r"/register/register\.(csv|json)", RegisterPage),
         *airlock_web.routes(),
     ]
 
@@ -354,7 +393,7 @@ def make_app(instance, identify=None, prefix: str = "", **settings):
         routes(),
         identify or (lambda handler: None),
         prefix=prefix,
-        templates=[TEMPLATES, airlock_web.TEMPLATES],
+        templates=[TEMPLATES, airlock_web.TEMPLATES, register_templates],
         scopes_of=scopes_of(instance),
         unread_of=notify.unread,
         **settings,
@@ -385,7 +424,7 @@ def hub_app(instance):
         # unused: HubOAuthenticated's get_current_user (first in each page's bases) answers
         lambda handler: None,
         prefix=prefix,
-        templates=[TEMPLATES, airlock_web.TEMPLATES],
+        templates=[TEMPLATES, airlock_web.TEMPLATES, register_templates],
         cookie_secret=os.environ.get("JUPYTERHUB_API_TOKEN", "").encode() or None,
         login_redirect=True,
         unread_of=notify.unread,

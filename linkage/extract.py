@@ -2,6 +2,8 @@
 quasi-identifiers, read-only Parquet with a manifest and a disclosure-risk summary.
 
 * The policy engine is asked first; a refusal lists what is missing and writes nothing.
+* The registry records that the version's data is prepared: its analysts wait for this, not for
+  a missing folder.
 * Each record carries ``person`` (an HMAC of the spine's person id under a key derived for this
   project alone), so two projects' extracts cannot be joined.
 * Dates of birth become age bands at the end of the data period; postcodes become LSOAs; event
@@ -251,6 +253,13 @@ def extract(instance: Instance, project_id: str, actor: str, at: date | None = N
         }
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
     with instance.db.session() as session:
+        registry.record_prepared_data(
+            session,
+            actor,
+            project_id,
+            version,
+            [{k: f[k] for k in ("file", "rows", "sha256")} for f in files],
+        )
         audit.record(
             session,
             actor,

@@ -43,11 +43,16 @@ def run_progress(out: Console) -> Progress:
 def run_command(
     context: Context, notebook: str, project_id: str, parameters: tuple, kernel: str
 ) -> None:
-    """Run NOTEBOOK (a .ipynb file or a study's name) in PROJECT's scope, with provenance.
+    """Run NOTEBOOK in PROJECT's scope, with provenance: a study's name, or a notebook of your
+    own workspace in PROJECT (workspace/NAME.ipynb, or its path); nothing else, as on the web.
 
     Studies: supporting-families, service-demand, repeat-callers, does-it-work."""
-    from notebooks.runner import run
+    from notebooks.runner import run, runnable_name, trusted_copy
     from notebooks.runs import FAILED
+
+    instance = context.instance()
+    actor = context.actor
+    name = runnable_name(instance, project_id, actor, notebook)
 
     with run_progress(console) as bar:
         task = bar.add_task(notebook, total=None, step=PREPARING)
@@ -55,15 +60,16 @@ def run_command(
         def progress(n: int, total: int, source: str) -> None:
             bar.update(task, completed=n, total=total, step=f"cell {n} of {total}")
 
-        result = run(
-            context.instance(),
-            notebook,
-            project_id,
-            context.actor,
-            dict(parameters),
-            progress=progress,
-            kernel=kernel,
-        )
+        with trusted_copy(instance, project_id, actor, name) as path:
+            result = run(
+                instance,
+                path,
+                project_id,
+                actor,
+                dict(parameters),
+                progress=progress,
+                kernel=kernel,
+            )
     if result.status == FAILED:
         console.print(f"[red]run {result.id} failed[/red]: {result.error}")
         console.print(

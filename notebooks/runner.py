@@ -118,6 +118,26 @@ def runnable(instance: Instance, project_id: str, person: str) -> list[str]:
     return out
 
 
+def runnable_name(instance: Instance, project_id: str, person: str, notebook: str) -> str:
+    """NOTEBOOK as one of :func:`runnable`: a study's name, ``workspace/NAME.ipynb``, or the path
+    of a notebook inside PERSON's own workspace of PROJECT_ID (as the CLI is given it). Anything
+    else is refused, whatever path it spells: the web and the CLI run the same notebooks."""
+    allowed = runnable(instance, project_id, person)
+    if notebook in allowed:
+        return notebook
+    space = os.path.abspath(ProjectFolders.of(instance, project_id).workspace / person)
+    given = os.path.abspath(notebook)
+    if given.startswith(space + os.sep):
+        inside = WORKSPACE_PREFIX + Path(os.path.relpath(given, space)).as_posix()
+        if inside in allowed:
+            return inside
+    names = ", ".join(n for n in allowed if not n.startswith(WORKSPACE_PREFIX))
+    raise Refused(
+        f"{notebook!r} cannot be run in {project_id}: choose one of the studies ({names}) or a "
+        f"notebook of your own workspace ({WORKSPACE_PREFIX}NAME.ipynb, or its path under {space})"
+    )
+
+
 @contextmanager
 def trusted_copy(instance: Instance, project_id: str, person: str, name: str):
     """NAME (one of :func:`runnable`) as a notebook root may read: a study as it is; a workspace
@@ -343,8 +363,8 @@ def extract_inputs(data: Path) -> list[dict[str, Any]]:
     manifest_path = data / "manifest.json"
     if not manifest_path.exists():
         raise RunError(
-            f"the project has no extract in {data} yet (the operator makes it with "
-            "`tre data extract`)"
+            "the project's data is not in place: ask the operator to prepare it again "
+            "(`tre data extract PROJECT`)"
         )
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     inputs = []

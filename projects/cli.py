@@ -235,7 +235,8 @@ def project_register(context: Context, file: str) -> None:
     spec = load_project(Path(file))
     instance = context.instance()
     with instance.db.session() as session:
-        registry.register_project(session, context.actor, spec, instance.settings.policy)
+        found = registry.register_project(session, context.actor, spec, instance.settings.policy)
+        _print_flags(session, found.current.spec, instance.settings.registration)
     console.print(
         f"registered project {spec.id} (draft, version 1); submit it with "
         f"`tre --actor {spec.lead} project submit {spec.id}`"
@@ -249,10 +250,21 @@ def project_submit(context: Context, project_id: str) -> None:
     """Submit a draft for the data controllers' approval (the lead only)."""
     from projects import registry
 
-    with context.instance().db.session() as session:
-        found = registry.submit(session, context.actor, project_id)
+    instance = context.instance()
+    with instance.db.session() as session:
+        found = registry.submit(session, context.actor, project_id, instance.settings.registration)
         waiting = registry.requested_datasets(found)
+        _print_flags(session, found.current.spec, instance.settings.registration)
     console.print(f"{project_id} submitted; awaiting the controllers of {', '.join(waiting)}")
+
+
+def _print_flags(session, spec: dict, settings) -> None:
+    """The registration's purpose-quality warnings (projects.quality), one a line."""
+    from projects.quality import flags
+
+    for flag in flags(session, spec, settings):
+        blocks = " (blocks submission)" if flag.kind in settings.block_submission else ""
+        console.print(f"warning{blocks}: {flag.field}: {flag.message}", markup=False)
 
 
 @project.command("approve")
@@ -263,6 +275,7 @@ def project_submit(context: Context, project_id: str) -> None:
 def project_approve(context, project_id, dataset_id, conditions) -> None:
     """Approve the project's use of DATASET (an approver of its controller)."""
     from projects import registry
+    from projects.policy import status
 
     with context.instance().db.session() as session:
         found = registry.decide_data_use(
@@ -273,7 +286,9 @@ def project_approve(context, project_id, dataset_id, conditions) -> None:
             True,
             conditions,
         )
-        console.print(f"{dataset_id}: approved for {project_id}; the project is {found.state}")
+        console.print(
+            f"{dataset_id}: approved for {project_id}; the project is {status(session, found)}"
+        )
 
 
 @project.command("refuse")
@@ -306,14 +321,16 @@ def project_amend(context, project_id, file) -> None:
     purpose, legal basis, uses) goes back to the controllers concerned; a narrowing takes
     effect at once."""
     from projects import registry
+    from projects.policy import effective_state
     from projects.spec import load_project
 
     spec = load_project(Path(file))
     instance = context.instance()
     with instance.db.session() as session:
         found = registry.amend(session, context.actor, project_id, spec, instance.settings.policy)
-        version, state = found.version, found.state
+        version, state = found.version, effective_state(found).value
         amendment = registry.amendments(session, found)[version]
+        _print_flags(session, found.current.spec, instance.settings.registration)
     console.print(f"{project_id} is now version {version} ({state})")
     console.print(_amendment_summary(version, amendment, state), markup=False)
 
@@ -359,7 +376,8 @@ def project_close(context, project_id, reason) -> None:
 @click.option("--at", type=DATE, help="As on this date (default today).")
 @pass_context
 def project_refresh(context, at) -> None:
-    """Apply the date rules: approved projects become active at their start, and expire."""
+    """Record the date rules' moves in the stored states (maintenance only: every decision,
+    page and command already reads the state the dates give, without this)."""
     from projects import registry
 
     with context.instance().db.session() as session:
@@ -376,17 +394,15 @@ def project_refresh(context, at) -> None:
 def project_show(context, project_id, as_json) -> None:
     from projects import registry
 
-    with context.instance().db.session() as session:
+    instance = context.instance()
+    with instance.db.session() as session:
         info = registry.describe(session, registry.project(session, project_id))
     if as_json:
         click.echo(registry.dump(info))
         return
     spec = info["spec"]
     console.print(f"[bold]{info['id']}[/bold]: {spec['title']}")
-    console.print(
-        f"state {info['state']}, version {info['version']}; {spec['start']} to "
-        f"{spec['end']}" + (f"; {info['state_reason']}" if info["state_reason"] else "")
-    )
+    console.print(f"{info['status']}, version {info['version']}; {spec['start']} to {spec['end']}")
     amendment = info["amendment"]
     if amendment:
         console.print(_amendment_summary(info["version"], amendment, info["state"]))
@@ -405,6 +421,8 @@ def project_show(context, project_id, as_json) -> None:
             + (f" — {decision['text']}" if decision["text"] else "")
         )
     console.print("terms accepted by: " + (", ".join(info["declarations"]) or "nobody yet"))
+    with instance.db.session() as session:
+        _print_flags(session, spec, instance.settings.registration)
 
 
 def _amendment_summary(version: int, amendment: dict, state: str) -> str:
@@ -446,13 +464,19 @@ def _shown(value) -> str:
 @pass_context
 def project_list(context) -> None:
     from projects import registry
+    from projects.policy import status
 
     table = id_table("project", "title", "state", "version", "start", "end", ids=("project",))
     with context.instance().db.session() as session:
         for found in registry.projects(session):
             spec = found.current.spec
             table.add_row(
-                found.id, spec["title"], found.state, str(found.version), spec["start"], spec["end"]
+                found.id,
+                spec["title"],
+                status(session, found),
+                str(found.version),
+                spec["start"],
+                spec["end"],
             )
     console.print(table)
 

@@ -194,3 +194,16 @@ class Agreement(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     text: Mapped[str] = mapped_column(Text)
     projects: Mapped[list] = mapped_column(JSON, default=list)
+
+
+class PreparedExtract(Base):
+    """The operator prepared a project version's data (its extract was cut for that version)."""
+
+    __tablename__ = "prepared_extracts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    prepared_by: Mapped[str] = mapped_column(String(64))
+    at: Mapped[str] = mapped_column(String(32))
+    files: Mapped[list] = mapped_column(JSON, default=list)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from projects.approvals import ApprovalDecision, approvals
 from projects.models import Dataset, Declaration, Person, Project
+from projects.prepared import prepared_extract
 from projects.states import State
 from tre.errors import Refused
 
@@ -48,6 +49,9 @@ class PolicyAction(StrEnum):
     REVIEW_RELEASE = "review_release"
     APPROVE_DATA_USE = "approve_data_use"
     REGISTER_PROJECT = "register_project"
+    AMEND_PROJECT = "amend_project"
+    SUBMIT_PROJECT = "submit_project"
+    ADMINISTER_REGISTRY = "administer_registry"
 
 
 DATA_ACTIONS = (
@@ -66,8 +70,18 @@ ROLE_FOR = {
     PolicyAction.REVIEW_RELEASE: Role.OUTPUT_CHECKER,
     PolicyAction.APPROVE_DATA_USE: Role.APPROVER,
     PolicyAction.REGISTER_PROJECT: Role.PROJECT_LEAD,
+    PolicyAction.AMEND_PROJECT: Role.PROJECT_LEAD,
+    PolicyAction.SUBMIT_PROJECT: Role.PROJECT_LEAD,
+    PolicyAction.ADMINISTER_REGISTRY: Role.OPERATOR,
 }
+# the lead's own actions on a project (the registry, the web form and the CLI all ask for them)
+LEAD_ACTIONS = (PolicyAction.AMEND_PROJECT, PolicyAction.SUBMIT_PROJECT)
 REVIEWABLE = (State.ACTIVE, State.CLOSED, State.EXPIRED)
+# the actions that need the project's data prepared (the extract cut for its current version)
+NEEDS_PREPARED_DATA = (PolicyAction.READ_EXTRACT, PolicyAction.RUN_ANALYSIS)
+# the states in which the operator may prepare (cut) a project's data: from approval, so that
+# the data is ready on the start date
+PREPARABLE = (State.APPROVED, State.ACTIVE)
 
 
 @dataclass(frozen=True)
@@ -92,9 +106,12 @@ class Decision:
         )
 
 
-def effective_state(found: Project, at: date) -> State:
-    """The state on date AT: approved becomes active from the start date; both expire after
-    the end date, whether or not the stored state has caught up yet."""
+def effective_state(found: Project, at: date | None = None) -> State:
+    """The state on date AT (default today): approved becomes active from the start date; both
+    expire after the end date. Every decision, page and command reads this, never the stored
+    state, which the registry brings up to date when it next moves the project
+    (:func:`projects.registry.settle`); nothing waits for `tre project refresh`."""
+    at = at or date.today()
     state = State(found.state)
     version = found.current
     if state in (State.APPROVED, State.ACTIVE):
@@ -112,7 +129,11 @@ def decide(
     dataset: str | None = None,
     item: str | None = None,
     at: date | None = None,
+    lead: str | None = None,
 ) -> Decision:
+    """May USERNAME do ACTION (on PROJECT_ID; for a dataset, an item) on date AT? LEAD is the
+    lead a registration or an amendment names: a lead registers and amends only projects they
+    lead themselves."""
     at = at or date.today()
     reasons: list[str] = []
 
@@ -133,7 +154,12 @@ def decide(
         reasons.append(
             f"{username} does not have the {needed} role that {action.replace('_', ' ')} needs"
         )
-    if action == PolicyAction.REGISTER_PROJECT:
+    if lead is not None and lead != username:
+        reasons.append(
+            f"{username} may {action.replace('_', ' ')} only as its lead: the registration "
+            f"names {lead} as the lead (the lead named must do it)"
+        )
+    if action in (PolicyAction.REGISTER_PROJECT, PolicyAction.ADMINISTER_REGISTRY):
         return done()
     found = session.get(Project, project_id) if project_id else None
     if found is None:
@@ -144,6 +170,14 @@ def decide(
     in_team = any(person_id == who.id for person_id, _ in members)
     state = effective_state(found, at)
 
+    if action in LEAD_ACTIONS:
+        if version.lead_id != who.id:
+            lead_person = session.get_one(Person, version.lead_id)
+            reasons.append(
+                f"only the project's lead ({lead_person.username}) can "
+                f"{action.removesuffix('_project')} project {found.id}"
+            )
+        return done()
     if action in DATA_ACTIONS or action == PolicyAction.REVIEW_RELEASE:
         valid = [a for a in who.accreditations if a.expires >= at]
         if not who.accreditations:
@@ -173,7 +207,15 @@ def decide(
                 f"{username} has not accepted the terms of version {found.version} "
                 f"(`tre project accept-terms {found.id}`)"
             )
-        reasons.extend(_data_reasons(session, found, dataset, item))
+        data_reasons = _data_reasons(session, found, dataset, item)
+        reasons.extend(data_reasons)
+        if (
+            action in NEEDS_PREPARED_DATA
+            and state in PREPARABLE
+            and not data_reasons
+            and prepared_extract(session, found) is None
+        ):
+            reasons.append(WAITING_FOR_DATA.format(project=found.id))
     elif action == PolicyAction.REVIEW_RELEASE:
         if in_team:
             reasons.append(
@@ -208,6 +250,31 @@ def decide(
                 f"datasets project {found.id} requests"
             )
     return done()
+
+
+WAITING_FOR_DATA = "project {project} is approved; waiting for the operator to prepare the data"
+
+
+def status(session: Session, found: Project, at: date | None = None) -> str:
+    """The project's state in words, as every page and command shows it: the effective state,
+    and for an approved project what it waits for (its start date, or its data)."""
+    at = at or date.today()
+    state = effective_state(found, at)
+    if state == State.APPROVED:
+        return f"approved; starts on {found.current.start.isoformat()}"
+    if state == State.ACTIVE:
+        if prepared_extract(session, found) is None:
+            return "approved; waiting for the operator to prepare the data"
+        return f"active until {found.current.end.isoformat()}"
+    if state == State.SUBMITTED:
+        return "submitted; awaiting the data controllers' decisions"
+    if state == State.EXPIRED:
+        return f"expired on {found.current.end.isoformat()}"
+    if state in (State.SUSPENDED, State.CLOSED) and found.state_reason:
+        return f"{state.value}: {found.state_reason}"
+    if state == State.DRAFT and found.state_reason:
+        return f"draft; returned by a data controller: {found.state_reason}"
+    return state.value
 
 
 def _not_active(found: Project, state: State, at: date) -> str:
@@ -252,15 +319,17 @@ def _data_reasons(
 
 
 def extract_reasons(session: Session, project_id: str, at: date | None = None) -> list[str]:
-    """Why the operator may not (yet) cut PROJECT's extract: it must be active, and every
-    controller whose data it requests must have approved its current version."""
+    """Why the operator may not (yet) cut PROJECT's extract: it must be approved (before or
+    after its start date, so that the data is ready when it starts) and not ended, suspended or
+    closed, and every controller whose data it requests must have approved its current
+    version."""
     at = at or date.today()
     found = session.get(Project, project_id)
     if found is None:
         return [f"there is no project {project_id!r}"]
     reasons = []
     state = effective_state(found, at)
-    if state != State.ACTIVE:
+    if state not in PREPARABLE:
         reasons.append(_not_active(found, state, at))
     reasons.extend(_data_reasons(session, found, None, None))
     return reasons

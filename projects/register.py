@@ -99,52 +99,49 @@ def _datasets_text(entry: dict) -> str:
     return " | ".join(parts)
 
 
-def publish(
-    session: Session,
-    out: Path,
-    instance_name: str,
-    show_names: bool = False,
-    at: date | None = None,
-    releases: ReleaseDates | None = None,
-) -> dict[str, Path]:
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    rows = entries(session, show_names, at, releases)
-    paths = {"json": out / "register.json", "csv": out / "register.csv", "html": out / "index.html"}
-    paths["json"].write_text(
+def matching(rows: list[dict], query: str) -> list[dict]:
+    """The entries holding every word of QUERY, anywhere in their text (case ignored): the
+    filter of the served page and of the published page's box."""
+    words = query.lower().split()
+    return [row for row in rows if all(w in search_text(row) for w in words)]
+
+
+def search_text(row: dict) -> str:
+    """An entry's whole text, lowercased, as the filters search it."""
+    return json.dumps(row).lower()
+
+
+def as_json(rows: list[dict], instance_name: str, at: date) -> str:
+    return (
         json.dumps(
-            {
-                "register": instance_name,
-                "published": (at or date.today()).isoformat(),
-                "projects": rows,
-            },
-            indent=2,
+            {"register": instance_name, "published": at.isoformat(), "projects": rows}, indent=2
         )
-        + "\n",
-        encoding="utf-8",
+        + "\n"
     )
-    columns = [
-        "id",
-        "title",
-        "status",
-        "category",
-        "lead_organisation",
-        "controllers",
-        "datasets",
-        "legal_basis",
-        "gateways",
-        "start",
-        "end",
-        "purpose",
-        "public_benefit",
-        "lay_summary",
-        "onward_sharing",
-        "commercial_use",
-    ]
-    if releases is not None:
-        columns += ["releases"]
-    if show_names:
-        columns += ["lead"]
+
+
+COLUMNS = [
+    "id",
+    "title",
+    "status",
+    "category",
+    "lead_organisation",
+    "controllers",
+    "datasets",
+    "legal_basis",
+    "gateways",
+    "start",
+    "end",
+    "purpose",
+    "public_benefit",
+    "lay_summary",
+    "onward_sharing",
+    "commercial_use",
+]
+
+
+def as_csv(rows: list[dict], show_names: bool = False, with_releases: bool = True) -> str:
+    columns = COLUMNS + (["releases"] if with_releases else []) + (["lead"] if show_names else [])
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(columns)
@@ -157,12 +154,31 @@ def publish(
             gateways="; ".join(row["gateways"]),
         )
         writer.writerow([flat.get(c, "") for c in columns])
-    paths["csv"].write_text(buffer.getvalue(), encoding="utf-8")
-    paths["html"].write_text(_page(rows, instance_name, at or date.today()), encoding="utf-8")
+    return buffer.getvalue()
+
+
+def publish(
+    session: Session,
+    out: Path,
+    instance_name: str,
+    show_names: bool = False,
+    at: date | None = None,
+    releases: ReleaseDates | None = None,
+) -> dict[str, Path]:
+    """A snapshot of the register as files (HTML, CSV, JSON) in OUT; the tre service serves the
+    same content live, without signing in, at ``/services/tre/register/``."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    at = at or date.today()
+    rows = entries(session, show_names, at, releases)
+    paths = {"json": out / "register.json", "csv": out / "register.csv", "html": out / "index.html"}
+    paths["json"].write_text(as_json(rows, instance_name, at), encoding="utf-8")
+    paths["csv"].write_text(as_csv(rows, show_names, releases is not None), encoding="utf-8")
+    paths["html"].write_text(_page(rows, instance_name, at), encoding="utf-8")
     return paths
 
 
 def _page(rows: list[dict], name: str, at: date) -> str:
     # each project's whole entry, lowercased, for the page's filter box
-    searches = [json.dumps(row).lower() for row in rows]
+    searches = [search_text(row) for row in rows]
     return render(TEMPLATES, "register.html", rows=rows, searches=searches, name=name, at=at)

@@ -30,18 +30,21 @@ from projects.models import (
     Organisation,
     Person,
     PersonRole,
+    PreparedExtract,
     Project,
     ProjectMember,
     ProjectVersion,
     RequestedItem,
 )
-from projects.policy import PolicyAction, Role, TeamRole, check
+from projects.policy import PolicyAction, Role, TeamRole, check, effective_state, status
+from projects.quality import check_submittable
 from projects.spec import DatasetSchema, ProjectSpec, check_slug
-from projects.states import LIFECYCLE, ProjectAction, State
+from projects.states import LIFECYCLE, Actor, ProjectAction, State
 from sdc.errors import SdcError
 from sdc.policy import Policy
 from tre import audit
 from tre.audit import canonical_json, utc_now
+from tre.settings import RegistrationSettings
 from tre.states import MoveNotAllowed
 
 ORGANISATION_TYPES = ("council", "police", "fire", "nhs", "school", "voluntary", "other")
@@ -108,7 +111,17 @@ def gateways(session: Session) -> dict[str, LegalGateway]:
 # organisations, people, datasets, gateways
 
 
+def check_administers(session: Session, actor: str) -> None:
+    """Refuse ACTOR the registry's administration (organisations, people, accreditations,
+    gateways, datasets) unless they hold the operator role. An actor who is no registered person
+    is the instance's own operator: the CLI names the machine's operator so (the instance's
+    folder is its owner's alone), and the web's people are always registered."""
+    if session.scalar(select(Person).where(Person.username == actor)) is not None:
+        check(session, actor, PolicyAction.ADMINISTER_REGISTRY)
+
+
 def add_organisation(session: Session, actor: str, code: str, name: str, kind: str) -> Organisation:
+    check_administers(session, actor)
     if kind not in ORGANISATION_TYPES:
         raise RegistryError(
             f"organisation type {kind!r} is not one of {', '.join(ORGANISATION_TYPES)}"
@@ -142,6 +155,7 @@ def add_person(
     organisation_code: str,
     roles: list[str],
 ) -> Person:
+    check_administers(session, actor)
     unknown = [r for r in roles if r not in ROLES]
     if unknown:
         raise RegistryError(f"unknown role {', '.join(unknown)}; roles are {', '.join(ROLES)}")
@@ -177,6 +191,7 @@ def add_person(
 def accredit(
     session: Session, actor: str, username: str, scheme: str, reference: str, expires: date
 ) -> Accreditation:
+    check_administers(session, actor)
     if not scheme or not reference:
         raise RegistryError("an accreditation needs a scheme and a reference")
     who = person(session, username)
@@ -195,6 +210,7 @@ def accredit(
 
 
 def set_suspended(session: Session, actor: str, username: str, suspended: bool) -> None:
+    check_administers(session, actor)
     who = person(session, username)
     who.suspended = suspended
     audit.record(
@@ -209,6 +225,7 @@ def set_suspended(session: Session, actor: str, username: str, suspended: bool) 
 def add_gateway(
     session: Session, actor: str, code: str, name: str, kind: str, description: str = ""
 ) -> LegalGateway:
+    check_administers(session, actor)
     if session.get(LegalGateway, code):
         raise RegistryError(f"the gateway {code!r} is already in the catalogue")
     found = LegalGateway(code=code, name=name, kind=kind, description=description)
@@ -220,6 +237,7 @@ def add_gateway(
 def register_dataset(
     session: Session, actor: str, schema: DatasetSchema, source: str, schema_text: bytes
 ) -> Dataset:
+    check_administers(session, actor)
     info = schema.dataset
     if session.get(Dataset, info["id"]):
         raise RegistryError(f"dataset {info['id']!r} is already registered; nothing was changed")
@@ -367,6 +385,7 @@ def _version(session: Session, spec: ProjectSpec, number: int, actor: str) -> Pr
 def register_project(
     session: Session, actor: str, spec: ProjectSpec, operator_policy: Policy
 ) -> Project:
+    check(session, actor, PolicyAction.REGISTER_PROJECT, lead=spec.lead)
     check_slug(spec.id)
     if session.get(Project, spec.id):
         raise RegistryError(
@@ -397,7 +416,12 @@ def _move(
     action: ProjectAction,
     reason: str = "",
     details: dict[str, Any] | None = None,
+    at: date | None = None,
 ) -> None:
+    """Move FOUND by ACTION, from its effective state: the date rules' own move is recorded
+    first if the stored state has not caught up (:func:`settle`)."""
+    if LIFECYCLE.owner(State(found.state)) == Actor.SYSTEM and action not in DATE_MOVES:
+        settle(session, found, at)
     try:
         rule = LIFECYCLE.transition(State(found.state), action, f"project {found.id}")
     except MoveNotAllowed as exc:
@@ -428,9 +452,15 @@ def _requires_lead(session: Session, found: Project, actor: str, what: str) -> N
         raise RegistryError(f"only the project's lead ({lead.username}) can {what} it")
 
 
-def submit(session: Session, actor: str, project_id: str) -> Project:
+def submit(
+    session: Session, actor: str, project_id: str, registration: RegistrationSettings
+) -> Project:
+    """The lead submits the current version to the controllers whose data it asks for; refused
+    while it raises a purpose-quality flag the operator's REGISTRATION settings say blocks."""
     found = project(session, project_id)
-    _requires_lead(session, found, actor, "submit")
+    check(session, actor, PolicyAction.SUBMIT_PROJECT, project_id)
+    if LIFECYCLE.can(State(found.state), ProjectAction.SUBMIT):
+        check_submittable(session, project_id, found.current.spec, registration)
     _move(session, actor, found, ProjectAction.SUBMIT)
     return found
 
@@ -484,7 +514,12 @@ def decide_data_use(
 
 
 def amend(
-    session: Session, actor: str, project_id: str, spec: ProjectSpec, operator_policy: Policy
+    session: Session,
+    actor: str,
+    project_id: str,
+    spec: ProjectSpec,
+    operator_policy: Policy,
+    at: date | None = None,
 ) -> Project:
     """A new version from SPEC (the lead only).
 
@@ -497,8 +532,9 @@ def amend(
     found = project(session, project_id)
     if spec.id != project_id:
         raise RegistryError(f"the file describes project {spec.id!r}, not {project_id!r}")
-    _requires_lead(session, found, actor, "amend")
+    check(session, actor, PolicyAction.AMEND_PROJECT, project_id, lead=spec.lead)
     _check(session, spec, operator_policy)
+    settle(session, found, at)
     amendment = diff(found.current.spec, spec.model_dump(mode="json"), operator_policy)
     requested = sorted(spec.requested())
     again = set(amendment.needs_approval(requested))
@@ -534,7 +570,7 @@ def amend(
                     carried_from=decision.version,
                 )
             )
-    _move(session, actor, found, action, details=amendment.details(requested))
+    _move(session, actor, found, action, details=amendment.details(requested), at=at)
     return found
 
 
@@ -550,29 +586,35 @@ def amendments(session: Session, found: Project) -> dict[int, dict[str, Any]]:
     }
 
 
-def suspend(session: Session, actor: str, project_id: str, reason: str) -> Project:
+def suspend(
+    session: Session, actor: str, project_id: str, reason: str, at: date | None = None
+) -> Project:
+    """Suspend a project that is active on AT (default today), whether or not its stored state
+    has caught up with its start date."""
     _requires_role(session, actor, Role.OPERATOR, "suspend a project")
     if not reason.strip():
         raise RegistryError("a suspension needs a reason (--reason)")
     found = project(session, project_id)
-    _move(session, actor, found, ProjectAction.SUSPEND, reason=reason)
+    _move(session, actor, found, ProjectAction.SUSPEND, reason=reason, at=at)
     return found
 
 
-def reinstate(session: Session, actor: str, project_id: str) -> Project:
+def reinstate(session: Session, actor: str, project_id: str, at: date | None = None) -> Project:
     _requires_role(session, actor, Role.OPERATOR, "reinstate a project")
     found = project(session, project_id)
-    _move(session, actor, found, ProjectAction.REINSTATE)
+    _move(session, actor, found, ProjectAction.REINSTATE, at=at)
     return found
 
 
-def close(session: Session, actor: str, project_id: str, reason: str = "") -> Project:
+def close(
+    session: Session, actor: str, project_id: str, reason: str = "", at: date | None = None
+) -> Project:
     found = project(session, project_id)
     if found.state == State.SUSPENDED:
         _requires_role(session, actor, Role.OPERATOR, "close a suspended project")
     else:
         _requires_lead(session, found, actor, "close")
-    _move(session, actor, found, ProjectAction.CLOSE, reason=reason)
+    _move(session, actor, found, ProjectAction.CLOSE, reason=reason, at=at)
     return found
 
 
@@ -582,21 +624,51 @@ def _requires_role(session: Session, actor: str, role: Role, what: str) -> None:
         raise RegistryError(f"only a person with the {role} role can {what}")
 
 
-def refresh(session: Session, project_id: str, at: date | None = None) -> Project:
-    """Apply the system's date rules: approved -> active at the start, -> expired after the end."""
+DATE_MOVES = (ProjectAction.ACTIVATE, ProjectAction.EXPIRE)
+
+
+def settle(session: Session, found: Project, at: date | None = None) -> Project:
+    """Record the move the dates have already made (approved -> active at the start date,
+    -> expired after the end date), so that the stored state is the effective one
+    (:func:`projects.policy.effective_state`, which every decision reads whether or not this
+    ran). Idempotent: a project whose stored state is effective is left as it is."""
     at = at or date.today()
-    found = project(session, project_id)
-    version = found.current
-    if found.state in (State.APPROVED, State.ACTIVE) and at > version.end:
-        _move(session, "system", found, ProjectAction.EXPIRE)
-    elif found.state == State.APPROVED and at >= version.start:
-        _move(session, "system", found, ProjectAction.ACTIVATE)
+    stored, effective = State(found.state), effective_state(found, at)
+    if effective == stored or LIFECYCLE.owner(stored) != Actor.SYSTEM:
+        return found
+    if effective == State.EXPIRED:
+        _move(session, "system", found, ProjectAction.EXPIRE, details={"on": str(at)})
+    elif effective == State.ACTIVE:
+        _move(session, "system", found, ProjectAction.ACTIVATE, details={"on": str(at)})
     return found
+
+
+def refresh(session: Session, project_id: str, at: date | None = None) -> Project:
+    """Bring PROJECT's stored state up to its dates (:func:`settle`): maintenance only; every
+    decision reads the effective state without it."""
+    return settle(session, project(session, project_id), at)
 
 
 def refresh_all(session: Session, at: date | None = None) -> None:
     for found in projects(session):
-        refresh(session, found.id, at)
+        settle(session, found, at)
+
+
+def record_prepared_data(
+    session: Session, actor: str, project_id: str, version: int, files: list[dict[str, Any]]
+) -> PreparedExtract:
+    """The operator prepared VERSION's data (``linkage`` calls this when it has cut the
+    extract): from now on its analysts may run analyses. Audited by the caller's own event
+    (``data.extract``), in the same transaction."""
+    found = project(session, project_id)
+    if version not in {v.version for v in found.versions}:
+        raise RegistryError(f"project {project_id} has no version {version}")
+    row = PreparedExtract(
+        project_id=project_id, version=version, prepared_by=actor, at=utc_now(), files=files
+    )
+    session.add(row)
+    session.flush()
+    return row
 
 
 # ---------------------------------------------------------------------------------------------
@@ -688,7 +760,8 @@ def describe(session: Session, found: Project) -> dict[str, Any]:
     amended = amendments(session, found)
     return {
         "id": found.id,
-        "state": found.state,
+        "state": effective_state(found).value,
+        "status": status(session, found),
         "state_reason": found.state_reason,
         "version": found.version,
         "versions": [

@@ -99,7 +99,7 @@ def studied(tmp_path_factory):
     created = init_instance(base / "instance", actor="ops")
     generate(STUDIED_PEOPLE, 7, base / "town")
     demo_projects.populate(created, "ops", STUDIED_TODAY)
-    demo_projects.approve_project(created, STUDIED_TODAY)
+    demo_projects.approve_project(created)
     demo_linkage.run(created, base / "town", "ops", "supporting-families")
     yield created
     created.db.dispose()

@@ -134,6 +134,52 @@ class NotifySettings(_Section):
     )
 
 
+# The purpose-quality flags a registration may raise (projects/quality.py raises them, with a
+# sentence each): named here so that tre.toml can choose which of them stop a submission.
+QUALITY_FLAGS = (
+    "open_ended_purpose",
+    "justification_generic",
+    "justification_repeated",
+    "every_item_requested",
+    "outputs_not_named",
+    "period_out_of_line",
+    "retention_out_of_line",
+)
+
+
+class RegistrationSettings(_Section):
+    block_submission: list[str] = Field(
+        default_factory=lambda: ["open_ended_purpose"],
+        description="The purpose-quality flags that stop a project's submission until the lead "
+        "mends them (the others are warnings, shown to the lead and to the data controllers). "
+        f"Flags: {', '.join(QUALITY_FLAGS)}.",
+    )
+    max_project_years: float = Field(
+        default=3, gt=0, description="A project longer than this is flagged (period_out_of_line)."
+    )
+    max_data_period_years: float = Field(
+        default=5,
+        gt=0,
+        description="A data period longer than this is flagged (period_out_of_line).",
+    )
+    max_retention_years: float = Field(
+        default=2,
+        ge=0,
+        description="Retention longer than this after the project's end is flagged "
+        "(retention_out_of_line).",
+    )
+
+    @field_validator("block_submission")
+    @classmethod
+    def _known_flags(cls, values: list[str]) -> list[str]:
+        unknown = [v for v in values if v not in QUALITY_FLAGS]
+        if unknown:
+            raise ValueError(
+                f"unknown flag {', '.join(unknown)}; flags are {', '.join(QUALITY_FLAGS)}"
+            )
+        return values
+
+
 class PeopleSettings(_Section):
     accounts: dict[str, str] = Field(
         default_factory=dict,
@@ -172,6 +218,7 @@ class Settings(_Section):
     people: PeopleSettings = PeopleSettings()
     notify: NotifySettings = NotifySettings()
     hub: HubSettings = HubSettings()
+    registration: RegistrationSettings = RegistrationSettings()
     disclosure: dict[str, Any] = Field(
         default_factory=dict,
         description="The disclosure policy every output check applies (sdc.Policy's fields; "
@@ -238,6 +285,18 @@ smtp_host = ""
 smtp_port = 25
 starttls = false
 sender = "tre-kit@localhost"
+
+[registration]
+# Purpose-quality flags (projects/quality.py) warn the lead on saving and show beside the data
+# controllers' decision. Those listed here also stop the submission until the lead mends them:
+# open_ended_purpose, justification_generic, justification_repeated, every_item_requested,
+# outputs_not_named, period_out_of_line, retention_out_of_line.
+block_submission = ["open_ended_purpose"]
+# What is out of line: a project longer than this, a data period longer than this (years), and
+# retention longer than this after the project's end (years).
+max_project_years = 3
+max_data_period_years = 5
+max_retention_years = 2
 
 [people]
 # The registered person each operating-system account on this machine is, for the `tre` command.

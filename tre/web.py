@@ -57,7 +57,7 @@ class Page(tornado.web.RequestHandler):
         return self.username
 
     def prepare(self) -> None:
-        if not self.username and self.settings.get("login_redirect"):
+        if not self.username and not self.public and self.settings.get("login_redirect"):
             self.redirect(self.get_login_url())
             return
         if not self.username and not self.public:

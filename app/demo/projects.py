@@ -9,7 +9,7 @@ from pathlib import Path
 
 from output_checks import release_dates
 from projects import registry
-from projects.policy import PolicyAction, decide
+from projects.policy import PolicyAction, decide, effective_state
 from projects.register import publish
 from projects.spec import EXAMPLE_PROJECT, load_project, load_schema
 from tre.instance import Instance
@@ -80,12 +80,13 @@ def populate(instance: Instance, actor: str, today: date) -> None:
             )
 
 
-def approve_project(instance: Instance, today: date, path: Path = PROJECT_FILE) -> str:
-    """Register, submit and approve the project of PATH; its team accepts the terms."""
+def approve_project(instance: Instance, path: Path = PROJECT_FILE) -> str:
+    """Register, submit and approve the project of PATH; its team accepts the terms. It is
+    active from its start date on (no refresh is needed)."""
     spec = load_project(path)
     with instance.db.session() as session:
         registry.register_project(session, spec.lead, spec, instance.settings.policy)
-        registry.submit(session, spec.lead, spec.id)
+        registry.submit(session, spec.lead, spec.id, instance.settings.registration)
         found = registry.project(session, spec.id)
         for dataset_id in registry.requested_datasets(found):
             controller = registry.dataset(session, dataset_id).controller.code
@@ -99,16 +100,15 @@ def approve_project(instance: Instance, today: date, path: Path = PROJECT_FILE) 
             )
         for member in spec.team:
             registry.accept_terms(session, member.person, spec.id)
-        registry.refresh(session, spec.id, today)
     return spec.id
 
 
 def run(instance: Instance, out: Path, actor: str, today: date | None = None) -> RegistryDemo:
     today = today or date.today()
     populate(instance, actor, today)
-    project_id = approve_project(instance, today)
+    project_id = approve_project(instance)
     with instance.db.session() as session:
-        state = registry.project(session, project_id).state
+        state = effective_state(registry.project(session, project_id), today).value
         checks = [
             decide(session, who, action, project_id, at=today).message()
             for who, action in (

@@ -1,3 +1,5 @@
+from datetime import date
+
 import pytest
 from sqlalchemy import inspect
 
@@ -52,3 +54,35 @@ def test_the_seal_column_comes_and_goes_in_place_keeping_the_append_only_trigger
     with pytest.raises(DBAPIError, match="append-only"):
         with instance.db.engine.begin() as connection:
             connection.execute(text("DELETE FROM audit_events"))
+
+
+def test_0009_records_the_extracts_cut_before_it_as_prepared_data(instance):
+    """An upgrade locks no analyst out: each extract the audit log shows was cut is recorded."""
+    from alembic import command
+
+    from app.demo import projects as demo_projects
+    from linkage.events import LinkageEvent
+    from projects import registry
+    from projects.prepared import prepared_extract
+    from tre import audit
+
+    populated = instance
+    demo_projects.populate(populated, "ops", date(2026, 6, 1))
+    demo_projects.approve_project(populated)
+    with populated.db.session() as session:
+        audit.record(
+            session,
+            "ops",
+            LinkageEvent.EXTRACT,
+            "project",
+            "supporting-families",
+            project="supporting-families",
+            details={"version": 1, "files": [{"file": "a.parquet", "rows": 1, "sha256": "0"}]},
+        )
+    command.downgrade(alembic_config(MIGRATIONS, populated.db.engine), "0007")
+    assert "prepared_extracts" not in inspect(populated.db.engine).get_table_names()
+    migrate(populated.db)
+    with populated.db.session() as session:
+        row = prepared_extract(session, registry.project(session, "supporting-families"))
+        assert row is not None and row.version == 1 and row.prepared_by == "ops"
+        assert row.files == [{"file": "a.parquet", "rows": 1, "sha256": "0"}]

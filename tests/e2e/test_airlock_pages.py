@@ -10,7 +10,7 @@ import pytest
 from output_checks import airlock
 from tests.conftest import STUDIED_TODAY
 from tests.e2e.conftest import needs_chromium
-from tests.output_checks.test_airlock import AUTHOR, P, outputs, rel  # noqa: F401 (fixture)
+from tests.output_checks.test_airlock import AUTHOR, P, rel
 
 pytestmark = needs_chromium
 
@@ -20,6 +20,35 @@ def service(studied, serve):
     from hub.service import make_app
 
     return serve(make_app(studied, identify=lambda h: h.get_cookie("tre-test-user")))
+
+
+TABLE = """
+import pandas as pd
+from notebooks import workspace as ws
+from sdc import safe
+
+kinds = pd.Series(["e2e-first"] * 40 + ["e2e-second"] * 45, name="e2e_kind")
+safe.crosstab(kinds).save(ws.output("e2e_kinds.csv"))
+ws.output("e2e_note.md").write_text("# Method\\nCounts of two kinds.")
+"""
+
+
+@pytest.fixture(scope="module")
+def run(studied, tmp_path_factory):
+    """A run of its own, so that no other test's release or request relates to its table."""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    from notebooks import runner, runs
+
+    notebook = new_notebook()
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    notebook.cells = [new_code_cell(TABLE)]
+    path = tmp_path_factory.mktemp("e2e") / "kinds.ipynb"
+    nbformat.write(notebook, path)
+    result = runner.run(studied, path, P, AUTHOR, at=STUDIED_TODAY)
+    assert result.status == runs.SUCCEEDED, result.error
+    return result
 
 
 def signed_in(browser, base, person):
@@ -37,13 +66,12 @@ def shot(page, name):
         page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
 
 
-def test_two_checkers_review_and_the_recipient_downloads(browser, service, studied, outputs):  # noqa: F811
-    run = outputs["run"]
+def test_two_checkers_review_and_the_recipient_downloads(browser, service, studied, run):
     request_id = airlock.request(
         studied,
         P,
         AUTHOR,
-        [rel(run, "onedim.csv"), rel(run, "note.md")],
+        [rel(run, "e2e_kinds.csv"), rel(run, "e2e_note.md")],
         group="contacts",
         context="Contacts by group, and a note on method",
         controls="Made with sdc.safe: cells under 10 suppressed",
@@ -83,9 +111,9 @@ def test_two_checkers_review_and_the_recipient_downloads(browser, service, studi
     lead.wait_for_url(f"**/airlock/releases/{request_id}")
     shot(lead, "released")
     with lead.expect_download() as download:
-        lead.click("a:text-is('onedim.csv')")
+        lead.click("a:text-is('e2e_kinds.csv')")
     saved = download.value.path()
-    assert Path(saved).read_bytes().startswith(b"group")
+    assert Path(saved).read_bytes().startswith(b"e2e_kind")
     # the author reads the request in plain words, and reaches the release from it
     alex = signed_in(browser, service, AUTHOR)
     alex.goto(f"{service}/airlock/requests/{request_id}")

@@ -46,3 +46,17 @@ def test_hub_groups_mirror_the_projects(hub_url):
     group = ops.get(f"{hub_url}/hub/api/groups/{P}", headers={"X-XSRFToken": xsrf})
     assert group.status_code == 200, group.text
     assert set(group.json()["users"]) == {"alex.analyst", "bea.analyst"}
+
+
+def test_an_anonymous_visitor_reads_the_register_without_signing_in(hub_url):
+    import requests
+
+    page = requests.get(f"{hub_url}/services/tre/register/", allow_redirects=False)
+    assert page.status_code == 200, page.headers.get("Location")
+    assert "Transparency register" in page.text and "Supporting families" in page.text
+    for download in ("register.csv", "register.json"):
+        answer = requests.get(f"{hub_url}/services/tre/register/{download}", allow_redirects=False)
+        assert answer.status_code == 200 and P in answer.text
+    # every other page still sends the visitor to sign in
+    home = requests.get(f"{hub_url}/services/tre/", allow_redirects=False)
+    assert home.status_code == 302

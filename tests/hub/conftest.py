@@ -1,1 +1,1 @@
-from tests.projects.conftest import active, populated, spec_data  # noqa: F401 (fixtures)
+from tests.projects.conftest import active, approved, populated, spec_data  # noqa: F401 (fixtures)

@@ -211,3 +211,82 @@ def test_a_signed_in_persons_refusals_are_audit_events(site, studied):
     new = refusals()[before:]
     assert [(e.actor, e.object_id) for e in new] == [("eve.outsider", "GET /airlock/")]
     assert "custom:tre:review" in new[0].details
+
+
+def test_the_register_is_read_without_signing_in_and_is_always_live(active, serve, tmp_path):
+    """As the hub runs it (anonymous visitors sent to the login page), the register alone
+    answers them: no redirect followed, the published file's content, CSV and JSON, a filter,
+    and a change shown at once (nobody republishes)."""
+    import csv
+    import io
+    import json
+
+    from markupsafe import escape
+
+    from projects import registry
+    from projects.register import publish
+
+    base = serve(
+        service.make_app(active, lambda h: None, login_redirect=True, login_url="/hub/login")
+    )
+    anonymous = requests.Session()
+    assert anonymous.get(base + "/", allow_redirects=False).status_code == 302
+    page = anonymous.get(base + "/register/", allow_redirects=False)
+    assert page.status_code == 200, page.headers.get("Location")
+    with active.db.session() as session:
+        published = publish(session, tmp_path, "x", releases=lambda s, p: [])
+    (row,) = json.loads(published["json"].read_text())["projects"]
+    for field in ("title", "purpose", "public_benefit", "lay_summary", "lead_organisation"):
+        assert str(escape(row[field])) in page.text, field
+    for name in row["controllers"] + [d["dataset"] for d in row["datasets"]]:
+        assert str(escape(name)) in page.text
+    assert "chief_complaint" in page.text  # a data item, by its class
+    assert "<dt>Onward sharing</dt><dd>no</dd>" in page.text
+    assert "<dt>Releases</dt><dd>0</dd>" in page.text
+    assert "sam.lead" not in page.text and "Sam Lead" not in page.text  # no names by default
+    answer = anonymous.get(base + "/register/register.csv", allow_redirects=False)
+    assert answer.status_code == 200 and answer.headers["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(answer.text)))
+    assert [r["id"] for r in rows] == [P] and rows[0]["releases"] == "0"
+    answer = anonymous.get(base + "/register/register.json", allow_redirects=False)
+    assert answer.status_code == 200 and answer.json()["projects"][0]["purpose"] == row["purpose"]
+    # the filter, without JavaScript
+    missing = anonymous.get(base + "/register/", params={"q": "no-such-word"})
+    assert "0 of 1 project(s)" in missing.text and row["title"] not in missing.text
+    found = anonymous.get(base + "/register/", params={"q": "A&E " + P})
+    assert "1 of 1 project(s)" in found.text
+    assert anonymous.get(base + "/register/register.json?q=nothing-here").json()["projects"] == []
+    # live: a suspension shows at once
+    with active.db.session() as session:
+        registry.suspend(session, "ops.operator", P, "an audit")
+    assert "<dt>Status</dt><dd>suspended" in anonymous.get(base + "/register/").text
+
+
+def test_the_lead_is_warned_on_saving_and_the_controllers_see_the_same_flags(
+    populated, serve, spec_data
+):
+    import yaml
+
+    from tests.projects.test_quality import fishing
+
+    base = serve(service.make_app(populated, lambda h: h.get_cookie("tre-test-user")))
+    lead = as_("sam.lead")
+    xsrf = token(lead, base + "/projects/new")
+    text = yaml.safe_dump(fishing(spec_data))
+    saved = lead.post(
+        base + "/projects/new", data={"spec": text, "action": "register", "_xsrf": xsrf}
+    )
+    assert saved.status_code == 200 and "project fishing-trip saved" in saved.text
+    assert "Check the purpose before you submit" in saved.text
+    assert "<strong>Blocks submission.</strong> <code>purpose</code>" in saved.text
+    assert "every one of its 8 items is asked for" in saved.text
+    refused = lead.post(
+        base + "/projects/new", data={"spec": text, "action": "submit", "_xsrf": xsrf}
+    )
+    assert (
+        refused.status_code == 400 and "cannot be submitted until these are mended" in refused.text
+    )
+    nia = as_("nia.approver")
+    page = nia.get(base + "/approvals/")
+    assert page.status_code == 200
+    assert "Purpose-quality warnings" in page.text and "every one of its 8 items" in page.text

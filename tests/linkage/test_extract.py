@@ -41,7 +41,7 @@ def test_a_refused_extract_writes_nothing(linked):
 
 
 def test_extracts_hold_only_approved_items_with_project_pseudonyms(linked, town):
-    demo_projects.approve_project(linked, TODAY)
+    demo_projects.approve_project(linked)
     result = extract(linked, P, "ops", at=TODAY)
     spec = yaml.safe_load(demo_projects.PROJECT_FILE.read_text())
     people = pd.read_csv(town / "truth" / "people.csv", dtype=str)
@@ -89,14 +89,14 @@ def test_extracts_hold_only_approved_items_with_project_pseudonyms(linked, town)
 
 
 def test_two_projects_cannot_join_their_extracts(linked):
-    demo_projects.approve_project(linked, TODAY)
+    demo_projects.approve_project(linked)
     data = yaml.safe_load(demo_projects.PROJECT_FILE.read_text())
     other = copy.deepcopy(data)
     other["id"] = "repeat-callers"
     other["data"] = [d for d in data["data"] if d["dataset"] == "police_incident_persons"]
     path = linked.home / "other.yaml"
     path.write_text(yaml.safe_dump(other))
-    demo_projects.approve_project(linked, TODAY, path)
+    demo_projects.approve_project(linked, path)
     first = pd.read_parquet(
         extract(linked, P, "ops", at=TODAY).folder / "police_incident_persons.parquet"
     )
@@ -111,7 +111,7 @@ def test_two_projects_cannot_join_their_extracts(linked):
 
 
 def test_a_new_extract_replaces_the_old_one_whole(linked):
-    demo_projects.approve_project(linked, TODAY)
+    demo_projects.approve_project(linked)
     first = extract(linked, P, "ops", at=TODAY)
     again = extract(linked, P, "ops", at=TODAY)
     assert first.folder == again.folder
@@ -119,8 +119,25 @@ def test_a_new_extract_replaces_the_old_one_whole(linked):
     assert siblings == ["data"]
 
 
+def test_the_extract_records_that_the_data_is_prepared_before_the_start_date(linked):
+    from datetime import date
+
+    from projects.policy import decide, status
+
+    demo_projects.approve_project(linked)
+    with linked.db.session() as session:
+        waiting = decide(session, "alex.analyst", "run_analysis", P, at=TODAY).reasons
+    assert waiting == (f"project {P} is approved; waiting for the operator to prepare the data",)
+    extract(linked, P, "ops", at=date(2025, 12, 1))  # approved, not yet started: ready for it
+    with linked.db.session() as session:
+        found = registry.project(session, P)
+        assert status(session, found, date(2025, 12, 1)) == "approved; starts on 2026-01-01"
+        assert status(session, found, TODAY) == "active until 2027-12-31"
+        assert decide(session, "alex.analyst", "run_analysis", P, at=TODAY).allowed
+
+
 def test_extract_needs_the_lookup(registered, town):
-    demo_projects.approve_project(registered, TODAY)
+    demo_projects.approve_project(registered)
     ingest(registered, "csc_referrals", town / "csc_referrals.csv", "ops")
     spine.run(registered, "ops", ages_on=AGES_ON)
     with pytest.raises(ExtractError, match="postcode lookup is missing"):
@@ -129,7 +146,7 @@ def test_extract_needs_the_lookup(registered, town):
 
 def test_the_lsoa_population_goes_into_every_extract(linked, town, tmp_path):
     load_lookup(linked, town / "lsoa_population.csv", "ops")
-    demo_projects.approve_project(linked, TODAY)
+    demo_projects.approve_project(linked)
     result = extract(linked, P, "ops", at=TODAY)
     population = pd.read_parquet(result.folder / "lsoa_population.parquet")
     assert population.population.dtype.kind in "if" and population.population.sum() > 0

@@ -1,5 +1,6 @@
 import hashlib
 import json
+import shutil
 from pathlib import Path
 
 import nbformat
@@ -13,6 +14,7 @@ from sdc.safe import read_evidence, recheck, verify_output
 from tests.conftest import STUDIED_TODAY
 from tre import crate
 from tre.errors import Refused
+from tre.folders import ProjectFolders
 
 P = "supporting-families"
 
@@ -234,8 +236,22 @@ def test_unknown_notebooks_are_named(studied):
 
 
 def test_the_cli_runs_lists_and_shows(studied, run_cli, tmp_path, monkeypatch):
-    path = small_notebook(tmp_path / "c.ipynb", "print('hello')")
+    outside = small_notebook(tmp_path / "c.ipynb", "print('hello')")
+    space = ProjectFolders.of(studied, P).workspace / "alex.analyst"
+    space.mkdir(parents=True, exist_ok=True)
+    path = space / "cli-test-c.ipynb"
+    shutil.copyfile(outside, path)
+    try:  # the session's shared instance: the notebook leaves the workspace afterwards
+        _the_cli_runs_lists_and_shows(studied, run_cli, outside, path, monkeypatch)
+    finally:
+        path.unlink()
+
+
+def _the_cli_runs_lists_and_shows(studied, run_cli, outside, path, monkeypatch):
     monkeypatch.setenv("TRE_ACTOR", "alex.analyst")
+    # a notebook anywhere else on the machine is not run, as on the web
+    code, out, err = run_cli("run", str(outside), "--project", P, home=studied.home)
+    assert code == 3 and "cannot be run in supporting-families" in err
     code, out, err = run_cli("run", str(path), "--project", P, home=studied.home)
     assert code == 0, err
     assert "succeeded" in out and "report:" in out
@@ -243,12 +259,17 @@ def test_the_cli_runs_lists_and_shows(studied, run_cli, tmp_path, monkeypatch):
     code, out, _ = run_cli("runs", "list", "--project", P, home=studied.home)
     assert run_id in out
     code, out, _ = run_cli("runs", "show", run_id, "--json", home=studied.home)
-    assert json.loads(out)["notebook"] == "c.ipynb"
+    assert json.loads(out)["notebook"] == "cli-test-c.ipynb"
     code, out, err = run_cli("run", str(path), "--project", P, "-p", "x", "1", home=studied.home)
     assert code != 0 and "has no parameter x" in err
+    code, out, err = run_cli("run", "workspace/cli-test-c.ipynb", "--project", P, home=studied.home)
+    assert code == 0, err
     monkeypatch.setenv("TRE_ACTOR", "eve.outsider")
-    code, out, err = run_cli("run", str(path), "--project", P, home=studied.home)
+    code, out, err = run_cli("run", "repeat-callers", "--project", P, home=studied.home)
     assert code != 0 and "eve.outsider is not a member" in err
+    # nor may anyone run a notebook of another person's workspace
+    code, out, err = run_cli("run", str(path), "--project", P, home=studied.home)
+    assert code == 3 and "cannot be run in supporting-families" in err
 
 
 # Two sandboxed runs cannot see each other, so the test, outside both, meets them: each says it
@@ -302,7 +323,7 @@ def test_runs_started_at_once_run_side_by_side_each_in_its_own_projects_environm
     other["data"] = [d for d in other["data"] if d["dataset"] == "police_incident_persons"]
     other["disclosure"] = {"threshold": 20}
     (tmp_path / "other.yaml").write_text(yaml.safe_dump(other))
-    demo_projects.approve_project(copy, STUDIED_TODAY, tmp_path / "other.yaml")
+    demo_projects.approve_project(copy, tmp_path / "other.yaml")
     extract(copy, "other-study", "ops", at=STUDIED_TODAY)
 
     path = small_notebook(tmp_path / "meet.ipynb", MEETS_THE_OTHER_RUN, parameters="me = ''")
@@ -412,3 +433,10 @@ def test_the_reports_show_charts_as_images_and_counts_as_integers(study_runs):
     bands = [b for b in ("18-24", "25-34", "45-54", "65-74") if f"<th>{b}</th>" in balance]
     assert len(bands) >= 2
     assert sorted(bands, key=balance.index) == bands  # in age order
+
+
+def test_a_run_whose_data_went_missing_names_no_server_path(tmp_path):
+    with pytest.raises(RunError) as missing:
+        runner.extract_inputs(tmp_path / "data")
+    assert str(tmp_path) not in str(missing.value)
+    assert "ask the operator to prepare it again" in str(missing.value)

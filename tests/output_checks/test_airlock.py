@@ -422,7 +422,7 @@ def test_two_concurrent_votes_are_both_recorded_on_postgresql(tmp_path):
     created = init_instance(tmp_path / "instance", url, actor="ops")
     try:
         demo_projects.populate(created, "ops", STUDIED_TODAY)
-        demo_projects.approve_project(created, STUDIED_TODAY)
+        demo_projects.approve_project(created)
         folder = created.folder("projects") / P / "outputs" / "run-race" / "data"
         folder.mkdir(parents=True)
         (folder / "note.md").write_text("# A note without numbers\n")

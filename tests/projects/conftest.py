@@ -16,10 +16,21 @@ def populated(instance):
 
 
 @pytest.fixture
-def active(populated):
-    """... and the demo project, approved by every controller, terms accepted, active."""
-    demo_projects.approve_project(populated, TODAY)
+def approved(populated):
+    """... and the demo project, approved by every controller, terms accepted, active from its
+    start date: its data not yet prepared."""
+    demo_projects.approve_project(populated)
     return populated
+
+
+@pytest.fixture
+def active(approved):
+    """... and its data prepared by the operator (as `tre data extract` records it)."""
+    from projects import registry
+
+    with approved.db.session() as session:
+        registry.record_prepared_data(session, "ops.operator", "supporting-families", 1, [])
+    return approved
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from projects.policy import DATA_ACTIONS, decide
 from projects.spec import parse_project
 from tests.projects.conftest import TODAY
 from tre import audit
+from tre.settings import RegistrationSettings
 
 P = "supporting-families"
 DATASETS = {
@@ -268,7 +269,7 @@ def test_approvals_given_to_a_submitted_version_do_not_carry_over_a_widening(pop
         registry.register_project(
             session, "sam.lead", parse_project(spec_data), populated.settings.policy
         )
-        registry.submit(session, "sam.lead", P)
+        registry.submit(session, "sam.lead", P, RegistrationSettings())
         registry.decide_data_use(session, "pat.approver", P, "police_incident_persons", True)
     data = copy.deepcopy(spec_data)
     data["purpose"] += " Also for a second, unrelated question."

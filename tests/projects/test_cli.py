@@ -92,7 +92,7 @@ def test_project_commands_on_the_demo_registry(active, run_cli, tmp_path):
     code, out, err = run_cli(
         "--actor", "alex.analyst", "project", "submit", "supporting-families", home=home
     )
-    assert code == 1 and "only the project's lead" in err
+    assert code == 3 and "only the project's lead (sam.lead) can submit" in err
     code, out, _ = run_cli("project", "terms", "supporting-families", home=home)
     assert "Terms of use for project supporting-families" in out
     code, out, err = run_cli("register", "publish", str(tmp_path / "reg"), home=home)
@@ -101,3 +101,57 @@ def test_project_commands_on_the_demo_registry(active, run_cli, tmp_path):
     bad.write_text("id: Bad Id\n")
     code, _, err = run_cli("project", "register", str(bad), home=home)
     assert code == 1 and "id: must be 1-30 characters" in err and "title: field required" in err
+
+
+def test_the_cli_refuses_what_the_web_refuses(active, run_cli, tmp_path, spec_data):
+    """The registry asks the policy engine for each action, whichever front calls it."""
+    import yaml
+
+    home = active.home
+    spec_data["id"] = "someone-elses"
+    path = tmp_path / "someone-elses.yaml"
+    path.write_text(yaml.safe_dump(spec_data))
+    # an analyst registers a project naming someone else as its lead
+    code, _, err = run_cli("--actor", "alex.analyst", "project", "register", str(path), home=home)
+    assert code == 3
+    assert "alex.analyst does not have the project_lead role" in err
+    assert "the registration names sam.lead as the lead" in err
+    # a registered person without the operator role administers nothing
+    for command in (
+        ("org", "add", "X", "X Council", "--type", "council"),
+        (
+            "person",
+            "add",
+            "mallory",
+            "--name",
+            "M",
+            "--email",
+            "m@x.example",
+            "--org",
+            "TRETON-FIRE",
+            "--role",
+            "operator",
+        ),
+        (
+            "person",
+            "accredit",
+            "alex.analyst",
+            "--scheme",
+            "S",
+            "--reference",
+            "R",
+            "--expires",
+            "2031-01-01",
+        ),
+        ("person", "suspend", "bea.analyst"),
+        ("gateway", "add", "made-up", "--name", "Made up", "--kind", "statutory gateway"),
+    ):
+        code, _, err = run_cli("--actor", "sam.lead", *command, home=home)
+        assert code == 3 and "sam.lead does not have the operator role" in err, (command, err)
+    code, out, _ = run_cli("person", "list", home=home)
+    assert "mallory" not in out and "suspended" not in out
+    # the registry's own operator may
+    code, _, err = run_cli(
+        "--actor", "ops.operator", *("org", "add", "X", "X", "--type", "other"), home=home
+    )
+    assert code == 0, err

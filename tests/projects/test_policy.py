@@ -21,7 +21,8 @@ ALLOWED = {
     "bea.analyst": {"work_in_workspace", "read_extract", "run_analysis", "request_release"},
     "chris.checker": {"review_release"},
     "dana.checker": {"review_release"},
-    "sam.lead": {"register_project"},
+    "sam.lead": {"register_project", "amend_project", "submit_project"},
+    "ops.operator": {"administer_registry"},
 }
 EVERYONE = (
     "sam.lead",
@@ -118,7 +119,7 @@ def test_suspended_project(active):
 def test_controller_has_not_approved(populated, spec_data):
     from app.demo import projects as demo_projects
 
-    demo_projects.approve_project(populated, TODAY)
+    demo_projects.approve_project(populated)
     with populated.db.session() as session:
         registry.suspend(session, "ops.operator", P, "check")
         registry.reinstate(session, "ops.operator", P)
@@ -183,3 +184,98 @@ def test_suspended_person(active):
     with active.db.session() as session:
         registry.set_suspended(session, "op", "alex.analyst", True)
     assert "alex.analyst's account is suspended" in reasons(active, "alex.analyst", "run_analysis")
+
+
+# ---------------------------------------------------------------------------------------------
+# states without a refresh: the dates take effect in every decision, page and command
+
+
+def test_a_project_past_its_start_date_is_suspended_without_a_refresh(approved):
+    from projects.errors import RegistryError
+    from projects.policy import effective_state, status
+    from tre import audit
+
+    before_start = date(2025, 12, 1)
+    with approved.db.session() as session:
+        found = registry.project(session, P)
+        assert found.state == "approved"  # stored: nobody ran `tre project refresh`
+        assert effective_state(found, TODAY) == "active"
+        assert effective_state(found, before_start) == "approved"
+        with pytest.raises(RegistryError, match="'suspend' is possible only from active"):
+            registry.suspend(session, "ops.operator", P, "too early", at=before_start)
+    with approved.db.session() as session:
+        registry.suspend(session, "ops.operator", P, "suspected breach", at=TODAY)
+        found = registry.project(session, P)
+        assert found.state == "suspended"
+        assert status(session, found, TODAY) == "suspended: suspected breach"
+        moves = [
+            (e.actor, e.action)
+            for e in audit.events(session, project=P)
+            if e.action in ("project.activate", "project.suspend")
+        ]
+    # the dates' own move is recorded first, by the system, then the operator's
+    assert moves == [("system", "project.activate"), ("ops.operator", "project.suspend")]
+    assert any(
+        "is suspended: suspected breach" in r
+        for r in reasons(approved, "alex.analyst", "work_in_workspace")
+    )
+
+
+def test_the_end_date_takes_effect_without_a_refresh(active, spec_data):
+    from projects.errors import RegistryError
+    from projects.spec import parse_project
+
+    after = date(2028, 1, 1)
+    assert any(
+        "ended on 2027-12-31" in r
+        for r in reasons(active, "alex.analyst", "run_analysis", at=after)
+    )
+    spec_data["lay_summary"] += " Reworded."
+    with active.db.session() as session:
+        with pytest.raises(RegistryError, match="project supporting-families is expired"):
+            registry.amend(
+                session, "sam.lead", P, parse_project(spec_data), active.settings.policy, at=after
+            )
+
+
+def test_an_approved_project_waits_for_its_data(approved):
+    from projects.policy import status
+
+    waiting = (
+        "project supporting-families is approved; waiting for the operator to prepare the data"
+    )
+    assert reasons(approved, "alex.analyst", "run_analysis") == (waiting,)
+    assert reasons(approved, "alex.analyst", "read_extract") == (waiting,)
+    # the workspace opens (to write code in); releases need runs, which need the data
+    assert reasons(approved, "alex.analyst", "work_in_workspace") == ()
+    with approved.db.session() as session:
+        found = registry.project(session, P)
+        assert (
+            status(session, found, TODAY)
+            == "approved; waiting for the operator to prepare the data"
+        )
+        assert registry.describe(session, found)["status"] == status(session, found)
+        registry.record_prepared_data(session, "ops.operator", P, 1, [])
+        assert status(session, found, TODAY) == "active until 2027-12-31"
+    assert reasons(approved, "alex.analyst", "run_analysis") == ()
+
+
+def test_a_change_of_data_needs_the_data_prepared_again_a_rewording_does_not(active, spec_data):
+    from projects.spec import parse_project
+
+    spec_data["lay_summary"] += " Reworded."
+    with active.db.session() as session:
+        registry.amend(session, "sam.lead", P, parse_project(spec_data), active.settings.policy)
+    with active.db.session() as session:
+        for who in ("alex.analyst", "bea.analyst"):
+            registry.accept_terms(session, who, P)
+    assert reasons(active, "alex.analyst", "run_analysis") == ()
+    spec_data["data"][0]["items"].pop()  # a narrowing: the cut extract holds an item too many
+    with active.db.session() as session:
+        registry.amend(session, "sam.lead", P, parse_project(spec_data), active.settings.policy)
+        for who in ("alex.analyst", "bea.analyst"):
+            registry.accept_terms(session, who, P)
+    assert any(
+        "waiting for the operator to prepare the data" in r
+        for r in reasons(active, "alex.analyst", "run_analysis")
+    )

@@ -11,6 +11,7 @@ from projects.errors import RegistryError
 from projects.register import publish
 from projects.spec import parse_project
 from tests.projects.conftest import TODAY
+from tre.settings import RegistrationSettings
 
 
 def test_register_lists_projects_past_draft_without_names(active, spec_data, tmp_path):
@@ -41,7 +42,7 @@ def test_register_escapes_text(active, spec_data, tmp_path):
     data = dict(spec_data, id="escape-test", title="<script>alert(1)</script> study")
     with active.db.session() as session:
         registry.register_project(session, "sam.lead", parse_project(data), active.settings.policy)
-        registry.submit(session, "sam.lead", "escape-test")
+        registry.submit(session, "sam.lead", "escape-test", RegistrationSettings())
         page = publish(session, tmp_path, "T", at=TODAY)["html"].read_text()
     assert "<script>alert(1)</script> study" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt; study" in page

@@ -7,10 +7,12 @@ from sqlalchemy import func, select
 from projects import registry
 from projects.errors import RegistryError
 from projects.models import Project
+from projects.policy import effective_state
 from projects.spec import parse_project
 from tests.projects.conftest import TODAY
 from tre import audit
 from tre.errors import Refused
+from tre.settings import RegistrationSettings
 
 
 def count_projects(instance):
@@ -29,14 +31,15 @@ def test_the_demo_project_goes_through_approval_to_active(active):
     with active.db.session() as session:
         found = registry.project(session, "supporting-families")
         info = registry.describe(session, found)
-        assert found.state == "active"
+        # active from its start date: no refresh moved the stored state
+        assert found.state == "approved" and effective_state(found, TODAY) == "active"
         assert all(a["decision"] == "approved" for a in info["approvals"].values())
         assert info["approvals"]["ae_attendances"]["text"].startswith("No A&E output")
         assert info["declarations"] == ["alex.analyst", "bea.analyst"]
         actions = [e.action for e in audit.events(session, project="supporting-families")]
     assert actions[:2] == ["project.register", "project.submit"]
     assert actions.count("project.data_use.approve") == 5
-    assert "project.approve" in actions and "project.activate" in actions
+    assert "project.approve" in actions and "project.activate" not in actions
 
 
 @pytest.mark.parametrize(
@@ -60,8 +63,6 @@ def test_the_demo_project_goes_through_approval_to_active(active):
             lambda d: d["data"][0]["items"][0].update(item="first_name"),
             "first_name is a direct identifier",
         ),
-        (lambda d: d.update(lead="nobody"), "lead: no person 'nobody'"),
-        (lambda d: d.update(lead="alex.analyst"), "does not have the project_lead role"),
         (
             lambda d: d["team"].append({"person": "chris.checker", "role": "analyst"}),
             "chris.checker does not have the analyst role",
@@ -101,21 +102,21 @@ def test_duplicate_ids_are_refused(active, spec_data):
 def test_only_the_lead_submits_and_only_from_draft(populated, spec_data):
     project_id = register(populated, spec_data)
     with populated.db.session() as session:
-        with pytest.raises(RegistryError, match="only the project's lead"):
-            registry.submit(session, "alex.analyst", project_id)
+        with pytest.raises(Refused, match="only the project's lead"):
+            registry.submit(session, "alex.analyst", project_id, RegistrationSettings())
     with populated.db.session() as session:
-        registry.submit(session, "sam.lead", project_id)
+        registry.submit(session, "sam.lead", project_id, RegistrationSettings())
     with populated.db.session() as session:
         with pytest.raises(
             RegistryError, match="is submitted: 'submit' is possible only from draft"
         ):
-            registry.submit(session, "sam.lead", project_id)
+            registry.submit(session, "sam.lead", project_id, RegistrationSettings())
 
 
 def test_a_refusal_returns_the_project_to_draft_with_its_reason(populated, spec_data):
     project_id = register(populated, spec_data)
     with populated.db.session() as session:
-        registry.submit(session, "sam.lead", project_id)
+        registry.submit(session, "sam.lead", project_id, RegistrationSettings())
     with populated.db.session() as session:
         with pytest.raises(RegistryError, match="needs a reason"):
             registry.decide_data_use(
@@ -138,7 +139,7 @@ def test_separation_of_duties_and_controller_scope_for_approvals(populated, spec
     data = copy.deepcopy(spec_data)
     project_id = register(populated, data)
     with populated.db.session() as session:
-        registry.submit(session, "sam.lead", project_id)
+        registry.submit(session, "sam.lead", project_id, RegistrationSettings())
     with populated.db.session() as session:
         with pytest.raises(Refused, match="approves for TRETON-COUNCIL, not for TRETON-POLICE"):
             registry.decide_data_use(
@@ -201,3 +202,43 @@ def test_terms_record_version_and_hash(active):
         assert again.terms_sha256 == registry.terms_sha256(found)
         with pytest.raises(RegistryError, match="not in project"):
             registry.accept_terms(session, "eve.outsider", "supporting-families")
+
+
+@pytest.mark.parametrize(
+    ("actor", "lead", "message"),
+    [
+        ("alex.analyst", "sam.lead", "alex.analyst does not have the project_lead role"),
+        ("alex.analyst", "sam.lead", "the registration names sam.lead as the lead"),
+        ("nobody", "sam.lead", "nobody is not registered"),
+    ],
+)
+def test_only_the_lead_named_registers_a_project(populated, spec_data, actor, lead, message):
+    spec_data["lead"] = lead
+    with pytest.raises(Refused, match=message):
+        register(populated, spec_data, actor=actor)
+    assert count_projects(populated) == 0
+
+
+def test_a_lead_cannot_amend_the_project_into_someone_elses(active, spec_data):
+    with active.db.session() as session:
+        registry.add_person(
+            session, "ops", "kim.lead", "Kim", "k@treton.example", "TRETON-POLICE", ["project_lead"]
+        )
+    spec_data["lead"] = "kim.lead"
+    with active.db.session() as session:
+        with pytest.raises(Refused, match="names kim.lead as the lead"):
+            registry.amend(
+                session,
+                "sam.lead",
+                "supporting-families",
+                parse_project(spec_data),
+                active.settings.policy,
+            )
+        with pytest.raises(Refused, match=r"only the project's lead \(sam.lead\) can amend"):
+            registry.amend(
+                session,
+                "kim.lead",
+                "supporting-families",
+                parse_project(spec_data),
+                active.settings.policy,
+            )

@@ -101,7 +101,7 @@ def test_the_web_runs_only_studies_and_the_persons_own_workspace_notebooks(
             f"{base}/projects/{P}/runs", data={"study": study, "_xsrf": xsrf}, allow_redirects=False
         )
         assert answer.status_code == 403, (study, answer.status_code)
-        assert "cannot be run here" in answer.text
+        assert "cannot be run in" in answer.text
 
 
 @pytest.fixture(autouse=True)
