@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 
 from hub.config import ROLE_SCOPES
-from output_checks import airlock
+from output_checks import airlock, notify
 from output_checks import web as airlock_web
 from projects import registry
 from projects.errors import RegistryError
@@ -215,7 +215,7 @@ class NewRequest(Page):
             if run.person == self.person
             for file in requestable_files(run)
         ]
-        self.page("request_form.html", project=project_id, choices=choices)
+        self.page("request_form.html", project=project_id, choices=choices, me=self.person)
 
     def post(self, project_id: str) -> None:
         files: list[str | Path] = list(self.get_body_arguments("file"))
@@ -227,13 +227,15 @@ class NewRequest(Page):
             self.get_body_argument("group", "outputs") or "outputs",
             self.get_body_argument("context", ""),
             self.get_body_argument("controls", ""),
+            recipients=self.get_body_argument("recipients", "").replace(",", " ").split(),
         )
         airlock.submit(self.instance, request_id, self.person)
         self.redirect(f"{self.prefix()}/airlock/requests/{request_id}", status=303)
 
 
 class RequestApi(Page):
-    """``POST /api/projects/<id>/requests`` (JSON ``files``, ``group``, ``context``, ``controls``):
+    """``POST /api/projects/<id>/requests`` (JSON ``files``, ``group``, ``context``, ``controls``,
+    ``recipients``, the user names who may download the release; default the author):
     a release request of the signed-in person (from the hub token: the workspace's relay,
     hub/relay.py), submitted at once. Answers JSON: the request's id, state and checks, or the
     refusal's sentence."""
@@ -250,6 +252,10 @@ class RequestApi(Page):
             self._answer(400, error="send JSON with files: a list of your runs' output paths")
             return
         assert isinstance(body, dict)
+        recipients = body.get("recipients") or []
+        if not isinstance(recipients, list) or not all(isinstance(r, str) for r in recipients):
+            self._answer(400, error="recipients, when sent, is a list of user names")
+            return
         try:
             request_id = airlock.request(
                 self.instance,
@@ -259,6 +265,7 @@ class RequestApi(Page):
                 str(body.get("group") or "outputs"),
                 str(body.get("context", "")),
                 str(body.get("controls", "")),
+                recipients=recipients,
             )
             checks = airlock.submit(self.instance, request_id, self.person)
         except Refused as refused:
@@ -450,6 +457,7 @@ def make_app(instance, identify=None, prefix: str = "", **settings):
         prefix=prefix,
         templates=[TEMPLATES, airlock_web.TEMPLATES, register_templates],
         scopes_of=scopes_of(instance),
+        unread_of=notify.unread,
         **settings,
     )
 
@@ -481,6 +489,7 @@ def hub_app(instance):
         templates=[TEMPLATES, airlock_web.TEMPLATES, register_templates],
         cookie_secret=os.environ.get("JUPYTERHUB_API_TOKEN", "").encode() or None,
         login_redirect=True,
+        unread_of=notify.unread,
     )
 
 

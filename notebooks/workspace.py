@@ -100,12 +100,17 @@ def months(start: str, end: str) -> list[str]:
 
 
 def request_release(
-    files: list[str], group: str = "outputs", context: str = "", controls: str = ""
+    files: list[str],
+    group: str = "outputs",
+    context: str = "",
+    controls: str = "",
+    recipients: list[str] | None = None,
 ) -> str:
     """A release request of FILES (outputs of your own runs: ``RUN_ID/data/FILE``, as the tre
     pages and ``tre runs show`` name them), submitted at once so the automatic checks run;
-    returns its id. It goes to the tre service through the workspace's relay: who asks comes from
-    the hub, never from here."""
+    returns its id. RECIPIENTS (user names; default you) alone may download the released files.
+    It goes to the tre service through the workspace's relay: who asks comes from the hub, never
+    from here."""
     answer = service(
         f"/api/projects/{project()}/requests",
         {
@@ -113,6 +118,7 @@ def request_release(
             "group": group,
             "context": context,
             "controls": controls,
+            "recipients": list(recipients or []),
         },
     )
     return str(answer["id"])

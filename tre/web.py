@@ -90,10 +90,17 @@ class Page(tornado.web.RequestHandler):
                 scopes=self.scopes,
                 prefix=self.prefix(),
                 xsrf=self.xsrf_token.decode(),
+                unread=self._unread(),
                 **values,
             )
         )
         self.finish(rendered)
+
+    def _unread(self) -> int:
+        """The signed-in person's unread notifications, for the nav (the application's
+        ``unread_of`` setting counts them; none without it)."""
+        unread_of = self.settings.get("unread_of")
+        return unread_of(self.instance, self.username) if unread_of and self.username else 0
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         message = self._reason

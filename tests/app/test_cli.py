@@ -98,7 +98,7 @@ def test_outputs_stats_is_a_table_unless_json(tmp_path, run_cli):
     assert json.loads(out)["requests"] == 0
     found = {
         "requests": 3,
-        "by_state": {"changes_requested": 1, "rejected": 2},
+        "by_state": {"partially_reviewed": 1, "rejected": 2},
         "median_hours_to_first_review": 2.25,
         "median_hours_to_release": None,
         "mean_turns": 1.33,
@@ -110,7 +110,13 @@ def test_outputs_stats_is_a_table_unless_json(tmp_path, run_cli):
     with console.capture() as captured:
         console.print(stats_table(found))
     text = captured.get()
-    for shown in ("changes requested", "2.2 hours", "12% of files", "75% of files", "dominated"):
+    for shown in (
+        "reviewed by some checkers",
+        "2.2 hours",
+        "12% of files",
+        "75% of files",
+        "dominated",
+    ):
         assert shown in text, shown
 
 

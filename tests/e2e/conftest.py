@@ -1,3 +1,24 @@
-"""The end-to-end and browser tests use the session's real hub (``hub_url``, tests/conftest.py)."""
+"""The end-to-end and browser tests use the session's real hub (``hub_url``, tests/conftest.py),
+or the tre service alone; the browser is Debian's chromium."""
+
+import shutil
+
+import pytest
 
 from tests.hubtools import PASSWORD  # noqa: F401 (the tests import it from here)
+
+CHROMIUM = shutil.which("chromium")
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None, reason="needs Debian's chromium (.ci/run installs it)"
+)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium, driven by Playwright, for the module."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield launched
+        launched.close()

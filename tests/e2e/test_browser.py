@@ -1,26 +1,9 @@
 """The tour in a real browser: Playwright driving Debian's chromium against a real hub."""
 
-import shutil
-
-import pytest
-
-from tests.e2e.conftest import PASSWORD
+from tests.e2e.conftest import PASSWORD, needs_chromium
 
 P = "supporting-families"
-CHROMIUM = shutil.which("chromium")
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason="needs Debian's chromium (.ci/run installs it)"
-)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield launched
-        launched.close()
+pytestmark = needs_chromium
 
 
 def sign_in(browser, hub_url, user):
@@ -72,21 +55,29 @@ def test_the_whole_tour(browser, hub_url):
     request_release(alex, "repeat_callers.csv", "How many repeat callers", "Made with sdc.safe")
     request_url = alex.url
     assert "submitted" in alex.content()
-    # two checkers review and approve; the second releases
+    # two checkers review every file, then each submits their review once; the second releases
     for checker in ("chris.checker", "dana.checker"):
         page = sign_in(browser, hub_url, checker)
         page.goto(f"{hub_url}/services/tre/airlock/")
         page.click(f"text={request_url.rsplit('/', 1)[1]}")
         page.check("input[name=vote][value=approve]")
-        page.click("text=Record my vote")
+        page.click("text=Record my draft vote")
         page.wait_for_load_state()
-    assert "approved" in page.content()
+        assert "Your vote (draft)" in page.content()
+        page.click("text=Check and submit your review >> nth=0")
+        page.click("button:text-is('Submit my review')")
+        page.wait_for_url("**?done=review")
+    assert "approved, ready to release" in page.content()
     page.click("text=Release the approved files")
-    page.wait_for_load_state()
-    assert "Released on" in page.content()
-    # the analyst sees the release
+    page.wait_for_url("**/airlock/releases/**")
+    assert "alex.analyst" in page.content() and "repeat_callers.csv" in page.content()
+    # the analyst, its recipient, is told and downloads the release
     alex.goto(f"{hub_url}/services/tre/")
-    assert "released" in alex.content()
+    assert "released" in alex.content() and "new)" in alex.content()
+    alex.goto(page.url)
+    with alex.expect_download() as download:
+        alex.click("a:text-is('repeat_callers.csv')")
+    assert download.value.suggested_filename == "repeat_callers.csv"
     # a person from no project is refused with a clear message
     eve = sign_in(browser, hub_url, "eve.outsider")
     assert "You are not in any project" in eve.content()

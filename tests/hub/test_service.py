@@ -131,11 +131,14 @@ def test_analysts_see_their_projects_accept_terms_and_request_a_release(site, st
             "group": "tables",
             "context": "<b>counts</b>",
             "controls": "sdc.safe",
+            "recipients": "alex.analyst, sam.lead",
         },
     )
     assert made.status_code == 303
     request_id = made.headers["Location"].rsplit("/", 1)[1]
-    assert airlock.show(studied, request_id, AUTHOR)["state"] == "submitted"
+    shown = airlock.show(studied, request_id, AUTHOR)
+    assert shown["state"] == "submitted" and shown["recipients"] == ["alex.analyst", "sam.lead"]
+    assert 'name="recipients" value="alex.analyst"' in form.text
     page = alex.get(base + made.headers["Location"])
     assert "&lt;b&gt;counts&lt;/b&gt;" in page.text
 
@@ -200,6 +203,20 @@ def test_the_request_api_takes_the_person_from_the_sign_in(site, studied, output
     assert shown["author"] == "alex.analyst" and made.json()["state"] == shown["state"]
     bad = alex.post(url, data="not json", headers=headers)
     assert bad.status_code == 400 and "files" in bad.json()["error"]
+    # recipients named by the API, checked as registered people
+    named = alex.post(
+        url,
+        json={"files": [rel(outputs["run"], "note.md")], "recipients": ["sam.lead"]},
+        headers=headers,
+    )
+    assert airlock.show(studied, named.json()["id"], "alex.analyst")["recipients"] == ["sam.lead"]
+    for recipients, said in (("sam.lead", "a list of user names"), (["x.y"], "not registered")):
+        wrong = alex.post(
+            url,
+            json={"files": [rel(outputs["run"], "note.md")], "recipients": recipients},
+            headers=headers,
+        )
+        assert wrong.status_code == 400 and said in wrong.json()["error"], wrong.text
     # a stranger is refused by the policy, with its sentence
     eve = as_("eve.outsider")
     refused = eve.post(
