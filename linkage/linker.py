@@ -42,6 +42,7 @@ REVIEW_FLOOR = 0.2  # pairs scored down to this probability are reviewed, not li
 REVIEW_SAMPLE = 50  # borderline pairs in the clerical-review sample
 CHUNK_RECORDS = int(os.environ.get("TRE_LINKAGE_CHUNK", "8000000"))
 TRAIN_RECORDS = int(os.environ.get("TRE_LINKAGE_TRAIN", "2000000"))  # trained on a sample beyond
+COUNT_SAMPLE = 1_000_000  # records the pairs of blocking rules are counted on, at most
 MIN_HELD = 20  # records that hold an identifier for it to be compared
 EM_PAIRS = 1e6  # an EM session of the training records is chosen with at most this many pairs
 
@@ -289,7 +290,12 @@ def run_splink(
 
 def _pair_counter(people: pd.DataFrame) -> Callable[[tuple[str, ...]], float]:
     """How many pairs a blocking rule (its terms, see ``plan.sql``) makes among PEOPLE: the sum
-    over its key values (each term present) of n(n - 1) / 2, by DuckDB."""
+    over its key values (each term present) of n(n - 1) / 2, by DuckDB; beyond COUNT_SAMPLE
+    records, on a random sample of that many, scaled up by the ratio of the pairs."""
+    n = len(people)
+    if n > COUNT_SAMPLE:
+        people = people.iloc[np.sort(np.random.default_rng(2).choice(n, COUNT_SAMPLE, False))]
+    scale = n * (n - 1) / max(1, len(people) * (len(people) - 1))
     connection = _duckdb().duckdb_con
     connection.register("counted", pa.Table.from_pandas(people, preserve_index=False))
 
@@ -299,7 +305,7 @@ def _pair_counter(people: pd.DataFrame) -> Callable[[tuple[str, ...]], float]:
             f"select sum(n * (n - 1) / 2) from (select count(*) as n from counted "
             f"where {present} group by {', '.join(rule)})"
         ).fetchone()
-        return float(found[0] or 0) if found else 0.0
+        return float(found[0] or 0) * scale if found else 0.0
 
     return count
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 GIVEN_INITIAL, FAMILY_INITIAL = "given_initial", "family_initial"
 BIRTH_MONTH = "substr(date_of_birth, 1, 7)"
 # the pairs a prediction rule may make: this many per record, and at least MIN_RULE_PAIRS
-RULE_PAIRS_PER_RECORD = 2.0
+RULE_PAIRS_PER_RECORD = 1.0
 MIN_RULE_PAIRS = 2e5
 EM_MIN_PAIRS = 50  # an EM session needs pairs to learn from
 
@@ -50,33 +50,50 @@ class Plan:
             return False
         return all(DERIVED_FROM.get(_column(t), _column(t)) in self.columns for t in terms)
 
-    def families(self) -> list[list[tuple[str, ...]]]:
-        """The candidate prediction rules, in families of loosest first."""
-        families = [[(c,)] for c, k in self.columns.items() if k in ("nhs_number", "identifier")]
-        families += [
-            [
-                ("dob_unordered",),
-                ("dob_unordered", FAMILY_INITIAL),
-                ("dob_unordered", "family_soundex"),
-            ],
-            [("date_of_birth", GIVEN_INITIAL), ("date_of_birth", "given_name")],
-            [
-                ("given_name", "family_name"),
-                ("given_name", "family_name", "birth_year"),
-                ("given_name", "family_name", BIRTH_MONTH),
-            ],
-            [
-                ("family_soundex", GIVEN_INITIAL, "birth_year"),
-                ("family_soundex", "given_name", "birth_year"),
-            ],
+    def families(self) -> list[tuple[bool, list[tuple[str, ...]]]]:
+        """The candidate prediction rules, in families of loosest first, each with whether it
+        is kept (its tightest rule) when none of its rules is within the budget: those of the
+        rules the kit had for millions of records are, the others are left out."""
+        families = [
+            (True, [(c,)]) for c, k in self.columns.items() if k in ("nhs_number", "identifier")
         ]
-        places = [c for c, k in self.columns.items() if k in ("postcode", "text")]
-        for place in places:
+        families += [
+            (
+                True,
+                [
+                    ("dob_unordered",),
+                    ("dob_unordered", FAMILY_INITIAL),
+                    ("dob_unordered", "family_soundex"),
+                ],
+            ),
+            (True, [("date_of_birth", GIVEN_INITIAL), ("date_of_birth", "given_name")]),
+            (
+                True,
+                [
+                    ("given_name", "family_name"),
+                    ("given_name", "family_name", "birth_year"),
+                    ("given_name", "family_name", BIRTH_MONTH),
+                ],
+            ),
+            (
+                False,
+                [
+                    ("family_soundex", GIVEN_INITIAL, "birth_year"),
+                    ("family_soundex", "given_name", "birth_year"),
+                ],
+            ),
+        ]
+        for place, kind in self.columns.items():
+            if kind not in ("postcode", "text"):
+                continue
+            kept = place in ("postcode", "address")
             families.append(
-                [(place,), (place, FAMILY_INITIAL), (place, "given_name", FAMILY_INITIAL)]
+                (kept, [(place,), (place, FAMILY_INITIAL), (place, "given_name", FAMILY_INITIAL)])
             )
-            families.append([(place, GIVEN_INITIAL), (place, "family_soundex", GIVEN_INITIAL)])
-        return [[rule for rule in family if self.has(*rule)] for family in families]
+            families.append(
+                (kept, [(place, GIVEN_INITIAL), (place, "family_soundex", GIVEN_INITIAL)])
+            )
+        return [(kept, [r for r in family if self.has(*r)]) for kept, family in families]
 
     def em_candidates(self) -> list[tuple[str, ...]]:
         """Training sessions, in order of preference: on the names (which trains the date of
@@ -100,15 +117,16 @@ class Plan:
         self, count: Callable[[tuple[str, ...]], float], records: int, em_pairs: float
     ) -> Plan:
         """Each family's loosest rule whose pairs (COUNT of a rule) are within budget, for
-        RECORDS records; EM sessions of at most EM_PAIRS pairs where there are such."""
+        RECORDS records; EM sessions of at most EM_PAIRS pairs where there are such, else the
+        smallest."""
         budget = max(MIN_RULE_PAIRS, RULE_PAIRS_PER_RECORD * records)
         self.rules = []
-        for family in self.families():
+        for kept, family in self.families():
             for rule in family:
                 self.counts[rule] = count(rule)
-                if self.counts[rule] <= budget:
-                    self.rules.append(rule)
-                    break
+            within = [r for r in family if self.counts[r] <= budget]
+            if within or (kept and family):
+                self.rules.append(within[0] if within else family[-1])
         # for each comparison, the first session that trains it (Splink learns nothing of a
         # comparison whose columns its session's rule reads) with pairs within the budget
         self.em = []
@@ -118,10 +136,18 @@ class Plan:
                 self.counts[rule] = count(rule)
         usable = [r for r in self.em_candidates() if EM_MIN_PAIRS <= self.counts[r] <= em_pairs]
         while untrained:
-            trains = [r for r in usable if untrained[0] not in _reads(r)]
-            if trains:
-                self.em.append(trains[0])
-                untrained = [c for c in untrained if c in _reads(trains[0])]
+            trains = [
+                r
+                for r in self.em_candidates()
+                if untrained[0] not in _reads(r) and self.counts[r] >= EM_MIN_PAIRS
+            ]
+            within = [r for r in trains if r in usable]
+            # within the budget, else the one with the fewest pairs (a model left untrained
+            # would be worse than a long session)
+            chosen = within[:1] or sorted(trains, key=self.counts.__getitem__)[:1]
+            if chosen:
+                self.em.append(chosen[0])
+                untrained = [c for c in untrained if c in _reads(chosen[0])]
             else:
                 untrained.pop(0)
         return self
