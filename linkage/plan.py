@@ -5,12 +5,13 @@ rules come in families, each loosest first: a date of birth alone, then with the
 initial, then with its Soundex; a postcode alone, then with a name. The pairs each rule would
 make are counted as Splink counts an equi-join rule before its filters (the sum over the rule's
 key values of n(n - 1) / 2, one GROUP BY in DuckDB: Splink 5's own count builds the pairs, which
-took minutes at a hundred thousand records), and each family
-takes its loosest rule within the budget of pairs: on five thousand records a date of birth alone
-(which finds the pairs whose names are both mistyped), on millions the tight rules that keep the
-scoring within minutes. The training sessions of expectation maximisation are chosen the same way,
-and never on a postcode alone (a household shares it: EM would learn households) nor on a date of
-birth alone (a school year shares few dates: the pairs grow with n squared).
+took minutes at a hundred thousand records), and each family takes its loosest rule within the
+budget of pairs: on five thousand records a date of birth alone (which finds the pairs whose names
+are both mistyped), on millions the tight rules that keep the scoring within minutes (at two
+million records, the very rules the kit had fixed before). The training sessions of expectation
+maximisation are chosen from counts too: for each comparison, the first session that trains it
+within the budget; never on a postcode alone (a household shares it: EM would learn households)
+nor on a date of birth alone (a school year shares few dates: the pairs grow with n squared).
 """
 
 from __future__ import annotations
