@@ -185,6 +185,8 @@ class Plan:
     def _comparison(self, column: str, kind: str):
         import splink.comparison_library as cl
 
+        if kind == "name" and self.has("given_name", "family_name"):
+            return _name_comparison(column)
         if kind == "name":
             return cl.NameComparison(column)
         if kind == "date":
@@ -198,6 +200,24 @@ class Plan:
         if kind == "identifier":
             return cl.DamerauLevenshteinAtThresholds(column, [1])
         return cl.ExactMatch(column)  # sex, an NHS number
+
+
+def _name_comparison(column: str):
+    """Splink's name comparison with a level for the given and family names swapped between
+    their fields (a form filled in the wrong order, "SURNAME, Forename" read the other way)."""
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+
+    return cl.CustomComparison(
+        output_column_name=column,
+        comparison_levels=[
+            cll.NullLevel(column),
+            cll.ExactMatchLevel(column),
+            cll.ColumnsReversedLevel("given_name", "family_name"),
+            *[cll.JaroWinklerLevel(column, t) for t in (0.92, 0.88, 0.7)],
+            cll.ElseLevel(),
+        ],
+    )
 
 
 # the derived columns the normaliser adds, and the column each comes from

@@ -183,3 +183,29 @@ def test_training_never_blocks_on_a_postcode_or_a_date_of_birth_alone():
     assert sql(("date_of_birth", "substr(postcode, 1, 3)")) == (
         "l.date_of_birth = r.date_of_birth and substr(l.postcode, 1, 3) = substr(r.postcode, 1, 3)"
     )
+
+
+def test_names_swapped_between_their_fields_have_a_level_of_their_own():
+    """A record with the given and family names in each other's fields ("SURNAME, Forename"
+    read the other way) agrees on a level of its own, not on neither name; Splink's DuckDB
+    scores the level."""
+    from splink import DuckDBAPI, Linker
+
+    people = pd.DataFrame(
+        {
+            "unique_id": [0, 1, 2],
+            "given_name": ["hope", "george", "hope"],
+            "family_name": ["george", "hope", "smith"],
+        }
+    )
+    settings = Plan({"given_name": "name", "family_name": "name"}, rules=[("given_name",)])
+    settings = settings.settings()
+    settings.blocking_rules_to_generate_predictions = ["1 = 1"]  # every pair of the three
+    settings.retain_intermediate_calculation_columns = True
+    settings.retain_matching_columns = True
+    linker = Linker(DuckDBAPI().register(people), settings)
+    pairs = linker.inference.predict().as_pandas_dataframe()
+    pairs = pairs.set_index(["unique_id_l", "unique_id_r"])
+    swapped = pairs.loc[(0, 1)]
+    assert swapped.gamma_given_name == swapped.gamma_family_name == 4  # the reversed level
+    assert pairs.loc[(0, 2)].gamma_given_name == 5  # the exact level, above it
