@@ -42,7 +42,7 @@ REVIEW_FLOOR = 0.2  # pairs scored down to this probability are reviewed, not li
 REVIEW_SAMPLE = 50  # borderline pairs in the clerical-review sample
 CHUNK_RECORDS = int(os.environ.get("TRE_LINKAGE_CHUNK", "8000000"))
 TRAIN_RECORDS = int(os.environ.get("TRE_LINKAGE_TRAIN", "2000000"))  # trained on a sample beyond
-COUNT_SAMPLE = 1_000_000  # records the pairs of blocking rules are counted on, at most
+COUNT_SAMPLE = 500_000  # records the pairs of blocking rules are counted on, at most
 MIN_HELD = 20  # records that hold an identifier for it to be compared
 EM_PAIRS = 1e6  # an EM session of the training records is chosen with at most this many pairs
 
