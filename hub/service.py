@@ -27,6 +27,7 @@ from projects.errors import RegistryError
 from projects.policy import PolicyAction, decide, effective_state, status
 from projects.register import TEMPLATES as register_templates
 from projects.spec import parse_project
+from projects.terms import terms_text
 from tre.errors import Refused, TreError
 from tre.folders import ProjectFolders
 from tre.web import Page, application
@@ -100,7 +101,7 @@ class AcceptTerms(Page):
     def get(self, project_id: str) -> None:
         with self.instance.db.session() as session:
             found = registry.project(session, project_id)
-            text = registry.terms_text(found)
+            text = terms_text(session, found)
         self.page("terms.html", project=project_id, terms=text)
 
     def post(self, project_id: str) -> None:
