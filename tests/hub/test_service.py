@@ -193,7 +193,7 @@ def test_a_signed_in_persons_refusals_are_audit_events(site, studied):
     assert as_(None).get(base + "/airlock/").status_code == 403  # anonymous: not logged one by one
     new = refusals()[before:]
     assert [(e.actor, e.object_id) for e in new] == [("eve.outsider", "GET /airlock/")]
-    assert "custom:tre:review" in new[0].details
+    assert "this page is for output checkers, and eve.outsider is not one" in new[0].details
 
 
 def test_the_register_is_read_without_signing_in_and_is_always_live(active, serve, tmp_path):
@@ -271,5 +271,15 @@ def test_the_lead_is_warned_on_saving_and_the_controllers_see_the_same_flags(
     )
     nia = as_("nia.approver")
     page = nia.get(base + "/approvals/")
+    assert page.status_code == 200 and "fishing-trip" not in page.text  # a draft: not theirs yet
+    # submitted where the operator lets every flag through: the controllers see the same flags
+    from projects import registry
+    from tre.settings import RegistrationSettings
+
+    with populated.db.session() as session:
+        registry.submit(
+            session, "sam.lead", "fishing-trip", RegistrationSettings(block_submission=[])
+        )
+    page = nia.get(base + "/approvals/fishing-trip/ae_attendances")
     assert page.status_code == 200
     assert "Purpose-quality warnings" in page.text and "every one of its 8 items" in page.text
