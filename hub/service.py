@@ -17,9 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from hub import governance, operator, roles
+from hub import governance, operator, registration, roles
 from hub.config import ROLE_SCOPES, SCOPE_NAMES
 from output_checks import airlock
 from output_checks import web as airlock_web
@@ -27,7 +25,6 @@ from projects import registry
 from projects.errors import RegistryError
 from projects.policy import PolicyAction, decide, status
 from projects.register import TEMPLATES as register_templates
-from projects.spec import parse_project
 from projects.terms import terms_text
 from tre.errors import Refused, TreError
 from tre.web import Page, application
@@ -216,62 +213,6 @@ class RequestApi(Page):
         self.finish(json.dumps(values, default=str))
 
 
-class ProjectForm(Page):
-    """The lead's form: the project's registration file, checked exactly as the YAML route."""
-
-    scope = "custom:tre:lead"
-
-    def get(self) -> None:
-        from projects.spec import EXAMPLE_PROJECT
-
-        self.page(
-            "project_form.html",
-            text=EXAMPLE_PROJECT.read_text(),
-            problems=[],
-            done=None,
-            warnings=[],
-            blocking=[],
-        )
-
-    def post(self) -> None:
-        from projects.quality import flags
-
-        text = self.get_body_argument("spec", "")
-        action = self.get_body_argument("action", "register")
-        problems, done, warnings = [], None, []
-        registration = self.instance.settings.registration
-        try:
-            data = yaml.safe_load(text)
-            if not isinstance(data, dict):
-                raise RegistryError("the form must hold a project's registration (YAML mapping)")
-            spec = parse_project(data, "the form")
-            with self.instance.db.session() as session:
-                # the purpose-quality flags, shown whether or not the save goes through
-                warnings = flags(session, spec.model_dump(mode="json"), registration)
-                exists = any(p.id == spec.id for p in registry.projects(session))
-                policy = self.instance.settings.policy
-                if exists:
-                    registry.amend(session, self.person, spec.id, spec, policy)
-                else:
-                    registry.register_project(session, self.person, spec, policy)
-                if action == "submit":
-                    registry.submit(
-                        session, self.person, spec.id, self.instance.settings.registration
-                    )
-            done = f"project {spec.id} {'submitted' if action == 'submit' else 'saved'}"
-        except (RegistryError, Refused, yaml.YAMLError) as exc:
-            problems = str(exc).splitlines()
-        self.page(
-            "project_form.html",
-            text=text,
-            problems=problems,
-            done=done,
-            warnings=warnings,
-            blocking=registration.block_submission,
-            status=200 if not problems else 400,
-        )
-
-
 class RegisterPage(Page):
     """The public transparency register, computed on each request (never stale) and read
     without signing in: the content `tre register publish` writes, with a filter (``?q=``) that
@@ -319,10 +260,10 @@ def routes() -> list[tuple[str, type[Page]]]:
         (r"/projects/([a-z0-9-]+)/requests/new", NewRequest),
         (r"/projects/([a-z0-9-]+)/runs", RunStudy),
         (r"/api/projects/([a-z0-9-]+)/requests", RequestApi),
-        (r"/projects/new", ProjectForm),
         (r"/register/?", RegisterPage),
         (r"/register/register\.(csv|json)", RegisterPage),
         *airlock_web.routes(),
+        *registration.routes(),
         *governance.routes(),
         *operator.routes(),
     ]

@@ -534,6 +534,8 @@ def amend(
     _check(session, spec, operator_policy)
     settle(session, found, at)
     amendment = diff(found.current.spec, spec.model_dump(mode="json"), operator_policy)
+    if not amendment.changes:  # a save that changes nothing makes no version
+        return found
     requested = sorted(spec.requested())
     again = set(amendment.needs_approval(requested))
     action = (
@@ -570,6 +572,36 @@ def amend(
             )
     _move(session, actor, found, action, details=amendment.details(requested), at=at)
     return found
+
+
+def amendment_consequences(
+    session: Session, project_id: str, spec: ProjectSpec, operator_policy: Policy
+) -> dict[str, Any]:
+    """What amending PROJECT_ID to SPEC would do, before it is done: every change (before,
+    after, whether it widens), which controllers must decide again, whether the project goes
+    back to them, and who must accept the terms again (every member of the new version's team:
+    a declaration holds for one version)."""
+    found = project(session, project_id)
+    amendment = diff(found.current.spec, spec.model_dump(mode="json"), operator_policy)
+    requested = sorted(spec.requested())
+    again = amendment.needs_approval(requested) if amendment.widened else []
+    state = effective_state(found)
+    controllers = sorted({dataset(session, d).controller.name for d in again})
+    team = sorted(
+        {m.person for m in spec.team} | {spec.lead},
+    )
+    return {
+        "kind": amendment.kind.value,
+        "changes": [c.as_dict() for c in amendment.changes],
+        "decide_again": [
+            {"dataset": d, "controller": dataset(session, d).controller.name} for d in again
+        ],
+        "controllers": controllers,
+        "resubmitted": bool(again) and state in (State.SUBMITTED, State.APPROVED, State.ACTIVE),
+        "state": state.value,
+        "accept_again": team if amendment.changes else [],
+        "version": found.version + (1 if amendment.changes else 0),
+    }
 
 
 def amendments(session: Session, found: Project) -> dict[int, dict[str, Any]]:

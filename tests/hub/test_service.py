@@ -146,7 +146,7 @@ def test_the_lead_registers_with_the_same_validation_as_the_yaml_route(site):
     form = lead.get(base + "/projects/new")
     xsrf = re.search(r'name="_xsrf" value="([^"]+)"', form.text).group(1)
     bad = lead.post(base + "/projects/new", data={"_xsrf": xsrf, "spec": "id: Bad Id\n"})
-    assert bad.status_code == 400 and "Nothing was changed" in bad.text
+    assert bad.status_code == 400 and "nothing was changed" in bad.text
     assert "the form:" in bad.text
 
 
@@ -259,12 +259,12 @@ def test_the_lead_is_warned_on_saving_and_the_controllers_see_the_same_flags(
     saved = lead.post(
         base + "/projects/new", data={"spec": text, "action": "register", "_xsrf": xsrf}
     )
-    assert saved.status_code == 200 and "project fishing-trip saved" in saved.text
+    assert saved.status_code == 200 and "Project fishing-trip saved." in saved.text
     assert "Check the purpose before you submit" in saved.text
     assert "<strong>Blocks submission.</strong> <code>purpose</code>" in saved.text
     assert "every one of its 8 items is asked for" in saved.text
     refused = lead.post(
-        base + "/projects/new", data={"spec": text, "action": "submit", "_xsrf": xsrf}
+        base + "/projects/fishing-trip/edit", data={"spec": text, "action": "submit", "_xsrf": xsrf}
     )
     assert (
         refused.status_code == 400 and "cannot be submitted until these are mended" in refused.text
