@@ -10,10 +10,12 @@ controllers decide again, who accepts the terms again), and made only when the l
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import yaml
 
+from hub import guided
 from projects import registry
 from projects.errors import RegistryError
 from projects.models import Person
@@ -43,7 +45,50 @@ class ProjectForm(Page):
     scope = "custom:tre:lead"
 
     def get(self) -> None:
-        self._form(BLANK_PROJECT.read_text(), editing=None)
+        if self.get_query_argument("as", "") == "yaml":
+            self._form(BLANK_PROJECT.read_text(), editing=None)
+        else:
+            self._guided(guided.values_of({}), editing=None)
+
+    def _guided(
+        self,
+        values: dict[str, Any],
+        editing: str | None,
+        errors: dict[str, list[str]] | None = None,
+        status: int = 200,
+    ) -> None:
+        with self.instance.db.session() as session:
+            offered = guided.catalogue(session, date.today())
+        self.page(
+            "project_guided.html",
+            v=values,
+            c=offered,
+            opened={key.partition(".")[0] for key in values["items"]},
+            editing=editing,
+            errors=errors or {},
+            status=status,
+        )
+
+    def _checked(self, editing: str | None) -> str | None:
+        """The guided form's answers as a registration's text, once they pass every check the
+        YAML route makes; else None, the form shown again with each error at its field."""
+        values = guided.read_form(self)
+        data = guided.registration_of(values, self.person)
+        try:
+            spec = parse_project(data, "the form")
+            with self.instance.db.session() as session:
+                problems = registry.validate_spec(session, spec, self.instance.settings.policy)
+                taken = any(p.id == spec.id for p in registry.projects(session))
+            if editing is None and taken:
+                problems.append(f"id: project {spec.id} exists already: choose another id")
+            if editing is not None and spec.id != editing:
+                problems.append(f"id: this is project {editing}'s Edit page: the id stays the same")
+        except RegistryError as exc:
+            problems = str(exc).splitlines()
+        if problems:
+            self._guided(values, editing, guided.errors_by_field(problems, values), status=400)
+            return None
+        return spec_as_yaml(spec.model_dump(mode="json"))
 
     def _form(
         self,
@@ -66,8 +111,28 @@ class ProjectForm(Page):
         )
 
     def post(self, editing: str | None = None) -> None:
-        text = self.get_body_argument("spec", "")
         action = self.get_body_argument("action", "register")
+        if self.get_body_argument("guided", ""):
+            checked = self._checked(editing)
+            if checked is None:
+                return
+            if editing is None:  # check your answers, then save
+                spec = parse_project(yaml.safe_load(checked), "the form")
+                with self.instance.db.session() as session:
+                    raised = flags(
+                        session, spec.model_dump(mode="json"), self.instance.settings.registration
+                    )
+                self.page(
+                    "project_check.html",
+                    text=checked,
+                    s=spec.model_dump(mode="json"),
+                    warnings=raised,
+                    blocking=self.instance.settings.registration.block_submission,
+                )
+                return
+            text = checked  # an amendment: shown with its consequences before it is made
+        else:
+            text = self.get_body_argument("spec", "")
         if action == "back":  # from the amendment's check: the form again, nothing changed
             self._form(text, editing)
             return
@@ -132,8 +197,11 @@ class EditProject(ProjectForm):
             lead = session.get_one(Person, found.current.lead_id)
             if lead.username != self.person:
                 raise Refused(f"only project {project_id}'s lead ({lead.username}) can edit it")
-            text = spec_as_yaml(found.current.spec)
-        self._form(text, editing=project_id)
+            spec = found.current.spec
+        if self.get_query_argument("as", "") == "yaml":
+            self._form(spec_as_yaml(spec), editing=project_id)
+        else:
+            self._guided(guided.values_of(spec), editing=project_id)
 
 
 def routes() -> list[tuple[str, type[Page]]]:
