@@ -225,6 +225,47 @@ def registration_of(values: dict[str, Any], lead: str) -> dict[str, Any]:
 PROBLEM = re.compile(r"^(?:the form: )?([a-z_0-9.]+): (.*)$")
 
 
+# what each field holds, for messages that name it ("Enter the title")
+WORDS = {
+    "id": "the project id",
+    "title": "the title",
+    "lay_summary": "the summary for the public",
+    "purpose": "the purpose",
+    "category": "a category",
+    "public_benefit": "the public benefit",
+    "article_6": "an Article 6 basis",
+    "article_9": "an Article 9 or 10 condition",
+    "gateways": "at least one statutory gateway",
+    "confidentiality": "a common-law confidentiality route",
+    "dpia": "the DPIA reference",
+    "team": "the team",
+    "data": "at least one data item, with why the purpose needs it",
+    "data_period_start": "the first day the records cover",
+    "data_period_end": "the last day the records cover",
+    "outputs": "at least one intended output",
+    "start": "the project's start date",
+    "end": "the project's end date",
+    "retention_until": "the date the data is kept until",
+}
+CHOSEN = {"category", "article_6", "article_9", "gateways", "confidentiality", "team"}
+
+
+def in_words(field: str, message: str) -> str:
+    """A check's message as the form says it: what to enter or choose, at that field."""
+    what = WORDS.get(field, field)
+    verb = "Choose" if field in CHOSEN else "Enter"
+    if re.match(r"input should be a valid (string|date)|field required", message) or (
+        "at least 1 item" in message or "at least 1 character" in message
+    ):
+        return f"{verb} {what}"
+    if message.startswith("input should be "):  # one of a fixed list
+        return f"{verb} {what}" if field in CHOSEN else f"{verb} {what} from the list"
+    shortest = re.match(r"string should have at least (\d+) characters", message)
+    if shortest:
+        return f"{what[:1].upper()}{what[1:]} must be at least {shortest.group(1)} characters"
+    return message[:1].upper() + message[1:]
+
+
 def errors_by_field(problems: list[str], values: dict[str, Any]) -> dict[str, list[str]]:
     """Each problem the checks found, at the form's field it is about (the field's id), in
     words that name the field as the form does."""
@@ -238,12 +279,23 @@ def errors_by_field(problems: list[str], values: dict[str, Any]) -> dict[str, li
             (name for name, dotted in FIELDS if path == dotted or path.startswith(dotted + ".")),
             None,
         )
-        if path.startswith("data.") and datasets:
-            parts = path.split(".")
-            index = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
-            if index is not None and index < len(datasets):
-                message = f"{datasets[index]}: {message}"
         if field is None and path in ("", "model"):
             field = "start"  # the model's own checks are about the dates
-        out.setdefault(field or "id", []).append(message[:1].upper() + message[1:])
+        field = field or "id"
+        parts = path.split(".")
+        if path.startswith("data.") and len(parts) > 1 and parts[1].isdigit():
+            index = int(parts[1])
+            said = message[:1].upper() + message[1:]
+            if parts[-1] == "justification":
+                said = "Say why the purpose needs each item (at least 10 characters)"
+            message = f"{datasets[index]}: {said}" if index < len(datasets) else said
+            out.setdefault(field, []).append(message)
+            continue
+        if field == "id" and "1-30 characters" in message:
+            out.setdefault(field, []).append(
+                "The project id must be 1 to 30 lowercase letters, digits and single hyphens, "
+                "starting with a letter"
+            )
+            continue
+        out.setdefault(field, []).append(in_words(field, message))
     return out

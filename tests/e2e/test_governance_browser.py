@@ -61,8 +61,13 @@ def snap(page, shots, name):
     page.set_viewport_size({"width": 390, "height": 844})
     page.screenshot(path=str(shots / f"{name}-390.png"), full_page=True)
     overflow = page.evaluate("document.documentElement.scrollWidth")
+    wide = page.evaluate(
+        "[...document.querySelectorAll('body, body *')]"
+        ".filter(e => e.getBoundingClientRect().right > 391 && !e.closest('table'))"
+        ".slice(0, 6).map(e => e.tagName + '#' + e.id + '.' + e.className)"
+    )
     page.set_viewport_size({"width": 1280, "height": 900})
-    assert overflow <= 390, f"{name} is {overflow} px wide on a phone"
+    assert overflow <= 390, f"{name} is {overflow} px wide on a phone: {wide}"
 
 
 def test_the_controllers_journey(browser, site, shots):
@@ -151,3 +156,51 @@ def test_the_operators_journey(browser, site, shots):
     chris = signed_in(browser, base, "chris.checker")
     chris.goto(base + "/operator/")
     assert "this page is for operators" in chris.content()
+
+
+def test_the_leads_registration_journey(browser, site, shots):
+    instance, base = site
+    lead = signed_in(browser, base, "sam.lead")
+    lead.goto(base + "/")
+    lead.click("nav.main >> text=Register a project")
+    assert lead.locator("h1").inner_text() == "Register a project"
+    assert lead.locator("#item-ae_attendances\\.nhs_number").is_disabled()
+    snap(lead, shots, "lead-register")
+    lead.fill("#id", "Bad Id")
+    lead.click("button:text-is('Continue')")
+    assert lead.locator(".error-summary").is_visible()
+    assert lead.locator("#id-error").is_visible() and lead.locator("#purpose-error").is_visible()
+    snap(lead, shots, "lead-register-errors")
+    lead.fill("#id", "family-demand")
+    lead.fill("#title", "Family demand by neighbourhood")
+    lead.fill("#lay_summary", "How many families call on several services, by neighbourhood.")
+    lead.fill("#purpose", "Count families known to two or more services, by neighbourhood.")
+    lead.check("input[name=category][value='service planning']")
+    lead.fill("#public_benefit", "Services planned where families need them most.")
+    lead.select_option("#article_6", "uk-gdpr-6-1-e")
+    lead.check("input[name=gateways][value='dea-2017-part-5']")
+    lead.select_option("#confidentiality", "common-law-not-confidential")
+    lead.fill("#dpia", "DPIA-2026-020")
+    lead.check("input[name=team][value='alex.analyst']")
+    lead.check("#item-fire_home_safety_visits\\.postcode")
+    lead.fill("[id='justification-fire_home_safety_visits.postcode']", "Neighbourhood of the visit")
+    lead.fill("#data_period_start", "2025-04-01")
+    lead.fill("#data_period_end", "2026-03-31")
+    lead.fill("#outputs", "families by neighbourhood | table")
+    lead.fill("#start", "2026-07-01")
+    lead.fill("#end", "2027-06-30")
+    lead.fill("#retention_until", "2027-12-31")
+    lead.click("button:text-is('Continue')")
+    assert lead.locator("h1").inner_text() == "Check your answers before saving"
+    snap(lead, shots, "lead-check-answers")
+    lead.click("button:text-is('Save as a draft')")
+    assert "Project family-demand saved." in lead.content()
+    with instance.db.session() as session:
+        assert registry.project(session, "family-demand").state == "draft"
+    # the demo project's Edit: a widening shown with its consequences first
+    lead.goto(f"{base}/projects/{P}/edit")
+    lead.check("#item-ae_attendances\\.arrival_mode")
+    lead.fill("[id='justification-ae_attendances.arrival_mode']", "Arrival by ambulance or not")
+    lead.click("button:text-is('Continue')")
+    assert lead.locator("h1").inner_text() == "Check your amendment before it is made"
+    snap(lead, shots, "lead-amendment")
