@@ -1,4 +1,24 @@
-"""The end-to-end and browser tests use the session's real hub (``hub_url``, tests/conftest.py)."""
+"""The end-to-end and browser tests use the session's real hub (``hub_url``, tests/conftest.py),
+or the tre service alone on a loopback port; ``browser`` is Debian's chromium under Playwright."""
+
+import shutil
+
+import pytest
 
 from tests.hubtools import PASSWORD  # noqa: F401 (the tests import it from here)
 from tests.projects.conftest import populated, spec_data  # noqa: F401 (fixtures)
+
+CHROMIUM = shutil.which("chromium")
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None, reason="needs Debian's chromium (.ci/run installs it)"
+)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield launched
+        launched.close()

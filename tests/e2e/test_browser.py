@@ -1,26 +1,9 @@
 """The tour in a real browser: Playwright driving Debian's chromium against a real hub."""
 
-import shutil
-
-import pytest
-
-from tests.e2e.conftest import PASSWORD
+from tests.e2e.conftest import PASSWORD, needs_chromium
 
 P = "supporting-families"
-CHROMIUM = shutil.which("chromium")
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason="needs Debian's chromium (.ci/run installs it)"
-)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield launched
-        launched.close()
+pytestmark = needs_chromium
 
 
 def sign_in(browser, hub_url, user):

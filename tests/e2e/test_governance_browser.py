@@ -4,7 +4,6 @@ cookie, as in tests/hub. Every page is saved as a screenshot, wide and at 390 px
 into $TRE_SCREENSHOTS when it is set (a test artefact), else the test's own folder."""
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -12,22 +11,10 @@ import pytest
 from hub import service
 from projects import registry
 from projects.spec import parse_project
+from tests.e2e.conftest import needs_chromium
 
 P = "supporting-families"
-CHROMIUM = shutil.which("chromium")
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason="needs Debian's chromium (.ci/run installs it)"
-)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield launched
-        launched.close()
+pytestmark = needs_chromium
 
 
 @pytest.fixture
