@@ -285,7 +285,7 @@ def errors_by_field(problems: list[str], values: dict[str, Any]) -> dict[str, li
         parts = path.split(".")
         if path.startswith("data.") and len(parts) > 1 and parts[1].isdigit():
             index = int(parts[1])
-            said = message[:1].upper() + message[1:]
+            said = message
             if parts[-1] == "justification":
                 said = "Say why the purpose needs each item (at least 10 characters)"
             message = f"{datasets[index]}: {said}" if index < len(datasets) else said

@@ -14,6 +14,7 @@ from typing import Any
 
 from output_checks import airlock
 from projects import registry
+from projects.approvals import approvals, requested_datasets
 from projects.errors import RegistryError
 from projects.policy import PREPARABLE, Role, effective_state, status
 from projects.prepared import prepared_extract
@@ -110,6 +111,18 @@ def tasks(instance, username: str, scopes: set[str], prefix: str) -> list[Task]:
                 )
             )
         if Role.OPERATOR in roles:
+            undecided = sum(
+                len(set(requested_datasets(p)) - set(approvals(session, p)))
+                for p in registry.projects(session)
+                if effective_state(p, today) == State.SUBMITTED
+            )
+            out.append(
+                Task(
+                    "Decisions the data controllers have not made",
+                    undecided,
+                    f"{prefix}/operator/#pending",
+                )
+            )
             waiting_data = [
                 p
                 for p in registry.projects(session)

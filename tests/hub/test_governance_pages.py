@@ -161,13 +161,14 @@ def test_the_navigation_offers_only_what_the_person_may_use(site, person):
 
 def test_each_role_lands_on_its_own_tasks_with_counts(site):
     pat = as_("pat.approver").get(site + "/")
-    assert "Your tasks" in pat.text and "You are not in any project" in pat.text
+    assert "Your tasks" in pat.text and "You are not in any project" not in pat.text
     assert re.search(r"Decisions waiting for you</a> <span class=\"count count-due\">1<", pat.text)
     lead = as_("sam.lead").get(site + "/")
     assert "does not have the analyst role" not in lead.text
     assert re.search(r"Your projects to complete and submit</a> <span[^>]*>1<", lead.text)
     ops = as_("ops.operator").get(site + "/")
     assert "Projects waiting for you to prepare their data" in ops.text
+    assert re.search(r"have not made</a> <span class=\"count count-due\">5<", ops.text)
     refused = as_("alex.analyst").get(site + "/airlock/")
     assert refused.status_code == 403
     assert "this page is for output checkers, and alex.analyst is not one" in refused.text
