@@ -203,3 +203,18 @@ def test_the_operators_page_and_reports(site, submitted):
         assert as_(person).get(site + "/operator/reports/linkage-run1.html").status_code == 403
     refusal = ops.get(site + "/operator/").text
     assert "this page is for operators, and chris.checker is not one" in refusal
+
+
+def test_an_approver_cannot_decide_on_another_controllers_dataset(site, submitted):
+    """The page refuses to show it; a decision posted by hand is refused by the policy engine
+    (the approver's organisation does not control the dataset) and records nothing."""
+    pat = as_("pat.approver")
+    xsrf = form_token(pat.get(f"{site}/approvals/{P}/police_incident_persons"))
+    forged = pat.post(
+        f"{site}/approvals/{P}/ae_attendances",
+        data={"_xsrf": xsrf, "decision": "approve", "conditions": ""},
+        allow_redirects=False,
+    )
+    assert forged.status_code == 403
+    with submitted.db.session() as session:
+        assert "ae_attendances" not in registry.approvals(session, registry.project(session, P))

@@ -204,3 +204,13 @@ def test_guided_answers_are_checked_then_saved(site, active, spec_data):
     shown = lead.post(f"{site}/projects/{P}/edit", data=[("_xsrf", xsrf), *wider])
     assert "Check your amendment before it is made" in shown.text and "arrival_mode" in shown.text
     assert versions(active) == 1
+
+
+def test_the_guided_form_registers_the_signed_in_lead_whatever_is_posted(site, active, spec_data):
+    lead = as_("sam.lead")
+    xsrf, _ = form(lead, site + "/projects/new?as=yaml")
+    answers = guided_answers(dict(spec_data, id="someone-elses"), lead="alex.analyst")
+    check = lead.post(site + "/projects/new", data=[("_xsrf", xsrf), *answers])
+    assert check.status_code == 200
+    text = html.unescape(re.search(r'name="spec" value="([^"]*)"', check.text).group(1))
+    assert yaml.safe_load(text)["lead"] == "sam.lead"
