@@ -143,6 +143,12 @@ def test_the_operators_journey(browser, site, shots):
     chris = signed_in(browser, base, "chris.checker")
     chris.goto(base + "/operator/")
     assert "this page is for operators" in chris.content()
+    chris.goto(base + "/")
+    snap(chris, shots, "checker-home")
+    chris.click("nav.main >> text=Airlock queue")
+    snap(chris, shots, "checker-airlock-queue")
+    chris.click("nav.main >> text=Transparency register")
+    snap(chris, shots, "register")
 
 
 def test_the_leads_registration_journey(browser, site, shots):
@@ -185,6 +191,11 @@ def test_the_leads_registration_journey(browser, site, shots):
     with instance.db.session() as session:
         assert registry.project(session, "family-demand").state == "draft"
     # the demo project's Edit: a widening shown with its consequences first
+    lead.click("text=Go to the project's page")
+    lead.click("text=Edit the registration")
+    lead.click("text=Edit it as a YAML file instead")
+    assert "family-demand" in lead.locator("#spec").input_value()
+    snap(lead, shots, "lead-edit-yaml")
     lead.goto(f"{base}/projects/{P}/edit")
     lead.check("#item-ae_attendances\\.arrival_mode")
     lead.fill("[id='justification-ae_attendances.arrival_mode']", "Arrival by ambulance or not")
