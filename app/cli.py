@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from rich.table import Table
+from rich import box
+from rich.table import Column, Table
+from rich.text import Text
 
 from sdc.errors import SdcError
 from tre import __version__
@@ -175,12 +177,40 @@ def audit_show(context, project, who, since, limit, as_json) -> None:
         for event in rows:
             click.echo(json.dumps({**event.content(), "hash": event.hash}))
         return
+    if not rows:
+        console.print("no audit events match")
+        return
+    console.print(audit_table(rows))
+
+
+def audit_table(rows) -> Table:
+    """Audit events as people read them: the time to the second; what happened, by whom, to
+    what and in which project, one to a line and never cut (they are what a person types next:
+    `--actor`, `--project`, a run's or request's id); the details as `name: value` lines, which
+    give way at a narrow terminal (``--json`` gives each event whole, with its hash)."""
+    table = Table(
+        Column("#", justify="right", no_wrap=True),
+        Column("time (UTC)", no_wrap=True),
+        Column("event", no_wrap=True),
+        Column("details", overflow="fold", min_width=16),
+        box=box.SIMPLE_HEAD,
+    )
     for event in rows:
-        project_part = f" [{event.project}]" if event.project else ""
-        click.echo(
-            f"{event.seq:>6}  {event.at[:19]}  {event.actor}  {event.action}  "
-            f"{event.object_type}:{event.object_id}{project_part}  {event.details}"
+        details = json.loads(event.details or "{}")
+        what = [event.action, f"by {event.actor}", f"{event.object_type}:{event.object_id}"]
+        if event.project:
+            what.append(f"in {event.project}")
+        cells = (
+            str(event.seq),
+            event.at[:19].replace("T", " "),
+            "\n".join(what),
+            "\n".join(
+                f"{key}: {value if isinstance(value, str) else json.dumps(value)}"
+                for key, value in details.items()
+            ),
         )
+        table.add_row(*(Text(cell) for cell in cells))  # as written, never read as markup
+    return table
 
 
 from hub.cli import COMMANDS as hub_commands  # noqa: E402
@@ -286,9 +316,13 @@ def main() -> None:
         exc.show()
         sys.exit(exc.exit_code)
     except TreError as exc:
+        hint = ""
         if isinstance(exc, Refused):
             _record_refusal(exc)
+            hint = _context.nameless_hint() if _context is not None else ""
         click.echo(f"error: {exc}", err=True)
+        if hint:
+            click.echo(f"hint: {hint}", err=True)
         sys.exit(exc.exit_code)
     except SdcError as exc:  # disclosure-control input problems are sentences too
         click.echo(f"error: {exc}", err=True)

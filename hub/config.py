@@ -90,6 +90,8 @@ def configure_tre(c: Any, instance: Instance) -> None:
     c.JupyterHub.named_server_limit_per_user = 0
     c.JupyterHub.redirect_to_server = False
     c.JupyterHub.default_url = "/services/tre/"
+    # JupyterHub's home page sends people to the tre pages (hub/hub-templates/home.html)
+    c.JupyterHub.template_paths = [str(HERE / "hub-templates")]
 
     c.JupyterHub.authenticator_class = "hub.auth.TreAuthenticator"
     c.Authenticator.allow_all = True  # login is checked against the registry instead

@@ -3,10 +3,13 @@
 ``/files/``, ``/nbconvert/`` and ``/view/`` answer 403 with a sentence pointing to the airlock.
 The contents API, which JupyterLab needs to open notebooks and text files, returns a file's content
 only when the file lies inside the workspace once every symbolic link is followed, is text (no
-``base64``: binary files are not sent to a browser at all), and is not a copy of a file of the
-project's extract. The handlers are added as host rules, which tornado matches before the server's
-own routes. Enabled for every workspace by the spawner's arguments, which a user's own
-configuration cannot override (the sandbox reads no configuration the person can write).
+``base64``: binary files are not sent to a browser at all), is not a copy of a file of the
+project's extract, and is not in the workspace's ``project-data`` folder (the extract, mounted
+read-only so that the file browser shows where the data is: listed, never sent). The handlers
+are added as host rules, which tornado matches before the server's own routes (the contents API's
+checkpoint and trust routes first, with their own handlers). Enabled for every workspace by the
+spawner's arguments, which a user's own configuration cannot override (the sandbox reads no
+configuration the person can write).
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.services.contents.fileio import FileManagerMixin
 from jupyter_server.services.contents.handlers import ContentsHandler
 from tornado import web
+
+from tre.sandbox import DATA_FOLDER
 
 MESSAGE = (
     "Downloads are switched off in a trusted research environment. To take an output out, "
@@ -51,6 +56,8 @@ def refusal(root: Path, os_path: Path, fmt: str | None, extract_hashes: set[str]
         return "it lies outside the workspace (a link to the data or elsewhere)"
     if real.is_dir():
         return None
+    if real.is_relative_to(root.resolve() / DATA_FOLDER):
+        return "it is a file of the project's extract (read it in a notebook: ws.data)"
     if fmt == "base64":
         return "it is asked for as binary"
     with open(real, "rb") as handle:
@@ -138,15 +145,21 @@ def _jupyter_server_extension_points():
 
 
 def _load_jupyter_server_extension(serverapp):
+    from jupyter_server.services.contents.handlers import default_handlers as contents_routes
     from jupyter_server.utils import url_path_join
 
     base = serverapp.web_app.settings["base_url"]
+    # the contents API's other routes (checkpoints, trust) send no file content: they keep their
+    # own handlers, matched before the guard (whose pattern would take their paths as files)
+    others = [(url_path_join(base, p), h) for p, h in contents_routes if h is not ContentsHandler]
     serverapp.web_app.add_handlers(
         ".*$",
         [(url_path_join(base, p), Closed) for p in CLOSED]
+        + others
         + [(url_path_join(base, CONTENTS), GuardedContents)],
     )
     serverapp.log.info("tre-kit lockdown: %s closed; contents guarded", ", ".join(CLOSED))
-    from hub import relay
+    from hub import lab, relay
 
     relay.start(serverapp)
+    lab.add_handlers(serverapp)

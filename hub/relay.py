@@ -14,7 +14,7 @@ import os
 
 from tornado import httpclient, httpserver, netutil, web
 
-ROUTE = r"/api/projects/([a-z0-9-]+)/(requests)"
+ROUTE = r"/api/projects/([a-z0-9-]+)/(requests|runs)"
 
 
 class Relay(web.RequestHandler):
@@ -26,21 +26,31 @@ class Relay(web.RequestHandler):
             raise web.HTTPError(
                 403, reason=f"this workspace is project {os.environ.get('TRE_PROJECT')}'s"
             )
-        client = httpclient.AsyncHTTPClient()
-        answer = await client.fetch(
-            f"{os.environ['TRE_SERVICE_URL'].rstrip('/')}/api/projects/{project}/{what}",
-            method="POST",
-            body=self.request.body,
-            headers={
-                "Authorization": f"token {os.environ['JUPYTERHUB_API_TOKEN']}",
-                "Content-Type": "application/json",
-            },
-            raise_error=False,
-            request_timeout=600,
-        )
-        self.set_status(answer.code if answer.code != 599 else 502)
+        code, body = await forward(what, self.request.body)
+        self.set_status(code)
         self.set_header("Content-Type", "application/json")
-        self.finish(answer.body or b'{"error": "the tre service did not answer"}')
+        self.finish(body)
+
+
+async def forward(what: str, body: bytes) -> tuple[int, bytes]:
+    """POST BODY to the tre service's ``/api/projects/<this workspace's project>/WHAT`` with the
+    person's hub token; the service's status and JSON answer (502 when it did not answer)."""
+    client = httpclient.AsyncHTTPClient()
+    answer = await client.fetch(
+        f"{os.environ['TRE_SERVICE_URL'].rstrip('/')}/api/projects/"
+        f"{os.environ['TRE_PROJECT']}/{what}",
+        method="POST",
+        body=body,
+        headers={
+            "Authorization": f"token {os.environ['JUPYTERHUB_API_TOKEN']}",
+            "Content-Type": "application/json",
+        },
+        raise_error=False,
+        request_timeout=1800,
+    )
+    if answer.code == 599 or not answer.body:
+        return 502, b'{"error": "the tre service did not answer; try again, or use the tre pages"}'
+    return answer.code, answer.body
 
 
 def start(serverapp) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 
 from hub import governance, operator, registration, roles
 from hub.config import ROLE_SCOPES, SCOPE_NAMES
-from output_checks import airlock
+from output_checks import airlock, notify
 from output_checks import web as airlock_web
 from projects import registry
 from projects.errors import RegistryError
@@ -47,6 +47,7 @@ def scopes_of(instance):
 
 
 def my_projects(instance, username: str, at: date | None = None) -> list[dict[str, Any]]:
+    from hub.spawn import drafts
     from notebooks.runs import runs
 
     out = []
@@ -81,7 +82,17 @@ def my_projects(instance, username: str, at: date | None = None) -> list[dict[st
         project["requests"] = [
             r for r in airlock.requests(instance, project["id"]) if r["author"] == username
         ]
+        project["notebooks"] = workspace_notebooks(instance, project["id"], username)
+        project["drafts"] = drafts(instance, project["id"], username)
     return out
+
+
+def workspace_notebooks(instance, project_id: str, username: str) -> list[str]:
+    """The notebooks of the person's own workspace that may be run with provenance."""
+    from notebooks.runner import runnable
+    from notebooks.runs import WORKSPACE_PREFIX
+
+    return [n for n in runnable(instance, project_id, username) if n.startswith(WORKSPACE_PREFIX)]
 
 
 class HomePage(Page):
@@ -112,23 +123,77 @@ class AcceptTerms(Page):
 class RunStudy(Page):
     """Run a study, or a notebook of the person's own workspace, in the project's scope (papermill,
     with provenance, in the workspace's sandbox as the person), from the page. Nothing else: a
-    name that is neither is refused, whatever path it spells."""
+    name that is neither is refused, whatever path it spells (:func:`runner.run_runnable`)."""
 
     async def post(self, project_id: str) -> None:
-        import asyncio
-
-        from notebooks.runner import run, runnable_name, trusted_copy
-
-        study = runnable_name(
+        result = await run_in_background(
             self.instance, project_id, self.person, self.get_body_argument("study")
         )
-
-        def run_it():
-            with trusted_copy(self.instance, project_id, self.person, study) as path:
-                return run(self.instance, path, project_id, self.person)
-
-        result = await asyncio.get_running_loop().run_in_executor(None, run_it)
         self.redirect(f"{self.prefix()}/?ran={result.id}", status=303)
+
+
+async def run_in_background(instance, project_id: str, person: str, name: str, parameters=None):
+    """:func:`notebooks.runner.run_runnable` in a thread: the service answers others meanwhile."""
+    import asyncio
+
+    from notebooks.runner import run_runnable
+
+    return await asyncio.get_running_loop().run_in_executor(
+        None, lambda: run_runnable(instance, project_id, person, name, parameters)
+    )
+
+
+class RunApi(Page):
+    """``POST /api/projects/<id>/runs`` (JSON ``notebook``: a study's name or ``workspace/PATH``
+    of the signed-in person's own workspace, and optional ``parameters``): the run, with
+    provenance, of the person from the hub token (the workspace's JupyterLab, hub/lab.py, or its
+    relay, hub/relay.py). Answers JSON: the run's id, status, error and requestable files."""
+
+    async def post(self, project_id: str) -> None:
+        import json
+
+        from notebooks.runs import requestable_files
+
+        try:
+            body = json.loads(self.request.body or b"{}")
+        except ValueError:
+            body = None
+        notebook = body.get("notebook") if isinstance(body, dict) else None
+        parameters = (body.get("parameters") or {}) if isinstance(body, dict) else {}
+        if not isinstance(notebook, str) or not isinstance(parameters, dict):
+            answer_json(self, 400, error="send JSON with notebook: workspace/PATH, or a study")
+            return
+        try:
+            result = await run_in_background(
+                self.instance, project_id, self.person, notebook, parameters
+            )
+        except Refused as refused:
+            answer_json(self, 403, error=str(refused))
+            return
+        except TreError as problem:
+            answer_json(self, 400, error=str(problem))
+            return
+        from notebooks.runs import get_run
+
+        answer_json(
+            self,
+            201,
+            id=result.id,
+            notebook=notebook,
+            status=result.status,
+            error=result.error,
+            requestable=[f.path for f in requestable_files(get_run(self.instance, result.id))],
+            page=f"{self.prefix()}/?ran={result.id}",
+        )
+
+
+def answer_json(handler, code: int, **values: Any) -> None:
+    """Answer an API request with HTTP status CODE and VALUES as JSON."""
+    import json
+
+    handler.set_status(code)
+    handler.set_header("Content-Type", "application/json")
+    handler.finish(json.dumps(values, default=str))
 
 
 class NewRequest(Page):
@@ -150,7 +215,7 @@ class NewRequest(Page):
             if run.person == self.person
             for file in requestable_files(run)
         ]
-        self.page("request_form.html", project=project_id, choices=choices)
+        self.page("request_form.html", project=project_id, choices=choices, me=self.person)
 
     def post(self, project_id: str) -> None:
         files: list[str | Path] = list(self.get_body_arguments("file"))
@@ -162,13 +227,15 @@ class NewRequest(Page):
             self.get_body_argument("group", "outputs") or "outputs",
             self.get_body_argument("context", ""),
             self.get_body_argument("controls", ""),
+            recipients=self.get_body_argument("recipients", "").replace(",", " ").split(),
         )
         airlock.submit(self.instance, request_id, self.person)
         self.redirect(f"{self.prefix()}/airlock/requests/{request_id}", status=303)
 
 
 class RequestApi(Page):
-    """``POST /api/projects/<id>/requests`` (JSON ``files``, ``group``, ``context``, ``controls``):
+    """``POST /api/projects/<id>/requests`` (JSON ``files``, ``group``, ``context``, ``controls``,
+    ``recipients``, the user names who may download the release; default the author):
     a release request of the signed-in person (from the hub token: the workspace's relay,
     hub/relay.py), submitted at once. Answers JSON: the request's id, state and checks, or the
     refusal's sentence."""
@@ -185,6 +252,10 @@ class RequestApi(Page):
             self._answer(400, error="send JSON with files: a list of your runs' output paths")
             return
         assert isinstance(body, dict)
+        recipients = body.get("recipients") or []
+        if not isinstance(recipients, list) or not all(isinstance(r, str) for r in recipients):
+            self._answer(400, error="recipients, when sent, is a list of user names")
+            return
         try:
             request_id = airlock.request(
                 self.instance,
@@ -194,6 +265,7 @@ class RequestApi(Page):
                 str(body.get("group") or "outputs"),
                 str(body.get("context", "")),
                 str(body.get("controls", "")),
+                recipients=recipients,
             )
             checks = airlock.submit(self.instance, request_id, self.person)
         except Refused as refused:
@@ -206,11 +278,7 @@ class RequestApi(Page):
         self._answer(201, id=request_id, state=shown["state"], checks=checks)
 
     def _answer(self, status: int, **values: Any) -> None:
-        import json
-
-        self.set_status(status)
-        self.set_header("Content-Type", "application/json")
-        self.finish(json.dumps(values, default=str))
+        answer_json(self, status, **values)
 
 
 class RegisterPage(Page):
@@ -260,6 +328,7 @@ def routes() -> list[tuple[str, type[Page]]]:
         (r"/projects/([a-z0-9-]+)/requests/new", NewRequest),
         (r"/projects/([a-z0-9-]+)/runs", RunStudy),
         (r"/api/projects/([a-z0-9-]+)/requests", RequestApi),
+        (r"/api/projects/([a-z0-9-]+)/runs", RunApi),
         (r"/register/?", RegisterPage),
         (r"/register/register\.(csv|json)", RegisterPage),
         *airlock_web.routes(),
@@ -279,6 +348,7 @@ def make_app(instance, identify=None, prefix: str = "", **settings):
         scopes_of=scopes_of(instance),
         frame=roles.frame(instance),
         scope_names=SCOPE_NAMES,
+        unread_of=notify.unread,
         **settings,
     )
 
@@ -312,6 +382,7 @@ def hub_app(instance):
         login_redirect=True,
         frame=roles.frame(instance),
         scope_names=SCOPE_NAMES,
+        unread_of=notify.unread,
     )
 
 

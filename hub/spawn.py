@@ -6,7 +6,9 @@ folders, its sandbox and its environment, or raises :class:`Refused` with every 
 hub's ``pre_spawn_hook`` (:func:`pre_spawn_hook`) turns a refusal into a page the person reads,
 and otherwise starts the Jupyter server inside the sandbox (:mod:`tre.sandbox`): as the person's
 own system account, seeing the project's extract read-only at ``/tre/data``, their workspace and
-outputs read-write, the software, and nothing of the instance. Nothing in the environment names
+outputs read-write, the software, and nothing of the instance. Each start also writes the
+workspace's welcome page (``WELCOME.md``) and, in the sandbox, shows the extract again as the
+workspace's read-only ``project-data`` folder. Nothing in the environment names
 the instance, its database or anyone but the person.
 
 :func:`admit` is the part every deployment profile shares (the policy's decision, the audit
@@ -38,6 +40,10 @@ SINGLEUSER = [str(Path(sys.executable).parent / "jupyterhub-singleuser")]
 SERVICE_SOCKET = "/tmp/tre-service.sock"
 # where the sandbox finds its kernel (the network-less one) and nothing else: read-only
 JUPYTER_DATA = f"{sandbox.ROOT}/jupyter"
+DATA_FOLDER = sandbox.DATA_FOLDER
+WELCOME = "WELCOME.md"
+TRE_PAGES = "/services/tre/"
+TEMPLATES = Path(__file__).parent / "templates"
 
 
 @dataclass
@@ -71,7 +77,17 @@ class Owner:
     project_gid: int
 
 
-def plan(instance: Instance, username: str, server_name: str, at: date | None = None) -> SpawnPlan:
+def plan(
+    instance: Instance,
+    username: str,
+    server_name: str,
+    at: date | None = None,
+    tre_url: str = TRE_PAGES,
+    data_in_workspace: bool = True,
+) -> SpawnPlan:
+    """The workspace of USERNAME for project SERVER_NAME, or :class:`Refused` with every reason.
+    DATA_IN_WORKSPACE: the sandbox (the local profile) also shows the extract, read-only, as the
+    workspace's ``project-data`` folder (a container sees it at /tre/data only)."""
     if not server_name:
         raise Refused(
             "start a workspace for one of your projects (the default server is not used: every "
@@ -83,15 +99,29 @@ def plan(instance: Instance, username: str, server_name: str, at: date | None = 
             raise Refused(decision.message())
         found = registry.project(session, server_name)
         policy = registry.project_policy(found, instance.settings.policy)
+        spec = found.current.spec
     folders = ProjectFolders.of(instance, server_name)
     person_space = folders.workspace / username
     person_space.mkdir(parents=True, exist_ok=True)
     folders.outputs.mkdir(parents=True, exist_ok=True)
     _copy_studies(person_space)
-    interactive = folders.outputs / f"workspace-{username}"
+    _write_welcome(
+        person_space,
+        folders.data,
+        spec,
+        username,
+        tre_url,
+        DATA_FOLDER if data_in_workspace else None,
+    )
+    interactive = drafts_folder(folders, username)
     interactive.mkdir(parents=True, exist_ok=True)
     environment = {
         "TRE_PROJECT": server_name,
+        # what the workspace's banner shows (hub/lab.py)
+        "TRE_PROJECT_TITLE": spec["title"],
+        "TRE_PROJECT_PURPOSE": " ".join(spec["purpose"].split()),
+        "TRE_PROJECT_ENDS": str(spec["end"]),
+        "TRE_PAGES": tre_url,
         "TRE_DATA": sandbox.DATA,
         "TRE_OUTPUTS": sandbox.OUTPUTS,
         "TRE_DISCLOSURE_POLICY": policy.to_json(),
@@ -109,17 +139,81 @@ def plan(instance: Instance, username: str, server_name: str, at: date | None = 
         "JUPYTER_RUNTIME_DIR": "/tmp/jupyter-runtime",
         "PYTHONNOUSERSITE": "1",
         "JUPYTERLAB_SETTINGS_DIR": f"{sandbox.WORKSPACE}/.jupyterlab-settings",
+        # JupyterLab's layout, kept with the person's settings (the config folder is read-only)
+        "JUPYTERLAB_WORKSPACES_DIR": f"{sandbox.WORKSPACE}/.jupyterlab-workspaces",
         # the kernel's one way to the kit: the server's relay (hub/relay.py) to the tre service
         "TRE_SERVICE_SOCKET": SERVICE_SOCKET,
     }
     chosen = SpawnPlan(server_name, person_space, folders.data, interactive, environment)
     chosen.sandbox = sandbox.Sandbox(
         account=sandbox.account_name(username),
-        mounts=(*chosen.mounts, sandbox.Mount(kernels_folder(instance), JUPYTER_DATA)),
+        mounts=(
+            *chosen.mounts,
+            *(
+                [sandbox.Mount(folders.data, f"{sandbox.WORKSPACE}/{DATA_FOLDER}")]
+                if data_in_workspace
+                else []
+            ),
+            sandbox.Mount(kernels_folder(instance), JUPYTER_DATA),
+        ),
         hidden=(instance.home,),
         group=sandbox.group_name(server_name),
     )
     return chosen
+
+
+# notebooks larger than this are not searched for the names of drafts (a page stays quick)
+NOTEBOOK_READ_LIMIT = 5 << 20
+
+
+def drafts_folder(folders: ProjectFolders, username: str) -> Path:
+    """Where the person's interactive work writes its outputs (``TRE_OUTPUTS`` in JupyterLab):
+    drafts, never requestable (the airlock takes only the files of a recorded run)."""
+    return folders.outputs / f"workspace-{username}"
+
+
+def drafts(instance: Instance, project_id: str, username: str, limit: int = 200) -> list[dict]:
+    """The files the person's interactive work wrote, each with the notebooks of their workspace
+    that name it: running one of those with provenance is the one step that makes the file
+    again as a run's requestable output. Read as root, following no link."""
+    import stat
+
+    from notebooks.runner import runnable
+    from notebooks.runs import WORKSPACE_PREFIX
+    from sdc.policy import EVIDENCE_SUFFIX
+
+    folders = ProjectFolders.of(instance, project_id)
+    texts = {}
+    for name in runnable(instance, project_id, username):
+        if name.startswith(WORKSPACE_PREFIX):
+            try:
+                data = sandbox.read_inside(
+                    folders.workspace / username,
+                    name.removeprefix(WORKSPACE_PREFIX),
+                    limit=NOTEBOOK_READ_LIMIT,
+                )
+            except sandbox.SandboxError:
+                continue
+            texts[name] = data.decode("utf-8", errors="replace")
+    folder = drafts_folder(folders, username)
+    out: list[dict] = []
+    for top, inner, files in os.walk(folder, followlinks=False):
+        inner[:] = sorted(f for f in inner if not f.startswith("."))
+        for file in sorted(files):
+            path = Path(top) / file
+            found = path.lstat()
+            if not stat.S_ISREG(found.st_mode) or file.endswith(EVIDENCE_SUFFIX):
+                continue
+            out.append(
+                {
+                    "file": path.relative_to(folder).as_posix(),
+                    "bytes": found.st_size,
+                    "notebooks": [n for n, text in texts.items() if file in text],
+                }
+            )
+            if len(out) >= limit:
+                return out
+    return out
 
 
 def kernels_folder(instance: Instance) -> Path:
@@ -161,6 +255,8 @@ def prepare(chosen: SpawnPlan, username: str, *, sandboxed: bool = True) -> Owne
     chosen.data.mkdir(parents=True, exist_ok=True, mode=0o750)
     sandbox.give(chosen.workspace, username)
     sandbox.give(chosen.outputs, username)
+    if sandboxed:
+        sandbox.make_mount_point(chosen.workspace, DATA_FOLDER)
     sandbox.share_read_only(chosen.data, chosen.project)
     account = sandbox.ensure_account(username)
     return Owner(
@@ -181,6 +277,38 @@ def _copy_studies(folder: Path) -> None:
         sandbox.write_inside(folder, f"studies/{path.name}", path.read_bytes())
 
 
+def _write_welcome(
+    folder: Path, data: Path, spec: dict, username: str, tre_url: str, data_folder: str | None
+) -> None:
+    """The workspace's welcome page (WELCOME.md): the project, its purpose and end, where the
+    data is, how to save outputs, run with provenance and request a release. Written by root
+    at every start (the facts may have changed), through no link, over the kit's own copy only:
+    a folder, or a link, the person put there under that name stays."""
+    import json
+
+    from tre.templating import render
+
+    try:
+        files = json.loads((data / "manifest.json").read_text(encoding="utf-8"))["files"]
+        example = Path(files[0]["file"]).stem
+    except (OSError, ValueError, KeyError, IndexError):
+        example = "DATASET"
+    text = render(
+        TEMPLATES,
+        "welcome.md",
+        title=spec["title"],
+        project=spec["id"],
+        purpose=" ".join(spec["purpose"].split()),
+        ends=spec["end"],
+        person=username,
+        data_folder=data_folder,
+        data_path=sandbox.DATA,
+        example=example,
+        tre_url=tre_url,
+    )
+    sandbox.write_inside(folder, WELCOME, text.encode("utf-8"), replace=True)
+
+
 def admit(spawner, *, sandboxed: bool = True) -> tuple[SpawnPlan, Owner]:
     """The decision every profile's hook starts with: the policy's, for this person and the
     server's project (the server's name: never anything the person chose in a form). A refusal
@@ -193,7 +321,13 @@ def admit(spawner, *, sandboxed: bool = True) -> tuple[SpawnPlan, Owner]:
     instance = open_instance(os.environ.get("TRE_HOME"))
     try:
         try:
-            chosen = plan(instance, spawner.user.name, spawner.name)
+            chosen = plan(
+                instance,
+                spawner.user.name,
+                spawner.name,
+                tre_url=tre_pages(spawner),
+                data_in_workspace=sandboxed,
+            )
         except Refused as refused:
             _record(instance, spawner, HubEvent.WORKSPACE_REFUSED, {"reasons": str(refused)})
             raise RefusedPage(refused) from None
@@ -202,6 +336,12 @@ def admit(spawner, *, sandboxed: bool = True) -> tuple[SpawnPlan, Owner]:
     finally:
         instance.db.dispose()
     return chosen, owner
+
+
+def tre_pages(spawner) -> str:
+    """The tre pages' address on this hub (the hub's base URL, then ``services/tre/``)."""
+    hub_prefix = getattr(getattr(spawner, "hub", None), "base_url", None) or "/hub/"
+    return hub_prefix.rstrip("/").removesuffix("/hub") + TRE_PAGES
 
 
 class RefusedPage(web.HTTPError):

@@ -28,9 +28,9 @@ from linkage import TEMPLATES, dictionary
 from linkage.dictionary import Schema
 from linkage.events import LinkageEvent
 from linkage.models import Ingest
-from linkage.readers import FORMATS, IngestError, read_chunks, read_header
+from linkage.readers import FORMATS, IngestError, read_chunks, read_header, refuse_other_delimiter
 from linkage.tokens import is_token_file, token_schema
-from linkage.validate import check_chunk, parse_dates
+from linkage.validate import check_chunk
 from tre import audit
 from tre.audit import utc_now
 from tre.folders import publish
@@ -89,6 +89,7 @@ def check_header(path: Path, header: list[str], schema: Schema) -> None:
     missing = [n for n in schema.names if n not in header]
     unexpected = [n for n in header if n not in schema.names]
     if missing or unexpected:
+        refuse_other_delimiter(path, schema.names, schema.id)
         parts = []
         if missing:
             parts.append(f"missing columns {', '.join(missing)}")
@@ -166,7 +167,8 @@ def ingest(
             task = bar.add_task(path.name, total=None)
             for part, chunk in enumerate(read_chunks(path, chunk_rows)):
                 chunk = chunk.select(schema.names)
-                problems = check_chunk(chunk, schema, seen)
+                dates: dict[str, pa.Array] = {}
+                problems = check_chunk(chunk, schema, seen, dates)
                 bad = np.zeros(chunk.num_rows, bool)
                 for position, name, _ in problems:
                     bad[position] = True
@@ -191,8 +193,9 @@ def ingest(
                 duplicates += sum(
                     1 for _, name, why in problems if name == schema.primary_key and "unique" in why
                 )
-                good = chunk.filter(pa.array(~bad))
-                _quality(quality, good, chunk, schema)
+                keep = pa.array(~bad)
+                good = chunk.filter(keep)
+                _quality(quality, chunk, schema, {n: d.filter(keep) for n, d in dates.items()})
                 record_ids = good.column(schema.primary_key)
                 _write(
                     staging["store"] / f"part-{part:05d}.parquet",
@@ -208,6 +211,11 @@ def ingest(
                 accepted += good.num_rows
                 quarantined += int(bad.sum())
                 bar.update(task, advance=chunk.num_rows)
+        if not rows:
+            raise IngestError(
+                f"{path.name} is empty: it has a header row but no records; ask "
+                f"{schema.controller} for the extract again; nothing was stored"
+            )
         if accepted + quarantined != rows:  # pragma: no cover - a bug, never bad input
             raise IngestError(f"counts do not reconcile for {path.name}; nothing was stored")
         if not quarantined:
@@ -272,17 +280,18 @@ def _write(path: Path, table: pa.Table, record_ids: pa.ChunkedArray) -> None:
 
 
 def _quality(
-    quality: dict[str, FieldQuality], good: pa.Table, chunk: pa.Table, schema: Schema
+    quality: dict[str, FieldQuality], chunk: pa.Table, schema: Schema, dates: dict[str, pa.Array]
 ) -> None:
+    """Count each field's values present in CHUNK and widen its date range by the DATES (as
+    read, of the accepted rows)."""
     for f in schema.fields:
         quality[f.name].present += (
             chunk.num_rows - pc.sum(pc.equal(chunk.column(f.name), "")).as_py()
             if chunk.num_rows
             else 0
         )
-        if f.type in ("date", "datetime") and good.num_rows:
-            dates = parse_dates(good.column(f.name).combine_chunks(), f)
-            bounds = pc.min_max(dates).as_py()
+        if f.name in dates and len(dates[f.name]):
+            bounds = pc.min_max(dates[f.name]).as_py()
             if bounds["min"] is not None:
                 low, high = str(bounds["min"])[:10], str(bounds["max"])[:10]
                 q = quality[f.name]

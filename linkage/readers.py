@@ -88,20 +88,49 @@ def read_chunks(path: Path, rows: int) -> Iterator[pa.Table]:
         book.close()
 
 
+def _first_line(path: Path) -> str:
+    """The header line of a CSV file as text: a UTF-8 byte-order mark (Excel's "CSV UTF-8"
+    writes one) is not part of the first column's name, and CRLF is a line ending."""
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            return handle.readline(1 << 20).rstrip("\r\n")
+    except UnicodeDecodeError:
+        raise IngestError(f"{path.name} is not UTF-8 text; save it as UTF-8") from None
+
+
 def read_header(path: Path) -> list[str]:
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        try:
-            with open(path, encoding="utf-8", newline="") as handle:
-                return next(csv.reader(handle), [])
-        except UnicodeDecodeError:
-            raise IngestError(f"{path.name} is not UTF-8 text; save it as UTF-8") from None
+        return next(csv.reader([_first_line(path)]), [])
     if suffix == ".parquet":
         try:
             return pq.ParquetFile(path).schema_arrow.names
         except (pa.ArrowInvalid, OSError) as exc:
             raise IngestError(f"{path.name} is not a readable Parquet file ({exc})") from None
     return list(next(read_chunks(path, 1)).column_names)
+
+
+DELIMITERS = {";": "semicolon", "\t": "tab", "|": "pipe", ",": "comma"}
+
+
+def refuse_other_delimiter(path: Path, names: list[str], schema: str) -> None:
+    """Refuse a CSV file whose header row is split by another delimiter than the comma the
+    schemas expect (it splits into more of the schema's NAMES), naming that delimiter."""
+    if path.suffix.lower() != ".csv":
+        return
+    line = _first_line(path)
+    known = set(names)
+
+    def hits(delimiter: str) -> int:
+        return len(known & {c.strip() for c in next(csv.reader([line], delimiter=delimiter))})
+
+    best = max(DELIMITERS, key=hits)
+    if best != "," and hits(best) > hits(","):
+        raise IngestError(
+            f"{path.name} looks {DELIMITERS[best]}-delimited; the schema of {schema} expects "
+            "commas; re-save it as comma-separated CSV (in Excel: CSV UTF-8 (Comma delimited)) "
+            "and try again; nothing was stored"
+        )
 
 
 def read_agency_file(path: Path) -> pd.DataFrame:
@@ -112,4 +141,7 @@ def read_agency_file(path: Path) -> pd.DataFrame:
         raise IngestError(f"{path.name}: prepare takes CSV, Parquet or XLSX files")
     if not path.is_file() or path.stat().st_size == 0:
         raise IngestError(f"{path.name} is missing or empty; nothing was written")
-    return pa.concat_tables(list(read_chunks(path, 250_000))).to_pandas()
+    chunks = [chunk for chunk in read_chunks(path, 250_000) if chunk.num_rows]
+    if not chunks:
+        raise IngestError(f"{path.name} is empty: it has a header row but no records")
+    return pa.concat_tables(chunks).to_pandas()

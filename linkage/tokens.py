@@ -28,7 +28,7 @@ import pandas as pd
 from linkage.dictionary import Field, Schema
 from linkage.linker import LinkageError, Linked, Training, run_splink
 from linkage.normalise import compact, each, person_table
-from linkage.readers import read_agency_file
+from linkage.readers import read_agency_file, refuse_other_delimiter
 from linkage.sources import person_table as agency_person_table
 
 TOKENS = (
@@ -78,6 +78,7 @@ def prepare_file(path: Path, schema: Schema, key: bytes) -> pd.DataFrame:
     raw = read_agency_file(path)
     missing = [name for name in schema.names if name not in raw.columns]
     if missing:
+        refuse_other_delimiter(Path(path), schema.names, schema.id)
         raise LinkageError(
             f"{Path(path).name} does not follow the schema of {schema.id}: missing columns "
             f"{', '.join(missing)}; nothing was written"

@@ -47,7 +47,7 @@ def run_command(
     own workspace in PROJECT (workspace/NAME.ipynb, or its path); nothing else, as on the web.
 
     Studies: supporting-families, service-demand, repeat-callers, does-it-work."""
-    from notebooks.runner import run, runnable_name, trusted_copy
+    from notebooks.runner import run_runnable, runnable_name
     from notebooks.runs import FAILED
 
     instance = context.instance()
@@ -60,16 +60,9 @@ def run_command(
         def progress(n: int, total: int, source: str) -> None:
             bar.update(task, completed=n, total=total, step=f"cell {n} of {total}")
 
-        with trusted_copy(instance, project_id, actor, name) as path:
-            result = run(
-                instance,
-                path,
-                project_id,
-                actor,
-                dict(parameters),
-                progress=progress,
-                kernel=kernel,
-            )
+        result = run_runnable(
+            instance, project_id, actor, name, dict(parameters), progress=progress, kernel=kernel
+        )
     if result.status == FAILED:
         console.print(f"[red]run {result.id} failed[/red]: {result.error}")
         console.print(

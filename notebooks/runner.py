@@ -50,6 +50,7 @@ from notebooks.runs import (
     RUNNING,
     SOURCE,
     SUCCEEDED,
+    WORKSPACE_PREFIX,
     RunError,
     files_folder,
     new_run_id,
@@ -99,9 +100,6 @@ class RunResult:
 def studies() -> dict[str, Path]:
     """The study notebooks shipped with the kit, by name."""
     return {p.stem.replace("_", "-"): p for p in sorted(STUDIES.glob("*.ipynb"))}
-
-
-WORKSPACE_PREFIX = "workspace/"
 
 
 def runnable(instance: Instance, project_id: str, person: str) -> list[str]:
@@ -159,6 +157,39 @@ def trusted_copy(instance: Instance, project_id: str, person: str, name: str):
         yield copy
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def run_runnable(
+    instance: Instance,
+    project_id: str,
+    person: str,
+    name: str,
+    parameters: Mapping[str, Any] | None = None,
+    progress: Progress | None = None,
+    at: date | None = None,
+    kernel: str = "python3",
+) -> RunResult:
+    """Run NAME (:func:`runnable_name`: a study, or a notebook of PERSON's own workspace) as the
+    CLI, the web and the workspace's JupyterLab ask for it: anything else is refused, whatever
+    path it spells (``..``, a link, another person's or project's notebook), and nothing of
+    another project is read before the policy allows PERSON to run analyses in PROJECT_ID. The
+    run's record names a workspace notebook by its place (``workspace/PATH``)."""
+    with instance.db.session() as session:
+        check(session, person, PolicyAction.RUN_ANALYSIS, project_id, at=at)
+    name = runnable_name(instance, project_id, person, name)
+    with trusted_copy(instance, project_id, person, name) as path:
+        own = name.startswith(WORKSPACE_PREFIX)
+        return run(
+            instance,
+            path,
+            project_id,
+            person,
+            parameters,
+            progress,
+            at,
+            kernel=kernel,
+            name=name if own else None,
+        )
 
 
 def find_notebook(name: str | Path) -> Path:
@@ -518,6 +549,21 @@ def _engine() -> str:
 # Running
 
 
+def check_kernel(kernel: str) -> None:
+    """Refuse, before a run is recorded, a kernel this machine does not have (papermill's own
+    refusal came as a failed run reading only `NoSuchKernel`)."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    known = sorted(KernelSpecManager().find_kernel_specs())
+    if kernel not in known:
+        raise RunError(
+            f"there is no Jupyter kernel named {kernel} on this machine (installed: "
+            f"{', '.join(known) or 'none'}): run with --kernel python3, the kit's Python kernel "
+            "(if it is missing too, install it: python -m ipykernel install --sys-prefix); "
+            "nothing was run"
+        )
+
+
 def run(
     instance: Instance,
     notebook: str | Path,
@@ -527,11 +573,14 @@ def run(
     progress: Progress | None = None,
     at: date | None = None,
     kernel: str = "python3",
+    name: str | None = None,
 ) -> RunResult:
-    """Run NOTEBOOK for PERSON in PROJECT_ID's scope; see the module's documentation."""
+    """Run NOTEBOOK for PERSON in PROJECT_ID's scope; see the module's documentation. NAME is
+    what the run's record calls the notebook (its file name when not given)."""
     import papermill
 
     path = find_notebook(notebook)
+    name = name or path.name
     with instance.db.session() as session:
         check(session, person, PolicyAction.RUN_ANALYSIS, project_id, at=at)
         found = registry.project(session, project_id)
@@ -539,6 +588,7 @@ def run(
         policy = registry.project_policy(found, instance.settings.policy)
         organisation = registry.person(session, person).organisation.code
     source = read_notebook(path)
+    check_kernel(kernel)
     declared = declared_outputs(source)
     values = check_parameters(path, parameters or {})
     folders = ProjectFolders.of(instance, project_id)
@@ -552,7 +602,7 @@ def run(
         project_id=project_id,
         project_version=found.version,
         person=person,
-        notebook=path.name,
+        notebook=name,
         notebook_sha256=sha256(path),
         parameters=json.loads(json.dumps(values, default=str)),
         inputs=inputs,
@@ -577,7 +627,7 @@ def run(
             run_id,
             project=project_id,
             details={
-                "notebook": path.name,
+                "notebook": name,
                 "sha256": record.notebook_sha256,
                 "parameters": record.parameters,
             },
@@ -631,7 +681,7 @@ def run(
             "project": project_id,
             "project_version": found.version,
             "person": person,
-            "notebook": path.name,
+            "notebook": name,
             "notebook_sha256": record.notebook_sha256,
             "parameters": record.parameters,
             "inputs": inputs,
@@ -647,7 +697,7 @@ def run(
             "undeclared": undeclared,
         }
         (staging / RECORD).write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
-        _crate(staging, summary, described, organisation, path.name)
+        _crate(staging, summary, described, organisation, name)
     with instance.db.session() as session:
         stored = session.get_one(Run, run_id)
         stored.ended, stored.status, stored.error = ended, status, error

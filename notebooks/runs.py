@@ -40,6 +40,10 @@ RECORDS = (SOURCE, NOTEBOOK, RECORD, CRATE, ERROR)
 RUN_FILES = RECORDS + (REPORT, REPORT_NO_CODE)
 
 
+# how a notebook of the person's own workspace is named when run (``workspace/PATH``)
+WORKSPACE_PREFIX = "workspace/"
+
+
 class RunError(TreError):
     """The notebook or its parameters are not usable; nothing was run."""
 

@@ -68,7 +68,25 @@ def output(name: str) -> Path:
         raise WorkspaceError(f"{name!r}: an output is a plain file name, without folders")
     folder = _folder("TRE_OUTPUTS")
     folder.mkdir(parents=True, exist_ok=True)
+    if os.environ.get("TRE_SERVICE_SOCKET") and not _told_of_drafts:
+        _tell_of_drafts()
     return folder / name
+
+
+_told_of_drafts = False
+DRAFTS = (
+    "Outputs written while you work interactively are drafts: they are not requestable, since "
+    "nothing recorded how they were made. Save the notebook and choose Run > Run with "
+    "provenance (or call ws.run_with_provenance) to make them again as a run's requestable "
+    "outputs."
+)
+
+
+def _tell_of_drafts() -> None:
+    """Say once per kernel (in a workspace, where the kit's relay is) what becomes of drafts."""
+    global _told_of_drafts
+    _told_of_drafts = True
+    print(DRAFTS)
 
 
 def policy() -> Policy:
@@ -82,12 +100,17 @@ def months(start: str, end: str) -> list[str]:
 
 
 def request_release(
-    files: list[str], group: str = "outputs", context: str = "", controls: str = ""
+    files: list[str],
+    group: str = "outputs",
+    context: str = "",
+    controls: str = "",
+    recipients: list[str] | None = None,
 ) -> str:
     """A release request of FILES (outputs of your own runs: ``RUN_ID/data/FILE``, as the tre
     pages and ``tre runs show`` name them), submitted at once so the automatic checks run;
-    returns its id. It goes to the tre service through the workspace's relay: who asks comes from
-    the hub, never from here."""
+    returns its id. RECIPIENTS (user names; default you) alone may download the released files.
+    It goes to the tre service through the workspace's relay: who asks comes from the hub, never
+    from here."""
     answer = service(
         f"/api/projects/{project()}/requests",
         {
@@ -95,9 +118,30 @@ def request_release(
             "group": group,
             "context": context,
             "controls": controls,
+            "recipients": list(recipients or []),
         },
     )
     return str(answer["id"])
+
+
+def run_with_provenance(notebook: str | Path) -> dict:
+    """Run NOTEBOOK (a notebook of this workspace: its path, relative to the folder this kernel
+    runs in, or under /tre/workspace) through the kit's runner, in the project's sandbox, as
+    the tre pages and JupyterLab's Run with provenance do; save it first. Returns the run:
+    its id, status, error and the paths of the files that may now be requested for release."""
+    from notebooks.runs import WORKSPACE_PREFIX
+    from tre.sandbox import WORKSPACE
+
+    path = Path(notebook)
+    if not path.is_absolute():
+        path = Path.cwd() / path
+    try:
+        relative = Path(os.path.normpath(path)).relative_to(WORKSPACE).as_posix()
+    except ValueError:
+        raise WorkspaceError(
+            f"{notebook}: only a notebook of this workspace (under {WORKSPACE}) can be run"
+        ) from None
+    return service(f"/api/projects/{project()}/runs", {"notebook": WORKSPACE_PREFIX + relative})
 
 
 def service(path: str, body: dict) -> dict:

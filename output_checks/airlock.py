@@ -22,6 +22,7 @@ import from it is named here (``__all__``), wherever it is defined.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 from collections import Counter
@@ -33,21 +34,24 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from notebooks import runs
-from output_checks import data, permissions, policies, replay, store
+from output_checks import data, notify, permissions, policies, replay, store
 from output_checks.checking import run_checks
 from output_checks.data import ReleaseRequest, RequestFile
 from output_checks.enums import (
+    PLAIN_WORDS,
     AirlockEvent,
     CheckOutcome,
     FileDecision,
     RequestAction,
     RequestState,
     VoteChoice,
+    plain,
 )
 from output_checks.errors import (
     AirlockError,
     AuditedRefusal,
     FailedFileRefused,
+    NotReleasedToYou,
     RefusedFile,
     TamperedFile,
 )
@@ -56,6 +60,8 @@ from output_checks.permissions import check_can_approve, check_can_release, chec
 from output_checks.policies import file_decision
 from output_checks.release import Release, release, release_dates
 from output_checks.states import UNDER_REVIEW
+from projects import registry
+from projects.errors import RegistryError
 from projects.policy import PolicyAction
 from projects.policy import check as policy_check
 from sdc.policy import EVIDENCE_SUFFIX
@@ -69,6 +75,7 @@ __all__ = [
     "AirlockError",
     "AuditedRefusal",
     "FailedFileRefused",
+    "NotReleasedToYou",
     "Permitted",
     "RefusedFile",
     "Release",
@@ -79,12 +86,15 @@ __all__ = [
     "check_can_release",
     "check_can_review",
     "comment",
+    "download",
     "file_decision",
+    "plain",
     "permitted",
     "queue",
     "reject",
     "release",
     "release_dates",
+    "released",
     "request",
     "requests",
     "resolve_output",
@@ -95,6 +105,7 @@ __all__ = [
     "show",
     "stats",
     "submit",
+    "submit_review",
     "withdraw",
     "withdraw_file",
 ]
@@ -176,17 +187,46 @@ def request(
     controls: str = "",
     supporting: bool = False,
     at: date | None = None,
+    recipients: list[str] | None = None,
 ) -> str:
-    """A new request (PENDING) holding FILES in GROUP; returns its id."""
+    """A new request (PENDING) holding FILES in GROUP, whose released files RECIPIENTS (the
+    author when none are named) alone may download; returns its id."""
     request_id = f"req-{utc_now()[:10].replace('-', '')}-{secrets.token_hex(3)}"
     with audited(instance, author, request_id, project_id), instance.db.session() as session:
         policy_check(session, author, PolicyAction.REQUEST_RELEASE, project_id, at=at)
         found = data.new_request(session, request_id, project_id, author, utc_now())
+        people = _recipients(session, recipients or [author])
+        data.set_recipients(session, found, people)
         audit.record(
-            session, author, AirlockEvent.CREATE, "release_request", request_id, project=project_id
+            session,
+            author,
+            AirlockEvent.CREATE,
+            "release_request",
+            request_id,
+            project=project_id,
+            details={"recipients": people},
         )
         _add(instance, session, found, author, files, group, context, controls, supporting)
     return request_id
+
+
+def _recipients(session: Session, named: list[str]) -> list[str]:
+    """NAMED, each a registered person (by user name), or a refusal naming the unknown ones."""
+    people = sorted({n.strip() for n in named if n.strip()})
+    unknown = []
+    for person in people:
+        try:
+            registry.person(session, person)
+        except RegistryError:
+            unknown.append(person)
+    if unknown:
+        raise AirlockError(
+            f"{', '.join(unknown)}: not registered people; name each recipient by their user "
+            "name (`tre people list`)"
+        )
+    if not people:
+        raise AirlockError("name at least one recipient (a registered person's user name)")
+    return people
 
 
 def add(
@@ -286,7 +326,11 @@ def withdraw(instance: Instance, request_id: str, author: str) -> None:
 def submit(instance: Instance, request_id: str, author: str, at: date | None = None) -> dict:
     """Submit (or resubmit) the request: the airlock copies every file into its own store and
     the automatic checks run now, by the airlock, on those copies."""
-    with audited(instance, author, request_id), instance.db.session() as session:
+    with (
+        notify.outbox(instance) as box,
+        audited(instance, author, request_id),
+        instance.db.session() as session,
+    ):
         found = data.get_request(session, request_id, lock=True)
         permissions.check_is_author(found, author)
         policy_check(session, author, PolicyAction.REQUEST_RELEASE, found.project_id, at=at)
@@ -300,6 +344,14 @@ def submit(instance: Instance, request_id: str, author: str, at: date | None = N
         move(session, found, RequestAction.RESUBMIT if returned else RequestAction.SUBMIT, author)
         found.submitted = found.submitted or utc_now()
         outcomes = {f.path: f.check_outcome for f in found.files if not f.withdrawn}
+        box.tell(
+            session,
+            notify.checkers_of(session, found),
+            found,
+            "submitted",
+            f"{author} submitted release request {found.id} (turn {found.turn}) for checking.",
+            author,
+        )
     return outcomes
 
 
@@ -358,7 +410,9 @@ def review(
     sha256: str | None = None,
     override: str = "",
 ) -> str:
-    """CHECKER's vote on FILE (approve or changes); returns the request's state after it.
+    """CHECKER's draft vote on FILE (approve or changes); returns the request's state, which a
+    draft never changes: the votes count once the checker submits their review
+    (:func:`submit_review`). A vote may be changed until then, never after.
 
     The vote binds to the sha-256 of the airlock's copy, verified now (SHA256, when given, is
     the hash the checker was shown: a different one is refused). A file whose automatic checks
@@ -369,6 +423,7 @@ def review(
     with audited(instance, checker, request_id), instance.db.session() as session:
         found = data.get_request(session, request_id, lock=True)
         permissions.check_can_vote(session, found, checker)
+        _check_not_submitted(session, found, checker)
         target = _file(found, file)
         policies.check_votable(target)
         if sha256 is not None and sha256 != target.sha256:
@@ -383,7 +438,6 @@ def review(
         data.record_vote(session, found, target, checker, vote, override, utc_now())
         if comment:
             data.add_comment(session, found, checker, comment, private, utc_now(), target.id)
-        found.first_review = found.first_review or utc_now()
         audit.record(
             session,
             checker,
@@ -391,11 +445,80 @@ def review(
             "release_request",
             found.id,
             project=found.project_id,
-            details={"file": target.path, "vote": vote, "turn": found.turn, "sha256": target.sha256}
+            details={
+                "file": target.path,
+                "vote": vote,
+                "turn": found.turn,
+                "sha256": target.sha256,
+                "draft": True,
+            }
             | ({"override": override} if override else {}),
         )
-        session.flush()
-        _advance(instance, session, found)
+        return found.state
+
+
+def _check_not_submitted(session: Session, found: ReleaseRequest, checker: str) -> None:
+    submitted = data.reviews_of(session, found).get(checker)
+    if submitted is not None:
+        raise AirlockError(
+            f"{checker} submitted their review of request {found.id} (turn {found.turn}) on "
+            f"{submitted[:16].replace('T', ' ')}; a review is submitted once, and its votes are "
+            "final"
+        )
+
+
+def submit_review(instance: Instance, request_id: str, checker: str) -> str:
+    """CHECKER submits their review of this turn, once, having voted on every file (and said, in
+    a comment on the file, what should change wherever they asked for changes): only now do
+    their votes count toward the independent checkers the request needs. Returns the
+    request's state after it (reviewed, approved… when theirs completes the review)."""
+    with (
+        notify.outbox(instance) as box,
+        audited(instance, checker, request_id),
+        instance.db.session() as session,
+    ):
+        found = data.get_request(session, request_id, lock=True)
+        permissions.check_can_vote(session, found, checker)
+        _check_not_submitted(session, found, checker)
+        mine = data.drafts_of(session, found, checker)
+        missing = [
+            f.path for f in found.files if not f.withdrawn and not f.supporting and f.id not in mine
+        ]
+        if missing:
+            raise AirlockError(
+                f"vote on every file before submitting your review of request {found.id}: "
+                f"{len(missing)} still without your vote ({', '.join(missing)})"
+            )
+        said = {
+            c.file_id
+            for c in data.comments_of(session, found)
+            if c.author == checker and c.turn == found.turn
+        }
+        unexplained = [
+            f.path
+            for f in found.files
+            if f.id in mine and mine[f.id].vote == VoteChoice.CHANGES and f.id not in said
+        ]
+        if unexplained:
+            raise AirlockError(
+                "say what should change: comment on each file you ask changes of before "
+                f"submitting your review ({', '.join(unexplained)})"
+            )
+        data.add_review(session, found, checker, utc_now())
+        found.first_review = found.first_review or utc_now()
+        audit.record(
+            session,
+            checker,
+            AirlockEvent.SUBMIT_REVIEW,
+            "release_request",
+            found.id,
+            project=found.project_id,
+            details={
+                "turn": found.turn,
+                "votes": {f.path: mine[f.id].vote for f in found.files if f.id in mine},
+            },
+        )
+        _advance(instance, session, found, box)
         return found.state
 
 
@@ -412,9 +535,12 @@ def _file(found: ReleaseRequest, file: str) -> RequestFile:
     return matches[0]
 
 
-def _advance(instance: Instance, session: Session, found: ReleaseRequest) -> None:
-    """The moves the airlock makes after a vote: reviewed (partly, or by as many checkers as
-    required) once checkers have voted on every file; approved when every file's decision is."""
+def _advance(
+    instance: Instance, session: Session, found: ReleaseRequest, box: notify.Outbox
+) -> None:
+    """The moves the airlock makes after a review is submitted: reviewed (partly, or by as many
+    checkers as required) once checkers have submitted reviews of every file; approved when every
+    file's decision is (the author and the checkers are told)."""
     required = instance.settings.airlock.checkers
     votes = data.votes_of(session, found)
     voted = [f for f in found.files if not f.withdrawn and not f.supporting]
@@ -435,6 +561,15 @@ def _advance(instance: Instance, session: Session, found: ReleaseRequest) -> Non
         decisions = [file_decision([v.vote for v in votes.get(i.id, [])], required) for i in voted]
         if all(d == FileDecision.APPROVED for d in decisions):
             move_by_airlock(session, found, RequestAction.APPROVE)
+            box.tell(
+                session,
+                [found.author, *notify.checkers_of(session, found)],
+                found,
+                "approved",
+                f"Release request {found.id} was approved by {required} checkers: it is ready "
+                "to release.",
+                "airlock",
+            )
 
 
 def return_request(instance: Instance, request_id: str, checker: str, reason: str) -> None:
@@ -452,12 +587,20 @@ def _decide(
 ) -> None:
     if not reason.strip():
         raise AirlockError(f"say why: a request is {action}ed with a reason")
-    with instance.db.session() as session:
+    with notify.outbox(instance) as box, instance.db.session() as session:
         found = data.get_request(session, request_id, lock=True)
         permissions.check_can_review(session, found, checker)
         move(session, found, action, checker, reason=reason)
         found.reason = reason
         data.add_comment(session, found, checker, f"{action}ed: {reason}", False, utc_now())
+        box.tell(
+            session,
+            [found.author, *notify.checkers_of(session, found)],
+            found,
+            f"{action}ed",
+            f"{checker} {action}ed release request {found.id}: {reason}",
+            checker,
+        )
 
 
 def comment(
@@ -474,32 +617,53 @@ def comment(
 # Reading: the queue, a request, every request, statistics
 
 
-def queue(instance: Instance, checker: str) -> list[dict[str, Any]]:
-    """Requests under review that CHECKER may review, oldest first."""
+def queue(instance: Instance, checker: str, now: datetime | None = None) -> list[dict[str, Any]]:
+    """Requests under review that CHECKER may review, oldest first: how long each has waited,
+    its files (to release, and supporting), what the automatic checks said of them, how far
+    CHECKER's own review is, and how many reviews are submitted of the number required."""
     out = []
     with instance.db.session() as session:
         for found in data.requests_in(session, UNDER_REVIEW):
             if not permissions.can_review(session, found, checker):
                 continue
-            mine = [
-                v
-                for vs in data.votes_of(session, found).values()
-                for v in vs
-                if v.checker == checker
-            ]
+            live = [f for f in found.files if not f.withdrawn]
+            voted = [f for f in live if not f.supporting]
+            mine = data.drafts_of(session, found, checker)
+            reviews = data.reviews_of(session, found)
+            outcomes = Counter(plain("check", f.check_outcome) for f in voted)
             out.append(
                 {
                     "id": found.id,
                     "project": found.project_id,
                     "author": found.author,
                     "state": found.state,
+                    "state_words": plain("state", found.state),
                     "turn": found.turn,
                     "submitted": found.submitted,
-                    "files": len([f for f in found.files if not f.withdrawn]),
-                    "my_votes": len(mine),
+                    "waiting": waited(found.submitted, now),
+                    "files": len(voted),
+                    "supporting": len(live) - len(voted),
+                    "automatic": dict(sorted(outcomes.items())),
+                    "my_votes": len([f for f in voted if f.id in mine]),
+                    "my_review": reviews.get(checker),
+                    "reviews": len(reviews),
+                    "required": instance.settings.airlock.checkers,
                 }
             )
     return out
+
+
+def waited(since: str | None, now: datetime | None = None) -> str:
+    """How long since SINCE (an ISO time), in words: "3 days", "5 hours", "under an hour"."""
+    if not since:
+        return "not submitted"
+    now = now or datetime.fromisoformat(utc_now())
+    hours = (now - datetime.fromisoformat(since)).total_seconds() / 3600
+    if hours < 1:
+        return "under an hour"
+    if hours < 48:
+        return f"{int(hours)} hour{'s' if int(hours) != 1 else ''}"
+    return f"{int(hours // 24)} days"
 
 
 def show(instance: Instance, request_id: str, viewer: str) -> dict[str, Any]:
@@ -512,6 +676,8 @@ def show(instance: Instance, request_id: str, viewer: str) -> dict[str, Any]:
         if not is_author:
             permissions.check_can_review(session, found, viewer)
         votes = data.votes_of(session, found)
+        mine = {} if is_author else data.drafts_of(session, found, viewer)
+        reviews = data.reviews_of(session, found)
         groups = {g.name: {"context": g.context, "controls": g.controls} for g in found.groups}
         files = []
         for item in found.files:
@@ -525,6 +691,8 @@ def show(instance: Instance, request_id: str, viewer: str) -> dict[str, Any]:
                 for v in cast
                 if visible and not is_author or v.checker == viewer
             ]
+            own = mine.get(item.id)
+            decided = decision if visible else FileDecision.INCOMPLETE
             files.append(
                 {
                     "path": item.path,
@@ -533,10 +701,14 @@ def show(instance: Instance, request_id: str, viewer: str) -> dict[str, Any]:
                     "sha256": item.sha256,
                     "bytes": item.bytes,
                     "automatic": item.check_outcome,
+                    "automatic_words": plain("check", item.check_outcome),
                     "checks": item.checks,
                     "votes": shown,
                     "votes_in": len(cast),
-                    "decision": decision if visible else FileDecision.INCOMPLETE,
+                    "decision": decided,
+                    "decision_words": plain("decision", decided),
+                    "my_vote": own.vote if own is not None else None,
+                    "my_vote_words": plain("vote", own.vote) if own is not None else None,
                 }
             )
         comments = [
@@ -556,12 +728,16 @@ def show(instance: Instance, request_id: str, viewer: str) -> dict[str, Any]:
             "project": found.project_id,
             "author": found.author,
             "state": found.state,
+            "state_words": plain("state", found.state),
             "turn": found.turn,
             "reason": found.reason,
             "created": found.created,
             "submitted": found.submitted,
             "released": found.released,
             "required_checkers": required,
+            "reviews_in": len(reviews),
+            "my_review": reviews.get(viewer),
+            "recipients": data.recipients_of(session, found),
             "groups": groups,
             "files": files,
             "comments": comments,
@@ -577,6 +753,7 @@ def requests(instance: Instance, project_id: str | None = None) -> list[dict[str
                 "project": r.project_id,
                 "author": r.author,
                 "state": r.state,
+                "state_words": plain("state", r.state),
                 "turn": r.turn,
                 "files": len([f for f in r.files if not f.withdrawn]),
             }
@@ -642,6 +819,7 @@ class Permitted:
     """What a person may do on a request now: the buttons its page shows them."""
 
     vote: bool
+    submit_review: bool
     release: bool
 
 
@@ -649,7 +827,117 @@ def permitted(instance: Instance, request_id: str, person: str) -> Permitted:
     """What PERSON may do on the request now (:mod:`output_checks.permissions`' answers)."""
     with instance.db.session() as session:
         found = data.get_request(session, request_id)
+        reviewing = permissions.can_vote(session, found, person) and (
+            person not in data.reviews_of(session, found)
+        )
         return Permitted(
-            vote=permissions.can_vote(session, found, person),
+            vote=reviewing,
+            submit_review=reviewing,
             release=permissions.can_release_request(session, found, person),
         )
+
+
+# ---------------------------------------------------------------------------------------------
+# After release: the released page and the recipients' downloads
+
+
+def released(instance: Instance, request_id: str, viewer: str) -> dict[str, Any]:
+    """The release as VIEWER may see it (its recipients, its author, its checkers): who
+    receives it, its files (with their sha-256 and size) and its RO-Crate's record of checks
+    and reviews. Anyone else, or a request not released, gets the same refusal."""
+    with audited(instance, viewer, request_id), instance.db.session() as session:
+        found = data.find_request(session, request_id)
+        recipients = data.recipients_of(session, found) if found is not None else []
+        if (
+            found is None
+            or found.state != RequestState.RELEASED.value
+            or not (
+                viewer in recipients
+                or permissions.is_author(found, viewer)
+                or permissions.can_review(session, found, viewer)
+            )
+        ):
+            raise _not_released(request_id)
+        folder = ProjectFolders.of(instance, found.project_id).releases / found.id / "data"
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        crate = json.loads((folder / "ro-crate-metadata.json").read_text(encoding="utf-8"))
+        return {
+            "id": found.id,
+            "project": found.project_id,
+            "author": found.author,
+            "released": found.released,
+            "released_by": manifest.get("released_by", ""),
+            "recipients": recipients,
+            "may_download": viewer in recipients,
+            "files": [
+                f | {"bytes": (folder / f["file"]).stat().st_size} for f in manifest["files"]
+            ],
+            "crate": [
+                {
+                    "name": e.get("name", e["@id"]),
+                    "result": _result_words(e.get("result", "")),
+                    "description": e.get("description", ""),
+                }
+                for e in crate.get("@graph", [])
+                if e.get("@type") in ("AssessAction", "CreateAction")
+            ],
+        }
+
+
+def _result_words(result: str) -> str:
+    """A result the crate records (a check's outcome, a checker's vote) in plain words."""
+    for kind in ("check", "vote"):
+        if result in PLAIN_WORDS[kind]:
+            return plain(kind, result)
+    return result
+
+
+def download(instance: Instance, request_id: str, person: str, name: str) -> bytes:
+    """The released file NAME of the request, for PERSON, one of its recipients: verified
+    against the release's manifest, and audited. Anyone else, any other name (the manifest and
+    the crate are files of the release too), or a request not released: the same refusal, so
+    nothing is learned of what exists."""
+    with audited(instance, person, request_id), instance.db.session() as session:
+        found = data.find_request(session, request_id)
+        if (
+            found is None
+            or found.state != RequestState.RELEASED.value
+            or person not in data.recipients_of(session, found)
+        ):
+            raise _not_released(request_id, name)
+        folder = ProjectFolders.of(instance, found.project_id).releases / found.id / "data"
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        listed = {f["file"]: f["sha256"] for f in manifest["files"]}
+        if name in ("manifest.json", "ro-crate-metadata.json"):
+            content = store.read_regular(folder / name)
+        elif name in listed:
+            content = store.read_regular(folder / name)
+            if content is None or hashlib.sha256(content).hexdigest() != listed[name]:
+                raise TamperedFile(
+                    f"the released copy of {name} in {request_id} does not match its manifest; "
+                    "nothing was sent. Tell the operator: the release area has been changed.",
+                    name,
+                )
+        else:
+            raise _not_released(request_id, name)
+        if content is None:
+            raise _not_released(request_id, name)
+        audit.record(
+            session,
+            person,
+            AirlockEvent.DOWNLOAD,
+            "release_request",
+            found.id,
+            project=found.project_id,
+            details={"file": name, "sha256": hashlib.sha256(content).hexdigest()},
+        )
+        return content
+
+
+def _not_released(request_id: str, name: str = "") -> NotReleasedToYou:
+    what = f"file {name} of release {request_id}" if name else f"release {request_id}"
+    return NotReleasedToYou(
+        f"there is no {what} for you: released files are given only to the people their request "
+        "names as recipients",
+        name,
+    )

@@ -7,7 +7,10 @@ import json
 import click
 from rich.table import Table
 
-from tre.cli_context import Context, console, pass_context
+from tre.cli_context import Context, console, id_table, pass_context
+
+# the columns a person types from (`tre outputs show REQ`): never cut
+REQUEST_IDS = ("request", "project", "author")
 
 
 @click.group("outputs")
@@ -25,12 +28,24 @@ def _airlock():
 @click.option("--project", "project_id", required=True)
 @click.argument("files", nargs=-1, required=True)
 @click.option("--group", default="outputs", show_default=True, help="The files' group.")
-@click.option("--context", "context_text", default="", help="What the outputs are.")
-@click.option("--controls", default="", help="What was done to make them safe.")
+@click.option("--context", "context_text", default="", help="What the outputs are (required).")
+@click.option("--controls", default="", help="What was done to make them safe (required).")
 @click.option("--supporting", is_flag=True, help="For checkers only; never released.")
+@click.option(
+    "--recipient",
+    "recipients",
+    multiple=True,
+    help="A person (user name) who may download the released files; repeat for each. Default: you.",
+)
 @pass_context
-def request_command(context: Context, project_id, files, group, context_text, controls, supporting):
-    """Start a release request with FILES (from the project's outputs folder); prints its id."""
+def request_command(
+    context: Context, project_id, files, group, context_text, controls, supporting, recipients
+):
+    """Start a release request with FILES (from the project's outputs folder); prints its id.
+
+    The group's --context and --controls are required, as in the tre pages: the checkers judge
+    the files by them."""
+    _check_described(group, context_text, controls, {}, "nothing was requested")
     request_id = _airlock().request(
         context.instance(),
         project_id,
@@ -40,8 +55,28 @@ def request_command(context: Context, project_id, files, group, context_text, co
         context_text,
         controls,
         supporting,
+        recipients=list(recipients) or None,
     )
     click.echo(request_id)
+
+
+def _check_described(
+    group: str, context_text: str, controls: str, groups: dict[str, dict], nothing: str
+) -> None:
+    """Refuse a group left without its context or controls (as the request form does): given
+    now, or held already by the request's GROUPS."""
+    held = groups.get(group, {})
+    missing = [
+        option
+        for option, given in (("--context", context_text), ("--controls", controls))
+        if not given.strip() and not held.get(option[2:], "").strip()
+    ]
+    if missing:
+        raise click.UsageError(
+            f"a release request needs {' and '.join(missing)} for its group {group}: "
+            "--context says what the outputs are, --controls what was done to make them safe "
+            f"(the checkers judge the files by them; the tre pages ask for both too); {nothing}"
+        )
 
 
 @outputs.command("add")
@@ -53,7 +88,11 @@ def request_command(context: Context, project_id, files, group, context_text, co
 @click.option("--supporting", is_flag=True)
 @pass_context
 def add_command(context: Context, request_id, files, group, context_text, controls, supporting):
-    """Add FILES to a pending or returned request."""
+    """Add FILES to a pending or returned request (--context and --controls are required for a
+    group the request does not have yet)."""
+    if not (context_text.strip() and controls.strip()):
+        groups = _airlock().show(context.instance(), request_id, context.actor)["groups"]
+        _check_described(group, context_text, controls, groups, "nothing was added")
     _airlock().add(
         context.instance(),
         request_id,
@@ -87,8 +126,9 @@ def withdraw_command(context: Context, request_id, file):
 def submit_command(context: Context, request_id):
     """Submit (or resubmit) a request: the automatic checks run now."""
     outcomes = _airlock().submit(context.instance(), request_id, context.actor)
+    plain = _airlock().plain
     for path, outcome in outcomes.items():
-        console.print(f"  {outcome:<7} {path}")
+        console.print(f"  {plain('check', outcome):<28} {path}", markup=False)
     console.print(f"submitted {request_id} for review")
 
 
@@ -99,20 +139,29 @@ def submit_command(context: Context, request_id):
 def show_command(context: Context, request_id, as_json):
     """A request as you may see it (votes blinded until all are in)."""
     shown = _airlock().show(context.instance(), request_id, context.actor)
+    plain = _airlock().plain
     if as_json:
         click.echo(json.dumps(shown, indent=1))
         return
     console.print(
         f"[bold]{shown['id']}[/bold] {shown['project']} by {shown['author']}: "
-        f"{shown['state']} (turn {shown['turn']})"
+        f"{shown['state_words']} (turn {shown['turn']}); recipients: "
+        f"{', '.join(shown['recipients']) or 'none'}"
     )
     for name, group in shown["groups"].items():
         console.print(f"group {name}: context: {group['context']}; controls: {group['controls']}")
     for item in shown["files"]:
-        console.print(f"  {item['automatic']:<7} {item['path']}  decision {item['decision']}")
+        mine = f"; your vote: {item['my_vote_words']}" if item["my_vote"] else ""
+        console.print(
+            f"  {item['automatic_words']:<28} {item['path']}  decision: "
+            f"{item['decision_words']}{mine}",
+            markup=False,
+        )
         for check in item["checks"]:
             console.print(
-                f"      {check['outcome']:<7} {check['name']}: {check['explanation']}", markup=False
+                f"      {plain('check', check['outcome']):<28} {check['name']}: "
+                f"{check['explanation']}",
+                markup=False,
             )
     for note in shown["comments"]:
         console.print(
@@ -127,10 +176,14 @@ def show_command(context: Context, request_id, as_json):
 @pass_context
 def list_command(context: Context, project_id):
     """Every request."""
-    table = Table("request", "project", "author", "state", "turn", "files")
-    for r in _airlock().requests(context.instance(), project_id):
+    found = _airlock().requests(context.instance(), project_id)
+    if not found:
+        console.print(f"no release requests{f' in {project_id}' if project_id else ''} yet")
+        return
+    table = id_table("request", "project", "author", "state", "turn", "files", ids=REQUEST_IDS)
+    for r in found:
         table.add_row(
-            r["id"], r["project"], r["author"], r["state"], str(r["turn"]), str(r["files"])
+            r["id"], r["project"], r["author"], r["state_words"], str(r["turn"]), str(r["files"])
         )
     console.print(table)
 
@@ -138,17 +191,37 @@ def list_command(context: Context, project_id):
 @outputs.command("queue")
 @pass_context
 def queue_command(context: Context):
-    """Requests you may review."""
-    table = Table("request", "project", "author", "state", "turn", "files", "my votes")
-    for r in _airlock().queue(context.instance(), context.actor):
+    """Requests you may review, oldest first."""
+    found = _airlock().queue(context.instance(), context.actor)
+    if not found:
+        console.print(
+            f"the review queue of {context.actor} is empty: no submitted request waits for a "
+            "review you may give (checkers review as their own account; see `tre outputs list`)"
+        )
+        return
+    table = id_table(
+        "request",
+        "project",
+        "author",
+        "state",
+        "waiting",
+        "files",
+        "automatic",
+        "your review",
+        ids=REQUEST_IDS,
+    )
+    for r in found:
         table.add_row(
             r["id"],
             r["project"],
             r["author"],
-            r["state"],
-            str(r["turn"]),
-            str(r["files"]),
-            str(r["my_votes"]),
+            r["state_words"],
+            r["waiting"],
+            str(r["files"]) + (f" (+{r['supporting']} supporting)" if r["supporting"] else ""),
+            ", ".join(f"{words}: {n}" for words, n in r["automatic"].items()),
+            "submitted"
+            if r["my_review"]
+            else f"{r['my_votes']} of {r['files']} voted, not submitted",
         )
     console.print(table)
 
@@ -172,7 +245,7 @@ def queue_command(context: Context):
 )
 @pass_context
 def review_command(context: Context, request_id, file, vote, comment, private, sha256, override):
-    """Vote on one file of a request."""
+    """Vote on one file of a request: a draft, until you submit your review (`submit-review`)."""
     state = _airlock().review(
         context.instance(),
         request_id,
@@ -184,7 +257,21 @@ def review_command(context: Context, request_id, file, vote, comment, private, s
         sha256=sha256,
         override=override,
     )
-    console.print(f"recorded; {request_id} is {state}")
+    console.print(
+        f"draft vote recorded; {request_id} is {_airlock().plain('state', state)}. When you have "
+        f"voted on every file: tre outputs submit-review {request_id}"
+    )
+
+
+@outputs.command("submit-review")
+@click.argument("request_id")
+@pass_context
+def submit_review_command(context: Context, request_id):
+    """Submit your review of a request, once, after voting on every file: your votes count now."""
+    state = _airlock().submit_review(
+        context.instance(), request_id, context.decider("a checker's review")
+    )
+    console.print(f"review submitted; {request_id} is {_airlock().plain('state', state)}")
 
 
 @outputs.command("return")
@@ -211,7 +298,11 @@ def reject_command(context: Context, request_id, reason):
 
 @outputs.command("release")
 @click.argument("request_id")
-@click.option("--recipient", default="", help="Who receives it (default: the author).")
+@click.option(
+    "--recipient",
+    default="",
+    help="How the manifest describes the recipients (default: the people the request names).",
+)
 @pass_context
 def release_command(context: Context, request_id, recipient):
     """Release an approved request (re-run to complete an interrupted release)."""
@@ -246,7 +337,7 @@ def stats_table(found: dict) -> Table:
     table = Table("", "", title="Release requests and their review", show_header=False)
     table.add_row("requests", str(found["requests"]))
     for state, n in sorted(found["by_state"].items()):
-        table.add_row(f"  {state.replace('_', ' ')}", str(n))
+        table.add_row(f"  {_airlock().plain('state', state)}", str(n))
     table.add_row("median time to a first review", hours(found["median_hours_to_first_review"]))
     table.add_row("median time to release", hours(found["median_hours_to_release"]))
     turns = found["mean_turns"]

@@ -24,9 +24,12 @@ from output_checks.errors import AirlockError
 from output_checks.models import (
     Comment,
     LedgerEntry,
+    Notification,
+    Recipient,
     ReleaseRequest,
     RequestFile,
     RequestGroup,
+    Review,
     Vote,
 )
 from output_checks.states import IN_FLIGHT
@@ -34,6 +37,7 @@ from output_checks.states import IN_FLIGHT
 __all__ = [
     "Comment",
     "LedgerEntry",
+    "Notification",
     "ReleaseRequest",
     "RequestFile",
     "Vote",
@@ -41,6 +45,14 @@ __all__ = [
     "add_file",
     "add_group",
     "add_ledger_entry",
+    "add_notification",
+    "add_review",
+    "drafts_of",
+    "notifications_of",
+    "read_notifications",
+    "recipients_of",
+    "reviews_of",
+    "set_recipients",
     "comments_of",
     "find_request",
     "get_request",
@@ -196,15 +208,46 @@ def add_file(
 
 
 def votes_of(session: Session, found: ReleaseRequest) -> dict[int, list[Vote]]:
-    """This turn's votes on each file, counting only votes cast on the bytes the file holds."""
-    bytes_of = {f.id: f.sha256 for f in found.files}
+    """This turn's votes that count, on each file: those of checkers who submitted their review
+    of the turn, cast on the bytes the file holds (a draft vote never counts)."""
+    submitted = set(reviews_of(session, found))
     votes: dict[int, list[Vote]] = {}
-    for vote in session.scalars(
-        select(Vote).where(Vote.request_id == found.id, Vote.turn == found.turn)
-    ):
-        if vote.sha256 == bytes_of.get(vote.file_id):
+    for vote in _bound_votes(session, found):
+        if vote.checker in submitted:
             votes.setdefault(vote.file_id, []).append(vote)
     return votes
+
+
+def drafts_of(session: Session, found: ReleaseRequest, checker: str) -> dict[int, Vote]:
+    """CHECKER's own votes of this turn on each file (submitted or still drafts), cast on the
+    bytes the file holds: what their page shows them."""
+    return {v.file_id: v for v in _bound_votes(session, found) if v.checker == checker}
+
+
+def _bound_votes(session: Session, found: ReleaseRequest) -> list[Vote]:
+    bytes_of = {f.id: f.sha256 for f in found.files}
+    return [
+        vote
+        for vote in session.scalars(
+            select(Vote).where(Vote.request_id == found.id, Vote.turn == found.turn)
+        )
+        if vote.sha256 == bytes_of.get(vote.file_id)
+    ]
+
+
+def reviews_of(session: Session, found: ReleaseRequest) -> dict[str, str]:
+    """The checkers who submitted their review of this turn, and when."""
+    return {
+        r.checker: r.submitted
+        for r in session.scalars(
+            select(Review).where(Review.request_id == found.id, Review.turn == found.turn)
+        )
+    }
+
+
+def add_review(session: Session, found: ReleaseRequest, checker: str, at: str) -> None:
+    session.add(Review(request_id=found.id, checker=checker, turn=found.turn, submitted=at))
+    session.flush()
 
 
 def record_vote(
@@ -269,3 +312,47 @@ def comments_of(session: Session, found: ReleaseRequest) -> list[Comment]:
     return list(
         session.scalars(select(Comment).where(Comment.request_id == found.id).order_by(Comment.id))
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Recipients and notifications
+
+
+def recipients_of(session: Session, found: ReleaseRequest) -> list[str]:
+    """The people FOUND names to receive its released files."""
+    return list(
+        session.scalars(
+            select(Recipient.person)
+            .where(Recipient.request_id == found.id)
+            .order_by(Recipient.person)
+        )
+    )
+
+
+def set_recipients(session: Session, found: ReleaseRequest, people: Iterable[str]) -> None:
+    for row in session.scalars(select(Recipient).where(Recipient.request_id == found.id)):
+        session.delete(row)
+    session.flush()
+    for person in sorted(set(people)):
+        session.add(Recipient(request_id=found.id, person=person))
+
+
+def add_notification(
+    session: Session, person: str, found: ReleaseRequest, step: str, text: str, at: str
+) -> None:
+    session.add(
+        Notification(person=person, request_id=found.id, step=step, text=text, at=at, read=False)
+    )
+
+
+def notifications_of(session: Session, person: str, unread: bool = False) -> list[Notification]:
+    """PERSON's notifications, newest first (only the unread ones when UNREAD)."""
+    query = select(Notification).where(Notification.person == person)
+    if unread:
+        query = query.where(Notification.read.is_(False))
+    return list(session.scalars(query.order_by(Notification.id.desc())))
+
+
+def read_notifications(session: Session, person: str) -> None:
+    for note in notifications_of(session, person, unread=True):
+        note.read = True

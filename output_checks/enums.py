@@ -95,7 +95,55 @@ class AirlockEvent(StrEnum):
     RESUBMIT = "airlock.resubmit"
     WITHDRAW = "airlock.withdraw"
     REVIEW = "airlock.review"
+    # a checker submits their review of a turn: their draft votes count from then on, once
+    SUBMIT_REVIEW = "airlock.submit_review"
+    # a released file sent to one of the request's recipients
+    DOWNLOAD = "airlock.download"
     APPROVE = "airlock.approve"
     RETURN = "airlock.return"
     REJECT = "airlock.reject"
     RELEASE = "airlock.release"
+
+
+# Every stored value above that a person reads, in plain words, by kind: the pages, the CLI and
+# the notifications show these, never the stored value (``partially_reviewed``,
+# ``changes_requested``). A test proves every member of each kind has its words.
+PLAIN_WORDS: dict[str, dict[str, str]] = {
+    "state": {
+        RequestState.PENDING: "draft (not yet submitted)",
+        RequestState.SUBMITTED: "waiting for checkers",
+        RequestState.PARTIALLY_REVIEWED: "reviewed by some checkers, waiting for more",
+        RequestState.REVIEWED: "reviewed: checkers asked for changes or disagree",
+        RequestState.APPROVED: "approved, ready to release",
+        RequestState.RELEASED: "released",
+        RequestState.RETURNED: "returned to the author for changes",
+        RequestState.REJECTED: "rejected",
+        RequestState.WITHDRAWN: "withdrawn by the author",
+    },
+    "decision": {
+        FileDecision.APPROVED: "approved",
+        FileDecision.CHANGES_REQUESTED: "changes asked for",
+        FileDecision.CONFLICTED: "checkers disagree",
+        FileDecision.INCOMPLETE: "not decided yet",
+    },
+    "check": {
+        CheckOutcome.PASS: "passed",
+        CheckOutcome.FAIL: "failed",
+        CheckOutcome.REVIEW: "needs a checker's judgement",
+    },
+    "vote": {VoteChoice.APPROVE: "approve", VoteChoice.CHANGES: "ask for changes"},
+}
+KINDS: dict[str, type[StrEnum]] = {
+    "state": RequestState,
+    "decision": FileDecision,
+    "check": CheckOutcome,
+    "vote": VoteChoice,
+}
+
+
+def plain(kind: str, value: str | None) -> str:
+    """VALUE of KIND (state, decision, check or vote) in the words people read. A check outcome
+    not yet given is said as such; a value of no kind is an error, never shown raw."""
+    if kind == "check" and not value:
+        return "not checked yet"
+    return PLAIN_WORDS[kind][str(value)]

@@ -36,3 +36,11 @@ class TamperedFile(AuditedRefusal, AirlockError):
 
     event = AirlockEvent.TAMPERED
     http_status = 409
+
+
+class NotReleasedToYou(AuditedRefusal):
+    """A released file (or release) asked for by someone the request does not name as a
+    recipient, or one that does not exist: the same answer for both, so that nobody learns
+    what was released to others."""
+
+    http_status = 404

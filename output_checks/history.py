@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from output_checks import data
 from output_checks.data import ReleaseRequest
-from output_checks.enums import RequestAction, RequestState
+from output_checks.enums import RequestAction, RequestState, plain
 from output_checks.errors import AirlockError, AuditedRefusal
 from output_checks.events import EVENT_OF_MOVE
 from output_checks.states import WORKFLOW
@@ -68,7 +68,7 @@ def move(
         rule = WORKFLOW.transition(source, action, f"request {found.id}")
     except MoveNotAllowed:
         raise AirlockError(
-            f"request {found.id} is {source}: it cannot be {PAST[action]} now"
+            f"request {found.id} is {plain('state', source)}: it cannot be {PAST[action]} now"
         ) from None
     found.state = rule.target.value
     audit.record(

@@ -101,3 +101,44 @@ class LedgerEntry(Base):
     file: Mapped[str] = mapped_column(String(500))
     table: Mapped[dict] = mapped_column(JSON)
     at: Mapped[str] = mapped_column(String(32))
+
+
+class Review(Base):
+    """A checker's review of one turn of a request, submitted once: only then do their votes of
+    that turn count (before, they are drafts, seen by the checker alone)."""
+
+    __tablename__ = "release_reviews"
+    __table_args__ = (UniqueConstraint("request_id", "checker", "turn"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[str] = mapped_column(ForeignKey("release_requests.id"), index=True)
+    checker: Mapped[str] = mapped_column(String(64))
+    turn: Mapped[int] = mapped_column(Integer)
+    submitted: Mapped[str] = mapped_column(String(32))
+
+
+class Recipient(Base):
+    """A person the request names to receive its released files: they, and only they, download
+    them from the service."""
+
+    __tablename__ = "release_recipients"
+    __table_args__ = (UniqueConstraint("request_id", "person"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[str] = mapped_column(ForeignKey("release_requests.id"), index=True)
+    person: Mapped[str] = mapped_column(String(64))
+
+
+class Notification(Base):
+    """A message to one person about a step of a request (submitted, returned, approved,
+    released, rejected): shown in the service, and e-mailed when an SMTP server is set."""
+
+    __tablename__ = "airlock_notifications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person: Mapped[str] = mapped_column(String(64), index=True)
+    request_id: Mapped[str] = mapped_column(ForeignKey("release_requests.id"))
+    step: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(Text)
+    at: Mapped[str] = mapped_column(String(32))
+    read: Mapped[bool] = mapped_column(Boolean, default=False)

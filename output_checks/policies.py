@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import Counter
 
 from output_checks.data import ReleaseRequest, RequestFile
-from output_checks.enums import CheckOutcome, FileDecision, RequestState, VoteChoice
+from output_checks.enums import CheckOutcome, FileDecision, RequestState, VoteChoice, plain
 from output_checks.errors import AirlockError
 from output_checks.states import EDITABLE, UNDER_REVIEW
 
@@ -22,8 +22,8 @@ def check_can_edit(found: ReleaseRequest) -> None:
     """Files are added or withdrawn only while the author holds the request."""
     if RequestState(found.state) not in EDITABLE:
         raise AirlockError(
-            f"request {found.id} is {found.state}: files can be added or withdrawn only while "
-            "it is pending or returned"
+            f"request {found.id} is {plain('state', found.state)}: files can be added or "
+            "withdrawn only while it is a draft or returned"
         )
 
 
@@ -34,7 +34,9 @@ def can_edit(found: ReleaseRequest) -> bool:
 def check_under_review(found: ReleaseRequest) -> None:
     """Votes are cast only while the request is under review."""
     if not is_under_review(found):
-        raise AirlockError(f"request {found.id} is {found.state}: it is not under review")
+        raise AirlockError(
+            f"request {found.id} is {plain('state', found.state)}: it is not under review"
+        )
 
 
 def is_under_review(found: ReleaseRequest) -> bool:
@@ -46,7 +48,7 @@ def check_releasable(found: ReleaseRequest) -> None:
     if found.state == RequestState.RELEASED.value:
         raise AirlockError(f"request {found.id} was released on {found.released}")
     if found.state != RequestState.APPROVED.value:
-        raise AirlockError(f"request {found.id} is {found.state}, not approved")
+        raise AirlockError(f"request {found.id} is {plain('state', found.state)}, not approved")
 
 
 def is_releasable(found: ReleaseRequest) -> bool:

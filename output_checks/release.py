@@ -19,10 +19,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from output_checks import data, replay
+from output_checks import data, notify, replay
 from output_checks.data import get_request as _get
 from output_checks.data import votes_of as _votes
-from output_checks.enums import RequestAction, RequestState
+from output_checks.enums import RequestAction, RequestState, plain
 from output_checks.errors import AirlockError, TamperedFile
 from output_checks.history import audited
 from output_checks.history import move as _move
@@ -58,19 +58,25 @@ def release(
 ) -> Release:
     """Copy the approved files into the release area, atomically: a staging folder is filled,
     manifested and bagged, then renamed into place; the database records the release after.
-    Re-running completes a release interrupted at any point."""
-    with audited(instance, checker, request_id):
-        return _release(instance, request_id, checker, recipient)
+    Re-running completes a release interrupted at any point. The request's recipients (named
+    in the manifest, RECIPIENT describing them when given) alone download the files; they, the
+    author and the checkers are told."""
+    with notify.outbox(instance) as box, audited(instance, checker, request_id):
+        return _release(instance, request_id, checker, recipient, box)
 
 
-def _release(instance: Instance, request_id: str, checker: str, recipient: str) -> Release:
+def _release(
+    instance: Instance, request_id: str, checker: str, recipient: str, box: notify.Outbox
+) -> Release:
     with instance.db.session() as session:
         found = _get(session, request_id, lock=True)
         check_can_review(session, found, checker)
         if found.state == RequestState.RELEASED.value:
             raise AirlockError(f"request {request_id} was released on {found.released}")
         if found.state != RequestState.APPROVED.value:
-            raise AirlockError(f"request {request_id} is {found.state}, not approved")
+            raise AirlockError(
+                f"request {request_id} is {plain('state', found.state)}, not approved"
+            )
         bound = _votes(session, found)
         released_files = [f for f in found.files if not f.withdrawn and not f.supporting]
         for item in released_files:
@@ -85,7 +91,8 @@ def _release(instance: Instance, request_id: str, checker: str, recipient: str) 
         }
         groups = {g.name: (g.context, g.controls) for g in found.groups}
         author = found.author
-        recipient = recipient or found.recipient or f"{found.author} ({found.project_id})"
+        recipients = data.recipients_of(session, found)
+        recipient = recipient or found.recipient or ", ".join(recipients)
     folders = ProjectFolders.of(instance, found.project_id)
     target = folders.releases / request_id
     store = folders.airlock / request_id
@@ -137,6 +144,7 @@ def _release(instance: Instance, request_id: str, checker: str, recipient: str) 
                 "request": request_id,
                 "project": found.project_id,
                 "recipient": recipient,
+                "recipients": recipients,
                 "released_by": checker,
                 "at": utc_now(),
                 "files": [
@@ -166,6 +174,15 @@ def _release(instance: Instance, request_id: str, checker: str, recipient: str) 
                 checker,
                 folder=str(target),
                 recipient=recipient,
+            )
+            box.tell(
+                session,
+                [found.author, *recipients, *notify.checkers_of(session, found)],
+                found,
+                "released",
+                f"{checker} released request {found.id} to {', '.join(recipients)}: "
+                f"its recipients download the files from the release's page.",
+                checker,
             )
     released = sorted(p.name for p in (target / "data").iterdir())
     return Release(request_id, target, released, target / "data" / "ro-crate-metadata.json")

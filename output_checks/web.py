@@ -1,4 +1,6 @@
-"""The checkers' pages: the queue, a request with every file rendered and its checks, votes.
+"""The airlock's pages: the checkers' queue; a request with every file rendered and its checks,
+the checker's own draft votes and the submission of their review (confirmed on a page of its
+own); the released page and the recipients' downloads; each person's notifications.
 
 Served by the tre web service (:mod:`hub.service`) under ``/services/tre/airlock/``; testable on
 their own (:func:`routes` into :func:`tre.web.application`). A CSV is shown as a table with
@@ -10,12 +12,13 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 from typing import Any
 
 import tornado.web
 
-from output_checks import airlock, replay
+from output_checks import airlock, notify, replay
 from output_checks.airlock import AirlockError
 from output_checks.enums import CheckOutcome, RequestAction
 from tre.web import Page
@@ -109,7 +112,11 @@ def _view(instance, shown: dict[str, Any], viewer: str) -> list[dict[str, Any]]:
         )
         if not checker:
             view["view"] = "text"
-            view["text"] = "(shown to the output checkers only, until they release it)"
+            view["text"] = (
+                "(released: its recipients download it from the release's page)"
+                if shown["released"]
+                else "(shown to the output checkers only, until they release it)"
+            )
         elif blocked:
             view["view"] = "text"
             view["text"] = "(not shown: the automatic checks found rows about individuals)"
@@ -148,18 +155,59 @@ class QueuePage(Page):
         self.page("airlock_queue.html", queue=airlock.queue(self.instance, self.person))
 
 
+def _request_path(page: Page, request_id: str) -> str:
+    return f"{page.prefix()}/airlock/requests/{request_id}"
+
+
 class RequestPage(Page):
     def get(self, request_id: str) -> None:
         shown = airlock.show(self.instance, request_id, self.person)
         may = airlock.permitted(self.instance, request_id, self.person)
+        files = _view(self.instance, shown, self.person)
+        voted = [f for f in files if not f["supporting"]]
         self.page(
             "airlock_request.html",
             r=shown,
-            files=_view(self.instance, shown, self.person),
+            files=files,
+            plain=airlock.plain,
             can_vote=may.vote,
+            can_submit_review=may.submit_review,
+            to_vote=[f for f in voted if not f["my_vote"]],
             overrides=self.instance.settings.airlock.release_failed_with_override,
             can_release=may.release,
+            done=self.get_query_argument("done", ""),
         )
+
+
+class SubmitReview(Page):
+    """The checker's review, confirmed before it is submitted: their vote on each file, and the
+    warning that a submitted review is final (GET); submitted once (POST)."""
+
+    scope = "custom:tre:review"
+
+    def get(self, request_id: str) -> None:
+        shown = airlock.show(self.instance, request_id, self.person)
+        may = airlock.permitted(self.instance, request_id, self.person)
+        if not may.submit_review:
+            self.redirect(_request_path(self, request_id), status=303)
+            return
+        voted = [f for f in shown["files"] if not f["supporting"]]
+        said = {
+            c["file"]
+            for c in shown["comments"]
+            if c["author"] == self.person and c["turn"] == shown["turn"]
+        }
+        self.page(
+            "airlock_submit_review.html",
+            r=shown,
+            files=voted,
+            missing=[f for f in voted if not f["my_vote"]],
+            unexplained=[f for f in voted if f["my_vote"] == "changes" and f["path"] not in said],
+        )
+
+    def post(self, request_id: str) -> None:
+        airlock.submit_review(self.instance, request_id, self.person)
+        self.redirect(f"{_request_path(self, request_id)}?done=review", status=303)
 
 
 class FileView(Page):
@@ -201,7 +249,9 @@ class VoteForm(Page):
             sha256=self.get_body_argument("sha256", None),
             override=self.get_body_argument("override", ""),
         )
-        self.redirect(f"{self.prefix()}/airlock/requests/{request_id}", status=303)
+        anchor = self.get_body_argument("anchor", "")
+        where = f"#{anchor}" if anchor.startswith("file-") and anchor[5:].isdigit() else ""
+        self.redirect(f"{_request_path(self, request_id)}{where}", status=303)
 
 
 class DecideForm(Page):
@@ -223,10 +273,43 @@ class ReleaseForm(Page):
     scope = "custom:tre:review"
 
     def post(self, request_id: str) -> None:
-        airlock.release(
-            self.instance, request_id, self.person, self.get_body_argument("recipient", "")
+        airlock.release(self.instance, request_id, self.person)
+        self.redirect(f"{self.prefix()}/airlock/releases/{request_id}", status=303)
+
+
+class ReleasedPage(Page):
+    """A release, for its recipients, its author and its checkers: who receives it, its files
+    (downloaded by the recipients alone) and the RO-Crate's record of its checks and reviews."""
+
+    def get(self, request_id: str) -> None:
+        self.page(
+            "airlock_released.html", r=airlock.released(self.instance, request_id, self.person)
         )
-        self.redirect(f"{self.prefix()}/airlock/requests/{request_id}", status=303)
+
+
+class Download(Page):
+    """A released file, for one of the request's recipients (audited); anyone else is answered
+    404 with the same sentence whether or not the file exists."""
+
+    def get(self, request_id: str, name: str) -> None:
+        content = airlock.download(self.instance, request_id, self.person, name)
+        self.set_header("Content-Type", "application/octet-stream")
+        safe = re.sub(r"[^\w.-]", "_", name)  # a name the analyst chose: never a header's syntax
+        self.set_header("Content-Disposition", f'attachment; filename="{safe}"')
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.set_header("Cache-Control", "no-store")
+        self.finish(content)
+
+
+class NotificationsPage(Page):
+    """The person's notifications, newest first; marked read on request."""
+
+    def get(self) -> None:
+        self.page("notifications.html", notes=notify.notifications(self.instance, self.person))
+
+    def post(self) -> None:
+        notify.mark_read(self.instance, self.person)
+        self.redirect(f"{self.prefix()}/notifications/", status=303)
 
 
 def routes() -> list[tuple[str, type[Page]]]:
@@ -235,8 +318,12 @@ def routes() -> list[tuple[str, type[Page]]]:
         (r"/airlock/requests/([\w-]+)/?", RequestPage),
         (r"/airlock/requests/([\w-]+)/files/(.+)", FileView),
         (r"/airlock/requests/([\w-]+)/vote", VoteForm),
+        (r"/airlock/requests/([\w-]+)/review", SubmitReview),
         (r"/airlock/requests/([\w-]+)/decide", DecideForm),
         (r"/airlock/requests/([\w-]+)/release", ReleaseForm),
+        (r"/airlock/releases/([\w-]+)/?", ReleasedPage),
+        (r"/airlock/releases/([\w-]+)/([^/]+)", Download),
+        (r"/notifications/?", NotificationsPage),
     ]
 
 

@@ -37,6 +37,7 @@ _STRICTER = {
     "suppress": True,
     "secondary": None,
     "max_table_cells": -1,
+    "protection_level": +1,
 }
 
 
@@ -56,6 +57,7 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
     "suppress": bool,
     "secondary": str,
     "max_table_cells": int,
+    "protection_level": _NUMBER,
 }
 _TYPE_NAMES = {int: "a whole number", bool: "true or false", _NUMBER: "a number", str: "text"}
 _OPTIONAL = {"pq_p", "pq_q", "redact_at_most"}
@@ -93,6 +95,10 @@ class Policy:
     """Secondary suppression: heuristic, optimal (small tables) or none."""
     max_table_cells: int = 100_000
     """Tables larger than this are refused as microdata in disguise."""
+    protection_level: float = 1.0
+    """The least a suppressed unsafe cell of a frequency table must be protected by, in counts,
+    up and down: an attacker's interval must reach value + level and value - level (or zero).
+    Magnitude tables take their levels from the p %, pq and dominance rules (see docs/sdc.md)."""
 
     def __post_init__(self) -> None:
         problems = []
@@ -127,6 +133,8 @@ class Policy:
             problems.append("rounding_base must be 0 or more")
         if self.redact_at_most is not None and self.redact_at_most < 0:
             problems.append("redact_at_most must be 0 or more")
+        if self.protection_level < 0:
+            problems.append("protection_level must be 0 or more")
         if self.secondary not in ("heuristic", "optimal", "none"):
             problems.append("secondary must be heuristic, optimal or none")
         if problems:

@@ -233,10 +233,17 @@ def _distinct_values(frame: pd.DataFrame, values: str | None) -> set[float] | No
     return None
 
 
-def _table_output(function, frame, rows, cols, values, aggfunc, margins, policy):
+# the column of each record's person in a project's extract (its per-project pseudonym, made
+# by linkage.extract): where a table's data has it, contributions are summed per person
+HOLDING_COLUMN = "person"
+
+
+def _table_output(
+    function, frame, rows, cols, values, aggfunc, margins, policy, holding=None, unsafe=None
+):
     distinct = _distinct_values(frame, values)
     table = tables.build(
-        frame, rows, cols or None, values, aggfunc, margins, policy.max_table_cells
+        frame, rows, cols or None, values, aggfunc, margins, policy.max_table_cells, holding
     )
     counted = None
     if aggfunc == "sum" and distinct and (len(distinct) == 1 or distinct == {0.0, 1.0}):
@@ -262,17 +269,20 @@ def _table_output(function, frame, rows, cols, values, aggfunc, margins, policy)
                 table.margins,
                 table.dropped,
                 table.categories,
+                table.holding,
             )
     elif aggfunc == "mean" and distinct and distinct <= {0.0, 1.0}:
         # a mean of a 0/1 flag is a proportion: its numerator is the sum of the flag
         table.cells["ones"] = table.cells["sum"]
-    protected = tables.protect(table, policy)
+    protected = tables.protect(table, policy, unsafe)
     parameters = {
         "rows": rows,
         "cols": cols,
         "values": values,
         "aggfunc": aggfunc,
         "margins": margins,
+        "holding": holding,
+        "unsafe": protected.manual,
     }
     evidence = _header(function, policy, parameters) | protected.evidence()
     evidence["summary"]["suppressed"] = protected.suppressed
@@ -296,8 +306,14 @@ def crosstab(
     rownames: Sequence[str] | None = None,
     colnames: Sequence[str] | None = None,
     policy: Policy | None = None,
+    holding=None,
+    unsafe: Sequence[Any] | None = None,
 ) -> SafeOutput:
-    """``pandas.crosstab`` with disclosure control: counts by default, or AGGFUNC of VALUES."""
+    """``pandas.crosstab`` with disclosure control: counts by default, or AGGFUNC of VALUES.
+
+    HOLDING is each record's person (an id or pseudonym, aligned with INDEX): give it whenever
+    a person can have several records, so that the rules weigh each person's total, not each
+    record. UNSAFE marks cells sensitive by hand (see :func:`sdc.tables.protect`)."""
     policy = _policy(policy)
     rows_frame, rows = _as_frame(index, rownames, "row")
     parts = [rows_frame]
@@ -305,7 +321,12 @@ def crosstab(
     if columns is not None:
         cols_frame, cols = _as_frame(columns, colnames, "col")
         parts.append(cols_frame)
-    value_name = None
+    value_name = holding_name = None
+    if holding is not None:
+        holding_name = "holding"  # never a dimension's name: those come from the analyst
+        while holding_name in rows + cols:
+            holding_name = "_" + holding_name
+        parts.append(pd.DataFrame({holding_name: pd.Series(holding).reset_index(drop=True)}))
     if values is not None:
         value_name = str(getattr(values, "name", None) or "values")
         parts.append(pd.DataFrame({value_name: pd.Series(values).reset_index(drop=True)}))
@@ -316,7 +337,9 @@ def crosstab(
         raise SdcError("index, columns and values must have the same length")
     frame = pd.concat(parts, axis=1)
     aggfunc = aggfunc or "count"
-    return _table_output("crosstab", frame, rows, cols, value_name, aggfunc, margins, policy)
+    return _table_output(
+        "crosstab", frame, rows, cols, value_name, aggfunc, margins, policy, holding_name, unsafe
+    )
 
 
 def pivot_table(
@@ -327,8 +350,13 @@ def pivot_table(
     aggfunc: str = "mean",
     margins: bool = True,
     policy: Policy | None = None,
+    holding: str | None = None,
+    unsafe: Sequence[Any] | None = None,
 ) -> SafeOutput:
-    """``pandas.pivot_table`` with disclosure control (one values column, one aggfunc)."""
+    """``pandas.pivot_table`` with disclosure control (one values column, one aggfunc).
+
+    HOLDING names the column of each record's person; by default the extract's ``person``
+    column where DATA has it. UNSAFE marks cells sensitive by hand."""
     policy = _policy(policy)
     if index is None:
         raise SdcError("pivot_table needs an index")
@@ -336,7 +364,18 @@ def pivot_table(
         raise SdcError(f"aggfunc {aggfunc!r} needs a values column")
     rows = [index] if isinstance(index, str) else list(index)
     cols = [] if columns is None else ([columns] if isinstance(columns, str) else list(columns))
-    return _table_output("pivot_table", data, rows, cols, values, aggfunc, margins, policy)
+    if holding is None:
+        holding = _default_holding(data, rows + cols + [values])
+    return _table_output(
+        "pivot_table", data, rows, cols, values, aggfunc, margins, policy, holding, unsafe
+    )
+
+
+def _default_holding(frame: pd.DataFrame, used: list[Any]) -> str | None:
+    """The extract's person column, where FRAME has it and the table does not use it."""
+    if HOLDING_COLUMN in frame.columns and HOLDING_COLUMN not in used:
+        return HOLDING_COLUMN
+    return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -786,7 +825,8 @@ def replayable(
             _query_column(frame, name)
         if len(set(used)) != len(used):
             raise SdcError("crosstab's rows, cols and values must be different columns")
-        data = frame[used].copy()
+        holding = _default_holding(frame, used)
+        data = frame[used + ([holding] if holding else [])].copy()
         if values:
             data[values] = _query_numbers(data[values])
         output = _table_output(
@@ -798,6 +838,7 @@ def replayable(
             arguments["aggfunc"],
             arguments["margins"],
             _policy(policy),
+            holding,
         )
     elif call == "describe":
         columns = arguments["columns"] or list(frame.columns)

@@ -16,7 +16,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.measure import Measurement
 from rich.table import Column, Table
 
 from tre.errors import Refused, TreError
@@ -30,11 +31,23 @@ if TYPE_CHECKING:
 console = Console(soft_wrap=True)
 
 
+class _IdTable(Table):
+    """A table that, rather than cut its ids to fit the terminal, is drawn wider than it: the
+    terminal then wraps the long lines, but every id stays whole (copied, it is the id)."""
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        needed = Measurement.get(console, options.update(max_width=1 << 16), self).minimum
+        if needed > options.max_width:
+            options = options.update(width=needed)
+        yield from super().__rich_console__(console, options)
+
+
 def id_table(*headers: str, ids: tuple[str, ...] = (), **options) -> Table:
     """A table whose IDS columns (names and ids a person types: usernames, project and run ids)
     are never wrapped nor cut to `alex.analy…`: the other columns give way (they wrap, and fold
-    rather than end in an ellipsis)."""
-    return Table(
+    rather than end in an ellipsis) and where even that is not enough the table is drawn wider
+    than the terminal."""
+    return _IdTable(
         *(
             Column(header, no_wrap=True, overflow="fold", min_width=len(header))
             if header in ids
@@ -69,6 +82,21 @@ class Context:
                 f"name someone else ({self.claimed}); nothing was changed"
             )
         return self.claimed or person or f"operator:{os_account()}"
+
+    def nameless_hint(self) -> str:
+        """What to do when the command acts as nobody (root, or an account in nobody's name,
+        and no --actor): empty otherwise."""
+        try:
+            nobody = not self.claimed and self.signed_in() is None
+        except TreError:
+            return ""
+        if not nobody:
+            return ""
+        return (
+            f"this command ran as the account {os_account()}, which is nobody in the registry: "
+            "name the person you act for with --actor NAME (or TRE_ACTOR=NAME), or run it as "
+            "your own account (tre.toml's [people] accounts maps accounts to people)"
+        )
 
     def decider(self, decision: str) -> str:
         """The person taking DECISION: only ever the signed-in person, whatever --actor says."""

@@ -41,6 +41,9 @@ ROOT = "/tre"  # where the project's folders appear inside the sandbox
 DATA = f"{ROOT}/data"
 WORKSPACE = f"{ROOT}/workspace"
 OUTPUTS = f"{ROOT}/outputs"
+# the extract again, read-only, as a folder of the workspace (so that JupyterLab's file browser
+# shows where the data is; its files' content is never sent to the browser: hub.lockdown)
+DATA_FOLDER = "project-data"
 ACCOUNT_PREFIX = "tre-"
 NOLOGIN = "/usr/sbin/nologin"
 
@@ -96,6 +99,7 @@ class Sandbox:
                     args += ["--perms", "0755", "--dir", str(parent)]
                     made.add(str(parent))
             args += ["--bind" if mount.writable else "--ro-bind", str(mount.source), mount.target]
+            made.add(mount.target)  # a mount inside it must not make it again (bwrap's --perms)
         args += ["--unshare-pid", "--unshare-ipc", "--unshare-uts", "--die-with-parent"]
         args += ["--new-session", "--chdir", self.workdir, "--"]
         groups = f"--groups={grp.getgrnam(self.group).gr_gid}" if self.group else "--clear-groups"
@@ -244,25 +248,58 @@ def read_inside(root: Path, relative: str, limit: int = 50 << 20) -> bytes:
     return data
 
 
-def write_inside(root: Path, relative: str, data: bytes) -> bool:
+def write_inside(root: Path, relative: str, data: bytes, replace: bool = False) -> bool:
     """Create RELATIVE under ROOT with DATA, following no link and replacing nothing (a name
-    already there, a dangling link included, is left alone); False when it was there."""
+    already there, a dangling link included, is left alone); False when it was there.
+    REPLACE: a file (or link) of that name is replaced (renamed over, never written through);
+    a folder of that name is still left alone."""
     *folders, name = relative.split("/")
     try:
         folder = _open_folder(root, folders, make=True)
     except OSError:
         return False  # a part of the path is a link or not a folder: nothing is written
+    target = f".{name}.tre-new" if replace else name
     try:
-        descriptor = os.open(
-            name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644, dir_fd=folder
-        )
-    except FileExistsError:
-        return False
+        try:
+            if replace:
+                os.unlink(target, dir_fd=folder)  # a leftover (or a planted link) goes first
+        except FileNotFoundError:
+            pass
+        try:
+            descriptor = os.open(
+                target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644, dir_fd=folder
+            )
+        except FileExistsError:
+            return False
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+        if replace:
+            try:
+                os.replace(target, name, src_dir_fd=folder, dst_dir_fd=folder)
+            except OSError:  # a folder of that name: the person's, left alone
+                os.unlink(target, dir_fd=folder)
+                return False
     finally:
         os.close(folder)
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(data)
     return True
+
+
+def make_mount_point(root: Path, name: str) -> None:
+    """An empty folder NAME in ROOT (a folder the person controls) for something mounted over
+    it: a link or a file of that name is removed first (root follows no link); a folder stays."""
+    folder = os.open(root, _NOFOLLOW_DIR)
+    try:
+        try:
+            found = os.stat(name, dir_fd=folder, follow_symlinks=False)
+        except FileNotFoundError:
+            found = None
+        if found is not None and not stat.S_ISDIR(found.st_mode):
+            os.unlink(name, dir_fd=folder)
+            found = None
+        if found is None:
+            os.mkdir(name, 0o755, dir_fd=folder)
+    finally:
+        os.close(folder)
 
 
 def software_paths() -> list[Path]:

@@ -118,6 +118,22 @@ class AirlockSettings(_Section):
     )
 
 
+class NotifySettings(_Section):
+    smtp_host: str = Field(
+        default="",
+        description="The SMTP server that e-mails the airlock's notifications (to authors, "
+        "checkers and recipients, at each step of a request). Empty: notifications are shown "
+        "in the service only.",
+    )
+    smtp_port: int = Field(default=25, ge=1, le=65535, description="The SMTP server's port.")
+    starttls: bool = Field(
+        default=False, description="Whether to upgrade the SMTP connection with STARTTLS."
+    )
+    sender: str = Field(
+        default="tre-kit@localhost", description="The From address of the notification e-mails."
+    )
+
+
 # The purpose-quality flags a registration may raise (projects/quality.py raises them, with a
 # sentence each): named here so that tre.toml can choose which of them stop a submission.
 QUALITY_FLAGS = (
@@ -200,6 +216,7 @@ class Settings(_Section):
     transparency: TransparencySettings = TransparencySettings()
     airlock: AirlockSettings = AirlockSettings()
     people: PeopleSettings = PeopleSettings()
+    notify: NotifySettings = NotifySettings()
     hub: HubSettings = HubSettings()
     registration: RegistrationSettings = RegistrationSettings()
     disclosure: dict[str, Any] = Field(
@@ -260,6 +277,14 @@ max_csv_rows = 5000
 # A file whose automatic checks failed is never released (false). true: it may be, but only when
 # every checker who approved it recorded a reason for overriding the checks on that file.
 release_failed_with_override = false
+
+[notify]
+# The SMTP server that e-mails notifications (a request submitted, returned, approved, released,
+# rejected) to its author, its checkers and its recipients. Empty: shown in the service only.
+smtp_host = ""
+smtp_port = 25
+starttls = false
+sender = "tre-kit@localhost"
 
 [registration]
 # Purpose-quality flags (projects/quality.py) warn the lead on saving and show beside the data

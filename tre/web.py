@@ -94,6 +94,7 @@ class Page(tornado.web.RequestHandler):
                 scopes=self.scopes,
                 prefix=self.prefix(),
                 xsrf=self.xsrf_token.decode(),
+                unread=self._unread(),
                 **self._shared_values(),
                 **values,
             )
@@ -105,6 +106,12 @@ class Page(tornado.web.RequestHandler):
         application's ``frame`` setting, handler -> values; none without it."""
         frame = self.settings.get("frame")
         return frame(self) if frame else {}
+
+    def _unread(self) -> int:
+        """The signed-in person's unread notifications, for the nav (the application's
+        ``unread_of`` setting counts them; none without it)."""
+        unread_of = self.settings.get("unread_of")
+        return unread_of(self.instance, self.username) if unread_of and self.username else 0
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         message = self._reason

@@ -2,8 +2,11 @@
 
 Each cell (including every margin) carries: count, sum, min, max, the two largest contributions
 (top1, top2) and the number of negative contributions; the published statistic is computed from
-those. Margins are aggregated from the finest cells, never by another pass over the data, except
-for order statistics (median, quantiles), which need the values themselves.
+those. Where the records carry a holding (a person's id or pseudonym: τ-ARGUS's holdings), a
+contribution is the holding's total in the cell, not one record, and each cell also counts its
+holdings: a person with three records is one contributor, not three. Margins are aggregated
+from the finest cells, never by another pass over the data, except for order statistics (median,
+quantiles), which need the values themselves.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ class Table:
     margins: bool = True
     dropped: int = 0  # records left out (missing dimension or value)
     categories: dict[str, list] = field(default_factory=dict)
+    holding: str | None = None  # the column of each record's person (see build)
 
     @property
     def dims(self) -> list[str]:
@@ -102,12 +106,15 @@ def build(
     aggfunc: str = "count",
     margins: bool = True,
     max_cells: int = 100_000,
+    holding: str | None = None,
 ) -> Table:
     """Cells of a 1-, 2- or 3-dimensional table of DF, with every cell's evidence.
 
     ``aggfunc``: count (records per cell), sum or mean of VALUES, min, max, median, std, var.
     Records with a missing dimension (or a missing value, for statistics of VALUES) are left
-    out and counted in ``Table.dropped``.
+    out and counted in ``Table.dropped``. HOLDING names the column of the person each record
+    belongs to (their id or pseudonym): the dominance and p % rules then weigh each person's
+    total in a cell, and the threshold counts people (``holdings``).
     """
     rows = [rows] if isinstance(rows, str) else list(rows)
     cols = [] if cols is None else ([cols] if isinstance(cols, str) else list(cols))
@@ -118,7 +125,14 @@ def build(
         raise SdcError(f"aggfunc must be one of {', '.join(AGGFUNCS)}, not {aggfunc!r}")
     if aggfunc not in COUNT_FUNCS and values is None:
         raise SdcError(f"aggfunc {aggfunc!r} needs a values column")
-    check_frame(df, dims + ([values] if values else []))
+    check_frame(df, dims + ([values] if values else []) + ([holding] if holding else []))
+    if holding is not None and holding in dims + [values]:
+        raise SdcError(f"the holding column {holding!r} cannot also be a dimension or the values")
+    if holding is not None and df[holding].isna().any():
+        raise SdcError(
+            f"the holding column {holding!r} has {int(df[holding].isna().sum())} missing "
+            "value(s): every record needs its person's id (fill or drop them first)"
+        )
     if values is not None and not pd.api.types.is_numeric_dtype(df[values]):
         raise SdcError(f"values column {values!r} is not numeric ({df[values].dtype})")
 
@@ -150,7 +164,16 @@ def build(
     np.minimum.at(lowest, group, v)
     highest = np.full(grid_size, -np.inf)
     np.maximum.at(highest, group, v)
-    top1, top2 = _top_two(group, v, grid_size)
+    if holding is None:
+        top1, top2 = _top_two(group, v, grid_size)
+        pairs = None
+    else:
+        # one contribution per (cell, holding): the person's total in the cell
+        person = pd.factorize(df[holding])[0][keep].astype(np.int64)
+        people = int(person.max()) + 1 if len(person) else 1
+        pair_of, pair_key = pd.factorize(group * people + person)  # hashing: no sort
+        pairs = (pair_key // people, pair_key % people, np.bincount(pair_of, weights=v))
+        top1, top2 = _top_two(pairs[0], pairs[2], grid_size)
     squares = np.bincount(group, weights=v * v, minlength=grid_size)
 
     grid = np.array(list(np.ndindex(*shape))) if shape else np.zeros((1, 0), dtype=int)
@@ -179,7 +202,10 @@ def build(
         high = np.full(size, -np.inf)
         np.maximum.at(high, labels, highest)
         frame["min"], frame["max"] = low, high
-        frame["top1"], frame["top2"] = _merge_top_two(labels, top1, top2, size)
+        if pairs is None:
+            frame["top1"], frame["top2"] = _merge_top_two(labels, top1, top2, size)
+        else:
+            frame["top1"], frame["top2"], frame["holdings"] = _holding_top_two(labels, pairs, size)
         index = np.array(list(np.ndindex(*sub_shape))) if present else np.zeros((1, 0), int)
         for j, dim in enumerate(dims):
             if j in present:
@@ -194,6 +220,8 @@ def build(
     cells.loc[cells["count"] == 0, ["min", "max"]] = np.nan
     cells["value"] = _statistic(cells, aggfunc, df, dims, values, keep, categories, margins)
     ordered = dims + EVIDENCE + ["sum_squares", "margin", "level"]
+    if holding is not None:
+        ordered.insert(len(dims) + 2, "holdings")
     if aggfunc == "mode":
         ordered.append("mode_count")
     if values is None:
@@ -201,8 +229,29 @@ def build(
         ordered.remove("sum_squares")
         cells[["sum", "min", "max", "top1", "top2"]] = np.nan
     return Table(
-        rows, cols, values, aggfunc, cells[ordered], margins, int((~keep).sum()), categories
+        rows,
+        cols,
+        values,
+        aggfunc,
+        cells[ordered],
+        margins,
+        int((~keep).sum()),
+        categories,
+        holding,
     )
+
+
+def _holding_top_two(labels: np.ndarray, pairs, size: int):
+    """The two largest holdings' totals and the number of holdings in each cell of a level
+    whose finest cells map to LABELS; PAIRS are the finest (cell, holding, total) triples. A
+    person in two cells of a row is one contributor to the row, with their two totals added."""
+    cell, person, amount = pairs
+    people = int(person.max()) + 1 if len(person) else 1
+    inverse, key = pd.factorize(labels[cell] * people + person)
+    merged = np.bincount(inverse, weights=amount)
+    owner = key // people
+    top1, top2 = _top_two(owner, merged, size)
+    return top1, top2, np.bincount(owner, minlength=size).astype(float)
 
 
 def _statistic(cells, aggfunc, df, dims, values, keep, categories, margins) -> np.ndarray:

@@ -8,7 +8,8 @@ airlock's check, which never trusts the analyst's kernel.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -19,9 +20,9 @@ from sdc.policy import Policy
 from sdc.tables import secondary
 from sdc.tables.build import EVIDENCE, TOTAL, Table
 from sdc.tables.rounding import redact_then_round
-from sdc.tables.rules import primary
+from sdc.tables.rules import contributors, primary
 
-EVIDENCE_COLUMNS = [*EVIDENCE, "mode_count", "ones"]
+EVIDENCE_COLUMNS = [*EVIDENCE, "holdings", "mode_count", "ones"]
 
 
 @dataclass
@@ -30,6 +31,13 @@ class Protected:
     cells: pd.DataFrame  # the table's cells with status, reasons, review, published
     policy: Policy
     intervals: dict[int, tuple[float, float]]
+    # each primary cell's required reach (down to, up to), where the table is audited
+    required: dict[int, tuple[float, float]] = field(default_factory=dict)
+    manual: list[dict[str, Any]] = field(default_factory=list)  # the cells marked by hand
+    insiders: int = 0  # suppressed one-contributor cells whose contributor was audited
+    # how secondary suppression was chosen: asked, used (the exact mode falls back to the
+    # heuristic, and says why) and a note
+    method: dict[str, str] = field(default_factory=dict)
 
     def wide(self) -> pd.DataFrame:
         return Table(
@@ -41,6 +49,7 @@ class Protected:
             self.table.margins,
             self.table.dropped,
             self.table.categories,
+            self.table.holding,
         ).wide("published")
 
     @property
@@ -61,6 +70,10 @@ class Protected:
                 review=bool(row["review"]),
                 published=_plain(row["published"]),
             )
+            if row["status"] == "u":
+                cell["protection_level"] = _plain(row["protection"])
+            if i in self.required:
+                cell["required"] = list(self.required[i])
             if i in self.intervals:
                 cell["interval"] = list(self.intervals[i])
             cells.append(cell)
@@ -72,6 +85,9 @@ class Protected:
             "values": table.values,
             "aggfunc": table.aggfunc,
             "margins": table.margins,
+            "holding": table.holding,
+            "manual_unsafe": self.manual,
+            "secondary_method": self.method,
             "dropped_records": table.dropped,
             "policy": self.policy.to_dict(),
             "cells": cells,
@@ -81,6 +97,7 @@ class Protected:
                 "secondary": int((self.cells.status == "x").sum()),
                 "published": int(self.cells.published.notna().sum()),
                 "review": int(self.cells.review.sum()),
+                "insiders_audited": self.insiders,
             },
         }
 
@@ -104,43 +121,132 @@ def additive_values(cells: pd.DataFrame, kind: str) -> tuple[np.ndarray | None, 
     return None, None
 
 
-def protect(table: Table, policy: Policy | None = None) -> Protected:
+def protect(
+    table: Table,
+    policy: Policy | None = None,
+    unsafe: Sequence[Mapping[str, Any] | Sequence[Any]] | None = None,
+) -> Protected:
+    """Apply POLICY's primary rules, secondary suppression and rounding to TABLE.
+
+    UNSAFE marks further cells sensitive by hand (for reasons outside the rules): each a
+    mapping {dimension: category} (a dimension left out, or given as ``TOTAL``, is its
+    margin) or a tuple of categories in the table's dimension order. They are suppressed and
+    protected like any primary cell, and listed in the evidence."""
     policy = policy or Policy()
-    cells = primary(table.cells, table.kind, table.aggfunc, policy)
-    unsafe = (cells.status == "u").to_numpy()
+    manual, marked = _manual_cells(table, unsafe or [])
+    cells = primary(table.cells, table.kind, table.aggfunc, policy, manual)
+    unsafe_cells = (cells.status == "u").to_numpy()
     intervals: dict[int, tuple[float, float]] = {}
-    suppressed = unsafe.copy() if policy.suppress else np.zeros(len(cells), bool)
+    needed: dict[int, tuple[float, float]] = {}
+    suppressed = unsafe_cells.copy() if policy.suppress else np.zeros(len(cells), bool)
     values, lower = additive_values(cells, table.kind)
-    if policy.suppress and unsafe.any() and values is not None and table.margins:
+    insiders = 0
+    method = {"asked": policy.secondary, "used": policy.secondary, "note": ""}
+    if policy.suppress and unsafe_cells.any() and values is not None and table.margins:
         rels = secondary.relations(cells, table.dims)
         frozen = (cells.status == "z").to_numpy()
+        levels = np.where(unsafe_cells, cells["protection"].to_numpy(float), 0.0)
+        reach = secondary.required(values, levels, lower)
+        alone = _one_contributor(cells)
         # cheapest first: small cells, and interior cells before totals
         cost = cells["count"].to_numpy(float) + np.where(cells.margin, 1e9, 0.0)
-        if policy.secondary == "heuristic":
-            suppressed, intervals = secondary.heuristic(values, unsafe, frozen, rels, cost, lower)
-        elif policy.secondary == "optimal":
+        proposed = unsafe_cells
+        if policy.secondary == "optimal":
             # the integer programme proposes; the audit decides and the heuristic repairs
             # whatever the solver's tolerances let through (at large magnitudes)
-            proposed = secondary.optimal(
-                values, unsafe, frozen, rels, np.where(cells.margin, 10.0, 1.0)
+            found, how = secondary.optimal(
+                values,
+                unsafe_cells,
+                frozen,
+                rels,
+                np.where(cells.margin, 10.0, 1.0),
+                np.maximum(levels, 1.0),
             )
-            suppressed, intervals = secondary.heuristic(values, proposed, frozen, rels, cost, lower)
-        else:
+            method = {"asked": "optimal", "used": "optimal", "note": how}
+            if found is None:
+                method.update(used="heuristic", note=how + ": the heuristic's pattern is used")
+            else:
+                proposed = found
+        if policy.secondary == "none":
             intervals = secondary.audit(values, suppressed, rels, lower)
-        if policy.secondary != "none" and secondary.exposed(intervals):
-            raise SdcError("secondary suppression left a cell that can be recomputed")
-    cells.loc[suppressed & ~unsafe, "status"] = "x"
+        else:
+            suppressed, intervals = secondary.heuristic(
+                values,
+                proposed,
+                frozen,
+                rels,
+                cost,
+                lower,
+                reach,
+                alone,
+                unsafe_cells,
+                secondary.shares_contributor(cells, table.dims),
+            )
+            if secondary.short_of(intervals, reach, secondary.scale_of(values)):
+                raise SdcError("secondary suppression left a cell without its protection")
+        insiders = int((alone & suppressed).sum())
+        needed = {
+            int(i): (float(reach[0][i]), float(reach[1][i])) for i in np.flatnonzero(unsafe_cells)
+        }
+    cells.loc[suppressed & ~unsafe_cells, "status"] = "x"
     published = cells["value"].to_numpy(float).copy()
     if table.kind == "frequency":
         published = redact_then_round(published, policy.redact_at_most, policy.rounding_base)
     published[suppressed] = np.nan
     cells["published"] = published
-    return Protected(table, cells, policy, intervals)
+    return Protected(table, cells, policy, intervals, needed, marked, insiders, method)
+
+
+def _one_contributor(cells: pd.DataFrame) -> np.ndarray:
+    """Cells with a single contributor (a person where the table has holdings): that person
+    knows the cell's value exactly, suppressed or not."""
+    return np.array([contributors(c) == 1 for c in cells.to_dict("records")], dtype=bool)
+
+
+def _manual_cells(table: Table, unsafe) -> tuple[np.ndarray, list[dict[str, Any]]]:
+    """The positions of the cells marked unsafe by hand, and each as {dimension: category}."""
+    mask = np.zeros(len(table.cells), bool)
+    marked = []
+    dims = table.dims
+    for spec in unsafe:
+        if isinstance(spec, Mapping):
+            unknown = sorted(set(map(str, spec)) - set(dims))
+            if unknown:
+                raise SdcError(
+                    f"unsafe cell {dict(spec)!r} names {', '.join(unknown)}, which the table "
+                    f"does not have (its dimensions: {', '.join(dims)})"
+                )
+            where = {d: spec.get(d, TOTAL) for d in dims}
+        elif isinstance(spec, (str, bytes)) or not isinstance(spec, Sequence):
+            if len(dims) != 1:
+                raise SdcError(
+                    f"unsafe cell {spec!r}: give one category per dimension "
+                    f"({', '.join(dims)}), as a tuple or a mapping"
+                )
+            where = {dims[0]: spec}
+        else:
+            if len(spec) != len(dims):
+                raise SdcError(
+                    f"unsafe cell {tuple(spec)!r} has {len(spec)} categories; the table has "
+                    f"{len(dims)} dimensions ({', '.join(dims)})"
+                )
+            where = dict(zip(dims, spec, strict=True))
+        match = np.ones(len(table.cells), bool)
+        for d, category in where.items():
+            match &= (table.cells[d] == category).to_numpy()
+        if not match.any():
+            raise SdcError(
+                f"unsafe cell {where!r} is not in the table: its categories must be ones the "
+                f"table has (or {TOTAL!r} for a margin)"
+            )
+        mask |= match
+        marked.append({d: _plain(v) for d, v in where.items()})
+    return mask, marked
 
 
 def recheck(evidence: dict[str, Any], policy: Policy) -> list[str]:
     """Re-run POLICY's rules on a table's evidence; the problems found, as sentences."""
-    from sdc.tables.rules import cell_reasons
+    from sdc.tables.rules import cell_reasons, protection_level
 
     problems = []
     if evidence.get("kind") != "table":
@@ -163,6 +269,13 @@ def recheck(evidence: dict[str, Any], policy: Policy) -> list[str]:
     dims = evidence["rows"] + evidence["cols"]
     kind, aggfunc = evidence["table_kind"], evidence["aggfunc"]
     for cell in cells.to_dict("records"):
+        people = cell.get("holdings")
+        if people is not None and not np.isnan(people) and not 0 <= people <= cell["count"]:
+            where = ", ".join(f"{d}={cell[d]}" for d in dims)
+            problems.append(
+                f"cell ({where}) claims {people:g} people among {cell['count']:g} records: "
+                "evidence no table could have"
+            )
         published = cell["published"]
         if published is None or (isinstance(published, float) and np.isnan(published)):
             continue
@@ -194,6 +307,15 @@ def recheck(evidence: dict[str, Any], policy: Policy) -> list[str]:
         & (np.isnan(summed) | (summed == 0))
     )
     suppressed = cells["published"].isna().to_numpy() & ~empty
+    manual = np.zeros(len(cells), bool)
+    for spec in evidence.get("manual_unsafe") or []:
+        match = np.ones(len(cells), bool)
+        for d in dims:
+            match &= (cells[d] == spec.get(d, TOTAL)).to_numpy()
+        manual |= match
+    for k in np.flatnonzero(manual & ~cells["published"].isna().to_numpy()).tolist():
+        where = ", ".join(f"{d}={cells.iloc[k][d]}" for d in dims)
+        problems.append(f"cell ({where}) was marked unsafe by hand but is published")
     values, lower = additive_values(cells.assign(margin=False), kind)
     if (
         values is not None
@@ -202,7 +324,39 @@ def recheck(evidence: dict[str, Any], policy: Policy) -> list[str]:
         and any((cells[d] == TOTAL).any() for d in dims)
     ):
         rels = secondary.relations(cells, dims)
-        for i in secondary.exposed(secondary.audit(values, suppressed, rels, lower)):
-            where = ", ".join(f"{d}={cells.iloc[i][d]}" for d in dims)
-            problems.append(f"suppressed cell ({where}) can be recomputed from the others")
+        records = cells.to_dict("records")
+        stated = [
+            {k: (np.nan if c[k] is None else c[k]) for k in EVIDENCE_COLUMNS} for c in records
+        ]
+        levels = np.zeros(len(cells))
+        unsafe = np.zeros(len(cells), bool)
+        for k in np.flatnonzero(suppressed).tolist():
+            reasons, _ = cell_reasons(stated[k], kind, aggfunc, policy)
+            if reasons or manual[k]:
+                unsafe[k] = True
+                levels[k] = protection_level(stated[k], kind, policy, bool(manual[k]))
+        reach = secondary.required(values, levels, lower)
+        intervals = secondary.audit(values, suppressed, rels, lower)
+        for k in secondary.short_of(intervals, reach, secondary.scale_of(values)):
+            where = ", ".join(f"{d}={cells.iloc[k][d]}" for d in dims)
+            low, high = intervals[k]
+            if high - low <= 0:
+                problems.append(f"suppressed cell ({where}) can be recomputed from the others")
+            else:
+                problems.append(
+                    f"suppressed cell ({where}) is known to lie in [{low:.6g}, {high:.6g}]; its "
+                    f"rule asks that it could be anywhere in [{reach[0][k]:.6g}, "
+                    f"{reach[1][k]:.6g}]"
+                )
+        alone = _one_contributor(pd.DataFrame(stated))
+        own = secondary.shares_contributor(cells, dims)
+        for insider, k in secondary.insider_exposed(
+            values, suppressed, rels, lower, alone, unsafe, own
+        ):
+            where = ", ".join(f"{d}={cells.iloc[k][d]}" for d in dims)
+            other = ", ".join(f"{d}={cells.iloc[insider][d]}" for d in dims)
+            problems.append(
+                f"suppressed cell ({where}) can be recomputed by the sole contributor of "
+                f"suppressed cell ({other})"
+            )
     return problems

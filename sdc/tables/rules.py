@@ -23,11 +23,13 @@ def cell_reasons(cell: dict, kind: str, aggfunc: str, policy: Policy) -> tuple[l
         if policy.zeros_disclosive:
             reasons.append("zero: an empty cell reveals that nobody in the group has it")
         return reasons, False
-    if count < policy.threshold:
-        reasons.append(
-            f"threshold: {int(count)} record{'s' if count != 1 else ''}, "
-            f"fewer than the minimum of {policy.threshold}"
-        )
+    people = contributors(cell)
+    if people < policy.threshold:
+        if people == count:
+            who = f"{int(count)} record{'s' if count != 1 else ''}"
+        else:
+            who = f"{int(people)} {'person' if people == 1 else 'people'} ({int(count)} records)"
+        reasons.append(f"threshold: {who}, fewer than the minimum of {policy.threshold}")
     review = False
     if kind == "magnitude":
         negatives = cell.get("negatives") or 0
@@ -69,6 +71,54 @@ def cell_reasons(cell: dict, kind: str, aggfunc: str, policy: Policy) -> tuple[l
     return reasons, review
 
 
+def contributors(cell: dict) -> float:
+    """How many contribute to CELL: its holdings (people) where the table has them, else its
+    records."""
+    holdings = cell.get("holdings")
+    if holdings is None or np.isnan(holdings):
+        return cell["count"]
+    return holdings
+
+
+def protection_level(cell: dict, kind: str, policy: Policy, manual: bool = False) -> float:
+    """How far an attacker's interval must reach on each side of an unsafe CELL's additive
+    value (its count, or its sum), following τ-ARGUS's definitions for the rule that made it
+    unsafe (the largest where several did):
+
+    - p % rule: p/100·x1 − (T − x1 − x2), what the runner-up must still not know of the largest;
+    - pq rule: p/q·x1 − (T − x1 − x2);
+    - (n, k) dominance: 100/k·(x1 [+ x2]) − T;
+    - a frequency table's threshold (and zero) cell, and a proportion's numerator: the policy's
+      ``protection_level``, a count;
+    - a magnitude table's threshold cell: the p % rule's level of its contributions (a cell of
+      one person is then protected by p % of its value);
+    - a cell marked unsafe by hand: ``protection_level`` (counts) or p % of its value
+      (magnitudes: τ-ARGUS's manual safety range).
+
+    0 means "not a single point" (every suppressed cell needs at least that)."""
+    if kind == "frequency":
+        return float(policy.protection_level)
+    if kind != "magnitude":
+        return 0.0
+    levels = [0.0]
+    total, top1, top2 = cell["sum"], cell["top1"], cell["top2"]
+    if cell["count"] > 0 and not (cell.get("negatives") or 0) and total > 0:
+        top1 = 0.0 if top1 is None or np.isnan(top1) else float(top1)
+        top2 = 0.0 if top2 is None or np.isnan(top2) else float(top2)
+        rest = total - top1 - top2
+        levels.append(policy.p_percent / 100.0 * top1 - rest)
+        largest = top1 + (top2 if policy.dominance_n == 2 else 0.0)
+        levels.append(100.0 / policy.dominance_k * largest - total)
+        if policy.pq_p is not None and policy.pq_q is not None:
+            levels.append(policy.pq_p / policy.pq_q * top1 - rest)
+        if manual:
+            levels.append(policy.p_percent / 100.0 * abs(total))
+    ones = cell.get("ones")
+    if ones is not None and not np.isnan(ones):
+        levels.append(float(policy.protection_level))
+    return max(levels)
+
+
 def proportion_reasons(ones, count: float, aggfunc: str, policy: Policy) -> list[str]:
     """A mean of a 0/1 flag is a proportion, ONES of COUNT: class disclosure when it is 0 % or
     100 % (it tells something about every member of the group), and the numerator and its
@@ -89,12 +139,27 @@ def proportion_reasons(ones, count: float, aggfunc: str, policy: Policy) -> list
     return []
 
 
-def primary(cells: pd.DataFrame, kind: str, aggfunc: str, policy: Policy) -> pd.DataFrame:
-    """Add ``status``, ``reasons`` and ``review`` to CELLS (a copy)."""
+MANUAL = "manual: marked unsafe by hand (for reasons outside the rules)"
+
+
+def primary(
+    cells: pd.DataFrame,
+    kind: str,
+    aggfunc: str,
+    policy: Policy,
+    manual: np.ndarray | None = None,
+) -> pd.DataFrame:
+    """Add ``status``, ``reasons``, ``review`` and ``protection`` (the level an unsafe cell's
+    interval must reach on each side; 0 for a safe one) to CELLS (a copy). MANUAL marks the
+    cells made unsafe by hand."""
     out = cells.copy()
-    statuses, all_reasons, reviews = [], [], []
-    for cell in out.to_dict("records"):
+    statuses, all_reasons, reviews, levels = [], [], [], []
+    for i, cell in enumerate(out.to_dict("records")):
         reasons, review = cell_reasons(cell, kind, aggfunc, policy)
+        by_hand = manual is not None and bool(manual[i])
+        if by_hand:
+            reasons.append(MANUAL)
+        levels.append(protection_level(cell, kind, policy, by_hand) if reasons else 0.0)
         if reasons:
             status = "u"
         elif cell["count"] == 0:
@@ -107,4 +172,5 @@ def primary(cells: pd.DataFrame, kind: str, aggfunc: str, policy: Policy) -> pd.
     out["status"] = statuses
     out["reasons"] = all_reasons
     out["review"] = reviews
+    out["protection"] = levels
     return out

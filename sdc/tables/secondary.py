@@ -14,6 +14,7 @@ problem as an integer programme for small tables.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -22,7 +23,15 @@ from scipy.sparse import coo_array, csr_array
 from sdc.errors import SdcError
 from sdc.tables.build import TOTAL
 
-OPTIMAL_LIMIT = 2_000  # cells x primary cells, for the integer programme
+# the integer programme's size guard, in nonzeros of its constraint matrix: SciPy and HiGHS
+# keep several copies of the model (presolve, the LP, the search). Measured on 2-D count
+# tables: 69 MiB of peak memory at 25,220 nonzeros, 205 MiB at 151,320 (about 1.1 KB a
+# nonzero beyond some 40 MiB): 400,000 is about half a GiB
+OPTIMAL_NONZEROS = 400_000
+BYTES_PER_NONZERO = 1_100
+# branch-and-bound nodes the exact mode may explore: a count, not seconds, so that the pattern
+# never depends on how loaded the machine is
+OPTIMAL_NODES = 2_000
 # an interval narrower than this fraction of the table's scale is a point (see audit)
 RESOLUTION = 1e-9
 # HiGHS's feasibility tolerances, in the audit's unit (every value at most 1)
@@ -102,32 +111,12 @@ def scale_of(values: np.ndarray) -> float:
     return math.ldexp(1.0, math.frexp(largest)[1])
 
 
-def audit(values: np.ndarray, suppressed: np.ndarray, rels, lower_bound: float | None = 0.0):
-    """Each suppressed cell's feasible interval {cell: (low, high)} given the published cells:
-    the attacker's two linear programmes per cell, over the suppressed cells only.
-
-    Floating point is handled so that the audit means the same at any magnitude:
-
-    - The programme is solved in units of :func:`scale_of` (every value at most 1), with
-      HiGHS's feasibility tolerances at 1e-10 of that unit.
-    - A table's cells are sums rounded in different orders (a margin is not rounded like the
-      sum of its cells), so the published values disagree with their relations in the last
-      digits: past about 5e8 that disagreement exceeded HiGHS's absolute tolerance and the
-      attacker's system was "Infeasible". Each relation's right-hand side is therefore written
-      with the suppressed cells' own values (the true values satisfy every relation exactly),
-      and the published values' disagreement (each relation's residual, summed exactly) is
-      measured instead.
-    - Intervals are given in the table's units and narrowed by that disagreement (an end at
-      the lower bound excepted: the attacker knows it exactly), so that an interval is never
-      wider than the attacker's: the audit errs towards exposure.
-    - A width below :data:`RESOLUTION` of the scale is a point (the cell is recomputed); the
-      decision is relative to the table's magnitude, never an absolute number.
-    """
+def _attacker(values: np.ndarray, hidden: np.ndarray, rels, lower_bound: float | None):
+    """The attacker's linear programme over the HIDDEN cells, in the unit of :func:`scale_of`,
+    passed to the shared HiGHS instance; with its scale and the published values'
+    disagreement (see :func:`audit`)."""
     import highspy
 
-    hidden = np.flatnonzero(suppressed)
-    if not len(hidden):
-        return {}
     scale = scale_of(values)
     scaled = (values / scale).tolist()  # exact: a power of two (Python floats: fast to sum)
     plain = values.tolist()
@@ -164,18 +153,220 @@ def audit(values: np.ndarray, suppressed: np.ndarray, rels, lower_bound: float |
     lp.a_matrix_.value_ = matrix.data
     solver = _highs()
     solver.passModel(lp)
-    intervals = {}
-    for k, cell in enumerate(hidden):
-        solver.changeColCost(k, 1.0)
-        ends = []
-        for sense in (highspy.ObjSense.kMinimize, highspy.ObjSense.kMaximize):
-            solver.changeObjectiveSense(sense)
-            ends.append(_solve(solver, highspy, sense) * scale)
-        solver.changeColCost(k, 0.0)
-        intervals[int(cell)] = _narrowed(
-            ends[0], ends[1], disagreement, RESOLUTION * scale, lower_bound
-        )
-    return intervals
+    return solver, scale, disagreement
+
+
+def _interval(solver, column: int, scale: float, disagreement: float, lower_bound):
+    """Column COLUMN's feasible interval in the table's units (narrowed: see audit)."""
+    import highspy
+
+    solver.changeColCost(column, 1.0)
+    ends = []
+    for sense in (highspy.ObjSense.kMinimize, highspy.ObjSense.kMaximize):
+        solver.changeObjectiveSense(sense)
+        ends.append(_solve(solver, highspy, sense) * scale)
+    solver.changeColCost(column, 0.0)
+    return _narrowed(ends[0], ends[1], disagreement, RESOLUTION * scale, lower_bound)
+
+
+def audit(
+    values: np.ndarray,
+    suppressed: np.ndarray,
+    rels,
+    lower_bound: float | None = 0.0,
+    only: np.ndarray | None = None,
+):
+    """Each suppressed cell's feasible interval {cell: (low, high)} given the published cells:
+    the attacker's two linear programmes per cell, over the suppressed cells only (or over the
+    suppressed cells among ONLY: the programme is the same, fewer cells are asked about).
+
+    Floating point is handled so that the audit means the same at any magnitude:
+
+    - The programme is solved in units of :func:`scale_of` (every value at most 1), with
+      HiGHS's feasibility tolerances at 1e-10 of that unit.
+    - A table's cells are sums rounded in different orders (a margin is not rounded like the
+      sum of its cells), so the published values disagree with their relations in the last
+      digits: past about 5e8 that disagreement exceeded HiGHS's absolute tolerance and the
+      attacker's system was "Infeasible". Each relation's right-hand side is therefore written
+      with the suppressed cells' own values (the true values satisfy every relation exactly),
+      and the published values' disagreement (each relation's residual, summed exactly) is
+      measured instead.
+    - Intervals are given in the table's units and narrowed by that disagreement (an end at
+      the lower bound excepted: the attacker knows it exactly), so that an interval is never
+      wider than the attacker's: the audit errs towards exposure.
+    - A width below :data:`RESOLUTION` of the scale is a point (the cell is recomputed); the
+      decision is relative to the table's magnitude, never an absolute number.
+    """
+    hidden = np.flatnonzero(suppressed)
+    if not len(hidden):
+        return {}
+    solver, scale, disagreement = _attacker(values, hidden, rels, lower_bound)
+    return {
+        int(cell): _interval(solver, k, scale, disagreement, lower_bound)
+        for k, cell in enumerate(hidden)
+        if only is None or only[cell]
+    }
+
+
+def insider_exposed(
+    values: np.ndarray,
+    suppressed: np.ndarray,
+    rels,
+    lower_bound: float | None,
+    insiders: np.ndarray,
+    sensitive: np.ndarray,
+    own: Callable[[int, int], bool] | None = None,
+) -> list[tuple[int, int]]:
+    """(insider, cell) pairs where the sole contributor of the suppressed cell INSIDER (who
+    knows its value exactly) can recompute the suppressed SENSITIVE cell CELL: τ-ARGUS's
+    singleton protection. OWN(insider, cell) says that the insider is in CELL (see
+    :func:`shares_contributor`): a person's own contribution is no disclosure to them, and it
+    is left out.
+
+    Where every suppressed cell lies above the lower bound (the true values are then inside the
+    attacker's polytope, not on its edge), a cell is fixed by the insider's value exactly when
+    its row of the relations' null space is parallel to the insider's: one SVD answers every
+    pair. Where some suppressed cell sits on the bound (an empty cell), the bound itself can pin
+    cells, and the attacker's programme is solved again with each insider's cell fixed."""
+    hidden = np.flatnonzero(suppressed)
+    known = [int(c) for c in hidden if insiders[c]]
+    if not known or not (sensitive & suppressed).any():
+        return []
+    scale = scale_of(values)
+    if lower_bound is not None and bool(np.any(values[hidden] <= lower_bound + RESOLUTION * scale)):
+        pairs = _insider_pairs_by_programme(values, hidden, known, rels, lower_bound, sensitive)
+    else:
+        pairs = _insider_pairs_by_null_space(hidden, known, rels, sensitive)
+    return [(a, b) for a, b in pairs if own is None or not own(a, b)]
+
+
+def _insider_pairs_by_null_space(hidden: np.ndarray, known: list[int], rels, sensitive):
+    """The pairs, one group of suppressed cells tied by relations at a time (each small)."""
+    component = _components(hidden, rels)
+    groups: dict[int, list[int]] = {}
+    for c in hidden.tolist():
+        groups.setdefault(component[c], []).append(c)
+    relations_of: dict[int, list[list[int]]] = {}
+    for total, members in rels:
+        unknown = [c for c in [total, *members] if c in component]
+        if unknown:
+            relations_of.setdefault(component[unknown[0]], []).append(
+                [c if c == total else -1 - c for c in unknown]  # members negated
+            )
+    found = []
+    for root, cells in groups.items():
+        insiders = [c for c in cells if c in set(known)]
+        if not insiders or not any(sensitive[c] for c in cells):
+            continue
+        column_of = {c: k for k, c in enumerate(cells)}
+        matrix = np.zeros((len(relations_of.get(root, [])), len(cells)))
+        for r, relation in enumerate(relations_of.get(root, [])):
+            for c in relation:
+                matrix[r, column_of[c if c >= 0 else -1 - c]] = 1.0 if c >= 0 else -1.0
+        basis = _null_space(matrix)
+        norms = np.linalg.norm(basis, axis=1)
+        unit = basis / np.where(norms > 0, norms, 1.0)[:, None]
+        targets = np.array([bool(sensitive[c]) for c in cells]) & (norms > 1e-9)
+        for insider in insiders:
+            k = column_of[insider]
+            if norms[k] <= 1e-9:
+                continue
+            parallel = np.abs(unit @ unit[k]) >= 1.0 - 1e-9
+            found += [(insider, cells[j]) for j in np.flatnonzero(parallel & targets) if j != k]
+    return found
+
+
+def _null_space(matrix: np.ndarray) -> np.ndarray:
+    """A basis of MATRIX's null space, one row per column, by Gauss-Jordan elimination with
+    partial pivoting. Elementwise numpy only: an SVD calls a threaded BLAS, which on a loaded
+    machine took a second for what this does in milliseconds (the relations' ±1 coefficients
+    keep the elimination's numbers small)."""
+    work = matrix.astype(float, copy=True)
+    rows, cols = work.shape
+    pivots: list[int] = []
+    for column in range(cols):
+        r = len(pivots)
+        if r == rows:
+            break
+        best = r + int(np.argmax(np.abs(work[r:, column])))
+        if abs(work[best, column]) < 1e-9:
+            continue
+        work[[r, best]] = work[[best, r]]
+        work[r] /= work[r, column]
+        others = np.flatnonzero(work[:, column])
+        others = others[others != r]
+        work[others] -= work[others, column][:, None] * work[r][None, :]
+        pivots.append(column)
+    pivot_set = set(pivots)
+    free = [c for c in range(cols) if c not in pivot_set]
+    basis = np.zeros((cols, len(free)))
+    basis[free, np.arange(len(free))] = 1.0
+    for r, column in enumerate(pivots):
+        basis[column] = -work[r, free]
+    return basis
+
+
+def _insider_pairs_by_programme(values, hidden, known, rels, lower_bound, sensitive):
+    component = _components(hidden, rels)
+    solver, scale, disagreement = _attacker(values, hidden, rels, lower_bound)
+    column_of = {int(c): k for k, c in enumerate(hidden)}
+    found = []
+    for insider in known:
+        column = column_of[insider]
+        exact = float(values[insider]) / scale
+        solver.changeColBounds(column, exact, exact)
+        for cell in hidden.tolist():
+            if cell == insider or not sensitive[cell]:
+                continue
+            if component[cell] != component[insider]:
+                continue
+            low, high = _interval(solver, column_of[cell], scale, disagreement, lower_bound)
+            if high - low <= 0:
+                found.append((insider, cell))
+        low_bound = -np.inf if lower_bound is None else lower_bound / scale
+        solver.changeColBounds(column, low_bound, np.inf)
+    return found
+
+
+def shares_contributor(cells: pd.DataFrame, dims: list[str]) -> Callable[[int, int], bool]:
+    """For a one-contributor cell A and another cell B: is A's contributor in B? So it is
+    when the cells overlap (on every dimension the same category, or a margin) and their
+    common part holds anyone: A's single contributor is then in it, and so in B."""
+    labels = cells[dims].to_numpy(object)
+    where = {tuple(row): i for i, row in enumerate(labels.tolist())}
+    count = cells["count"].to_numpy(float)
+
+    def own(a: int, b: int) -> bool:
+        common = []
+        for x, y in zip(labels[a], labels[b], strict=True):
+            if x == TOTAL or x == y:
+                common.append(y)
+            elif y == TOTAL:
+                common.append(x)
+            else:
+                return False
+        found = where.get(tuple(common))
+        return found is not None and count[found] > 0
+
+    return own
+
+
+def _components(hidden: np.ndarray, rels) -> dict[int, int]:
+    """The suppressed cells' groups: two are together when a relation holds both (only there
+    can knowing one tell anything of the other)."""
+    parent = {int(c): int(c) for c in hidden}
+
+    def root(c: int) -> int:
+        while parent[c] != c:
+            parent[c] = parent[parent[c]]
+            c = parent[c]
+        return c
+
+    for total, members in rels:
+        inside = [c for c in [total, *members] if c in parent]
+        for c in inside[1:]:
+            parent[root(c)] = root(inside[0])
+    return {c: root(c) for c in parent}
 
 
 def _solve(solver, highspy, sense) -> float:
@@ -219,10 +410,39 @@ def _narrowed(
     return low, high
 
 
-def exposed(intervals: dict[int, tuple[float, float]], protection: float = 0.0) -> list[int]:
-    """Suppressed cells whose interval is a point (or no wider than PROTECTION): :func:`audit`
-    has already made a point of every interval narrower than its resolution."""
-    return [i for i, (low, high) in intervals.items() if high - low <= protection]
+def exposed(intervals: dict[int, tuple[float, float]]) -> list[int]:
+    """Suppressed cells whose interval is a point: :func:`audit` has already made a point of
+    every interval narrower than its resolution."""
+    return [i for i, (low, high) in intervals.items() if high - low <= 0]
+
+
+def required(
+    values: np.ndarray, levels: np.ndarray, lower_bound: float | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """How far each cell's interval must reach, (down to, up to): value ∓ its protection
+    level, the lower end never below what the cell can be (LOWER_BOUND)."""
+    low = values - levels
+    if lower_bound is not None:
+        low = np.maximum(low, lower_bound)
+    return low, values + levels
+
+
+def short_of(
+    intervals: dict[int, tuple[float, float]],
+    reach: tuple[np.ndarray, np.ndarray] | None,
+    scale: float,
+) -> list[int]:
+    """Suppressed cells that are exposed, or whose interval does not reach REACH (see
+    :func:`required`) within the audit's resolution of SCALE."""
+    if reach is None:
+        return exposed(intervals)
+    slack = RESOLUTION * scale
+    down, up = reach
+    return [
+        i
+        for i, (low, high) in intervals.items()
+        if high - low <= 0 or low > down[i] + slack or high < up[i] - slack
+    ]
 
 
 def heuristic(
@@ -232,15 +452,26 @@ def heuristic(
     rels,
     cost: np.ndarray,
     lower_bound: float | None = 0.0,
-    protection: float = 0.0,
+    reach: tuple[np.ndarray, np.ndarray] | None = None,
+    insiders: np.ndarray | None = None,
+    sensitive: np.ndarray | None = None,
+    own: Callable[[int, int], bool] | None = None,
     max_rounds: int = 50,
 ) -> tuple[np.ndarray, dict]:
-    """Suppressed cells (primary + secondary) so that no suppressed cell is exposed, and their
-    audited intervals."""
+    """Suppressed cells (primary + secondary) so that no suppressed cell is exposed, every
+    primary cell's interval reaches REACH (:func:`required`), and no sole contributor of a
+    suppressed cell (INSIDERS) can recompute a SENSITIVE one (by default the PRIMARY cells);
+    and their audited intervals."""
+    sensitive = primary.copy() if sensitive is None else sensitive
     suppressed = primary.copy()
     if not suppressed.any():
         return suppressed, {}
     groups_of: dict[int, list[list[int]]] = {}  # each cell's relations, in the order of RELS
+    # suppressing more only widens the attacker's intervals (a cell's known value becomes one
+    # more unknown): a cell found protected stays protected, and each round audits the others;
+    # a full audit confirms the pattern at the end (and gives the intervals recorded)
+    settled = np.zeros(len(suppressed), bool)
+    scale = scale_of(values)
     for _ in range(max_rounds):
         changed = True
         while changed:
@@ -254,10 +485,19 @@ def heuristic(
                         continue
                     suppressed[choice] = True
                     changed = True
-        intervals = audit(values, suppressed, rels, lower_bound)
-        bad = exposed(intervals, protection)
+        partial = audit(values, suppressed, rels, lower_bound, only=~settled)
+        bad = short_of(partial, reach, scale)
+        settled[list(partial)] = True
+        settled[bad] = False
+        if not bad and insiders is not None:
+            pairs = insider_exposed(values, suppressed, rels, lower_bound, insiders, sensitive, own)
+            bad = sorted({cell for _, cell in pairs})
         if not bad:
-            return suppressed, intervals
+            intervals = audit(values, suppressed, rels, lower_bound)
+            bad = short_of(intervals, reach, scale)
+            if not bad:
+                return suppressed, intervals
+            settled[bad] = False
         if not groups_of:
             for total, members in rels:
                 group = [total] + members
@@ -310,11 +550,19 @@ def optimal(
     frozen: np.ndarray,
     rels,
     cost: np.ndarray,
-    protection: float = 1.0,
-    time_limit: float = 60.0,
-) -> np.ndarray:
+    protection: np.ndarray | float = 1.0,
+    node_limit: int = OPTIMAL_NODES,
+) -> tuple[np.ndarray | None, str]:
     """The cheapest suppression pattern protecting every primary cell by PROTECTION both ways
-    (the Fischetti-Salazar model: for each primary cell, deviations that the relations allow).
+    (one level for all, or each cell's own; the Fischetti-Salazar model: for each primary
+    cell, deviations that the relations allow), and a sentence on how it was found.
+
+    The model is sparse (its nonzeros grow with the table times its primary cells, never the
+    square of it), refused past :data:`OPTIMAL_NONZEROS` (about 1.1 KB of memory each), and
+    the search stops after NODE_LIMIT branch-and-bound nodes, never after some
+    seconds, so the same table gives the same pattern on an idle machine and a loaded one.
+    None (with the reason) where no pattern was found: :func:`sdc.tables.protect` then uses
+    the heuristic's and says so in the evidence.
 
     The answer is a proposal: the big-M is the table's own size, and once that size is about
     1e6 times the protection (costs in millions, protected by 1), a binary within HiGHS's
@@ -327,53 +575,69 @@ def optimal(
 
     n = len(values)
     primaries = np.flatnonzero(primary)
-    if len(primaries) * n > OPTIMAL_LIMIT * 10:
-        raise SdcError(
-            f"optimal secondary suppression is for small tables ({n} cells and "
-            f"{len(primaries)} unsafe cells given); use the heuristic"
-        )
     if not len(primaries):
-        return primary.copy()
-    matrix = _system(n, rels).toarray()
+        return primary.copy(), "no primary cell: nothing to protect"
+    system = _system(n, rels).tocoo()
+    blocks = 2 * len(primaries)
+    nonzeros = blocks * (system.nnz + 4 * n + 1)
+    if nonzeros > OPTIMAL_NONZEROS:
+        return None, (
+            f"the integer programme would have {nonzeros:,} nonzeros (about "
+            f"{nonzeros * BYTES_PER_NONZERO / 2**20:,.0f} MiB; the limit is {OPTIMAL_NONZEROS:,}): "
+            f"{n} cells with {len(primaries)} unsafe"
+        )
     big = float(np.abs(values).sum()) + 1.0
     # past 2**20 (a million), HiGHS's absolute tolerances meet numbers of the table's size and
     # its solve can fail (costs in 1e12): the model is then written in a power-of-two unit
     # that keeps the big-M at 2**20 (exact; a table of ordinary size keeps its own units)
     unit = max(1.0, math.ldexp(1.0, math.frexp(big)[1] - 20))
     values = np.asarray(values, dtype=float) / unit
-    big, protection = big / unit, protection / unit
+    big = big / unit
+    levels = np.broadcast_to(np.asarray(protection, dtype=float), (n,)) / unit
     # variables: s (n binaries), then for each primary p: up (n), down (n) deviations
-    blocks = 2 * len(primaries)
     total_vars = n + blocks * n
-    a_rows, lower, upper = [], [], []
-
-    def add(row, lo, hi):
-        a_rows.append(row)
-        lower.append(lo)
-        upper.append(hi)
-
+    rows: list[np.ndarray] = []
+    cols: list[np.ndarray] = []
+    vals: list[np.ndarray] = []
+    lower: list[np.ndarray] = []
+    upper: list[np.ndarray] = []
+    count = 0
+    cells = np.arange(n)
+    keep_low = np.where(values >= 0, np.maximum(values, 0.0), big)
     for b in range(blocks):
         offset = n + b * n
-        for relation in matrix:  # deviations keep every relation
-            row = np.zeros(total_vars)
-            row[offset : offset + n] = relation
-            add(row, 0.0, 0.0)
-        for c in range(n):  # a deviation only where suppressed: |y_c| <= M s_c, y_c >= -v_c s_c
-            row = np.zeros(total_vars)
-            row[offset + c] = 1.0
-            row[c] = -big
-            add(row, -np.inf, 0.0)
-            row = np.zeros(total_vars)
-            row[offset + c] = 1.0
-            row[c] = max(values[c], 0.0) if values[c] >= 0 else big
-            add(row, 0.0, np.inf)
+        # deviations keep every relation
+        rows.append(system.row + count)
+        cols.append(system.col + offset)
+        vals.append(system.data)
+        lower.append(np.zeros(system.shape[0]))
+        upper.append(np.zeros(system.shape[0]))
+        count += system.shape[0]
+        # a deviation only where suppressed: y_c - M s_c <= 0 and y_c + v_c s_c >= 0
+        for weight, least, most in ((-big, -np.inf, 0.0), (keep_low, 0.0, np.inf)):
+            rows += [count + cells, count + cells]
+            cols += [offset + cells, cells]
+            vals += [np.ones(n), np.broadcast_to(weight, (n,)).astype(float)]
+            lower.append(np.full(n, least))
+            upper.append(np.full(n, most))
+            count += n
         p = primaries[b // 2]
-        row = np.zeros(total_vars)
-        row[offset + p] = 1.0
         if b % 2 == 0:
-            add(row, protection, np.inf)
+            bounds = (float(levels[p]), np.inf)
         elif values[p] > 0:  # a cell cannot fall below zero: protect downwards what it can
-            add(row, -np.inf, -min(protection, float(values[p])))
+            bounds = (-np.inf, -min(float(levels[p]), float(values[p])))
+        else:
+            continue
+        rows.append(np.array([count]))
+        cols.append(np.array([offset + p]))
+        vals.append(np.ones(1))
+        lower.append(np.array([bounds[0]]))
+        upper.append(np.array([bounds[1]]))
+        count += 1
+    matrix = coo_array(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+        shape=(count, total_vars),
+    ).tocsr()
     objective = np.zeros(total_vars)
     objective[:n] = cost
     integrality = np.zeros(total_vars)
@@ -384,11 +648,15 @@ def optimal(
     high[:n] = np.where(frozen & ~primary, 0.0, 1.0)
     result = milp(
         objective,
-        constraints=LinearConstraint(np.array(a_rows), lower, upper),
+        constraints=LinearConstraint(matrix, np.concatenate(lower), np.concatenate(upper)),
         integrality=integrality,
         bounds=Bounds(low, high),
-        options={"time_limit": time_limit},
+        options={"node_limit": node_limit},
     )
     if result.x is None:
-        raise SdcError(f"optimal secondary suppression found no pattern: {result.message}")
-    return result.x[:n] > 0.5
+        return None, f"the integer programme found no pattern within {node_limit:,} nodes"
+    if result.status == 0:
+        return result.x[:n] > 0.5, "the integer programme's optimal pattern"
+    return result.x[:n] > 0.5, (
+        f"the integer programme's best pattern after {node_limit:,} nodes (not proven optimal)"
+    )

@@ -38,10 +38,48 @@ def test_audit_show_limit_shows_the_newest_events_in_time_order(tmp_path, run_cl
             audit.record(session, "ops:alex", "thing.change", "thing", i)
     code, out, err = run_cli("audit", "show", "--limit", "3", home=home)
     assert code == 0, err
-    shown = [line.split()[0] for line in out.splitlines()]
-    assert shown == ["5", "6", "7"]
+    assert seqs(out) == [5, 6, 7]
     code, out, _ = run_cli("audit", "show", home=home)
-    assert [line.split()[0] for line in out.splitlines()] == [str(i) for i in range(1, 8)]
+    assert seqs(out) == list(range(1, 8))
+
+
+def seqs(table: str) -> list[int]:
+    """The event numbers of `tre audit show`'s table, top to bottom."""
+    return [
+        int(line.split()[0])
+        for line in table.splitlines()
+        if line.split()[:1] != [] and line.split()[0].isdigit()
+    ]
+
+
+def test_audit_show_is_a_readable_table_unless_json(tmp_path, run_cli):
+    """`tre audit show` once printed each event's details as raw JSON."""
+    import json
+
+    from tre import audit
+    from tre.instance import open_instance
+
+    home = tmp_path / "inst"
+    run_cli("init", str(home))
+    details = {"file": "[bold]tables/ages.csv[/bold]", "rows": 12, "ok": True}
+    with open_instance(home).db.session() as session:
+        audit.record(
+            session, "alex.analyst", "airlock.add_file", "release_request", "req-20261205-273c76",
+            project="supporting-families", details=details,
+        )  # fmt: skip
+    code, out, err = run_cli("audit", "show", home=home)
+    assert code == 0, err
+    assert "{" not in out and '"' not in out
+    for shown in (
+        "time (UTC)", "airlock.add_file", "by alex.analyst",
+        "release_request:req-20261205-273c76", "in supporting-families",
+        "file: [bold]tables/ages.csv[/bold]", "rows: 12", "ok: true",
+    ):  # fmt: skip
+        assert shown in out, shown
+    code, out, _ = run_cli("audit", "show", "--json", home=home)
+    assert json.loads(out.splitlines()[-1])["details"] == details
+    code, out, _ = run_cli("audit", "show", "--actor", "nobody", home=home)
+    assert code == 0 and "no audit events match" in out
 
 
 def test_outputs_stats_is_a_table_unless_json(tmp_path, run_cli):
@@ -60,7 +98,7 @@ def test_outputs_stats_is_a_table_unless_json(tmp_path, run_cli):
     assert json.loads(out)["requests"] == 0
     found = {
         "requests": 3,
-        "by_state": {"changes_requested": 1, "rejected": 2},
+        "by_state": {"partially_reviewed": 1, "rejected": 2},
         "median_hours_to_first_review": 2.25,
         "median_hours_to_release": None,
         "mean_turns": 1.33,
@@ -72,7 +110,13 @@ def test_outputs_stats_is_a_table_unless_json(tmp_path, run_cli):
     with console.capture() as captured:
         console.print(stats_table(found))
     text = captured.get()
-    for shown in ("changes requested", "2.2 hours", "12% of files", "75% of files", "dominated"):
+    for shown in (
+        "reviewed by some checkers",
+        "2.2 hours",
+        "12% of files",
+        "75% of files",
+        "dominated",
+    ):
         assert shown in text, shown
 
 

@@ -1,5 +1,5 @@
 """The end-to-end and browser tests use the session's real hub (``hub_url``, tests/conftest.py),
-or the tre service alone on a loopback port; ``browser`` is Debian's chromium under Playwright."""
+or the tre service alone; the browser is Debian's chromium."""
 
 import shutil
 
@@ -16,6 +16,7 @@ needs_chromium = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def browser():
+    """Debian's chromium, driven by Playwright, for the module."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -18,6 +18,16 @@ def sign_in(browser, hub_url, user):
     return page
 
 
+def request_release(page, file: str, context: str, controls: str) -> None:
+    """From the tre home page: request the release of FILE (of the person's runs)."""
+    page.click("text=Request the release of outputs")
+    page.locator(f"label:has-text('{file}') input").first.check()
+    page.fill("#context", context)
+    page.fill("#controls", controls)
+    page.click("button:text-is('Submit for checking')")
+    page.wait_for_url("**/airlock/requests/**")
+
+
 def test_the_whole_tour(browser, hub_url):
     # the analyst sees only their projects and starts the workspace
     alex = sign_in(browser, hub_url, "alex.analyst")
@@ -42,29 +52,32 @@ def test_the_whole_tour(browser, hub_url):
     alex.click("button:text-is('Run')")
     alex.wait_for_url("**/services/tre/?ran=**", timeout=120_000)
     assert "repeat_callers.ipynb" in alex.content() and "succeeded" in alex.content()
-    alex.click("text=Request the release of outputs")
-    alex.locator("label:has-text('repeat_callers.csv') input").first.check()
-    alex.fill("#context", "How many repeat callers")
-    alex.fill("#controls", "Made with sdc.safe")
-    alex.click("button:text-is('Submit for checking')")
-    alex.wait_for_url("**/airlock/requests/**")
+    request_release(alex, "repeat_callers.csv", "How many repeat callers", "Made with sdc.safe")
     request_url = alex.url
     assert "submitted" in alex.content()
-    # two checkers review and approve; the second releases
+    # two checkers review every file, then each submits their review once; the second releases
     for checker in ("chris.checker", "dana.checker"):
         page = sign_in(browser, hub_url, checker)
         page.goto(f"{hub_url}/services/tre/airlock/")
         page.click(f"text={request_url.rsplit('/', 1)[1]}")
         page.check("input[name=vote][value=approve]")
-        page.click("text=Record my vote")
+        page.click("text=Record my draft vote")
         page.wait_for_load_state()
-    assert "approved" in page.content()
+        assert "Your vote (draft)" in page.content()
+        page.click("text=Check and submit your review >> nth=0")
+        page.click("button:text-is('Submit my review')")
+        page.wait_for_url("**?done=review")
+    assert "approved, ready to release" in page.content()
     page.click("text=Release the approved files")
-    page.wait_for_load_state()
-    assert "Released on" in page.content()
-    # the analyst sees the release
+    page.wait_for_url("**/airlock/releases/**")
+    assert "alex.analyst" in page.content() and "repeat_callers.csv" in page.content()
+    # the analyst, its recipient, is told and downloads the release
     alex.goto(f"{hub_url}/services/tre/")
-    assert "released" in alex.content()
+    assert "released" in alex.content() and "new)" in alex.content()
+    alex.goto(page.url)
+    with alex.expect_download() as download:
+        alex.click("a:text-is('repeat_callers.csv')")
+    assert download.value.suggested_filename == "repeat_callers.csv"
     # a person from no project is refused with a clear message
     eve = sign_in(browser, hub_url, "eve.outsider")
     assert "You are not in any project" in eve.content()

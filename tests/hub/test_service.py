@@ -131,13 +131,49 @@ def test_analysts_see_their_projects_accept_terms_and_request_a_release(site, st
             "group": "tables",
             "context": "<b>counts</b>",
             "controls": "sdc.safe",
+            "recipients": "alex.analyst, sam.lead",
         },
     )
     assert made.status_code == 303
     request_id = made.headers["Location"].rsplit("/", 1)[1]
-    assert airlock.show(studied, request_id, AUTHOR)["state"] == "submitted"
+    shown = airlock.show(studied, request_id, AUTHOR)
+    assert shown["state"] == "submitted" and shown["recipients"] == ["alex.analyst", "sam.lead"]
+    assert 'name="recipients" value="alex.analyst"' in form.text
     page = alex.get(base + made.headers["Location"])
     assert "&lt;b&gt;counts&lt;/b&gt;" in page.text
+
+
+def test_the_home_page_offers_the_workspaces_notebooks_and_explains_drafts(site, studied):
+    """The Run form lists the person's own workspace notebooks beside the studies (no link, no
+    one else's); a file made interactively is shown as a draft, not requestable, with the one
+    step that makes it requestable: running the notebook that names it."""
+    from hub.spawn import drafts_folder
+    from tests.notebooks.test_runner import small_notebook
+    from tre.folders import ProjectFolders
+
+    base, _ = site
+    folders = ProjectFolders.of(studied, P)
+    own, theirs = folders.workspace / "alex.analyst", folders.workspace / "bea.analyst"
+    for folder in (own / "work", theirs):
+        folder.mkdir(parents=True, exist_ok=True)
+    small_notebook(own / "work" / "tables.ipynb", "ws.output('by-area.csv')")
+    small_notebook(theirs / "hers.ipynb", "ws.output('by-area.csv')")
+    (own / "elsewhere.ipynb").unlink(missing_ok=True)
+    (own / "elsewhere.ipynb").symlink_to(theirs / "hers.ipynb")
+    drafts = drafts_folder(folders, "alex.analyst")
+    drafts.mkdir(parents=True, exist_ok=True)
+    (drafts / "by-area.csv").write_text("area,n\nA,12\n")
+    (drafts / "orphan.csv").write_text("x\n")
+    home = as_("alex.analyst").get(base + "/").text
+    assert '<option value="workspace/work/tables.ipynb">work/tables.ipynb</option>' in home
+    assert "hers.ipynb" not in home and "elsewhere.ipynb" not in home
+    assert '<option value="repeat-callers">' in home
+    section = home.split("Drafts made interactively")[1]
+    assert "by-area.csv" in section and "cannot be requested for release" in section
+    assert 'name="study" value="workspace/work/tables.ipynb"' in section
+    assert "orphan.csv" in section and "No notebook of your workspace names it" in section
+    form = as_("alex.analyst").get(f"{base}/projects/{P}/requests/new").text
+    assert "by-area.csv" not in form and "orphan.csv" not in form
 
 
 def test_the_lead_registers_with_the_same_validation_as_the_yaml_route(site):
@@ -167,6 +203,20 @@ def test_the_request_api_takes_the_person_from_the_sign_in(site, studied, output
     assert shown["author"] == "alex.analyst" and made.json()["state"] == shown["state"]
     bad = alex.post(url, data="not json", headers=headers)
     assert bad.status_code == 400 and "files" in bad.json()["error"]
+    # recipients named by the API, checked as registered people
+    named = alex.post(
+        url,
+        json={"files": [rel(outputs["run"], "note.md")], "recipients": ["sam.lead"]},
+        headers=headers,
+    )
+    assert airlock.show(studied, named.json()["id"], "alex.analyst")["recipients"] == ["sam.lead"]
+    for recipients, said in (("sam.lead", "a list of user names"), (["x.y"], "not registered")):
+        wrong = alex.post(
+            url,
+            json={"files": [rel(outputs["run"], "note.md")], "recipients": recipients},
+            headers=headers,
+        )
+        assert wrong.status_code == 400 and said in wrong.json()["error"], wrong.text
     # a stranger is refused by the policy, with its sentence
     eve = as_("eve.outsider")
     refused = eve.post(

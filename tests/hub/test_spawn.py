@@ -174,3 +174,80 @@ def test_the_contents_guard_judges_what_is_sent_not_only_the_path():
     assert sent_refusal(file | {"format": "text", "content": "a note"}, extract) is None
     assert sent_refusal({"type": "directory", "content": []}, extract) is None
     assert sent_refusal({"type": "notebook", "format": "json", "content": {}}, extract) is None
+
+
+def test_the_workspace_is_oriented_welcome_page_data_folder_and_banner_facts(active):
+    plan = spawn.plan(active, "alex.analyst", P, at=TODAY, tre_url="/base/services/tre/")
+    env = plan.environment
+    assert env["TRE_PROJECT_TITLE"].startswith("Supporting families")
+    assert (
+        env["TRE_PROJECT_ENDS"] == "2027-12-31"
+        and "Supporting Families" in env["TRE_PROJECT_PURPOSE"]
+    )
+    # the extract, read-only, as a folder the file browser shows (after the workspace's mount)
+    targets = [m.target for m in plan.sandbox.mounts]
+    data = f"/tre/workspace/{spawn.DATA_FOLDER}"
+    assert targets.index(data) > targets.index("/tre/workspace")
+    assert not {m.target: m for m in plan.sandbox.mounts}[data].writable
+    assert data not in {m.target for m in plan.mounts}  # a container sees it at /tre/data only
+    welcome = (plan.workspace / spawn.WELCOME).read_text()
+    for words in (
+        "Supporting families",
+        "2027-12-31",
+        f"**`{spawn.DATA_FOLDER}/`**",
+        "Run ▸ Run with provenance",
+        "not requestable",
+        "Request the",
+        "(/base/services/tre/)",
+    ):
+        assert words in welcome, words
+    # the kit's page is written again at every start, through no link the person planted
+    (plan.workspace / spawn.WELCOME).unlink()
+    (plan.workspace / spawn.WELCOME).symlink_to("/etc/hostname")
+    spawn.plan(active, "alex.analyst", P, at=TODAY)
+    assert not (plan.workspace / spawn.WELCOME).is_symlink()
+    assert "Supporting families" in (plan.workspace / spawn.WELCOME).read_text()
+
+
+def test_the_data_folders_mount_point_is_a_folder_never_a_planted_link(active, tmp_path):
+    plan = spawn.plan(active, "alex.analyst", P, at=TODAY)
+    point = plan.workspace / spawn.DATA_FOLDER
+    if point.is_dir() and not point.is_symlink():
+        point.rmdir()
+    point.symlink_to(tmp_path)
+    spawn.prepare(plan, "alex.analyst")
+    assert point.is_dir() and not point.is_symlink()
+    command = plan.sandbox.command(["true"])
+    # the workspace is not made again (bwrap would re-set its mode) for the mount inside it
+    assert command.count("/tre/workspace") == 2  # its bind's target, and the --chdir
+
+
+def test_the_jupyterlab_settings_remove_export_and_open_from_url_and_pick_the_kernel():
+    import json
+
+    admin = spawn.ADMIN_CONFIG
+    page = json.loads((admin / "labconfig" / "page_config.json").read_text())
+    for plugin in (
+        "@jupyterlab/notebook-extension:export",
+        "@jupyterlab/filebrowser-extension:open-url",
+    ):
+        assert page["disabledExtensions"][plugin] and page["lockedExtensions"][plugin]
+    overrides = json.loads((admin / "lab-settings" / "overrides.json").read_text())
+    assert overrides["@jupyterlab/notebook-extension:tracker"]["autoStartDefaultKernel"] is True
+    server = json.loads((admin / "jupyter_server_config.json").read_text())
+    assert server["KernelSpecManager"]["allowed_kernelspecs"] == ["python3"]
+    extension = admin / "labextensions" / "@tre-kit" / "workspace"
+    package = json.loads((extension / "package.json").read_text())
+    assert (extension / package["jupyterlab"]["_build"]["load"]).is_file()
+
+
+def test_the_data_folder_is_listed_but_its_files_are_never_sent(tmp_path):
+    from hub.lockdown import refusal
+
+    folder = tmp_path / spawn.DATA_FOLDER
+    folder.mkdir()
+    (folder / "manifest.json").write_text('{"files": []}')
+    (tmp_path / "note.md").write_text("# mine")
+    assert refusal(tmp_path, folder, None, set()) is None  # the file browser lists it
+    assert "extract" in refusal(tmp_path, folder / "manifest.json", "text", set())
+    assert refusal(tmp_path, tmp_path / "note.md", "text", set()) is None

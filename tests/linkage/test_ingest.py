@@ -83,6 +83,75 @@ def test_bad_files_are_refused_with_their_name_and_nothing_is_stored(
     assert not list(registered.folder("store").rglob("*.parquet"))
 
 
+def police(town):
+    return pd.read_csv(town / "police_incident_persons.csv", dtype=str, keep_default_na=False)
+
+
+def test_impossible_dates_and_two_digit_years_are_quarantined_with_their_reason(
+    registered, town, tmp_path
+):
+    frame = police(town)
+    faults = {
+        0: ("occurred_at", "31/02/2025 10:00", "not a real calendar datetime"),
+        1: ("occurred_at", "29/02/2023 09:00", "not a real calendar datetime"),
+        2: ("occurred_at", "01/03/2025 24:00", "not a real calendar datetime"),
+        3: ("birth_date", "31/04/1990", "not a real calendar date"),
+        4: ("birth_date", "01/02/90", "two-digit year: ambiguous for the format %d/%m/%Y"),
+        5: ("occurred_at", "1/3/2025 10:00x", "not a datetime in the format"),
+    }
+    for row, (column, value, _) in faults.items():
+        frame.at[row, column] = value
+    frame.at[6, "birth_date"] = "29/02/2024"  # a leap day is a real date
+    path = tmp_path / "police.csv"
+    frame.to_csv(path, index=False)
+    result = ingest(registered, "police_incident_persons", path, "ops")
+    assert result.quarantined == len(faults)
+    rows = {int(r["row"]): r for r in csv.DictReader(open(result.quarantine, encoding="utf-8"))}
+    for row, (column, value, reason) in faults.items():
+        assert rows[row + 2]["field"] == column and reason in rows[row + 2]["reason"]
+        assert value in rows[row + 2]["values"]
+    kept = stored(result.identifiers)
+    assert "29/02/2024" in set(kept.birth_date)
+    assert not {v for _, v, _ in faults.values()} & set(kept.birth_date)
+
+
+def test_excel_csv_utf8_with_byte_order_mark_and_crlf_is_read_as_written(
+    registered, town, tmp_path
+):
+    frame = police(town)
+    path = tmp_path / "excel.csv"
+    text = frame.to_csv(index=False, lineterminator="\r\n")
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    result = ingest(registered, "police_incident_persons", path, "ops")
+    assert result.rows == result.accepted == len(frame)
+    payload = stored(result.store).sort_values("involvement_ref")
+    assert list(payload.involvement_ref) == sorted(frame.involvement_ref)
+    last = frame.columns[-1]
+    kept = stored(result.store if last in payload else result.identifiers)
+    assert not any(value.endswith("\r") for value in kept[last])
+
+
+def test_header_only_file_is_refused_as_empty_naming_it(registered, town, tmp_path):
+    path = tmp_path / "no-rows.csv"
+    police(town).head(0).to_csv(path, index=False)
+    with pytest.raises(IngestError, match="no-rows.csv is empty: it has a header row but no"):
+        ingest(registered, "police_incident_persons", path, "ops")
+    assert not list(registered.folder("store").rglob("*.parquet"))
+    assert not any(registered.folder("quarantine").rglob("*.csv"))
+
+
+@pytest.mark.parametrize(("delimiter", "name"), [(";", "semicolon"), ("\t", "tab"), ("|", "pipe")])
+def test_another_delimiter_is_named(registered, town, tmp_path, delimiter, name):
+    path = tmp_path / "continental.csv"
+    police(town).to_csv(path, index=False, sep=delimiter)
+    with pytest.raises(IngestError) as raised:
+        ingest(registered, "police_incident_persons", path, "ops")
+    message = str(raised.value)
+    assert f"continental.csv looks {name}-delimited" in message
+    assert "expects commas; re-save it as comma-separated CSV" in message
+    assert "missing columns" not in message
+
+
 def test_unregistered_dataset_and_unknown_schema(sqlite_instance, town):
     with pytest.raises(IngestError, match="not in the data asset register"):
         ingest(sqlite_instance, "csc_referrals", town / "csc_referrals.csv", "ops")

@@ -101,6 +101,13 @@ def test_prepare_refuses_what_it_cannot_do(town, tmp_path, run_cli, keyfile):
         raw = pd.read_csv(town / "ae_attendances.csv", dtype=str).drop(columns="surname")
         raw.to_csv(tmp_path / "ae.csv", index=False)
         prepare_file(tmp_path / "ae.csv", dictionary.get("ae_attendances"), read_key(keyfile))
+    raw = pd.read_csv(town / "ae_attendances.csv", dtype=str)
+    raw.to_csv(tmp_path / "ae-semi.csv", index=False, sep=";")
+    with pytest.raises(IngestError, match="ae-semi.csv looks semicolon-delimited"):
+        prepare_file(tmp_path / "ae-semi.csv", dictionary.get("ae_attendances"), read_key(keyfile))
+    raw.head(0).to_csv(tmp_path / "ae-none.csv", index=False)
+    with pytest.raises(IngestError, match="ae-none.csv is empty: it has a header row but no"):
+        prepare_file(tmp_path / "ae-none.csv", dictionary.get("ae_attendances"), read_key(keyfile))
 
 
 def test_a_token_file_is_ingested_with_its_tokens_apart(registered, town, tmp_path):

@@ -235,6 +235,19 @@ def test_unknown_notebooks_are_named(studied):
         runner.run(studied, "no-such-study", P, "alex.analyst", at=STUDIED_TODAY)
 
 
+def test_a_kernel_this_machine_lacks_is_refused_before_anything_runs(studied, run_cli):
+    """It once came back as a failed run reading only `NoSuchKernel: No such kernel named ir`."""
+    before = runs.runs(studied, P)
+    code, out, err = run_cli(
+        "--actor", "alex.analyst", "run", "repeat-callers", "--project", P, "--kernel", "ir",
+        home=studied.home,
+    )  # fmt: skip
+    assert code != 0 and "Traceback" not in err
+    assert "no Jupyter kernel named ir on this machine (installed: " in err
+    assert "run with --kernel python3" in err and "nothing was run" in err
+    assert len(runs.runs(studied, P)) == len(before)
+
+
 def test_the_cli_runs_lists_and_shows(studied, run_cli, tmp_path, monkeypatch):
     outside = small_notebook(tmp_path / "c.ipynb", "print('hello')")
     space = ProjectFolders.of(studied, P).workspace / "alex.analyst"
@@ -259,7 +272,9 @@ def _the_cli_runs_lists_and_shows(studied, run_cli, outside, path, monkeypatch):
     code, out, _ = run_cli("runs", "list", "--project", P, home=studied.home)
     assert run_id in out
     code, out, _ = run_cli("runs", "show", run_id, "--json", home=studied.home)
-    assert json.loads(out)["notebook"] == "cli-test-c.ipynb"
+    assert (
+        json.loads(out)["notebook"] == "workspace/cli-test-c.ipynb"
+    )  # named by its place, as the web names it
     code, out, err = run_cli("run", str(path), "--project", P, "-p", "x", "1", home=studied.home)
     assert code != 0 and "has no parameter x" in err
     code, out, err = run_cli("run", "workspace/cli-test-c.ipynb", "--project", P, home=studied.home)

@@ -91,6 +91,13 @@ def approve_all(studied, request_id, checkers=("chris.checker", "dana.checker"))
         for item in shown["files"]:
             if not item["supporting"]:
                 airlock.review(studied, request_id, checker, item["path"], "approve")
+        airlock.submit_review(studied, request_id, checker)
+
+
+def vote(studied, request_id, checker, file, choice, **options):
+    """CHECKER's vote on FILE, the one file of the request, and their review submitted."""
+    airlock.review(studied, request_id, checker, file, choice, **options)
+    return airlock.submit_review(studied, request_id, checker)
 
 
 def test_every_state_has_one_owner_and_every_transition_one_rule():
@@ -223,7 +230,7 @@ def test_review_is_blinded_excludes_the_team_and_releases_atomically(studied, ou
     ]:
         with pytest.raises(Refused, match=reason):
             airlock.review(studied, request_id, person, "replayed.csv", "approve")
-    state = airlock.review(
+    state = vote(
         studied,
         request_id,
         "chris.checker",
@@ -237,9 +244,7 @@ def test_review_is_blinded_excludes_the_team_and_releases_atomically(studied, ou
     seen = airlock.show(studied, request_id, "dana.checker")["files"][0]
     assert seen["votes"] == [] and seen["decision"] == "incomplete" and seen["votes_in"] == 1
     assert airlock.show(studied, request_id, AUTHOR)["comments"] == []
-    assert (
-        airlock.review(studied, request_id, "dana.checker", "replayed.csv", "approve") == "approved"
-    )
+    assert vote(studied, request_id, "dana.checker", "replayed.csv", "approve") == "approved"
     seen = airlock.show(studied, request_id, "dana.checker")["files"][0]
     assert {v["checker"] for v in seen["votes"]} == {"chris.checker", "dana.checker"}
     # a release interrupted at any point leaves nothing or everything, and re-running completes it
@@ -326,14 +331,16 @@ def assert_both_votes_recorded(instance, request_id):
     """Two checkers vote on note.md at the same moment; both votes must count."""
     barrier, errors = threading.Barrier(2), []
 
-    def vote(checker):
+    def both_vote(checker):
         barrier.wait()
         try:
-            airlock.review(instance, request_id, checker, "note.md", "approve")
+            vote(instance, request_id, checker, "note.md", "approve")
         except Exception as exc:  # collected for the assertion
             errors.append(exc)
 
-    threads = [threading.Thread(target=vote, args=(c,)) for c in ("chris.checker", "dana.checker")]
+    threads = [
+        threading.Thread(target=both_vote, args=(c,)) for c in ("chris.checker", "dana.checker")
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -354,8 +361,8 @@ def test_returned_requests_get_a_new_turn_and_conflicts_need_another_checker(stu
     run = outputs["run"]
     request_id = airlock.request(studied, P, AUTHOR, [rel(run, "note.md")], at=STUDIED_TODAY)
     airlock.submit(studied, request_id, AUTHOR, at=STUDIED_TODAY)
-    airlock.review(studied, request_id, "chris.checker", "note.md", "approve")
-    state = airlock.review(
+    vote(studied, request_id, "chris.checker", "note.md", "approve")
+    state = vote(
         studied,
         request_id,
         "dana.checker",
@@ -376,7 +383,7 @@ def test_returned_requests_get_a_new_turn_and_conflicts_need_another_checker(stu
     with pytest.raises(AirlockError, match="with a reason"):
         airlock.reject(studied, request_id, "chris.checker", "  ")
     airlock.withdraw(studied, request_id, AUTHOR)
-    with pytest.raises(AirlockError, match="withdrawn: it cannot be submit"):
+    with pytest.raises(AirlockError, match="withdrawn by the author: it cannot be submit"):
         airlock.submit(studied, request_id, AUTHOR, at=STUDIED_TODAY)
 
 
@@ -585,7 +592,14 @@ def test_the_outputs_cli(studied, outputs, run_cli, monkeypatch):
         home=studied.home,
         account="chris.checker",
     )
-    assert code == 0 and "partially_reviewed" in out, err
+    assert code == 0 and "draft vote recorded" in out and "submit-review" in out, err
+    code, out, _ = run_cli("outputs", "queue", home=studied.home, account="chris.checker")
+    assert "1 of 1 voted, not submitted" in out
+    code, out, err = run_cli(
+        "outputs", "submit-review", request_id, home=studied.home, account="chris.checker"
+    )
+    assert code == 0 and "reviewed by some checkers, waiting for more" in out, err
+    assert "partially_reviewed" not in out
     code, out, err = run_cli(
         "outputs", "release", request_id, home=studied.home, account="chris.checker"
     )
@@ -604,3 +618,54 @@ def test_the_outputs_cli(studied, outputs, run_cli, monkeypatch):
     assert json.loads(out)["rejection_reasons"]["test over"] == 1
     code, out, _ = run_cli("outputs", "list", "--project", P, home=studied.home)
     assert request_id in out and "rejected" in out
+
+
+def test_the_outputs_cli_says_what_a_newcomer_needs(studied, outputs, run_cli, monkeypatch):
+    """As a newcomer found it: a request without context or controls was taken silently, the
+    airlock's refusals as root said nothing of --actor, an empty queue printed an empty table,
+    and request ids were cut at 80 columns."""
+    run = outputs["run"]
+    monkeypatch.delenv("TRE_ACTOR", raising=False)
+    before = len(airlock.requests(studied, P))
+    code, out, err = run_cli(
+        "--actor", AUTHOR, "outputs", "request", "--project", P, rel(run, "note.md"),
+        "--context", "a note", home=studied.home,
+    )  # fmt: skip
+    assert code == 2 and "needs --controls for its group outputs" in err
+    assert "nothing was requested" in err and len(airlock.requests(studied, P)) == before
+    code, out, err = run_cli(
+        "--actor", AUTHOR, "outputs", "request", "--project", P, rel(run, "note.md"),
+        home=studied.home,
+    )  # fmt: skip
+    assert code == 2 and "needs --context and --controls" in err
+    code, out, err = run_cli(
+        "--actor", AUTHOR, "outputs", "request", "--project", P, rel(run, "note.md"),
+        "--context", "a note", "--controls", "none needed", home=studied.home,
+    )  # fmt: skip
+    assert code == 0, err
+    request_id = out.strip()
+    code, out, err = run_cli(
+        "--actor", AUTHOR, "outputs", "add", request_id, rel(run, "note.md"), "--group", "more",
+        home=studied.home,
+    )  # fmt: skip
+    assert code == 2 and "needs --context and --controls for its group more" in err
+    assert "nothing was added" in err
+    code, out, err = run_cli(
+        "--actor", AUTHOR, "outputs", "add", request_id, rel(run, "note.md"), home=studied.home
+    )  # the group outputs has its context and controls already
+    assert code == 0, err
+    # as root, with no --actor: the refusal says how to name yourself
+    code, out, err = run_cli("outputs", "show", request_id, home=studied.home)
+    assert code == 3 and "operator:root may not review" in err
+    assert "hint: this command ran as the account root, which is nobody" in err
+    assert "--actor NAME (or TRE_ACTOR=NAME)" in err
+    # a registered person's refusal needs no such hint
+    code, out, err = run_cli("outputs", "show", request_id, home=studied.home, account=AUTHOR)
+    assert code == 0 and "hint:" not in err
+    code, out, err = run_cli("outputs", "queue", home=studied.home)
+    assert code == 0 and "the review queue of operator:root is empty" in out
+    assert "┏" not in out
+    code, out, _ = run_cli("outputs", "list", "--project", "no-such-project", home=studied.home)
+    assert "no release requests in no-such-project yet" in out
+    code, out, _ = run_cli("outputs", "list", "--project", P, home=studied.home)
+    assert request_id in out and AUTHOR in out and "…" not in out

@@ -5,6 +5,7 @@ from pathlib import Path
 from output_checks import web
 from output_checks.airlock import ServedFile
 from output_checks.checks import as_dicts, check_file
+from output_checks.enums import plain
 from sdc.policy import Policy
 from tre.templating import environment
 
@@ -40,7 +41,10 @@ def test_a_table_with_39_small_cells_shows_39_flagged_cells_and_says_so(tmp_path
         "group": "g",
         "supporting": False,
         "automatic": "fail",
+        "automatic_words": plain("check", "fail"),
         "decision": "incomplete",
+        "decision_words": plain("decision", "incomplete"),
+        "my_vote": None,
         "votes_in": 0,
         "votes": [],
         "checks": checks,
@@ -56,6 +60,10 @@ def test_a_table_with_39_small_cells_shows_39_flagged_cells_and_says_so(tmp_path
         "project": "p",
         "author": "a",
         "state": "submitted",
+        "state_words": plain("state", "submitted"),
+        "recipients": ["a"],
+        "reviews_in": 0,
+        "my_review": None,
         "turn": 1,
         "required_checkers": 2,
         "reason": None,
@@ -70,6 +78,10 @@ def test_a_table_with_39_small_cells_shows_39_flagged_cells_and_says_so(tmp_path
             r=request,
             files=[view],
             can_vote=False,
+            can_submit_review=False,
+            to_vote=[],
+            done="",
+            plain=plain,
             overrides=False,
             can_release=False,
             person="c",

@@ -439,6 +439,7 @@ def test_a_released_hand_made_table_enters_the_ledger_from_the_airlocks_copy(stu
     airlock.submit(studied, first, author, at=STUDIED_TODAY)
     for checker in ("chris.checker", "dana.checker"):
         airlock.review(studied, first, checker, f"{airlock_run.id}/data/clinics.csv", "approve")
+        airlock.submit_review(studied, first, checker)
     airlock.release(studied, first, "dana.checker")
     with studied.db.session() as session:
         entry = session.query(LedgerEntry).filter_by(request_id=first).one()

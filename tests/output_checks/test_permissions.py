@@ -224,14 +224,22 @@ def test_the_request_page_shows_the_buttons_each_person_may_use(studied, outputs
         studied, P, AUTHOR, [rel(outputs["run"], "base.csv")], at=STUDIED_TODAY
     )
     assert airlock.permitted(studied, request_id, "chris.checker") == airlock.Permitted(
-        vote=False, release=False
+        vote=False, submit_review=False, release=False
     )
     airlock.submit(studied, request_id, AUTHOR, at=STUDIED_TODAY)
     for person in PEOPLE:
         may = airlock.permitted(studied, request_id, person)
-        assert may == airlock.Permitted(vote=person in CHECKERS, release=False), person
+        assert may == airlock.Permitted(
+            vote=person in CHECKERS, submit_review=person in CHECKERS, release=False
+        ), person
     for checker in sorted(CHECKERS):
         airlock.review(studied, request_id, checker, "base.csv", "approve")
+        assert airlock.permitted(studied, request_id, checker).submit_review
+        airlock.submit_review(studied, request_id, checker)
+        # a submitted review is final: no more votes, no second submission
+        assert airlock.permitted(studied, request_id, checker) == airlock.Permitted(
+            vote=False, submit_review=False, release=checker == max(CHECKERS)
+        )
     assert airlock.permitted(studied, request_id, "dana.checker").release
     assert not airlock.permitted(studied, request_id, AUTHOR).release
 

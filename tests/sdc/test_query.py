@@ -6,7 +6,7 @@ import json
 import pandas as pd
 import pytest
 
-from sdc import query, safe
+from sdc import Policy, query, safe
 from sdc.errors import SdcError
 
 
@@ -63,3 +63,35 @@ def test_a_query_says_what_was_wrong(extract, monkeypatch):
         query.arguments_of("ols", {})
     with pytest.raises(SdcError, match="holds no extract"):
         safe.sql("SELECT 1", extract=extract.parent)
+
+
+def test_a_query_with_the_person_column_weighs_people_not_records(tmp_path, monkeypatch):
+    # one person's three records of 1,000,000 among 1,000 people's records of 1: by records
+    # the mean's two largest contributions are 67 % (published); the extract's person column
+    # makes them one contribution of 99.97 %, in the kernel and in the airlock's replay alike
+    monkeypatch.delenv("TRE_DISCLOSURE_POLICY", raising=False)
+    folder = tmp_path / "data"
+    folder.mkdir()
+    frame = pd.DataFrame(
+        {
+            "person": ["p0"] * 3 + [f"p{i}" for i in range(1, 1001)],
+            "area": ["a"] * 1003,
+            "cost": [1e6] * 3 + [1.0] * 1000,
+        }
+    )
+    frame = pd.concat(
+        [frame, pd.DataFrame({"person": [f"b{i}" for i in range(50)], "area": "b", "cost": 1.0})]
+    )
+    frame.to_parquet(folder / "costs.parquet", index=False)
+    digest = hashlib.sha256((folder / "costs.parquet").read_bytes()).hexdigest()
+    files = [{"file": "costs.parquet", "dataset": "costs", "sha256": digest}]
+    (folder / "manifest.json").write_text(json.dumps({"files": files}))
+    by_record = safe.sql("SELECT area, cost FROM costs", extract=folder)
+    assert by_record.crosstab("area", values="cost", aggfunc="mean").result.loc["a"].notna().all()
+    by_person = safe.sql("SELECT person, area, cost FROM costs", extract=folder)
+    table = by_person.crosstab("area", values="cost", aggfunc="mean")
+    assert table.result.loc["a"].isna().all()
+    assert table.evidence["parameters"]["holding"] == "person"
+    arguments = table.evidence["replay"]["arguments"]
+    replayed = safe.replayable(by_person.frame, "crosstab", arguments, Policy())
+    assert replayed.csv() == table.csv()

@@ -109,6 +109,7 @@ def test_a_file_swapped_after_submission_is_not_what_the_checkers_see(studied, n
         assert "youth offending" in page.text and "No numbers here" not in page.text
         for checker in CHECKERS:
             airlock.review(studied, request_id, checker, "findings.md", "approve")
+            airlock.submit_review(studied, request_id, checker)
     finally:
         original.write_text(DISCLOSIVE)  # the switch back, before the release
     done = airlock.release(studied, request_id, "chris.checker")
@@ -135,6 +136,7 @@ def test_the_airlock_keeps_its_own_copy_and_refuses_a_changed_one_loudly(studied
     page = browser("chris.checker").get(f"{server}/airlock/requests/{request_id}")
     assert "Another note" in page.text and "No numbers here" not in page.text
     airlock.review(studied, request_id, "chris.checker", "other.md", "approve")
+    airlock.submit_review(studied, request_id, "chris.checker")
     # the airlock's copy itself changed (by whoever could): refused loudly, audited
     copy.chmod(0o640)
     copy.write_text(HARMLESS)
@@ -153,6 +155,7 @@ def test_a_release_copies_only_the_verified_copy(studied, notes):
     request_id = submitted(studied, [rel(run, "other.md")])
     for checker in CHECKERS:
         airlock.review(studied, request_id, checker, "other.md", "approve")
+        airlock.submit_review(studied, request_id, checker)
     copy = ProjectFolders.of(studied, P).airlock / request_id / rel(run, "other.md")
     copy.chmod(0o640)
     copy.write_text(DISCLOSIVE)
@@ -215,6 +218,7 @@ def test_two_approvals_of_a_failed_file_stored_before_do_not_release_it(studied,
             airlock.review(
                 studied, request_id, checker, "hand.csv", "approve", override="rounded by hand"
             )
+            airlock.submit_review(studied, request_id, checker)
     finally:
         settings.release_failed_with_override = False
     with pytest.raises(AirlockError, match=r"hand\.csv failed its automatic checks.*\."):
@@ -245,6 +249,7 @@ def test_the_operator_may_allow_a_failed_file_only_with_every_approvers_reason(s
                 "approve",
                 override=f"{checker}: the cell of 3 is a count of wards, not people",
             )
+            airlock.submit_review(studied, request_id, checker)
         done = airlock.release(studied, request_id, "chris.checker")
     finally:
         settings.release_failed_with_override = False

@@ -104,6 +104,75 @@ def test_the_web_runs_only_studies_and_the_persons_own_workspace_notebooks(
         assert "cannot be run in" in answer.text
 
 
+def test_a_workspace_notebook_runs_with_provenance_through_the_api_and_nothing_else_does(
+    studied, serve, tmp_path
+):
+    """What JupyterLab's Run with provenance and the kernel's ws.run_with_provenance send: the
+    service runs only the signed-in person's own workspace notebooks (or a study), whatever the
+    request spells, and the run is the person's, with the same record as a study's."""
+    from notebooks.runs import get_run, output_path, runs
+    from output_checks import airlock
+
+    space = studied.home / "projects" / P / "workspace"
+    own, theirs = space / "alex.analyst", space / "bea.analyst"
+    (own / "analysis").mkdir(parents=True, exist_ok=True)
+    theirs.mkdir(parents=True, exist_ok=True)
+    small_notebook(
+        own / "analysis" / "mine.ipynb",
+        "from notebooks import workspace as ws\nws.output('counts.md').write_text('# counts')",
+    )
+    small_notebook(theirs / "theirs.ipynb", "print('bea only')")
+    small_notebook(tmp_path / "elsewhere.ipynb", "print('outside')")
+    for name, target in (("linked", theirs), ("link.ipynb", tmp_path / "elsewhere.ipynb")):
+        (own / name).unlink(missing_ok=True)
+        (own / name).symlink_to(target)
+    base = serve(service.make_app(studied, lambda h: h.get_cookie("tre-test-user")))
+    session = requests.Session()
+    session.cookies.set("tre-test-user", "alex.analyst", domain="127.0.0.1")
+    session.get(base + "/register/")
+    headers = {"X-XSRFToken": session.cookies["_xsrf"]}
+
+    def ask(notebook, project=P, **more):
+        return session.post(
+            f"{base}/api/projects/{project}/runs",
+            json={"notebook": notebook, **more},
+            headers=headers,
+        )
+
+    before = len(runs(studied, P))
+    for attack in (
+        "workspace/../bea.analyst/theirs.ipynb",
+        "workspace/linked/theirs.ipynb",
+        "workspace/link.ipynb",
+        "workspace/" + str(tmp_path / "elsewhere.ipynb"),
+        str(tmp_path / "elsewhere.ipynb"),
+        "workspace/analysis/./mine.ipynb",
+    ):
+        answer = ask(attack)
+        assert answer.status_code == 403, (attack, answer.text)
+        assert "cannot be run in" in answer.json()["error"]
+    answer = ask("workspace/analysis/mine.ipynb", project="another-project")
+    assert answer.status_code in (400, 403) and "error" in answer.json()
+    assert ask(None).status_code == 400
+    assert len(runs(studied, P)) == before  # nothing was run
+    # the person's own notebook runs; what the request claims of the run is never read
+    answer = ask("workspace/analysis/mine.ipynb", person="bea.analyst", id="run-forged")
+    assert answer.status_code == 201, answer.text
+    ran = answer.json()
+    assert ran["status"] == SUCCEEDED and ran["id"] != "run-forged"
+    assert output_path(ran["id"], "counts.md") in ran["requestable"]
+    found = get_run(studied, ran["id"])
+    assert found.person == "alex.analyst" and found.notebook == "workspace/analysis/mine.ipynb"
+    record = json.loads((pathlib.Path(found.folder) / "data" / "run.json").read_text())
+    assert record["notebook"] == "workspace/analysis/mine.ipynb"
+    assert record["notebook_sha256"] == found.notebook_sha256
+    # its output is requestable, as a study's
+    request_id = airlock.request(
+        studied, P, "alex.analyst", [output_path(ran["id"], "counts.md")], at=STUDIED_TODAY
+    )
+    assert airlock.show(studied, request_id, "alex.analyst")["author"] == "alex.analyst"
+
+
 @pytest.fixture(autouse=True)
 def _no_leftover_sandboxes():
     yield

@@ -8,6 +8,7 @@ the instance, whose paths an insider could know or guess.
 import socket
 import textwrap
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -240,6 +241,129 @@ def test_a_notebook_requests_a_release_through_the_relay_as_its_person(kernel, s
 
     assert airlock.show(studied, request_id, USER)["author"] == USER
     assert "other project:" in out and "supporting-families" in out
+
+
+def test_jupyterlab_runs_only_the_persons_own_notebooks_and_never_forges_a_record(kernel, studied):
+    """Run with provenance from JupyterLab (the server's tre/run) and from a cell
+    (ws.run_with_provenance): another person's notebook, a path out of the workspace, a link,
+    another project and a forged record all fail; the person's own notebook runs, as them."""
+    import json
+
+    from notebooks.runs import get_run, output_path
+    from tests.notebooks.test_runner import small_notebook
+
+    bea = studied.home / "projects" / P / "workspace" / "bea.analyst"
+    bea.mkdir(parents=True, exist_ok=True)
+    small_notebook(bea / "theirs.ipynb", "print('bea only')")
+    out = attempt(
+        kernel,
+        """
+        import json, os
+        def notebook(path, source):
+            cell = {"cell_type": "code", "metadata": {}, "source": source, "outputs": [],
+                    "execution_count": None}
+            json.dump({"cells": [cell], "metadata": {"kernelspec": {"name": "python3",
+                       "display_name": "Python 3", "language": "python"}},
+                       "nbformat": 4, "nbformat_minor": 5}, open(path, "w"))
+        notebook("/tre/workspace/mine.ipynb",
+                 "from notebooks import workspace as ws\\n"
+                 "ws.output('mine.md').write_text('# mine')")
+        notebook("/tre/workspace/forger.ipynb",
+                 "from notebooks import workspace as ws\\n"
+                 "ws.output('run.json').write_text('{\\"person\\": \\"bea.analyst\\"}')")
+        for name, target in (("link.ipynb", "/tre/workspace/mine.ipynb"),
+                             ("up", "/tre/workspace/..")):
+            if os.path.lexists("/tre/workspace/" + name):
+                os.remove("/tre/workspace/" + name)
+            os.symlink(target, "/tre/workspace/" + name)
+        from notebooks import workspace as ws
+        for attempt in ("/etc/x.ipynb", "../bea.analyst/theirs.ipynb"):
+            try:
+                ws.run_with_provenance(attempt)
+            except Exception as exc:
+                print("refused:", attempt, "|", exc)
+        try:
+            ws.service("/api/projects/other-project/runs", {"notebook": "workspace/mine.ipynb"})
+        except Exception as exc:
+            print("other project:", exc)
+        """,
+    )
+    assert out.count("refused:") == 2 and "other project:" in out, out
+    assert "supporting-families" in out.split("other project:")[1]
+
+    def run(path):
+        return kernel.session.post(
+            f"{kernel.prefix}/tre/run", json={"path": path}, headers=kernel.headers()
+        )
+
+    for attack in (
+        "../bea.analyst/theirs.ipynb",
+        "/../bea.analyst/theirs.ipynb",
+        "link.ipynb",
+        "up/bea.analyst/theirs.ipynb",
+        "studies/../../bea.analyst/theirs.ipynb",
+    ):
+        answer = run(attack)
+        assert answer.status_code == 403, (attack, answer.status_code, answer.text)
+        assert "cannot be run in" in answer.json()["error"]
+    # without the server's sign-in and XSRF token, nothing is asked of the service
+    anonymous = kernel.session.post(f"{kernel.prefix}/tre/run", json={"path": "mine.ipynb"})
+    assert anonymous.status_code == 403
+    forged = run("forger.ipynb").json()
+    assert forged["status"] == "failed" and "run.json" in forged["error"]
+    record = json.loads(
+        (Path(get_run(studied, forged["id"]).folder) / "data" / "run.json").read_text()
+    )
+    assert record["person"] == USER and record["id"] == forged["id"]
+    ran = run("mine.ipynb")
+    assert ran.status_code == 201, ran.text
+    answer = ran.json()
+    assert answer["status"] == "succeeded", answer
+    assert output_path(answer["id"], "mine.md") in answer["requestable"]
+    found = get_run(studied, answer["id"])
+    assert found.person == USER and found.notebook == "workspace/mine.ipynb"
+    # and from a cell, the same way
+    out = attempt(
+        kernel,
+        """
+        import os
+        os.chdir("/tre/workspace")
+        from notebooks import workspace as ws
+        print("ran", ws.run_with_provenance("mine.ipynb")["status"])
+        """,
+    )
+    assert "ran succeeded" in out, out
+
+
+def test_the_workspace_is_oriented(kernel, hub_url):
+    """The banner's facts, the welcome page, the extract as a read-only folder of the file
+    browser (listed, its files never sent), no export or open-from-URL, one kernel, and
+    JupyterHub's home sending people to the tre pages."""
+    facts = kernel.session.get(f"{kernel.prefix}/tre/workspace").json()
+    assert facts["project"] == P and facts["title"].startswith("Supporting families")
+    assert facts["ends"] == "2027-12-31" and facts["tre_url"] == "/services/tre/"
+    welcome = contents(kernel, "WELCOME.md", content=1).json()["content"]
+    # JupyterLab opens a file only when its checkpoints answer (the guard leaves that route be)
+    assert contents(kernel, "WELCOME.md/checkpoints").status_code == 200
+    assert "project-data" in welcome and "Run with provenance" in welcome
+    listed = contents(kernel, "project-data").json()
+    assert "manifest.json" in {c["name"] for c in listed["content"]}
+    for name in ("manifest.json", "csc_referrals.parquet"):
+        assert contents(kernel, f"project-data/{name}", content=1).status_code == 403
+    out = attempt(kernel, "open('/tre/workspace/project-data/x', 'w')")
+    assert "Read-only file system" in out, out
+    lab = kernel.session.get(f"{kernel.prefix}/lab").text
+    assert "@tre-kit/workspace" in lab
+    for plugin in ("notebook-extension:export", "filebrowser-extension:open-url"):
+        assert f"@jupyterlab/{plugin}" in lab.split('"disabledExtensions"')[1].split("]")[0]
+    specs = kernel.session.get(f"{kernel.prefix}/api/kernelspecs").json()
+    assert specs["default"] == "python3" and list(specs["kernelspecs"]) == ["python3"]
+    settings = kernel.session.get(
+        f"{kernel.prefix}/lab/api/settings/@jupyterlab/notebook-extension:tracker"
+    ).json()
+    assert settings["schema"]["properties"]["autoStartDefaultKernel"]["default"] is True
+    home = kernel.session.get(f"{hub_url}/hub/home").text
+    assert 'http-equiv="refresh" content="0; url=/services/tre/"' in home
 
 
 @pytest.fixture

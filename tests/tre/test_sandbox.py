@@ -50,3 +50,20 @@ def test_the_kits_packages_are_bound_not_the_checkout_that_holds_them():
     paths = sandbox.software_paths()
     assert Path(tre.__file__).resolve().parent in paths and checkout not in paths
     assert not any(p.name in ("tests", ".git", "demo-instance") for p in paths)
+
+
+def test_root_replaces_a_file_in_a_persons_folder_never_writing_through_a_link(tmp_path):
+    from tre.sandbox import write_inside
+
+    secret = tmp_path / "secret"
+    secret.write_text("root's")
+    space = tmp_path / "space"
+    space.mkdir()
+    (space / "page.md").symlink_to(secret)
+    assert not write_inside(space, "page.md", b"new")  # without replace: left alone
+    assert write_inside(space, "page.md", b"new", replace=True)
+    assert secret.read_text() == "root's" and not (space / "page.md").is_symlink()
+    assert (space / "page.md").read_text() == "new"
+    (space / "folder.md").mkdir()
+    assert not write_inside(space, "folder.md", b"x", replace=True)  # a folder stays
+    assert sorted(p.name for p in space.iterdir()) == ["folder.md", "page.md"]

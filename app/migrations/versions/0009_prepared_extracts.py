@@ -1,7 +1,7 @@
 """Prepared extracts: the registry records each project version whose data the operator prepared.
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-05
 
 The policy engine lets analysts run analyses only once the data of the project's current version
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
