@@ -11,7 +11,7 @@ import pytest
 from hub import service
 from projects import registry
 from projects.spec import parse_project
-from tests.e2e.conftest import needs_chromium
+from tests.e2e.conftest import needs_chromium, signed_in
 
 P = "supporting-families"
 pytestmark = needs_chromium
@@ -32,14 +32,6 @@ def shots(tmp_path):
     folder = Path(os.environ.get("TRE_SCREENSHOTS") or tmp_path / "screenshots")
     folder.mkdir(parents=True, exist_ok=True)
     return folder
-
-
-def signed_in(browser, base, person):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.add_cookies([{"name": "tre-test-user", "value": person, "url": base}])
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    return page
 
 
 def snap(page, shots, name):
