@@ -39,7 +39,10 @@ from tre.errors import TreError
 MEMORY_LIMIT = os.environ.get("TRE_LINKAGE_MEMORY", "3GB")
 ENGINES = ("duckdb", "spark")
 REVIEW_FLOOR = 0.2  # pairs scored down to this probability are reviewed, not linked
-REVIEW_SAMPLE = 50  # borderline pairs in the clerical-review sample
+# the clerical-review sample: in every band of this many units of match weight, on each side of
+# the threshold, this many pairs drawn at random (so that precision is estimated band by band)
+REVIEW_BAND = 2
+REVIEW_PER_BAND = 10
 CHUNK_RECORDS = int(os.environ.get("TRE_LINKAGE_CHUNK", "8000000"))
 TRAIN_RECORDS = int(os.environ.get("TRE_LINKAGE_TRAIN", "2000000"))  # trained on a sample beyond
 COUNT_SAMPLE = 500_000  # records the pairs of blocking rules are counted on, at most
@@ -58,14 +61,20 @@ class Linked:
     model: dict  # the trained Splink model (settings with m and u)
     combined: pd.DataFrame  # the normalised records, with their unique_id
     # of the pairs scored down to REVIEW_FLOOR (both sides of the threshold): how many there are
-    # per unit of match weight (weight, pairs), and those nearest the threshold for clerical
-    # review (unique ids, probability and weight); both computed where Splink runs
+    # per unit of match weight (weight, pairs); per band of REVIEW_BAND units and side of the
+    # threshold (band, accepted, pairs); and the clerical-review sample, REVIEW_PER_BAND pairs
+    # at random from each band and side (unique ids, probability, weight, band); all computed
+    # where Splink runs
     weights: pd.DataFrame
-    borderline: pd.DataFrame
+    strata: pd.DataFrame
+    sample: pd.DataFrame
     seconds: dict[str, float]  # per phase, for the benchmarks
     # what Splink (and the training) warned about, once each with how often: for the linkage
     # report, never the operator's console
     notes: list[str] = field(default_factory=list)
+    # the blocking rules and training sessions chosen from the counts of their pairs (None when
+    # a saved model was used as it is)
+    plan: Plan | None = None
 
     def save_model(self, path: Path) -> None:
         Path(path).write_text(json.dumps(self.model, indent=1), encoding="utf-8")
@@ -384,9 +393,17 @@ def _run_splink(combined, settings, training, threshold, engine) -> Linked:
         f"where match_probability >= {cut!r}"
     )
     weights = query("select floor(match_weight) as weight, count(*) as pairs from {t} group by 1")
-    borderline = query(
-        "select unique_id_l, unique_id_r, match_probability, match_weight from {t} "
-        f"order by abs(match_probability - {cut!r}) limit {REVIEW_SAMPLE}"
+    band = f"floor(match_weight / {REVIEW_BAND}) * {REVIEW_BAND}"
+    side = f"match_probability >= {cut!r}"
+    strata = query(
+        f"select {band} as band, {side} as accepted, count(*) as pairs from {{t}} group by 1, 2"
+    )
+    # a random draw that is the same on every engine and run: ordered by a hash of the pair
+    sample = query(
+        "select unique_id_l, unique_id_r, match_probability, match_weight, band from ("
+        f"select *, {band} as band, row_number() over (partition by {band}, {side} "
+        "order by hash(unique_id_l, unique_id_r), unique_id_l, unique_id_r) as drawn "
+        f"from {{t}}) where drawn <= {REVIEW_PER_BAND}"
     )
     lap("query")
     records = _cluster(combined, pairs)
@@ -397,8 +414,10 @@ def _run_splink(combined, settings, training, threshold, engine) -> Linked:
         linker.misc.save_model_to_json(),
         combined,
         weights.sort_values("weight").reset_index(drop=True),
-        borderline,
+        strata.sort_values(["band", "accepted"]).reset_index(drop=True),
+        sample,
         seconds,
+        plan=plan,
     )
 
 
