@@ -17,6 +17,7 @@ import math
 from dataclasses import dataclass
 
 AGREE, DISAGREE, PRIOR = "#2b6cb0", "#c53030", "#4a5568"
+WEIGHT_AXIS = 25.0  # the match-weight axis stops here: a weight of 2^25 settles any pair
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,22 @@ def match_weights_chart(model: dict) -> str | None:
         PRIOR if r.comparison == "prior" else AGREE if (w or 0) >= 0 else DISAGREE
         for r, w in zip(rows, weights, strict=True)
     ]
-    axes.barh(range(len(rows)), weights, color=colours)
+    # a level that all but rules a pair out (a different NHS number, -100) would squeeze every
+    # other bar to nothing: the axis stops at WEIGHT_AXIS and such a bar has its value written
+    shown = [max(-WEIGHT_AXIS, min(WEIGHT_AXIS, w or 0.0)) for w in weights]
+    axes.barh(range(len(rows)), shown, color=colours)
+    for i, (w, s) in enumerate(zip(weights, shown, strict=True)):
+        if w is not None and w != s:
+            axes.text(
+                s,
+                i,
+                f" {w:.0f} ",
+                va="center",
+                ha="left" if w < 0 else "right",
+                fontsize=7,
+                color="white",
+            )
+    axes.set_xlim(min(0.0, *shown) - 1, max(0.0, *shown) + 1)
     axes.axvline(0, color="black", linewidth=0.8)
     _labels(axes, rows)
     axes.set_xlabel("match weight: log2(m / u)", fontsize=8)

@@ -7,9 +7,11 @@ weight, on both sides of the threshold, with both records' identifiers and an em
 empty for a pair they did not look at). Reading it back, each band's share of true matches is
 estimated from its labelled pairs (``unsure`` ones left out) with a Wilson 95 % interval, and the
 precision of the accepted links is the bands' shares weighted by how many accepted pairs each
-band holds; the interval is the bands' Wilson bounds weighted the same way (conservative: wider
-than the exact one). Bands and their pair counts come from the run's own record (``run.json``),
-never from the file, which only contributes the labels: a row the run did not sample is refused.
+band holds, with the Wilson interval of that share at Kish's effective sample size of the
+weighted bands (1 / sum of weight squared / judged pairs: a band that holds most of the links
+but few judged pairs widens it as it should). Bands and their pair counts come from the run's
+own record (``run.json``), never from the file, which only contributes the labels: a row the run
+did not sample is refused.
 
 The result goes into the run's linkage-quality report (its clerical-review section is replaced),
 the run's folder (``review.json``) and the audit log.
@@ -68,9 +70,14 @@ def design(strata: pd.DataFrame, sample: pd.DataFrame) -> dict:
 
 def wilson(successes: int, trials: int, z: float = Z) -> tuple[float, float]:
     """The Wilson score interval of a proportion (0 to 1 when there are no trials)."""
-    if trials == 0:
+    return wilson_share(successes / trials if trials else 0.0, trials, z)
+
+
+def wilson_share(share: float, trials: float, z: float = Z) -> tuple[float, float]:
+    """The Wilson score interval of SHARE observed in TRIALS (an effective number, which
+    need not be whole)."""
+    if trials <= 0:
         return 0.0, 1.0
-    share = successes / trials
     centre = share + z * z / (2 * trials)
     spread = z * math.sqrt(share * (1 - share) / trials + z * z / (4 * trials * trials))
     scale = 1 + z * z / trials
@@ -234,10 +241,11 @@ def estimate(labels: pd.DataFrame, design: dict, run: str, report: Path) -> Revi
     precision = interval = None
     if covered:
         precision = sum(b.pairs * (b.share or 0.0) for b in judged) / covered
-        interval = (
-            sum(b.pairs * b.interval[0] for b in judged) / covered,
-            sum(b.pairs * b.interval[1] for b in judged) / covered,
-        )
+        # Kish's effective sample size of the weighted bands: as many judged pairs as one
+        # simple random sample with the same variance would need (all of them when every band
+        # is weighted by its share of the judged pairs, fewer the more unequal the weights)
+        effective = 1 / sum((b.pairs / covered) ** 2 / b.judged for b in judged)
+        interval = wilson_share(precision, effective)
     labelled = int(labels.decision.astype(bool).sum())
     return Review(
         run,
