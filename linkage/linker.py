@@ -40,9 +40,13 @@ MEMORY_LIMIT = os.environ.get("TRE_LINKAGE_MEMORY", "3GB")
 ENGINES = ("duckdb", "spark")
 REVIEW_FLOOR = 0.2  # pairs scored down to this probability are reviewed, not linked
 # the clerical-review sample: in every band of this many units of match weight, on each side of
-# the threshold, this many pairs drawn at random (so that precision is estimated band by band)
+# the threshold, this many pairs drawn at random (so that precision is estimated band by band),
+# and among the accepted pairs as many more as put REVIEW_ACCEPTED of them in the bands in
+# proportion to their pairs (so that the precision of all links is estimated closely: with ten
+# pairs in the band that held 78 % of the town's links, its 95 % interval began at 80 %)
 REVIEW_BAND = 2
 REVIEW_PER_BAND = 10
+REVIEW_ACCEPTED = 100
 CHUNK_RECORDS = int(os.environ.get("TRE_LINKAGE_CHUNK", "8000000"))
 TRAIN_RECORDS = int(os.environ.get("TRE_LINKAGE_TRAIN", "2000000"))  # trained on a sample beyond
 COUNT_SAMPLE = 500_000  # records the pairs of blocking rules are counted on, at most
@@ -403,7 +407,7 @@ def _run_splink(combined, settings, training, threshold, engine) -> Linked:
         "select unique_id_l, unique_id_r, match_probability, match_weight, band from ("
         f"select *, {band} as band, row_number() over (partition by {band}, {side} "
         "order by hash(unique_id_l, unique_id_r), unique_id_l, unique_id_r) as drawn "
-        f"from {{t}}) where drawn <= {REVIEW_PER_BAND}"
+        f"from {{t}}) where drawn <= {_drawn(strata, band, side)}"
     )
     lap("query")
     records = _cluster(combined, pairs)
@@ -419,6 +423,20 @@ def _run_splink(combined, settings, training, threshold, engine) -> Linked:
         seconds,
         plan=plan,
     )
+
+
+def _drawn(strata: pd.DataFrame, band: str, side: str) -> str:
+    """How many pairs the clerical sample draws from each band and side of the threshold
+    (STRATA: band, accepted, pairs), as SQL: REVIEW_PER_BAND, or among the accepted pairs
+    their band's share of REVIEW_ACCEPTED where that is more."""
+    accepted = strata[strata.accepted.astype(bool) & np.isfinite(strata.band.astype(float))]
+    total = int(accepted.pairs.sum())
+    more = [
+        (float(b), int(np.ceil(REVIEW_ACCEPTED * n / total)))
+        for b, n in zip(accepted.band, accepted.pairs, strict=True)
+    ]
+    cases = [f"when {band} = {b!r} and {side} then {n}" for b, n in more if n > REVIEW_PER_BAND]
+    return f"(case {' '.join(cases)} else {REVIEW_PER_BAND} end)" if cases else str(REVIEW_PER_BAND)
 
 
 def _train(linker, training: Training) -> None:

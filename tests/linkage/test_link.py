@@ -6,7 +6,14 @@ import pytest
 import linkage
 from linkage import dictionary, normalise, spine
 from linkage.ingest import ingest
-from linkage.linker import LinkageError, Linked, evaluate, stable_ids
+from linkage.linker import (
+    REVIEW_ACCEPTED,
+    REVIEW_PER_BAND,
+    LinkageError,
+    Linked,
+    evaluate,
+    stable_ids,
+)
 from linkage.normalise import address, forename, postcode, soundex
 from linkage.sources import person_table
 from tests.linkage.conftest import AGES_ON
@@ -222,6 +229,10 @@ def test_the_spine_links_the_town_and_holds_no_identifier(registered, town):
     assert set(sample.accepted) == {True, False}
     # drawn from every band of match weight, each side of the threshold, for the reviewers
     assert sample.band.nunique() >= 5 and sample.decision.isna().all()
+    # and more from the bands that hold most of the links, in proportion to their pairs
+    per_band = sample[sample.accepted].groupby("band").size()
+    assert per_band.min() <= REVIEW_PER_BAND < per_band.max()
+    assert REVIEW_ACCEPTED <= per_band.sum() <= REVIEW_ACCEPTED + REVIEW_PER_BAND * len(per_band)
     assert set(sample.run) == {result.run}
     assert {"family_name_l", "family_name_r", "match_probability"} <= set(sample.columns)
 
