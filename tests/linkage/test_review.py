@@ -162,6 +162,11 @@ def test_review_writes_the_report_the_run_folder_and_the_audit_log(reviewed_run,
     with instance.db.session() as session:
         events = [e for e in audit.events(session) if e.action == "data.review"]
     assert events and '"precision":0.66667' in events[-1].details
+    # reviewed again (more labels), the section is replaced, not added
+    sample["decision"] = ["match", "match", "match", "non-match", "non-match", "non-match"]
+    sample.to_csv(path, index=False)
+    again = record(instance, path, "ops").report.read_text()
+    assert again.count(START) == again.count(END) == 1 and "<strong>100.0 %</strong>" in again
 
 
 def test_precision_from_the_towns_truth_brackets_the_true_precision(
