@@ -216,3 +216,10 @@ def test_precision_from_the_towns_truth_brackets_the_true_precision(
     low, high = review["interval"]
     assert low <= precision <= high and review["coverage"] == 1.0
     assert "Precision of the accepted links" in result.report.read_text()
+
+
+def test_tre_linkage_review_names_what_to_write_and_exits_non_zero(reviewed_run, run_cli, tmp_path):
+    instance, written, _ = reviewed_run
+    code, out, err = run_cli("--home", str(instance.home), "linkage", "review", str(written))
+    assert code != 0 and "no pair is labelled yet" in out + err
+    assert "write match, non-match or unsure" in out + err
