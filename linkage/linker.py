@@ -402,12 +402,16 @@ def _run_splink(combined, settings, training, threshold, engine) -> Linked:
     strata = query(
         f"select {band} as band, {side} as accepted, count(*) as pairs from {{t}} group by 1, 2"
     )
-    # a random draw that is the same on every engine and run: ordered by a hash of the pair
+    # a random draw that is the same on every engine and run: ordered by a hash of the pair;
+    # only a few times the pairs wanted from each band are kept before they are ordered, so
+    # that millions of pairs scored are scanned once, not sorted
+    limit, kept = _draws(strata, band, side)
+    hashed = "abs(hash(unique_id_l, unique_id_r) % 1000000)"
     sample = query(
         "select unique_id_l, unique_id_r, match_probability, match_weight, band from ("
         f"select *, {band} as band, row_number() over (partition by {band}, {side} "
-        "order by hash(unique_id_l, unique_id_r), unique_id_l, unique_id_r) as drawn "
-        f"from {{t}}) where drawn <= {_drawn(strata, band, side)}"
+        f"order by {hashed}, unique_id_l, unique_id_r) as drawn "
+        f"from {{t}} where {hashed} < {kept}) where drawn <= {limit}"
     )
     lap("query")
     records = _cluster(combined, pairs)
@@ -425,18 +429,32 @@ def _run_splink(combined, settings, training, threshold, engine) -> Linked:
     )
 
 
-def _drawn(strata: pd.DataFrame, band: str, side: str) -> str:
+DRAW_MARGIN = 20  # pairs kept for each one drawn, before the draw
+
+
+def _draws(strata: pd.DataFrame, band: str, side: str) -> tuple[str, str]:
     """How many pairs the clerical sample draws from each band and side of the threshold
-    (STRATA: band, accepted, pairs), as SQL: REVIEW_PER_BAND, or among the accepted pairs
-    their band's share of REVIEW_ACCEPTED where that is more."""
-    accepted = strata[strata.accepted.astype(bool) & np.isfinite(strata.band.astype(float))]
-    total = int(accepted.pairs.sum())
-    more = [
-        (float(b), int(np.ceil(REVIEW_ACCEPTED * n / total)))
-        for b, n in zip(accepted.band, accepted.pairs, strict=True)
-    ]
-    cases = [f"when {band} = {b!r} and {side} then {n}" for b, n in more if n > REVIEW_PER_BAND]
-    return f"(case {' '.join(cases)} else {REVIEW_PER_BAND} end)" if cases else str(REVIEW_PER_BAND)
+    (STRATA: band, accepted, pairs): REVIEW_PER_BAND, or among the accepted pairs their band's
+    share of REVIEW_ACCEPTED where that is more; and of each million values of the pairs' hash,
+    how many are kept before the draw (DRAW_MARGIN times as many pairs as are drawn, or all).
+    Both as SQL expressions of the band and side."""
+    finite = strata[np.isfinite(strata.band.astype(float))]
+    accepted = finite[finite.accepted.astype(bool)]
+    total = max(1, int(accepted.pairs.sum()))
+    limits, keeps = [], []
+    for b, yes, n in zip(finite.band, finite.accepted, finite.pairs, strict=True):
+        drawn = max(REVIEW_PER_BAND, int(np.ceil(REVIEW_ACCEPTED * n / total)) if yes else 0)
+        where = f"when {band} = {float(b)!r} and {'' if yes else 'not '}({side})"
+        if drawn > REVIEW_PER_BAND:
+            limits.append(f"{where} then {drawn}")
+        kept = min(1_000_000, int(np.ceil(1_000_000 * DRAW_MARGIN * drawn / max(1, int(n)))))
+        if kept < 1_000_000:
+            keeps.append(f"{where} then {kept}")
+
+    def case(cases: list[str], otherwise: int) -> str:
+        return f"(case {' '.join(cases)} else {otherwise} end)" if cases else str(otherwise)
+
+    return case(limits, REVIEW_PER_BAND), case(keeps, 1_000_000)
 
 
 def _train(linker, training: Training) -> None:

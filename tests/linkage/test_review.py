@@ -1,11 +1,13 @@
 """The clerical-review sample read back: precision from labelled pairs, band by band."""
 
 import json
+from collections import Counter
 
 import pandas as pd
 import pytest
 
-from linkage import spine
+from linkage import linker, spine
+from linkage.linker import REVIEW_ACCEPTED, REVIEW_PER_BAND
 from linkage.review import (
     END,
     START,
@@ -183,6 +185,8 @@ def test_precision_from_the_towns_truth_brackets_the_true_precision(
 
     spine_link_records = spine.link_records
     monkeypatch.setattr(spine, "link_records", spy)
+    # few pairs kept before the draw, as at millions of records, where most are not
+    monkeypatch.setattr(linker, "DRAW_MARGIN", 3)
     result = spine.run(registered, "ops", ages_on=AGES_ON)
     truth = pd.read_csv(town / "truth" / "records.csv", dtype=str)
     person = dict(
@@ -214,6 +218,12 @@ def test_precision_from_the_towns_truth_brackets_the_true_precision(
     ]
     precision = sum(true) / len(true)
     low, high = review["interval"]
+    # every band drew its pairs all the same
+    about = json.loads((result.model.parent / "run.json").read_text())["review"]
+    drawn = Counter((band, accepted) for *_, band, accepted, _ in about["sample"])
+    for band, accepted, pairs in about["strata"]:
+        assert drawn[(band, accepted)] >= min(pairs, REVIEW_PER_BAND)
+    assert sum(n for (_, accepted), n in drawn.items() if accepted) >= REVIEW_ACCEPTED
     assert low <= precision <= high and review["coverage"] == 1.0
     assert "Precision of the accepted links" in result.report.read_text()
 
