@@ -177,7 +177,8 @@ def data_extract(context: Context, project_id: str) -> None:
 
 @click.group("linkage")
 def linkage_group() -> None:
-    """Linkage on keyed hashes, for agencies that pseudonymise at source."""
+    """Linkage on keyed hashes, for agencies that pseudonymise at source, and the clerical
+    review of a linkage run's pairs."""
 
 
 @linkage_group.command("prepare")
@@ -219,6 +220,20 @@ def linkage_prepare(file: str, dataset: str, key_file: str, out: str) -> None:
         f"{sum(c.startswith('tok_') for c in prepared.columns)} tokens; send it for "
         f"`tre data ingest {dataset}`"
     )
+
+
+@linkage_group.command("review")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@pass_context
+def linkage_review(context: Context, file: str) -> None:
+    """Read back a linkage run's labelled clerical-review sample (match, non-match or unsure in
+    its decision column) and estimate the precision of its links from it: written into the
+    run's linkage-quality report and the audit log."""
+    from linkage.review import record
+
+    result = record(context.instance(), Path(file), context.actor)
+    console.print(result.summary())
+    console.print(f"linkage-quality report: {result.report}")
 
 
 COMMANDS = (dictionary_group, data, linkage_group)

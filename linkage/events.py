@@ -10,3 +10,4 @@ class LinkageEvent(StrEnum):
     LINK = "data.link"
     LOOKUP = "data.lookup"
     EXTRACT = "data.extract"
+    REVIEW = "data.review"

@@ -6,10 +6,14 @@ with :mod:`linkage.linker`, keeps person ids stable across runs, and writes:
 * ``store/_spine/spine.parquet``: source, record_id, person_id, match_probability (no
   identifier: the only thing that leaves the linkage step);
 * ``identifiers/_linkage/RUN/model.json``: the trained model, versioned and reused;
-* ``identifiers/_linkage/RUN/clerical-review.csv``: borderline pairs for clerical review
-  (operator only, since it shows identifiers);
+* ``identifiers/_linkage/RUN/clerical-review.csv``: a sample of the scored pairs for clerical
+  review, drawn at random from every band of match weight on both sides of the threshold
+  (operator only, since it shows identifiers); labelled, it is read back by
+  :mod:`linkage.review` to estimate precision from people's judgement;
 * ``reports/linkage-RUN.html``: link rates per agency pair, the match-probability distribution,
-  the estimated false-match rate, and whether unlinked records differ from linked ones.
+  the estimated false-match rate, the model's match weights and m/u parameters, the blocking
+  rules and training sessions with their pairs, whether unlinked records differ from linked
+  ones, and (once reviewed) the precision estimated from the labelled sample.
 """
 
 from __future__ import annotations
@@ -22,12 +26,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
+from markupsafe import Markup
 from sqlalchemy import select
 
-from linkage import TEMPLATES, dictionary, normalise
+from linkage import TEMPLATES, charts, dictionary, normalise, review
 from linkage.events import LinkageEvent
 from linkage.linker import REVIEW_FLOOR, Linked, check_engine, link_records, stable_ids
 from linkage.models import Ingest
+from linkage.plan import sql
 from linkage.sources import is_person_dataset, other_identifiers, person_table
 from linkage.tokens import TOKEN_COLUMNS, is_token_file, link_tokens, prepare
 from tre import audit
@@ -209,10 +215,14 @@ def run(
         "engine": engine,
         "model": "reused" if reused else "retrained",
     }
-    _clerical_sample(linked, threshold).to_csv(private / "clerical-review.csv", index=False)
+    sample = _clerical_sample(linked, threshold).assign(run=run_id, decision="")
+    sample = sample[["run", "decision", *[c for c in sample if c not in ("run", "decision")]]]
+    sample.to_csv(private / "clerical-review.csv", index=False)
     false_match = _false_match_rate(linked)
     details["estimated_false_match_rate"] = round(false_match, 5)
-    (private / "run.json").write_text(json.dumps(details, indent=1), encoding="utf-8")
+    # what the review of the sample is weighed against (kept here, not trusted from the file)
+    kept = {**details, "review": review.design(linked.strata, sample)}
+    (private / "run.json").write_text(json.dumps(kept, indent=1), encoding="utf-8")
     if mode == "clear":  # the linkage normalised them already
         described = linked.combined[["source", "record_id", *DESCRIBED]].astype(object)
     else:
@@ -265,10 +275,10 @@ def _false_match_rate(linked: Linked) -> float:
 
 
 def _clerical_sample(linked: Linked, threshold: float) -> pd.DataFrame:
-    """Borderline pairs, accepted or not (match probability nearest the threshold, from both
-    sides), with both records' identifiers, for the operator's clerical review."""
+    """The sampled pairs (from every band of match weight, accepted or not), with both
+    records' identifiers, for the operator's clerical review."""
     combined = linked.combined
-    pairs = linked.borderline.assign(accepted=linked.borderline.match_probability >= threshold)
+    pairs = linked.sample.assign(accepted=linked.sample.match_probability >= threshold)
     left = combined.add_suffix("_l")
     right = combined.add_suffix("_r")
     return (
@@ -276,6 +286,7 @@ def _clerical_sample(linked: Linked, threshold: float) -> pd.DataFrame:
         .merge(right, left_on="unique_id_r", right_on="unique_id_r")
         .drop(columns=["unique_id_l", "unique_id_r"])
         .sort_values("match_probability")
+        .reset_index(drop=True)
     )
 
 
@@ -392,4 +403,34 @@ def quality_report(
         bias=bias,
         ages_on=ages_on,
         notes=linked.notes,
+        match_weights=charts.match_weights_chart(linked.model),
+        m_u=charts.m_u_parameters_chart(linked.model),
+        blocking=_blocking(linked),
+        review=Markup(review.section(None)),
     )
+
+
+def _blocking(linked: Linked) -> dict:
+    """The blocking rules that made the scored pairs and the training sessions of expectation
+    maximisation, each as Splink's SQL with the pairs it makes (counted when the plan chose
+    them from the records; a saved model's rules were not counted)."""
+
+    def counted(rules, counts) -> list[tuple[str, str]]:
+        return [(sql(r), f"{counts[r]:,.0f}" if r in counts else "not counted") for r in rules]
+
+    plan = linked.plan
+    if plan is not None:
+        return {
+            "chosen": True,
+            "rules": counted(plan.rules, plan.counts),
+            "em": counted(plan.em, plan.counts),
+        }
+    rules = linked.model.get("blocking_rules_to_generate_predictions", [])
+    return {
+        "chosen": False,
+        "rules": [
+            (str(r.get("blocking_rule", r) if isinstance(r, dict) else r), "not counted")
+            for r in rules
+        ],
+        "em": [],
+    }

@@ -6,7 +6,14 @@ import pytest
 import linkage
 from linkage import dictionary, normalise, spine
 from linkage.ingest import ingest
-from linkage.linker import LinkageError, Linked, evaluate, stable_ids
+from linkage.linker import (
+    REVIEW_ACCEPTED,
+    REVIEW_PER_BAND,
+    LinkageError,
+    Linked,
+    evaluate,
+    stable_ids,
+)
 from linkage.normalise import address, forename, postcode, soundex
 from linkage.sources import person_table
 from tests.linkage.conftest import AGES_ON
@@ -210,10 +217,23 @@ def test_the_spine_links_the_town_and_holds_no_identifier(registered, town):
     page = result.report.read_text()
     assert "Link rates" in page and "Do unlinked records differ?" in page
     assert "<svg" in page and "threshold 0.9" in page  # the match-weight chart
+    # Splink's charts of the model, as images inside the page (it opens offline), and the
+    # blocking rules and training sessions chosen, with their pairs
+    assert page.count('<img src="data:image/png;base64,') == 2
+    assert "<script" not in page and "http" not in page.replace("http://www.w3.org", "")
+    assert "l.dob_unordered = r.dob_unordered" in page and "expectation maximisation" in page
+    assert "Not reviewed yet" in page
     assert "Ages are\ncounted to 2026-03-31." in page
     # the clerical sample looks at both sides of the threshold, with both records' identifiers
     sample = pd.read_csv(result.model.parent / "clerical-review.csv")
     assert set(sample.accepted) == {True, False}
+    # drawn from every band of match weight, each side of the threshold, for the reviewers
+    assert sample.band.nunique() >= 5 and sample.decision.isna().all()
+    # and more from the bands that hold most of the links, in proportion to their pairs
+    per_band = sample[sample.accepted].groupby("band").size()
+    assert per_band.min() <= REVIEW_PER_BAND < per_band.max()
+    assert REVIEW_ACCEPTED <= per_band.sum() <= REVIEW_ACCEPTED + REVIEW_PER_BAND * len(per_band)
+    assert set(sample.run) == {result.run}
     assert {"family_name_l", "family_name_r", "match_probability"} <= set(sample.columns)
 
 
@@ -231,7 +251,8 @@ def _two_records_linked() -> tuple[Linked, pd.DataFrame, pd.DataFrame]:
         model={},
         combined=described,
         weights=pd.DataFrame({"weight": [6.0], "pairs": [1]}),
-        borderline=pairs,
+        strata=pd.DataFrame({"band": [6.0], "accepted": [True], "pairs": [1]}),
+        sample=pairs.assign(match_weight=6.6, band=6.0),
         seconds={},
     )
     return linked, records, described

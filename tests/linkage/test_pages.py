@@ -47,3 +47,39 @@ def test_the_anonymisation_report_escapes_variable_names():
     frame = pd.DataFrame({HOSTILE: ["a", "b", "a"], "sex": ["F", "M", "F"]})
     page = sdc.Session(frame, keys=[HOSTILE, "sex"]).report()
     assert HOSTILE not in page and "&lt;script&gt;" in page
+
+
+def test_the_models_charts_are_images_drawn_from_its_parameters():
+    import base64
+    import math
+
+    from linkage import charts
+
+    level = {"sql_condition": "l.sex = r.sex", "label_for_charts": "exact"}
+    model = {
+        "probability_two_random_records_match": 0.001,
+        "comparisons": [
+            {
+                "output_column_name": "sex",
+                "comparison_levels": [
+                    {"sql_condition": "l.sex is null", "is_null_level": True},
+                    level | {"m_probability": 0.98, "u_probability": 0.5},
+                    {"sql_condition": "else", "label_for_charts": "else"}
+                    | {"m_probability": 0.02, "u_probability": 0.5},
+                ],
+            }
+        ],
+    }
+    found = charts.levels(model)
+    assert [(x.label, round(x.weight or 0, 3)) for x in found] == [
+        ("exact", round(math.log2(0.98 / 0.5), 3)),
+        ("else", round(math.log2(0.02 / 0.5), 3)),
+    ]
+    assert charts.prior_weight(model) == math.log2(0.001 / 0.999)
+    for uri in (charts.match_weights_chart(model), charts.m_u_parameters_chart(model)):
+        assert uri is not None and uri.startswith("data:image/png;base64,")
+        assert base64.b64decode(uri.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
+    # a model not yet trained has nothing to chart
+    untrained = {"comparisons": [{"output_column_name": "sex", "comparison_levels": [level]}]}
+    assert charts.match_weights_chart(untrained) is None
+    assert charts.m_u_parameters_chart(untrained) is None
