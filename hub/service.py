@@ -196,43 +196,6 @@ def answer_json(handler, code: int, **values: Any) -> None:
     handler.finish(json.dumps(values, default=str))
 
 
-class NewRequest(Page):
-    """An analyst's release request: files of the project's successful runs, with the group's
-    context and controls; submitted at once, so the automatic checks run."""
-
-    def get(self, project_id: str) -> None:
-        from notebooks.runs import requestable_files, runs
-
-        choices = [
-            {
-                "path": file.path,
-                "run": run.id,
-                "notebook": run.notebook,
-                "file": file.file,
-                "evidence": file.has_evidence,
-            }
-            for run in runs(self.instance, project_id)
-            if run.person == self.person
-            for file in requestable_files(run)
-        ]
-        self.page("request_form.html", project=project_id, choices=choices, me=self.person)
-
-    def post(self, project_id: str) -> None:
-        files: list[str | Path] = list(self.get_body_arguments("file"))
-        request_id = airlock.request(
-            self.instance,
-            project_id,
-            self.person,
-            files,
-            self.get_body_argument("group", "outputs") or "outputs",
-            self.get_body_argument("context", ""),
-            self.get_body_argument("controls", ""),
-            recipients=self.get_body_argument("recipients", "").replace(",", " ").split(),
-        )
-        airlock.submit(self.instance, request_id, self.person)
-        self.redirect(f"{self.prefix()}/airlock/requests/{request_id}", status=303)
-
-
 class RequestApi(Page):
     """``POST /api/projects/<id>/requests`` (JSON ``files``, ``group``, ``context``, ``controls``,
     ``recipients``, the user names who may download the release; default the author):
@@ -437,7 +400,6 @@ def routes() -> list[tuple[str, type[Page]]]:
     return [
         (r"/?", HomePage),
         (r"/projects/([a-z0-9-]+)/terms", AcceptTerms),
-        (r"/projects/([a-z0-9-]+)/requests/new", NewRequest),
         (r"/projects/([a-z0-9-]+)/runs", RunStudy),
         (r"/api/projects/([a-z0-9-]+)/requests", RequestApi),
         (r"/api/projects/([a-z0-9-]+)/runs", RunApi),
