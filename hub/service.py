@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from hub import run_pages
 from hub.config import ROLE_SCOPES
 from output_checks import airlock, notify
 from output_checks import web as airlock_web
@@ -120,18 +121,6 @@ class AcceptTerms(Page):
         self.redirect(f"{self.prefix()}/", status=303)
 
 
-class RunStudy(Page):
-    """Run a study, or a notebook of the person's own workspace, in the project's scope (papermill,
-    with provenance, in the workspace's sandbox as the person), from the page. Nothing else: a
-    name that is neither is refused, whatever path it spells (:func:`runner.run_runnable`)."""
-
-    async def post(self, project_id: str) -> None:
-        result = await run_in_background(
-            self.instance, project_id, self.person, self.get_body_argument("study")
-        )
-        self.redirect(f"{self.prefix()}/?ran={result.id}", status=303)
-
-
 async def run_in_background(instance, project_id: str, person: str, name: str, parameters=None):
     """:func:`notebooks.runner.run_runnable` in a thread: the service answers others meanwhile."""
     import asyncio
@@ -183,7 +172,7 @@ class RunApi(Page):
             status=result.status,
             error=result.error,
             requestable=[f.path for f in requestable_files(get_run(self.instance, result.id))],
-            page=f"{self.prefix()}/?ran={result.id}",
+            page=f"{self.prefix()}/projects/{project_id}/runs/{result.id}",
         )
 
 
@@ -400,7 +389,7 @@ def routes() -> list[tuple[str, type[Page]]]:
     return [
         (r"/?", HomePage),
         (r"/projects/([a-z0-9-]+)/terms", AcceptTerms),
-        (r"/projects/([a-z0-9-]+)/runs", RunStudy),
+        *run_pages.routes(),
         (r"/api/projects/([a-z0-9-]+)/requests", RequestApi),
         (r"/api/projects/([a-z0-9-]+)/runs", RunApi),
         (r"/approvals/?", Approvals),
