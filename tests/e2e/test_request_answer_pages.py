@@ -79,6 +79,13 @@ def test_the_author_requests_grouped_files_and_answers_a_return(browser, service
     alex = signed_in(browser, service, AUTHOR)
     run_from_the_page(alex, service, "run")
     assert "answer_kinds.csv" in alex.content() and "answer_kinds.png" in alex.content()
+    # the run's page: its record, and its report in a frame without scripts
+    alex.click("text=The run's report and record")
+    alex.wait_for_url("**/runs/run-*")
+    frame = alex.frame_locator("iframe[sandbox]")
+    frame.locator("text=answer_kinds.csv").first.wait_for()  # the report's code
+    shot(alex, "run-page")
+    alex.go_back()
     # the request form: the run's files with sizes and previews, a named group for the run
     alex.click("text=Request the release of these outputs")
     alex.wait_for_url("**/requests/new")
