@@ -93,26 +93,17 @@ class AnswerForm(Page):
         action = self.get_body_argument("action", "")
         person, instance = self.person, self.instance
         airlock.check_is_author(instance, request_id, person)
+        file = self.get_body_argument("file", "")
         if action == "reply":
-            airlock.comment(
-                instance,
-                request_id,
-                person,
-                self.get_body_argument("text", ""),
-                file=self.get_body_argument("file", "") or None,
-            )
+            text = self.get_body_argument("text", "")
+            airlock.comment(instance, request_id, person, text, file=file or None)
         elif action == "add":
             self._add(request_id)
         elif action == "replace":
-            airlock.replace_file(
-                instance,
-                request_id,
-                person,
-                self.get_body_argument("file", ""),
-                self.get_body_argument("by", ""),
-            )
+            by = self.get_body_argument("by", "")
+            airlock.replace_file(instance, request_id, person, file, by)
         elif action == "withdraw-file":
-            airlock.withdraw_file(instance, request_id, person, self.get_body_argument("file", ""))
+            airlock.withdraw_file(instance, request_id, person, file)
         elif action == "resubmit":
             airlock.submit(instance, request_id, person)
         elif action == "withdraw":

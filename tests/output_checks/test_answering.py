@@ -36,16 +36,11 @@ figure.savefig(ws.output("bars.png"))
 @pytest.fixture(scope="module")
 def newer(studied, outputs, tmp_path_factory):
     """A later run of the author's, whose base.csv is a new version of the first run's."""
-    import nbformat
-    from nbformat.v4 import new_code_cell, new_notebook
-
     from notebooks import runner, runs
+    from tests.notebooks.test_runner import small_notebook
 
-    notebook = new_notebook()
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
-    notebook.cells = [new_code_cell(NEWER)]
     path = tmp_path_factory.mktemp("newer") / "newer_tables.ipynb"
-    nbformat.write(notebook, path)
+    small_notebook(path, NEWER)
     result = runner.run(studied, path, P, AUTHOR, at=STUDIED_TODAY)
     assert result.status == runs.SUCCEEDED, result.error
     return result
@@ -253,3 +248,23 @@ def test_the_author_withdraws_the_whole_request(studied, outputs, service):
     page = alex.get(f"/airlock/requests/{request_id}?done=withdraw").text
     assert "The request is withdrawn." in page and "withdrawn by the author" in page
     assert "Answer the checkers" not in page and "Withdraw the whole request" not in page
+
+
+def test_the_cli_answers_with_the_same_functions(studied, outputs, newer, run_cli, monkeypatch):
+    """`tre outputs comment` and `tre outputs replace`: the airlock's functions the pages call."""
+    request_id = returned(studied, outputs)
+    old, new = rel(outputs["run"], "base.csv"), rel(newer, "base.csv")
+    monkeypatch.setenv("TRE_ACTOR", AUTHOR)
+    code, out, err = run_cli(
+        "outputs", "comment", request_id, "Banded", "--file", old, home=studied.home
+    )
+    assert code == 0, err
+    code, out, err = run_cli("outputs", "replace", request_id, old, "--by", new, home=studied.home)
+    assert code == 0 and "resubmit it when ready" in out, err
+    code, out, err = run_cli("outputs", "replace", request_id, new, "--by", new, home=studied.home)
+    assert code != 0 and "is the file the request holds already" in err
+    shown = airlock.show(studied, request_id, AUTHOR)
+    assert new in [f["path"] for f in shown["files"]] and old not in [
+        f["path"] for f in shown["files"]
+    ]
+    assert any(c["text"] == "Banded" and c["file"] == old for c in shown["comments"])
