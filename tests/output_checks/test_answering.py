@@ -200,6 +200,13 @@ def test_nobody_but_the_author_answers_or_withdraws(studied, outputs, newer, ser
             answer = other.post(url, form)
             assert answer.status_code == 403, (person, form, answer.text[-300:])
         assert "Answer the checkers" not in other.get(f"/airlock/requests/{request_id}").text
+    # the author's own browser, without the form's CSRF token: refused too
+    alex = Person(service, AUTHOR)
+    alex.get("/notifications/")
+    forged = alex.session.post(
+        f"{service}{url}", data={"action": "withdraw", "sure": "1"}, allow_redirects=False
+    )
+    assert forged.status_code == 403
     shown = airlock.show(studied, request_id, AUTHOR)
     assert shown["state"] == "returned" and len(shown["files"]) == 2
     assert not any(c["text"] == "not mine to say" for c in shown["comments"])
