@@ -53,6 +53,8 @@ def test_the_whole_tour(browser, hub_url):
     alex.click("button:text-is('Run')")
     alex.wait_for_url("**/runs/progress/**")
     alex.wait_for_selector("text=The run succeeded", timeout=120_000)
+    assert "repeat_callers.csv" in alex.content()
+    alex.goto(f"{hub_url}/services/tre/")
     request_release(alex, "repeat_callers.csv", "How many repeat callers", "Made with sdc.safe")
     request_url = alex.url.split("?")[0]
     assert "submitted" in alex.content()
