@@ -8,12 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_browser import (  # noqa: F401 (browser: a fixture)
-    CHROMIUM,
-    browser,
-    request_release,
-    sign_in,
-)
+from tests.e2e.conftest import CHROMIUM
+from tests.e2e.test_browser import request_release, sign_in
 
 P = "supporting-families"
 pytestmark = pytest.mark.skipif(
