@@ -83,6 +83,7 @@ __all__ = [
     "ServedFile",
     "TamperedFile",
     "add",
+    "add_groups",
     "check_can_approve",
     "check_can_release",
     "check_can_review",
@@ -247,19 +248,7 @@ def request_groups(
             project=project_id,
             details={"recipients": people},
         )
-        for g in groups:
-            if g.files:
-                _add(
-                    instance,
-                    session,
-                    found,
-                    author,
-                    g.files,
-                    g.name,
-                    g.context,
-                    g.controls,
-                    g.supporting,
-                )
+        _add_groups(instance, session, found, author, groups)
     return request_id
 
 
@@ -294,9 +283,40 @@ def add(
 ) -> None:
     """Add FILES to GROUP of the author's pending or returned request (a file added again is
     replaced by its current bytes)."""
+    add_groups(
+        instance, request_id, author, [FileGroup(group, files, context, controls, supporting)]
+    )
+
+
+def add_groups(instance: Instance, request_id: str, author: str, groups: list[FileGroup]) -> None:
+    """Add the files of GROUPS to the author's pending or returned request, all or none."""
     with audited(instance, author, request_id), instance.db.session() as session:
         found = data.get_request(session, request_id, lock=True)
-        _add(instance, session, found, author, files, group, context, controls, supporting)
+        if not any(g.files for g in groups):
+            raise AirlockError("name at least one file to add")
+        _add_groups(instance, session, found, author, groups)
+
+
+def _add_groups(
+    instance: Instance,
+    session: Session,
+    found: ReleaseRequest,
+    author: str,
+    groups: list[FileGroup],
+) -> None:
+    for g in groups:
+        if g.files:
+            _add(
+                instance,
+                session,
+                found,
+                author,
+                g.files,
+                g.name,
+                g.context,
+                g.controls,
+                g.supporting,
+            )
 
 
 def _add(
@@ -726,7 +746,7 @@ def comment(
                 session,
                 notify.checkers_of(session, found),
                 found,
-                "replied",
+                "replied to",
                 f"{person} replied on release request {found.id}: {text.strip()[:200]}",
                 person,
             )

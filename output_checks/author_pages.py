@@ -131,10 +131,7 @@ class AnswerForm(Page):
                     controls or held[name]["controls"],
                 )
         groups = requestable.chosen_groups(choices, set(self.get_body_arguments("file")), said)
-        for g in groups:
-            airlock.add(
-                self.instance, request_id, self.person, g.files, g.name, g.context, g.controls
-            )
+        airlock.add_groups(self.instance, request_id, self.person, groups)
 
 
 def answering(instance, shown: dict[str, Any], person: str) -> dict[str, Any]:

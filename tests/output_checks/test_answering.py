@@ -12,6 +12,7 @@ from output_checks.enums import AirlockEvent
 from tests.conftest import STUDIED_TODAY
 from tests.output_checks.test_airlock import AUTHOR, P, outputs, rel  # noqa: F401 (fixture)
 from tests.output_checks.test_review_and_release import CHECKERS, Person, events, service  # noqa: F401
+from tre.errors import Refused
 from tre.folders import ProjectFolders
 
 NEWER = """
@@ -239,6 +240,17 @@ def test_a_file_of_another_project_or_outside_the_outputs_cannot_be_added(
         assert "That did not work" in answer.text
     added = alex.post(url, {"action": "add", "file": [str(other / "theirs.csv")]})
     assert added.status_code == 400 and "not a file of your succeeded runs" in added.text
+    # the airlock adds every group or none: a good file beside a foreign one is not added
+    with pytest.raises(Refused, match="only files in project"):
+        airlock.add_groups(
+            studied,
+            request_id,
+            AUTHOR,
+            [
+                airlock.FileGroup("good", [rel(outputs["run"], "onedim.csv")], "c", "c"),
+                airlock.FileGroup("foreign", [str(other / "theirs.csv")], "c", "c"),
+            ],
+        )
     shown = airlock.show(studied, request_id, AUTHOR)
     assert sorted(f["path"] for f in shown["files"]) == sorted(
         rel(outputs["run"], n) for n in ("base.csv", "note.md")
