@@ -55,6 +55,7 @@ def run_from_the_page(page, service, name):
     shot(page, f"{name}-running")
     page.wait_for_selector("text=The run succeeded", timeout=120_000)
     shot(page, f"{name}-done")
+    assert narrow(page, f"{name}-done") <= 390
 
 
 def narrow(page, name):
@@ -85,6 +86,7 @@ def test_the_author_requests_grouped_files_and_answers_a_return(browser, service
     frame = alex.frame_locator("iframe[sandbox]")
     frame.locator("text=answer_kinds.csv").first.wait_for()  # the report's code
     shot(alex, "run-page")
+    assert narrow(alex, "run-page") <= 390
     alex.go_back()
     # the request form: the run's files with sizes and previews, a named group for the run
     alex.click("text=Request the release of these outputs")
