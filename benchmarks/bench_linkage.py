@@ -100,7 +100,7 @@ def main() -> None:
     linked_mb = peak_rss_mb()  # before the evaluation and the baseline add their own
     records = linked.records.assign(person_id=stable_ids(linked.records, None).to_numpy())
     accuracy = evaluate(records, truth)
-    combined = _combined(frames)
+    combined, _ = _combined(frames)
     empty = linked.pairs.iloc[:0]
     nhs_only = _cluster(combined, empty)
     nhs_only = nhs_only.assign(person_id=stable_ids(nhs_only, None).to_numpy())

@@ -37,6 +37,12 @@ ROLE_SCOPES = {
     Role.APPROVER: "custom:tre:approve",
     Role.PROJECT_LEAD: "custom:tre:lead",
 }
+# who holds each scope, in the words a refused page uses ("this page is for output checkers")
+SCOPE_NAMES = {
+    "custom:tre:review": "output checkers",
+    "custom:tre:approve": "data controllers' approvers",
+    "custom:tre:lead": "project leads",
+}
 
 
 def proxy_command() -> list[str]:

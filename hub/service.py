@@ -17,19 +17,16 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from hub import run_pages
-from hub.config import ROLE_SCOPES
+from hub import governance, operator, registration, roles, run_pages
+from hub.config import ROLE_SCOPES, SCOPE_NAMES
 from output_checks import airlock, notify
 from output_checks import web as airlock_web
 from projects import registry
 from projects.errors import RegistryError
-from projects.policy import PolicyAction, decide, effective_state, status
+from projects.policy import PolicyAction, decide, status
 from projects.register import TEMPLATES as register_templates
-from projects.spec import parse_project
+from projects.terms import terms_text
 from tre.errors import Refused, TreError
-from tre.folders import ProjectFolders
 from tre.web import Page, application
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -70,7 +67,10 @@ def my_projects(instance, username: str, at: date | None = None) -> list[dict[st
                     "usable": decision.allowed,
                     "can_run": analysis.allowed,
                     "reasons": list(decision.reasons or analysis.reasons),
-                    "needs_terms": any("has not accepted the terms" in r for r in decision.reasons),
+                    "needs_terms": any(
+                        "has not accepted the terms" in r or "accept them again" in r
+                        for r in decision.reasons
+                    ),
                 }
             )
     for project in out:
@@ -97,13 +97,12 @@ def workspace_notebooks(instance, project_id: str, username: str) -> list[str]:
 
 class HomePage(Page):
     def get(self) -> None:
-        hub_prefix = os.environ.get("JUPYTERHUB_BASE_URL", "/").rstrip("/") + "/hub"
         from notebooks.runner import studies
 
         self.page(
             "home.html",
             projects=my_projects(self.instance, self.person),
-            hub=hub_prefix,
+            tasks=roles.tasks(self.instance, self.person, self.scopes, self.prefix()),
             studies=list(studies()),
         )
 
@@ -112,7 +111,7 @@ class AcceptTerms(Page):
     def get(self, project_id: str) -> None:
         with self.instance.db.session() as session:
             found = registry.project(session, project_id)
-            text = registry.terms_text(found)
+            text = terms_text(session, found)
         self.page("terms.html", project=project_id, terms=text)
 
     def post(self, project_id: str) -> None:
@@ -233,118 +232,6 @@ class RequestApi(Page):
         answer_json(self, status, **values)
 
 
-class Approvals(Page):
-    scope = "custom:tre:approve"
-
-    def get(self) -> None:
-        self.page("approvals.html", waiting=self._waiting())
-
-    def _waiting(self) -> list[dict[str, Any]]:
-        import json
-
-        from projects.quality import flags
-
-        registration = self.instance.settings.registration
-        out = []
-        with self.instance.db.session() as session:
-            me = registry.person(session, self.person)
-            for found in registry.projects(session):
-                decided = registry.approvals(session, found)
-                for dataset_id in registry.requested_datasets(found):
-                    ds = registry.dataset(session, dataset_id)
-                    if ds.controller_id != me.organisation_id:
-                        continue
-                    items = [i for i in found.current.spec["data"] if i["dataset"] == dataset_id][
-                        0
-                    ]["items"]
-                    manifest = ProjectFolders.of(self.instance, found.id).data / "manifest.json"
-                    risk = (
-                        json.loads(manifest.read_text()).get("risk", {}).get(dataset_id)
-                        if manifest.exists()
-                        else None
-                    )
-                    row = decided.get(dataset_id)
-                    out.append(
-                        {
-                            "project": found.id,
-                            "title": found.current.spec["title"],
-                            "purpose": found.current.spec["purpose"],
-                            "state": effective_state(found).value,
-                            "dataset": dataset_id,
-                            "items": items,
-                            "decision": row.decision if row else "awaiting",
-                            "risk": risk,
-                            "flags": flags(session, found.current.spec, registration),
-                        }
-                    )
-        return out
-
-    def post(self) -> None:
-        project_id = self.get_body_argument("project")
-        dataset_id = self.get_body_argument("dataset")
-        approve = self.get_body_argument("decision") == "approve"
-        text = self.get_body_argument("text", "")
-        with self.instance.db.session() as session:
-            registry.decide_data_use(session, self.person, project_id, dataset_id, approve, text)
-        self.redirect(f"{self.prefix()}/approvals/", status=303)
-
-
-class ProjectForm(Page):
-    """The lead's form: the project's registration file, checked exactly as the YAML route."""
-
-    scope = "custom:tre:lead"
-
-    def get(self) -> None:
-        from projects.spec import EXAMPLE_PROJECT
-
-        self.page(
-            "project_form.html",
-            text=EXAMPLE_PROJECT.read_text(),
-            problems=[],
-            done=None,
-            warnings=[],
-            blocking=[],
-        )
-
-    def post(self) -> None:
-        from projects.quality import flags
-
-        text = self.get_body_argument("spec", "")
-        action = self.get_body_argument("action", "register")
-        problems, done, warnings = [], None, []
-        registration = self.instance.settings.registration
-        try:
-            data = yaml.safe_load(text)
-            if not isinstance(data, dict):
-                raise RegistryError("the form must hold a project's registration (YAML mapping)")
-            spec = parse_project(data, "the form")
-            with self.instance.db.session() as session:
-                # the purpose-quality flags, shown whether or not the save goes through
-                warnings = flags(session, spec.model_dump(mode="json"), registration)
-                exists = any(p.id == spec.id for p in registry.projects(session))
-                policy = self.instance.settings.policy
-                if exists:
-                    registry.amend(session, self.person, spec.id, spec, policy)
-                else:
-                    registry.register_project(session, self.person, spec, policy)
-                if action == "submit":
-                    registry.submit(
-                        session, self.person, spec.id, self.instance.settings.registration
-                    )
-            done = f"project {spec.id} {'submitted' if action == 'submit' else 'saved'}"
-        except (RegistryError, Refused, yaml.YAMLError) as exc:
-            problems = str(exc).splitlines()
-        self.page(
-            "project_form.html",
-            text=text,
-            problems=problems,
-            done=done,
-            warnings=warnings,
-            blocking=registration.block_submission,
-            status=200 if not problems else 400,
-        )
-
-
 class RegisterPage(Page):
     """The public transparency register, computed on each request (never stale) and read
     without signing in: the content `tre register publish` writes, with a filter (``?q=``) that
@@ -392,11 +279,12 @@ def routes() -> list[tuple[str, type[Page]]]:
         *run_pages.routes(),
         (r"/api/projects/([a-z0-9-]+)/requests", RequestApi),
         (r"/api/projects/([a-z0-9-]+)/runs", RunApi),
-        (r"/approvals/?", Approvals),
-        (r"/projects/new", ProjectForm),
         (r"/register/?", RegisterPage),
         (r"/register/register\.(csv|json)", RegisterPage),
         *airlock_web.routes(),
+        *registration.routes(),
+        *governance.routes(),
+        *operator.routes(),
     ]
 
 
@@ -408,6 +296,8 @@ def make_app(instance, identify=None, prefix: str = "", **settings):
         prefix=prefix,
         templates=[TEMPLATES, airlock_web.TEMPLATES, register_templates],
         scopes_of=scopes_of(instance),
+        frame=roles.frame(instance),
+        scope_names=SCOPE_NAMES,
         unread_of=notify.unread,
         **settings,
     )
@@ -440,6 +330,8 @@ def hub_app(instance):
         templates=[TEMPLATES, airlock_web.TEMPLATES, register_templates],
         cookie_secret=os.environ.get("JUPYTERHUB_API_TOKEN", "").encode() or None,
         login_redirect=True,
+        frame=roles.frame(instance),
+        scope_names=SCOPE_NAMES,
         unread_of=notify.unread,
     )
 

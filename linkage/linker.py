@@ -1,10 +1,12 @@
 """Record linkage: which records, across agencies and within each, are the same person.
 
-``link(frames)`` takes person tables (``record_id`` and any of ``given_name``, ``family_name``,
-``date_of_birth``, ``sex``, ``postcode``, ``address``, ``nhs_number``), normalises them, links
-deterministically on NHS number where both records have a valid one, and probabilistically with
-Splink (Fellegi-Sunter, on DuckDB, or on Spark for scale-out): forename (nicknames read as full
-names), surname, date of birth, sex, postcode and address. Pairs at or above ``threshold`` and
+``link(frames)`` takes person tables (``record_id`` and any identifiers: given and family names,
+date of birth, sex, postcodes and addresses of any country, place of birth, NHS number, and any
+other identifier with its concept from the data dictionary; :mod:`linkage.roles`), normalises
+them, links deterministically on NHS number where both records have a valid one, and
+probabilistically with Splink (Fellegi-Sunter, on DuckDB, or on Spark for scale-out), comparing
+each identifier the records hold by its kind, with blocking rules and training sessions chosen
+from counts of the pairs they make (:mod:`linkage.plan`). Pairs at or above ``threshold`` and
 NHS-number matches are clustered (connected components) into people. The result has one row per
 record: source, record_id, person_id and the match probability that joined it to its person.
 """
@@ -17,7 +19,7 @@ import os
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +30,10 @@ import pyarrow as pa
 from scipy.sparse import coo_array
 from scipy.sparse.csgraph import connected_components
 
+from linkage import roles
 from linkage.normalise import compact, person_table, text
+from linkage.plan import Plan, Training
+from linkage.sources import split_name
 from tre.errors import TreError
 
 MEMORY_LIMIT = os.environ.get("TRE_LINKAGE_MEMORY", "3GB")
@@ -37,16 +42,9 @@ REVIEW_FLOOR = 0.2  # pairs scored down to this probability are reviewed, not li
 REVIEW_SAMPLE = 50  # borderline pairs in the clerical-review sample
 CHUNK_RECORDS = int(os.environ.get("TRE_LINKAGE_CHUNK", "8000000"))
 TRAIN_RECORDS = int(os.environ.get("TRE_LINKAGE_TRAIN", "2000000"))  # trained on a sample beyond
-GIVEN_INITIAL, FAMILY_INITIAL = "substr(given_name, 1, 1)", "substr(family_name, 1, 1)"
-PERSON_COLUMNS = (
-    "given_name",
-    "family_name",
-    "date_of_birth",
-    "sex",
-    "postcode",
-    "address",
-    "nhs_number",
-)
+COUNT_SAMPLE = 500_000  # records the pairs of blocking rules are counted on, at most
+MIN_HELD = 20  # records that hold an identifier for it to be compared
+EM_PAIRS = 1e6  # an EM session of the training records is chosen with at most this many pairs
 
 
 class LinkageError(TreError):
@@ -73,67 +71,58 @@ class Linked:
         Path(path).write_text(json.dumps(self.model, indent=1), encoding="utf-8")
 
 
-def _settings(model: dict | None = None):
-    import splink.comparison_library as cl
-    from splink import SettingsCreator, block_on
-
-    if model is not None:
-        return model
-    return SettingsCreator(
-        link_type="dedupe_only",
-        unique_id_column_name="unique_id",
-        comparisons=[
-            cl.ExactMatch("nhs_number"),
-            cl.NameComparison("given_name"),
-            cl.NameComparison("family_name"),
-            cl.DateOfBirthComparison("date_of_birth", input_is_string=True),
-            cl.ExactMatch("sex"),
-            cl.PostcodeComparison("postcode"),
-            cl.JaroWinklerAtThresholds("address", [0.95, 0.85]),
-        ],
-        # a date of birth (day and month in either order) goes with the surname's Soundex or
-        # the forename, a place with one name and the other's initial: a postcode and surname
-        # alone pair whole households, and with such looser rules there were three times the
-        # pairs to score at six million records, for 0.2 points of recall there and none on
-        # FEBRL (benchmarks/README.md)
-        blocking_rules_to_generate_predictions=[
-            block_on("nhs_number"),
-            block_on("dob_unordered", "family_soundex"),
-            block_on("date_of_birth", "given_name"),
-            block_on("given_name", "family_name", "substr(date_of_birth, 1, 7)"),
-            block_on("postcode", "given_name", FAMILY_INITIAL),
-            block_on("postcode", "family_soundex", GIVEN_INITIAL),
-            block_on("address", "given_name", FAMILY_INITIAL),
-            block_on("address", "family_soundex", GIVEN_INITIAL),
-        ],
-        retain_intermediate_calculation_columns=False,
-        # the scored pairs carry ids and weights only: the records' columns are joined back
-        # where needed (the clerical sample), not copied into millions of pairs
-        retain_matching_columns=False,
-    )
-
-
-def _combined(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+def _combined(
+    frames: Mapping[str, pd.DataFrame], concepts: Mapping[str, str] | None = None
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The normalised records of every source, with their unique_id, and the kind of each
+    column they hold (roles.KINDS). CONCEPTS gives the concept of each column not named after
+    one (``{"passport": "Person.passport_number"}``)."""
+    concepts = dict(concepts or {})
+    for name, concept in concepts.items():
+        try:
+            roles.kind(concept)
+        except roles.RoleError as exc:
+            raise LinkageError(f"column {name}: {exc}") from None
     parts = []
     for source, frame in frames.items():
         if "record_id" not in frame:
             raise LinkageError(f"{source}: a person table needs a record_id column")
-        unknown = [c for c in frame.columns if c not in PERSON_COLUMNS + ("record_id",)]
+        unknown = [c for c in frame.columns if c not in roles.STANDARD and c not in concepts]
+        unknown = [c for c in unknown if c != "record_id"]
         if unknown:
             raise LinkageError(
-                f"{source}: unknown columns {', '.join(unknown)}; person tables "
-                f"have record_id and any of {', '.join(PERSON_COLUMNS)}"
+                f"{source}: unknown columns {', '.join(unknown)}; person tables have record_id "
+                f"and any of {', '.join(roles.STANDARD)}, and other identifiers given with "
+                "their concept (concepts={column: 'Person.passport_number', ...})"
             )
         if frame["record_id"].duplicated().any():
             raise LinkageError(f"{source}: record_id repeats; each record needs its own id")
-        table = person_table(frame)
+        # each column under its concept's column, so that two sources' fields of one concept
+        # are compared whatever each calls them; a whole name is split into its parts
+        for name in [c for c, k in concepts.items() if k == "Person.name" and c in frame]:
+            given, family = split_name(frame[name])
+            frame = frame.drop(columns=[name]).assign(given_name=given, family_name=family)
+        named = frame.rename(columns={c: roles.column(k) for c, k in concepts.items()})
+        if named.columns.duplicated().any():
+            raise LinkageError(f"{source}: two columns have one concept; give each its own")
+        extras = {roles.column(k): roles.kind(k) for k in concepts.values() if k != "Person.name"}
+        extras = {c: k for c, k in extras.items() if c not in roles.STANDARD}
+        table = person_table(named, extras)
         table.insert(0, "source", text(pa.repeat(pa.scalar(source), len(table))))
         parts.append(table)
     if not parts:
         raise LinkageError("no person tables to link")
     combined = pd.concat(parts, ignore_index=True)
     combined.insert(0, "unique_id", np.arange(len(combined)))
-    return compact(combined)
+    kinds = {c: roles.STANDARD[c][1] for c in roles.STANDARD if c in combined}
+    for k in set(concepts.values()) - {"Person.name"}:
+        kinds.setdefault(roles.column(k), roles.kind(k))
+    # only what enough records hold is compared: Splink cannot train a comparison of a handful
+    # (NHS numbers still link deterministically, however few)
+    kinds = {
+        c: k for c, k in kinds.items() if c in combined and combined[c].notna().sum() >= MIN_HELD
+    }
+    return compact(combined), kinds
 
 
 def _plain(frame: pd.DataFrame) -> pd.DataFrame:
@@ -146,12 +135,20 @@ def _plain(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def link(frames: Mapping[str, pd.DataFrame], threshold: float = 0.9) -> pd.DataFrame:
+def link(
+    frames: Mapping[str, pd.DataFrame],
+    threshold: float = 0.9,
+    concepts: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
     """Link the person tables of FRAMES (source name -> table with record_id and any of
-    given_name, family_name, date_of_birth, sex, postcode, address, nhs_number).
+    given_name, family_name, date_of_birth, sex, postcode, address, place_of_birth,
+    nhs_number), across them and within each: one source is deduplicated. CONCEPTS gives the
+    data dictionary's concept of any other column (``{"ssn": "Person.social_security_number",
+    "suburb": "Place.suburb", "full_name": "Person.name"}``), which decides how it is compared
+    (:mod:`linkage.roles`).
 
     Returns one row per record: source, record_id, person_id, match_probability."""
-    linked = link_records(frames, threshold)
+    linked = link_records(frames, threshold, concepts=concepts)
     records = linked.records
     records["person_id"] = stable_ids(records, None).to_numpy()
     return records[["source", "record_id", "person_id", "match_probability"]]
@@ -164,40 +161,23 @@ def link_records(
     train: bool = True,
     max_pairs: float = 2e6,
     engine: str = "duckdb",
+    concepts: Mapping[str, str] | None = None,
 ) -> Linked:
     """The linkage itself: clusters, scored pairs and the model (see the module's docstring).
-    ENGINE is where Splink runs: DuckDB in this process, or Spark (the optional extra)."""
-    from splink import block_on
-
+    The comparisons follow the columns the records hold, and the blocking rules and training
+    sessions are chosen from counts of their pairs (:mod:`linkage.plan`); MODEL, a saved
+    model, is used instead (trained again if TRAIN). ENGINE is where Splink runs: DuckDB in
+    this process, or Spark (the optional extra)."""
     started = time.perf_counter()
-    combined = _combined(frames)
+    combined, kinds = _combined(frames, concepts)
     normalised = time.perf_counter() - started
-    training = None
-    if model is None or train:
-        training = Training(
-            deterministic=[
-                block_on("nhs_number"),
-                block_on("given_name", "family_name", "date_of_birth"),
-            ],
-            # never on postcode alone (a household shares it: EM would learn households), nor on
-            # date of birth alone (a school year shares few dates: the pairs grow with n squared)
-            em=[
-                block_on("date_of_birth", "postcode_sector"),
-                block_on("given_name", "family_name", "postcode_sector"),
-                block_on("given_name", "family_name", "birth_year"),
-            ],
-            max_pairs=max_pairs,
-        )
-    linked = run_splink(combined, _settings(model), training, threshold, engine)
+    postcodes = combined.postcode.dropna()
+    uk = len(postcodes) == 0 or combined.postcode_sector.notna().sum() >= len(postcodes) / 2
+    plan = Plan(kinds, uk_postcodes=bool(uk))
+    training = Training([], [], max_pairs) if model is None or train else None
+    linked = run_splink(combined, model or plan, training, threshold, engine)
     linked.seconds = {"normalise": round(normalised, 1), **linked.seconds}
     return linked
-
-
-@dataclass
-class Training:
-    deterministic: list  # rules for the prior probability that two records match
-    em: list  # blocking rules of the expectation-maximisation sessions
-    max_pairs: float = 2e6
 
 
 def _duckdb():
@@ -308,6 +288,28 @@ def run_splink(
     return linked
 
 
+def _pair_counter(people: pd.DataFrame) -> Callable[[tuple[str, ...]], float]:
+    """How many pairs a blocking rule (its terms, see ``plan.sql``) makes among PEOPLE: the sum
+    over its key values (each term present) of n(n - 1) / 2, by DuckDB; beyond COUNT_SAMPLE
+    records, on a random sample of that many, scaled up by the ratio of the pairs."""
+    n = len(people)
+    if n > COUNT_SAMPLE:
+        people = people.iloc[np.sort(np.random.default_rng(2).choice(n, COUNT_SAMPLE, False))]
+    scale = n * (n - 1) / max(1, len(people) * (len(people) - 1))
+    connection = _duckdb().duckdb_con
+    connection.register("counted", pa.Table.from_pandas(people, preserve_index=False))
+
+    def count(rule: tuple[str, ...]) -> float:
+        present = " and ".join(f"({term}) is not null" for term in rule)
+        found = connection.execute(
+            f"select sum(n * (n - 1) / 2) from (select count(*) as n from counted "
+            f"where {present} group by {', '.join(rule)})"
+        ).fetchone()
+        return float(found[0] or 0) * scale if found else 0.0
+
+    return count
+
+
 def _run_splink(combined, settings, training, threshold, engine) -> Linked:
     from splink import Linker
 
@@ -329,8 +331,6 @@ def _run_splink(combined, settings, training, threshold, engine) -> Linked:
         api.duckdb_con.unregister(f"{name}_arrow")
         return api.register(name, dataset_display_name=name)
 
-    table = register(people, "people")
-    linker = Linker(table, settings, log_level=logging.WARNING)
     clock = [time.perf_counter()]
     seconds = {}
 
@@ -338,6 +338,18 @@ def _run_splink(combined, settings, training, threshold, engine) -> Linked:
         clock.append(time.perf_counter())
         seconds[phase] = round(clock[-1] - clock[-2], 1)
 
+    plan = settings if isinstance(settings, Plan) else None
+    if plan is not None:  # chosen from counts of the pairs, then fixed
+        # the EM sessions run on the training sample: their budget is of its pairs
+        sampled = min(1.0, TRAIN_RECORDS / len(people)) ** 2
+        counter = _pair_counter(combined.drop(columns=["record_id", "source"]))
+        plan.choose(counter, len(people), EM_PAIRS / sampled)
+        settings = plan.settings()
+        if training is not None:
+            training = plan.training(training.max_pairs)
+        lap("plan")
+    table = register(people, "people")
+    linker = Linker(table, settings, log_level=logging.WARNING)
     if training is not None and len(people) > TRAIN_RECORDS:
         # the model's parameters (the prior, m and u) do not depend on how many records there
         # are: train on a random sample of them, then score every pair with that model
@@ -409,7 +421,7 @@ def _train(linker, training: Training) -> None:
             linker.training.estimate_parameters_using_expectation_maximisation(
                 rule, fix_probability_two_random_records_match=True
             )
-        except EMTrainingException as exc:
+        except (EMTrainingException, ValueError) as exc:  # no pairs, or an m underflowed to 0
             logging.getLogger(__name__).warning("EM session skipped: %s", str(exc)[:200])
 
 

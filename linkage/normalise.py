@@ -191,13 +191,39 @@ def soundex(name: str | None) -> str | None:
 
 
 def postcode(value) -> str | None:
-    """Upper case with one space before the inward code; None when it is not postcode-shaped."""
+    """A UK postcode in upper case with one space before the inward code; None when it is not
+    shaped like one."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return None
     text = "".join(str(value).upper().split())
-    if not 5 <= len(text) <= 7 or not text[-3].isdigit():
+    if not 5 <= len(text) <= 7 or not text[-3].isdigit() or not text[0].isalpha():
         return None
     return f"{text[:-3]} {text[-3:]}"
+
+
+def any_postcode(value) -> str | None:
+    """A postcode of any country (Australia's 2612, Germany's 10115, Canada's K1A 0B1): its
+    letters and digits in upper case; None when it holds no digit."""
+    text = identifier(value)
+    return text if text and any(c.isdigit() for c in text) else None
+
+
+def identifier(value) -> str | None:
+    """An identifier's letters and digits, in upper case (spaces, dashes and dots dropped)."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    text = "".join(c for c in unicodedata.normalize("NFKC", str(value)).upper() if c.isalnum())
+    return text or None
+
+
+def postcodes(values) -> pd.Series:
+    """The postcodes of one source: as UK postcodes where most of them are shaped like one (the
+    few others, mistyped, are left out as before), else as any country's (the text)."""
+    uk = each(postcode, values)
+    given = int(pd.Series(values).notna().sum()) if len(values) else 0
+    if given and uk.notna().sum() < given / 2:
+        return each(any_postcode, values)
+    return uk
 
 
 def sex(value) -> str | None:
@@ -259,10 +285,14 @@ def nhs_numbers(values) -> pd.Series:
     return text(pc.if_else(pa.array(valid_numbers(array)), array, None))
 
 
-def person_table(frame: pd.DataFrame) -> pd.DataFrame:
+NORMALISE = {"text": address, "identifier": identifier}
+
+
+def person_table(frame: pd.DataFrame, kinds: dict[str, str] | None = None) -> pd.DataFrame:
     """Normalise the person columns of FRAME (any of given_name, family_name, date_of_birth,
-    sex, postcode, address, nhs_number) into the columns the linker compares, held as Arrow
-    text (missing values are <NA>)."""
+    sex, postcode, address, place_of_birth, nhs_number, and the columns of KINDS: column ->
+    kind, text or identifier, of the other identifiers a partnership adds) into the columns
+    the linker compares, held as Arrow text (missing values are <NA>)."""
     missing = text(pa.nulls(len(frame), pa.string()))
 
     def column(name):
@@ -276,13 +306,23 @@ def person_table(frame: pd.DataFrame) -> pd.DataFrame:
     out["family_name"] = each(plain, column("family_name"))
     out["date_of_birth"] = _iso_dates(column("date_of_birth"))
     out["sex"] = each(sex, column("sex"))
-    out["postcode"] = each(postcode, column("postcode"))
+    out["postcode"] = postcodes(column("postcode"))
     out["address"] = each(address, column("address"))
     out["nhs_number"] = nhs_numbers(column("nhs_number"))
+    if "place_of_birth" in frame:
+        out["place_of_birth"] = each(address, frame["place_of_birth"])
+    for name, kind in (kinds or {}).items():
+        if name in frame:
+            out[name] = each(NORMALISE[kind], frame[name])
     out["family_soundex"] = each(soundex, out["family_name"])
+    for name in ("given", "family"):  # blocking keys, which Splink does not take for the names
+        out[f"{name}_initial"] = text(pc.utf8_slice_codeunits(pa.array(out[f"{name}_name"]), 0, 1))
     out["birth_year"] = text(pc.utf8_slice_codeunits(pa.array(out.date_of_birth), 0, 4))
     out["dob_unordered"] = each(unordered_date, out["date_of_birth"])
-    out["postcode_sector"] = text(pc.utf8_slice_codeunits(pa.array(out.postcode), 0, -2))
+    # a UK postcode's sector (its outward code and the inward code's digit); none for others
+    uk = pc.match_substring(pa.array(out.postcode), " ")
+    sector = pc.utf8_slice_codeunits(pa.array(out.postcode), 0, -2)
+    out["postcode_sector"] = text(pc.if_else(uk, sector, pa.scalar(None, pa.string())))
     return out
 
 

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import pandas as pd
 
+from linkage import roles
 from linkage.dictionary import Schema
 from linkage.normalise import compact
 
-CONCEPT_COLUMNS = {
-    "Person.given_name": "given_name",
-    "Person.family_name": "family_name",
-    "Person.date_of_birth": "date_of_birth",
-    "Person.sex": "sex",
-    "Place.postcode": "postcode",
-    "Place.address": "address",
-    "Person.nhs_number": "nhs_number",
-}
+
+def other_identifiers(schema: Schema) -> dict[str, str]:
+    """The identifiers a partnership added to SCHEMA beyond the linker's own columns, as the
+    linker's column -> concept (``linkage.link``'s concepts)."""
+    return {
+        roles.column(f.concept): f.concept
+        for f in schema.fields
+        if f.concept not in roles.CONCEPT_COLUMNS and roles.compared(f.concept, f.role)
+    }
 
 
 def is_person_dataset(schema: Schema) -> bool:
@@ -47,12 +48,15 @@ def split_name(names: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 def person_table(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
     """The person columns of an agency's records (dates as ISO text), keyed by record_id, held
-    as Arrow text; the schema's fields that FRAME lacks are left out."""
+    as Arrow text: the linker's own columns and the other identifiers the schema names
+    (:func:`other_identifiers`); the schema's fields that FRAME lacks are left out."""
     out = pd.DataFrame({"record_id": frame["record_id"].astype(str)})
     for f in schema.fields:
         if f.name not in frame:  # a token file holds no direct identifier
             continue
-        column = CONCEPT_COLUMNS.get(f.concept)
+        column = roles.CONCEPT_COLUMNS.get(f.concept) or (
+            roles.column(f.concept) if roles.compared(f.concept, f.role) else None
+        )
         if f.concept == "Person.name":
             out["given_name"], out["family_name"] = split_name(frame[f.name])
         elif column == "date_of_birth":

@@ -15,7 +15,7 @@ with :mod:`linkage.linker`, keeps person ids stable across runs, and writes:
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -28,7 +28,7 @@ from linkage import TEMPLATES, dictionary, normalise
 from linkage.events import LinkageEvent
 from linkage.linker import REVIEW_FLOOR, Linked, check_engine, link_records, stable_ids
 from linkage.models import Ingest
-from linkage.sources import is_person_dataset, person_table
+from linkage.sources import is_person_dataset, other_identifiers, person_table
 from linkage.tokens import TOKEN_COLUMNS, is_token_file, link_tokens, prepare
 from tre import audit
 from tre.audit import utc_now
@@ -78,6 +78,8 @@ class PersonTables:
 
     people: dict[str, pd.DataFrame]
     tokens: dict[str, pd.DataFrame]
+    # the other identifiers the schemas add (linker column -> concept)
+    concepts: dict[str, str] = field(default_factory=dict)
 
     @property
     def clear(self) -> list[str]:
@@ -86,7 +88,7 @@ class PersonTables:
 
 def person_tables(instance: Instance) -> PersonTables:
     """Every person dataset's identifiers, from all its ingests (a month added to a year)."""
-    people, tokens = {}, {}
+    people, tokens, concepts = {}, {}, {}
     with instance.db.session() as session:
         ingests = list(session.scalars(select(Ingest).order_by(Ingest.at)))
     for schema in dictionary.schemas().values():
@@ -104,9 +106,10 @@ def person_tables(instance: Instance) -> PersonTables:
             )
         raw = pd.concat(parts, ignore_index=True).drop_duplicates("record_id", keep="last")
         people[schema.id] = person_table(raw, schema)
+        concepts |= other_identifiers(schema)
         if kinds == {True}:
             tokens[schema.id] = raw[["record_id", *TOKEN_COLUMNS]].replace("", None)
-    return PersonTables(people, tokens)
+    return PersonTables(people, tokens, concepts)
 
 
 def current_spine(instance: Instance) -> pd.DataFrame | None:
@@ -137,7 +140,12 @@ def _link(
     if not tables.tokens and key is None:
         model = None if retrain else latest_model(instance, "clear")
         linked = link_records(
-            tables.people, threshold, model=model, train=model is None, engine=engine
+            tables.people,
+            threshold,
+            model=model,
+            train=model is None,
+            engine=engine,
+            concepts=tables.concepts,
         )
         return "clear", linked, model is not None
     if tables.clear and key is None:

@@ -487,9 +487,10 @@ def project_list(context) -> None:
 def project_terms(context, project_id) -> None:
     """Print the terms a team member accepts."""
     from projects import registry
+    from projects.terms import terms_text
 
     with context.instance().db.session() as session:
-        click.echo(registry.terms_text(registry.project(session, project_id)))
+        click.echo(terms_text(session, registry.project(session, project_id)))
 
 
 @project.command("accept-terms")

@@ -19,6 +19,7 @@ from projects.approvals import ApprovalDecision, approvals
 from projects.models import Dataset, Declaration, Person, Project
 from projects.prepared import prepared_extract
 from projects.states import State
+from projects.terms import terms_sha256
 from tre.errors import Refused
 
 
@@ -205,6 +206,16 @@ def decide(
         if in_team and declared is None:
             reasons.append(
                 f"{username} has not accepted the terms of version {found.version} "
+                f"(`tre project accept-terms {found.id}`)"
+            )
+        elif (
+            in_team
+            and declared is not None
+            and declared.terms_sha256 != terms_sha256(session, found)
+        ):
+            reasons.append(
+                f"the terms of version {found.version} changed after {username} accepted them "
+                "(the data controllers attached conditions): read and accept them again "
                 f"(`tre project accept-terms {found.id}`)"
             )
         data_reasons = _data_reasons(session, found, dataset, item)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -40,6 +39,7 @@ from projects.policy import PolicyAction, Role, TeamRole, check, effective_state
 from projects.quality import check_submittable
 from projects.spec import DatasetSchema, ProjectSpec, check_slug
 from projects.states import LIFECYCLE, Actor, ProjectAction, State
+from projects.terms import TERMS_VERSION, terms_sha256
 from sdc.errors import SdcError
 from sdc.policy import Policy
 from tre import audit
@@ -49,8 +49,6 @@ from tre.states import MoveNotAllowed
 
 ORGANISATION_TYPES = ("council", "police", "fire", "nhs", "school", "voluntary", "other")
 ROLES = tuple(Role)
-TERMS_FILE = Path(__file__).parent / "terms.md"
-TERMS_VERSION = "1"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -536,6 +534,8 @@ def amend(
     _check(session, spec, operator_policy)
     settle(session, found, at)
     amendment = diff(found.current.spec, spec.model_dump(mode="json"), operator_policy)
+    if not amendment.changes:  # a save that changes nothing makes no version
+        return found
     requested = sorted(spec.requested())
     again = set(amendment.needs_approval(requested))
     action = (
@@ -572,6 +572,36 @@ def amend(
             )
     _move(session, actor, found, action, details=amendment.details(requested), at=at)
     return found
+
+
+def amendment_consequences(
+    session: Session, project_id: str, spec: ProjectSpec, operator_policy: Policy
+) -> dict[str, Any]:
+    """What amending PROJECT_ID to SPEC would do, before it is done: every change (before,
+    after, whether it widens), which controllers must decide again, whether the project goes
+    back to them, and who must accept the terms again (every member of the new version's team:
+    a declaration holds for one version)."""
+    found = project(session, project_id)
+    amendment = diff(found.current.spec, spec.model_dump(mode="json"), operator_policy)
+    requested = sorted(spec.requested())
+    again = amendment.needs_approval(requested) if amendment.widened else []
+    state = effective_state(found)
+    controllers = sorted({dataset(session, d).controller.name for d in again})
+    team = sorted(
+        {m.person for m in spec.team} | {spec.lead},
+    )
+    return {
+        "kind": amendment.kind.value,
+        "changes": [c.as_dict() for c in amendment.changes],
+        "decide_again": [
+            {"dataset": d, "controller": dataset(session, d).controller.name} for d in again
+        ],
+        "controllers": controllers,
+        "resubmitted": bool(again) and state in (State.SUBMITTED, State.APPROVED, State.ACTIVE),
+        "state": state.value,
+        "accept_again": team if amendment.changes else [],
+        "version": found.version + (1 if amendment.changes else 0),
+    }
 
 
 def amendments(session: Session, found: Project) -> dict[int, dict[str, Any]]:
@@ -681,23 +711,6 @@ def project_policy(found: Project, operator_policy: Policy) -> Policy:
     return operator_policy.stricter(**found.current.spec.get("disclosure", {}))
 
 
-def terms_text(found: Project) -> str:
-    spec = found.current.spec
-    return TERMS_FILE.read_text(encoding="utf-8").format(
-        project=found.id,
-        version=found.version,
-        title=spec["title"],
-        purpose=spec["purpose"],
-        end=spec["end"],
-        outputs=", ".join(o["name"] for o in spec["intended_outputs"]),
-        terms_version=TERMS_VERSION,
-    )
-
-
-def terms_sha256(found: Project) -> str:
-    return hashlib.sha256(terms_text(found).encode("utf-8")).hexdigest()
-
-
 def accept_terms(session: Session, actor: str, project_id: str) -> Declaration:
     found = project(session, project_id)
     who = person(session, actor)
@@ -710,17 +723,23 @@ def accept_terms(session: Session, actor: str, project_id: str) -> Declaration:
             Declaration.person_id == who.id,
         )
     )
-    if existing:
+    accepted = terms_sha256(session, found)
+    if existing and existing.terms_sha256 == accepted:
         return existing
-    declaration = Declaration(
-        project_id=project_id,
-        version=found.version,
-        person_id=who.id,
-        terms_version=TERMS_VERSION,
-        terms_sha256=terms_sha256(found),
-        at=utc_now(),
-    )
-    session.add(declaration)
+    if existing:  # the terms changed since (a controller's conditions): accepted again
+        declaration = existing
+        declaration.terms_version, declaration.terms_sha256 = TERMS_VERSION, accepted
+        declaration.at = utc_now()
+    else:
+        declaration = Declaration(
+            project_id=project_id,
+            version=found.version,
+            person_id=who.id,
+            terms_version=TERMS_VERSION,
+            terms_sha256=accepted,
+            at=utc_now(),
+        )
+        session.add(declaration)
     session.flush()
     audit.record(
         session,

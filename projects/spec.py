@@ -29,8 +29,10 @@ SLUG = re.compile(r"^[a-z](?:[a-z0-9]|-(?=[a-z0-9])){0,29}$")
 CATEGORIES = ("service planning", "evaluation", "research", "statistics", "safeguarding review")
 OUTPUT_KINDS = ("table", "figure", "model", "text")
 CLASSIFICATIONS = ("direct_identifier", "quasi_identifier", "sensitive", "other")
-# the documented example of a registration file: the form's starting point and the demo's project
+# the documented example of a registration file: the demo's project
 EXAMPLE_PROJECT = Path(__file__).parent / "examples" / "supporting-families.yaml"
+# every field of a registration file, empty, with hints: where a new project starts
+BLANK_PROJECT = Path(__file__).parent / "examples" / "blank.yaml"
 
 
 def check_slug(value: str) -> str:

@@ -8,6 +8,7 @@ page escapes text by hand. (``sdc``, below tre, makes its own environment the sa
 
 from __future__ import annotations
 
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -17,8 +18,21 @@ import jinja2
 TEMPLATES = Path(__file__).parent / "templates"
 
 
+def human_date(value: date | str | None) -> str:
+    """A date as people write it (``1 June 2026``), from a date or an ISO date or timestamp;
+    anything else as it is."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        try:
+            return human_date(date.fromisoformat(value[:10]))
+        except ValueError:
+            return value
+    return f"{value.day} {value:%B %Y}"
+
+
 def environment(*folders: Path, keep_trailing_newline: bool = False) -> jinja2.Environment:
-    return jinja2.Environment(
+    made = jinja2.Environment(
         loader=jinja2.ChoiceLoader(
             [jinja2.FileSystemLoader(str(f)) for f in (TEMPLATES, *folders)]
         ),
@@ -26,6 +40,8 @@ def environment(*folders: Path, keep_trailing_newline: bool = False) -> jinja2.E
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=keep_trailing_newline,
     )
+    made.filters["human_date"] = human_date
+    return made
 
 
 @cache

@@ -63,9 +63,13 @@ class Page(tornado.web.RequestHandler):
         if not self.username and not self.public:
             raise tornado.web.HTTPError(403, reason="sign in through the hub first")
         if self.scope and self.scope not in self.scopes:
+            # in plain words: who the page is for (the application's ``scope_names``)
+            audience = self.settings.get("scope_names", {}).get(self.scope)
             raise tornado.web.HTTPError(
                 403,
-                reason=f"this page needs the {self.scope} permission, which "
+                reason=f"this page is for {audience}, and {self.username} is not one"
+                if audience
+                else f"this page needs the {self.scope} permission, which "
                 f"{self.username} does not hold",
             )
 
@@ -91,10 +95,17 @@ class Page(tornado.web.RequestHandler):
                 prefix=self.prefix(),
                 xsrf=self.xsrf_token.decode(),
                 unread=self._unread(),
+                **self._shared_values(),
                 **values,
             )
         )
         self.finish(rendered)
+
+    def _shared_values(self) -> dict[str, Any]:
+        """What every page's frame shows (the navigation of the person asking): the
+        application's ``frame`` setting, handler -> values; none without it."""
+        frame = self.settings.get("frame")
+        return frame(self) if frame else {}
 
     def _unread(self) -> int:
         """The signed-in person's unread notifications, for the nav (the application's

@@ -6,6 +6,7 @@ import shutil
 import pytest
 
 from tests.hubtools import PASSWORD  # noqa: F401 (the tests import it from here)
+from tests.projects.conftest import populated, spec_data  # noqa: F401 (fixtures)
 
 CHROMIUM = shutil.which("chromium")
 needs_chromium = pytest.mark.skipif(
@@ -22,3 +23,13 @@ def browser():
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         yield launched
         launched.close()
+
+
+def signed_in(browser, base, person):
+    """A page of a new browser context signed in as PERSON to the tre service at BASE (alone,
+    served by a test that identifies people by the ``tre-test-user`` cookie)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.add_cookies([{"name": "tre-test-user", "value": person, "url": base}])
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    return page

@@ -9,7 +9,7 @@ import pytest
 
 from output_checks import airlock
 from tests.conftest import STUDIED_TODAY
-from tests.e2e.conftest import needs_chromium
+from tests.e2e.conftest import needs_chromium, signed_in
 from tests.output_checks.test_airlock import AUTHOR, P, rel
 
 pytestmark = needs_chromium
@@ -49,14 +49,6 @@ def run(studied, tmp_path_factory):
     result = runner.run(studied, path, P, AUTHOR, at=STUDIED_TODAY)
     assert result.status == runs.SUCCEEDED, result.error
     return result
-
-
-def signed_in(browser, base, person):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.add_cookies([{"name": "tre-test-user", "value": person, "url": base}])
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    return page
 
 
 def shot(page, name):

@@ -7,8 +7,8 @@ of each page (1280 px, and 390 px for the author's forms) go to $TRE_SCREENSHOTS
 import pytest
 
 from output_checks import airlock
-from tests.e2e.conftest import needs_chromium
-from tests.e2e.test_airlock_pages import shot, signed_in
+from tests.e2e.conftest import needs_chromium, signed_in
+from tests.e2e.test_airlock_pages import shot
 from tests.notebooks.test_runner import small_notebook
 from tests.output_checks.test_airlock import AUTHOR, P
 

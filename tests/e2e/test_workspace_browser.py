@@ -6,15 +6,11 @@ made interactively. Screenshots go to $TRE_SCREENSHOTS when it is set."""
 import os
 from pathlib import Path
 
-import pytest
-
-from tests.e2e.conftest import CHROMIUM
+from tests.e2e.conftest import needs_chromium
 from tests.e2e.test_browser import request_release, sign_in
 
 P = "supporting-families"
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason="needs Debian's chromium (.ci/run installs it)"
-)
+pytestmark = needs_chromium
 
 
 def shoot(page, name: str, tmp_path: Path) -> None:

@@ -44,6 +44,8 @@ def test_person_tables_are_normalised_into_arrow_text():
         "address": None,
         "nhs_number": "9434765919",
         "family_soundex": "S530",
+        "given_initial": "w",
+        "family_initial": "s",
         "birth_year": "1980",
         "dob_unordered": "1980|02|03",
         "postcode_sector": "TK1 1",
@@ -53,14 +55,15 @@ def test_person_tables_are_normalised_into_arrow_text():
     assert rows[2]["family_name"] is None and rows[2]["dob_unordered"] is None
 
 
-def test_blocking_compares_people_not_whole_households():
-    """Prediction compares records that share a strong key and a name or an initial: the
-    members of one household (one postcode and surname) are not all paired, while a date of
-    birth with its day and month swapped, at another address, still is."""
+def test_blocking_compares_people_not_whole_households(monkeypatch):
+    """Where the budget of pairs is tight (as for millions of records), each family of blocking
+    rules takes a tighter one: the members of one household (one postcode and surname) are not
+    all paired, while a date of birth with its day and month swapped, at another address,
+    still is."""
     from splink import DuckDBAPI
     from splink.blocking_analysis import count_comparisons_from_blocking_rules
 
-    from linkage.linker import _settings
+    from linkage import linker, plan
 
     household = pd.DataFrame(
         {
@@ -71,10 +74,16 @@ def test_blocking_compares_people_not_whole_households():
             "postcode": ["TK1 1AB"] * 4 + ["TK9 9ZZ"],
         }
     )
-    table = normalise.person_table(household).assign(unique_id=range(len(household)))
+    monkeypatch.setattr(linker, "MIN_HELD", 1)
+    monkeypatch.setattr(plan, "MIN_RULE_PAIRS", 1)
+    monkeypatch.setattr(plan, "RULE_PAIRS_PER_RECORD", 0.2)  # one pair among five records
+    combined, kinds = linker._combined({"h": household})
+    people = combined.drop(columns=["record_id", "source"])
+    chosen = plan.Plan(kinds).choose(linker._pair_counter(people), len(people), 1e6)
+    assert ("postcode",) not in chosen.rules and ("dob_unordered",) in chosen.rules
     counts = count_comparisons_from_blocking_rules(
-        DuckDBAPI().register(table.astype(object).where(table.notna(), None)),
-        blocking_rules=_settings().blocking_rules_to_generate_predictions,
+        DuckDBAPI().register(people.astype(object).where(people.notna(), None)),
+        blocking_rules=[plan.sql(rule) for rule in chosen.rules],
         link_type="dedupe_only",
         record_sample_proportion=1.0,
     )

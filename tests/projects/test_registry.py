@@ -9,6 +9,7 @@ from projects.errors import RegistryError
 from projects.models import Project
 from projects.policy import effective_state
 from projects.spec import parse_project
+from projects.terms import terms_sha256, terms_text
 from tests.projects.conftest import TODAY
 from tre import audit
 from tre.errors import Refused
@@ -196,12 +197,39 @@ def test_expiry_by_date_and_suspension(active):
 def test_terms_record_version_and_hash(active):
     with active.db.session() as session:
         found = registry.project(session, "supporting-families")
-        text = registry.terms_text(found)
+        text = terms_text(session, found)
         assert "supporting-families" in text and found.current.spec["purpose"][:20] in text
         again = registry.accept_terms(session, "alex.analyst", "supporting-families")
-        assert again.terms_sha256 == registry.terms_sha256(found)
+        assert again.terms_sha256 == terms_sha256(session, found)
         with pytest.raises(RegistryError, match="not in project"):
             registry.accept_terms(session, "eve.outsider", "supporting-families")
+
+
+def test_the_controllers_conditions_are_part_of_the_terms(active):
+    """Each condition attached to an approval of the current version is a numbered term, with
+    its dataset and controller; a condition attached after someone accepted (here, written into
+    the approval afterwards) makes them accept again before they work."""
+    from projects.approvals import approvals
+    from projects.policy import decide
+
+    p = "supporting-families"
+    with active.db.session() as session:
+        found = registry.project(session, p)
+        text = terms_text(session, found)
+        assert (
+            "7. ae_attendances (Treton Hospitals NHS Trust): No A&E output below LSOA level; "
+            "review after one year." in text
+        )
+        assert decide(session, "alex.analyst", "work_in_workspace", p, at=TODAY).allowed
+        approvals(session, found)[
+            "police_incident_persons"
+        ].text = "Counts of fewer than 10 suppressed."
+        session.flush()
+        assert "Counts of fewer than 10 suppressed." in terms_text(session, found)
+        refused = decide(session, "alex.analyst", "work_in_workspace", p, at=TODAY)
+        assert any("changed after alex.analyst accepted them" in r for r in refused.reasons)
+        registry.accept_terms(session, "alex.analyst", p)
+        assert decide(session, "alex.analyst", "work_in_workspace", p, at=TODAY).allowed
 
 
 @pytest.mark.parametrize(

@@ -618,6 +618,8 @@ def fire_data(town: Town, rng: np.random.Generator) -> dict:
     other_rate = 0.006 * (1 + 0.5 * head_need)
     fires = rng.poisson(fire_rate)
     other = rng.poisson(other_rate)
+    if fires.sum() + other.sum() == 0:  # a very small town: an agency's file is never empty
+        other[rng.integers(households)] = 1
     at = np.concatenate(
         [np.repeat(np.arange(households), fires), np.repeat(np.arange(households), other)]
     )

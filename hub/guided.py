@@ -1,0 +1,301 @@
+"""The guided registration form: one structured page with hints, built from the registry's
+catalogues (legal bases and gateways, the data asset register with each item's class, the
+analysts with their accreditation), its answers checked as the YAML route checks a file, then
+"check your answers" before anything is saved.
+
+The form turns into the same registration (:class:`projects.spec.ProjectSpec`) the YAML path
+reads; saving it goes through :mod:`hub.registration` (a new project is registered, an existing
+one's amendment is shown with its consequences first). The YAML text stays as the advanced path.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from hub.governance import CLASS_WORDS, accreditation_words
+from projects import registry
+from projects.policy import Role
+from projects.spec import CATEGORIES, OUTPUT_KINDS
+
+# the fields of the form, in page order, with the registration's field each answers
+FIELDS = (
+    ("id", "id"),
+    ("title", "title"),
+    ("lay_summary", "lay_summary"),
+    ("purpose", "purpose"),
+    ("category", "category"),
+    ("public_benefit", "public_benefit"),
+    ("article_6", "legal_basis.article_6"),
+    ("article_9", "legal_basis.article_9"),
+    ("gateways", "legal_basis.gateways"),
+    ("confidentiality", "legal_basis.confidentiality"),
+    ("dpia", "legal_basis.dpia"),
+    ("team", "team"),
+    ("data", "data"),
+    ("data_period_start", "data_period.start"),
+    ("data_period_end", "data_period.end"),
+    ("outputs", "intended_outputs"),
+    ("start", "start"),
+    ("end", "end"),
+    ("retention_until", "retention_until"),
+)
+DIRECT_IDENTIFIER_REASON = (
+    "a direct identifier: never given to a project (the kit links people by pseudonyms)"
+)
+
+
+def catalogue(session: Session, at: date) -> dict[str, Any]:
+    """What the form offers: the legal catalogue by kind, the data asset register (each item
+    with its class; direct identifiers shown but not offered), the analysts with their
+    accreditation."""
+    by_kind: dict[str, list[dict[str, str]]] = {}
+    for code, gateway in sorted(registry.gateways(session).items()):
+        by_kind.setdefault(gateway.kind, []).append({"code": code, "name": gateway.name})
+    datasets = [
+        {
+            "id": ds.id,
+            "title": ds.title,
+            "controller": ds.controller.name,
+            "items": [
+                {
+                    "name": item.name,
+                    "class": CLASS_WORDS.get(item.classification, item.classification),
+                    "description": item.description,
+                    "refused": DIRECT_IDENTIFIER_REASON
+                    if item.classification == "direct_identifier"
+                    else "",
+                }
+                for item in ds.items
+            ],
+        }
+        for ds in registry.datasets(session)
+    ]
+    analysts = []
+    for person in registry.people(session):
+        if Role.ANALYST not in person.role_names or person.suspended:
+            continue
+        words, valid = accreditation_words(person, at)
+        analysts.append(
+            {
+                "username": person.username,
+                "name": person.name,
+                "organisation": person.organisation.name,
+                "accreditation": words,
+                "accredited": valid,
+            }
+        )
+    return {
+        "lawful": by_kind.get("lawful basis", []),
+        "special": by_kind.get("special category", []),
+        "gateways": by_kind.get("statutory gateway", []),
+        "confidentiality": by_kind.get("confidentiality", []),
+        "datasets": datasets,
+        "analysts": analysts,
+        "categories": CATEGORIES,
+        "kinds": OUTPUT_KINDS,
+    }
+
+
+def values_of(spec: dict[str, Any]) -> dict[str, Any]:
+    """A registration (as stored) as the form's values."""
+    basis = spec.get("legal_basis") or {}
+    period = spec.get("data_period") or {}
+    items = {
+        f"{d['dataset']}.{i['item']}": i.get("justification", "")
+        for d in spec.get("data") or []
+        for i in d.get("items") or []
+    }
+    precision = {
+        f"{d['dataset']}.{i['item']}": i["precision"]
+        for d in spec.get("data") or []
+        for i in d.get("items") or []
+        if i.get("precision")
+    }
+    return {
+        "id": spec.get("id") or "",
+        "title": spec.get("title") or "",
+        "lay_summary": spec.get("lay_summary") or "",
+        "purpose": spec.get("purpose") or "",
+        "category": spec.get("category") or "",
+        "public_benefit": spec.get("public_benefit") or "",
+        "article_6": basis.get("article_6") or "",
+        "article_9": basis.get("article_9") or "",
+        "gateways": list(basis.get("gateways") or []),
+        "confidentiality": basis.get("confidentiality") or "",
+        "dpia": basis.get("dpia") or "",
+        "team": [m["person"] for m in spec.get("team") or [] if m.get("role") != "lead"],
+        "items": items,
+        "precision": precision,
+        "data_period_start": str(period.get("start") or ""),
+        "data_period_end": str(period.get("end") or ""),
+        "outputs": "\n".join(
+            " | ".join(x for x in (o["name"], o["kind"], o.get("description", "")) if x)
+            for o in spec.get("intended_outputs") or []
+        ),
+        "start": str(spec.get("start") or ""),
+        "end": str(spec.get("end") or ""),
+        "retention_until": str(spec.get("retention_until") or ""),
+        "onward_sharing": bool(spec.get("onward_sharing")),
+        "commercial_use": bool(spec.get("commercial_use")),
+        "disclosure": json.dumps(spec.get("disclosure") or {}),
+    }
+
+
+def read_form(handler) -> dict[str, Any]:
+    """The form's values as the browser sent them."""
+
+    def one(name: str) -> str:
+        return handler.get_body_argument(name, "").strip()
+
+    chosen = handler.get_body_arguments("item")
+    return {
+        **{name: one(name) for name, _ in FIELDS if name not in ("gateways", "team", "data")},
+        "gateways": handler.get_body_arguments("gateways"),
+        "team": handler.get_body_arguments("team"),
+        "items": {key: one(f"justification.{key}") for key in chosen},
+        "precision": {key: one(f"precision.{key}") for key in chosen if one(f"precision.{key}")},
+        "onward_sharing": one("onward_sharing") == "yes",
+        "commercial_use": one("commercial_use") == "yes",
+        "disclosure": one("disclosure") or "{}",
+    }
+
+
+def registration_of(values: dict[str, Any], lead: str) -> dict[str, Any]:
+    """The registration the form's VALUES describe (LEAD: the person filling it in), for
+    :func:`projects.spec.parse_project` to check."""
+    data: dict[str, list[dict[str, str]]] = {}
+    for key, justification in values["items"].items():
+        dataset, _, item = key.partition(".")
+        row = {"item": item, "justification": justification}
+        if values["precision"].get(key):
+            row["precision"] = values["precision"][key]
+        data.setdefault(dataset, []).append(row)
+    outputs = []
+    for line in values["outputs"].splitlines():
+        parts = [p.strip() for p in line.split("|")]
+        if not parts[0]:
+            continue
+        outputs.append(
+            {
+                "name": parts[0],
+                "kind": parts[1] if len(parts) > 1 and parts[1] else "table",
+                **({"description": parts[2]} if len(parts) > 2 and parts[2] else {}),
+            }
+        )
+    try:
+        disclosure = json.loads(values["disclosure"])
+    except ValueError:
+        disclosure = {}
+    return {
+        "id": values["id"] or None,
+        "title": values["title"],
+        "lay_summary": values["lay_summary"],
+        "purpose": values["purpose"],
+        "category": values["category"] or None,
+        "public_benefit": values["public_benefit"],
+        "lead": lead,
+        "team": [{"person": p, "role": "analyst"} for p in values["team"]],
+        "legal_basis": {
+            "article_6": values["article_6"] or None,
+            "article_9": values["article_9"] or None,
+            "gateways": values["gateways"],
+            "confidentiality": values["confidentiality"] or None,
+            "dpia": values["dpia"],
+        },
+        "data": [{"dataset": d, "items": items} for d, items in data.items()],
+        "data_period": {
+            "start": values["data_period_start"] or None,
+            "end": values["data_period_end"] or None,
+        },
+        "intended_outputs": outputs,
+        "disclosure": disclosure if isinstance(disclosure, dict) else {},
+        "start": values["start"] or None,
+        "end": values["end"] or None,
+        "retention_until": values["retention_until"] or None,
+        "onward_sharing": values["onward_sharing"],
+        "commercial_use": values["commercial_use"],
+    }
+
+
+PROBLEM = re.compile(r"^(?:the form: )?([a-z_0-9.]+): (.*)$")
+
+
+# what each field holds, for messages that name it ("Enter the title")
+WORDS = {
+    "id": "the project id",
+    "title": "the title",
+    "lay_summary": "the summary for the public",
+    "purpose": "the purpose",
+    "category": "a category",
+    "public_benefit": "the public benefit",
+    "article_6": "an Article 6 basis",
+    "article_9": "an Article 9 or 10 condition",
+    "gateways": "at least one statutory gateway",
+    "confidentiality": "a common-law confidentiality route",
+    "dpia": "the DPIA reference",
+    "team": "the team",
+    "data": "at least one data item, with why the purpose needs it",
+    "data_period_start": "the first day the records cover",
+    "data_period_end": "the last day the records cover",
+    "outputs": "at least one intended output",
+    "start": "the project's start date",
+    "end": "the project's end date",
+    "retention_until": "the date the data is kept until",
+}
+CHOSEN = {"category", "article_6", "article_9", "gateways", "confidentiality", "team"}
+
+
+def in_words(field: str, message: str) -> str:
+    """A check's message as the form says it: what to enter or choose, at that field."""
+    what = WORDS.get(field, field)
+    verb = "Choose" if field in CHOSEN else "Enter"
+    if re.match(r"input should be a valid (string|date)|field required", message) or (
+        "at least 1 item" in message or "at least 1 character" in message
+    ):
+        return f"{verb} {what}"
+    if message.startswith("input should be "):  # one of a fixed list
+        return f"{verb} {what}" if field in CHOSEN else f"{verb} {what} from the list"
+    shortest = re.match(r"string should have at least (\d+) characters", message)
+    if shortest:
+        return f"{what[:1].upper()}{what[1:]} must be at least {shortest.group(1)} characters"
+    return message[:1].upper() + message[1:]
+
+
+def errors_by_field(problems: list[str], values: dict[str, Any]) -> dict[str, list[str]]:
+    """Each problem the checks found, at the form's field it is about (the field's id), in
+    words that name the field as the form does."""
+    wanted = sorted(values["items"])
+    datasets = list(dict.fromkeys(key.partition(".")[0] for key in wanted))
+    out: dict[str, list[str]] = {}
+    for problem in problems:
+        matched = PROBLEM.match(problem)
+        path, message = (matched.group(1), matched.group(2)) if matched else ("", problem)
+        field = next(
+            (name for name, dotted in FIELDS if path == dotted or path.startswith(dotted + ".")),
+            None,
+        )
+        if field is None and path in ("", "model"):
+            field = "start"  # the model's own checks are about the dates
+        field = field or "id"
+        parts = path.split(".")
+        if path.startswith("data.") and len(parts) > 1 and parts[1].isdigit():
+            index = int(parts[1])
+            said = message
+            if parts[-1] == "justification":
+                said = "Say why the purpose needs each item (at least 10 characters)"
+            message = f"{datasets[index]}: {said}" if index < len(datasets) else said
+            out.setdefault(field, []).append(message)
+            continue
+        if field == "id" and "1-30 characters" in message:
+            out.setdefault(field, []).append(
+                "The project id must be 1 to 30 lowercase letters, digits and single hyphens, "
+                "starting with a letter"
+            )
+            continue
+        out.setdefault(field, []).append(in_words(field, message))
+    return out

@@ -1,0 +1,211 @@
+"""The lead's registration pages: a new project, and each project's own Edit.
+
+    /projects/new              a blank registration (the YAML file `tre project register` reads)
+    /projects/PROJECT/edit     the project's current version, to amend
+
+The text is checked exactly as the YAML route checks a file. Saving a project's text unchanged
+changes nothing; a change is shown first, field by field, with its consequences (which data
+controllers decide again, who accepts the terms again), and made only when the lead confirms.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import yaml
+
+from hub import guided
+from projects import registry
+from projects.errors import RegistryError
+from projects.models import Person
+from projects.quality import flags
+from projects.spec import BLANK_PROJECT, ProjectSpec, parse_project
+from tre.errors import Refused
+from tre.web import Page
+
+
+def spec_as_yaml(spec: dict[str, Any]) -> str:
+    """A stored version's registration as the text the form holds (the fields in the file's
+    order, absent optional fields left out)."""
+    kept = {k: v for k, v in spec.items() if v not in (None, {}, [])}
+    return yaml.safe_dump(kept, sort_keys=False, allow_unicode=True, width=100)
+
+
+def _parse(text: str) -> ProjectSpec:
+    data = yaml.safe_load(text)
+    if not isinstance(data, dict):
+        raise RegistryError("the form must hold a project's registration (YAML mapping)")
+    return parse_project(data, "the form")
+
+
+class ProjectForm(Page):
+    """Register a new project, or amend one (its Edit page posts here too)."""
+
+    scope = "custom:tre:lead"
+
+    def get(self) -> None:
+        if self.get_query_argument("as", "") == "yaml":
+            self._form(BLANK_PROJECT.read_text(), editing=None)
+        else:
+            self._guided(guided.values_of({}), editing=None)
+
+    def _guided(
+        self,
+        values: dict[str, Any],
+        editing: str | None,
+        errors: dict[str, list[str]] | None = None,
+        status: int = 200,
+    ) -> None:
+        with self.instance.db.session() as session:
+            offered = guided.catalogue(session, date.today())
+        self.page(
+            "project_guided.html",
+            v=values,
+            c=offered,
+            opened={key.partition(".")[0] for key in values["items"]},
+            editing=editing,
+            errors=errors or {},
+            status=status,
+        )
+
+    def _checked(self, editing: str | None) -> str | None:
+        """The guided form's answers as a registration's text, once they pass every check the
+        YAML route makes; else None, the form shown again with each error at its field."""
+        values = guided.read_form(self)
+        data = guided.registration_of(values, self.person)
+        try:
+            spec = parse_project(data, "the form")
+            with self.instance.db.session() as session:
+                problems = registry.validate_spec(session, spec, self.instance.settings.policy)
+                taken = any(p.id == spec.id for p in registry.projects(session))
+            if editing is None and taken:
+                problems.append(f"id: project {spec.id} exists already: choose another id")
+            if editing is not None and spec.id != editing:
+                problems.append(f"id: this is project {editing}'s Edit page: the id stays the same")
+        except RegistryError as exc:
+            problems = str(exc).splitlines()
+        if problems:
+            self._guided(values, editing, guided.errors_by_field(problems, values), status=400)
+            return None
+        return spec_as_yaml(spec.model_dump(mode="json"))
+
+    def _form(
+        self,
+        text: str,
+        editing: str | None,
+        problems: list[str] | None = None,
+        done: str | None = None,
+        warnings: list | None = None,
+        status: int = 200,
+    ) -> None:
+        self.page(
+            "project_form.html",
+            text=text,
+            editing=editing,
+            problems=problems or [],
+            done=done,
+            warnings=warnings or [],
+            blocking=self.instance.settings.registration.block_submission,
+            status=status,
+        )
+
+    def post(self, editing: str | None = None) -> None:
+        action = self.get_body_argument("action", "register")
+        if self.get_body_argument("guided", ""):
+            checked = self._checked(editing)
+            if checked is None:
+                return
+            if editing is None:  # check your answers, then save
+                spec = parse_project(yaml.safe_load(checked), "the form")
+                with self.instance.db.session() as session:
+                    raised = flags(
+                        session, spec.model_dump(mode="json"), self.instance.settings.registration
+                    )
+                self.page(
+                    "project_check.html",
+                    text=checked,
+                    s=spec.model_dump(mode="json"),
+                    warnings=raised,
+                    blocking=self.instance.settings.registration.block_submission,
+                )
+                return
+            text = checked  # an amendment: shown with its consequences before it is made
+        else:
+            text = self.get_body_argument("spec", "")
+        if action == "back":  # from the amendment's check: the form again, nothing changed
+            self._form(text, editing)
+            return
+        confirmed = self.get_body_argument("confirm", "") == "yes"
+        registration = self.instance.settings.registration
+        policy = self.instance.settings.policy
+        warnings: list = []
+        try:
+            spec = _parse(text)
+            if editing is not None and spec.id != editing:
+                raise RegistryError(
+                    f"this is project {editing}'s Edit page: the id must stay {editing} "
+                    "(register a new project from Register a project)"
+                )
+            with self.instance.db.session() as session:
+                warnings = flags(session, spec.model_dump(mode="json"), registration)
+                exists = any(p.id == spec.id for p in registry.projects(session))
+                if exists and editing is None:
+                    raise RegistryError(
+                        f"project {spec.id} exists already: choose another id, or amend it "
+                        "from its own page (Edit)"
+                    )
+                if exists:
+                    consequences = registry.amendment_consequences(session, spec.id, spec, policy)
+                    preview = bool(consequences["changes"]) and not confirmed
+                    if not preview:
+                        registry.amend(session, self.person, spec.id, spec, policy)
+                else:
+                    consequences, preview = None, False
+                    registry.register_project(session, self.person, spec, policy)
+                if action == "submit" and not preview:
+                    registry.submit(session, self.person, spec.id, registration)
+            if preview:  # rendered outside the transaction (the page's frame reads too)
+                self.page(
+                    "amendment.html",
+                    text=text,
+                    action=action,
+                    project=spec.id,
+                    c=consequences,
+                    warnings=warnings,
+                )
+                return
+            if consequences is not None and not consequences["changes"]:
+                done = (
+                    f"Nothing changed: project {spec.id} stays at version {consequences['version']}"
+                )
+                done += ", submitted." if action == "submit" else "."
+            else:
+                done = f"Project {spec.id} {'submitted' if action == 'submit' else 'saved'}."
+        except (RegistryError, Refused, yaml.YAMLError) as exc:
+            self._form(text, editing, str(exc).splitlines(), None, warnings, status=400)
+            return
+        self._form(text, spec.id, None, done, warnings)
+
+
+class EditProject(ProjectForm):
+    """A project's own Edit: its current version's text, for its lead."""
+
+    def get(self, project_id: str) -> None:  # type: ignore[override]
+        with self.instance.db.session() as session:
+            found = registry.project(session, project_id)
+            lead = session.get_one(Person, found.current.lead_id)
+            if lead.username != self.person:
+                raise Refused(f"only project {project_id}'s lead ({lead.username}) can edit it")
+            spec = found.current.spec
+        if self.get_query_argument("as", "") == "yaml":
+            self._form(spec_as_yaml(spec), editing=project_id)
+        else:
+            self._guided(guided.values_of(spec), editing=project_id)
+
+
+def routes() -> list[tuple[str, type[Page]]]:
+    return [
+        (r"/projects/new", ProjectForm),
+        (r"/projects/([a-z0-9-]+)/edit", EditProject),
+    ]

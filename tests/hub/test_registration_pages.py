@@ -1,0 +1,216 @@
+"""The lead's registration pages: a blank new project, each project's own Edit, a save that
+changes nothing, and an amendment shown with its consequences before it is made."""
+
+import copy
+import html
+import re
+
+import pytest
+import yaml
+
+from hub import service
+from hub.registration import spec_as_yaml
+from projects import registry
+from projects.spec import parse_project
+from tests.hub.test_service import as_
+
+P = "supporting-families"
+
+
+@pytest.fixture
+def site(active, serve):
+    return serve(service.make_app(active, lambda h: h.get_cookie("tre-test-user")))
+
+
+def form(session, url):
+    page = session.get(url)
+    assert page.status_code == 200, page.text[-300:]
+    xsrf = re.search(r'name="_xsrf" value="([^"]+)"', page.text).group(1)
+    text = re.search(r'<textarea id="spec"[^>]*>(.*?)</textarea>', page.text, re.S).group(1)
+    return xsrf, text
+
+
+def versions(instance):
+    with instance.db.session() as session:
+        return registry.project(session, P).version
+
+
+def test_a_new_project_starts_blank_and_an_existing_id_is_sent_to_its_edit(site, spec_data):
+    lead = as_("sam.lead")
+    xsrf, text = form(lead, site + "/projects/new?as=yaml")
+    assert P not in text and "Supporting families" not in text
+    assert "id:" in text and "purpose:" in text  # every field, empty, with hints
+    taken = lead.post(
+        site + "/projects/new", data={"_xsrf": xsrf, "spec": yaml.safe_dump(spec_data)}
+    )
+    assert taken.status_code == 400 and f"project {P} exists already" in taken.text
+
+
+def test_saving_the_edit_page_unchanged_changes_nothing(site, active):
+    lead = as_("sam.lead")
+    xsrf, _ = form(lead, f"{site}/projects/{P}/edit?as=yaml")
+    with active.db.session() as session:
+        text = spec_as_yaml(registry.project(session, P).current.spec)
+    saved = lead.post(f"{site}/projects/{P}/edit", data={"_xsrf": xsrf, "spec": text})
+    assert saved.status_code == 200 and f"Nothing changed: project {P} stays at version 1" in (
+        saved.text
+    )
+    assert versions(active) == 1
+    alex = as_("alex.analyst").get(site + "/")
+    assert "Usable now" in alex.text or "Analyses wait" in alex.text  # not locked out
+
+
+def test_an_amendment_shows_its_diff_and_consequences_before_it_is_made(site, active, spec_data):
+    lead = as_("sam.lead")
+    xsrf, _ = form(lead, f"{site}/projects/{P}/edit?as=yaml")
+    wider = copy.deepcopy(spec_data)
+    ae = next(d for d in wider["data"] if d["dataset"] == "ae_attendances")
+    ae["items"].append(
+        {"item": "arrival_mode", "justification": "Whether the person arrived by ambulance"}
+    )
+    text = yaml.safe_dump(wider)
+    shown = lead.post(f"{site}/projects/{P}/edit", data={"_xsrf": xsrf, "spec": text})
+    assert shown.status_code == 200 and "Check your amendment before it is made" in shown.text
+    assert "widening" in shown.text and "arrival_mode" in shown.text
+    assert "Treton Hospitals NHS Trust (ae_attendances)" in shown.text
+    assert "alex.analyst, bea.analyst, sam.lead" in shown.text
+    assert versions(active) == 1  # nothing made yet
+    back = lead.post(
+        f"{site}/projects/{P}/edit", data={"_xsrf": xsrf, "spec": text, "action": "back"}
+    )
+    assert "arrival_mode" in back.text and versions(active) == 1
+    made = lead.post(
+        f"{site}/projects/{P}/edit",
+        data={"_xsrf": xsrf, "spec": text, "confirm": "yes", "action": "register"},
+    )
+    assert made.status_code == 200 and f"Project {P} saved." in made.text
+    assert versions(active) == 2
+    with active.db.session() as session:
+        assert registry.project(session, P).state == "submitted"
+
+
+def test_only_the_lead_edits(site):
+    assert as_("alex.analyst").get(f"{site}/projects/{P}/edit").status_code == 403
+    assert as_("pat.approver").get(f"{site}/projects/{P}/edit").status_code == 403
+
+
+def test_an_unchanged_amendment_makes_no_version_and_no_event(active, spec_data):
+    from projects.events import RegistryEvent
+    from tre import audit
+
+    with active.db.session() as session:
+        found = registry.amend(
+            session, "sam.lead", P, parse_project(spec_data), active.settings.policy
+        )
+        assert found.version == 1
+        assert not [e for e in audit.events(session) if e.action == RegistryEvent.PROJECT_AMEND]
+
+
+def guided_answers(spec_data, **changed):
+    """The guided form's fields for SPEC_DATA, as a browser would send them."""
+    basis = spec_data["legal_basis"]
+    fields = [
+        ("guided", "1"),
+        ("id", spec_data["id"]),
+        ("title", spec_data["title"]),
+        ("lay_summary", spec_data["lay_summary"]),
+        ("purpose", spec_data["purpose"]),
+        ("category", spec_data["category"]),
+        ("public_benefit", spec_data["public_benefit"]),
+        ("article_6", basis["article_6"]),
+        ("article_9", basis.get("article_9") or ""),
+        ("confidentiality", basis["confidentiality"]),
+        ("dpia", basis["dpia"]),
+        ("data_period_start", str(spec_data["data_period"]["start"])),
+        ("data_period_end", str(spec_data["data_period"]["end"])),
+        ("start", str(spec_data["start"])),
+        ("end", str(spec_data["end"])),
+        ("retention_until", str(spec_data["retention_until"])),
+        ("disclosure", '{"threshold": 10}'),
+        (
+            "outputs",
+            "\n".join(f"{o['name']} | {o['kind']}" for o in spec_data["intended_outputs"]),
+        ),
+    ]
+    fields += [("gateways", g) for g in basis["gateways"]]
+    fields += [("team", m["person"]) for m in spec_data["team"]]
+    for d in spec_data["data"]:
+        for i in d["items"]:
+            key = f"{d['dataset']}.{i['item']}"
+            fields += [("item", key), (f"justification.{key}", i["justification"])]
+    replaced = [(k, v) for k, v in fields if k not in changed]
+    for k, v in changed.items():
+        replaced += [(k, x) for x in (v if isinstance(v, list) else [v])]
+    return replaced
+
+
+def test_the_guided_form_offers_the_catalogues_and_refuses_direct_identifiers(site):
+    page = as_("sam.lead").get(site + "/projects/new")
+    assert page.status_code == 200 and "Register a project" in page.text
+    assert 'value="supporting-families"' not in page.text  # blank
+    assert "Children Act 2004 section 10" in page.text  # gateways by name, from the catalogue
+    assert 'id="item-ae_attendances.nhs_number" disabled' in page.text
+    assert "Cannot be asked for: a direct identifier" in page.text
+    assert "accredited (Treton Accredited Researcher) until" in page.text  # the analysts'
+    assert "Fill in a YAML registration file instead" in page.text
+
+
+def test_guided_answers_with_errors_come_back_with_each_error_at_its_field(site, spec_data):
+    lead = as_("sam.lead")
+    xsrf, _ = form(lead, site + "/projects/new?as=yaml")
+    empty = lead.post(site + "/projects/new", data={"_xsrf": xsrf, "guided": "1"})
+    assert empty.status_code == 400 and "There is a problem" in empty.text
+    for field in ("id", "title", "purpose", "category", "article_6", "gateways", "start"):
+        assert f'id="{field}-error"' in empty.text, field
+        assert f'href="#{field}"' in empty.text, field
+    # an identifier posted by hand (the page never offers it) is refused with the reason
+    forged = guided_answers(
+        dict(spec_data, id="new-one"),
+        item=["ae_attendances.nhs_number"],
+        **{"justification.ae_attendances.nhs_number": "to link the records ourselves"},
+    )
+    answer = lead.post(site + "/projects/new", data=[("_xsrf", xsrf), *forged])
+    assert answer.status_code == 400 and "nhs_number is a direct identifier" in answer.text
+    assert 'id="data-error"' in answer.text
+
+
+def test_guided_answers_are_checked_then_saved(site, active, spec_data):
+    lead = as_("sam.lead")
+    xsrf, _ = form(lead, site + "/projects/new?as=yaml")
+    answers = guided_answers(dict(spec_data, id="family-demand", title="Family demand"))
+    check = lead.post(site + "/projects/new", data=[("_xsrf", xsrf), *answers])
+    assert check.status_code == 200 and "Check your answers before saving" in check.text
+    with active.db.session() as session:
+        assert "family-demand" not in {p.id for p in registry.projects(session)}
+    text = re.search(r'name="spec" value="([^"]*)"', check.text, re.S).group(1)
+    saved = lead.post(
+        site + "/projects/new",
+        data={"_xsrf": xsrf, "spec": html.unescape(text), "action": "register"},
+    )
+    assert saved.status_code == 200 and "Project family-demand saved." in saved.text
+    with active.db.session() as session:
+        found = registry.project(session, "family-demand")
+        assert found.state == "draft" and found.current.spec["disclosure"] == {"threshold": 10}
+    # the guided Edit, unchanged, changes nothing; a widening is shown first
+    same = lead.post(
+        f"{site}/projects/{P}/edit", data=[("_xsrf", xsrf), *guided_answers(spec_data)]
+    )
+    assert f"Nothing changed: project {P} stays at version 1" in same.text
+    wider = guided_answers(spec_data)
+    wider += [
+        ("item", "ae_attendances.arrival_mode"),
+        ("justification.ae_attendances.arrival_mode", "Whether the person came by ambulance"),
+    ]
+    shown = lead.post(f"{site}/projects/{P}/edit", data=[("_xsrf", xsrf), *wider])
+    assert "Check your amendment before it is made" in shown.text and "arrival_mode" in shown.text
+    assert versions(active) == 1
+
+
+def test_the_guided_form_registers_the_signed_in_lead_whatever_is_posted(site, active, spec_data):
+    lead = as_("sam.lead")
+    xsrf, _ = form(lead, site + "/projects/new?as=yaml")
+    answers = guided_answers(dict(spec_data, id="someone-elses"), lead="alex.analyst")
+    check = lead.post(site + "/projects/new", data=[("_xsrf", xsrf), *answers])
+    assert check.status_code == 200
+    text = html.unescape(re.search(r'name="spec" value="([^"]*)"', check.text).group(1))
+    assert yaml.safe_load(text)["lead"] == "sam.lead"
