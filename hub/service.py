@@ -17,7 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from hub import governance, operator, registration, roles
+from hub import governance, operator, registration, roles, run_pages
 from hub.config import ROLE_SCOPES, SCOPE_NAMES
 from output_checks import airlock, notify
 from output_checks import web as airlock_web
@@ -120,18 +120,6 @@ class AcceptTerms(Page):
         self.redirect(f"{self.prefix()}/", status=303)
 
 
-class RunStudy(Page):
-    """Run a study, or a notebook of the person's own workspace, in the project's scope (papermill,
-    with provenance, in the workspace's sandbox as the person), from the page. Nothing else: a
-    name that is neither is refused, whatever path it spells (:func:`runner.run_runnable`)."""
-
-    async def post(self, project_id: str) -> None:
-        result = await run_in_background(
-            self.instance, project_id, self.person, self.get_body_argument("study")
-        )
-        self.redirect(f"{self.prefix()}/?ran={result.id}", status=303)
-
-
 async def run_in_background(instance, project_id: str, person: str, name: str, parameters=None):
     """:func:`notebooks.runner.run_runnable` in a thread: the service answers others meanwhile."""
     import asyncio
@@ -183,7 +171,7 @@ class RunApi(Page):
             status=result.status,
             error=result.error,
             requestable=[f.path for f in requestable_files(get_run(self.instance, result.id))],
-            page=f"{self.prefix()}/?ran={result.id}",
+            page=f"{self.prefix()}/projects/{project_id}/runs/{result.id}",
         )
 
 
@@ -194,43 +182,6 @@ def answer_json(handler, code: int, **values: Any) -> None:
     handler.set_status(code)
     handler.set_header("Content-Type", "application/json")
     handler.finish(json.dumps(values, default=str))
-
-
-class NewRequest(Page):
-    """An analyst's release request: files of the project's successful runs, with the group's
-    context and controls; submitted at once, so the automatic checks run."""
-
-    def get(self, project_id: str) -> None:
-        from notebooks.runs import requestable_files, runs
-
-        choices = [
-            {
-                "path": file.path,
-                "run": run.id,
-                "notebook": run.notebook,
-                "file": file.file,
-                "evidence": file.has_evidence,
-            }
-            for run in runs(self.instance, project_id)
-            if run.person == self.person
-            for file in requestable_files(run)
-        ]
-        self.page("request_form.html", project=project_id, choices=choices, me=self.person)
-
-    def post(self, project_id: str) -> None:
-        files: list[str | Path] = list(self.get_body_arguments("file"))
-        request_id = airlock.request(
-            self.instance,
-            project_id,
-            self.person,
-            files,
-            self.get_body_argument("group", "outputs") or "outputs",
-            self.get_body_argument("context", ""),
-            self.get_body_argument("controls", ""),
-            recipients=self.get_body_argument("recipients", "").replace(",", " ").split(),
-        )
-        airlock.submit(self.instance, request_id, self.person)
-        self.redirect(f"{self.prefix()}/airlock/requests/{request_id}", status=303)
 
 
 class RequestApi(Page):
@@ -325,8 +276,7 @@ def routes() -> list[tuple[str, type[Page]]]:
     return [
         (r"/?", HomePage),
         (r"/projects/([a-z0-9-]+)/terms", AcceptTerms),
-        (r"/projects/([a-z0-9-]+)/requests/new", NewRequest),
-        (r"/projects/([a-z0-9-]+)/runs", RunStudy),
+        *run_pages.routes(),
         (r"/api/projects/([a-z0-9-]+)/requests", RequestApi),
         (r"/api/projects/([a-z0-9-]+)/runs", RunApi),
         (r"/register/?", RegisterPage),

@@ -159,6 +159,17 @@ def trusted_copy(instance: Instance, project_id: str, person: str, name: str):
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def check_runnable(
+    instance: Instance, project_id: str, person: str, name: str, at: date | None = None
+) -> str:
+    """NAME as :func:`runnable_name` names it when PERSON may run it in PROJECT_ID now; else a
+    refusal with every reason (the policy is asked first: nothing of another project is read
+    before it allows PERSON to run analyses in PROJECT_ID). Asked again by the run itself."""
+    with instance.db.session() as session:
+        check(session, person, PolicyAction.RUN_ANALYSIS, project_id, at=at)
+    return runnable_name(instance, project_id, person, name)
+
+
 def run_runnable(
     instance: Instance,
     project_id: str,
@@ -174,9 +185,7 @@ def run_runnable(
     path it spells (``..``, a link, another person's or project's notebook), and nothing of
     another project is read before the policy allows PERSON to run analyses in PROJECT_ID. The
     run's record names a workspace notebook by its place (``workspace/PATH``)."""
-    with instance.db.session() as session:
-        check(session, person, PolicyAction.RUN_ANALYSIS, project_id, at=at)
-    name = runnable_name(instance, project_id, person, name)
+    name = check_runnable(instance, project_id, person, name, at)
     with trusted_copy(instance, project_id, person, name) as path:
         own = name.startswith(WORKSPACE_PREFIX)
         return run(

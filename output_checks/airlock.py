@@ -73,6 +73,7 @@ from tre.instance import Instance
 __all__ = [
     "DEFAULT_GROUP",
     "AirlockError",
+    "FileGroup",
     "AuditedRefusal",
     "FailedFileRefused",
     "NotReleasedToYou",
@@ -82,9 +83,11 @@ __all__ = [
     "ServedFile",
     "TamperedFile",
     "add",
+    "add_groups",
     "check_can_approve",
     "check_can_release",
     "check_can_review",
+    "check_is_author",
     "comment",
     "download",
     "file_decision",
@@ -92,10 +95,12 @@ __all__ = [
     "permitted",
     "queue",
     "reject",
+    "replace_file",
     "release",
     "release_dates",
     "released",
     "request",
+    "request_groups",
     "requests",
     "resolve_output",
     "return_request",
@@ -177,6 +182,18 @@ def resolve_output(
 # Requests (the author's side)
 
 
+@dataclass(frozen=True)
+class FileGroup:
+    """Files requested together, with the author's context (what they are) and controls (what
+    was done to make them safe)."""
+
+    name: str
+    files: list[str | Path]
+    context: str = ""
+    controls: str = ""
+    supporting: bool = False
+
+
 def request(
     instance: Instance,
     project_id: str,
@@ -191,9 +208,34 @@ def request(
 ) -> str:
     """A new request (PENDING) holding FILES in GROUP, whose released files RECIPIENTS (the
     author when none are named) alone may download; returns its id."""
+    return request_groups(
+        instance,
+        project_id,
+        author,
+        [FileGroup(group, files, context, controls, supporting)],
+        at=at,
+        recipients=recipients,
+    )
+
+
+def request_groups(
+    instance: Instance,
+    project_id: str,
+    author: str,
+    groups: list[FileGroup],
+    at: date | None = None,
+    recipients: list[str] | None = None,
+) -> str:
+    """A new request (PENDING) holding the files of GROUPS, each group with its own context and
+    controls, made whole or not at all; returns its id."""
     request_id = f"req-{utc_now()[:10].replace('-', '')}-{secrets.token_hex(3)}"
     with audited(instance, author, request_id, project_id), instance.db.session() as session:
         policy_check(session, author, PolicyAction.REQUEST_RELEASE, project_id, at=at)
+        if not any(g.files for g in groups):
+            raise AirlockError("name at least one file to request")
+        names = [g.name for g in groups]
+        if len(set(names)) != len(names):
+            raise AirlockError("each group of a request needs a name of its own")
         found = data.new_request(session, request_id, project_id, author, utc_now())
         people = _recipients(session, recipients or [author])
         data.set_recipients(session, found, people)
@@ -206,7 +248,7 @@ def request(
             project=project_id,
             details={"recipients": people},
         )
-        _add(instance, session, found, author, files, group, context, controls, supporting)
+        _add_groups(instance, session, found, author, groups)
     return request_id
 
 
@@ -241,9 +283,40 @@ def add(
 ) -> None:
     """Add FILES to GROUP of the author's pending or returned request (a file added again is
     replaced by its current bytes)."""
+    add_groups(
+        instance, request_id, author, [FileGroup(group, files, context, controls, supporting)]
+    )
+
+
+def add_groups(instance: Instance, request_id: str, author: str, groups: list[FileGroup]) -> None:
+    """Add the files of GROUPS to the author's pending or returned request, all or none."""
     with audited(instance, author, request_id), instance.db.session() as session:
         found = data.get_request(session, request_id, lock=True)
-        _add(instance, session, found, author, files, group, context, controls, supporting)
+        if not any(g.files for g in groups):
+            raise AirlockError("name at least one file to add")
+        _add_groups(instance, session, found, author, groups)
+
+
+def _add_groups(
+    instance: Instance,
+    session: Session,
+    found: ReleaseRequest,
+    author: str,
+    groups: list[FileGroup],
+) -> None:
+    for g in groups:
+        if g.files:
+            _add(
+                instance,
+                session,
+                found,
+                author,
+                g.files,
+                g.name,
+                g.context,
+                g.controls,
+                g.supporting,
+            )
 
 
 def _add(
@@ -256,7 +329,9 @@ def _add(
     context: str,
     controls: str,
     supporting: bool,
-) -> None:
+) -> list[RequestFile]:
+    """FILES added to GROUP of FOUND (refused unless each is a file of AUTHOR's own succeeded
+    run in the project); the request's rows of them."""
     permissions.check_is_author(found, author)
     policies.check_can_edit(found)
     if not files:
@@ -269,6 +344,7 @@ def _add(
         known[group].controls = controls or known[group].controls
     present = {f.path: f for f in found.files}
     base = ProjectFolders.of(instance, found.project_id).outputs
+    touched = []
     for file in files:
         relative, run_id = resolve_output(instance, session, found.project_id, file, author)
         path = base / relative
@@ -281,8 +357,11 @@ def _add(
                 store.remove_copy(instance, found, relative)
             existing.withdrawn, existing.sha256, existing.group = False, digest, group
             existing.supporting, existing.bytes = supporting, path.stat().st_size
+            touched.append(existing)
             continue
-        data.add_file(found, group, relative, run_id, digest, path.stat().st_size, supporting)
+        touched.append(
+            data.add_file(found, group, relative, run_id, digest, path.stat().st_size, supporting)
+        )
         audit.record(
             session,
             author,
@@ -292,6 +371,13 @@ def _add(
             project=found.project_id,
             details={"file": relative, "sha256": digest, "supporting": supporting},
         )
+    return touched
+
+
+def check_is_author(instance: Instance, request_id: str, person: str) -> None:
+    """Refuse anyone but the request's author (the answer to a request is theirs alone)."""
+    with instance.db.session() as session:
+        permissions.check_is_author(data.get_request(session, request_id), person)
 
 
 def withdraw_file(instance: Instance, request_id: str, author: str, file: str) -> None:
@@ -300,18 +386,53 @@ def withdraw_file(instance: Instance, request_id: str, author: str, file: str) -
         found = data.get_request(session, request_id, lock=True)
         permissions.check_is_author(found, author)
         policies.check_can_edit(found)
-        target = next((f for f in found.files if f.path == file or Path(f.path).name == file), None)
-        if target is None:
-            raise AirlockError(f"request {request_id} has no file {file}")
-        target.withdrawn = True
+        _withdraw_file(session, found, author, _file(found, file))
+
+
+def _withdraw_file(session: Session, found: ReleaseRequest, author: str, target: RequestFile):
+    target.withdrawn = True
+    audit.record(
+        session,
+        author,
+        AirlockEvent.WITHDRAW_FILE,
+        "release_request",
+        found.id,
+        project=found.project_id,
+        details={"file": target.path, "turn": found.turn},
+    )
+
+
+def replace_file(
+    instance: Instance, request_id: str, author: str, file: str, by: str | Path
+) -> None:
+    """Put BY (a file of one of the author's own succeeded runs, as :func:`add` takes it) in
+    place of FILE of the author's pending or returned request, in FILE's group: a new version,
+    copied and checked again by the airlock at the next submission, whose votes start afresh
+    (a vote binds to a file's bytes). FILE is withdrawn."""
+    with audited(instance, author, request_id), instance.db.session() as session:
+        found = data.get_request(session, request_id, lock=True)
+        permissions.check_is_author(found, author)
+        policies.check_can_edit(found)
+        target = _file(found, file)
+        old = (target.path, target.sha256)
+        (replacement,) = _add(
+            instance, session, found, author, [by], target.group, "", "", target.supporting
+        )
+        if (replacement.path, replacement.sha256) == old:
+            raise AirlockError(
+                f"{replacement.path} is the file the request holds already: replace it with a "
+                "file of a newer run (run the notebook again with provenance)"
+            )
+        if replacement is not target:
+            _withdraw_file(session, found, author, target)
         audit.record(
             session,
             author,
-            AirlockEvent.WITHDRAW_FILE,
+            AirlockEvent.REPLACE_FILE,
             "release_request",
             found.id,
             project=found.project_id,
-            details={"file": target.path},
+            details={"file": old[0], "by": replacement.path, "sha256": replacement.sha256},
         )
 
 
@@ -604,13 +725,31 @@ def _decide(
 
 
 def comment(
-    instance: Instance, request_id: str, person: str, text: str, private: bool = False
+    instance: Instance,
+    request_id: str,
+    person: str,
+    text: str,
+    private: bool = False,
+    file: str | None = None,
 ) -> None:
-    """PERSON's comment on the request: the author's are public; a checker's may be private."""
-    with instance.db.session() as session:
+    """PERSON's comment on the request (or on its FILE): the author's are public (their reply
+    to the checkers); a checker's may be private. The checkers are told of the author's."""
+    if not text.strip():
+        raise AirlockError("write the comment first: it was empty")
+    with notify.outbox(instance) as box, instance.db.session() as session:
         found = data.get_request(session, request_id)
         permissions.check_can_comment(session, found, person, private)
-        data.add_comment(session, found, person, text, private, utc_now())
+        on = _file(found, file).id if file else None
+        data.add_comment(session, found, person, text.strip(), private, utc_now(), on)
+        if permissions.is_author(found, person):
+            box.tell(
+                session,
+                notify.checkers_of(session, found),
+                found,
+                "replied to",
+                f"{person} replied on release request {found.id}: {text.strip()[:200]}",
+                person,
+            )
 
 
 # ---------------------------------------------------------------------------------------------

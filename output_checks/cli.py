@@ -120,6 +120,30 @@ def withdraw_command(context: Context, request_id, file):
         console.print(f"withdrew {request_id}")
 
 
+@outputs.command("replace")
+@click.argument("request_id")
+@click.argument("file")
+@click.option("--by", "by", required=True, help="The new version: a file of a newer run.")
+@pass_context
+def replace_command(context: Context, request_id, file, by):
+    """Put a newer run's file in place of FILE of a pending or returned request (in FILE's group);
+    the airlock checks it again at the next submission, and the checkers vote on it afresh."""
+    _airlock().replace_file(context.instance(), request_id, context.actor, file, by)
+    console.print(f"replaced {file} by {by} in {request_id}; resubmit it when ready", markup=False)
+
+
+@outputs.command("comment")
+@click.argument("request_id")
+@click.argument("text")
+@click.option("--file", "file", help="The file the comment is about (else the whole request).")
+@click.option("--private", is_flag=True, help="For checkers only (a checker's comment).")
+@pass_context
+def comment_command(context: Context, request_id, text, file, private):
+    """Comment on a request, or reply to its checkers (the author's comments are public)."""
+    _airlock().comment(context.instance(), request_id, context.actor, text, private, file)
+    console.print(f"commented on {request_id}")
+
+
 @outputs.command("submit")
 @click.argument("request_id")
 @pass_context

@@ -81,6 +81,8 @@ class AirlockEvent(StrEnum):
     CREATE = "airlock.create"
     ADD_FILE = "airlock.add_file"
     WITHDRAW_FILE = "airlock.withdraw_file"
+    # the author put a new version of a file in place of one of the request's (votes start afresh)
+    REPLACE_FILE = "airlock.replace_file"
     CHECKS = "airlock.checks"
     VOTE = "airlock.vote"
     # a requested file's bytes shown or sent to a checker (before release, only checkers see them)

@@ -1,8 +1,9 @@
 """Notifications: the author, the checkers and the recipients of a request told of each step.
 
-A step (submitted, returned, approved, released, rejected) is told to each person concerned but
-the one who took it: a row in the service (``/notifications``, counted in the nav), written in
-the step's own transaction, and an e-mail when ``[notify] smtp_host`` names an SMTP server, sent
+A step (submitted, returned, approved, released, rejected, and the author's reply: "replied
+to") is told to each person concerned but the one who took it: a row in the service
+(``/notifications``, counted in the nav), written in the step's own transaction, and an e-mail
+when ``[notify] smtp_host`` names an SMTP server, sent
 only once that transaction has committed (an e-mail never announces a step that rolled back). A
 server that cannot be reached costs the e-mail, never the step: the failure is logged.
 """

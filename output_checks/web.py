@@ -18,7 +18,7 @@ from typing import Any
 
 import tornado.web
 
-from output_checks import airlock, notify, replay
+from output_checks import airlock, author_pages, notify, replay
 from output_checks.airlock import AirlockError
 from output_checks.enums import CheckOutcome, RequestAction
 from tre.web import Page
@@ -176,6 +176,7 @@ class RequestPage(Page):
             overrides=self.instance.settings.airlock.release_failed_with_override,
             can_release=may.release,
             done=self.get_query_argument("done", ""),
+            **author_pages.answering(self.instance, shown, self.person),
         )
 
 
@@ -324,6 +325,8 @@ def routes() -> list[tuple[str, type[Page]]]:
         (r"/airlock/releases/([\w-]+)/?", ReleasedPage),
         (r"/airlock/releases/([\w-]+)/([^/]+)", Download),
         (r"/notifications/?", NotificationsPage),
+        (r"/airlock/requests/([\w-]+)/answer", author_pages.AnswerForm),
+        (r"/projects/([a-z0-9-]+)/requests/new", author_pages.NewRequestPage),
     ]
 
 
