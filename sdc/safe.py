@@ -112,7 +112,16 @@ class SafeOutput:
         return path
 
     def csv(self) -> str:
-        return self.result.to_csv(na_rep="")
+        """The published CSV; a column of whole numbers (counts, with gaps where cells are
+        suppressed) is written as integers, `230` rather than `230.0`."""
+        table = self.result
+        if isinstance(table, pd.DataFrame):
+            whole = [column for column, values in table.items() if _whole_numbers(values)]
+            if whole:
+                table = table.astype(dict.fromkeys(whole, "Int64"))
+        elif isinstance(table, pd.Series) and _whole_numbers(table):
+            table = table.astype("Int64")
+        return table.to_csv(na_rep="")
 
     def plot(
         self,
@@ -1047,3 +1056,11 @@ def _verify_table_csv(path: Path, evidence: dict[str, Any]) -> list[str]:
         ):
             problems.append(f"{path.name} cell {key} is {value} but the evidence says {published}")
     return problems
+
+
+def _whole_numbers(values: pd.Series) -> bool:
+    """A float column whose every value is a whole number that a float holds exactly."""
+    if not pd.api.types.is_float_dtype(values):
+        return False
+    present = values.dropna()
+    return bool(len(present)) and bool(((present % 1 == 0) & (present.abs() < 2**53)).all())
