@@ -264,7 +264,7 @@ def _recipients(session: Session, named: list[str]) -> list[str]:
     if unknown:
         raise AirlockError(
             f"{', '.join(unknown)}: not registered people; name each recipient by their user "
-            "name (`tre people list`)"
+            "name (`tre person list`)"
         )
     if not people:
         raise AirlockError("name at least one recipient (a registered person's user name)")

@@ -60,6 +60,7 @@ def _one(
             str(spec.get("call")),
             spec.get("arguments") or {},
             replay_policy(spec, policy),
+            sql,
         )
         evidence = output.evidence | {"replay": spec}
         evidence["function"] = f"sdc.safe.sql(...).{spec.get('call')}"

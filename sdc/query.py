@@ -141,6 +141,103 @@ def check_sql(sql: str) -> None:
         )
 
 
+PERSON = "person"
+
+
+def people_unverified(sql: str) -> str | None:
+    """Why the ``person`` column of SQL's rows may not be each row's own person, or None when
+    it is: the airlock counts people by it (holdings), so a query must not be able to split one
+    person's records among made-up people or attach a record to someone else. Verified, in
+    DuckDB's parse tree: every row source is an extract dataset, a CTE or subquery verified in
+    turn, a UNION of such, or a join on ``person`` alone; ``person`` is selected as the plain
+    column; a grouped query groups by ``person``; no window function or subquery in the
+    expressions (they read other rows)."""
+    import duckdb
+
+    check_sql(sql)
+    connection = duckdb.connect(":memory:")
+    try:
+        row = connection.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()
+        tree = json.loads(row[0] if row else '{"error": true}')
+    finally:
+        connection.close()
+    if tree.get("error"):
+        return f"the query could not be read: {tree.get('error_message', 'unknown error')}"
+    return _node_unverified(tree["statements"][0]["node"], {})
+
+
+def _is_person(expression: dict[str, Any]) -> bool:
+    return (
+        expression.get("class") == "COLUMN_REF"
+        and expression.get("column_names", [None])[-1] == PERSON
+    )
+
+
+def _reads_other_rows(expression: Any) -> bool:
+    if isinstance(expression, dict):
+        if expression.get("class") in ("WINDOW", "SUBQUERY"):
+            return True
+        return any(_reads_other_rows(value) for value in expression.values())
+    if isinstance(expression, list):
+        return any(_reads_other_rows(value) for value in expression)
+    return False
+
+
+def _node_unverified(node: dict[str, Any], ctes: dict[str, Any]) -> str | None:
+    ctes = dict(ctes)
+    for entry in node.get("cte_map", {}).get("map", []):
+        ctes[entry["key"]] = (entry["value"]["query"]["node"], dict(ctes))
+    if node.get("type") == "SET_OPERATION_NODE":
+        if node.get("setop_type") != "UNION":
+            return f"a {node.get('setop_type')} of queries is not verified; use UNION ALL"
+        return _node_unverified(node["left"], ctes) or _node_unverified(node["right"], ctes)
+    if node.get("type") != "SELECT_NODE":
+        return f"a {node.get('type')} is not verified"
+    chosen = node.get("select_list", [])
+    if not any(_is_person(e) and e.get("alias") in ("", PERSON) for e in chosen):
+        return "the query does not select the extract's own person column"
+    if any(e.get("alias") == PERSON and not _is_person(e) for e in chosen):
+        return "the query names something else person"
+    groups = node.get("group_expressions", [])
+    if groups and not any(_is_person(e) for e in groups):
+        return "a grouped query must group by person (each row is then one person's)"
+    if len(node.get("group_sets", [])) > 1:
+        return "grouping sets, ROLLUP and CUBE are not verified"
+    expressions = [chosen, node.get("where_clause"), node.get("having"), node.get("qualify")]
+    expressions += [groups, node.get("modifiers")]
+    if _reads_other_rows(expressions):
+        return "a window function or a subquery in the expressions reads other people's rows"
+    return _source_unverified(node.get("from_table"), ctes)
+
+
+def _source_unverified(source: dict[str, Any] | None, ctes: dict[str, Any]) -> str | None:
+    kind = (source or {}).get("type")
+    if kind == "BASE_TABLE":
+        name = source["table_name"]  # type: ignore[index]
+        if name in ctes and not source.get("schema_name"):  # type: ignore[union-attr]
+            node, scope = ctes[name]
+            return _node_unverified(node, scope)
+        return None  # an extract dataset: its person column is the person of each record
+    if kind == "SUBQUERY":
+        return _node_unverified(source["subquery"]["node"], ctes)  # type: ignore[index]
+    if kind == "JOIN":
+        assert source is not None
+        condition = source.get("condition") or {}
+        on_person = source.get("using_columns") == [PERSON] or (
+            condition.get("type") == "COMPARE_EQUAL"
+            and _is_person(condition.get("left", {}))
+            and _is_person(condition.get("right", {}))
+            and condition["left"]["column_names"] != condition["right"]["column_names"]
+        )
+        if not on_person or source.get("join_type") not in ("INNER", "LEFT", "RIGHT"):
+            return (
+                "a join must be on person alone (USING (person)): another join can give "
+                "a record someone else's row"
+            )
+        return _source_unverified(source["left"], ctes) or _source_unverified(source["right"], ctes)
+    return f"rows from a {kind or 'query without FROM'} are not verified"
+
+
 def run(extract: Path, sql: str, verify: bool = False, memory_limit: str = "2GB") -> pd.DataFrame:
     """The rows of SQL over the extract, in a locked-down database."""
     import duckdb

@@ -822,11 +822,25 @@ def _query_numbers(series: pd.Series) -> pd.Series:
 
 
 def replayable(
-    frame: pd.DataFrame, call: str, arguments: dict[str, Any], policy: Policy
+    frame: pd.DataFrame, call: str, arguments: dict[str, Any], policy: Policy, sql: str
 ) -> SafeOutput:
-    """The protected output CALL(ARGUMENTS) of a query's rows FRAME, under POLICY: the one
-    function that makes it, in the kernel (:class:`Query`) and in the airlock's replay alike."""
+    """The protected output CALL(ARGUMENTS) of a query SQL's rows FRAME, under POLICY: the one
+    function that makes it, in the kernel (:class:`Query`) and in the airlock's replay alike.
+    Its rules count people, not records: the query must select the extract's own person column
+    (verified in its parse tree), and describe and hist need one row per person."""
     arguments = query.arguments_of(call, arguments)
+    unverified = query.people_unverified(sql)
+    if unverified:
+        raise SdcError(
+            f"{unverified}. The disclosure rules count people: select the extract's person "
+            "column as it is (SELECT person, ... FROM dataset; a join only USING (person); "
+            "GROUP BY person for one row per person)"
+        )
+    if call in ("describe", "hist") and frame[HOLDING_COLUMN].duplicated().any():
+        raise SdcError(
+            f"{call} of a query counts rows, and some person has more than one row: give one "
+            "row per person (GROUP BY person)"
+        )
     if call == "crosstab":
         rows, cols, values = arguments["rows"], arguments["cols"], arguments["values"]
         used = rows + cols + ([values] if values else [])
@@ -884,7 +898,7 @@ class Query:
         policy = _policy(self.policy)
         asked = None if self.policy is None else policy.to_dict()  # a stricter one, recorded
         spec = query.specification(self.sql, call, arguments, self.manifest_sha256, asked)
-        output = replayable(self.frame, call, spec["arguments"], policy)
+        output = replayable(self.frame, call, spec["arguments"], policy, self.sql)
         output.evidence["function"] = f"sdc.safe.sql(...).{call}"
         output.evidence["replay"] = spec
         return output

@@ -49,7 +49,7 @@ extract.head(30).rename(columns={"person": "ref"}).to_csv(ws.output("people.txt"
 hand = pd.DataFrame({"area": ["north", "south"], "count": [3, 120]})
 hand.to_csv(ws.output("hand.csv"), index=False)
 ws.output("note.md").write_text("# A note\\nNo numbers here.")
-years = ("SELECT substr(arrival_datetime, 1, 4) AS year, lsoa_code IS NULL AS no_area "
+years = ("SELECT person, substr(arrival_datetime, 1, 4) AS year, lsoa_code IS NULL AS no_area "
          "FROM ae_attendances")
 safe.sql(years).crosstab("year", "no_area").save(ws.output("replayed.csv"))
 """

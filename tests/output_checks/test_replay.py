@@ -62,16 +62,20 @@ def made(extract, tmp_path, name, output):
 
 
 def test_an_output_made_with_sql_is_verified_by_replay(extract, tmp_path):
-    query = safe.sql("SELECT area, kind, cost FROM visits WHERE cost > 20", extract=extract)
+    query = safe.sql("SELECT person, area, kind, cost FROM visits WHERE cost > 20", extract=extract)
     outputs = {
         "count.csv": query.crosstab("area", "kind"),
         "mean.csv": query.crosstab(["area"], ["kind"], values="cost", aggfunc="mean"),
-        "describe.csv": query.describe("cost"),
-        "hist.csv": query.hist("cost", bins=6),
     }
+    # describe and hist count rows: one row per person
+    each = safe.sql(
+        "SELECT person, max(cost) AS cost FROM visits WHERE cost > 20 GROUP BY person",
+        extract=extract,
+    )
+    outputs |= {"describe.csv": each.describe("cost"), "hist.csv": each.hist("cost", bins=6)}
     for name, output in outputs.items():
         path, sidecar = made(extract, tmp_path, name, output)
-        assert sidecar["replay"]["sql"].startswith("SELECT area")
+        assert sidecar["replay"]["sql"].startswith("SELECT person, ")
         check, evidence = replay.verify(path, sidecar, extract, Policy())
         assert check.outcome == CheckOutcome.PASS, (name, check.explanation)
         assert check.explanation.startswith("verified by replay")
@@ -85,7 +89,9 @@ def test_an_output_made_with_sql_is_verified_by_replay(extract, tmp_path):
 
 
 def test_the_airlocks_policy_is_the_one_that_counts(extract, tmp_path):
-    output = safe.sql("SELECT area, kind FROM visits", extract=extract).crosstab("area", "kind")
+    output = safe.sql("SELECT person, area, kind FROM visits", extract=extract).crosstab(
+        "area", "kind"
+    )
     path, sidecar = made(extract, tmp_path, "t.csv", output)
     check, evidence = replay.verify(path, sidecar, extract, Policy(threshold=300))
     assert check.outcome == CheckOutcome.FAIL and evidence is None
@@ -95,13 +101,15 @@ def test_the_airlocks_policy_is_the_one_that_counts(extract, tmp_path):
 
 def test_an_analyst_may_ask_for_a_stricter_policy_never_a_looser_one(extract, tmp_path):
     careful = Policy(threshold=300)
-    q = safe.sql("SELECT area, kind FROM visits", extract=extract, policy=careful)
+    q = safe.sql("SELECT person, area, kind FROM visits", extract=extract, policy=careful)
     path, sidecar = made(extract, tmp_path, "careful.csv", q.crosstab("area", "kind"))
     check, evidence = replay.verify(path, sidecar, extract, Policy())
     assert check.outcome == CheckOutcome.PASS, check.explanation
     assert evidence["policy"]["threshold"] == 300
     # a specification asking for a looser policy than the airlock's is built under the airlock's
-    plain = safe.sql("SELECT area, kind FROM visits", extract=extract).crosstab("area", "kind")
+    plain = safe.sql("SELECT person, area, kind FROM visits", extract=extract).crosstab(
+        "area", "kind"
+    )
     path, sidecar = made(extract, tmp_path, "plain.csv", plain)
     sidecar["replay"]["policy"] = Policy(threshold=1, rounding_base=1).to_dict()
     check, evidence = replay.verify(path, sidecar, extract, Policy())
@@ -120,7 +128,7 @@ def test_nothing_unverified_ever_passes(extract, tmp_path):
     assert check.outcome == CheckOutcome.REVIEW
     assert "without a replay specification" in check.explanation
     assert check.evidence["analyst_claims"]["note"] == "written by the analyst's code: unverified"
-    real = safe.sql("SELECT area FROM visits", extract=extract).crosstab("area")
+    real = safe.sql("SELECT person, area FROM visits", extract=extract).crosstab("area")
     _, real_sidecar = made(extract, tmp_path, "real.csv", real)
     for reason, arguments in {
         "no extract": (path, real_sidecar, None),
@@ -136,7 +144,9 @@ def test_nothing_unverified_ever_passes(extract, tmp_path):
 
 
 def test_a_forged_file_beside_a_real_specification_fails(extract, tmp_path):
-    real = safe.sql("SELECT area, kind FROM visits", extract=extract).crosstab("area", "kind")
+    real = safe.sql("SELECT person, area, kind FROM visits", extract=extract).crosstab(
+        "area", "kind"
+    )
     path, sidecar = made(extract, tmp_path, "t.csv", real)
     genuine = path.read_text()
     # the island's suppressed cells "raised to the threshold" and shown as 5, and a phantom row
@@ -156,7 +166,9 @@ def test_a_forged_file_beside_a_real_specification_fails(extract, tmp_path):
 
 
 def test_a_sidecars_cells_are_never_the_airlocks_evidence(extract, tmp_path):
-    real = safe.sql("SELECT area, kind FROM visits", extract=extract).crosstab("area", "kind")
+    real = safe.sql("SELECT person, area, kind FROM visits", extract=extract).crosstab(
+        "area", "kind"
+    )
     path, sidecar = made(extract, tmp_path, "t.csv", real)
     sidecar["cells"].append(dict(sidecar["cells"][0], dims={"area": "phantom", "kind": "a"}))
     for cell in sidecar["cells"]:
@@ -170,7 +182,7 @@ def test_a_sidecars_cells_are_never_the_airlocks_evidence(extract, tmp_path):
 
 
 def test_a_changed_extract_file_stops_the_replay(extract, tmp_path):
-    real = safe.sql("SELECT area FROM visits", extract=extract).crosstab("area")
+    real = safe.sql("SELECT person, area FROM visits", extract=extract).crosstab("area")
     path, sidecar = made(extract, tmp_path, "t.csv", real)
     frame = pd.read_parquet(extract / "visits.parquet")
     frame.loc[:200, "area"] = "north"
@@ -206,7 +218,7 @@ def test_the_query_cannot_reach_beyond_the_extract(extract, tmp_path, attack):
     with pytest.raises(SdcError):
         safe.sql(sql, extract=extract)
     # ...and a specification forged to carry it fails in the airlock's replay, having done nothing
-    real = safe.sql("SELECT area FROM visits", extract=extract).crosstab("area")
+    real = safe.sql("SELECT person, area FROM visits", extract=extract).crosstab("area")
     path, sidecar = made(extract, tmp_path, "t.csv", real)
     sidecar["replay"]["sql"] = sql
     check, evidence = replay.verify(path, sidecar, extract, Policy())
@@ -217,7 +229,7 @@ def test_the_query_cannot_reach_beyond_the_extract(extract, tmp_path, attack):
 
 
 def test_a_runaway_replay_is_stopped_and_left_to_the_checkers(extract, tmp_path):
-    real = safe.sql("SELECT area FROM visits", extract=extract).crosstab("area")
+    real = safe.sql("SELECT person, area FROM visits", extract=extract).crosstab("area")
     path, sidecar = made(extract, tmp_path, "t.csv", real)
     sidecar["replay"]["sql"] = "SELECT count(*) AS area FROM range(100000000000) a"
     check, _ = replay.verify(path, sidecar, extract, Policy(), time_limit_s=3)
@@ -230,7 +242,7 @@ def test_a_runaway_replay_is_stopped_and_left_to_the_checkers(extract, tmp_path)
 
 
 def test_specifications_are_checked_before_they_run(extract, tmp_path):
-    real = safe.sql("SELECT area, cost FROM visits", extract=extract).crosstab("area")
+    real = safe.sql("SELECT person, area, cost FROM visits", extract=extract).crosstab("area")
     path, sidecar = made(extract, tmp_path, "t.csv", real)
     for change in (
         {"call": "eval"},
@@ -249,7 +261,9 @@ def test_specifications_are_checked_before_they_run(extract, tmp_path):
 
 
 def test_pictures_are_never_verified_by_replay(extract, tmp_path):
-    real = safe.sql("SELECT area, kind FROM visits", extract=extract).crosstab("area", "kind")
+    real = safe.sql("SELECT person, area, kind FROM visits", extract=extract).crosstab(
+        "area", "kind"
+    )
     real.plot("heatmap")
     path, sidecar = made(extract, tmp_path, "t.png", real)
     check, _ = replay.verify(path, sidecar, extract, Policy())
@@ -272,7 +286,7 @@ def test_compare_reads_the_file_character_for_character():
 
 
 def test_a_request_is_replayed_in_one_process_in_order(extract, tmp_path, monkeypatch):
-    query = safe.sql("SELECT area, kind, cost FROM visits", extract=extract)
+    query = safe.sql("SELECT person, area, kind, cost FROM visits", extract=extract)
     counts, _ = made(extract, tmp_path, "counts.csv", query.crosstab("area", "kind"))
     sums, _ = made(
         extract, tmp_path, "sums.csv", query.crosstab("kind", values="cost", aggfunc="sum")
@@ -342,7 +356,7 @@ def test_the_replay_runs_in_a_sandbox_of_its_own_without_root_or_network(extract
 
 
 def test_a_sandboxed_replay_verifies_what_an_unsandboxed_one_does(extract, tmp_path):
-    query = safe.sql("SELECT area, kind FROM visits", extract=extract)
+    query = safe.sql("SELECT person, area, kind FROM visits", extract=extract)
     path, sidecar = made(extract, tmp_path, "count.csv", query.crosstab("area", "kind"))
     check, evidence = replay.verify(path, sidecar, extract, Policy(), project=SANDBOXED)
     assert check.outcome == CheckOutcome.PASS, check.explanation

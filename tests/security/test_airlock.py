@@ -280,7 +280,7 @@ def test_only_the_checkers_fetch_a_requested_file_and_each_fetch_is_audited(
     for person in (AUTHOR, "bea.analyst", "eve.outsider"):
         fetched = browser(person).get(url)
         assert fetched.status_code == 403, person
-        assert "<html" not in fetched.text.lower()[:200] or "airlock" in fetched.text
+        assert "<html" not in fetched.text.lower()[:200] or "output checkers" in fetched.text
         assert "Traceback" not in fetched.text
     served = events(studied, AirlockEvent.SERVE_FILE, request_id)
     assert served == []

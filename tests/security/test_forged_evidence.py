@@ -38,13 +38,12 @@ HAND = {"sdc_version": "1", "function": "sdc.safe.describe", "kind": "describe",
         "summary": {"statistics": 0, "suppressed": 0}}
 
 # the control: a table the airlock can make again itself
-YEAR = "SELECT substr(arrival_datetime, 1, 4) AS year FROM ae_attendances"
+YEAR = "SELECT person, substr(arrival_datetime, 1, 4) AS year FROM ae_attendances"
+FIRST3 = ", ".join(f"'{p}'" for p in sorted(ws.data("ae_attendances").person.unique())[:3])
 real = safe.sql(YEAR).crosstab("year")
 real.save(ws.output("control.csv"))
 # the same table over everyone but three people (the ledger must flag it against the control)
-minus3 = safe.sql("SELECT year FROM (SELECT substr(arrival_datetime, 1, 4) AS year, row_number() "
-                  "OVER (ORDER BY person, arrival_datetime) AS n FROM ae_attendances) "
-                  "WHERE n > 3").crosstab("year")
+minus3 = safe.sql(YEAR + f" WHERE person NOT IN ({FIRST3})").crosstab("year")
 minus3.save(ws.output("minus3.csv"))
 
 # 1. a raw table with a cell of 3 beside a hand-written evidence file (kind describe)
@@ -57,11 +56,9 @@ ws.output("rows.csv").write_text("\n".join(lines) + "\n")
 sidecar("rows.csv", HAND)
 
 # 3. a dominated mean published, its evidence's top contributions edited to hide it
-# one record dominates (one person's several records would be several contributions, and the
-# pseudonyms, keyed per instance, would pick a person with one to three of them at random)
-DOMINATED = ("SELECT year, CASE WHEN n = 1 THEN 1000000.0 ELSE 1.0 END AS cost FROM "
-             "(SELECT substr(arrival_datetime, 1, 4) AS year, row_number() OVER "
-             "(ORDER BY arrival_datetime, person) AS n FROM ae_attendances)")
+# one person dominates (their records are summed into one contribution: holdings)
+DOMINATED = ("SELECT person, substr(arrival_datetime, 1, 4) AS year, CASE WHEN person = "
+             f"{FIRST3.split(', ')[0]} THEN 1000000.0 ELSE 1.0 END AS cost FROM ae_attendances")
 mean = safe.sql(DOMINATED).crosstab("year", values="cost", aggfunc="mean")
 assert mean.suppressed, mean.result
 shown = [line + "1.0" if line.endswith(",") else line for line in mean.csv().splitlines()]
@@ -72,8 +69,8 @@ for cell in edited["cells"]:
 sidecar("dominated.csv", edited)
 
 # 4. a cell of 3 "raised to the threshold" in the evidence, shown as 5 in the file
-FEW = ("SELECT CASE WHEN row_number() OVER (ORDER BY person, arrival_datetime) <= 3 "
-       "THEN 'few' ELSE 'many' END AS who FROM ae_attendances")
+FEW = (f"SELECT person, CASE WHEN person IN ({FIRST3}) THEN 'few' ELSE 'many' END AS who "
+       "FROM ae_attendances")
 few = safe.sql(FEW).crosstab("who")
 assert few.result.loc["few"].isna().all(), few.result
 ws.output("raised.csv").write_text(few.csv().replace("few,", "few,5.0"))

@@ -2,9 +2,12 @@
 carries more than the replay made (digits, number notation, records in a label), and files that
 crashed the checks. Each must fail, never pass, and never stop the other files' checks."""
 
+import pytest
+
 from output_checks import checks, replay
 from output_checks.checks import CheckOutcome
 from sdc import safe
+from sdc.errors import SdcError
 from sdc.policy import Policy
 from tests.output_checks.test_replay import extract, made  # noqa: F401  (fixture)
 
@@ -35,7 +38,7 @@ def test_covert_digits_in_a_verified_table_fail(extract, tmp_path):  # noqa: F81
     person's id and cost, appended to the cells of a harmless count table."""
     import pandas as pd
 
-    real = safe.sql("SELECT area FROM visits", extract=extract).crosstab("area")
+    real = safe.sql("SELECT person, area FROM visits", extract=extract).crosstab("area")
     path, sidecar = made(extract, tmp_path, "t.csv", real)
     rows = pd.read_parquet(extract / "visits.parquet").head(3)
     secret = "".join(
@@ -55,7 +58,9 @@ def test_covert_digits_in_a_verified_table_fail(extract, tmp_path):  # noqa: F81
 def test_whitespace_and_notation_channel(extract, tmp_path):  # noqa: F811
     """float() also accepts surrounding (Unicode) whitespace, '+', leading zeros, exponents and
     underscores between digits: bits can be carried in how each number is written."""
-    real = safe.sql("SELECT area, kind FROM visits", extract=extract).crosstab("area", "kind")
+    real = safe.sql("SELECT person, area, kind FROM visits", extract=extract).crosstab(
+        "area", "kind"
+    )
     path, sidecar = made(extract, tmp_path, "t.csv", real)
     text = path.read_text().splitlines()
     out = [text[0]]
@@ -79,13 +84,16 @@ def test_the_whole_extract_in_one_label_fails(extract, tmp_path):  # noqa: F811
     """One row whose label is every record (person, area, cost) of the extract, joined; its
     count is the number of rows, far above the threshold. Verified by replay: pass."""
     sql = (
-        "SELECT (SELECT string_agg(substr(md5(person), 1, 12) || ':' || area[1] || ':' "
-        "|| round(cost, 1), ' ') "
-        "FROM visits) AS everything FROM visits"
+        "SELECT person, (SELECT string_agg(substr(md5(person), 1, 12) || ':' || area[1] || ':' "
+        "|| round(cost, 1), ' ') FROM visits) AS everything FROM visits"
     )
+    with pytest.raises(SdcError, match="reads other people's rows"):  # refused in the kernel
+        safe.sql(sql, extract=extract).crosstab("everything", margins=False)
+    # a label made from each row alone can still be long: the cell-length check fails it
+    sql = "SELECT person, repeat(md5(area), 2000) AS everything FROM visits"
     out = safe.sql(sql, extract=extract).crosstab("everything", margins=False)
     path, sidecar = made(extract, tmp_path, "everything.csv", out)
-    assert 50_000 < len(path.read_text()) < 131_072
+    assert len(path.read_text()) > 50_000
     _, results, outcome = full(path, sidecar, extract, persons(extract))
     assert outcome == CheckOutcome.FAIL
     assert any(c.name == "cell length" and c.outcome == CheckOutcome.FAIL for c in results)
@@ -98,10 +106,7 @@ def test_the_whole_extract_in_one_label_fails(extract, tmp_path):  # noqa: F811
 def test_a_field_over_csvs_limit_fails_without_crashing_the_replay(extract, tmp_path):  # noqa: F811
     """A replay whose label is longer than csv's field limit (131,072 characters) once raised
     out of replay.verify, so no file of the request got its checks."""
-    sql = (
-        "SELECT (SELECT string_agg(md5(person) || md5(area), ' ') FROM visits) AS everything "
-        "FROM visits"
-    )
+    sql = "SELECT person, repeat(md5(area), 2100) AS everything FROM visits"
     out = safe.sql(sql, extract=extract).crosstab("everything", margins=False)
     path, sidecar = made(extract, tmp_path, "big.csv", out)
     _, _, outcome = full(path, sidecar, extract)
@@ -114,3 +119,27 @@ def test_a_hand_made_csv_with_a_long_field_fails_without_crashing(tmp_path):
     path.write_text("a,b\n" + "x" * 140_000 + ",1\n")
     results = checks.check_file(path, Policy(), set(), MAX_BYTES, MAX_ROWS, [], None)
     assert checks.outcome_of(results) == CheckOutcome.FAIL
+
+
+# ---------------------------------------------------------------------------------------------
+# 4. Holdings: the query decides which rows are one person's; it must not split or hide people.
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT area FROM visits",  # no person: records would be counted as people
+        "SELECT row_number() OVER () AS person, area FROM visits",  # each record its own person
+        "SELECT person, area FROM (SELECT row_number() OVER () AS person, area FROM visits)",
+        "SELECT b.person, a.area FROM visits a JOIN visits b ON a.area = b.area",
+        "SELECT a.person, a.area FROM visits a JOIN visits b ON a.person = a.person",
+        "SELECT md5(person) AS person, area FROM visits",
+    ],
+)
+def test_a_query_cannot_count_one_persons_records_as_several_people(extract, sql):  # noqa: F811
+    with pytest.raises(SdcError, match="count people"):
+        safe.sql(sql, extract=extract).crosstab("area")
+    # and the airlock's replay, given the same specification by hand, refuses it the same way
+    frame = safe.sql("SELECT person, area FROM visits", extract=extract).frame
+    with pytest.raises(SdcError, match="count people"):
+        safe.replayable(frame, "crosstab", {"rows": ["area"]}, Policy(), sql)
