@@ -163,7 +163,7 @@ def audit_verify(context: Context) -> None:
 @click.option("--project", help="Only events of this project.")
 @click.option("--actor", "who", help="Only events by this actor.")
 @click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), help="From this date (UTC).")
-@click.option("--limit", type=int, help="At most this many events.")
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many events (the newest).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @pass_context
 def audit_show(context, project, who, since, limit, as_json) -> None:

@@ -91,7 +91,12 @@ def ports_needed(url: str, environ: dict[str, str]) -> list[tuple[str, int, str,
     address = urlsplit(url)
     if address.scheme not in ("http", "https") or not address.hostname:
         raise PortInUse(f"the hub's address {url!r} is not an http:// or https:// URL")
-    port = address.port or (443 if address.scheme == "https" else 80)
+    try:
+        port = address.port or (443 if address.scheme == "https" else 80)
+    except ValueError:  # urlsplit's "Port out of range 0-65535", or a port that is no number
+        raise PortInUse(
+            f"{url!r} has no valid port: give one from 1 to 65535 (make up URL=http://HOST:PORT)"
+        ) from None
     needed = [(address.hostname, port, "the hub (the address people open)", "make up URL=…")]
     for variable, default, what in PORTS:
         value = environ.get(variable, str(default))

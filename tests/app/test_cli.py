@@ -41,6 +41,9 @@ def test_audit_show_limit_shows_the_newest_events_in_time_order(tmp_path, run_cl
     assert seqs(out) == [5, 6, 7]
     code, out, _ = run_cli("audit", "show", home=home)
     assert seqs(out) == list(range(1, 8))
+    for nonsense in ("0", "-1"):  # once quietly every event
+        code, _, err = run_cli("audit", "show", "--limit", nonsense, home=home)
+        assert code == 2 and "--limit" in err
 
 
 def seqs(table: str) -> list[int]:

@@ -33,6 +33,8 @@ def test_a_port_in_use_is_refused_at_once_and_named():
         up.check_ports("http://127.0.0.1:1", {"TRE_HUB_API_PORT": "x"})
     with pytest.raises(up.PortInUse, match="given twice"):
         up.check_ports("http://127.0.0.1:8999", {"TRE_SERVICE_PORT": "8999"})
+    with pytest.raises(up.PortInUse, match="has no valid port: give one from 1 to 65535"):
+        up.check_ports("http://127.0.0.1:99999", {})  # once a traceback from urlsplit
     up.check_ports(f"http://127.0.0.1:{free_port()}", {})  # free ports pass
 
 
