@@ -741,7 +741,8 @@ def comment(
     file: str | None = None,
 ) -> None:
     """PERSON's comment on the request (or on its FILE): the author's are public (their reply
-    to the checkers); a checker's may be private. The checkers are told of the author's."""
+    to the checkers); a checker's may be private. The checkers are told of the author's (that
+    they replied, never what: the reply is read on the request's page)."""
     if not text.strip():
         raise AirlockError("write the comment first: it was empty")
     with notify.outbox(instance) as box, instance.db.session() as session:
@@ -755,7 +756,8 @@ def comment(
                 notify.checkers_of(session, found),
                 found,
                 "replied to",
-                f"{person} replied on release request {found.id}: {text.strip()[:200]}",
+                # never the reply itself: workspace-written text stays behind the sign-in
+                f"{person} replied on release request {found.id}; read it on the request page.",
                 person,
             )
 

@@ -143,3 +143,47 @@ def test_a_fifo_named_like_a_notebook_does_not_hang_the_service(studied):
         fifo.unlink()
     assert not hung, "the runner's read of the workspace's FIFO blocked the service's thread"
     assert outcome and outcome[0].startswith("refused: ") and "cannot be run" in outcome[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# notifications and e-mails: the author's reply (workspace-written text) never leaves by mail
+
+
+def test_the_authors_reply_is_not_e_mailed_or_put_in_notifications(studied, outputs):  # noqa: F811
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Message
+
+    from output_checks import notify
+    from tests.output_checks.test_review_and_release import free_port
+
+    received = []
+
+    class Inbox(Message):
+        def handle_message(self, message):
+            received.append(message)
+
+    secret = "row 17 is Jane Doe, born 1984-02-03"
+    request_id = airlock.request(
+        studied, P, AUTHOR, [rel(outputs["run"], "note.md")], context=secret, at=STUDIED_TODAY
+    )
+    smtp = Controller(Inbox(), hostname="127.0.0.1", port=free_port())
+    smtp.start()
+    settings = studied.settings.notify
+    settings.smtp_host, settings.smtp_port = "127.0.0.1", smtp.port
+    try:
+        airlock.submit(studied, request_id, AUTHOR, at=STUDIED_TODAY)
+        airlock.comment(studied, request_id, AUTHOR, secret)
+    finally:
+        settings.smtp_host = ""
+        smtp.stop()
+    airlock.withdraw(studied, request_id, AUTHOR)
+    replies = [m for m in received if m["Subject"].endswith("replied to")]
+    assert {m["To"] for m in replies} >= {"chris.checker@treton.example"}
+    for message in received:
+        body = message.as_string() + message.get_payload(decode=True).decode()
+        assert "Jane Doe" not in body and "1984" not in body, body
+    reply = replies[0].get_payload(decode=True).decode()
+    assert f"/airlock/requests/{request_id}" in reply and "read it on the request page" in reply
+    told = [n for n in notify.notifications(studied, "chris.checker") if n["request"] == request_id]
+    assert told and all("Jane Doe" not in n["text"] for n in told)
+    assert {n["page"] for n in told} == {f"/airlock/requests/{request_id}"}
