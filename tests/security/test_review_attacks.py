@@ -187,3 +187,29 @@ def test_the_authors_reply_is_not_e_mailed_or_put_in_notifications(studied, outp
     told = [n for n in notify.notifications(studied, "chris.checker") if n["request"] == request_id]
     assert told and all("Jane Doe" not in n["text"] for n in told)
     assert {n["page"] for n in told} == {f"/airlock/requests/{request_id}"}
+
+
+# ---------------------------------------------------------------------------------------------
+# a checker's submitted review stops counting once their checker rights are withdrawn
+
+
+def test_a_withdrawn_checkers_review_no_longer_counts(studied, outputs):  # noqa: F811
+    request_id = airlock.request(
+        studied, P, AUTHOR, [rel(outputs["run"], "note.md")], at=STUDIED_TODAY
+    )
+    airlock.submit(studied, request_id, AUTHOR, at=STUDIED_TODAY)
+    for checker in ("chris.checker", "dana.checker"):
+        airlock.review(studied, request_id, checker, "note.md", "approve")
+        airlock.submit_review(studied, request_id, checker)
+    shown = airlock.show(studied, request_id, "chris.checker")
+    assert (shown["state"], shown["reviews_in"]) == ("approved", 2)
+    with studied.db.session() as session:
+        registry.set_suspended(session, "ops.operator", "dana.checker", True)
+    try:
+        assert airlock.show(studied, request_id, "chris.checker")["reviews_in"] == 1
+        with pytest.raises(AirlockError, match="note.md of request .* is no longer approved"):
+            airlock.release(studied, request_id, "chris.checker")
+    finally:
+        with studied.db.session() as session:
+            registry.set_suspended(session, "ops.operator", "dana.checker", False)
+    assert "note.md" in airlock.release(studied, request_id, "chris.checker").files
