@@ -178,7 +178,7 @@ def test_the_home_page_offers_the_workspaces_notebooks_and_explains_drafts(site,
 
 def test_the_lead_registers_with_the_same_validation_as_the_yaml_route(site):
     base, _ = site
-    lead = as_("bea.analyst")
+    lead = as_("sam.lead")
     form = lead.get(base + "/projects/new")
     xsrf = re.search(r'name="_xsrf" value="([^"]+)"', form.text).group(1)
     bad = lead.post(base + "/projects/new", data={"_xsrf": xsrf, "spec": "id: Bad Id\n"})
@@ -212,7 +212,11 @@ def test_the_request_api_takes_the_person_from_the_sign_in(site, studied, output
     assert airlock.show(studied, named.json()["id"], "alex.analyst")["recipients"] == [
         "bea.analyst"
     ]
-    for recipients, said in (("bea.analyst", "a list of user names"), (["x.y"], "not registered")):
+    for recipients, said in (
+        ("bea.analyst", "a list of user names"),
+        (["x.y"], "not registered"),
+        (["eve.outsider"], "accredited members of the project's team"),
+    ):
         wrong = alex.post(
             url,
             json={"files": [rel(outputs["run"], "note.md")], "recipients": recipients},
