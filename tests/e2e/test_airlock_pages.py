@@ -68,7 +68,7 @@ def test_two_checkers_review_and_the_recipient_downloads(browser, service, studi
         context="Contacts by group, and a note on method",
         controls="Made with sdc.safe: cells under 10 suppressed",
         at=STUDIED_TODAY,
-        recipients=[AUTHOR, "sam.lead"],
+        recipients=[AUTHOR, "bea.analyst"],
     )
     airlock.submit(studied, request_id, AUTHOR, at=STUDIED_TODAY)
     for n, checker in enumerate(("chris.checker", "dana.checker")):
@@ -94,7 +94,7 @@ def test_two_checkers_review_and_the_recipient_downloads(browser, service, studi
     page.click("button:text-is('Release the approved files')")
     page.wait_for_url(f"**/airlock/releases/{request_id}")
     assert "You are not one of them" in page.content()
-    lead = signed_in(browser, service, "sam.lead")
+    lead = signed_in(browser, service, "bea.analyst")
     lead.goto(f"{service}/")
     assert "new)" in lead.content()
     lead.click("text=notifications")
