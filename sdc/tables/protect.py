@@ -148,8 +148,7 @@ def protect(
         levels = np.where(unsafe_cells, cells["protection"].to_numpy(float), 0.0)
         reach = secondary.required(values, levels, lower)
         alone = _one_contributor(cells)
-        # cheapest first: small cells, and interior cells before totals
-        cost = cells["count"].to_numpy(float) + np.where(cells.margin, 1e9, 0.0)
+        cost = suppression_cost(cells, values, table.kind)
         proposed = unsafe_cells
         if policy.secondary == "optimal":
             # the integer programme proposes; the audit decides and the heuristic repairs
@@ -181,6 +180,7 @@ def protect(
                 alone,
                 unsafe_cells,
                 secondary.shares_contributor(cells, table.dims),
+                margin=cells["margin"].to_numpy(bool),
             )
             if secondary.short_of(intervals, reach, secondary.scale_of(values)):
                 raise SdcError("secondary suppression left a cell without its protection")
@@ -195,6 +195,16 @@ def protect(
     published[suppressed] = np.nan
     cells["published"] = published
     return Protected(table, cells, policy, intervals, needed, marked, insiders, method)
+
+
+def suppression_cost(cells: pd.DataFrame, values: np.ndarray, kind: str) -> np.ndarray:
+    """What suppressing each cell costs, for choosing partners (cheapest first) and for the
+    clean-up (dearest published again first): interior cells before any margin, then the
+    smaller cell: its count in a frequency table, its absolute value (the information hidden)
+    in a magnitude table, where a partner of one large record beats one of many small ones."""
+    size = cells["count"].to_numpy(float) if kind == "frequency" else np.abs(values)
+    size = np.nan_to_num(size)
+    return size + np.where(cells["margin"].to_numpy(bool), 2.0 * float(size.sum()) + 1.0, 0.0)
 
 
 def _one_contributor(cells: pd.DataFrame) -> np.ndarray:
