@@ -328,20 +328,31 @@ def _insider_pairs_by_programme(values, hidden, known, rels, lower_bound, sensit
     return found
 
 
-def shares_contributor(cells: pd.DataFrame, dims: list[str]) -> Callable[[int, int], bool]:
+def shares_contributor(
+    cells: pd.DataFrame, dims: list[str], parents: dict[str, dict] | None = None
+) -> Callable[[int, int], bool]:
     """For a one-contributor cell A and another cell B: is A's contributor in B? So it is
-    when the cells overlap (on every dimension the same category, or a margin) and their
-    common part holds anyone: A's single contributor is then in it, and so in B."""
+    when the cells overlap (on every dimension the same category, one inside the other by
+    the dimension's hierarchy PARENTS ({code: parent}), or a margin) and their common part
+    holds anyone: A's single contributor is then in it, and so in B."""
     labels = cells[dims].to_numpy(object)
     where = {tuple(row): i for i, row in enumerate(labels.tolist())}
     count = cells["count"].to_numpy(float)
+    up = [(parents or {}).get(d, {}) for d in dims]
+
+    def inside(code, ancestor, parent: dict) -> bool:
+        while code in parent:
+            code = parent[code]
+            if code == ancestor:
+                return True
+        return False
 
     def own(a: int, b: int) -> bool:
         common = []
-        for x, y in zip(labels[a], labels[b], strict=True):
-            if x == TOTAL or x == y:
+        for x, y, parent in zip(labels[a], labels[b], up, strict=True):
+            if x == TOTAL or x == y or inside(y, x, parent):
                 common.append(y)
-            elif y == TOTAL:
+            elif y == TOTAL or inside(x, y, parent):
                 common.append(x)
             else:
                 return False
