@@ -590,12 +590,9 @@ def clean_up(
         group.sort(key=lambda c: (not sensitive[c], c))
         ok = True
         for other in group:
-            low, high = _interval(solver, model[other], scale, disagreement, lower_bound)
-            if high - low <= 0:
+            found = {other: _interval(solver, model[other], scale, disagreement, lower_bound)}
+            if short_of(found, reach if sensitive[other] else None, scale):
                 ok = False
-            elif reach is not None and sensitive[other]:
-                ok = low <= reach[0][other] + slack and high >= reach[1][other] - slack
-            if not ok:
                 break
         if ok and insiders is not None and (insiders & trial).any():
             ok = not insider_exposed(values, trial, rels, lower_bound, insiders, sensitive, own)
