@@ -1,0 +1,52 @@
+"""The pages' one look: GOV.UK Frontend's stylesheet, served by the service itself, without the
+crown, the GOV.UK logotype or the Transport font; the pages still work (unstyled, with a warning
+in the log) when it is not installed."""
+
+import logging
+
+import pytest
+import requests
+
+from tre import web
+
+
+class Hello(web.Page):
+    public = True
+
+    def get(self) -> None:
+        self.page("error.html", message="a message")
+
+
+def app(**settings):
+    return web.application(None, [(r"/hello", Hello)], lambda h: None, prefix="/p", **settings)
+
+
+@pytest.mark.skipif(not web.GOVUK_CSS.is_file(), reason="GOV.UK Frontend not installed")
+def test_every_page_links_the_stylesheet_served_to_anyone_without_script(serve):
+    base = serve(app(login_redirect=True, login_url="/hub/login"))
+    page = requests.get(base + "/p/hello", timeout=10)
+    assert '<link rel="stylesheet" href="/p/static/govuk-frontend.min.css">' in page.text
+    # no crown, no GOV.UK logotype, and a system font stack over GOV.UK's Transport
+    assert "govuk-header__logotype" not in page.text and "crown" not in page.text.lower()
+    assert "font-family: system-ui" in page.text
+    # the error's own style, not a notice's
+    assert 'class="govuk-error-summary' in page.text
+    css = requests.get(base + "/p/static/govuk-frontend.min.css", timeout=10)
+    assert css.status_code == 200 and css.headers["Content-Type"].startswith("text/css")
+    assert ".govuk-button" in css.text
+    # the stylesheet alone: nothing else of the package (its scripts) is served
+    for other in ("govuk-frontend.min.js", "all.bundle.js", "../package.json"):
+        assert requests.get(f"{base}/p/static/{other}", timeout=10).status_code == 404
+
+
+def test_without_the_stylesheet_the_pages_work_unstyled_and_the_log_says_so(
+    serve, monkeypatch, tmp_path, caplog
+):
+    monkeypatch.setattr(web, "GOVUK_CSS", tmp_path / "missing.css")
+    with caplog.at_level(logging.WARNING, logger="tre.web"):
+        base = serve(app())
+    assert "pages are served unstyled" in caplog.text and "make assets" in caplog.text
+    page = requests.get(base + "/p/hello", timeout=10)
+    assert page.status_code == 200 and "a message" in page.text
+    assert 'rel="stylesheet"' not in page.text
+    assert requests.get(base + "/p/static/govuk-frontend.min.css", timeout=10).status_code == 404
