@@ -29,6 +29,8 @@ GOVUK_CSS = (
     Path(__file__).parent / "static/node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.css"
 )
 STYLESHEET = "/static/govuk-frontend.min.css"
+# the kit's own styles over it (and the whole look without it)
+KIT_CSS = Path(__file__).parent / "static/tre.css"
 
 
 def stylesheet(prefix: str) -> str | None:
@@ -170,8 +172,11 @@ def application(
     import secrets
 
     css = stylesheet(prefix)
-    # the one stylesheet, public (the hub's own login page uses it too); no script is served
-    assets = [(prefix + STYLESHEET, _Stylesheet)] if css else []
+    # the stylesheets alone, public (the hub's own login page uses them too); no script is served
+    sheets = {"tre.css": KIT_CSS} | ({"govuk-frontend.min.css": GOVUK_CSS} if css else {})
+    assets: list[Any] = [
+        (prefix + "/static/" + name, _Stylesheet, {"path": path}) for name, path in sheets.items()
+    ]
     return tornado.web.Application(
         [(prefix + path, handler) for path, handler in routes] + assets,
         tre_instance=instance,
@@ -186,10 +191,13 @@ def application(
 
 
 class _Stylesheet(tornado.web.RequestHandler):
-    """GOV.UK Frontend's compiled CSS, cached by browsers for a day."""
+    """A stylesheet (GOV.UK Frontend's, the kit's own), cached by browsers for a day."""
+
+    def initialize(self, path: Path) -> None:
+        self.sheet = path
 
     def get(self) -> None:
         self.set_header("Content-Type", "text/css; charset=utf-8")
         self.set_header("Cache-Control", "public, max-age=86400")
         self.set_header("X-Content-Type-Options", "nosniff")
-        self.finish(GOVUK_CSS.read_bytes())
+        self.finish(self.sheet.read_bytes())

@@ -28,7 +28,9 @@ def test_every_page_links_the_stylesheet_served_to_anyone_without_script(serve):
     assert '<link rel="stylesheet" href="/p/static/govuk-frontend.min.css">' in page.text
     # no crown, no GOV.UK logotype, and a system font stack over GOV.UK's Transport
     assert "govuk-header__logotype" not in page.text and "crown" not in page.text.lower()
-    assert "font-family: system-ui" in page.text
+    assert '<link rel="stylesheet" href="/p/static/tre.css">' in page.text
+    kit = requests.get(base + "/p/static/tre.css", timeout=10).text
+    assert "font-family: system-ui" in kit and "GDS Transport" not in kit
     # the error's own style, not a notice's
     assert 'class="govuk-error-summary' in page.text
     css = requests.get(base + "/p/static/govuk-frontend.min.css", timeout=10)
@@ -48,5 +50,7 @@ def test_without_the_stylesheet_the_pages_work_unstyled_and_the_log_says_so(
     assert "pages are served unstyled" in caplog.text and "make assets" in caplog.text
     page = requests.get(base + "/p/hello", timeout=10)
     assert page.status_code == 200 and "a message" in page.text
-    assert 'rel="stylesheet"' not in page.text
+    assert "govuk-frontend.min.css" not in page.text
     assert requests.get(base + "/p/static/govuk-frontend.min.css", timeout=10).status_code == 404
+    # the kit's own styles are in the repository: always there
+    assert requests.get(base + "/p/static/tre.css", timeout=10).status_code == 200
