@@ -1,6 +1,9 @@
 """The tour in a real browser: Playwright driving Debian's chromium against a real hub."""
 
-from tests.e2e.conftest import PASSWORD, needs_chromium
+import os
+from pathlib import Path
+
+from tests.e2e.conftest import PASSWORD, assert_accessible, needs_chromium
 
 P = "supporting-families"
 pytestmark = needs_chromium
@@ -16,6 +19,39 @@ def sign_in(browser, hub_url, user):
     page.click("#login_submit, button[type=submit], input[type=submit]")
     page.wait_for_url("**/services/tre/**")
     return page
+
+
+def test_the_hubs_own_pages_share_the_tre_look(browser, hub_url, tmp_path):
+    """JupyterHub's sign-in and error pages: the tre pages' look (hub/hub-templates), no serious
+    or critical accessibility problem, an error summary for a wrong password; screenshots wide and
+    at 390 px go to $TRE_SCREENSHOTS when it is set."""
+    shots = Path(os.environ.get("TRE_SCREENSHOTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+
+    def check(name):
+        assert_accessible(page, name)
+        assert page.locator(".tre-header").count() == 1
+        assert "govuk-frontend.min.css" in page.content()
+        page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.screenshot(path=str(shots / f"{name}-390.png"), full_page=True)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, name
+        page.set_viewport_size({"width": 1280, "height": 900})
+
+    page.goto(f"{hub_url}/hub/login")
+    # the stylesheet the page links is served (by the tre service, through the proxy)
+    sheet = page.request.get(f"{hub_url}/services/tre/static/govuk-frontend.min.css")
+    assert sheet.status == 200 and ".govuk-button" in sheet.text()
+    check("hub-login")
+    page.fill("#username_input", "alex.analyst")
+    page.fill("#password_input", "not the password")
+    page.click("#login_submit")
+    assert page.locator(".govuk-error-summary").is_visible()
+    check("hub-login-error")
+    page.goto(f"{hub_url}/hub/no-such-page")
+    assert page.locator(".govuk-error-summary").is_visible()
+    check("hub-error")
 
 
 def request_release(page, file: str, context: str, controls: str) -> None:
