@@ -54,3 +54,16 @@ def test_without_the_stylesheet_the_pages_work_unstyled_and_the_log_says_so(
     assert requests.get(base + "/p/static/govuk-frontend.min.css", timeout=10).status_code == 404
     # the kit's own styles are in the repository: always there
     assert requests.get(base + "/p/static/tre.css", timeout=10).status_code == 200
+
+
+def test_moments_read_as_people_write_them():
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from tre.templating import human_time
+
+    assert human_time("2026-12-05T08:38:12.123456") == "5 December 2026 at 08:38 UTC"
+    assert human_time(datetime(2026, 6, 1, 9, 5, tzinfo=UTC)) == "1 June 2026 at 09:05 UTC"
+    # another zone is told in UTC, as every other time on the pages
+    east = timezone(timedelta(hours=2))
+    assert human_time(datetime(2026, 6, 1, 1, 0, tzinfo=east)) == "31 May 2026 at 23:00 UTC"
+    assert human_time("") == "" and human_time("not a time") == "not a time"
