@@ -10,7 +10,8 @@ pytestmark = needs_chromium
 
 
 def sign_in(browser, hub_url, user):
-    context = browser.new_context()
+    # bypass_csp: the accessibility checker is injected as a script (assert_accessible)
+    context = browser.new_context(bypass_csp=True)
     page = context.new_page()
     page.set_default_timeout(60_000)
     page.goto(f"{hub_url}/hub/login")
@@ -70,6 +71,7 @@ def test_the_whole_tour(browser, hub_url):
     alex = sign_in(browser, hub_url, "alex.analyst")
     assert alex.locator("h1").inner_text() == "Your projects"
     assert alex.locator("h2").count() == 1 and P in alex.locator("h2").inner_text()
+    assert_accessible(alex, "the analyst's home")
     alex.click(f"text=Start the {P} workspace")
     alex.wait_for_url(f"**/user/alex.analyst/{P}/lab**", timeout=120_000)
     alex.wait_for_selector("#jp-main-dock-panel", timeout=120_000)
@@ -90,10 +92,12 @@ def test_the_whole_tour(browser, hub_url):
     alex.wait_for_url("**/runs/progress/**")
     alex.wait_for_selector("text=The run succeeded", timeout=120_000)
     assert "repeat_callers.csv" in alex.content()
+    assert_accessible(alex, "the run's progress")
     alex.goto(f"{hub_url}/services/tre/")
     request_release(alex, "repeat_callers.csv", "How many repeat callers", "Made with sdc.safe")
     request_url = alex.url.split("?")[0]
     assert "submitted" in alex.content()
+    assert_accessible(alex, "the analyst's release request")
     # two checkers review every file, then each submits their review once; the second releases
     for checker in ("chris.checker", "dana.checker"):
         page = sign_in(browser, hub_url, checker)
@@ -103,6 +107,7 @@ def test_the_whole_tour(browser, hub_url):
         page.click("text=Record my draft vote")
         page.wait_for_load_state()
         assert "Your vote (draft)" in page.content()
+        assert_accessible(page, "the checker's review")
         page.click("text=Check and submit your review >> nth=0")
         page.click("button:text-is('Submit my review')")
         page.wait_for_url("**?done=review")
@@ -110,6 +115,7 @@ def test_the_whole_tour(browser, hub_url):
     page.click("text=Release the approved files")
     page.wait_for_url("**/airlock/releases/**")
     assert "alex.analyst" in page.content() and "repeat_callers.csv" in page.content()
+    assert_accessible(page, "the release")
     # the analyst, its recipient, is told and downloads the release
     alex.goto(f"{hub_url}/services/tre/")
     assert "released" in alex.content() and "new)" in alex.content()
@@ -122,3 +128,4 @@ def test_the_whole_tour(browser, hub_url):
     assert "You are not in any project" in eve.content()
     eve.goto(f"{hub_url}/hub/spawn/eve.outsider/{P}")
     assert "eve.outsider is not a member of project supporting-families" in eve.content()
+    assert_accessible(eve, "the hub's refusal to spawn")
