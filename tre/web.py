@@ -39,7 +39,8 @@ def stylesheet(prefix: str) -> str | None:
     if GOVUK_CSS.is_file():
         return prefix + STYLESHEET
     log.warning(
-        "GOV.UK Frontend is not installed (%s is missing): the pages are served unstyled; "
+        "GOV.UK Frontend is not installed (%s is missing): the pages are served unstyled "
+        "(the kit's own plainer styles alone); "
         "`make assets` installs it when Node.js is present",
         GOVUK_CSS,
     )

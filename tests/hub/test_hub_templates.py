@@ -16,6 +16,7 @@ pytestmark = pytest.mark.skipif(not THEIRS.is_dir(), reason="JupyterHub's templa
 
 
 class User:
+    admin = False
     name = "alex.analyst"
     json_escaped_name = "alex.analyst"
     spawner = None
@@ -77,3 +78,5 @@ def test_the_sign_in_and_error_pages_have_the_look_and_escape_what_they_show():
 def test_other_hub_pages_keep_jupyterhubs_own_look():
     page = render("token.html", api_tokens=[], oauth_clients=[], token_page_model={})
     assert "css/style.min.css" in page and "govuk-frontend" not in page
+    # with NativeAuthenticator's links, whose own page.html this one shadows
+    assert 'href="/hub/change-password"' in page
