@@ -75,6 +75,11 @@ def test_the_sign_in_and_error_pages_have_the_look_and_escape_what_they_show():
     assert "govuk-error-summary" in error and "Error 404" in error and "<b>x</b>" not in error
 
 
+def test_the_hubs_home_sends_people_to_the_tre_pages_in_the_same_look():
+    page = render("home.html")
+    assert "url=/services/tre/" in page and "govuk-frontend.min.css" in page
+
+
 def test_other_hub_pages_keep_jupyterhubs_own_look():
     page = render("token.html", api_tokens=[], oauth_clients=[], token_page_model={})
     assert "css/style.min.css" in page and "govuk-frontend" not in page
