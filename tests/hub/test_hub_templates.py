@@ -71,8 +71,16 @@ def test_the_sign_in_and_error_pages_have_the_look_and_escape_what_they_show():
     )
     assert "govuk-error-summary" in login and 'id="login_submit"' in login
     assert "<script>alert(1)" not in login and "&#34;&gt;&lt;script&gt;" in login
-    error = render("404.html", status_code=404, status_message="Not Found", message="<b>x</b>")
-    assert "govuk-error-summary" in error and "Error 404" in error and "<b>x</b>" not in error
+    error = render("404.html", status_code=404, status_message="Not Found")
+    assert (
+        "govuk-error-summary" in error
+        and "Page not found" in error
+        and "check it is correct" in error
+    )
+    refused = render("error.html", status_code=403, status_message="Forbidden", message="<b>x</b>")
+    assert (
+        "Forbidden" in refused and "&lt;b&gt;x&lt;/b&gt;" in refused and "<b>x</b>" not in refused
+    )
 
 
 def test_the_hubs_home_sends_people_to_the_tre_pages_in_the_same_look():
