@@ -88,7 +88,9 @@ def test_a_checker_drafts_every_vote_then_submits_the_review_once(studied, outpu
     note, table = paths(studied, request_id)
     chris, dana = Person(service, "chris.checker"), Person(service, "dana.checker")
     queue = chris.get("/airlock/")
-    row = re.search(rf"<tr>\s*<td><a[^>]*>{request_id}.*?</tr>", queue.text, re.S).group(0)
+    row = re.search(rf"<tr[^>]*>\s*<td[^>]*><a[^>]*>{request_id}.*?</tr>", queue.text, re.S).group(
+        0
+    )
     assert "under an hour" in row and "2 to release" in row
     assert "needs a checker&#39;s judgement: 2" in row
     assert "0 of 2" in row and "0 of 2 files voted" in row
@@ -130,7 +132,9 @@ def test_a_checker_drafts_every_vote_then_submits_the_review_once(studied, outpu
     with pytest.raises(AirlockError, match="submitted once"):
         airlock.submit_review(studied, request_id, "chris.checker")
     assert [d["turn"] for _, d in events(studied, AirlockEvent.SUBMIT_REVIEW, request_id)] == [1]
-    row = re.search(rf"<tr>\s*<td><a[^>]*>{request_id}.*?</tr>", dana.get("/airlock/").text, re.S)
+    row = re.search(
+        rf"<tr[^>]*>\s*<td[^>]*><a[^>]*>{request_id}.*?</tr>", dana.get("/airlock/").text, re.S
+    )
     assert "1 of 2" in row.group(0)
     for person in (chris, dana):
         for shown in (person.get("/airlock/"), person.get(f"/airlock/requests/{request_id}")):
