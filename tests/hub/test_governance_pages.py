@@ -7,9 +7,12 @@ import re
 import pytest
 
 from hub import service
+from hub.events import HubEvent
+from output_checks.enums import AirlockEvent
 from projects import registry
 from projects.spec import parse_project
 from tests.hub.test_service import as_
+from tre import audit
 
 P = "supporting-families"
 
@@ -218,3 +221,43 @@ def test_an_approver_cannot_decide_on_another_controllers_dataset(site, submitte
     assert forged.status_code == 403
     with submitted.db.session() as session:
         assert "ae_attendances" not in registry.approvals(session, registry.project(session, P))
+
+
+def test_the_operators_recent_refusals_include_every_kind_of_refusal(site, submitted):
+    """Not only the pages' ``access.refused``: the airlock's, the workspaces' and the logins'."""
+    with submitted.db.session() as session:
+        audit.record(
+            session,
+            "alex.analyst",
+            AirlockEvent.REFUSED,
+            "release_request",
+            "req-1",
+            details={"file": "x.csv", "reason": "x.csv is not yours to request"},
+        )
+        audit.record(
+            session,
+            "eve.outsider",
+            HubEvent.WORKSPACE_REFUSED,
+            "workspace",
+            P,
+            details={"reasons": "eve.outsider is not a member of project " + P},
+        )
+        audit.record(
+            session,
+            "mallory",
+            HubEvent.LOGIN_REFUSED,
+            "login",
+            "mallory",
+            details={"reason": "mallory is suspended"},
+        )
+    page = as_("ops.operator").get(site + "/operator/").text
+    shown = page.split('id="refusals"')[1].split("</table>")[0]
+    for expected in (
+        "airlock.refused",
+        "x.csv is not yours to request",
+        "workspace.refused",
+        "eve.outsider is not a member of project",
+        "hub.login_refused",
+        "mallory is suspended",
+    ):
+        assert expected in shown, expected
