@@ -10,6 +10,7 @@ from hub import service
 from hub.events import HubEvent
 from output_checks.enums import AirlockEvent
 from projects import registry
+from projects.policy import PolicyAction, decide
 from projects.spec import parse_project
 from tests.hub.test_service import as_
 from tre import audit
@@ -261,3 +262,16 @@ def test_the_operators_recent_refusals_include_every_kind_of_refusal(site, submi
         "mallory is suspended",
     ):
         assert expected in shown, expected
+
+
+def test_the_home_page_gives_the_web_action_for_terms_not_the_command(site, submitted):
+    """The reason a project is not usable yet names the web page to accept the terms on, and
+    not the command line's `tre project accept-terms` (which the CLI's refusal still gives)."""
+    home = as_("alex.analyst").get(site + "/").text
+    assert "has not accepted the terms of version 1" in home
+    assert f'href="/projects/{P}/terms"' in home
+    assert "accept-terms" not in home
+    with submitted.db.session() as session:
+        decision = decide(session, "alex.analyst", PolicyAction.WORK_IN_WORKSPACE, P)
+    assert decision.needs_terms
+    assert f"(`tre project accept-terms {P}`)" in decision.message()
