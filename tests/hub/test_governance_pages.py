@@ -104,7 +104,11 @@ def test_decisions_reach_the_lead_and_the_team_and_conditions_the_terms(site, su
         session_ = as_(approver)
         url = f"{site}/approvals/{P}/{dataset}"
         xsrf = form_token(session_.get(url))
-        conditions = "No <b>output</b> below LSOA level." if approver == "pat.approver" else ""
+        conditions = (
+            "No <b>output</b> below LSOA level.\r\n\r\n  Publish   in aggregate only. \n"
+            if approver == "pat.approver"
+            else ""
+        )
         done = session_.post(
             url, data={"_xsrf": xsrf, "decision": "approve", "conditions": conditions}
         )
@@ -118,7 +122,14 @@ def test_decisions_reach_the_lead_and_the_team_and_conditions_the_terms(site, su
     assert "on condition: No &lt;b&gt;output&lt;/b&gt; below LSOA level." in lead.text
     assert lead.text.count("Approved</span>") == len(by_approver)
     terms = as_("alex.analyst").get(f"{site}/projects/{P}/terms")
-    assert "No &lt;b&gt;output&lt;/b&gt; below LSOA level." in terms.text
+    # each line of the conditions is a term of its own, numbered after the standard ones
+    pats = by_approver["pat.approver"]
+    assert (
+        f"7. {pats} (" in terms.text
+        and "): No &lt;b&gt;output&lt;/b&gt; below LSOA level." in terms.text
+    )
+    assert f"8. {pats} (" in terms.text and "): Publish in aggregate only." in terms.text
+    assert "9. " not in terms.text
     assert as_("eve.outsider").get(f"{site}/projects/{P}").status_code == 403
 
 
