@@ -11,6 +11,7 @@ import yaml
 from hub import service
 from hub.registration import spec_as_yaml
 from projects import registry
+from projects.errors import RegistryError
 from projects.spec import parse_project
 from tests.hub.test_service import as_
 
@@ -214,3 +215,51 @@ def test_the_guided_form_registers_the_signed_in_lead_whatever_is_posted(site, a
     assert check.status_code == 200
     text = html.unescape(re.search(r'name="spec" value="([^"]*)"', check.text).group(1))
     assert yaml.safe_load(text)["lead"] == "sam.lead"
+
+
+def test_every_date_problem_is_reported_at_once_each_at_its_field(site, spec_data):
+    """Dates out of order are reported on the first submit, beside any other problem, each at
+    its own field and naming the pair: as `tre project register` reports them (one check)."""
+    lead = as_("sam.lead")
+    xsrf, _ = form(lead, site + "/projects/new?as=yaml")
+    answers = guided_answers(
+        dict(spec_data, id="dated"),
+        title="x",  # another problem, in the same round
+        start="2027-01-01",
+        end="2026-01-01",
+        data_period_start="2026-03-01",
+        data_period_end="2020-01-01",
+        retention_until="2025-01-01",
+    )
+    page = lead.post(site + "/projects/new", data=[("_xsrf", xsrf), *answers])
+    assert page.status_code == 400
+
+    def error_at(field):
+        found = re.search(rf'id="{field}-error">(.*?)</p>', page.text, re.S)
+        return found.group(1) if found else ""
+
+    assert "The project&#39;s end (2026-01-01) is before its start (2027-01-01)" in error_at("end")
+    assert "data period&#39;s end (2020-01-01) is before its start (2026-03-01)" in error_at(
+        "data_period_end"
+    )
+    assert "kept until (2025-01-01) is before the project&#39;s end (2026-01-01)" in error_at(
+        "retention_until"
+    )
+    assert "at least 5 characters" in error_at("title")
+    assert error_at("id") == "" and "End is before start" not in page.text
+    # the command line's check says the same, from the same function
+    data = dict(
+        spec_data,
+        title="x",
+        start="2027-01-01",
+        end="2026-01-01",
+        retention_until="2025-01-01",
+        data_period={"start": "2026-03-01", "end": "2020-01-01"},
+    )
+    with pytest.raises(RegistryError) as refused:
+        parse_project(data, "p.yaml")
+    said = str(refused.value).splitlines()
+    assert "p.yaml: end: the project's end (2026-01-01) is before its start (2027-01-01)" in said
+    assert any(line.startswith("p.yaml: data_period.end: the data period") for line in said)
+    assert any(line.startswith("p.yaml: retention_until: the date") for line in said)
+    assert any(line.startswith("p.yaml: title:") for line in said)
