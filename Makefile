@@ -12,7 +12,7 @@ STAMP := $(VENV)/.synced
 RUN := $(VENV)/bin
 COMPILE := $(UV) pip compile pyproject.toml --generate-hashes --universal --python-version 3.11 --quiet
 
-.PHONY: setup setup-deploy demo up proxy test test-spark lint typecheck bench lock clean
+.PHONY: setup setup-deploy demo up proxy assets test test-spark lint typecheck bench lock clean
 
 setup: $(STAMP)
 
@@ -51,13 +51,25 @@ $(PROXY): hub/proxy/package.json hub/proxy/package-lock.json
 proxy: $(STAMP)
 	@$(MAKE) --no-print-directory $(PROXY) || true
 
+# the pages' look (GOV.UK Frontend's CSS) and the browser tests' accessibility checker (axe-core),
+# pinned by tre/static/package-lock.json, when Node.js is present; else the pages are unstyled
+# and the service says so in its log
+ASSETS := tre/static/node_modules/.package-lock.json
+$(ASSETS): tre/static/package.json tre/static/package-lock.json
+	@if command -v npm >/dev/null; then \
+	  cd tre/static && npm ci --no-audit --no-fund --loglevel=error; \
+	else echo "Node.js is missing: the tre pages will be unstyled"; fi
+
+assets:
+	@$(MAKE) --no-print-directory $(ASSETS) || true
+
 # `make up URL=http://HOST:PORT` (or TRE_HUB_URL) moves the hub's address; TRE_SERVICE_PORT,
 # TRE_HUB_API_PORT and TRE_PROXY_API_PORT the loopback ports behind it (README, app/up.py)
-up: $(STAMP) proxy
+up: $(STAMP) proxy assets
 	$(RUN)/python -m app.up $(if $(URL),--url "$(URL)")
 
 # pytest's exit 5 (no test collected) is a broken set-up, never a pass.
-test: lint proxy
+test: lint proxy assets
 	@$(RUN)/pytest $(PYTEST_ARGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no test" >&2; exit 1; fi; \
 	exit $$status

@@ -27,6 +27,7 @@ import os
 import platform
 import re
 import shutil
+import stat
 import sys
 import tempfile
 import threading
@@ -104,16 +105,25 @@ def studies() -> dict[str, Path]:
 
 def runnable(instance: Instance, project_id: str, person: str) -> list[str]:
     """What PERSON may run in PROJECT_ID from the web: the study catalogue, and the notebooks in
-    their own workspace (``workspace/NAME.ipynb``; never through a link)."""
+    their own workspace (``workspace/NAME.ipynb``; regular files only: never a link, a FIFO
+    or a device, whatever its name)."""
     out = list(studies())
     space = ProjectFolders.of(instance, project_id).workspace / person
     for top, folders, files in os.walk(space, followlinks=False):
         folders[:] = sorted(f for f in folders if not f.startswith("."))
         for name in sorted(files):
             path = Path(top) / name
-            if name.endswith(".ipynb") and not path.is_symlink():
+            if name.endswith(".ipynb") and _regular(path):
                 out.append(WORKSPACE_PREFIX + path.relative_to(space).as_posix())
     return out
+
+
+def _regular(path: Path) -> bool:
+    """Is PATH a regular file itself (not a link, a FIFO or a device; gone is no)?"""
+    try:
+        return stat.S_ISREG(path.lstat().st_mode)
+    except OSError:
+        return False
 
 
 def runnable_name(instance: Instance, project_id: str, person: str, notebook: str) -> str:

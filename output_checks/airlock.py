@@ -67,6 +67,7 @@ from projects.policy import check as policy_check
 from sdc.policy import EVIDENCE_SUFFIX
 from tre import audit
 from tre.audit import utc_now
+from tre.errors import Refused
 from tre.folders import ProjectFolders
 from tre.instance import Instance
 
@@ -237,7 +238,7 @@ def request_groups(
         if len(set(names)) != len(names):
             raise AirlockError("each group of a request needs a name of its own")
         found = data.new_request(session, request_id, project_id, author, utc_now())
-        people = _recipients(session, recipients or [author])
+        people = _recipients(session, project_id, recipients or [author], at=at)
         data.set_recipients(session, found, people)
         audit.record(
             session,
@@ -252,8 +253,11 @@ def request_groups(
     return request_id
 
 
-def _recipients(session: Session, named: list[str]) -> list[str]:
-    """NAMED, each a registered person (by user name), or a refusal naming the unknown ones."""
+def _recipients(
+    session: Session, project_id: str, named: list[str], at: date | None = None
+) -> list[str]:
+    """NAMED, each a registered person (by user name) whom the policy allows to receive the
+    project's released files, or a refusal naming each person refused and why."""
     people = sorted({n.strip() for n in named if n.strip()})
     unknown = []
     for person in people:
@@ -268,6 +272,10 @@ def _recipients(session: Session, named: list[str]) -> list[str]:
         )
     if not people:
         raise AirlockError("name at least one recipient (a registered person's user name)")
+    try:
+        permissions.check_can_receive(session, project_id, people, at=at)
+    except Refused as exc:
+        raise AirlockError(f"{exc}; name members of project {project_id}'s team") from None
     return people
 
 
@@ -733,7 +741,8 @@ def comment(
     file: str | None = None,
 ) -> None:
     """PERSON's comment on the request (or on its FILE): the author's are public (their reply
-    to the checkers); a checker's may be private. The checkers are told of the author's."""
+    to the checkers); a checker's may be private. The checkers are told of the author's (that
+    they replied, never what: the reply is read on the request's page)."""
     if not text.strip():
         raise AirlockError("write the comment first: it was empty")
     with notify.outbox(instance) as box, instance.db.session() as session:
@@ -747,7 +756,8 @@ def comment(
                 notify.checkers_of(session, found),
                 found,
                 "replied to",
-                f"{person} replied on release request {found.id}: {text.strip()[:200]}",
+                # never the reply itself: workspace-written text stays behind the sign-in
+                f"{person} replied on release request {found.id}; read it on the request page.",
                 person,
             )
 
@@ -1044,6 +1054,9 @@ def download(instance: Instance, request_id: str, person: str, name: str) -> byt
             or person not in data.recipients_of(session, found)
         ):
             raise _not_released(request_id, name)
+        # a recipient suspended, no longer accredited or in the team, or a project no longer
+        # active: refused, with the policy's reasons (they know the release exists)
+        permissions.check_can_receive(session, found.project_id, [person])
         folder = ProjectFolders.of(instance, found.project_id).releases / found.id / "data"
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
         listed = {f["file"]: f["sha256"] for f in manifest["files"]}

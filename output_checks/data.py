@@ -33,6 +33,7 @@ from output_checks.models import (
     Vote,
 )
 from output_checks.states import IN_FLIGHT
+from projects.policy import PolicyAction, can
 
 __all__ = [
     "Comment",
@@ -209,7 +210,8 @@ def add_file(
 
 def votes_of(session: Session, found: ReleaseRequest) -> dict[int, list[Vote]]:
     """This turn's votes that count, on each file: those of checkers who submitted their review
-    of the turn, cast on the bytes the file holds (a draft vote never counts)."""
+    of the turn and may still review it (:func:`reviews_of`), cast on the bytes the file holds
+    (a draft vote never counts)."""
     submitted = set(reviews_of(session, found))
     votes: dict[int, list[Vote]] = {}
     for vote in _bound_votes(session, found):
@@ -236,12 +238,16 @@ def _bound_votes(session: Session, found: ReleaseRequest) -> list[Vote]:
 
 
 def reviews_of(session: Session, found: ReleaseRequest) -> dict[str, str]:
-    """The checkers who submitted their review of this turn, and when."""
+    """The checkers who submitted their review of this turn, and when: only those the policy
+    engine still allows to review the request (a checker whose role, accreditation or account
+    was withdrawn since no longer counts, nor do their votes)."""
     return {
         r.checker: r.submitted
         for r in session.scalars(
             select(Review).where(Review.request_id == found.id, Review.turn == found.turn)
         )
+        if r.checker != found.author
+        and can(session, r.checker, PolicyAction.REVIEW_RELEASE, found.project_id)
     }
 
 

@@ -6,6 +6,10 @@ to") is told to each person concerned but the one who took it: a row in the serv
 when ``[notify] smtp_host`` names an SMTP server, sent
 only once that transaction has committed (an e-mail never announces a step that rolled back). A
 server that cannot be reached costs the e-mail, never the step: the failure is logged.
+
+Nothing a workspace wrote (the author's replies, a request's context and controls, its files'
+names) is ever put in a notification or an e-mail: they say that it happened and where to read
+it (the request's page, behind the sign-in), so no workspace text leaves by mail.
 """
 
 from __future__ import annotations
@@ -58,9 +62,15 @@ class Outbox:
                 message["Subject"] = f"tre-kit: release request {found.id} {step}"
                 message.set_content(
                     f"{text}\n\nProject {found.project_id}. Open the tre pages and choose "
-                    "Notifications to see it.\n"
+                    f"Notifications, or go to {page(found.id, step)} on them.\n"
                 )
                 self.emails.append(message)
+
+
+def page(request_id: str, step: str) -> str:
+    """The page (under the tre pages' prefix) a notification of STEP on REQUEST_ID links to:
+    the release's for a release, else the request's."""
+    return f"/airlock/{'releases' if step == 'released' else 'requests'}/{request_id}"
 
 
 @contextmanager
@@ -120,6 +130,7 @@ def notifications(instance: Instance, person: str) -> list[dict]:
                 "request": n.request_id,
                 "step": n.step,
                 "text": n.text,
+                "page": page(n.request_id, n.step),
                 "at": n.at,
                 "read": n.read,
             }

@@ -15,6 +15,7 @@ templates that decide which buttons to show. Nothing here reads the airlock's ta
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import ParamSpec
 
 from sqlalchemy.orm import Session
@@ -23,7 +24,7 @@ from output_checks import policies
 from output_checks.data import ReleaseRequest, RequestFile, Vote
 from output_checks.enums import VoteChoice
 from output_checks.errors import AirlockError, FailedFileRefused, RefusedFile
-from projects.policy import PolicyAction
+from projects.policy import PolicyAction, decide
 from projects.policy import check as policy_check
 from tre.errors import Refused
 from tre.instance import Instance
@@ -64,6 +65,28 @@ def check_can_comment(session: Session, found: ReleaseRequest, person: str, priv
 
 def can_comment(session: Session, found: ReleaseRequest, person: str, private: bool) -> bool:
     return _answer(check_can_comment, session, found, person, private)
+
+
+def check_can_receive(
+    session: Session, project_id: str, people: list[str], at: date | None = None
+) -> None:
+    """Each of PEOPLE may receive the project's released files: an accredited, unsuspended
+    member of its team who has accepted its current terms, while it is active (the policy
+    engine's ``receive_release``). Asked when a request names its recipients and again at each
+    download; one refusal naming every person refused and why."""
+    refused = [
+        decision.message()
+        for decision in (
+            decide(session, person, PolicyAction.RECEIVE_RELEASE, project_id, at=at)
+            for person in people
+        )
+        if not decision.allowed
+    ]
+    if refused:
+        raise Refused(
+            "a release goes only to accredited members of the project's team who have accepted "
+            "its terms; " + "\n".join(refused)
+        )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -22,12 +22,13 @@ from sqlalchemy.orm import Session
 from output_checks import data, notify, replay
 from output_checks.data import get_request as _get
 from output_checks.data import votes_of as _votes
-from output_checks.enums import RequestAction, RequestState, plain
+from output_checks.enums import FileDecision, RequestAction, RequestState, plain
 from output_checks.errors import AirlockError, TamperedFile
 from output_checks.history import audited
 from output_checks.history import move as _move
 from output_checks.ledger import ledger_entry
 from output_checks.permissions import check_can_release, check_can_review
+from output_checks.policies import file_decision
 from output_checks.store import open_regular as _open_regular
 from output_checks.store import read_regular as _read_regular
 from projects import registry
@@ -79,7 +80,16 @@ def _release(
             )
         bound = _votes(session, found)
         released_files = [f for f in found.files if not f.withdrawn and not f.supporting]
+        required = instance.settings.airlock.checkers
         for item in released_files:
+            votes_now = [v.vote for v in bound.get(item.id, [])]
+            if file_decision(votes_now, required) != FileDecision.APPROVED:
+                raise AirlockError(
+                    f"{item.path} of request {request_id} is no longer approved by {required} "
+                    "checkers who may review it (a checker's rights were withdrawn since their "
+                    "review); nothing was released. Another checker must review it: return "
+                    "the request, or ask the operator."
+                )
             check_can_release(instance, item, bound.get(item.id, []))
         project = registry.project(session, found.project_id)
         described = registry.describe(session, project)

@@ -48,6 +48,7 @@ class PolicyAction(StrEnum):
     RUN_ANALYSIS = "run_analysis"
     REQUEST_RELEASE = "request_release"
     REVIEW_RELEASE = "review_release"
+    RECEIVE_RELEASE = "receive_release"
     APPROVE_DATA_USE = "approve_data_use"
     REGISTER_PROJECT = "register_project"
     AMEND_PROJECT = "amend_project"
@@ -62,7 +63,8 @@ DATA_ACTIONS = (
     PolicyAction.REQUEST_RELEASE,
 )
 ACTIONS = tuple(PolicyAction)
-# the person's own role each action needs
+# the person's own role each action needs (receiving a release needs a place in the project's
+# team, whatever the role)
 ROLE_FOR = {
     PolicyAction.WORK_IN_WORKSPACE: Role.ANALYST,
     PolicyAction.READ_EXTRACT: Role.ANALYST,
@@ -177,8 +179,8 @@ def decide(
         return done()
     if who.suspended:
         reasons.append(f"{username}'s account is suspended")
-    needed = ROLE_FOR[PolicyAction(action)]
-    if needed not in who.role_names:
+    needed = ROLE_FOR.get(PolicyAction(action))
+    if needed is not None and needed not in who.role_names:
         reasons.append(
             f"{username} does not have the {needed} role that {action.replace('_', ' ')} needs"
         )
@@ -206,7 +208,10 @@ def decide(
                 f"{action.removesuffix('_project')} project {found.id}"
             )
         return done()
-    if action in DATA_ACTIONS or action == PolicyAction.REVIEW_RELEASE:
+    if action in DATA_ACTIONS or action in (
+        PolicyAction.REVIEW_RELEASE,
+        PolicyAction.RECEIVE_RELEASE,
+    ):
         valid = [a for a in who.accreditations if a.expires >= at]
         if not who.accreditations:
             reasons.append(f"{username} holds no accreditation")
@@ -214,8 +219,10 @@ def decide(
             latest = max(a.expires for a in who.accreditations)
             reasons.append(f"{username}'s accreditation expired on {latest.isoformat()}")
 
-    if action in DATA_ACTIONS:
-        if (who.id, TeamRole.ANALYST) not in members:
+    if action in DATA_ACTIONS or action == PolicyAction.RECEIVE_RELEASE:
+        if action == PolicyAction.RECEIVE_RELEASE and not in_team:
+            reasons.append(f"{username} is not a member of project {found.id}'s team")
+        elif action != PolicyAction.RECEIVE_RELEASE and (who.id, TeamRole.ANALYST) not in members:
             reasons.append(
                 f"{username} is not an analyst in project {found.id}'s team"
                 if in_team
@@ -245,6 +252,8 @@ def decide(
                 "(the data controllers attached conditions): read and accept them again "
                 + ACCEPT_TERMS_HINT.format(project=found.id)
             )
+        if action == PolicyAction.RECEIVE_RELEASE:
+            return done()
         data_reasons = _data_reasons(session, found, dataset, item)
         reasons.extend(data_reasons)
         if (

@@ -140,7 +140,20 @@ COLUMNS = [
 ]
 
 
+# a cell starting with one of these is a formula to a spreadsheet (Excel, LibreOffice, Sheets)
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> object:
+    """VALUE as a CSV cell a spreadsheet shows as text: a text starting like a formula (a lead's
+    title or purpose may) gets a leading ``'``, so it is never evaluated when opened."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def as_csv(rows: list[dict], show_names: bool = False, with_releases: bool = True) -> str:
+    """The register as CSV, every text cell neutralised against formula injection."""
     columns = COLUMNS + (["releases"] if with_releases else []) + (["lead"] if show_names else [])
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -153,7 +166,7 @@ def as_csv(rows: list[dict], show_names: bool = False, with_releases: bool = Tru
             legal_basis="; ".join(row["legal_basis"]),
             gateways="; ".join(row["gateways"]),
         )
-        writer.writerow([flat.get(c, "") for c in columns])
+        writer.writerow([csv_cell(flat.get(c, "")) for c in columns])
     return buffer.getvalue()
 
 

@@ -229,19 +229,25 @@ def _open_folder(root: Path, parts: Sequence[str], make: bool = False) -> int:
 
 
 def read_inside(root: Path, relative: str, limit: int = 50 << 20) -> bytes:
-    """The bytes of the regular file RELATIVE under ROOT, following no link on the way."""
+    """The bytes of the regular file RELATIVE under ROOT, following no link on the way. Opened
+    without waiting (a FIFO the workspace made would otherwise block the caller until someone
+    writes to it) and refused unless it is a regular file."""
     *folders, name = relative.split("/")
     try:
         folder = _open_folder(root, folders)
         try:
-            descriptor = os.open(name, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=folder)
+            descriptor = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=folder)
         finally:
             os.close(folder)
     except OSError as exc:
         raise SandboxError(f"{relative}: not a file of the workspace ({exc.strerror})") from None
     with os.fdopen(descriptor, "rb") as handle:
         if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-            raise SandboxError(f"{relative}: not a regular file")
+            raise SandboxError(
+                f"{relative}: not a regular file (a pipe, device or folder); only regular "
+                "files are read from the workspace"
+            )
+        os.set_blocking(handle.fileno(), True)
         data = handle.read(limit + 1)
     if len(data) > limit:
         raise SandboxError(f"{relative}: larger than {limit >> 20} MB")

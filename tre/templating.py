@@ -8,7 +8,7 @@ page escapes text by hand. (``sdc``, below tre, makes its own environment the sa
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,21 @@ def human_date(value: date | str | None) -> str:
     return f"{value.day} {value:%B %Y}"
 
 
+def human_time(value: datetime | str | None) -> str:
+    """A moment as people write it (``5 December 2026 at 08:38 UTC``), from a datetime or an ISO
+    timestamp (taken as UTC when it names no zone); anything else as it is."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        try:
+            return human_time(datetime.fromisoformat(value))
+        except ValueError:
+            return value
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC)
+    return f"{human_date(value)} at {value:%H:%M} UTC"
+
+
 def environment(*folders: Path, keep_trailing_newline: bool = False) -> jinja2.Environment:
     made = jinja2.Environment(
         loader=jinja2.ChoiceLoader(
@@ -41,6 +56,7 @@ def environment(*folders: Path, keep_trailing_newline: bool = False) -> jinja2.E
         keep_trailing_newline=keep_trailing_newline,
     )
     made.filters["human_date"] = human_date
+    made.filters["human_time"] = human_time
     return made
 
 

@@ -11,6 +11,7 @@ setting (:mod:`hub.service`), a fixed or cookie-chosen person in tests and local
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,31 @@ import tornado.web
 
 from tre.errors import Refused, TreError
 from tre.templating import environment
+
+log = logging.getLogger(__name__)
+
+# GOV.UK Frontend's compiled stylesheet (``make assets`` installs it, pinned by
+# tre/static/package-lock.json); the pages work unstyled without it
+GOVUK_CSS = (
+    Path(__file__).parent / "static/node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.css"
+)
+STYLESHEET = "/static/govuk-frontend.min.css"
+# the kit's own styles over it (and the whole look without it)
+KIT_CSS = Path(__file__).parent / "static/tre.css"
+
+
+def stylesheet(prefix: str) -> str | None:
+    """The address of GOV.UK Frontend's stylesheet under PREFIX, or None (and a warning in the
+    log) when it is not installed."""
+    if GOVUK_CSS.is_file():
+        return prefix + STYLESHEET
+    log.warning(
+        "GOV.UK Frontend is not installed (%s is missing): the pages are served unstyled "
+        "(the kit's own plainer styles alone); "
+        "`make assets` installs it when Node.js is present",
+        GOVUK_CSS,
+    )
+    return None
 
 
 class Page(tornado.web.RequestHandler):
@@ -95,6 +121,7 @@ class Page(tornado.web.RequestHandler):
                 prefix=self.prefix(),
                 xsrf=self.xsrf_token.decode(),
                 unread=self._unread(),
+                stylesheet=self.settings.get("stylesheet"),
                 **self._shared_values(),
                 **values,
             )
@@ -145,13 +172,33 @@ def application(
 ) -> tornado.web.Application:
     import secrets
 
+    css = stylesheet(prefix)
+    # the stylesheets alone, public (the hub's own login page uses them too); no script is served
+    sheets = {"tre.css": KIT_CSS} | ({"govuk-frontend.min.css": GOVUK_CSS} if css else {})
+    assets: list[Any] = [
+        (prefix + "/static/" + name, _Stylesheet, {"path": path}) for name, path in sheets.items()
+    ]
     return tornado.web.Application(
-        [(prefix + path, handler) for path, handler in routes],
+        [(prefix + path, handler) for path, handler in routes] + assets,
         tre_instance=instance,
         identify=identify,
         prefix=prefix,
         templates=environment(*(templates or [])),
+        stylesheet=css,
         xsrf_cookies=True,
         cookie_secret=cookie_secret or secrets.token_hex(32),
         **settings,
     )
+
+
+class _Stylesheet(tornado.web.RequestHandler):
+    """A stylesheet (GOV.UK Frontend's, the kit's own), cached by browsers for a day."""
+
+    def initialize(self, path: Path) -> None:
+        self.sheet = path
+
+    def get(self) -> None:
+        self.set_header("Content-Type", "text/css; charset=utf-8")
+        self.set_header("Cache-Control", "public, max-age=86400")
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.finish(self.sheet.read_bytes())

@@ -6,6 +6,7 @@ secondary suppression and rounding; ``audit`` gives suppressed cells' feasible i
 """
 
 from sdc.tables.build import TOTAL, Table, build
+from sdc.tables.linked import protect_linked
 from sdc.tables.protect import Protected, protect, recheck
 from sdc.tables.rounding import redact_then_round, round_to_base
 from sdc.tables.rules import primary
@@ -25,6 +26,7 @@ __all__ = [
     "build",
     "primary",
     "protect",
+    "protect_linked",
     "recheck",
     "redact_then_round",
     "relations",

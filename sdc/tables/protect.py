@@ -135,21 +135,39 @@ def protect(
     policy = policy or Policy()
     manual, marked = _manual_cells(table, unsafe or [])
     cells = primary(table.cells, table.kind, table.aggfunc, policy, manual)
+    rels = secondary.relations(cells, table.dims) if table.margins else []
+    own = secondary.shares_contributor(cells, table.dims)
+    outcome = _suppress(cells, table.kind, policy, rels, own)
+    return _published(table, cells, policy, outcome, marked)
+
+
+@dataclass
+class _Outcome:
+    """Secondary suppression's result on a set of cells (one table's, or a linked problem's)."""
+
+    suppressed: np.ndarray
+    intervals: dict[int, tuple[float, float]]
+    needed: dict[int, tuple[float, float]]
+    insiders: int
+    method: dict[str, str]
+
+
+def _suppress(cells: pd.DataFrame, kind: str, policy: Policy, rels, own) -> _Outcome:
+    """Choose the secondary suppressions of CELLS (primary rules applied) under RELS, the
+    additive relations the attacker knows, and audit them."""
     unsafe_cells = (cells.status == "u").to_numpy()
     intervals: dict[int, tuple[float, float]] = {}
     needed: dict[int, tuple[float, float]] = {}
     suppressed = unsafe_cells.copy() if policy.suppress else np.zeros(len(cells), bool)
-    values, lower = additive_values(cells, table.kind)
+    values, lower = additive_values(cells, kind)
     insiders = 0
     method = {"asked": policy.secondary, "used": policy.secondary, "note": ""}
-    if policy.suppress and unsafe_cells.any() and values is not None and table.margins:
-        rels = secondary.relations(cells, table.dims)
+    if policy.suppress and unsafe_cells.any() and values is not None and rels:
         frozen = (cells.status == "z").to_numpy()
         levels = np.where(unsafe_cells, cells["protection"].to_numpy(float), 0.0)
         reach = secondary.required(values, levels, lower)
         alone = _one_contributor(cells)
-        # cheapest first: small cells, and interior cells before totals
-        cost = cells["count"].to_numpy(float) + np.where(cells.margin, 1e9, 0.0)
+        cost = suppression_cost(cells, values, kind)
         proposed = unsafe_cells
         if policy.secondary == "optimal":
             # the integer programme proposes; the audit decides and the heuristic repairs
@@ -180,7 +198,8 @@ def protect(
                 reach,
                 alone,
                 unsafe_cells,
-                secondary.shares_contributor(cells, table.dims),
+                own,
+                margin=cells["margin"].to_numpy(bool),
             )
             if secondary.short_of(intervals, reach, secondary.scale_of(values)):
                 raise SdcError("secondary suppression left a cell without its protection")
@@ -188,13 +207,39 @@ def protect(
         needed = {
             int(i): (float(reach[0][i]), float(reach[1][i])) for i in np.flatnonzero(unsafe_cells)
         }
+    return _Outcome(suppressed, intervals, needed, insiders, method)
+
+
+def _published(table: Table, cells: pd.DataFrame, policy: Policy, outcome: _Outcome, marked):
+    """TABLE protected: CELLS with their secondary status and published values."""
+    unsafe_cells = (cells.status == "u").to_numpy()
+    suppressed = outcome.suppressed
     cells.loc[suppressed & ~unsafe_cells, "status"] = "x"
     published = cells["value"].to_numpy(float).copy()
     if table.kind == "frequency":
         published = redact_then_round(published, policy.redact_at_most, policy.rounding_base)
     published[suppressed] = np.nan
     cells["published"] = published
-    return Protected(table, cells, policy, intervals, needed, marked, insiders, method)
+    return Protected(
+        table,
+        cells,
+        policy,
+        outcome.intervals,
+        outcome.needed,
+        marked,
+        outcome.insiders,
+        outcome.method,
+    )
+
+
+def suppression_cost(cells: pd.DataFrame, values: np.ndarray, kind: str) -> np.ndarray:
+    """What suppressing each cell costs, for choosing partners (cheapest first) and for the
+    clean-up (dearest published again first): interior cells before any margin, then the
+    smaller cell: its count in a frequency table, its absolute value (the information hidden)
+    in a magnitude table, where a partner of one large record beats one of many small ones."""
+    size = cells["count"].to_numpy(float) if kind == "frequency" else np.abs(values)
+    size = np.nan_to_num(size)
+    return size + np.where(cells["margin"].to_numpy(bool), 2.0 * float(size.sum()) + 1.0, 0.0)
 
 
 def _one_contributor(cells: pd.DataFrame) -> np.ndarray:

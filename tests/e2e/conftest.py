@@ -2,6 +2,7 @@
 or the tre service alone; the browser is Debian's chromium."""
 
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -28,8 +29,32 @@ def browser():
 def signed_in(browser, base, person):
     """A page of a new browser context signed in as PERSON to the tre service at BASE (alone,
     served by a test that identifies people by the ``tre-test-user`` cookie)."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    # bypass_csp: the accessibility checker is injected as a script (assert_accessible)
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
     context.add_cookies([{"name": "tre-test-user", "value": person, "url": base}])
     page = context.new_page()
     page.set_default_timeout(30_000)
     return page
+
+
+# axe-core, pinned beside GOV.UK Frontend (tre/static/package-lock.json; `make assets`)
+AXE = Path(__file__).parents[2] / "tre/static/node_modules/axe-core/axe.min.js"
+
+
+def assert_accessible(page, name: str) -> None:
+    """No serious or critical axe-core violation on PAGE (named NAME in the message), targets of
+    at least 24 px among them. The checker is injected for the check alone; a browser test
+    without it fails (not skips: the journey's accessibility is part of what it tests)."""
+    if not AXE.is_file():
+        pytest.fail(f"axe-core is not installed ({AXE} is missing): run `make assets` (Node.js)")
+    if not page.evaluate("typeof axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    found = page.evaluate(
+        # every rule, with WCAG 2.2's target size (24 px) too
+        "axe.run(document, {resultTypes: ['violations'],"
+        " rules: {'target-size': {enabled: true}}}).then(r => r.violations"
+        ".filter(v => v.impact === 'serious' || v.impact === 'critical')"
+        ".map(v => v.id + ' (' + v.impact + '): ' + v.help + ' at '"
+        " + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ')))"
+    )
+    assert not found, f"{name}: " + "; ".join(found)

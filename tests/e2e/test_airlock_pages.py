@@ -9,7 +9,7 @@ import pytest
 
 from output_checks import airlock
 from tests.conftest import STUDIED_TODAY
-from tests.e2e.conftest import needs_chromium, signed_in
+from tests.e2e.conftest import assert_accessible, needs_chromium, signed_in
 from tests.output_checks.test_airlock import AUTHOR, P, rel
 
 pytestmark = needs_chromium
@@ -52,10 +52,16 @@ def run(studied, tmp_path_factory):
 
 
 def shot(page, name):
+    """The page's screenshot, wide and at 390 px, after its accessibility check (axe-core)."""
+    assert_accessible(page, name)
     folder = os.environ.get("TRE_SCREENSHOTS")
     if folder:
         Path(folder).mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
+        width = page.viewport_size or {"width": 1280, "height": 900}
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.screenshot(path=str(Path(folder) / f"{name}-390.png"), full_page=True)
+        page.set_viewport_size(width)
 
 
 def test_two_checkers_review_and_the_recipient_downloads(browser, service, studied, run):
@@ -68,7 +74,7 @@ def test_two_checkers_review_and_the_recipient_downloads(browser, service, studi
         context="Contacts by group, and a note on method",
         controls="Made with sdc.safe: cells under 10 suppressed",
         at=STUDIED_TODAY,
-        recipients=[AUTHOR, "sam.lead"],
+        recipients=[AUTHOR, "bea.analyst"],
     )
     airlock.submit(studied, request_id, AUTHOR, at=STUDIED_TODAY)
     for n, checker in enumerate(("chris.checker", "dana.checker")):
@@ -94,7 +100,7 @@ def test_two_checkers_review_and_the_recipient_downloads(browser, service, studi
     page.click("button:text-is('Release the approved files')")
     page.wait_for_url(f"**/airlock/releases/{request_id}")
     assert "You are not one of them" in page.content()
-    lead = signed_in(browser, service, "sam.lead")
+    lead = signed_in(browser, service, "bea.analyst")
     lead.goto(f"{service}/")
     assert "new)" in lead.content()
     lead.click("text=notifications")

@@ -1,13 +1,17 @@
 """The tour in a real browser: Playwright driving Debian's chromium against a real hub."""
 
-from tests.e2e.conftest import PASSWORD, needs_chromium
+import os
+from pathlib import Path
+
+from tests.e2e.conftest import PASSWORD, assert_accessible, needs_chromium
 
 P = "supporting-families"
 pytestmark = needs_chromium
 
 
 def sign_in(browser, hub_url, user):
-    context = browser.new_context()
+    # bypass_csp: the accessibility checker is injected as a script (assert_accessible)
+    context = browser.new_context(bypass_csp=True)
     page = context.new_page()
     page.set_default_timeout(60_000)
     page.goto(f"{hub_url}/hub/login")
@@ -16,6 +20,39 @@ def sign_in(browser, hub_url, user):
     page.click("#login_submit, button[type=submit], input[type=submit]")
     page.wait_for_url("**/services/tre/**")
     return page
+
+
+def test_the_hubs_own_pages_share_the_tre_look(browser, hub_url, tmp_path):
+    """JupyterHub's sign-in and error pages: the tre pages' look (hub/hub-templates), no serious
+    or critical accessibility problem, an error summary for a wrong password; screenshots wide and
+    at 390 px go to $TRE_SCREENSHOTS when it is set."""
+    shots = Path(os.environ.get("TRE_SCREENSHOTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+
+    def check(name):
+        assert_accessible(page, name)
+        assert page.locator(".tre-header").count() == 1
+        assert "govuk-frontend.min.css" in page.content()
+        page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.screenshot(path=str(shots / f"{name}-390.png"), full_page=True)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, name
+        page.set_viewport_size({"width": 1280, "height": 900})
+
+    page.goto(f"{hub_url}/hub/login")
+    # the stylesheet the page links is served (by the tre service, through the proxy)
+    sheet = page.request.get(f"{hub_url}/services/tre/static/govuk-frontend.min.css")
+    assert sheet.status == 200 and ".govuk-button" in sheet.text()
+    check("hub-login")
+    page.fill("#username_input", "alex.analyst")
+    page.fill("#password_input", "not the password")
+    page.click("#login_submit")
+    assert page.locator(".govuk-error-summary").is_visible()
+    check("hub-login-error")
+    page.goto(f"{hub_url}/hub/no-such-page")
+    assert page.locator(".govuk-error-summary").is_visible()
+    check("hub-error")
 
 
 def request_release(page, file: str, context: str, controls: str) -> None:
@@ -34,6 +71,7 @@ def test_the_whole_tour(browser, hub_url):
     alex = sign_in(browser, hub_url, "alex.analyst")
     assert alex.locator("h1").inner_text() == "Your projects"
     assert alex.locator("h2").count() == 1 and P in alex.locator("h2").inner_text()
+    assert_accessible(alex, "the analyst's home")
     alex.click(f"text=Start the {P} workspace")
     alex.wait_for_url(f"**/user/alex.analyst/{P}/lab**", timeout=120_000)
     alex.wait_for_selector("#jp-main-dock-panel", timeout=120_000)
@@ -54,10 +92,12 @@ def test_the_whole_tour(browser, hub_url):
     alex.wait_for_url("**/runs/progress/**")
     alex.wait_for_selector("text=The run succeeded", timeout=120_000)
     assert "repeat_callers.csv" in alex.content()
+    assert_accessible(alex, "the run's progress")
     alex.goto(f"{hub_url}/services/tre/")
     request_release(alex, "repeat_callers.csv", "How many repeat callers", "Made with sdc.safe")
     request_url = alex.url.split("?")[0]
     assert "submitted" in alex.content()
+    assert_accessible(alex, "the analyst's release request")
     # two checkers review every file, then each submits their review once; the second releases
     for checker in ("chris.checker", "dana.checker"):
         page = sign_in(browser, hub_url, checker)
@@ -67,6 +107,7 @@ def test_the_whole_tour(browser, hub_url):
         page.click("text=Record my draft vote")
         page.wait_for_load_state()
         assert "Your vote (draft)" in page.content()
+        assert_accessible(page, "the checker's review")
         page.click("text=Check and submit your review >> nth=0")
         page.click("button:text-is('Submit my review')")
         page.wait_for_url("**?done=review")
@@ -74,6 +115,7 @@ def test_the_whole_tour(browser, hub_url):
     page.click("text=Release the approved files")
     page.wait_for_url("**/airlock/releases/**")
     assert "alex.analyst" in page.content() and "repeat_callers.csv" in page.content()
+    assert_accessible(page, "the release")
     # the analyst, its recipient, is told and downloads the release
     alex.goto(f"{hub_url}/services/tre/")
     assert "released" in alex.content() and "new)" in alex.content()
@@ -86,3 +128,4 @@ def test_the_whole_tour(browser, hub_url):
     assert "You are not in any project" in eve.content()
     eve.goto(f"{hub_url}/hub/spawn/eve.outsider/{P}")
     assert "eve.outsider is not a member of project supporting-families" in eve.content()
+    assert_accessible(eve, "the hub's refusal to spawn")

@@ -11,7 +11,7 @@ import pytest
 from hub import service
 from projects import registry
 from projects.spec import parse_project
-from tests.e2e.conftest import needs_chromium, signed_in
+from tests.e2e.conftest import assert_accessible, needs_chromium, signed_in
 
 P = "supporting-families"
 pytestmark = needs_chromium
@@ -35,7 +35,9 @@ def shots(tmp_path):
 
 
 def snap(page, shots, name):
-    """The page wide and at 390 px; nothing may be wider than the phone's screen."""
+    """The page wide and at 390 px, with no serious or critical accessibility problem (axe-core);
+    nothing may be wider than the phone's screen."""
+    assert_accessible(page, name)
     page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
     page.set_viewport_size({"width": 390, "height": 844})
     page.screenshot(path=str(shots / f"{name}-390.png"), full_page=True)

@@ -277,7 +277,7 @@ def test_check_your_answers_names_the_legal_bases_offers_changes_and_holds_a_blo
     answers = guided_answers(dict(spec_data, id="open-ended", purpose=purpose))
     check = lead.post(site + "/projects/new", data=[("_xsrf", xsrf), *answers])
     assert check.status_code == 200 and "Check your answers before saving" in check.text
-    assert 'value="register">Save as a draft' in check.text
+    assert 'value="register" class="govuk-button">Save as a draft' in check.text
     assert 'value="submit"' not in check.text
     assert "You cannot submit it for approval yet: the purpose is open-ended" in check.text
     # each code by its name, as the controller's page shows them

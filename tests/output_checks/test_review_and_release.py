@@ -19,7 +19,7 @@ from tre import audit
 from tre.errors import Refused
 
 CHECKERS = ("chris.checker", "dana.checker")
-RECIPIENT = "sam.lead"
+RECIPIENT = "bea.analyst"
 RAW_STATES = ("partially_reviewed", "changes_requested")
 
 
@@ -88,7 +88,9 @@ def test_a_checker_drafts_every_vote_then_submits_the_review_once(studied, outpu
     note, table = paths(studied, request_id)
     chris, dana = Person(service, "chris.checker"), Person(service, "dana.checker")
     queue = chris.get("/airlock/")
-    row = re.search(rf"<tr>\s*<td><a[^>]*>{request_id}.*?</tr>", queue.text, re.S).group(0)
+    row = re.search(rf"<tr[^>]*>\s*<td[^>]*><a[^>]*>{request_id}.*?</tr>", queue.text, re.S).group(
+        0
+    )
     assert "under an hour" in row and "2 to release" in row
     assert "needs a checker&#39;s judgement: 2" in row
     assert "0 of 2" in row and "0 of 2 files voted" in row
@@ -130,7 +132,9 @@ def test_a_checker_drafts_every_vote_then_submits_the_review_once(studied, outpu
     with pytest.raises(AirlockError, match="submitted once"):
         airlock.submit_review(studied, request_id, "chris.checker")
     assert [d["turn"] for _, d in events(studied, AirlockEvent.SUBMIT_REVIEW, request_id)] == [1]
-    row = re.search(rf"<tr>\s*<td><a[^>]*>{request_id}.*?</tr>", dana.get("/airlock/").text, re.S)
+    row = re.search(
+        rf"<tr[^>]*>\s*<td[^>]*><a[^>]*>{request_id}.*?</tr>", dana.get("/airlock/").text, re.S
+    )
     assert "1 of 2" in row.group(0)
     for person in (chris, dana):
         for shown in (person.get("/airlock/"), person.get(f"/airlock/requests/{request_id}")):
@@ -210,12 +214,12 @@ def test_released_files_reach_their_recipients_and_nobody_else(studied, outputs,
     request_id = released_request(studied, outputs["run"], [RECIPIENT])
     chris = Person(service, "chris.checker")
     page = chris.get(f"/airlock/requests/{request_id}")
-    assert "The approved files go to sam.lead" in page.text
+    assert "The approved files go to bea.analyst" in page.text
     released = chris.post(f"/airlock/requests/{request_id}/release")
     assert released.status_code == 303
     assert released.headers["Location"].endswith(f"/airlock/releases/{request_id}")
     shown = chris.get(f"/airlock/releases/{request_id}")
-    assert shown.status_code == 200 and "<strong>sam.lead</strong>" in shown.text
+    assert shown.status_code == 200 and "<strong>bea.analyst</strong>" in shown.text
     assert "note.md" in shown.text and "base.csv" in shown.text and "crate" in shown.text
     assert "You are not one of them" in shown.text and "download>" not in shown.text
 
@@ -234,7 +238,7 @@ def test_released_files_reach_their_recipients_and_nobody_else(studied, outputs,
 
     # the author (not named), a fellow analyst, both checkers and an outsider: the same 404,
     # whether the file, or the release, exists or not
-    for person in (AUTHOR, "bea.analyst", "chris.checker", "dana.checker", "eve.outsider"):
+    for person in (AUTHOR, "sam.lead", "chris.checker", "dana.checker", "eve.outsider"):
         who, refusals = Person(service, person), set()
         for path in (
             f"/airlock/releases/{request_id}/note.md",
@@ -245,13 +249,13 @@ def test_released_files_reach_their_recipients_and_nobody_else(studied, outputs,
             assert answer.status_code == 404 and "# A note" not in answer.text, (person, path)
             refusals.add(re.sub(r"(req-[\w-]+|note\.md|no-such\.csv)", "X", answer.text))
         assert len(refusals) == 1, person  # one answer, whatever exists
-    for person in ("bea.analyst", "eve.outsider"):
+    for person in ("sam.lead", "eve.outsider"):
         assert Person(service, person).get(f"/airlock/releases/{request_id}").status_code == 404
     # nor a recipient, past the manifest
     for sneaky in ("..%2F..%2Fmanifest-sha512.txt", "..", "bagit.txt"):
         assert lead.get(f"/airlock/releases/{request_id}/{sneaky}").status_code == 404, sneaky
     refused = events(studied, AirlockEvent.REFUSED, request_id)
-    assert {actor for actor, _ in refused} >= {AUTHOR, "bea.analyst", "chris.checker"}
+    assert {actor for actor, _ in refused} >= {AUTHOR, "sam.lead", "chris.checker"}
     assert len(events(studied, AirlockEvent.DOWNLOAD, request_id)) == 2
 
 
@@ -288,7 +292,7 @@ def test_each_step_is_told_in_the_service_and_by_e_mail(studied, outputs, servic
         ("dana.checker@treton.example", "submitted"),
         ("alex.analyst@treton.example", "approved"),
         ("alex.analyst@treton.example", "released"),
-        ("sam.lead@treton.example", "released"),
+        ("bea.analyst@treton.example", "released"),
         ("dana.checker@treton.example", "released"),
     } <= told
     # the checker who released it is not told of their own step

@@ -17,8 +17,20 @@ def reasons(instance, who, action, project=P, **options):
 
 # the full matrix on an active project: who may do what (everyone else is refused)
 ALLOWED = {
-    "alex.analyst": {"work_in_workspace", "read_extract", "run_analysis", "request_release"},
-    "bea.analyst": {"work_in_workspace", "read_extract", "run_analysis", "request_release"},
+    "alex.analyst": {
+        "work_in_workspace",
+        "read_extract",
+        "run_analysis",
+        "request_release",
+        "receive_release",
+    },
+    "bea.analyst": {
+        "work_in_workspace",
+        "read_extract",
+        "run_analysis",
+        "request_release",
+        "receive_release",
+    },
     "chris.checker": {"review_release"},
     "dana.checker": {"review_release"},
     "sam.lead": {"register_project", "amend_project", "submit_project"},
@@ -60,6 +72,26 @@ def test_not_a_team_member(active):
     assert "eve.outsider is not a member of project supporting-families" in reasons(
         active, "eve.outsider", "run_analysis"
     )
+
+
+def test_receiving_a_release_needs_an_accredited_team_member_of_an_active_project(active):
+    assert reasons(active, "eve.outsider", "receive_release") == (
+        "eve.outsider is not a member of project supporting-families's team",
+    )
+    assert "sam.lead holds no accreditation" in reasons(active, "sam.lead", "receive_release")
+    assert any(
+        "accreditation expired" in r
+        for r in reasons(active, "alex.analyst", "receive_release", at=date(2028, 6, 1))
+    )
+    with active.db.session() as session:
+        registry.set_suspended(session, "ops.operator", "alex.analyst", True)
+    try:
+        assert reasons(active, "alex.analyst", "receive_release") == (
+            "alex.analyst's account is suspended",
+        )
+    finally:
+        with active.db.session() as session:
+            registry.set_suspended(session, "ops.operator", "alex.analyst", False)
 
 
 def test_role_lacks_the_action(active):

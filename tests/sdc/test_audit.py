@@ -9,7 +9,12 @@ let a singleton's contributor recompute an unsafe cell or left a dominated cell'
 of its level (tests/sdc/test_protection.py checks every pattern against both). Then again when
 the exact mode became sparse and node-limited: on tables 13 and 25 HiGHS returns another
 optimum of the same cost (22 and 27), on table 1 another optimum whose insider repair costs 29
-where the earlier one cost 27; both patterns meet every protection required.
+where the earlier one cost 27; both patterns meet every protection required. Then again
+(2026-12-05) when the heuristic gained its clean-up pass and partners chosen by value on
+magnitude tables and by the relations they close: 786 suppressed cells over the 48 tables
+became 677 (3-D: 636 → 537); 31 patterns changed (fewer cells on 18, as many on 11, more on
+tables 17 and 35); every new pattern passes the full audit and the re-check
+(tests/sdc/test_protection.py).
 """
 
 from __future__ import annotations
