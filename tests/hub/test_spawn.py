@@ -1,8 +1,6 @@
 """Spawn-time scoping, the hub's configuration and group sync, without a running hub."""
 
-import sys
 from datetime import date
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -270,32 +268,3 @@ def test_a_terms_refusal_at_spawn_gives_no_command_line_hint(active, spec_data):
         spawn.plan(active, "alex.analyst", P, at=TODAY)
     assert "has not accepted the terms of version 2" in str(refused.value)
     assert "tre project accept-terms" not in str(refused.value)
-
-
-def test_the_hubs_error_page_offers_no_restart_for_a_refusal():
-    """JupyterHub adds "You can try restarting your server" to a failed spawn's page: for a
-    policy's refusal (403) that would be refused again, so the hub's own error page leaves it
-    out; other failures keep it."""
-    from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader
-
-    shipped = Path(sys.prefix) / "share/jupyterhub/templates"  # where JupyterHub installs it
-    env = Environment(
-        loader=ChoiceLoader(
-            [
-                PrefixLoader({"templates": FileSystemLoader([str(shipped)])}, "/"),
-                # as JupyterHub loads them: the hub's own pages first, then the shipped ones
-                FileSystemLoader(
-                    [str(Path(spawn.__file__).parent / "hub-templates"), str(shipped)]
-                ),
-            ]
-        ),
-        autoescape=True,
-    )
-    page = env.get_template("error.html")
-    common = {"static_url": lambda *a, **k: "", "base_url": "/hub/", "message": "m"}
-    restart = "You can try restarting your server"
-    extra = restart + " from the <a href='/hub/home'>home page</a>."
-    refused = page.render(status_code=403, extra_error_html=extra, **common)
-    failed = page.render(status_code=500, extra_error_html=extra, **common)
-    assert restart not in refused and ">m</p>" in refused
-    assert restart in failed
