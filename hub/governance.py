@@ -136,13 +136,6 @@ def registration(session: Session, found: Project, at: date) -> dict[str, Any]:
                 ],
             }
         )
-    basis = spec["legal_basis"]
-
-    def named(code: str | None) -> str | None:
-        if not code:
-            return None
-        return f"{catalogue[code].name} ({code})" if code in catalogue else code
-
     return {
         "id": found.id,
         "version": found.version,
@@ -152,6 +145,20 @@ def registration(session: Session, found: Project, at: date) -> dict[str, Any]:
         "lead": {"name": lead.name, "username": lead.username, "org": lead.organisation.name},
         "team": team,
         "datasets": datasets,
+        **legal_basis_names(catalogue, spec["legal_basis"]),
+    }
+
+
+def legal_basis_names(catalogue: dict[str, Any], basis: dict[str, Any]) -> dict[str, Any]:
+    """A registration's legal basis with the catalogue's name beside each code (as
+    ``Name (code)``; a code the catalogue lacks as itself): what the pages show."""
+
+    def named(code: str | None) -> str | None:
+        if not code:
+            return None
+        return f"{catalogue[code].name} ({code})" if code in catalogue else code
+
+    return {
         "article_6": named(basis["article_6"]),
         "article_9": named(basis.get("article_9")),
         "gateways": [named(code) for code in basis["gateways"]],

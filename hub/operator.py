@@ -146,11 +146,12 @@ class OperatorPage(OperatorOnly):
                 {
                     "at": event.at,
                     "who": event.actor,
+                    "what": event.action,
                     "where": event.object_id,
-                    "reason": json.loads(event.details).get("reason", ""),
+                    "reason": _refusal_reason(event.details),
                 }
                 for event in audit.events(session, limit=200)
-                if event.action == audit.AccessEvent.REFUSED
+                if is_refusal(event.action)
             ][-10:][::-1]
             events = audit.count(session)
         anchored = instance.audit_anchor().read_head()
@@ -197,3 +198,16 @@ def routes() -> list[tuple[str, type[Page]]]:
         (r"/operator/?", OperatorPage),
         (r"/operator/reports/([^/]+)", ReportPage),
     ]
+
+
+def is_refusal(action: str) -> bool:
+    """Every refusal the audit log holds, whichever part refused: ``access.refused``,
+    ``airlock.refused``, ``workspace.refused``, ``hub.login_refused`` and any later one."""
+    return action.endswith((".refused", "_refused"))
+
+
+def _refusal_reason(details: str) -> str:
+    """The reason a refusal event gives (``reason``, or ``reasons`` as the hub records them)."""
+    found = json.loads(details or "{}")
+    reason = found.get("reason") or found.get("reasons") or ""
+    return reason if isinstance(reason, str) else "; ".join(map(str, reason))

@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from hub import guided
+from hub.governance import legal_basis_names
 from projects import registry
 from projects.errors import RegistryError
 from projects.models import Person
@@ -37,6 +38,17 @@ def _parse(text: str) -> ProjectSpec:
     if not isinstance(data, dict):
         raise RegistryError("the form must hold a project's registration (YAML mapping)")
     return parse_project(data, "the form")
+
+
+def _problem_list(message: str) -> tuple[list[str], str | None]:
+    """A refusal's message as its problems, one a bullet: a lead-in ending in a colon followed
+    by ``  - `` items (as :func:`projects.quality.check_submittable` says them) is the lead-in
+    and its items, not one problem more; other messages are one problem a line."""
+    lines = message.splitlines()
+    items = [line.removeprefix("  - ") for line in lines[1:] if line.startswith("  - ")]
+    if len(lines) > 1 and lines[0].endswith(":") and len(items) == len(lines) - 1:
+        return items, lines[0].removesuffix(":")
+    return lines, None
 
 
 class ProjectForm(Page):
@@ -95,6 +107,7 @@ class ProjectForm(Page):
         text: str,
         editing: str | None,
         problems: list[str] | None = None,
+        intro: str | None = None,
         done: str | None = None,
         warnings: list | None = None,
         status: int = 200,
@@ -104,6 +117,7 @@ class ProjectForm(Page):
             text=text,
             editing=editing,
             problems=problems or [],
+            intro=intro,
             done=done,
             warnings=warnings or [],
             blocking=self.instance.settings.registration.block_submission,
@@ -117,22 +131,23 @@ class ProjectForm(Page):
             if checked is None:
                 return
             if editing is None:  # check your answers, then save
-                spec = parse_project(yaml.safe_load(checked), "the form")
-                with self.instance.db.session() as session:
-                    raised = flags(
-                        session, spec.model_dump(mode="json"), self.instance.settings.registration
-                    )
-                self.page(
-                    "project_check.html",
-                    text=checked,
-                    s=spec.model_dump(mode="json"),
-                    warnings=raised,
-                    blocking=self.instance.settings.registration.block_submission,
-                )
+                self._check(parse_project(yaml.safe_load(checked), "the form"), text=checked)
                 return
             text = checked  # an amendment: shown with its consequences before it is made
         else:
             text = self.get_body_argument("spec", "")
+        from_check = self.get_body_argument("checked", "") == "yes"
+        if from_check and action in ("change", "register", "submit"):
+            try:
+                answered = _parse(text)
+            except (RegistryError, yaml.YAMLError) as exc:  # a forged page: the text route
+                self._form(text, editing, *_problem_list(str(exc)), status=400)
+                return
+            if action == "change":  # back to the guided form, every answer kept
+                self._guided(guided.values_of(answered.model_dump(mode="json")), editing)
+                return
+            if action == "submit" and self._check(answered, text=text, submitting=True):
+                return
         if action == "back":  # from the amendment's check: the form again, nothing changed
             self._form(text, editing)
             return
@@ -183,9 +198,36 @@ class ProjectForm(Page):
             else:
                 done = f"Project {spec.id} {'submitted' if action == 'submit' else 'saved'}."
         except (RegistryError, Refused, yaml.YAMLError) as exc:
-            self._form(text, editing, str(exc).splitlines(), None, warnings, status=400)
+            problems, intro = _problem_list(str(exc))
+            self._form(text, editing, problems, intro, None, warnings, status=400)
             return
-        self._form(text, spec.id, None, done, warnings)
+        self._form(text, spec.id, None, None, done, warnings)
+
+    def _check(self, spec: ProjectSpec, text: str | None = None, submitting: bool = False) -> bool:
+        """The guided answers' "Check your answers" page, the legal bases by name; a flag the
+        operator's settings say blocks submission leaves only "Save as a draft", with the
+        reason. SUBMITTING (a submission posted from the page anyway): the page again, with
+        the blocking problems, if any (True); else False, and the submission goes on."""
+        stored = spec.model_dump(mode="json")
+        settings = self.instance.settings.registration
+        with self.instance.db.session() as session:
+            raised = flags(session, stored, settings)
+            names = legal_basis_names(registry.gateways(session), stored["legal_basis"])
+        blocked = [f for f in raised if f.kind in settings.block_submission]
+        if submitting and not blocked:
+            return False
+        self.page(
+            "project_check.html",
+            text=text if text is not None else spec_as_yaml(stored),
+            s=stored,
+            names=names,
+            warnings=raised,
+            blocking=settings.block_submission,
+            blocked=blocked,
+            refused=submitting,
+            status=400 if submitting else 200,
+        )
+        return True
 
 
 class EditProject(ProjectForm):

@@ -66,11 +66,8 @@ def my_projects(instance, username: str, at: date | None = None) -> list[dict[st
                     "state": status(session, found, at),
                     "usable": decision.allowed,
                     "can_run": analysis.allowed,
-                    "reasons": list(decision.reasons or analysis.reasons),
-                    "needs_terms": any(
-                        "has not accepted the terms" in r or "accept them again" in r
-                        for r in decision.reasons
-                    ),
+                    "reasons": (decision if decision.reasons else analysis).web_reasons(),
+                    "needs_terms": decision.needs_terms,
                 }
             )
     for project in out:

@@ -18,6 +18,7 @@ event, the person's account and the project's group); the Docker and Kubernetes 
 
 from __future__ import annotations
 
+import html
 import os
 import sys
 from dataclasses import dataclass
@@ -96,7 +97,7 @@ def plan(
     with instance.db.session() as session:
         decision = decide(session, username, PolicyAction.WORK_IN_WORKSPACE, server_name, at=at)
         if not decision.allowed:
-            raise Refused(decision.message())
+            raise Refused(decision.web_message())
         found = registry.project(session, server_name)
         policy = registry.project_policy(found, instance.settings.policy)
         spec = found.current.spec
@@ -330,7 +331,7 @@ def admit(spawner, *, sandboxed: bool = True) -> tuple[SpawnPlan, Owner]:
             )
         except Refused as refused:
             _record(instance, spawner, HubEvent.WORKSPACE_REFUSED, {"reasons": str(refused)})
-            raise RefusedPage(refused) from None
+            raise RefusedPage(refused, tre_pages(spawner)) from None
         owner = prepare(chosen, spawner.user.name, sandboxed=sandboxed)
         _record(instance, spawner, HubEvent.WORKSPACE_START, {"account": owner.account})
     finally:
@@ -347,10 +348,15 @@ def tre_pages(spawner) -> str:
 class RefusedPage(web.HTTPError):
     """A refused spawn as JupyterHub answers it: 403, with the reasons in one sentence."""
 
-    def __init__(self, refused: Refused) -> None:
+    def __init__(self, refused: Refused, tre_url: str = TRE_PAGES) -> None:
         super().__init__(403, log_message=str(refused), reason="Not allowed now")
-        # JupyterHub shows this sentence on its error page, instead of a generic one
+        # JupyterHub shows this sentence on its error page, instead of a generic one; its
+        # error page (hub/hub-templates/error.html) offers no restart, which would be refused
         self.jupyterhub_message = _one_line(str(refused))
+        self.jupyterhub_html_message = (
+            f"{html.escape(self.jupyterhub_message)} "
+            f'<a href="{html.escape(tre_url)}">Your projects</a> say what to do next.'
+        )
 
 
 def pre_spawn_hook(spawner) -> None:

@@ -270,7 +270,11 @@ def _print_flags(session, spec: dict, settings) -> None:
 @project.command("approve")
 @click.argument("project_id")
 @click.option("--dataset", "dataset_id", required=True)
-@click.option("--conditions", default="", help="Conditions of the approval.")
+@click.option(
+    "--conditions",
+    default="",
+    help="Conditions of the approval, one per line: each becomes a term the team accepts.",
+)
 @pass_context
 def project_approve(context, project_id, dataset_id, conditions) -> None:
     """Approve the project's use of DATASET (an approver of its controller)."""

@@ -85,6 +85,9 @@ NEEDS_PREPARED_DATA = (PolicyAction.READ_EXTRACT, PolicyAction.RUN_ANALYSIS)
 # the states in which the operator may prepare (cut) a project's data: from approval, so that
 # the data is ready on the start date
 PREPARABLE = (State.APPROVED, State.ACTIVE)
+# what a refusal for terms not (or no longer) accepted tells the command line to do; the web
+# pages offer their own terms page instead (:meth:`Decision.web_reasons`)
+ACCEPT_TERMS_HINT = "(`tre project accept-terms {project}`)"
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,18 @@ class Decision:
     def allowed(self) -> bool:
         return not self.reasons
 
+    @property
+    def needs_terms(self) -> bool:
+        """Refused (among other reasons, perhaps) until the person accepts the terms."""
+        hint = self._terms_hint()
+        return any(hint in reason for reason in self.reasons)
+
+    def web_reasons(self) -> list[str]:
+        """The reasons as a web page says them: without the command-line hint, as the page
+        offers its own action (the terms page) instead."""
+        hint = f" {self._terms_hint()}"
+        return [reason.replace(hint, "") for reason in self.reasons]
+
     def message(self) -> str:
         where = f" on {self.project}" if self.project else ""
         if self.allowed:
@@ -107,6 +122,18 @@ class Decision:
             f"refused: {self.person} may not {self.action.replace('_', ' ')}{where}:\n  - "
             + "\n  - ".join(self.reasons)
         )
+
+    def web_message(self) -> str:
+        """The refusal as one sentence for a web page: what was refused, then every reason."""
+        where = f" on project {self.project}" if self.project else ""
+        return (
+            f"{self.person} may not {self.action.replace('_', ' ')}{where}: "
+            + "; ".join(self.web_reasons())
+            + "."
+        )
+
+    def _terms_hint(self) -> str:
+        return ACCEPT_TERMS_HINT.format(project=self.project)
 
 
 def effective_state(found: Project, at: date | None = None) -> State:
@@ -213,7 +240,7 @@ def decide(
         if in_team and declared is None:
             reasons.append(
                 f"{username} has not accepted the terms of version {found.version} "
-                f"(`tre project accept-terms {found.id}`)"
+                + ACCEPT_TERMS_HINT.format(project=found.id)
             )
         elif (
             in_team
@@ -223,7 +250,7 @@ def decide(
             reasons.append(
                 f"the terms of version {found.version} changed after {username} accepted them "
                 "(the data controllers attached conditions): read and accept them again "
-                f"(`tre project accept-terms {found.id}`)"
+                + ACCEPT_TERMS_HINT.format(project=found.id)
             )
         if action == PolicyAction.RECEIVE_RELEASE:
             return done()

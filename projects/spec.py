@@ -85,8 +85,12 @@ class Period(_Spec):
     @model_validator(mode="after")
     def _ordered(self):
         if self.end < self.start:
-            raise ValueError("end is before start")
+            raise ValueError(_period_reversed(self.start, self.end))
         return self
+
+
+def _period_reversed(start: date, end: date) -> str:
+    return f"the data period's end ({end}) is before its start ({start})"
 
 
 class IntendedOutput(_Spec):
@@ -126,19 +130,54 @@ class ProjectSpec(_Spec):
 
     @model_validator(mode="after")
     def _dates(self):
-        if self.end < self.start:
-            raise ValueError("end is before start")
-        if self.retention_until < self.end:
-            raise ValueError("retention_until is before the project's end")
+        problems = date_problems(self.model_dump(mode="json"))
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
     def requested(self) -> dict[str, dict[str, str]]:
         return {d.dataset: {i.item: i.justification for i in d.items} for d in self.data}
 
 
+def date_problems(data: dict[str, Any]) -> list[str]:
+    """Every date of a registration out of order, each as ``FIELD: what is wrong`` at the later
+    date of its pair and naming both: checked on their own, so that they are reported together
+    with every other problem (pydantic runs a model's own checks only once its fields pass).
+    A date that is missing or not a date is left to the field's own check."""
+    period = data.get("data_period")
+    period = period if isinstance(period, dict) else {}
+    start, end, retention = (_date_or_none(data.get(key)) for key in DATES)
+    period_start, period_end = _date_or_none(period.get("start")), _date_or_none(period.get("end"))
+    problems = []
+    if start and end and end < start:
+        problems.append(f"end: the project's end ({end}) is before its start ({start})")
+    if period_start and period_end and period_end < period_start:
+        problems.append(f"data_period.end: {_period_reversed(period_start, period_end)}")
+    if end and retention and retention < end:
+        problems.append(
+            f"retention_until: the date the data is kept until ({retention}) is before the "
+            f"project's end ({end})"
+        )
+    return problems
+
+
+DATES = ("start", "end", "retention_until")
+
+
+def _date_or_none(value: Any) -> date | None:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
 def _problems(error: ValidationError) -> list[str]:
     lines = []
     for problem in error.errors():
+        if problem["type"] == "value_error" and problem["loc"] in ((), ("data_period",)):
+            continue  # the models' own date checks: date_problems says them, at their fields
         where = ".".join(str(part) for part in problem["loc"]) or "(file)"
         message = problem["msg"].removeprefix("Value error, ")
         if problem["type"] == "extra_forbidden":
@@ -168,10 +207,13 @@ def load_project(path: Path) -> ProjectSpec:
 
 
 def parse_project(data: dict[str, Any], source: str = "project") -> ProjectSpec:
+    """The registration DATA as a spec, or :class:`RegistryError` with every problem, one a line
+    (``SOURCE: FIELD: what is wrong``): the dates' order with the fields' own checks at once."""
     try:
         return ProjectSpec.model_validate(data)
     except ValidationError as exc:
-        raise RegistryError("\n".join(f"{source}: {line}" for line in _problems(exc))) from None
+        problems = date_problems(data) + _problems(exc)
+        raise RegistryError("\n".join(f"{source}: {line}" for line in problems)) from None
 
 
 # ---------------------------------------------------------------------------------------------

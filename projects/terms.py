@@ -21,13 +21,18 @@ TERMS_VERSION = "1"
 
 
 def conditions(session: Session, found: Project) -> list[tuple[str, str, str]]:
-    """(dataset, controller's name, condition) of every approval of the current version that
-    carries a condition, in dataset order."""
-    out = []
+    """(dataset, controller's name, condition) of every condition the approvals of the current
+    version carry, in dataset order: each non-empty line of an approval's text is one condition
+    (one term), as the approver's form says."""
+    out: list[tuple[str, str, str]] = []
     for dataset_id, row in sorted(approvals(session, found).items()):
         if row.decision == ApprovalDecision.APPROVED and row.text.strip():
             controller = session.get_one(Dataset, dataset_id).controller.name
-            out.append((dataset_id, controller, " ".join(row.text.split())))
+            out.extend(
+                (dataset_id, controller, " ".join(line.split()))
+                for line in row.text.splitlines()
+                if line.strip()
+            )
     return out
 
 

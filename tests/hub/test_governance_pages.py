@@ -7,9 +7,13 @@ import re
 import pytest
 
 from hub import service
+from hub.events import HubEvent
+from output_checks.enums import AirlockEvent
 from projects import registry
+from projects.policy import PolicyAction, decide
 from projects.spec import parse_project
 from tests.hub.test_service import as_
+from tre import audit
 
 P = "supporting-families"
 
@@ -100,7 +104,11 @@ def test_decisions_reach_the_lead_and_the_team_and_conditions_the_terms(site, su
         session_ = as_(approver)
         url = f"{site}/approvals/{P}/{dataset}"
         xsrf = form_token(session_.get(url))
-        conditions = "No <b>output</b> below LSOA level." if approver == "pat.approver" else ""
+        conditions = (
+            "No <b>output</b> below LSOA level.\r\n\r\n  Publish   in aggregate only. \n"
+            if approver == "pat.approver"
+            else ""
+        )
         done = session_.post(
             url, data={"_xsrf": xsrf, "decision": "approve", "conditions": conditions}
         )
@@ -114,7 +122,14 @@ def test_decisions_reach_the_lead_and_the_team_and_conditions_the_terms(site, su
     assert "on condition: No &lt;b&gt;output&lt;/b&gt; below LSOA level." in lead.text
     assert lead.text.count("Approved</span>") == len(by_approver)
     terms = as_("alex.analyst").get(f"{site}/projects/{P}/terms")
-    assert "No &lt;b&gt;output&lt;/b&gt; below LSOA level." in terms.text
+    # each line of the conditions is a term of its own, numbered after the standard ones
+    pats = by_approver["pat.approver"]
+    assert (
+        f"7. {pats} (" in terms.text
+        and "): No &lt;b&gt;output&lt;/b&gt; below LSOA level." in terms.text
+    )
+    assert f"8. {pats} (" in terms.text and "): Publish in aggregate only." in terms.text
+    assert "9. " not in terms.text
     assert as_("eve.outsider").get(f"{site}/projects/{P}").status_code == 403
 
 
@@ -218,3 +233,56 @@ def test_an_approver_cannot_decide_on_another_controllers_dataset(site, submitte
     assert forged.status_code == 403
     with submitted.db.session() as session:
         assert "ae_attendances" not in registry.approvals(session, registry.project(session, P))
+
+
+def test_the_operators_recent_refusals_include_every_kind_of_refusal(site, submitted):
+    """Not only the pages' ``access.refused``: the airlock's, the workspaces' and the logins'."""
+    with submitted.db.session() as session:
+        audit.record(
+            session,
+            "alex.analyst",
+            AirlockEvent.REFUSED,
+            "release_request",
+            "req-1",
+            details={"file": "x.csv", "reason": "x.csv is not yours to request"},
+        )
+        audit.record(
+            session,
+            "eve.outsider",
+            HubEvent.WORKSPACE_REFUSED,
+            "workspace",
+            P,
+            details={"reasons": "eve.outsider is not a member of project " + P},
+        )
+        audit.record(
+            session,
+            "mallory",
+            HubEvent.LOGIN_REFUSED,
+            "login",
+            "mallory",
+            details={"reason": "mallory is suspended"},
+        )
+    page = as_("ops.operator").get(site + "/operator/").text
+    shown = page.split('id="refusals"')[1].split("</table>")[0]
+    for expected in (
+        "airlock.refused",
+        "x.csv is not yours to request",
+        "workspace.refused",
+        "eve.outsider is not a member of project",
+        "hub.login_refused",
+        "mallory is suspended",
+    ):
+        assert expected in shown, expected
+
+
+def test_the_home_page_gives_the_web_action_for_terms_not_the_command(site, submitted):
+    """The reason a project is not usable yet names the web page to accept the terms on, and
+    not the command line's `tre project accept-terms` (which the CLI's refusal still gives)."""
+    home = as_("alex.analyst").get(site + "/").text
+    assert "has not accepted the terms of version 1" in home
+    assert f'href="/projects/{P}/terms"' in home
+    assert "accept-terms" not in home
+    with submitted.db.session() as session:
+        decision = decide(session, "alex.analyst", PolicyAction.WORK_IN_WORKSPACE, P)
+    assert decision.needs_terms
+    assert f"(`tre project accept-terms {P}`)" in decision.message()

@@ -93,3 +93,15 @@ def test_other_hub_pages_keep_jupyterhubs_own_look():
     assert "css/style.min.css" in page and "govuk-frontend" not in page
     # with NativeAuthenticator's links, whose own page.html this one shadows
     assert 'href="/hub/change-password"' in page
+
+
+def test_a_refused_workspace_is_not_offered_a_restart():
+    """JupyterHub adds "You can try restarting your server" to a failed spawn's page: for a
+    policy's refusal (403) that would be refused again, so it is left out; other failures keep
+    it."""
+    restart = "You can try restarting your server"
+    extra = restart + " from the <a href='/hub/home'>home page</a>."
+    refused = render("error.html", status_code=403, message="m", extra_error_html=extra)
+    failed = render("error.html", status_code=500, message="m", extra_error_html=extra)
+    assert restart not in refused and ">m</p>" in refused
+    assert restart in failed

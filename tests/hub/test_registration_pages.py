@@ -11,6 +11,7 @@ import yaml
 from hub import service
 from hub.registration import spec_as_yaml
 from projects import registry
+from projects.errors import RegistryError
 from projects.spec import parse_project
 from tests.hub.test_service import as_
 
@@ -214,3 +215,104 @@ def test_the_guided_form_registers_the_signed_in_lead_whatever_is_posted(site, a
     assert check.status_code == 200
     text = html.unescape(re.search(r'name="spec" value="([^"]*)"', check.text).group(1))
     assert yaml.safe_load(text)["lead"] == "sam.lead"
+
+
+def test_every_date_problem_is_reported_at_once_each_at_its_field(site, spec_data):
+    """Dates out of order are reported on the first submit, beside any other problem, each at
+    its own field and naming the pair: as `tre project register` reports them (one check)."""
+    lead = as_("sam.lead")
+    xsrf, _ = form(lead, site + "/projects/new?as=yaml")
+    answers = guided_answers(
+        dict(spec_data, id="dated"),
+        title="x",  # another problem, in the same round
+        start="2027-01-01",
+        end="2026-01-01",
+        data_period_start="2026-03-01",
+        data_period_end="2020-01-01",
+        retention_until="2025-01-01",
+    )
+    page = lead.post(site + "/projects/new", data=[("_xsrf", xsrf), *answers])
+    assert page.status_code == 400
+
+    def error_at(field):
+        found = re.search(rf'id="{field}-error">(.*?)</p>', page.text, re.S)
+        return found.group(1) if found else ""
+
+    assert "The project&#39;s end (2026-01-01) is before its start (2027-01-01)" in error_at("end")
+    assert "data period&#39;s end (2020-01-01) is before its start (2026-03-01)" in error_at(
+        "data_period_end"
+    )
+    assert "kept until (2025-01-01) is before the project&#39;s end (2026-01-01)" in error_at(
+        "retention_until"
+    )
+    assert "at least 5 characters" in error_at("title")
+    assert error_at("id") == "" and "End is before start" not in page.text
+    # the command line's check says the same, from the same function
+    data = dict(
+        spec_data,
+        title="x",
+        start="2027-01-01",
+        end="2026-01-01",
+        retention_until="2025-01-01",
+        data_period={"start": "2026-03-01", "end": "2020-01-01"},
+    )
+    with pytest.raises(RegistryError) as refused:
+        parse_project(data, "p.yaml")
+    said = str(refused.value).splitlines()
+    assert "p.yaml: end: the project's end (2026-01-01) is before its start (2027-01-01)" in said
+    assert any(line.startswith("p.yaml: data_period.end: the data period") for line in said)
+    assert any(line.startswith("p.yaml: retention_until: the date") for line in said)
+    assert any(line.startswith("p.yaml: title:") for line in said)
+
+
+def test_check_your_answers_names_the_legal_bases_offers_changes_and_holds_a_blocked_submit(
+    site, active, spec_data
+):
+    """A blocking purpose flag leaves only "Save as a draft", with the reason; a submission
+    posted anyway comes back to the same page, one bullet a problem, not to the YAML editor;
+    "Change" goes back to the guided form with every answer kept."""
+    lead = as_("sam.lead")
+    xsrf, _ = form(lead, site + "/projects/new?as=yaml")
+    purpose = "To explore the data and find any patterns in demand for family support services."
+    answers = guided_answers(dict(spec_data, id="open-ended", purpose=purpose))
+    check = lead.post(site + "/projects/new", data=[("_xsrf", xsrf), *answers])
+    assert check.status_code == 200 and "Check your answers before saving" in check.text
+    assert 'value="register" class="govuk-button">Save as a draft' in check.text
+    assert 'value="submit"' not in check.text
+    assert "You cannot submit it for approval yet: the purpose is open-ended" in check.text
+    # each code by its name, as the controller's page shows them
+    assert (
+        "Children Act 2004 section 10: co-operation to improve well-being (children-act-2004-s10)"
+        in check.text
+    )
+    assert "browser&#39;s Back button" not in check.text and "Change<span" in check.text
+    text = html.unescape(re.search(r'name="spec" value="([^"]*)"', check.text, re.S).group(1))
+    sent = {"_xsrf": xsrf, "spec": text, "checked": "yes"}
+    forced = lead.post(site + "/projects/new", data=dict(sent, action="submit"))
+    assert forced.status_code == 400 and "Check your answers before saving" in forced.text
+    summary = forced.text.split('id="error-summary-title"')[1].split("</div>")[0]
+    assert summary.count("<li>") == 1 and "The purpose is open-ended" in summary
+    assert 'id="spec"' not in forced.text  # not the YAML editor
+    with active.db.session() as session:
+        assert "open-ended" not in {p.id for p in registry.projects(session)}
+    back = lead.post(site + "/projects/new", data=dict(sent, action="change"))
+    assert back.status_code == 200 and "Fill in a YAML registration file instead" in back.text
+    assert 'value="open-ended"' in back.text and "find any patterns in demand" in back.text
+    assert 'value="ae_attendances.' in back.text and "checked" in back.text
+    draft = lead.post(site + "/projects/new", data=dict(sent, action="register"))
+    assert draft.status_code == 200 and "Project open-ended saved." in draft.text
+
+
+def test_a_blocked_submission_in_the_yaml_editor_is_one_bullet_a_problem(site, spec_data):
+    lead = as_("sam.lead")
+    xsrf, _ = form(lead, site + "/projects/new?as=yaml")
+    data = dict(spec_data, id="open-yaml", purpose="To explore the data and find any patterns.")
+    page = lead.post(
+        site + "/projects/new",
+        data={"_xsrf": xsrf, "spec": spec_as_yaml(data), "action": "submit"},
+    )
+    assert page.status_code == 400
+    summary = page.text.split('id="error-summary-title"')[1].split("</div>")[0]
+    assert summary.count("<li>") == 1 and "purpose: the purpose is open-ended" in summary
+    assert "cannot be submitted until these are mended" in page.text
+    assert "1 problem(s)" in page.text

@@ -89,7 +89,13 @@ def test_a_run_shows_its_progress_then_what_happened_with_links(base):
     for path in (where, f"/projects/{P}/runs/{run_id}", f"/projects/{P}/runs/{run_id}/report"):
         assert bea.get(base + path).status_code == 404, path
     # the home page links the run to its page
-    assert f'href="/projects/{P}/runs/{run_id}"' in alex.get(base + "/").text
+    home = alex.get(base + "/").text
+    assert f'href="/projects/{P}/runs/{run_id}"' in home
+    # in words, as other pages, not a raw timestamp; in a container that scrolls on a phone
+    assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:", home)
+    assert re.search(
+        r'<div class="scroll"><table[^>]*><thead[^>]*><tr[^>]*><th scope="col"[^>]*>run<', home
+    )
 
 
 def test_a_failed_run_says_why_and_a_refused_one_says_so_at_once(base):

@@ -83,8 +83,13 @@ def test_the_hook_turns_a_refusal_into_a_sentence_for_the_person(active, monkeyp
     with pytest.raises(web.HTTPError) as refused:
         spawn.pre_spawn_hook(spawner)
     assert refused.value.status_code == 403
-    assert "eve.outsider is not a member" in refused.value.jupyterhub_message
-    assert "Traceback" not in refused.value.jupyterhub_message
+    said = refused.value.jupyterhub_message
+    assert said == (
+        f"eve.outsider may not work in workspace on project {P}: "
+        f"eve.outsider is not a member of project {P}."
+    )
+    assert "Traceback" not in said and ":;" not in said
+    assert 'href="/services/tre/">Your projects</a>' in refused.value.jupyterhub_html_message
     with active.db.session() as session:
         last = audit.events(session)[-1]
     assert (last.actor, last.action, last.project) == ("eve.outsider", "workspace.refused", P)
@@ -251,3 +256,15 @@ def test_the_data_folder_is_listed_but_its_files_are_never_sent(tmp_path):
     assert refusal(tmp_path, folder, None, set()) is None  # the file browser lists it
     assert "extract" in refusal(tmp_path, folder / "manifest.json", "text", set())
     assert refusal(tmp_path, tmp_path / "note.md", "text", set()) is None
+
+
+def test_a_terms_refusal_at_spawn_gives_no_command_line_hint(active, spec_data):
+    from projects.spec import parse_project
+
+    with active.db.session() as session:
+        spec_data["lay_summary"] += " Reworded."
+        registry.amend(session, "sam.lead", P, parse_project(spec_data), active.settings.policy)
+    with pytest.raises(Refused) as refused:
+        spawn.plan(active, "alex.analyst", P, at=TODAY)
+    assert "has not accepted the terms of version 2" in str(refused.value)
+    assert "tre project accept-terms" not in str(refused.value)

@@ -49,7 +49,10 @@ def test_the_demo_project_goes_through_approval_to_active(active):
         (lambda d: d.update(id="Bad_Id"), "id: must be 1-30 characters"),
         (lambda d: d.update(id="a" * 31), "id: must be 1-30 characters"),
         (lambda d: d.update(id="double--hyphen"), "id: must be 1-30 characters"),
-        (lambda d: d.update(end="2025-01-01"), "end is before start"),
+        (
+            lambda d: d.update(end="2025-01-01"),
+            r"end: the project's end \(2025-01-01\) is before its start \(",
+        ),
         (lambda d: d.update(category="fishing"), "category: input should be"),
         (lambda d: d.update(colour="blue"), "colour: unknown field"),
         (lambda d: d["data"][0]["items"][0].update(justification="x"), "justification"),
