@@ -100,7 +100,7 @@ def test_an_analyst_runs_their_own_notebook_with_provenance_and_requests_its_out
     alex.goto(f"{hub_url}/services/tre/")
     options = alex.locator(f"#study-{P} option").all_inner_texts()
     assert notebook in options
-    drafts = alex.locator("table:below(h4:text-is('Drafts made interactively'))").first
+    drafts = alex.locator(f"#drafts-{P}")
     assert "browser.md" in drafts.inner_text()
     assert f"Run {notebook} with provenance" in drafts.inner_text()
     shoot(alex, "tre-home-drafts", tmp_path)
