@@ -94,7 +94,9 @@ def test_a_run_shows_its_progress_then_what_happened_with_links(base):
     # in words, as other pages, not a raw timestamp; in a container that scrolls on a phone
     assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:", home)
     assert re.search(
-        r'<div class="scroll" tabindex="0"><table[^>]*><thead[^>]*><tr[^>]*><th scope="col"[^>]*>run<', home
+        r'<div class="scroll" tabindex="0"><table[^>]*><thead[^>]*>'
+        r'<tr[^>]*><th scope="col"[^>]*>run<',
+        home,
     )
 
 
