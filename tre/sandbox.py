@@ -195,12 +195,18 @@ def share_read_only(path: Path, project: str) -> None:
 
 
 def _chown_tree(path: Path, uid: int, gid: int) -> None:
-    """Re-own a folder the person may write in, as root, following no link: a link (or a file
-    swapped for one meanwhile) is re-owned itself, never what it points at."""
+    """Re-own a folder the person may write in, as root, following no link, even one swapped in
+    meanwhile: every folder is held open (os.fwalk, which checks each one it enters is the one
+    it listed) and each entry is re-owned relative to its folder's descriptor, so a folder
+    replaced by a link while the walk runs is never entered, and a link is re-owned itself.
+    What the person removes meanwhile is left alone (there is nothing to re-own)."""
     os.chown(path, uid, gid, follow_symlinks=False)
-    for top, folders, files in os.walk(path, followlinks=False):
+    for _top, folders, files, descriptor in os.fwalk(path, follow_symlinks=False):
         for name in folders + files:
-            os.chown(os.path.join(top, name), uid, gid, follow_symlinks=False)
+            try:
+                os.chown(name, uid, gid, dir_fd=descriptor, follow_symlinks=False)
+            except FileNotFoundError:
+                continue
 
 
 # Root reading or writing in a folder the person controls never follows a link: each part of the

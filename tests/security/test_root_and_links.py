@@ -4,6 +4,7 @@ at each start), not to re-own (the workspace given to the analyst's account)."""
 
 import os
 import shutil
+import threading
 
 import pytest
 
@@ -65,3 +66,43 @@ def test_giving_the_workspace_to_its_person_never_reowns_what_a_link_points_at(s
     sandbox.give(space, USER)
     assert victim.stat().st_uid == 0
     assert space.stat().st_uid == sandbox.ensure_account(USER).pw_uid
+
+
+def test_a_folder_swapped_for_a_link_while_the_workspace_is_given_never_reowns_its_target(
+    space, tmp_path
+):
+    # the person's process swaps a folder of their workspace for a link to a folder of root's,
+    # over and over, while root re-owns the workspace: root must never re-own what is behind it
+    outside = tmp_path / "roots-folder"
+    outside.mkdir()
+    victims = [outside / f"victim-{i}" for i in range(50)]
+    for victim in victims:
+        victim.write_text("root's")
+        os.chown(victim, 0, 0)
+    real, swapped = space / "sub", space / "sub.link"
+    real.mkdir()
+    for victim in victims:
+        (real / victim.name).write_text("theirs")
+    swapped.symlink_to(outside)
+    stop = threading.Event()
+
+    def swap() -> None:
+        while not stop.is_set():
+            os.rename(swapped, space / "sub.tmp")
+            os.rename(real, swapped)
+            os.rename(space / "sub.tmp", real)
+
+    swapper = threading.Thread(target=swap)
+    swapper.start()
+    try:
+        for _ in range(300):
+            sandbox.give(space, USER)
+    finally:
+        stop.set()
+        swapper.join()
+    assert [v.name for v in victims if v.stat().st_uid != 0] == []
+    for leftover in (real, swapped, space / "sub.tmp"):
+        if leftover.is_symlink():
+            leftover.unlink()
+        elif leftover.is_dir():
+            shutil.rmtree(leftover)
