@@ -195,6 +195,8 @@ class Plan:
             return cl.PostcodeComparison(column)
         if kind == "postcode":
             return cl.LevenshteinAtThresholds(column, [1])
+        if kind == "text" and column == "address":
+            return _address_comparison(column)
         if kind == "text":
             return cl.JaroWinklerAtThresholds(column, [0.95, 0.85])
         if kind == "identifier":
@@ -215,6 +217,32 @@ def _name_comparison(column: str):
             cll.ExactMatchLevel(column),
             cll.ColumnsReversedLevel("given_name", "family_name"),
             *[cll.JaroWinklerLevel(column, t) for t in (0.92, 0.88, 0.7)],
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def _address_comparison(column: str):
+    """Addresses by similarity, with a level for the same street where the house number differs
+    or one side lacks it ("11 anne clark avenue" and "anne clark avenue"): a number at the
+    front makes two streets look alike to Jaro-Winkler ("39 antill street", "393 daintree
+    crescent") and one street look unlike itself, so the street is compared without it."""
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+
+    def street(side: str) -> str:
+        return f"regexp_replace({column}_{side}, '^[0-9]+[a-z]?[ ,/-]*', '')"
+
+    return cl.CustomComparison(
+        output_column_name=column,
+        comparison_levels=[
+            cll.NullLevel(column),
+            cll.ExactMatchLevel(column),
+            *[cll.JaroWinklerLevel(column, t) for t in (0.95, 0.85)],
+            cll.CustomLevel(
+                f"{street('l')} = {street('r')} and length({street('l')}) > 3",
+                label_for_charts="The same street, the number differing or missing",
+            ),
             cll.ElseLevel(),
         ],
     )

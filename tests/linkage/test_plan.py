@@ -209,3 +209,33 @@ def test_names_swapped_between_their_fields_have_a_level_of_their_own():
     swapped = pairs.loc[(0, 1)]
     assert swapped.gamma_given_name == swapped.gamma_family_name == 4  # the reversed level
     assert pairs.loc[(0, 2)].gamma_given_name == 5  # the exact level, above it
+
+
+def test_the_same_street_without_its_house_number_has_a_level_of_its_own():
+    """FEBRL 3's missed pair: "11 anne clark avenue" against "anne clark avenue" agrees on the
+    street, while a number at the front never makes two streets alike ("39 antill street" and
+    "393 daintree crescent": FEBRL 2's false match when Jaro-Winkler went down to 0.7)."""
+    from splink import DuckDBAPI, Linker
+
+    people = pd.DataFrame(
+        {
+            "unique_id": [0, 1, 2, 3],
+            "address": [
+                "11 anne clark avenue oxley's way",
+                "anne clark avenue oxley's way",
+                "39 antill street key",
+                "393 daintree crescent",
+            ],
+        }
+    )
+    settings = Plan({"address": "text"}, rules=[("address",)]).settings()
+    settings.blocking_rules_to_generate_predictions = ["1 = 1"]
+    settings.retain_intermediate_calculation_columns = True
+    settings.retain_matching_columns = True
+    linker = Linker(DuckDBAPI().register(people), settings)
+    pairs = linker.inference.predict().as_pandas_dataframe()
+    gamma = pairs.set_index(["unique_id_l", "unique_id_r"]).gamma_address
+    street = 1  # levels from the top: exact 4, Jaro-Winkler 0.95 3 and 0.85 2, the street 1
+    assert gamma[(0, 1)] == street
+    assert gamma[(2, 3)] == 0
+    assert gamma[(0, 2)] == gamma[(1, 3)] == 0
