@@ -48,7 +48,7 @@ def frame(instance):
         if username:
             links.append(("Home", f"{prefix}/"))
         if "custom:tre:lead" in scopes:
-            links.append(("Register a project", f"{prefix}/projects/new"))
+            links.append(("Register a project", f"{prefix}/projects/new/tasks"))
         if "custom:tre:approve" in scopes:
             links.append(("Decisions on your data", f"{prefix}/approvals/"))
         if "custom:tre:review" in scopes:
