@@ -149,7 +149,9 @@ def test_the_leads_registration_journey(browser, site, shots):
     instance, base = site
     lead = signed_in(browser, base, "sam.lead")
     lead.goto(base + "/")
-    lead.click("nav.main >> text=Register a project")
+    lead.click("nav.main >> text=Register a project")  # the task list; one page from it
+    assert lead.locator("h1").inner_text() == "Register a project"
+    lead.click("text=Answer every question on one page")
     assert lead.locator("h1").inner_text() == "Register a project"
     assert lead.locator("#item-ae_attendances\\.nhs_number").is_disabled()
     snap(lead, shots, "lead-register")
@@ -196,3 +198,88 @@ def test_the_leads_registration_journey(browser, site, shots):
     lead.click("button:text-is('Continue')")
     assert lead.locator("h1").inner_text() == "Check your amendment before it is made"
     snap(lead, shots, "lead-amendment")
+
+
+def test_the_leads_task_list_journey(browser, site, shots):
+    """A section at a time: bad input on a question page comes back with the error summary,
+    is mended, every section is completed, the answers checked and the project submitted."""
+    instance, base = site
+    lead = signed_in(browser, base, "sam.lead")
+    lead.goto(base + "/")
+    lead.click("nav.main >> text=Register a project")
+    tasks = lead.locator(".govuk-task-list")
+    assert tasks.locator(".govuk-task-list__status").first.inner_text() == "Not started"
+    assert lead.locator("#check-status").inner_text() == "Cannot start yet"
+    snap(lead, shots, "lead-tasks")
+
+    def section(title, name):
+        lead.click(f".govuk-task-list >> text={title}")
+        assert lead.locator("h1").inner_text() == title
+        snap(lead, shots, f"lead-task-{name}")
+
+    def save():
+        lead.click("button:text-is('Save and continue')")
+
+    section("About the project", "about")
+    lead.fill("#id", "Bad Id")
+    lead.fill("#title", "Family demand by neighbourhood")
+    lead.fill("#purpose", "Count families")
+    save()
+    assert lead.title().startswith("Error:")
+    assert lead.locator(".error-summary").is_visible()
+    assert lead.locator("#id-error").is_visible() and lead.locator("#purpose-error").is_visible()
+    assert lead.locator("#title").input_value() == "Family demand by neighbourhood"
+    snap(lead, shots, "lead-task-about-errors")
+    lead.click(".error-summary a >> nth=0")
+    assert lead.evaluate("document.activeElement.id") == "id"
+    lead.fill("#id", "family-demand")
+    lead.fill("#lay_summary", "How many families call on several services, by neighbourhood.")
+    lead.fill("#purpose", "Count families known to two or more services, by neighbourhood.")
+    lead.check("input[name=category][value='service planning']")
+    lead.fill("#public_benefit", "Services planned where families need them most.")
+    lead.fill("#outputs", "families by neighbourhood | table")
+    save()
+    assert lead.locator("h1").inner_text() == "Register a project"
+    assert lead.locator("#about-status").inner_text() == "Completed"
+    assert lead.locator("#data-status").inner_text() == "Not started"
+
+    section("Datasets and data items", "data")
+    postcode = lead.locator("#item-fire_home_safety_visits\\.postcode")
+    lead.locator("details", has=postcode).locator("summary").click()
+    postcode.check()
+    lead.fill("[id='justification-fire_home_safety_visits.postcode']", "Neighbourhood of the visit")
+    lead.fill("#data_period_start", "2025-04-01")
+    lead.fill("#data_period_end", "2026-03-31")
+    save()
+    section("Legal basis and gateways", "legal")
+    lead.select_option("#article_6", "uk-gdpr-6-1-e")
+    lead.check("input[name=gateways][value='dea-2017-part-5']")
+    lead.select_option("#confidentiality", "common-law-not-confidential")
+    save()
+    section("Team", "team")
+    lead.check("input[name=team][value='alex.analyst']")
+    save()
+    assert lead.locator("#dates-status").inner_text() == "Not started"
+    section("Dates and retention", "dates")
+    lead.fill("#start", "2026-07-01")
+    lead.fill("#end", "2027-06-30")
+    lead.fill("#retention_until", "2027-12-31")
+    save()
+    section("DPIA", "dpia")
+    lead.fill("#dpia", "DPIA-2026-020")
+    save()
+    statuses = lead.locator(".govuk-task-list__status").all_inner_texts()
+    assert statuses == ["Completed"] * 6 + ["Not started"]
+    snap(lead, shots, "lead-tasks-complete")
+    lead.click("text=Check your answers")
+    assert lead.locator("h1").inner_text() == "Check your answers before saving"
+    snap(lead, shots, "lead-tasks-check")
+    lead.click("button:text-is('Save and submit for approval')")
+    assert "Project family-demand submitted." in lead.content()
+    with instance.db.session() as session:
+        found = registry.project(session, "family-demand")
+        assert found.state == "submitted" and found.current.spec["legal_basis"]["dpia"] == (
+            "DPIA-2026-020"
+        )
+    lead.click("nav.main >> text=Register a project")  # the draft became the project
+    assert lead.locator("#about-status").inner_text() == "Not started"
