@@ -3,6 +3,7 @@ between its question pages so that nothing typed is lost.
 
     answers(session, "sam.lead", amends="")            -> (answers, saved sections) or None
     keep(session, "sam.lead", "", answers, saved)       -> False when nothing changed
+    started(session, "sam.lead")                        -> ["", "supporting-families"]
     discard(session, "sam.lead", "")                    once the registration is saved
 
 A draft is the lead's own: only they read or write it, and a draft amending a project is only
@@ -67,6 +68,16 @@ def keep(session: Session, lead: str, amends: str, kept: dict[str, Any], saved: 
     row.answers, row.saved, row.updated_at = kept, list(saved), utc_now()
     session.flush()
     return True
+
+
+def started(session: Session, lead: str) -> list[str]:
+    """What LEAD has drafts of: "" for a new project, else the projects they are amending."""
+    who = person(session, lead)
+    return sorted(
+        session.scalars(
+            select(RegistrationDraft.amends).where(RegistrationDraft.person_id == who.id)
+        )
+    )
 
 
 def discard(session: Session, lead: str, amends: str = "") -> None:

@@ -234,12 +234,18 @@ def test_the_leads_task_list_journey(browser, site, shots):
     assert lead.evaluate("document.activeElement.id") == "id"
     lead.fill("#id", "family-demand")
     lead.fill("#lay_summary", "How many families call on several services, by neighbourhood.")
-    lead.fill("#purpose", "Count families known to two or more services, by neighbourhood.")
+    lead.fill("#purpose", "Explore all of the linked data to find any interesting patterns.")
     lead.check("input[name=category][value='service planning']")
     lead.fill("#public_benefit", "Services planned where families need them most.")
     lead.fill("#outputs", "families by neighbourhood | table")
     save()
     assert lead.locator("h1").inner_text() == "Register a project"
+    assert "open-ended" in lead.locator("#about-flags").inner_text()  # the purpose's flag
+    snap(lead, shots, "lead-tasks-flagged")
+    lead.click(".govuk-task-list >> text=About the project")
+    lead.fill("#purpose", "Count families known to two or more services, by neighbourhood.")
+    save()
+    assert lead.locator("#about-flags").count() == 0
     assert lead.locator("#about-status").inner_text() == "Completed"
     assert lead.locator("#data-status").inner_text() == "Not started"
 

@@ -89,6 +89,9 @@ def test_bad_answers_come_back_with_an_error_summary_and_are_kept(site, active, 
     assert status_of(listed, "about") == "In progress"
     again = lead.get(site + NEW + "/about").text  # nothing typed is lost
     assert 'value="Bad Id"' in again and spec_data["public_benefit"].strip() in html.unescape(again)
+    home = lead.get(site + "/").text  # the lead's home page leads back to it
+    assert re.search(r'href="/projects/new/tasks">Registrations you have started</a>', home)
+    assert "a new project" in home
     mended = post(lead, site + NEW + "/about", answers_of(spec_data, "about", id="family-demand"))
     assert mended.status_code == 303 and mended.headers["Location"] == NEW
     assert status_of(lead.get(site + NEW).text, "about") == "Completed"
