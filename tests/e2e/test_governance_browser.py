@@ -145,6 +145,49 @@ def test_the_operators_journey(browser, site, shots):
     snap(chris, shots, "register")
 
 
+def about(lead, purpose="Count families known to two or more services, by neighbourhood."):
+    lead.fill("#id", "family-demand")
+    lead.fill("#title", "Family demand by neighbourhood")
+    lead.fill("#lay_summary", "How many families call on several services, by neighbourhood.")
+    lead.fill("#purpose", purpose)
+    lead.check("input[name=category][value='service planning']")
+    lead.fill("#public_benefit", "Services planned where families need them most.")
+    lead.fill("#outputs", "families by neighbourhood | table")
+
+
+def data(lead):
+    postcode = lead.locator("#item-fire_home_safety_visits\\.postcode")
+    if not postcode.is_visible():  # its dataset's details are closed
+        lead.locator("details", has=postcode).locator("summary").click()
+    postcode.check()
+    lead.fill("[id='justification-fire_home_safety_visits.postcode']", "Neighbourhood of the visit")
+    lead.fill("#data_period_start", "2025-04-01")
+    lead.fill("#data_period_end", "2026-03-31")
+
+
+def legal(lead):
+    lead.select_option("#article_6", "uk-gdpr-6-1-e")
+    lead.check("input[name=gateways][value='dea-2017-part-5']")
+    lead.select_option("#confidentiality", "common-law-not-confidential")
+
+
+def dates(lead):
+    lead.fill("#start", "2026-07-01")
+    lead.fill("#end", "2027-06-30")
+    lead.fill("#retention_until", "2027-12-31")
+
+
+# each section's answers, by the task list's name of it
+ANSWERS = {
+    "About the project": about,
+    "Datasets and data items": data,
+    "Legal basis and gateways": legal,
+    "Team": lambda lead: lead.check("input[name=team][value='alex.analyst']"),
+    "Dates and retention": dates,
+    "DPIA": lambda lead: lead.fill("#dpia", "DPIA-2026-020"),
+}
+
+
 def test_the_leads_registration_journey(browser, site, shots):
     instance, base = site
     lead = signed_in(browser, base, "sam.lead")
@@ -160,25 +203,8 @@ def test_the_leads_registration_journey(browser, site, shots):
     assert lead.locator(".error-summary").is_visible()
     assert lead.locator("#id-error").is_visible() and lead.locator("#purpose-error").is_visible()
     snap(lead, shots, "lead-register-errors")
-    lead.fill("#id", "family-demand")
-    lead.fill("#title", "Family demand by neighbourhood")
-    lead.fill("#lay_summary", "How many families call on several services, by neighbourhood.")
-    lead.fill("#purpose", "Count families known to two or more services, by neighbourhood.")
-    lead.check("input[name=category][value='service planning']")
-    lead.fill("#public_benefit", "Services planned where families need them most.")
-    lead.select_option("#article_6", "uk-gdpr-6-1-e")
-    lead.check("input[name=gateways][value='dea-2017-part-5']")
-    lead.select_option("#confidentiality", "common-law-not-confidential")
-    lead.fill("#dpia", "DPIA-2026-020")
-    lead.check("input[name=team][value='alex.analyst']")
-    lead.check("#item-fire_home_safety_visits\\.postcode")
-    lead.fill("[id='justification-fire_home_safety_visits.postcode']", "Neighbourhood of the visit")
-    lead.fill("#data_period_start", "2025-04-01")
-    lead.fill("#data_period_end", "2026-03-31")
-    lead.fill("#outputs", "families by neighbourhood | table")
-    lead.fill("#start", "2026-07-01")
-    lead.fill("#end", "2027-06-30")
-    lead.fill("#retention_until", "2027-12-31")
+    for section in ANSWERS.values():  # every section's answers on the one page
+        section(lead)
     lead.click("button:text-is('Continue')")
     assert lead.locator("h1").inner_text() == "Check your answers before saving"
     snap(lead, shots, "lead-check-answers")
@@ -232,12 +258,7 @@ def test_the_leads_task_list_journey(browser, site, shots):
     snap(lead, shots, "lead-task-about-errors")
     lead.click(".error-summary a >> nth=0")
     assert lead.evaluate("document.activeElement.id") == "id"
-    lead.fill("#id", "family-demand")
-    lead.fill("#lay_summary", "How many families call on several services, by neighbourhood.")
-    lead.fill("#purpose", "Explore all of the linked data to find any interesting patterns.")
-    lead.check("input[name=category][value='service planning']")
-    lead.fill("#public_benefit", "Services planned where families need them most.")
-    lead.fill("#outputs", "families by neighbourhood | table")
+    about(lead, "Explore all of the linked data to find any interesting patterns.")
     save()
     assert lead.locator("h1").inner_text() == "Register a project"
     assert "open-ended" in lead.locator("#about-flags").inner_text()  # the purpose's flag
@@ -248,32 +269,11 @@ def test_the_leads_task_list_journey(browser, site, shots):
     assert lead.locator("#about-flags").count() == 0
     assert lead.locator("#about-status").inner_text() == "Completed"
     assert lead.locator("#data-status").inner_text() == "Not started"
-
-    section("Datasets and data items", "data")
-    postcode = lead.locator("#item-fire_home_safety_visits\\.postcode")
-    lead.locator("details", has=postcode).locator("summary").click()
-    postcode.check()
-    lead.fill("[id='justification-fire_home_safety_visits.postcode']", "Neighbourhood of the visit")
-    lead.fill("#data_period_start", "2025-04-01")
-    lead.fill("#data_period_end", "2026-03-31")
-    save()
-    section("Legal basis and gateways", "legal")
-    lead.select_option("#article_6", "uk-gdpr-6-1-e")
-    lead.check("input[name=gateways][value='dea-2017-part-5']")
-    lead.select_option("#confidentiality", "common-law-not-confidential")
-    save()
-    section("Team", "team")
-    lead.check("input[name=team][value='alex.analyst']")
-    save()
-    assert lead.locator("#dates-status").inner_text() == "Not started"
-    section("Dates and retention", "dates")
-    lead.fill("#start", "2026-07-01")
-    lead.fill("#end", "2027-06-30")
-    lead.fill("#retention_until", "2027-12-31")
-    save()
-    section("DPIA", "dpia")
-    lead.fill("#dpia", "DPIA-2026-020")
-    save()
+    for title, answer in list(ANSWERS.items())[1:]:
+        section(title, title.split()[0].lower())
+        answer(lead)
+        save()
+        assert lead.locator("h1").inner_text() == "Register a project"
     statuses = lead.locator(".govuk-task-list__status").all_inner_texts()
     assert statuses == ["Completed"] * 6 + ["Not started"]
     snap(lead, shots, "lead-tasks-complete")
