@@ -195,6 +195,16 @@ class ProjectForm(Page):
             problems, intro = _problem_list(str(exc))
             self._form(text, editing, problems, intro, None, warnings, status=400)
             return
+        if self._from_tasks(editing):  # the task list's confirmation, not the YAML editor
+            self.page(
+                "project_done.html",
+                done=done,
+                project=spec.id,
+                submitted=action == "submit",
+                warnings=warnings,
+                blocking=registration.block_submission,
+            )
+            return
         self._form(text, spec.id, None, None, done, warnings)
 
     def _from_tasks(self, editing: str | None) -> str | None:
@@ -223,6 +233,11 @@ class ProjectForm(Page):
             warnings=warnings,
             stale=stale,
             tasks=self._from_tasks(project_id),
+            blocked=[
+                w
+                for w in warnings
+                if w.kind in self.instance.settings.registration.block_submission
+            ],
             status=409 if stale else 200,
         )
 

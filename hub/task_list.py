@@ -95,8 +95,8 @@ class Draft(ProjectForm):
     def _from_tasks(self, editing: str | None) -> str | None:
         return self._tasks_url(editing)
 
-    def _draft(self, editing: str | None) -> tuple[dict[str, Any], list[str], bool]:
-        """(answers, sections saved, whether they are kept as a draft): the lead's draft; else,
+    def _draft(self, editing: str | None) -> tuple[dict[str, Any], list[str]]:
+        """(answers, sections saved): the lead's draft; else,
         for a new project, nothing answered; for an amendment, the current version, every
         section complete."""
         with self.instance.db.session() as session:
@@ -106,12 +106,12 @@ class Draft(ProjectForm):
                 if lead.username != self.person:
                     raise Refused(f"only project {editing}'s lead ({lead.username}) can edit it")
             kept = drafts.answers(session, self.person, editing or "")
-            if kept is not None:
-                return kept[0], kept[1], True
+            if kept is not None:  # over every answer's default (a draft older than a field)
+                return {**guided.values_of({}), **kept[0]}, kept[1]
             if editing is None:
-                return guided.values_of({}), [], False
+                return guided.values_of({}), []
             current = guided.values_of(found.current.spec)
-        return current, [s.name for s in guided.SECTIONS], False
+        return current, [s.name for s in guided.SECTIONS]
 
     def _checked_draft(self, values: dict[str, Any], editing: str | None):
         with self.instance.db.session() as session:
@@ -134,7 +134,7 @@ class TaskList(Draft):
     """The task list: each section with its status and flags, then "Check your answers"."""
 
     def get(self, editing: str | None = None) -> None:
-        values, saved, _ = self._draft(editing)
+        values, saved = self._draft(editing)
         _, errors, raised = self._checked_draft(values, editing)
         shown = tasks(values, saved, errors, raised)
         complete = all(t["status"] == COMPLETED for t in shown)
@@ -158,12 +158,12 @@ class Question(Draft):
 
     def get(self, editing: str | None, name: str) -> None:  # type: ignore[override]
         section = section_named(name)
-        values, _, _ = self._draft(editing)
+        values, _ = self._draft(editing)
         self._question(section, values, editing, {})
 
     def post(self, editing: str | None, name: str) -> None:  # type: ignore[override]
         section = section_named(name)
-        values, saved, _ = self._draft(editing)
+        values, saved = self._draft(editing)
         before = (dict(values), list(saved))
         typed = guided.read_form(self)
         values = {**values, **{key: typed[key] for key in section.answers}}
@@ -213,7 +213,7 @@ class CheckAnswers(Draft):
     submitted as the one-page form's are), or an amendment's diff and consequences."""
 
     def get(self, editing: str | None = None) -> None:
-        values, saved, _ = self._draft(editing)
+        values, saved = self._draft(editing)
         spec, errors, raised = self._checked_draft(values, editing)
         if spec is None or any(t["status"] != COMPLETED for t in tasks(values, saved, errors, [])):
             self.redirect(self._tasks_url(editing), status=303)  # not every section is done
@@ -233,6 +233,8 @@ class CheckAnswers(Draft):
                 done=len(guided.SECTIONS),
                 complete=True,
                 unchanged=consequences["version"],
+                submittable=consequences["state"] == "draft",
+                text=text,
                 editing=editing,
                 heading=self._title(editing),
                 url=self._tasks_url(editing),

@@ -129,8 +129,34 @@ def test_every_section_then_check_your_answers_then_saved(site, active, spec_dat
     with active.db.session() as session:
         found = registry.project(session, "family-demand")
         assert found.state == "draft" and found.current.spec["lead"] == "sam.lead"
+    assert 'class="govuk-panel govuk-panel--confirmation' in saved.text  # not the YAML editor
+    assert "kept as a draft" in saved.text and 'id="spec"' not in saved.text
     assert saved_draft(active) is None  # the answers became the project: the draft is gone
     assert status_of(lead.get(site + NEW).text, "about") == "Not started"
+    # the draft project, unchanged, is submitted from its own task list
+    edit = f"{site}/projects/family-demand/edit/tasks"
+    widened = post(lead, edit + "/dpia", [("dpia", "DPIA-2026-099")])
+    assert widened.status_code == 303
+    shown = lead.get(edit + "/check").text
+    assert 'value="submit"' in shown and "Make this amendment and submit it for approval" in shown
+    post(lead, edit + "/dpia", [("dpia", spec_data["legal_basis"]["dpia"])])
+    unchanged = lead.get(edit + "/check").text
+    assert "Nothing changes" in unchanged and "Submit it for approval" in unchanged
+    spec = html.unescape(re.search(r'name="spec" value="([^"]*)"', unchanged, re.S).group(1))
+    submitted = lead.post(
+        f"{site}/projects/family-demand/edit",
+        data={
+            "_xsrf": lead.cookies["_xsrf"],
+            "spec": spec,
+            "action": "submit",
+            "from_tasks": "yes",
+        },
+    )
+    assert "stays at version 1, submitted." in submitted.text
+    assert "Each data controller whose data the project asks for decides" in submitted.text
+    with active.db.session() as session:
+        assert registry.project(session, "family-demand").state == "submitted"
+    assert saved_draft(active, amends="family-demand") is None
 
 
 def test_a_save_that_changes_nothing_writes_nothing(site, active, spec_data):
