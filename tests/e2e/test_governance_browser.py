@@ -281,7 +281,8 @@ def test_the_leads_task_list_journey(browser, site, shots):
     assert lead.locator("h1").inner_text() == "Check your answers before saving"
     snap(lead, shots, "lead-tasks-check")
     lead.click("button:text-is('Save and submit for approval')")
-    assert "Project family-demand submitted." in lead.content()
+    assert lead.locator(".govuk-panel h1").inner_text() == "Project family-demand submitted."
+    snap(lead, shots, "lead-tasks-done")
     with instance.db.session() as session:
         found = registry.project(session, "family-demand")
         assert found.state == "submitted" and found.current.spec["legal_basis"]["dpia"] == (
@@ -289,3 +290,24 @@ def test_the_leads_task_list_journey(browser, site, shots):
         )
     lead.click("nav.main >> text=Register a project")  # the draft became the project
     assert lead.locator("#about-status").inner_text() == "Not started"
+    # the demo project's Edit: its task list, every section complete; a widening shown first
+    lead.goto(f"{base}/projects/{P}")
+    lead.click("text=Edit the registration")
+    assert lead.locator("h1").inner_text() == f"Amend project {P}"
+    statuses = lead.locator(".govuk-task-list__status").all_inner_texts()
+    assert statuses == ["Completed"] * 6 + ["Not started"]
+    snap(lead, shots, "lead-amend-tasks")
+    lead.click(".govuk-task-list >> text=Datasets and data items")
+    arrival = lead.locator("#item-ae_attendances\\.arrival_mode")
+    assert arrival.is_visible()  # the datasets asked for are open
+    arrival.check()
+    lead.fill("[id='justification-ae_attendances.arrival_mode']", "Arrival by ambulance or not")
+    lead.click("button:text-is('Save and continue')")
+    lead.click("text=Check your answers")
+    assert lead.locator("h1").inner_text() == "Check your amendment before it is made"
+    assert "arrival_mode" in lead.locator("#changes + .scroll").inner_text()
+    snap(lead, shots, "lead-amend-check")
+    lead.click("button:text-is('Make this amendment')")
+    assert lead.locator(".govuk-panel h1").inner_text() == f"Project {P} saved."
+    with instance.db.session() as session:
+        assert registry.project(session, P).version == 2
