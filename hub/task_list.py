@@ -133,6 +133,8 @@ class Draft(ProjectForm):
 class TaskList(Draft):
     """The task list: each section with its status and flags, then "Check your answers"."""
 
+    SUPPORTED_METHODS = ("GET",)  # saving is ProjectForm's own address, not this one
+
     def get(self, editing: str | None = None) -> None:
         values, saved = self._draft(editing)
         _, errors, raised = self._checked_draft(values, editing)
@@ -211,6 +213,8 @@ class Question(Draft):
 class CheckAnswers(Draft):
     """Once every section is complete: a new project's "Check your answers" (saved or
     submitted as the one-page form's are), or an amendment's diff and consequences."""
+
+    SUPPORTED_METHODS = ("GET",)
 
     def get(self, editing: str | None = None) -> None:
         values, saved = self._draft(editing)

@@ -230,5 +230,7 @@ def test_only_the_lead_reaches_a_draft(site, active, spec_data):
         with pytest.raises(RegistryError, match="only project supporting-families.s lead"):
             drafts.answers(session, "alex.analyst", P)
     assert as_("sam.lead").get(site + NEW + "/nonsense").status_code == 400
+    for page in (NEW, NEW + "/check", f"/projects/{P}/edit/tasks"):  # saving is elsewhere
+        assert post(as_("sam.lead"), site + page, [("spec", "id: x")]).status_code == 405
     too_big = post(as_("sam.lead"), site + NEW + "/dpia", [("dpia", "x" * 250_000)])
     assert too_big.status_code == 400 and "more than a registration draft holds" in too_big.text
