@@ -5,7 +5,9 @@
 
 The text is checked exactly as the YAML route checks a file. Saving a project's text unchanged
 changes nothing; a change is shown first, field by field, with its consequences (which data
-controllers decide again, who accepts the terms again), and made only when the lead confirms.
+controllers decide again, who accepts the terms again), and made only when the lead confirms
+what was shown (the confirmation carries the preview's digest; any other is refused). The
+same questions a section at a time, with the answers kept between pages: :mod:`hub.task_list`.
 """
 
 from __future__ import annotations
@@ -167,10 +169,8 @@ class ProjectForm(Page):
                 if exists:
                     consequences = registry.amendment_consequences(session, spec.id, spec, policy)
                     # a confirmation holds for what its preview showed, and nothing else
-                    stale = (
-                        confirmed
-                        and self.get_body_argument("digest", "") != (consequences["digest"])
-                    )
+                    shown = self.get_body_argument("digest", "")
+                    stale = confirmed and shown != consequences["digest"]
                     preview = bool(consequences["changes"]) and (not confirmed or stale)
                     if not preview:
                         registry.amend(session, self.person, spec.id, spec, policy)
