@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -19,8 +20,10 @@ from sqlalchemy.orm import Session
 
 from hub.governance import CLASS_WORDS, accreditation_words
 from projects import registry
+from projects.errors import RegistryError
 from projects.policy import Role
-from projects.spec import CATEGORIES, OUTPUT_KINDS
+from projects.spec import CATEGORIES, OUTPUT_KINDS, ProjectSpec, parse_project
+from sdc.policy import Policy
 
 # the fields of the form, in page order, with the registration's field each answers
 FIELDS = (
@@ -44,6 +47,70 @@ FIELDS = (
     ("end", "end"),
     ("retention_until", "retention_until"),
 )
+
+
+@dataclass(frozen=True)
+class Section:
+    """One section of the registration: a task of the task list, a question page, a heading
+    of the one-page form."""
+
+    name: str
+    title: str
+    hint: str
+    answers: tuple[str, ...]  # the keys of the form's values (values_of) it asks for
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """The form's fields (FIELDS' names) its problems are reported at."""
+        named = {name for name, _ in FIELDS}
+        return tuple("data" if a == "items" else a for a in self.answers if a in named | {"items"})
+
+    def answered(self, values: dict[str, Any]) -> bool:
+        """Whether anything of it is answered (the project id of an Edit page is not an
+        answer: it is the page's)."""
+        return any(values.get(a) for a in self.answers if a != "id")
+
+
+SECTIONS = (
+    Section(
+        "about",
+        "About the project",
+        "Title, summary, purpose, public benefit and outputs",
+        (
+            "id",
+            "title",
+            "lay_summary",
+            "purpose",
+            "category",
+            "public_benefit",
+            "outputs",
+            "onward_sharing",
+            "commercial_use",
+        ),
+    ),
+    Section(
+        "data",
+        "Datasets and data items",
+        "The items the purpose needs, why, and the period the records cover",
+        ("items", "precision", "data_period_start", "data_period_end"),
+    ),
+    Section(
+        "legal",
+        "Legal basis and gateways",
+        "From the legal gateway catalogue",
+        ("article_6", "article_9", "gateways", "confidentiality"),
+    ),
+    Section("team", "Team", "The analysts, with their accreditation", ("team",)),
+    Section(
+        "dates",
+        "Dates and retention",
+        "When access begins and ends, and how long the data is kept",
+        ("start", "end", "retention_until"),
+    ),
+    Section("dpia", "DPIA", "The data protection impact assessment's reference", ("dpia",)),
+)
+# where each field of the form is asked (a section's name)
+SECTION_OF = {field: s.name for s in SECTIONS for field in s.fields}
 DIRECT_IDENTIFIER_REASON = (
     "a direct identifier: never given to a project (the kit links people by pseudonyms)"
 )
@@ -299,3 +366,24 @@ def errors_by_field(problems: list[str], values: dict[str, Any]) -> dict[str, li
             continue
         out.setdefault(field, []).append(in_words(field, message))
     return out
+
+
+def check(
+    session: Session, values: dict[str, Any], lead: str, editing: str | None, policy: Policy
+) -> tuple[ProjectSpec | None, dict[str, list[str]]]:
+    """VALUES (the form's answers, LEAD filling them in) checked as the YAML route checks a
+    file, and the id as the page allows it (a new project's is free; EDITING's stays): the
+    registration, or None and each problem at its field."""
+    try:
+        spec = parse_project(registration_of(values, lead), "the form")
+        problems = registry.validate_spec(session, spec, policy)
+        taken = any(p.id == spec.id for p in registry.projects(session))
+        if editing is None and taken:
+            problems.append(f"id: project {spec.id} exists already: choose another id")
+        if editing is not None and spec.id != editing:
+            problems.append(f"id: this is project {editing}'s Edit page: the id stays the same")
+    except RegistryError as exc:
+        problems = str(exc).splitlines()
+    if problems:
+        return None, errors_by_field(problems, values)
+    return spec, {}

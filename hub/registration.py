@@ -5,7 +5,9 @@
 
 The text is checked exactly as the YAML route checks a file. Saving a project's text unchanged
 changes nothing; a change is shown first, field by field, with its consequences (which data
-controllers decide again, who accepts the terms again), and made only when the lead confirms.
+controllers decide again, who accepts the terms again), and made only when the lead confirms
+what was shown (the confirmation carries the preview's digest; any other is refused). The
+same questions a section at a time, with the answers kept between pages: :mod:`hub.task_list`.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import yaml
 
 from hub import guided
 from hub.governance import legal_basis_names
-from projects import registry
+from projects import drafts, registry
 from projects.errors import RegistryError
 from projects.models import Person
 from projects.quality import flags
@@ -73,6 +75,7 @@ class ProjectForm(Page):
             offered = guided.catalogue(session, date.today())
         self.page(
             "project_guided.html",
+            sections=guided.SECTIONS,
             v=values,
             c=offered,
             opened={key.partition(".")[0] for key in values["items"]},
@@ -85,20 +88,12 @@ class ProjectForm(Page):
         """The guided form's answers as a registration's text, once they pass every check the
         YAML route makes; else None, the form shown again with each error at its field."""
         values = guided.read_form(self)
-        data = guided.registration_of(values, self.person)
-        try:
-            spec = parse_project(data, "the form")
-            with self.instance.db.session() as session:
-                problems = registry.validate_spec(session, spec, self.instance.settings.policy)
-                taken = any(p.id == spec.id for p in registry.projects(session))
-            if editing is None and taken:
-                problems.append(f"id: project {spec.id} exists already: choose another id")
-            if editing is not None and spec.id != editing:
-                problems.append(f"id: this is project {editing}'s Edit page: the id stays the same")
-        except RegistryError as exc:
-            problems = str(exc).splitlines()
-        if problems:
-            self._guided(values, editing, guided.errors_by_field(problems, values), status=400)
+        with self.instance.db.session() as session:
+            spec, errors = guided.check(
+                session, values, self.person, editing, self.instance.settings.policy
+            )
+        if spec is None:
+            self._guided(values, editing, errors, status=400)
             return None
         return spec_as_yaml(spec.model_dump(mode="json"))
 
@@ -170,9 +165,13 @@ class ProjectForm(Page):
                         f"project {spec.id} exists already: choose another id, or amend it "
                         "from its own page (Edit)"
                     )
+                stale = False
                 if exists:
                     consequences = registry.amendment_consequences(session, spec.id, spec, policy)
-                    preview = bool(consequences["changes"]) and not confirmed
+                    # a confirmation holds for what its preview showed, and nothing else
+                    shown = self.get_body_argument("digest", "")
+                    stale = confirmed and shown != consequences["digest"]
+                    preview = bool(consequences["changes"]) and (not confirmed or stale)
                     if not preview:
                         registry.amend(session, self.person, spec.id, spec, policy)
                 else:
@@ -180,15 +179,10 @@ class ProjectForm(Page):
                     registry.register_project(session, self.person, spec, policy)
                 if action == "submit" and not preview:
                     registry.submit(session, self.person, spec.id, registration)
-            if preview:  # rendered outside the transaction (the page's frame reads too)
-                self.page(
-                    "amendment.html",
-                    text=text,
-                    action=action,
-                    project=spec.id,
-                    c=consequences,
-                    warnings=warnings,
-                )
+                if self._from_tasks(editing) and not preview:
+                    drafts.discard(session, self.person, editing or "")
+            if preview and consequences is not None:  # outside the transaction (the frame reads)
+                self._amendment(text, action, spec.id, consequences, warnings, stale)
                 return
             if consequences is not None and not consequences["changes"]:
                 done = (
@@ -201,7 +195,51 @@ class ProjectForm(Page):
             problems, intro = _problem_list(str(exc))
             self._form(text, editing, problems, intro, None, warnings, status=400)
             return
+        if self._from_tasks(editing):  # the task list's confirmation, not the YAML editor
+            self.page(
+                "project_done.html",
+                done=done,
+                project=spec.id,
+                submitted=action == "submit",
+                warnings=warnings,
+                blocking=registration.block_submission,
+            )
+            return
         self._form(text, spec.id, None, None, done, warnings)
+
+    def _from_tasks(self, editing: str | None) -> str | None:
+        """The task list a page posted from (its answers are a draft to forget once saved)."""
+        if self.get_body_argument("from_tasks", "") != "yes":
+            return None
+        return f"{self.prefix()}/projects/{editing + '/edit' if editing else 'new'}/tasks"
+
+    def _amendment(
+        self,
+        text: str,
+        action: str,
+        project_id: str,
+        consequences: dict[str, Any],
+        warnings: list,
+        stale: bool = False,
+    ) -> None:
+        """An amendment's diff and consequences, before it is made; STALE: a confirmation of a
+        preview that is no longer what would be made, refused (status 409), shown again."""
+        self.page(
+            "amendment.html",
+            text=text,
+            action=action,
+            project=project_id,
+            c=consequences,
+            warnings=warnings,
+            stale=stale,
+            tasks=self._from_tasks(project_id),
+            blocked=[
+                w
+                for w in warnings
+                if w.kind in self.instance.settings.registration.block_submission
+            ],
+            status=409 if stale else 200,
+        )
 
     def _check(self, spec: ProjectSpec, text: str | None = None, submitting: bool = False) -> bool:
         """The guided answers' "Check your answers" page, the legal bases by name; a flag the
@@ -225,6 +263,8 @@ class ProjectForm(Page):
             blocking=settings.block_submission,
             blocked=blocked,
             refused=submitting,
+            tasks=self._from_tasks(None),
+            section_of=guided.SECTION_OF,
             status=400 if submitting else 200,
         )
         return True

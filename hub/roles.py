@@ -15,6 +15,7 @@ from typing import Any
 from output_checks import airlock
 from projects import registry
 from projects.approvals import approvals, requested_datasets
+from projects.drafts import started
 from projects.errors import RegistryError
 from projects.policy import PREPARABLE, Role, effective_state, status
 from projects.prepared import prepared_extract
@@ -48,7 +49,7 @@ def frame(instance):
         if username:
             links.append(("Home", f"{prefix}/"))
         if "custom:tre:lead" in scopes:
-            links.append(("Register a project", f"{prefix}/projects/new"))
+            links.append(("Register a project", f"{prefix}/projects/new/tasks"))
         if "custom:tre:approve" in scopes:
             links.append(("Decisions on your data", f"{prefix}/approvals/"))
         if "custom:tre:review" in scopes:
@@ -110,6 +111,16 @@ def tasks(instance, username: str, scopes: set[str], prefix: str) -> list[Task]:
                     "; ".join(f"{p.id}: {status(session, p, today)}" for p in drafts),
                 )
             )
+            begun = started(session, username)
+            if begun:  # the task list's answers kept so far
+                out.append(
+                    Task(
+                        "Registrations you have started",
+                        len(begun),
+                        f"{prefix}/projects/{begun[0] + '/edit' if begun[0] else 'new'}/tasks",
+                        "; ".join(f"amendment of {b}" if b else "a new project" for b in begun),
+                    )
+                )
         if Role.OPERATOR in roles:
             undecided = sum(
                 len(set(requested_datasets(p)) - set(approvals(session, p)))

@@ -17,7 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from hub import governance, operator, registration, roles, run_pages
+from hub import governance, operator, registration, roles, run_pages, task_list
 from hub.config import ROLE_SCOPES, SCOPE_NAMES
 from output_checks import airlock, notify
 from output_checks import web as airlock_web
@@ -280,6 +280,7 @@ def routes() -> list[tuple[str, type[Page]]]:
         (r"/register/register\.(csv|json)", RegisterPage),
         *airlock_web.routes(),
         *registration.routes(),
+        *task_list.routes(),
         *governance.routes(),
         *operator.routes(),
     ]

@@ -207,3 +207,19 @@ class PreparedExtract(Base):
     prepared_by: Mapped[str] = mapped_column(String(64))
     at: Mapped[str] = mapped_column(String(32))
     files: Mapped[list] = mapped_column(JSON, default=list)
+
+
+class RegistrationDraft(Base):
+    """A lead's unfinished answers to the guided registration, kept between its question pages:
+    for a new project (``amends`` empty) or an amendment of the project it names. Answers, not
+    a registration: nothing in them is checked until they are registered or amended."""
+
+    __tablename__ = "registration_drafts"
+    __table_args__ = (UniqueConstraint("person_id", "amends"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    amends: Mapped[str] = mapped_column(String(30), default="")
+    answers: Mapped[dict] = mapped_column(JSON)
+    saved: Mapped[list] = mapped_column(JSON, default=list)  # the sections saved, by name
+    updated_at: Mapped[str] = mapped_column(String(32))

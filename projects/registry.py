@@ -579,8 +579,8 @@ def amendment_consequences(
 ) -> dict[str, Any]:
     """What amending PROJECT_ID to SPEC would do, before it is done: every change (before,
     after, whether it widens), which controllers must decide again, whether the project goes
-    back to them, and who must accept the terms again (every member of the new version's team:
-    a declaration holds for one version)."""
+    back to them, who must accept the terms again (every member of the new version's team:
+    a declaration holds for one version), and the preview's digest (:func:`preview_digest`)."""
     found = project(session, project_id)
     amendment = diff(found.current.spec, spec.model_dump(mode="json"), operator_policy)
     requested = sorted(spec.requested())
@@ -601,7 +601,17 @@ def amendment_consequences(
         "state": state.value,
         "accept_again": team if amendment.changes else [],
         "version": found.version + (1 if amendment.changes else 0),
+        "digest": preview_digest(found, spec),
     }
+
+
+def preview_digest(found: Project, spec: ProjectSpec) -> str:
+    """What an amendment's preview showed, as a digest: the new registration and the version it
+    amends. The lead's confirmation carries it; a confirmation whose registration, or whose
+    project, is no longer what was previewed is refused (the consequences shown would not be
+    the consequences made)."""
+    shown = {"amends": found.id, "version": found.version, "spec": spec.model_dump(mode="json")}
+    return hashlib.sha256(canonical_json(shown).encode()).hexdigest()
 
 
 def amendments(session: Session, found: Project) -> dict[int, dict[str, Any]]:

@@ -86,3 +86,14 @@ def test_0009_records_the_extracts_cut_before_it_as_prepared_data(instance):
         row = prepared_extract(session, registry.project(session, "supporting-families"))
         assert row is not None and row.version == 1 and row.prepared_by == "ops"
         assert row.files == [{"file": "a.parquet", "rows": 1, "sha256": "0"}]
+
+
+def test_0010_adds_the_registration_drafts_and_takes_them_away(instance):
+    from alembic import command
+
+    config = alembic_config(MIGRATIONS, instance.db.engine)
+    assert "registration_drafts" in inspect(instance.db.engine).get_table_names()
+    command.downgrade(config, "0009")
+    assert "registration_drafts" not in inspect(instance.db.engine).get_table_names()
+    migrate(instance.db)
+    assert "registration_drafts" in inspect(instance.db.engine).get_table_names()

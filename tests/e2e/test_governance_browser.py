@@ -145,11 +145,56 @@ def test_the_operators_journey(browser, site, shots):
     snap(chris, shots, "register")
 
 
+def about(lead, purpose="Count families known to two or more services, by neighbourhood."):
+    lead.fill("#id", "family-demand")
+    lead.fill("#title", "Family demand by neighbourhood")
+    lead.fill("#lay_summary", "How many families call on several services, by neighbourhood.")
+    lead.fill("#purpose", purpose)
+    lead.check("input[name=category][value='service planning']")
+    lead.fill("#public_benefit", "Services planned where families need them most.")
+    lead.fill("#outputs", "families by neighbourhood | table")
+
+
+def data(lead):
+    postcode = lead.locator("#item-fire_home_safety_visits\\.postcode")
+    if not postcode.is_visible():  # its dataset's details are closed
+        lead.locator("details", has=postcode).locator("summary").click()
+    postcode.check()
+    lead.fill("[id='justification-fire_home_safety_visits.postcode']", "Neighbourhood of the visit")
+    lead.fill("#data_period_start", "2025-04-01")
+    lead.fill("#data_period_end", "2026-03-31")
+
+
+def legal(lead):
+    lead.select_option("#article_6", "uk-gdpr-6-1-e")
+    lead.check("input[name=gateways][value='dea-2017-part-5']")
+    lead.select_option("#confidentiality", "common-law-not-confidential")
+
+
+def dates(lead):
+    lead.fill("#start", "2026-07-01")
+    lead.fill("#end", "2027-06-30")
+    lead.fill("#retention_until", "2027-12-31")
+
+
+# each section's answers, by the task list's name of it
+ANSWERS = {
+    "About the project": about,
+    "Datasets and data items": data,
+    "Legal basis and gateways": legal,
+    "Team": lambda lead: lead.check("input[name=team][value='alex.analyst']"),
+    "Dates and retention": dates,
+    "DPIA": lambda lead: lead.fill("#dpia", "DPIA-2026-020"),
+}
+
+
 def test_the_leads_registration_journey(browser, site, shots):
     instance, base = site
     lead = signed_in(browser, base, "sam.lead")
     lead.goto(base + "/")
-    lead.click("nav.main >> text=Register a project")
+    lead.click("nav.main >> text=Register a project")  # the task list; one page from it
+    assert lead.locator("h1").inner_text() == "Register a project"
+    lead.click("text=Answer every question on one page")
     assert lead.locator("h1").inner_text() == "Register a project"
     assert lead.locator("#item-ae_attendances\\.nhs_number").is_disabled()
     snap(lead, shots, "lead-register")
@@ -158,25 +203,8 @@ def test_the_leads_registration_journey(browser, site, shots):
     assert lead.locator(".error-summary").is_visible()
     assert lead.locator("#id-error").is_visible() and lead.locator("#purpose-error").is_visible()
     snap(lead, shots, "lead-register-errors")
-    lead.fill("#id", "family-demand")
-    lead.fill("#title", "Family demand by neighbourhood")
-    lead.fill("#lay_summary", "How many families call on several services, by neighbourhood.")
-    lead.fill("#purpose", "Count families known to two or more services, by neighbourhood.")
-    lead.check("input[name=category][value='service planning']")
-    lead.fill("#public_benefit", "Services planned where families need them most.")
-    lead.select_option("#article_6", "uk-gdpr-6-1-e")
-    lead.check("input[name=gateways][value='dea-2017-part-5']")
-    lead.select_option("#confidentiality", "common-law-not-confidential")
-    lead.fill("#dpia", "DPIA-2026-020")
-    lead.check("input[name=team][value='alex.analyst']")
-    lead.check("#item-fire_home_safety_visits\\.postcode")
-    lead.fill("[id='justification-fire_home_safety_visits.postcode']", "Neighbourhood of the visit")
-    lead.fill("#data_period_start", "2025-04-01")
-    lead.fill("#data_period_end", "2026-03-31")
-    lead.fill("#outputs", "families by neighbourhood | table")
-    lead.fill("#start", "2026-07-01")
-    lead.fill("#end", "2027-06-30")
-    lead.fill("#retention_until", "2027-12-31")
+    for section in ANSWERS.values():  # every section's answers on the one page
+        section(lead)
     lead.click("button:text-is('Continue')")
     assert lead.locator("h1").inner_text() == "Check your answers before saving"
     snap(lead, shots, "lead-check-answers")
@@ -196,3 +224,90 @@ def test_the_leads_registration_journey(browser, site, shots):
     lead.click("button:text-is('Continue')")
     assert lead.locator("h1").inner_text() == "Check your amendment before it is made"
     snap(lead, shots, "lead-amendment")
+
+
+def test_the_leads_task_list_journey(browser, site, shots):
+    """A section at a time: bad input on a question page comes back with the error summary,
+    is mended, every section is completed, the answers checked and the project submitted."""
+    instance, base = site
+    lead = signed_in(browser, base, "sam.lead")
+    lead.goto(base + "/")
+    lead.click("nav.main >> text=Register a project")
+    tasks = lead.locator(".govuk-task-list")
+    assert tasks.locator(".govuk-task-list__status").first.inner_text() == "Not started"
+    assert lead.locator("#check-status").inner_text() == "Cannot start yet"
+    snap(lead, shots, "lead-tasks")
+
+    def section(title, name):
+        lead.click(f".govuk-task-list >> text={title}")
+        assert lead.locator("h1").inner_text() == title
+        snap(lead, shots, f"lead-task-{name}")
+
+    def save():
+        lead.click("button:text-is('Save and continue')")
+
+    section("About the project", "about")
+    lead.fill("#id", "Bad Id")
+    lead.fill("#title", "Family demand by neighbourhood")
+    lead.fill("#purpose", "Count families")
+    save()
+    assert lead.title().startswith("Error:")
+    assert lead.locator(".error-summary").is_visible()
+    assert lead.locator("#id-error").is_visible() and lead.locator("#purpose-error").is_visible()
+    assert lead.locator("#title").input_value() == "Family demand by neighbourhood"
+    snap(lead, shots, "lead-task-about-errors")
+    lead.click(".error-summary a >> nth=0")
+    assert lead.evaluate("document.activeElement.id") == "id"
+    about(lead, "Explore all of the linked data to find any interesting patterns.")
+    save()
+    assert lead.locator("h1").inner_text() == "Register a project"
+    assert "open-ended" in lead.locator("#about-flags").inner_text()  # the purpose's flag
+    snap(lead, shots, "lead-tasks-flagged")
+    lead.click(".govuk-task-list >> text=About the project")
+    lead.fill("#purpose", "Count families known to two or more services, by neighbourhood.")
+    save()
+    assert lead.locator("#about-flags").count() == 0
+    assert lead.locator("#about-status").inner_text() == "Completed"
+    assert lead.locator("#data-status").inner_text() == "Not started"
+    for title, answer in list(ANSWERS.items())[1:]:
+        section(title, title.split()[0].lower())
+        answer(lead)
+        save()
+        assert lead.locator("h1").inner_text() == "Register a project"
+    statuses = lead.locator(".govuk-task-list__status").all_inner_texts()
+    assert statuses == ["Completed"] * 6 + ["Not started"]
+    snap(lead, shots, "lead-tasks-complete")
+    lead.click("text=Check your answers")
+    assert lead.locator("h1").inner_text() == "Check your answers before saving"
+    snap(lead, shots, "lead-tasks-check")
+    lead.click("button:text-is('Save and submit for approval')")
+    assert lead.locator(".govuk-panel h1").inner_text() == "Project family-demand submitted."
+    snap(lead, shots, "lead-tasks-done")
+    with instance.db.session() as session:
+        found = registry.project(session, "family-demand")
+        assert found.state == "submitted" and found.current.spec["legal_basis"]["dpia"] == (
+            "DPIA-2026-020"
+        )
+    lead.click("nav.main >> text=Register a project")  # the draft became the project
+    assert lead.locator("#about-status").inner_text() == "Not started"
+    # the demo project's Edit: its task list, every section complete; a widening shown first
+    lead.goto(f"{base}/projects/{P}")
+    lead.click("text=Edit the registration")
+    assert lead.locator("h1").inner_text() == f"Amend project {P}"
+    statuses = lead.locator(".govuk-task-list__status").all_inner_texts()
+    assert statuses == ["Completed"] * 6 + ["Not started"]
+    snap(lead, shots, "lead-amend-tasks")
+    lead.click(".govuk-task-list >> text=Datasets and data items")
+    arrival = lead.locator("#item-ae_attendances\\.arrival_mode")
+    assert arrival.is_visible()  # the datasets asked for are open
+    arrival.check()
+    lead.fill("[id='justification-ae_attendances.arrival_mode']", "Arrival by ambulance or not")
+    lead.click("button:text-is('Save and continue')")
+    lead.click("text=Check your answers")
+    assert lead.locator("h1").inner_text() == "Check your amendment before it is made"
+    assert "arrival_mode" in lead.locator("#changes + .scroll").inner_text()
+    snap(lead, shots, "lead-amend-check")
+    lead.click("button:text-is('Make this amendment')")
+    assert lead.locator(".govuk-panel h1").inner_text() == f"Project {P} saved."
+    with instance.db.session() as session:
+        assert registry.project(session, P).version == 2

@@ -82,12 +82,68 @@ def test_an_amendment_shows_its_diff_and_consequences_before_it_is_made(site, ac
     assert "arrival_mode" in back.text and versions(active) == 1
     made = lead.post(
         f"{site}/projects/{P}/edit",
-        data={"_xsrf": xsrf, "spec": text, "confirm": "yes", "action": "register"},
+        data={
+            "_xsrf": xsrf,
+            "spec": text,
+            "confirm": "yes",
+            "action": "register",
+            "digest": digest_of(shown.text),
+        },
     )
     assert made.status_code == 200 and f"Project {P} saved." in made.text
     assert versions(active) == 2
     with active.db.session() as session:
         assert registry.project(session, P).state == "submitted"
+
+
+def digest_of(page):
+    """The digest an amendment's preview carries to its confirmation."""
+    return re.search(r'name="digest" value="([0-9a-f]{64})"', page).group(1)
+
+
+def test_a_confirmation_holds_only_for_what_its_preview_showed(site, active, spec_data):
+    """The confirm step carries the preview's digest: a confirmation without it, of other
+    content than was shown, or of a project amended since, is refused and shown again, with
+    nothing made and the answers kept."""
+    lead = as_("sam.lead")
+    xsrf, _ = form(lead, f"{site}/projects/{P}/edit?as=yaml")
+    wider = copy.deepcopy(spec_data)
+    ae = next(d for d in wider["data"] if d["dataset"] == "ae_attendances")
+    ae["items"].append({"item": "arrival_mode", "justification": "Arrival by ambulance or not"})
+    shown = lead.post(
+        f"{site}/projects/{P}/edit", data={"_xsrf": xsrf, "spec": yaml.safe_dump(wider)}
+    )
+    digest = digest_of(shown.text)
+    confirm = {"_xsrf": xsrf, "confirm": "yes", "action": "register"}
+    # no digest: nothing was previewed
+    bare = lead.post(f"{site}/projects/{P}/edit", data=dict(confirm, spec=yaml.safe_dump(wider)))
+    assert bare.status_code == 409 and "not the amendment you were shown" in bare.text
+    assert "nothing was changed" in bare.text and versions(active) == 1
+    # other content than the preview showed (an extra item slipped in): refused, shown again
+    ae["items"].append({"item": "chief_complaint", "justification": "The complaint's words"})
+    other = lead.post(
+        f"{site}/projects/{P}/edit",
+        data=dict(confirm, spec=yaml.safe_dump(wider), digest=digest),
+    )
+    assert other.status_code == 409 and "not the amendment you were shown" in other.text
+    assert "chief_complaint" in other.text and versions(active) == 1
+    assert digest_of(other.text) != digest  # the page now shows what would be made
+    # the project amended meanwhile (another tab): the old preview no longer holds
+    ae["items"].pop()
+    with active.db.session() as session:
+        narrower = copy.deepcopy(spec_data)
+        narrower["title"] = "Supporting families, renamed"
+        registry.amend(session, "sam.lead", P, parse_project(narrower), active.settings.policy)
+    late = lead.post(
+        f"{site}/projects/{P}/edit",
+        data=dict(confirm, spec=yaml.safe_dump(wider), digest=digest),
+    )
+    assert late.status_code == 409 and versions(active) == 2
+    made = lead.post(
+        f"{site}/projects/{P}/edit",
+        data=dict(confirm, spec=yaml.safe_dump(wider), digest=digest_of(late.text)),
+    )
+    assert made.status_code == 200 and versions(active) == 3
 
 
 def test_only_the_lead_edits(site):

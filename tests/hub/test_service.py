@@ -53,6 +53,7 @@ PAGES = {
     "/airlock/requests/{r}": {"author", "checker"},
     "/approvals/": {"approver"},
     "/projects/new": {"lead"},
+    "/projects/new/tasks": {"lead"},
     f"/projects/{P}/requests/new": {"author", "team", "checker", "approver", "lead", "outsider"},
     "/register/": set(PEOPLE),  # public
 }
