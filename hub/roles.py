@@ -107,7 +107,8 @@ def tasks(instance, username: str, scopes: set[str], prefix: str) -> list[Task]:
                 Task(
                     "Your projects to complete and submit",
                     len(drafts),
-                    f"{prefix}/projects/new",
+                    # a draft is finished through its own task list; none: a new one starts
+                    f"{prefix}/projects/{drafts[0].id + '/edit' if drafts else 'new'}/tasks",
                     "; ".join(f"{p.id}: {status(session, p, today)}" for p in drafts),
                 )
             )

@@ -181,6 +181,10 @@ def test_each_role_lands_on_its_own_tasks_with_counts(site):
     lead = as_("sam.lead").get(site + "/")
     assert "does not have the analyst role" not in lead.text
     assert re.search(r"Your projects to complete and submit</a> <span[^>]*>1<", lead.text)
+    # the one draft is finished through its own task list
+    link = re.search(r'href="([^"]+)"[^>]*>Your projects to complete and submit<', lead.text)
+    assert link and re.fullmatch(r".*/projects/[a-z0-9-]+/edit/tasks", link[1]), link
+    assert as_("sam.lead").get(site + link[1].split("/services/tre", 1)[-1]).status_code == 200
     ops = as_("ops.operator").get(site + "/")
     assert "Projects waiting for you to prepare their data" in ops.text
     assert re.search(r"have not made</a> <span class=\"count count-due\">5<", ops.text)
