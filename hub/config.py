@@ -92,6 +92,9 @@ def configure_tre(c: Any, instance: Instance) -> None:
     c.JupyterHub.default_url = "/services/tre/"
     # JupyterHub's home page sends people to the tre pages (hub/hub-templates/home.html)
     c.JupyterHub.template_paths = [str(HERE / "hub-templates")]
+    # a workspace's start is shown as it goes (the spawn-pending page's progress) from the click,
+    # not after ten seconds of a blank wait
+    c.JupyterHub.tornado_settings = {"slow_spawn_timeout": 0}
 
     c.JupyterHub.authenticator_class = "hub.auth.TreAuthenticator"
     c.Authenticator.allow_all = True  # login is checked against the registry instead

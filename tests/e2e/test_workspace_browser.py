@@ -6,7 +6,7 @@ made interactively. Screenshots go to $TRE_SCREENSHOTS when it is set."""
 import os
 from pathlib import Path
 
-from tests.e2e.conftest import needs_chromium
+from tests.e2e.conftest import assert_accessible, needs_chromium
 from tests.e2e.test_browser import request_release, sign_in
 
 P = "supporting-families"
@@ -33,7 +33,18 @@ def test_an_analyst_runs_their_own_notebook_with_provenance_and_requests_its_out
 ):
     alex = sign_in(browser, hub_url, "alex.analyst")
     alex.set_viewport_size({"width": 1400, "height": 850})
+    # JupyterHub's spawn-pending page, held while it is checked: its progress stream waits
+    held = []
+    alex.route("**/progress", lambda route: held.append(route))
     alex.click(f"text=Start the {P} workspace")
+    alex.wait_for_url("**/hub/spawn-pending/alex.analyst/**", timeout=60_000)
+    alex.locator("#progress-message").wait_for(state="attached")
+    assert alex.locator(".tre-header").count() == 1
+    assert_accessible(alex, "hub-spawn-pending")
+    shoot(alex, "hub-spawn-pending", tmp_path)
+    alex.unroute("**/progress")
+    for request in held:
+        request.continue_()
     alex.wait_for_url(f"**/user/alex.analyst/{P}/lab**", timeout=120_000)
     alex.wait_for_selector("#jp-main-dock-panel", timeout=120_000)
     # where am I: the banner, and the welcome page opened on the first visit
