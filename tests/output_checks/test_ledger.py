@@ -456,23 +456,6 @@ def test_a_released_hand_made_table_enters_the_ledger_from_the_airlocks_copy(stu
     airlock.reject(studied, later, "chris.checker", "differencing")
 
 
-@pytest.fixture(scope="module")
-def study_tables(studied):
-    """The tables of the four demo studies, in the order the demo releases them."""
-    from notebooks import runner, runs
-    from tests.conftest import STUDIED_TODAY
-
-    found = []
-    for name in runner.studies():
-        result = runner.run(studied, name, "supporting-families", "alex.analyst", at=STUDIED_TODAY)
-        assert result.status == runs.SUCCEEDED, result.error
-        for path in sorted(result.files.glob("*.csv")):
-            table = parse_table(path.read_bytes(), ".csv")
-            if table is not None:
-                found.append((f"{name}/{path.name}", table))
-    return found
-
-
 def test_the_four_studies_released_one_after_the_other_are_clean(study_tables):
     studies = {name.split("/")[0] for name, _ in study_tables}
     assert len(studies) == 4 and len(study_tables) >= 8

@@ -1,0 +1,434 @@
+"""The joint audit: every table of a request and the project's other tables as one problem.
+
+The differencing checks (:mod:`output_checks.ledger`) compare tables two at a time. An attacker
+who publishes several tables, each safe alone and each pair passing, can still recompute a
+suppressed cell by chaining the relations of three or more tables, or a margin of one with the
+cells of another. The joint audit reads every table of counts of a request, of the project's
+released tables and of its requests in flight (from the airlock's own copies, as differencing
+does) and puts all their cells into one system:
+
+- **within a table**, every row, column and margin adds up: each total cell is the sum of the
+  cells it totals along each dimension. A margin the file does not publish is an unknown of the
+  system (its cells still add up to it), so a table without totals links by them too;
+- **across tables**, a cell of one is the same number as its match in another when the two
+  tables' views (inner cells or margins) are matched by content, as :func:`ledger.align` matches
+  them (by their labels, never the dimensions' names; a category matched only by its population
+  is left out), when every cell both tables publish in any of those views is equal (at least
+  :data:`MIN_LINKED` of them, within the rounding of either): one population, published twice;
+- a published count is known (exactly, or within half its rounding base: 12 at base 5 is 10 to
+  14 at most), a suppressed one (blank, ``[c]``, ``<10``…) is an unknown of at least zero.
+
+For each suppressed cell the attacker's two linear programmes (:func:`sdc.tables.secondary.
+audit_published`) give the interval its value must lie in. A cell is exposed when that interval
+is a point, or, when the airlock's own replay knows its true count, when it does not reach the
+policy's ``protection_level`` either side of it. A cell is blamed on the request only when the
+tables without the request's leave it unexposed (a value already public is no new disclosure).
+
+Bounded: past :data:`MAX_JOINT_CELLS` cells or :data:`MAX_JOINT_SUPPRESSED` suppressed cells the
+audit is not run and says so (a checker checks by hand); each group of tables tied together by
+unknowns is solved on its own.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from itertools import combinations, product
+
+import numpy as np
+
+from output_checks.checks import Check, CheckOutcome
+from output_checks.ledger import MAX_MESSAGES, View, align, cell_words
+from output_checks.tables import Key, Table
+from sdc.policy import Policy
+from sdc.tables.secondary import audit_published
+
+NAME = "linked tables"
+MAX_JOINT_CELLS = 50_000  # cells of every table together, margins included
+MAX_JOINT_SUPPRESSED = 2_000  # suppressed cells asked about (two programmes each)
+MIN_LINKED = 2  # cells two views must both publish, all equal, to be one population
+ALL = "\x00all"  # the margin of a table that publishes none
+TOLERANCE = 1e-6  # counts: an interval end within this of the reach required is the reach
+
+
+@dataclass
+class _Grid:
+    """One table as unknowns: every combination of its categories and its margin label."""
+
+    name: str
+    table: Table
+    first: int  # its first unknown's number in the joint system
+    margin: str
+    categories: list[list[str]]
+    place: dict[Key, int] = field(default_factory=dict)
+
+    @property
+    def keys(self) -> list[Key]:
+        return list(self.place)
+
+
+@dataclass
+class _System:
+    """The joint system: bounds of every unknown, relations, and who holds which cell."""
+
+    grids: list[_Grid]
+    lower: list[float] = field(default_factory=list)
+    upper: list[float] = field(default_factory=list)
+    suppressed: list[bool] = field(default_factory=list)
+    owner: list[tuple[int, Key]] = field(default_factory=list)  # (grid, key) of each unknown
+    relations: list[tuple[int, list[int]]] = field(default_factory=list)
+
+
+def _size(table: Table) -> int:
+    return math.prod(len(_categories(table, i)) + 1 for i in range(len(table.dims)))
+
+
+def _categories(table: Table, i: int) -> list[str]:
+    return list(dict.fromkeys(k[i] for k in table.cells if k[i] != table.margin))
+
+
+def _bounds(value: float | None, base: int) -> tuple[float, float]:
+    """What a published count tells of the true one: the value, or the whole numbers that
+    round to it (halves go up, as :func:`sdc.tables.rounding.round_to_base` rounds)."""
+    if value is None:
+        return 0.0, math.inf
+    if base <= 1:
+        return value, value
+    return max(0.0, math.ceil(value - base / 2)), math.ceil(value + base / 2) - 1
+
+
+def _system(tables: list[tuple[str, Table]]) -> _System:
+    system = _System([])
+    for name, table in tables:
+        n = len(table.dims)
+        margin = table.margin if table.margin is not None else ALL
+        categories = [_categories(table, i) for i in range(n)]
+        grid = _Grid(name, table, len(system.lower), margin, categories)
+        g = len(system.grids)
+        for key in product(*[[*c, margin] for c in categories]):
+            grid.place[key] = len(system.lower)
+            published = key in table.cells
+            value = table.cells.get(key)
+            low, high = _bounds(value, table.base) if published else (0.0, math.inf)
+            system.lower.append(low)
+            system.upper.append(high)
+            system.suppressed.append(published and value is None)
+            system.owner.append((g, key))
+        for i in range(n):
+            for key in grid.place:
+                if key[i] == margin and categories[i]:
+                    members = [grid.place[key[:i] + (c,) + key[i + 1 :]] for c in categories[i]]
+                    system.relations.append((grid.place[key], members))
+        system.grids.append(grid)
+    return system
+
+
+def _known(grid: _Grid) -> dict[Key, float | None]:
+    """Each cell's value as a reader knows it exactly: published, or (unrounded tables) the sum
+    of published cells a margin the file leaves out totals; None when not known."""
+    table, margin = grid.table, grid.margin
+    known: dict[Key, float | None] = {}
+    for key in sorted(grid.place, key=lambda k: sum(label == margin for label in k)):
+        if key in table.cells:
+            known[key] = table.cells[key]
+            continue
+        known[key] = None
+        if table.base != 1:
+            continue
+        i = next((i for i, label in enumerate(key) if label == margin), None)
+        if i is None:
+            continue
+        parts = [known.get(key[:i] + (c,) + key[i + 1 :]) for c in grid.categories[i]]
+        if parts and all(p is not None for p in parts):
+            known[key] = sum(p for p in parts if p is not None)
+    return known
+
+
+def _views(grid: _Grid) -> list[tuple[View, dict[Key, int]]]:
+    """The grid's inner cells and every margin, as views :func:`ledger.align` matches, each
+    with the unknown behind each of its cells."""
+    table, margin, n = grid.table, grid.margin, len(grid.table.dims)
+    known = _known(grid)
+    found = []
+    for size in range(n, 0, -1):
+        for kept in combinations(range(n), size):
+            cells: dict[Key, float | None] = {}
+            unknowns: dict[Key, int] = {}
+            for key, unknown in grid.place.items():
+                if all((key[i] == margin) != (i in kept) for i in range(n)):
+                    short = tuple(key[i] for i in kept)
+                    cells[short] = known[key]
+                    unknowns[short] = unknown
+            if len(cells) >= 2:
+                names = [table.dims[i] for i in kept]
+                found.append((View(names, cells, {}, "cells", table.base), unknowns))
+    return found
+
+
+class _Union:
+    def __init__(self, n: int) -> None:
+        self.parent = list(range(n))
+
+    def root(self, a: int) -> int:
+        while self.parent[a] != a:
+            self.parent[a] = self.parent[self.parent[a]]
+            a = self.parent[a]
+        return a
+
+    def join(self, a: int, b: int) -> None:
+        self.parent[self.root(a)] = self.root(b)
+
+
+def _link(system: _System) -> _Union:
+    """Join the unknowns of cells that are the same number in two tables (see the module)."""
+    same = _Union(len(system.lower))
+    views = [_views(grid) for grid in system.grids]
+    for a, b in combinations(range(len(system.grids)), 2):
+        bases = (system.grids[a].table.base, system.grids[b].table.base)
+        slack = 0.0 if bases[0] == bases[1] else sum(x / 2 for x in bases if x > 1)
+        joined: list[tuple[int, int]] = []
+        agreeing, differing = 0, False
+        for mine, here in views[a]:
+            for theirs, there in views[b]:
+                if len(mine.names) != len(theirs.names):
+                    continue
+                # categories matched by their populations are not evidence enough of one
+                # population: only cells matched by their labels are joined
+                pairs = [p for p in align(mine, theirs) if not p.by_population]
+                for p in pairs:
+                    if p.a is not None and p.b is not None:
+                        agreeing += 1
+                        differing |= abs(p.a - p.b) > slack
+                    joined.append((here[p.here], there[p.there]))
+                if differing:
+                    break
+            if differing:
+                break
+        if agreeing >= MIN_LINKED and not differing:
+            for x, y in joined:
+                same.join(x, y)
+    return same
+
+
+@dataclass
+class Exposure:
+    """A suppressed cell the tables together expose."""
+
+    unknown: int  # its representative unknown
+    low: float
+    high: float
+    holders: list[tuple[int, Key]]  # (grid, key) of each table's copy of the cell
+    tables: list[int]  # the grids whose relations tie it down
+
+
+@dataclass
+class _Merged:
+    """The system with each cell published in several tables as one unknown (its root)."""
+
+    roots: list[int]
+    copies: dict[int, list[int]]  # root: the unknowns of every table's copy of the cell
+    lower: np.ndarray
+    upper: np.ndarray
+    asked: set[int]  # roots of cells some table suppressed
+
+    def free(self, cells: list[int]) -> list[int]:
+        return [c for c in cells if self.lower[c] != self.upper[c]]
+
+
+def _merged(system: _System) -> _Merged:
+    same = _link(system)
+    n = len(system.lower)
+    roots = [same.root(i) for i in range(n)]
+    lower = np.zeros(n)
+    upper = np.full(n, math.inf)
+    copies: dict[int, list[int]] = defaultdict(list)
+    for i, r in enumerate(roots):
+        copies[r].append(i)
+    for r, unknowns in copies.items():
+        lower[r] = max(system.lower[i] for i in unknowns)
+        upper[r] = min(system.upper[i] for i in unknowns)
+    asked = {r for r, unknowns in copies.items() if any(system.suppressed[i] for i in unknowns)}
+    return _Merged(roots, copies, lower, upper, asked)
+
+
+def _exposures(system: _System, policy: Policy) -> tuple[list[Exposure], list[list[int]]]:
+    """The suppressed cells the system exposes, and the groups of tables whose published
+    values contradict each other (not audited). Each group of unknowns tied together by
+    relations (a published value ties nothing) is solved on its own."""
+    merged = _merged(system)
+    roots, copies = merged.roots, merged.copies
+    tied = _Union(len(roots))
+    relations = [(roots[total], [roots[p] for p in parts]) for total, parts in system.relations]
+    for total, parts in relations:
+        free = merged.free([total, *parts])
+        for c in free[1:]:
+            tied.join(free[0], c)
+    by_group: dict[int, list[tuple[int, list[int]]]] = defaultdict(list)
+    for total, parts in relations:
+        free = merged.free([total, *parts])
+        if free:
+            by_group[tied.root(free[0])].append((total, parts))
+    # the tables a group ties together: those with an unknown in it, and those that publish
+    # a cell another suppressed (which a relation of the group then uses)
+    grids_of: dict[int, set[int]] = defaultdict(set)
+    for i, r in enumerate(roots):
+        if merged.free([r]):
+            grids_of[tied.root(r)].add(system.owner[i][0])
+    revealed = {r for r in merged.asked if not merged.free([r]) and len(copies[r]) > 1}
+    for total, parts in relations:
+        free = merged.free([total, *parts])
+        for c in revealed & {total, *parts}:
+            grids_of[tied.root(free[0]) if free else c] |= {system.owner[i][0] for i in copies[c]}
+    wanted: dict[int, list[int]] = defaultdict(list)
+    for r in sorted(merged.asked):
+        wanted[tied.root(r)].append(r)
+    exposures: list[Exposure] = []
+    contradictions: list[list[int]] = []
+    for tie, cells in wanted.items():
+        rels = by_group.get(tie, [])
+        local = sorted({c for total, parts in rels for c in (total, *parts)} | set(cells))
+        index = {c: k for k, c in enumerate(local)}
+        intervals = audit_published(
+            merged.lower[local],
+            merged.upper[local],
+            [(index[t], [index[p] for p in parts]) for t, parts in rels],
+            [index[c] for c in cells],
+        )
+        if intervals is None:
+            contradictions.append(sorted(grids_of[tie]))
+            continue
+        for c in cells:
+            low, high = intervals[index[c]]
+            holders = [system.owner[i] for i in copies[c]]
+            if _exposed(low, high, holders, system, policy):
+                tables = grids_of[tie] | {g for g, _ in holders}
+                exposures.append(Exposure(c, low, high, holders, sorted(tables)))
+    return exposures, contradictions
+
+
+def _exposed(
+    low: float, high: float, holders: list[tuple[int, Key]], system: _System, policy: Policy
+) -> bool:
+    """A point, or (when the airlock's replay knows the true count) an interval that does not
+    reach the policy's protection level either side of it."""
+    if high - low <= 0:
+        return True
+    level = policy.protection_level
+    for g, key in holders:
+        true = (system.grids[g].table.counts or {}).get(key)
+        if true is not None and level > 0:
+            down, up = max(true - level, 0.0), true + level
+            if low > down + TOLERANCE or high < up - TOLERANCE:
+                return True
+    return False
+
+
+def _cell(grid: _Grid, key: Key) -> str:
+    return cell_words(key, grid.table.dims).replace(f"={ALL}", "=(all)")
+
+
+def _names(system: _System, grids: list[int]) -> str:
+    names = [system.grids[g].name for g in grids]
+    if len(names) > MAX_MESSAGES:
+        names = [*names[:MAX_MESSAGES], f"{len(names) - MAX_MESSAGES} more"]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _explain(exposure: Exposure, system: _System, policy: Policy) -> str:
+    hiding = [(g, k) for g, k in exposure.holders if system.grids[g].table.cells.get(k, 0) is None]
+    publishing = [g for g, k in exposure.holders if system.grids[g].table.cells.get(k) is not None]
+    g, key = hiding[0] if hiding else exposure.holders[0]
+    where = f"the cell {_cell(system.grids[g], key)} that {system.grids[g].name} suppressed"
+    together = _names(system, exposure.tables)
+    if exposure.high - exposure.low <= 0 and publishing:
+        return (
+            f"{where} is published as {exposure.low:g} in "
+            f"{_names(system, sorted(set(publishing)))}: the same cell of the same population"
+        )
+    if exposure.high - exposure.low <= 0:
+        return (
+            f"{where} is recomputed exactly as {exposure.low:g} from the cells and margins of "
+            f"{together} together: their rows, columns and totals add up to it"
+        )
+    return (
+        f"{where} is narrowed to between {exposure.low:g} and {exposure.high:g} by the cells "
+        f"and margins of {together} together: closer than the policy's protection level of "
+        f"{policy.protection_level:g} either side of its true count"
+    )
+
+
+def joint_audit(
+    requested: list[tuple[str, Table]], others: list[tuple[str, Table]], policy: Policy
+) -> dict[str, Check]:
+    """The joint audit of the REQUESTED tables (name, table) with the project's OTHER tables
+    (released and in flight): a check per requested table of counts, by name."""
+    mine = [(n, t) for n, t in requested if t.kind == "counts"]
+    theirs = [(n, t) for n, t in others if t.kind == "counts"]
+    if not mine:
+        return {}
+    cells = sum(_size(t) for _, t in mine + theirs)
+    hidden = sum(1 for _, t in mine + theirs for v in t.cells.values() if v is None)
+    if cells > MAX_JOINT_CELLS or hidden > MAX_JOINT_SUPPRESSED:
+        message = (
+            f"not audited jointly: too many cells ({cells:,} cells, {hidden:,} suppressed, in "
+            f"{len(mine) + len(theirs)} tables of counts; the joint audit takes at most "
+            f"{MAX_JOINT_CELLS:,} and {MAX_JOINT_SUPPRESSED:,}): check by hand whether a "
+            "suppressed cell can be recomputed from this table with the project's others"
+        )
+        return {n: Check(NAME, CheckOutcome.REVIEW, message) for n, _ in mine}
+    system = _system(mine + theirs)
+    exposures, contradictions = _exposures(system, policy)
+    if exposures:
+        # a cell the other tables already expose without the request's is no new disclosure
+        before = _system(theirs)
+        already, _ = _exposures(before, policy) if theirs else ([], [])
+        known = {(before.grids[g].name, k) for e in already for g, k in e.holders}
+        exact = {
+            (before.grids[g].name, k)
+            for g, k in before.owner
+            if before.grids[g].table.cells.get(k) is not None and before.grids[g].table.base == 1
+        }
+        exposures = [
+            e
+            for e in exposures
+            if not any((system.grids[g].name, k) in known | exact for g, k in e.holders)
+        ]
+    ours = set(range(len(mine)))
+    flags: dict[int, list[str]] = defaultdict(list)
+    for exposure in exposures:
+        message = _explain(exposure, system, policy)
+        involved = {g for g, _ in exposure.holders} | set(exposure.tables)
+        for g in sorted(involved & ours):
+            flags[g].append(message)
+    unsure: dict[int, list[str]] = defaultdict(list)
+    for group in contradictions:
+        for g in sorted(set(group) & ours):
+            unsure[g].append(
+                f"the published values of {_names(system, group)} do not add up together "
+                "(a total that is not the sum of its cells, or tables matched by their cells "
+                "that are not the same people): not audited jointly, check by hand"
+            )
+    count = len(theirs) + len(mine) - 1
+    checks = {}
+    for g, (name, _) in enumerate(mine):
+        if flags[g]:
+            said = flags[g]
+            checks[name] = Check(
+                NAME,
+                CheckOutcome.FAIL,
+                "; ".join(said[:MAX_MESSAGES])
+                + (f" (and {len(said) - MAX_MESSAGES} more)" if len(said) > MAX_MESSAGES else ""),
+                {"flags": [{"outcome": "fail", "explanation": m} for m in said]},
+            )
+        elif unsure[g]:
+            checks[name] = Check(NAME, CheckOutcome.REVIEW, "; ".join(unsure[g]))
+        else:
+            checks[name] = Check(
+                NAME,
+                CheckOutcome.PASS,
+                f"audited jointly with {count} other tables of counts (released, in flight "
+                "and in this request): no suppressed cell can be recomputed from their cells "
+                "and margins together",
+            )
+    return checks
