@@ -61,6 +61,7 @@ class _Grid:
     first: int  # its first unknown's number in the joint system
     margin: str
     categories: list[list[str]]
+    base: int  # the rounding base its published counts are read at
     place: dict[Key, int] = field(default_factory=dict)
 
     @property
@@ -98,19 +99,30 @@ def _bounds(value: float | None, base: int) -> tuple[float, float]:
     return max(0.0, math.ceil(value - base / 2)), math.ceil(value + base / 2) - 1
 
 
-def _system(tables: list[tuple[str, Table]]) -> _System:
+def _base(table: Table, policy: Policy) -> int:
+    """The rounding base to read TABLE's counts at: the one they show (:attr:`Table.base`), or
+    the policy's when every count is a multiple of it (20, 20 and 40 show no base of their own:
+    their divisor, 20, is no base in use; they may be 21, 21 and 42 rounded to 5)."""
+    base = policy.rounding_base
+    if table.base > 1 or base <= 1:
+        return table.base
+    published = [v for v in table.cells.values() if v is not None]
+    return base if all(v % base == 0 for v in published) else 1
+
+
+def _system(tables: list[tuple[str, Table]], policy: Policy) -> _System:
     system = _System([])
     for name, table in tables:
         n = len(table.dims)
         margin = table.margin if table.margin is not None else ALL
         categories = [_categories(table, i) for i in range(n)]
-        grid = _Grid(name, table, len(system.lower), margin, categories)
+        grid = _Grid(name, table, len(system.lower), margin, categories, _base(table, policy))
         g = len(system.grids)
         for key in product(*[[*c, margin] for c in categories]):
             grid.place[key] = len(system.lower)
             published = key in table.cells
             value = table.cells.get(key)
-            low, high = _bounds(value, table.base) if published else (0.0, math.inf)
+            low, high = _bounds(value, grid.base) if published else (0.0, math.inf)
             system.lower.append(low)
             system.upper.append(high)
             system.suppressed.append(published and value is None)
@@ -134,7 +146,7 @@ def _known(grid: _Grid) -> dict[Key, float | None]:
             known[key] = table.cells[key]
             continue
         known[key] = None
-        if table.base != 1:
+        if grid.base != 1:
             continue
         i = next((i for i, label in enumerate(key) if label == margin), None)
         if i is None:
@@ -162,7 +174,7 @@ def _views(grid: _Grid) -> list[tuple[View, dict[Key, int]]]:
                     unknowns[short] = unknown
             if len(cells) >= 2:
                 names = [table.dims[i] for i in kept]
-                found.append((View(names, cells, {}, "cells", table.base), unknowns))
+                found.append((View(names, cells, {}, "cells", grid.base), unknowns))
     return found
 
 
@@ -185,7 +197,7 @@ def _link(system: _System) -> _Union:
     same = _Union(len(system.lower))
     views = [_views(grid) for grid in system.grids]
     for a, b in combinations(range(len(system.grids)), 2):
-        bases = (system.grids[a].table.base, system.grids[b].table.base)
+        bases = (system.grids[a].base, system.grids[b].base)
         slack = 0.0 if bases[0] == bases[1] else sum(x / 2 for x in bases if x > 1)
         joined: list[tuple[int, int]] = []
         agreeing, differing = 0, False
@@ -377,17 +389,17 @@ def joint_audit(
             "suppressed cell can be recomputed from this table with the project's others"
         )
         return {n: Check(NAME, CheckOutcome.REVIEW, message) for n, _ in mine}
-    system = _system(mine + theirs)
+    system = _system(mine + theirs, policy)
     exposures, contradictions = _exposures(system, policy)
     if exposures:
         # a cell the other tables already expose without the request's is no new disclosure
-        before = _system(theirs)
+        before = _system(theirs, policy)
         already, _ = _exposures(before, policy) if theirs else ([], [])
         known = {(before.grids[g].name, k) for e in already for g, k in e.holders}
         exact = {
             (before.grids[g].name, k)
             for g, k in before.owner
-            if before.grids[g].table.cells.get(k) is not None and before.grids[g].table.base == 1
+            if before.grids[g].table.cells.get(k) is not None and before.grids[g].base == 1
         }
         exposures = [
             e

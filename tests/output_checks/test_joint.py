@@ -2,6 +2,7 @@
 cells (issue 20, item 1); and the sets of tables that must stay clean."""
 
 import itertools
+from dataclasses import replace
 
 import pytest
 
@@ -203,6 +204,22 @@ def test_rounded_tables_are_read_as_the_counts_their_rounding_allows():
     rounded = csv("area,n\nnorth,25\nsouth,40\neast,55\nwest,60\nTotal,180\n")
     check = joint_audit([("rounded.csv", rounded)], [("exact.csv", exact)], POLICY)
     assert check["rounded.csv"].outcome == CheckOutcome.PASS
+
+
+def test_counts_that_are_all_multiples_of_the_policys_base_are_read_as_rounded():
+    # the demo's matched groups: 21 and 21 people published as 20, 20 and 40, whose divisor (20)
+    # is no base in use; its outcome table shows base 5 (25 + 20 against 40)
+    groups = csv("age_band,comparison,visited,All\n18-24,,,\nAll,20,20,40\n")
+    outcome = csv(
+        "group,attended A&E,no attendance,All\ncomparison,,,20\nvisited,,,20\nAll,25,20,40\n"
+    )
+    assert groups.base == 1 and outcome.base == 5
+    check = joint_audit([("outcome.csv", outcome)], [("groups.csv", groups)], POLICY)
+    assert check["outcome.csv"].outcome == CheckOutcome.PASS
+    unrounded = joint_audit(
+        [("outcome.csv", outcome)], [("groups.csv", groups)], replace(POLICY, rounding_base=0)
+    )
+    assert unrounded["outcome.csv"].outcome == CheckOutcome.REVIEW  # 20 + 20 is not 25 + 20
 
 
 def test_tables_that_do_not_add_up_are_left_to_the_checkers():
