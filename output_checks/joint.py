@@ -34,19 +34,21 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 from itertools import combinations, product
 
 import numpy as np
 
 from output_checks.checks import Check, CheckOutcome
-from output_checks.ledger import MAX_MESSAGES, View, align, cell_words
+from output_checks.ledger import MAX_MESSAGES, View, align, cell_words, normal_label
 from output_checks.tables import Key, Table
 from sdc.policy import Policy
 from sdc.tables.secondary import audit_published
 
 NAME = "linked tables"
-MAX_JOINT_CELLS = 50_000  # cells of every table together, margins included
+MAX_JOINT_CELLS = 20_000  # cells of every table together, margins included
 MAX_JOINT_SUPPRESSED = 2_000  # suppressed cells asked about (two programmes each)
+MAX_JOINT_TABLES = 100  # tables joined to the request's, directly or through others
 MIN_LINKED = 2  # cells two views must both publish, all equal, to be one population
 ALL = "\x00all"  # the margin of a table that publishes none
 TOLERANCE = 1e-6  # counts: an interval end within this of the reach required is the reach
@@ -58,15 +60,50 @@ class _Grid:
 
     name: str
     table: Table
-    first: int  # its first unknown's number in the joint system
     margin: str
     categories: list[list[str]]
     base: int  # the rounding base its published counts are read at
-    place: dict[Key, int] = field(default_factory=dict)
+
+    @cached_property
+    def keys(self) -> list[Key]:
+        return list(product(*[[*c, self.margin] for c in self.categories]))
+
+    @cached_property
+    def place(self) -> dict[Key, int]:
+        return {key: i for i, key in enumerate(self.keys)}
+
+    @cached_property
+    def views(self) -> list[tuple[View, dict[Key, Key]]]:
+        """Its inner cells and every margin, as views :func:`ledger.align` matches, each with
+        the cell of the grid behind each of its cells."""
+        margin, n = self.margin, len(self.table.dims)
+        known = _known(self)
+        found = []
+        for size in range(n, 0, -1):
+            for kept in combinations(range(n), size):
+                cells: dict[Key, float | None] = {}
+                behind: dict[Key, Key] = {}
+                for key in self.keys:
+                    if all((key[i] == margin) != (i in kept) for i in range(n)):
+                        short = tuple(key[i] for i in kept)
+                        cells[short] = known[key]
+                        behind[short] = key
+                if len(cells) >= 2:
+                    names = [self.table.dims[i] for i in kept]
+                    found.append((View(names, cells, {}, "cells", self.base), behind))
+        return found
+
+    @cached_property
+    def labels(self) -> set[str]:
+        """Its categories' labels as :func:`ledger.align` compares them."""
+        return {normal_label(label) for labels in self.categories for label in labels}
 
     @property
-    def keys(self) -> list[Key]:
-        return list(self.place)
+    def suppressed(self) -> int:
+        return sum(1 for v in self.table.cells.values() if v is None)
+
+
+Link = list[tuple[Key, Key]]  # cells of two grids that are the same number
 
 
 @dataclass
@@ -79,10 +116,7 @@ class _System:
     suppressed: list[bool] = field(default_factory=list)
     owner: list[tuple[int, Key]] = field(default_factory=list)  # (grid, key) of each unknown
     relations: list[tuple[int, list[int]]] = field(default_factory=list)
-
-
-def _size(table: Table) -> int:
-    return math.prod(len(_categories(table, i)) + 1 for i in range(len(table.dims)))
+    same: list[tuple[int, int]] = field(default_factory=list)  # unknowns of one cell
 
 
 def _categories(table: Table, i: int) -> list[str]:
@@ -110,30 +144,10 @@ def _base(table: Table, policy: Policy) -> int:
     return base if all(v % base == 0 for v in published) else 1
 
 
-def _system(tables: list[tuple[str, Table]], policy: Policy) -> _System:
-    system = _System([])
-    for name, table in tables:
-        n = len(table.dims)
-        margin = table.margin if table.margin is not None else ALL
-        categories = [_categories(table, i) for i in range(n)]
-        grid = _Grid(name, table, len(system.lower), margin, categories, _base(table, policy))
-        g = len(system.grids)
-        for key in product(*[[*c, margin] for c in categories]):
-            grid.place[key] = len(system.lower)
-            published = key in table.cells
-            value = table.cells.get(key)
-            low, high = _bounds(value, grid.base) if published else (0.0, math.inf)
-            system.lower.append(low)
-            system.upper.append(high)
-            system.suppressed.append(published and value is None)
-            system.owner.append((g, key))
-        for i in range(n):
-            for key in grid.place:
-                if key[i] == margin and categories[i]:
-                    members = [grid.place[key[:i] + (c,) + key[i + 1 :]] for c in categories[i]]
-                    system.relations.append((grid.place[key], members))
-        system.grids.append(grid)
-    return system
+def _grid(name: str, table: Table, policy: Policy) -> _Grid:
+    margin = table.margin if table.margin is not None else ALL
+    categories = [_categories(table, i) for i in range(len(table.dims))]
+    return _Grid(name, table, margin, categories, _base(table, policy))
 
 
 def _known(grid: _Grid) -> dict[Key, float | None]:
@@ -141,7 +155,7 @@ def _known(grid: _Grid) -> dict[Key, float | None]:
     of published cells a margin the file leaves out totals; None when not known."""
     table, margin = grid.table, grid.margin
     known: dict[Key, float | None] = {}
-    for key in sorted(grid.place, key=lambda k: sum(label == margin for label in k)):
+    for key in sorted(grid.keys, key=lambda k: sum(label == margin for label in k)):
         if key in table.cells:
             known[key] = table.cells[key]
             continue
@@ -157,25 +171,96 @@ def _known(grid: _Grid) -> dict[Key, float | None]:
     return known
 
 
-def _views(grid: _Grid) -> list[tuple[View, dict[Key, int]]]:
-    """The grid's inner cells and every margin, as views :func:`ledger.align` matches, each
-    with the unknown behind each of its cells."""
-    table, margin, n = grid.table, grid.margin, len(grid.table.dims)
-    known = _known(grid)
-    found = []
-    for size in range(n, 0, -1):
-        for kept in combinations(range(n), size):
-            cells: dict[Key, float | None] = {}
-            unknowns: dict[Key, int] = {}
-            for key, unknown in grid.place.items():
-                if all((key[i] == margin) != (i in kept) for i in range(n)):
-                    short = tuple(key[i] for i in kept)
-                    cells[short] = known[key]
-                    unknowns[short] = unknown
-            if len(cells) >= 2:
-                names = [table.dims[i] for i in kept]
-                found.append((View(names, cells, {}, "cells", grid.base), unknowns))
-    return found
+def _joined(a: _Grid, b: _Grid) -> Link | None:
+    """The cells of A and B that are the same number, when the two are one population (see
+    the module), else None."""
+    slack = 0.0 if a.base == b.base else sum(x / 2 for x in (a.base, b.base) if x > 1)
+    joined: Link = []
+    agreeing = 0
+    for mine, here in a.views:
+        for theirs, there in b.views:
+            if len(mine.names) != len(theirs.names):
+                continue
+            # categories matched by their populations are not evidence enough of one
+            # population: only cells matched by their labels are joined
+            for p in align(mine, theirs):
+                if p.by_population:
+                    continue
+                if p.a is not None and p.b is not None:
+                    if abs(p.a - p.b) > slack:
+                        return None
+                    agreeing += 1
+                joined.append((here[p.here], there[p.there]))
+    return joined if agreeing >= MIN_LINKED else None
+
+
+def _linked(grids: list[_Grid], first: int) -> tuple[list[int], dict[tuple[int, int], Link], bool]:
+    """The grids joined, directly or through others, to the first FIRST (the request's), those
+    first; the cells each two of them share; and whether the search stopped past a cap
+    (:data:`MAX_JOINT_TABLES`, :data:`MAX_JOINT_CELLS`, :data:`MAX_JOINT_SUPPRESSED`)."""
+    by_label: dict[str, set[int]] = defaultdict(set)
+    for g, grid in enumerate(grids):
+        for label in grid.labels:
+            by_label[label].add(g)
+    chosen = list(range(first))
+    cells = sum(len(grids[g].keys) for g in chosen)
+    hidden = sum(grids[g].suppressed for g in chosen)
+    links: dict[tuple[int, int], Link] = {}
+    checked: set[tuple[int, int]] = set()
+    queue = list(chosen)
+    while queue:
+        g = queue.pop(0)
+        candidates = sorted({c for label in grids[g].labels for c in by_label[label]} - {g})
+        for c in candidates:
+            pair = (min(g, c), max(g, c))
+            if pair in checked:
+                continue
+            checked.add(pair)
+            joined = _joined(grids[pair[0]], grids[pair[1]])
+            if joined is None:
+                continue
+            links[pair] = joined
+            if c not in chosen:
+                chosen.append(c)
+                queue.append(c)
+                cells += len(grids[c].keys)
+                hidden += grids[c].suppressed
+            if (
+                len(chosen) > MAX_JOINT_TABLES
+                or cells > MAX_JOINT_CELLS
+                or hidden > MAX_JOINT_SUPPRESSED
+            ):
+                return chosen, links, True
+    return chosen, links, False
+
+
+def _system(grids: list[_Grid], links: dict[tuple[int, int], Link]) -> _System:
+    """The joint system of GRIDS, with the cells LINKS (by grid number) joins."""
+    system = _System(grids)
+    first = []
+    for g, grid in enumerate(grids):
+        first.append(len(system.lower))
+        table = grid.table
+        for key in grid.keys:
+            published = key in table.cells
+            value = table.cells.get(key)
+            low, high = _bounds(value, grid.base) if published else (0.0, math.inf)
+            system.lower.append(low)
+            system.upper.append(high)
+            system.suppressed.append(published and value is None)
+            system.owner.append((g, key))
+        place = grid.place
+        for i, categories in enumerate(grid.categories):
+            for key in grid.keys:
+                if key[i] == grid.margin and categories:
+                    members = [place[key[:i] + (c,) + key[i + 1 :]] for c in categories]
+                    system.relations.append(
+                        (first[g] + place[key], [first[g] + m for m in members])
+                    )
+    for (a, b), joined in links.items():
+        for x, y in joined:
+            system.same.append((first[a] + grids[a].place[x], first[b] + grids[b].place[y]))
+    return system
 
 
 class _Union:
@@ -190,37 +275,6 @@ class _Union:
 
     def join(self, a: int, b: int) -> None:
         self.parent[self.root(a)] = self.root(b)
-
-
-def _link(system: _System) -> _Union:
-    """Join the unknowns of cells that are the same number in two tables (see the module)."""
-    same = _Union(len(system.lower))
-    views = [_views(grid) for grid in system.grids]
-    for a, b in combinations(range(len(system.grids)), 2):
-        bases = (system.grids[a].base, system.grids[b].base)
-        slack = 0.0 if bases[0] == bases[1] else sum(x / 2 for x in bases if x > 1)
-        joined: list[tuple[int, int]] = []
-        agreeing, differing = 0, False
-        for mine, here in views[a]:
-            for theirs, there in views[b]:
-                if len(mine.names) != len(theirs.names):
-                    continue
-                # categories matched by their populations are not evidence enough of one
-                # population: only cells matched by their labels are joined
-                pairs = [p for p in align(mine, theirs) if not p.by_population]
-                for p in pairs:
-                    if p.a is not None and p.b is not None:
-                        agreeing += 1
-                        differing |= abs(p.a - p.b) > slack
-                    joined.append((here[p.here], there[p.there]))
-                if differing:
-                    break
-            if differing:
-                break
-        if agreeing >= MIN_LINKED and not differing:
-            for x, y in joined:
-                same.join(x, y)
-    return same
 
 
 @dataclass
@@ -249,8 +303,10 @@ class _Merged:
 
 
 def _merged(system: _System) -> _Merged:
-    same = _link(system)
     n = len(system.lower)
+    same = _Union(n)
+    for a, b in system.same:
+        same.join(a, b)
     roots = [same.root(i) for i in range(n)]
     lower = np.zeros(n)
     upper = np.full(n, math.inf)
@@ -370,33 +426,58 @@ def _explain(exposure: Exposure, system: _System, policy: Policy) -> str:
     )
 
 
+def _size(table: Table) -> int:
+    """The cells of TABLE's grid (every combination of categories and margin)."""
+    return math.prod(len(_categories(table, i)) + 1 for i in range(len(table.dims)))
+
+
+def _too_many(cells: int, hidden: int, tables: int) -> str:
+    return (
+        f"not audited jointly: too many cells (at least {cells:,} cells, {hidden:,} suppressed, "
+        f"in {tables} tables of counts joined by their cells; the joint audit takes at most "
+        f"{MAX_JOINT_CELLS:,} cells, {MAX_JOINT_SUPPRESSED:,} suppressed and "
+        f"{MAX_JOINT_TABLES} tables): check by hand whether a suppressed cell can be recomputed "
+        "from this table with the project's others"
+    )
+
+
 def joint_audit(
     requested: list[tuple[str, Table]], others: list[tuple[str, Table]], policy: Policy
 ) -> dict[str, Check]:
     """The joint audit of the REQUESTED tables (name, table) with the project's OTHER tables
     (released and in flight): a check per requested table of counts, by name."""
-    mine = [(n, t) for n, t in requested if t.kind == "counts"]
-    theirs = [(n, t) for n, t in others if t.kind == "counts"]
-    if not mine:
+    counts = [(n, t) for n, t in requested if t.kind == "counts"]
+    if not counts:
         return {}
-    cells = sum(_size(t) for _, t in mine + theirs)
-    hidden = sum(1 for _, t in mine + theirs for v in t.cells.values() if v is None)
-    if cells > MAX_JOINT_CELLS or hidden > MAX_JOINT_SUPPRESSED:
-        message = (
-            f"not audited jointly: too many cells ({cells:,} cells, {hidden:,} suppressed, in "
-            f"{len(mine) + len(theirs)} tables of counts; the joint audit takes at most "
-            f"{MAX_JOINT_CELLS:,} and {MAX_JOINT_SUPPRESSED:,}): check by hand whether a "
-            "suppressed cell can be recomputed from this table with the project's others"
-        )
-        return {n: Check(NAME, CheckOutcome.REVIEW, message) for n, _ in mine}
-    system = _system(mine + theirs, policy)
+    if any(_size(t) > MAX_JOINT_CELLS for _, t in counts):
+        hidden = sum(1 for _, t in counts for v in t.cells.values() if v is None)
+        message = _too_many(sum(_size(t) for _, t in counts), hidden, len(counts))
+        return {n: Check(NAME, CheckOutcome.REVIEW, message) for n, _ in counts}
+    mine = [_grid(n, t, policy) for n, t in counts]
+    left_out = [n for n, t in others if t.kind == "counts" and _size(t) > MAX_JOINT_CELLS]
+    grids = mine + [
+        _grid(n, t, policy) for n, t in others if t.kind == "counts" and _size(t) <= MAX_JOINT_CELLS
+    ]
+    chosen, links, over = _linked(grids, len(mine))
+    joined = [grids[g] for g in chosen]
+    if over:
+        cells = sum(len(g.keys) for g in joined)
+        message = _too_many(cells, sum(g.suppressed for g in joined), len(joined))
+        return {g.name: Check(NAME, CheckOutcome.REVIEW, message) for g in mine}
+    index = {g: k for k, g in enumerate(chosen)}
+    local = {(index[a], index[b]): cells for (a, b), cells in links.items()}
+    system = _system(joined, local)
     exposures, contradictions = _exposures(system, policy)
-    if exposures:
+    ours = len(mine)
+    if exposures and len(joined) > ours:
         # a cell the other tables already expose without the request's is no new disclosure
-        before = _system(theirs, policy)
-        already, _ = _exposures(before, policy) if theirs else ([], [])
+        before = _system(
+            joined[ours:],
+            {(a - ours, b - ours): c for (a, b), c in local.items() if min(a, b) >= ours},
+        )
+        already, _ = _exposures(before, policy)
         known = {(before.grids[g].name, k) for e in already for g, k in e.holders}
-        exact = {
+        known |= {
             (before.grids[g].name, k)
             for g, k in before.owner
             if before.grids[g].table.cells.get(k) is not None and before.grids[g].base == 1
@@ -404,29 +485,28 @@ def joint_audit(
         exposures = [
             e
             for e in exposures
-            if not any((system.grids[g].name, k) in known | exact for g, k in e.holders)
+            if not any((system.grids[g].name, k) in known for g, k in e.holders)
         ]
-    ours = set(range(len(mine)))
     flags: dict[int, list[str]] = defaultdict(list)
     for exposure in exposures:
         message = _explain(exposure, system, policy)
         involved = {g for g, _ in exposure.holders} | set(exposure.tables)
-        for g in sorted(involved & ours):
+        for g in sorted(g for g in involved if g < ours):
             flags[g].append(message)
     unsure: dict[int, list[str]] = defaultdict(list)
     for group in contradictions:
-        for g in sorted(set(group) & ours):
+        for g in sorted(g for g in group if g < ours):
             unsure[g].append(
                 f"the published values of {_names(system, group)} do not add up together "
                 "(a total that is not the sum of its cells, or tables matched by their cells "
                 "that are not the same people): not audited jointly, check by hand"
             )
-    count = len(theirs) + len(mine) - 1
+    besides = f"; left out, too large to audit jointly: {', '.join(left_out)}" if left_out else ""
     checks = {}
-    for g, (name, _) in enumerate(mine):
+    for g, grid in enumerate(mine):
         if flags[g]:
             said = flags[g]
-            checks[name] = Check(
+            checks[grid.name] = Check(
                 NAME,
                 CheckOutcome.FAIL,
                 "; ".join(said[:MAX_MESSAGES])
@@ -434,13 +514,13 @@ def joint_audit(
                 {"flags": [{"outcome": "fail", "explanation": m} for m in said]},
             )
         elif unsure[g]:
-            checks[name] = Check(NAME, CheckOutcome.REVIEW, "; ".join(unsure[g]))
+            checks[grid.name] = Check(NAME, CheckOutcome.REVIEW, "; ".join(unsure[g]) + besides)
         else:
-            checks[name] = Check(
+            checks[grid.name] = Check(
                 NAME,
                 CheckOutcome.PASS,
-                f"audited jointly with {count} other tables of counts (released, in flight "
-                "and in this request): no suppressed cell can be recomputed from their cells "
-                "and margins together",
+                f"audited jointly with the {len(joined) - 1} other tables of counts (released, "
+                "in flight or in this request) that share cells with it or with each other: no "
+                "suppressed cell can be recomputed from their cells and margins together" + besides,
             )
     return checks

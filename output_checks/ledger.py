@@ -103,7 +103,7 @@ def from_entry(stored: dict[str, Any]) -> Table:
 # Views: the inner cells and every margin of a table
 
 
-def _norm(label: str) -> str:
+def normal_label(label: str) -> str:
     return " ".join(label.lower().split())
 
 
@@ -127,7 +127,7 @@ class View:
         for key, value in self.cells.items():
             for i, label in enumerate(key):
                 self.sizes[i][label] += value or 0.0
-        self.labels = [{_norm(label): label for label in sizes} for sizes in self.sizes]
+        self.labels = [{normal_label(label): label for label in sizes} for sizes in self.sizes]
 
     @property
     def signature(self) -> tuple[int, ...]:
@@ -523,8 +523,8 @@ def _rebanded(pairs: list[Pair], mine: View, theirs: View) -> bool:
     for pair in pairs:
         if not pair.by_population:
             continue
-        ours = {_norm(label): label for label in pair.here}
-        others = {_norm(label): label for label in pair.there}
+        ours = {normal_label(label): label for label in pair.here}
+        others = {normal_label(label): label for label in pair.there}
         for here, there in zip(
             sorted(ours.keys() - others.keys()), sorted(others.keys() - ours.keys()), strict=False
         ):
@@ -547,9 +547,9 @@ def _recoverable(rows_of: View, totals_of: View, name_rows: str, name_totals: st
         for key, value in rows_of.cells.items():
             lines[key[dim]].append((key, value))
         totals = {
-            label: totals_of.cells.get((target[_norm(label)],))
+            label: totals_of.cells.get((target[normal_label(label)],))
             for label in lines
-            if _norm(label) in target
+            if normal_label(label) in target
         }
         if len(totals) < 2:
             continue

@@ -229,6 +229,20 @@ def test_tables_that_do_not_add_up_are_left_to_the_checkers():
     assert "do not add up" in check.explanation and "check by hand" in check.explanation
 
 
+def test_tables_joined_through_others_are_in_the_audit_and_unrelated_ones_are_not():
+    by_agency = csv("agency,n\npolice,31\nfire,44\nschool,52\nTotal,127\n")
+    # shares the agencies with the request's table, and the areas with the next one
+    by_both = csv(
+        "area,police,fire,school,Total\nnorth,12,20,23,55\nsouth,19,24,29,72\nTotal,31,44,52,127\n"
+    )
+    by_area = csv("area,n\nnorth,55\nsouth,72\nTotal,127\n")
+    elsewhere = csv("clinic,n\nc1,212\nc2,187\nc3,305\n")
+    others = [("by-both.csv", by_both), ("by-area.csv", by_area), ("clinics.csv", elsewhere)]
+    check = joint_audit([("by-agency.csv", by_agency)], others, POLICY)["by-agency.csv"]
+    assert check.outcome == CheckOutcome.PASS
+    assert "audited jointly with the 2 other tables" in check.explanation
+
+
 def test_past_the_cap_the_audit_says_so_instead_of_running(monkeypatch):
     monkeypatch.setattr(joint, "MAX_JOINT_CELLS", 20)
     check = joint_audit(THREE[2:], THREE[:2], POLICY)[THREE[2][0]]
