@@ -24,9 +24,11 @@ is a point, or, when the airlock's own replay knows its true count, when it does
 policy's ``protection_level`` either side of it. A cell is blamed on the request only when the
 tables without the request's leave it unexposed (a value already public is no new disclosure).
 
-Bounded: past :data:`MAX_JOINT_CELLS` cells or :data:`MAX_JOINT_SUPPRESSED` suppressed cells the
-audit is not run and says so (a checker checks by hand); each group of tables tied together by
-unknowns is solved on its own.
+Bounded: only the tables joined to the request's, directly or through others, enter the system
+(found through an index of their labels); past :data:`MAX_JOINT_TABLES` tables,
+:data:`MAX_JOINT_CELLS` cells or :data:`MAX_JOINT_SUPPRESSED` suppressed cells (counted while
+they are found) the audit is not run and says so (a checker checks by hand); each group of
+unknowns tied together by relations is solved on its own.
 """
 
 from __future__ import annotations
