@@ -517,6 +517,14 @@ def joint_audit(
             )
         elif unsure[g]:
             checks[grid.name] = Check(NAME, CheckOutcome.REVIEW, "; ".join(unsure[g]) + besides)
+        elif len(joined) == 1:
+            checks[grid.name] = Check(
+                NAME,
+                CheckOutcome.PASS,
+                "no released, in-flight or other requested table of counts shares cells with "
+                "it: audited alone, no suppressed cell can be recomputed from its cells and "
+                "margins" + besides,
+            )
         else:
             checks[grid.name] = Check(
                 NAME,
