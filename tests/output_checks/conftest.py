@@ -20,3 +20,26 @@ def study_tables(studied):
             if table is not None:
                 found.append((f"{name}/{path.name}", table))
     return found
+
+
+def run_code(instance, folder, code: str, name: str):
+    """Run CODE as a one-cell notebook NAME in FOLDER, as alex.analyst on the demo project;
+    the run (its files under ``data/``)."""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    from notebooks import runner, runs
+    from tests.conftest import STUDIED_TODAY
+
+    nb = new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nb.cells = [new_code_cell(code)]
+    path = folder / name
+    nbformat.write(nb, path)
+    result = runner.run(instance, path, "supporting-families", "alex.analyst", at=STUDIED_TODAY)
+    assert result.status == runs.SUCCEEDED, result.error
+    return result

@@ -12,6 +12,7 @@ from output_checks.joint import joint_audit
 from output_checks.ledger import differencing
 from output_checks.tables import Table, parse_table
 from sdc.policy import Policy
+from tests.output_checks.conftest import run_code
 
 POLICY = Policy()
 AREAS, AGENCIES = ["north", "south", "east"], ["police", "fire", "school"]
@@ -270,24 +271,7 @@ ws.output("by-area-agency-again.csv").write_text({SQUARE_AGAIN!r})
 
 @pytest.fixture(scope="module")
 def joint_run(studied, tmp_path_factory):
-    import nbformat
-    from nbformat.v4 import new_code_cell, new_notebook
-
-    from notebooks import runner, runs
-    from tests.conftest import STUDIED_TODAY
-
-    nb = new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nb.cells = [new_code_cell(AIRLOCK_TABLES)]
-    path = tmp_path_factory.mktemp("joint") / "linked.ipynb"
-    nbformat.write(nb, path)
-    result = runner.run(studied, path, "supporting-families", "alex.analyst", at=STUDIED_TODAY)
-    assert result.status == runs.SUCCEEDED, result.error
-    return result
+    return run_code(studied, tmp_path_factory.mktemp("joint"), AIRLOCK_TABLES, "linked.ipynb")
 
 
 def test_the_airlock_audits_a_request_with_the_requests_in_flight(studied, joint_run):

@@ -12,6 +12,7 @@ from output_checks.ledger import Ledger, differencing, views
 from output_checks.tables import Table, parse_table
 from sdc import safe
 from sdc.policy import Policy
+from tests.output_checks.conftest import run_code
 
 POLICY = Policy()
 AREAS = ["north", "south", "east", "west", "centre", "riverside"]
@@ -355,24 +356,7 @@ pd.DataFrame({"site": ["c4", "c3", "c2", "c1"], "people": [94, 305, 187, 212]}).
 
 @pytest.fixture(scope="module")
 def airlock_run(studied, tmp_path_factory):
-    import nbformat
-    from nbformat.v4 import new_code_cell, new_notebook
-
-    from notebooks import runner, runs
-    from tests.conftest import STUDIED_TODAY
-
-    nb = new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nb.cells = [new_code_cell(AIRLOCK_TABLES)]
-    path = tmp_path_factory.mktemp("ledger") / "wards.ipynb"
-    nbformat.write(nb, path)
-    result = runner.run(studied, path, "supporting-families", "alex.analyst", at=STUDIED_TODAY)
-    assert result.status == runs.SUCCEEDED, result.error
-    return result
+    return run_code(studied, tmp_path_factory.mktemp("ledger"), AIRLOCK_TABLES, "wards.ipynb")
 
 
 def _differencing(instance, request_id):
