@@ -38,6 +38,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import combinations, product
+from typing import Any
 
 import numpy as np
 
@@ -405,18 +406,32 @@ def _names(system: _System, grids: list[int]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def _explain(exposure: Exposure, system: _System, policy: Policy) -> str:
+def _hidden_where(exposure: Exposure, system: _System) -> tuple[int, Key]:
+    """The first table that suppressed the cell, and the cell's key there."""
     hiding = [(g, k) for g, k in exposure.holders if system.grids[g].table.cells.get(k, 0) is None]
-    publishing = [g for g, k in exposure.holders if system.grids[g].table.cells.get(k) is not None]
-    g, key = hiding[0] if hiding else exposure.holders[0]
+    return hiding[0] if hiding else exposure.holders[0]
+
+
+def _kind(exposure: Exposure, system: _System) -> str:
+    if exposure.high - exposure.low > 0:
+        return "narrowed"
+    published = any(system.grids[g].table.cells.get(k) is not None for g, k in exposure.holders)
+    return "published" if published else "recomputed"
+
+
+def _explain(exposure: Exposure, system: _System, policy: Policy) -> str:
+    """One exposed cell, in a sentence."""
+    g, key = _hidden_where(exposure, system)
     where = f"the cell {_cell(system.grids[g], key)} that {system.grids[g].name} suppressed"
     together = _names(system, exposure.tables)
-    if exposure.high - exposure.low <= 0 and publishing:
+    kind = _kind(exposure, system)
+    if kind == "published":
+        publishing = {h for h, k in exposure.holders if system.grids[h].table.cells.get(k)}
         return (
-            f"{where} is published as {exposure.low:g} in "
-            f"{_names(system, sorted(set(publishing)))}: the same cell of the same population"
+            f"{where} is published as {exposure.low:g} in {_names(system, sorted(publishing))}: "
+            "the same cell of the same population"
         )
-    if exposure.high - exposure.low <= 0:
+    if kind == "recomputed":
         return (
             f"{where} is recomputed exactly as {exposure.low:g} from the cells and margins of "
             f"{together} together: their rows, columns and totals add up to it"
@@ -426,6 +441,52 @@ def _explain(exposure: Exposure, system: _System, policy: Policy) -> str:
         f"and margins of {together} together: closer than the policy's protection level of "
         f"{policy.protection_level:g} either side of its true count"
     )
+
+
+def _summary(exposures: list[Exposure], system: _System, policy: Policy) -> str:
+    """The exposed cells in a few sentences, one per set of tables and way of exposure."""
+    groups: dict[tuple[str, tuple[int, ...]], list[Exposure]] = defaultdict(list)
+    for exposure in exposures:
+        kind = _kind(exposure, system)
+        tables = () if kind == "published" else tuple(exposure.tables)
+        groups[(kind, tables)].append(exposure)
+    said = []
+    for (kind, tables), found in groups.items():
+        by_table: dict[int, list[str]] = defaultdict(list)
+        for exposure in found[:MAX_MESSAGES]:
+            g, key = _hidden_where(exposure, system)
+            cell = _cell(system.grids[g], key)
+            if kind == "narrowed":
+                by_table[g].append(f"{cell} (between {exposure.low:g} and {exposure.high:g})")
+            elif kind == "published":
+                where = {h for h, k in exposure.holders if system.grids[h].table.cells.get(k)}
+                by_table[g].append(f"{cell} ({exposure.low:g} in {_names(system, sorted(where))})")
+            else:
+                by_table[g].append(f"{cell} ({exposure.low:g})")
+        more = f" (and {len(found) - MAX_MESSAGES} more)" if len(found) > MAX_MESSAGES else ""
+        listed = (
+            "; ".join(f"in {system.grids[g].name}, " + ", ".join(c) for g, c in by_table.items())
+            + more
+        )
+        n = len(found)
+        if kind == "published":
+            said.append(
+                f"{n} suppressed cell{'s are' if n > 1 else ' is'} published in another table "
+                f"of the same population: {listed}"
+            )
+        elif kind == "recomputed":
+            said.append(
+                f"read together, {_names(system, list(tables))} recompute {n} suppressed "
+                f"cell{'s' if n > 1 else ''} exactly from their rows, columns and totals: "
+                f"{listed}"
+            )
+        else:
+            said.append(
+                f"read together, {_names(system, list(tables))} narrow {n} suppressed "
+                f"cell{'s' if n > 1 else ''} to closer than the policy's protection level of "
+                f"{policy.protection_level:g} either side of its true count: {listed}"
+            )
+    return ". ".join(said)
 
 
 def _size(table: Table) -> int:
@@ -490,11 +551,17 @@ def joint_audit(
             if not any((system.grids[g].name, k) in known for g, k in e.holders)
         ]
     flags: dict[int, list[str]] = defaultdict(list)
+    exposed: dict[int, list[Exposure]] = defaultdict(list)
+    marked: dict[int, list[list[Any]]] = defaultdict(list)  # cells for the checkers' page
     for exposure in exposures:
         message = _explain(exposure, system, policy)
         involved = {g for g, _ in exposure.holders} | set(exposure.tables)
         for g in sorted(g for g in involved if g < ours):
             flags[g].append(message)
+            exposed[g].append(exposure)
+        for g, key in exposure.holders:
+            if g < ours and len(key) == 2 and system.grids[g].table.cells.get(key, 0) is None:
+                marked[g].append([key[0], key[1], exposure.low])
     unsure: dict[int, list[str]] = defaultdict(list)
     for group in contradictions:
         for g in sorted(g for g in group if g < ours):
@@ -511,9 +578,11 @@ def joint_audit(
             checks[grid.name] = Check(
                 NAME,
                 CheckOutcome.FAIL,
-                "; ".join(said[:MAX_MESSAGES])
-                + (f" (and {len(said) - MAX_MESSAGES} more)" if len(said) > MAX_MESSAGES else ""),
-                {"flags": [{"outcome": "fail", "explanation": m} for m in said]},
+                _summary(exposed[g], system, policy),
+                {
+                    "flags": [{"outcome": "fail", "explanation": m} for m in said],
+                    "cells": marked[g],
+                },
             )
         elif unsure[g]:
             checks[grid.name] = Check(NAME, CheckOutcome.REVIEW, "; ".join(unsure[g]) + besides)

@@ -130,6 +130,8 @@ def test_three_tables_that_pass_every_pairwise_check_recompute_suppressed_cells_
     for name, _ in THREE:
         assert name in north_police
     assert "that by-area-agency-year.csv (released in req-1) suppressed" in north_police
+    # the request's own suppressed cells that the three recompute are marked for the checkers
+    assert ["east", "police", count("east", "police", TOTAL)] in check.evidence["cells"]
 
 
 def test_a_cell_suppressed_in_one_table_and_published_in_another_fails():
@@ -138,10 +140,12 @@ def test_a_cell_suppressed_in_one_table_and_published_in_another_fails():
     assert differencing(again, [("square.csv", released)], POLICY).outcome == CheckOutcome.PASS
     check = joint_audit([("again.csv", again)], [("square.csv", released)], POLICY)["again.csv"]
     assert check.outcome == CheckOutcome.FAIL
+    fire = count("north", "fire", TOTAL)
+    assert f"in square.csv, area=north, columns=fire ({fire} in again.csv)" in check.explanation
     assert (
-        f"the cell area=north, columns=fire that square.csv suppressed is published as "
-        f"{count('north', 'fire', TOTAL)} in again.csv" in check.explanation
-    )
+        f"the cell area=north, columns=fire that square.csv suppressed is published as {fire} "
+        "in again.csv: the same cell of the same population"
+    ) in [f["explanation"] for f in check.evidence["flags"]]
 
 
 def test_a_cell_narrowed_within_the_protection_level_fails_when_the_airlock_knows_it():
@@ -153,7 +157,7 @@ def test_a_cell_narrowed_within_the_protection_level_fails_when_the_airlock_know
     tables = [("halved.csv", halved)]
     check = joint_audit([("exact.csv", exact)], tables, POLICY)["exact.csv"]
     assert check.outcome == CheckOutcome.FAIL
-    assert "narrowed to between 29 and 30" in check.explanation
+    assert "in exact.csv, area=north (between 29 and 30)" in check.explanation
     assert "protection level of 1" in check.explanation
     # without the true count the interval is not a point: nothing to say
     exact.counts = None
@@ -182,7 +186,10 @@ def test_another_population_with_the_same_labels_is_not_linked():
     assert check.outcome == CheckOutcome.PASS
     same = csv("area,n\nnorth,26\nsouth,41\neast,53\nwest,60\nTotal,180\n")
     check = joint_audit([("same.csv", same)], [("hidden.csv", hidden)], POLICY)["same.csv"]
-    assert check.outcome == CheckOutcome.FAIL and "published as 26 in same.csv" in check.explanation
+    assert (
+        check.outcome == CheckOutcome.FAIL
+        and "in hidden.csv, area=north (26 in same.csv)" in check.explanation
+    )
 
 
 def test_a_cell_the_released_tables_already_expose_is_not_blamed_on_the_request():
@@ -298,7 +305,9 @@ def test_the_airlock_audits_a_request_with_the_requests_in_flight(studied, joint
         assert linked["outcome"] == "fail"
         assert f"by-area-agency-year.csv (in flight in {first})" in linked["explanation"]
         assert f"by-area-agency.csv (in flight in {second})" in linked["explanation"]
-        assert "recomputed exactly" in linked["explanation"]
+        assert (
+            "suppressed cells exactly from their rows, columns and totals" in linked["explanation"]
+        )
     finally:
         for request_id in (first, second, third):
             airlock.reject(studied, request_id, "chris.checker", "linked tables")
