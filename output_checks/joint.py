@@ -13,8 +13,10 @@ does) and puts all their cells into one system:
 - **across tables**, a cell of one is the same number as its match in another when the two
   tables' views (inner cells or margins) are matched by content, as :func:`ledger.align` matches
   them (by their labels, never the dimensions' names; a category matched only by its population
-  is left out), when every cell both tables publish in any of those views is equal (at least
-  :data:`MIN_LINKED` of them, within the rounding of either): one population, published twice;
+  is left out), when every cell both tables publish in those views is equal, within the
+  rounding of either, and the tables agree on at least :data:`MIN_LINKED` cells (their grand
+  totals included): one population, published twice. Views that differ are not joined (the
+  margins of a table over some of the areas are not those of a table over all of them);
 - a published count is known (exactly, or within half its rounding base: 12 at base 5 is 10 to
   14 at most), a suppressed one (blank, ``[c]``, ``<10``…) is an unknown of at least zero.
 
@@ -35,6 +37,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import combinations, product
@@ -52,7 +55,7 @@ NAME = "linked tables"
 MAX_JOINT_CELLS = 20_000  # cells of every table together, margins included
 MAX_JOINT_SUPPRESSED = 2_000  # suppressed cells asked about (two programmes each)
 MAX_JOINT_TABLES = 100  # tables joined to the request's, directly or through others
-MIN_LINKED = 2  # cells two views must both publish, all equal, to be one population
+MIN_LINKED = 3  # cells two tables must both publish, all equal, to be one population
 ALL = "\x00all"  # the margin of a table that publishes none
 TOLERANCE = 1e-6  # counts: an interval end within this of the reach required is the reach
 
@@ -80,7 +83,7 @@ class _Grid:
         """Its inner cells and every margin, as views :func:`ledger.align` matches, each with
         the cell of the grid behind each of its cells."""
         margin, n = self.margin, len(self.table.dims)
-        known = _known(self)
+        known = self.known
         found = []
         for size in range(n, 0, -1):
             for kept in combinations(range(n), size):
@@ -95,6 +98,16 @@ class _Grid:
                     names = [self.table.dims[i] for i in kept]
                     found.append((View(names, cells, {}, "cells", self.base), behind))
         return found
+
+    @cached_property
+    def known(self) -> dict[Key, float | None]:
+        return _known(self)
+
+    @property
+    def total(self) -> tuple[Key, float | None]:
+        """Its grand total's cell, and the total as a reader knows it (None: not known)."""
+        key = tuple(self.margin for _ in self.categories)
+        return key, self.known.get(key)
 
     @cached_property
     def labels(self) -> set[str]:
@@ -176,24 +189,27 @@ def _known(grid: _Grid) -> dict[Key, float | None]:
 
 def _joined(a: _Grid, b: _Grid) -> Link | None:
     """The cells of A and B that are the same number, when the two are one population (see
-    the module), else None."""
+    the module), else None. Views (and grand totals) whose published cells differ are not
+    joined: the margins of a table over some of the areas are not those of one over all."""
     slack = 0.0 if a.base == b.base else sum(x / 2 for x in (a.base, b.base) if x > 1)
     joined: Link = []
     agreeing = 0
+    (top_a, total_a), (top_b, total_b) = a.total, b.total
+    if total_a is not None and total_b is not None and abs(total_a - total_b) <= slack:
+        agreeing += 1
+        joined.append((top_a, top_b))
     for mine, here in a.views:
         for theirs, there in b.views:
             if len(mine.names) != len(theirs.names):
                 continue
             # categories matched by their populations are not evidence enough of one
             # population: only cells matched by their labels are joined
-            for p in align(mine, theirs):
-                if p.by_population:
-                    continue
-                if p.a is not None and p.b is not None:
-                    if abs(p.a - p.b) > slack:
-                        return None
-                    agreeing += 1
-                joined.append((here[p.here], there[p.there]))
+            pairs = [p for p in align(mine, theirs) if not p.by_population]
+            both = [(p.a, p.b) for p in pairs if p.a is not None and p.b is not None]
+            if any(abs(x - y) > slack for x, y in both):
+                continue
+            agreeing += len(both)
+            joined += [(here[p.here], there[p.there]) for p in pairs]
     return joined if agreeing >= MIN_LINKED else None
 
 
@@ -305,7 +321,7 @@ class _Merged:
         return [c for c in cells if self.lower[c] != self.upper[c]]
 
 
-def _merged(system: _System) -> _Merged:
+def _merged(system: _System, also: Collection[int] = ()) -> _Merged:
     n = len(system.lower)
     same = _Union(n)
     for a, b in system.same:
@@ -319,15 +335,24 @@ def _merged(system: _System) -> _Merged:
     for r, unknowns in copies.items():
         lower[r] = max(system.lower[i] for i in unknowns)
         upper[r] = min(system.upper[i] for i in unknowns)
-    asked = {r for r, unknowns in copies.items() if any(system.suppressed[i] for i in unknowns)}
+    asked = {
+        r
+        for r, unknowns in copies.items()
+        if any(system.suppressed[i] or i in also for i in unknowns)
+    }
     return _Merged(roots, copies, lower, upper, asked)
 
 
-def _exposures(system: _System, policy: Policy) -> tuple[list[Exposure], list[list[int]]]:
-    """The suppressed cells the system exposes, and the groups of tables whose published
-    values contradict each other (not audited). Each group of unknowns tied together by
-    relations (a published value ties nothing) is solved on its own."""
-    merged = _merged(system)
+def _exposures(
+    system: _System,
+    policy: Policy,
+    also: set[int] = frozenset(),  # type: ignore[assignment]
+) -> tuple[list[Exposure], list[list[int]]]:
+    """The suppressed cells the system exposes (and the unknowns ALSO, when they are fixed),
+    and the groups of tables whose published values contradict each other (not audited). Each
+    group of unknowns tied together by relations (a published value ties nothing) is solved on
+    its own."""
+    merged = _merged(system, also)
     roots, copies = merged.roots, merged.copies
     tied = _Union(len(roots))
     relations = [(roots[total], [roots[p] for p in parts]) for total, parts in system.relations]
@@ -538,7 +563,15 @@ def joint_audit(
             joined[ours:],
             {(a - ours, b - ours): c for (a, b), c in local.items() if min(a, b) >= ours},
         )
-        already, _ = _exposures(before, policy)
+        # and a margin a released table leaves out but its published cells add up to
+        place = {(g, k): i for i, (g, k) in enumerate(before.owner)}
+        implicit = {
+            place[(g - ours, k)]
+            for e in exposures
+            for g, k in e.holders
+            if g >= ours and k not in system.grids[g].table.cells
+        }
+        already, _ = _exposures(before, policy, implicit)
         known = {(before.grids[g].name, k) for e in already for g, k in e.holders}
         known |= {
             (before.grids[g].name, k)

@@ -150,8 +150,8 @@ def test_a_cell_suppressed_in_one_table_and_published_in_another_fails():
 
 def test_a_cell_narrowed_within_the_protection_level_fails_when_the_airlock_knows_it():
     # the same cells published unrounded and at base 2 (true 30: the attacker knows 29 or 30)
-    exact = Table(["area"], {("north",): None, ("south",): 41.0, ("east",): 53.0}, None)
-    exact.counts = {("north",): 30.0, ("south",): 41.0, ("east",): 53.0}
+    exact = Table(["area"], {("north",): None, ("south",): 41.0, ("east",): 53.0, ("west",): 8.0})
+    exact.counts = {("north",): 30.0, ("south",): 41.0, ("east",): 53.0, ("west",): 8.0}
     halved = Table(["area"], {("north",): 30.0, ("south",): 42.0, ("east",): 54.0, ("west",): 8.0})
     assert halved.base == 2
     tables = [("halved.csv", halved)]
@@ -192,6 +192,20 @@ def test_another_population_with_the_same_labels_is_not_linked():
     )
 
 
+def test_a_table_over_some_of_the_categories_is_joined_by_its_cells_not_its_totals():
+    everyone = csv(
+        "area,police,fire,Total\nnorth,,,30\nsouth,,,31\neast,17,19,36\nwest,12,15,27\n"
+        "Total,55,69,124\n"
+    )
+    # the same people in three of the four areas: its totals are over those three only
+    three = csv("area,police,fire,Total\nnorth,13,,30\nsouth,,,31\neast,17,19,36\nTotal,,,97\n")
+    check = joint_audit([("three.csv", three)], [("everyone.csv", everyone)], POLICY)
+    assert check["three.csv"].outcome == CheckOutcome.FAIL
+    assert "in everyone.csv, area=north, columns=police (13 in three.csv)" in (
+        check["three.csv"].explanation
+    )
+
+
 def test_a_cell_the_released_tables_already_expose_is_not_blamed_on_the_request():
     hidden = csv("area,n\nnorth,\nsouth,41\neast,53\nwest,60\nTotal,180\n")
     published = csv("area,n\nnorth,26\nsouth,41\neast,53\nwest,60\nTotal,180\n")
@@ -205,6 +219,12 @@ def test_a_cell_the_released_tables_already_expose_is_not_blamed_on_the_request(
     again = csv("area,n\nnorth,\nsouth,41\neast,53\nwest,60\n")
     check = joint_audit([("again.csv", again)], [("published.csv", published)], POLICY)
     assert check["again.csv"].outcome == CheckOutcome.PASS
+    # a released crosstab without margins publishes each area's count as the sum of its row
+    crosstab = csv("area,police,fire\nnorth,12,14\nsouth,19,22\neast,25,28\nwest,29,31\n")
+    by_area = csv("area,n\nnorth,\nsouth,\neast,53\nwest,60\nTotal,180\n")
+    check = joint_audit([("by-area.csv", by_area)], [("crosstab.csv", crosstab)], POLICY)
+    assert check["by-area.csv"].outcome == CheckOutcome.PASS
+    assert "audited jointly with the 1 other tables" in check["by-area.csv"].explanation
 
 
 def test_rounded_tables_are_read_as_the_counts_their_rounding_allows():
