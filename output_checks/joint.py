@@ -17,13 +17,14 @@ does) and puts all their cells into one system:
   rounding of either, and the tables agree on at least :data:`MIN_LINKED` cells (their grand
   totals included): one population, published twice. Views that differ are not joined (the
   margins of a table over some of the areas are not those of a table over all of them);
-- a published count is known (exactly, or within half its rounding base: 12 at base 5 is 10 to
-  14 at most), a suppressed one (blank, ``[c]``, ``<10``…) is an unknown of at least zero.
+- a published count is known (exactly, or within half its rounding base: 10 at base 5 is 8 to
+  12 at most), a suppressed one (blank, ``[c]``, ``<10``…) is an unknown of at least zero.
 
 For each suppressed cell the attacker's two linear programmes (:func:`sdc.tables.secondary.
 audit_published`) give the interval its value must lie in. A cell is exposed when that interval
-is a point, or, when the airlock's own replay knows its true count, when it does not reach the
-policy's ``protection_level`` either side of it. A cell is blamed on the request only when the
+is a point, or, when the airlock's own replay knows its true count and it is below the
+threshold (an unsafe cell), when it does not reach the policy's ``protection_level`` either
+side of it. A cell is blamed on the request only when the
 tables without the request's leave it unexposed (a value already public is no new disclosure).
 
 Bounded: only the tables joined to the request's, directly or through others, enter the system
@@ -346,7 +347,7 @@ def _merged(system: _System, also: Collection[int] = ()) -> _Merged:
 def _exposures(
     system: _System,
     policy: Policy,
-    also: set[int] = frozenset(),  # type: ignore[assignment]
+    also: Collection[int] = (),
 ) -> tuple[list[Exposure], list[list[int]]]:
     """The suppressed cells the system exposes (and the unknowns ALSO, when they are fixed),
     and the groups of tables whose published values contradict each other (not audited). Each
@@ -406,14 +407,15 @@ def _exposures(
 def _exposed(
     low: float, high: float, holders: list[tuple[int, Key]], system: _System, policy: Policy
 ) -> bool:
-    """A point, or (when the airlock's replay knows the true count) an interval that does not
-    reach the policy's protection level either side of it."""
+    """A point, or (when the airlock's replay knows the true count, and it is unsafe: below
+    the threshold) an interval that does not reach the policy's protection level either side of
+    it. Cells suppressed only to protect others need not be a point, as in ``sdc``'s audit."""
     if high - low <= 0:
         return True
     level = policy.protection_level
     for g, key in holders:
         true = (system.grids[g].table.counts or {}).get(key)
-        if true is not None and level > 0:
+        if true is not None and true < policy.threshold and level > 0:
             down, up = max(true - level, 0.0), true + level
             if low > down + TOLERANCE or high < up - TOLERANCE:
                 return True
