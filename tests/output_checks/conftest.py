@@ -22,14 +22,10 @@ def study_tables(studied):
     return found
 
 
-def run_code(instance, folder, code: str, name: str):
-    """Run CODE as a one-cell notebook NAME in FOLDER, as alex.analyst on the demo project;
-    the run (its files under ``data/``)."""
+def notebook_file(folder, name: str, source: str):
+    """A notebook NAME in FOLDER of one code cell, SOURCE (Python 3); its path."""
     import nbformat
     from nbformat.v4 import new_code_cell, new_notebook
-
-    from notebooks import runner, runs
-    from tests.conftest import STUDIED_TODAY
 
     nb = new_notebook()
     nb.metadata["kernelspec"] = {
@@ -37,9 +33,19 @@ def run_code(instance, folder, code: str, name: str):
         "display_name": "Python 3",
         "language": "python",
     }
-    nb.cells = [new_code_cell(code)]
+    nb.cells = [new_code_cell(source)]
     path = folder / name
     nbformat.write(nb, path)
+    return path
+
+
+def run_code(instance, folder, code: str, name: str):
+    """Run CODE as a one-cell notebook NAME in FOLDER, as alex.analyst on the demo project;
+    the run (its files under ``data/``)."""
+    from notebooks import runner, runs
+    from tests.conftest import STUDIED_TODAY
+
+    path = notebook_file(folder, name, code)
     result = runner.run(instance, path, "supporting-families", "alex.analyst", at=STUDIED_TODAY)
     assert result.status == runs.SUCCEEDED, result.error
     return result
