@@ -49,6 +49,7 @@ import numpy as np
 from output_checks.checks import Check, CheckOutcome
 from output_checks.ledger import MAX_MESSAGES, View, align, cell_words, normal_label
 from output_checks.tables import Key, Table
+from sdc.errors import SdcError
 from sdc.policy import Policy
 from sdc.tables.secondary import audit_published
 
@@ -386,12 +387,15 @@ def _exposures(
         rels = by_group.get(tie, [])
         local = sorted({c for total, parts in rels for c in (total, *parts)} | set(cells))
         index = {c: k for k, c in enumerate(local)}
-        intervals = audit_published(
-            merged.lower[local],
-            merged.upper[local],
-            [(index[t], [index[p] for p in parts]) for t, parts in rels],
-            [index[c] for c in cells],
-        )
+        try:
+            intervals = audit_published(
+                merged.lower[local],
+                merged.upper[local],
+                [(index[t], [index[p] for p in parts]) for t, parts in rels],
+                [index[c] for c in cells],
+            )
+        except SdcError:  # the solver's failure: left to the checkers, like a contradiction
+            intervals = None
         if intervals is None:
             contradictions.append(sorted(grids_of[tie]))
             continue
@@ -603,7 +607,8 @@ def joint_audit(
             unsure[g].append(
                 f"the published values of {_names(system, group)} do not add up together "
                 "(a total that is not the sum of its cells, or tables matched by their cells "
-                "that are not the same people): not audited jointly, check by hand"
+                "that are not the same people), or the attacker's programme failed on them: "
+                "not audited jointly, check by hand"
             )
     besides = f"; left out, too large to audit jointly: {', '.join(left_out)}" if left_out else ""
     checks = {}

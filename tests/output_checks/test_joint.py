@@ -276,6 +276,18 @@ def test_tables_joined_through_others_are_in_the_audit_and_unrelated_ones_are_no
     assert "audited jointly with the 2 other tables" in check.explanation
 
 
+def test_a_solver_failure_is_left_to_the_checkers(monkeypatch):
+    from sdc.errors import SdcError
+
+    def fails(*args):
+        raise SdcError("the audit of the table failed: Time limit reached")
+
+    monkeypatch.setattr(joint, "audit_published", fails)
+    check = joint_audit(THREE[2:], THREE[:2], POLICY)[THREE[2][0]]
+    assert check.outcome == CheckOutcome.REVIEW
+    assert "the attacker's programme failed" in check.explanation
+
+
 def test_past_the_cap_the_audit_says_so_instead_of_running(monkeypatch):
     monkeypatch.setattr(joint, "MAX_JOINT_CELLS", 20)
     check = joint_audit(THREE[2:], THREE[:2], POLICY)[THREE[2][0]]
