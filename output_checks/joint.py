@@ -535,6 +535,39 @@ def _too_many(cells: int, hidden: int, tables: int) -> str:
     )
 
 
+def _new(
+    exposures: list[Exposure],
+    system: _System,
+    ours: int,
+    links: dict[tuple[int, int], Link],
+    policy: Policy,
+) -> list[Exposure]:
+    """The EXPOSURES of SYSTEM (whose first OURS grids are the request's) that the other tables
+    do not expose without the request's: a cell they publish, recompute, or that a released
+    table's cells add up to (a margin it leaves out) is public already, no new disclosure."""
+    before = _system(
+        system.grids[ours:],
+        {(a - ours, b - ours): c for (a, b), c in links.items() if min(a, b) >= ours},
+    )
+    place = {(g, k): i for i, (g, k) in enumerate(before.owner)}
+    implicit = {
+        place[(g - ours, k)]
+        for e in exposures
+        for g, k in e.holders
+        if g >= ours and k not in system.grids[g].table.cells
+    }
+    already, _ = _exposures(before, policy, implicit)
+    public = {(before.grids[g].name, k) for e in already for g, k in e.holders}
+    public |= {
+        (before.grids[g].name, k)
+        for g, k in before.owner
+        if before.grids[g].table.cells.get(k) is not None and before.grids[g].base == 1
+    }
+    return [
+        e for e in exposures if not any((system.grids[g].name, k) in public for g, k in e.holders)
+    ]
+
+
 def joint_audit(
     requested: list[tuple[str, Table]], others: list[tuple[str, Table]], policy: Policy
 ) -> dict[str, Check]:
@@ -564,31 +597,7 @@ def joint_audit(
     exposures, contradictions = _exposures(system, policy)
     ours = len(mine)
     if exposures and len(joined) > ours:
-        # a cell the other tables already expose without the request's is no new disclosure
-        before = _system(
-            joined[ours:],
-            {(a - ours, b - ours): c for (a, b), c in local.items() if min(a, b) >= ours},
-        )
-        # and a margin a released table leaves out but its published cells add up to
-        place = {(g, k): i for i, (g, k) in enumerate(before.owner)}
-        implicit = {
-            place[(g - ours, k)]
-            for e in exposures
-            for g, k in e.holders
-            if g >= ours and k not in system.grids[g].table.cells
-        }
-        already, _ = _exposures(before, policy, implicit)
-        known = {(before.grids[g].name, k) for e in already for g, k in e.holders}
-        known |= {
-            (before.grids[g].name, k)
-            for g, k in before.owner
-            if before.grids[g].table.cells.get(k) is not None and before.grids[g].base == 1
-        }
-        exposures = [
-            e
-            for e in exposures
-            if not any((system.grids[g].name, k) in known for g, k in e.holders)
-        ]
+        exposures = _new(exposures, system, ours, local, policy)
     flags: dict[int, list[str]] = defaultdict(list)
     exposed: dict[int, list[Exposure]] = defaultdict(list)
     marked: dict[int, list[list[Any]]] = defaultdict(list)  # cells for the checkers' page
