@@ -4,7 +4,8 @@
 has the airlock's replay make every replayable output again (:mod:`output_checks.replay`),
 checks each file under the project's policy (:mod:`output_checks.checks`), and compares every
 table, read from the copies by content, with the project's ledger, its requests in flight and
-the request's other tables (:mod:`output_checks.ledger`); it records every file's checks and
+the request's other tables (:mod:`output_checks.ledger`), and audits them all together as one
+linked problem (:mod:`output_checks.joint`); it records every file's checks and
 outcome on its row, and the outcomes in the audit log.
 """
 
@@ -19,6 +20,7 @@ from output_checks import checks as auto
 from output_checks import replay
 from output_checks.data import ReleaseRequest, RequestFile
 from output_checks.enums import AirlockEvent
+from output_checks.joint import joint_audit
 from output_checks.ledger import Ledger, differencing, read_table, released_tables, tables_in_flight
 from output_checks.relating import related_check
 from output_checks.store import copy_of as _copy_of
@@ -63,16 +65,16 @@ def run_checks(instance: Instance, session: Session, found: ReleaseRequest) -> N
         for f in stored
         if not f.supporting
     }
-    compared = Ledger(
-        released_tables(session, project.id)
-        + tables_in_flight(
-            session,
-            found,
-            lambda other, item: _held(instance, other, item),
-            lambda item: replay.trusted_evidence(list(item.checks)),
-        )
-        + [(f"{p} (in this request)", t) for p, t in requested.items() if t is not None]
+    others = released_tables(session, project.id) + tables_in_flight(
+        session,
+        found,
+        lambda other, item: _held(instance, other, item),
+        lambda item: replay.trusted_evidence(list(item.checks)),
     )
+    mine = [(f"{p} (in this request)", t) for p, t in requested.items() if t is not None]
+    compared = Ledger(others + mine)
+    # and every table of counts of them together, as one linked problem
+    linked = joint_audit(mine, others, policy)
     for item in live:
         path = _copy_of(instance, found, item.path)
         problem = problems[item.id]
@@ -98,8 +100,10 @@ def run_checks(instance: Instance, session: Session, found: ReleaseRequest) -> N
             results += related_check(instance, session, found, item, path, policy, pseudonyms)
             table = requested.get(item.path)
             if table is not None:
-                mine = f"{item.path} (in this request)"
-                results.append(differencing(table, compared, policy, exclude=mine))
+                name = f"{item.path} (in this request)"
+                results.append(differencing(table, compared, policy, exclude=name))
+                if name in linked:
+                    results.append(linked[name])
         item.checks = auto.as_dicts(results)
         item.check_outcome = auto.outcome_of(results)
     audit.record(

@@ -103,7 +103,7 @@ def from_entry(stored: dict[str, Any]) -> Table:
 # Views: the inner cells and every margin of a table
 
 
-def _norm(label: str) -> str:
+def normal_label(label: str) -> str:
     return " ".join(label.lower().split())
 
 
@@ -127,7 +127,7 @@ class View:
         for key, value in self.cells.items():
             for i, label in enumerate(key):
                 self.sizes[i][label] += value or 0.0
-        self.labels = [{_norm(label): label for label in sizes} for sizes in self.sizes]
+        self.labels = [{normal_label(label): label for label in sizes} for sizes in self.sizes]
 
     @property
     def signature(self) -> tuple[int, ...]:
@@ -362,7 +362,7 @@ class Flag:
     message: str
 
 
-def _fmt(key: Key, names: list[str]) -> str:
+def cell_words(key: Key, names: list[str]) -> str:
     return ", ".join(f"{n}={v}" for n, v in zip(names, key, strict=True)) or "the total"
 
 
@@ -419,7 +419,7 @@ def _compare_cells(
                 CheckOutcome.FAIL,
                 f"{name} publishes the same counts rounded to base {base_b} where this table "
                 f"rounds to base {base_a}: together they narrow each count, e.g. "
-                f"{_fmt(p.here, mine.names)} ({p.a:g} here, {p.b:g} there) lies between "
+                f"{cell_words(p.here, mine.names)} ({p.a:g} here, {p.b:g} there) lies between "
                 f"{low:g} and {high:g}; publish every table at the policy's one base",
             )
         )
@@ -459,17 +459,17 @@ def _compare_cells(
     size = f"{abs(g):g}" if exact or max(bases) == 1 else f"about {abs(g):g}"
     weak = guessed or (same_total and not nested and not mostly_equal)
     behind = mine.means or theirs.means
-    where = f"{_fmt(p.here, mine.names)} in {mine.what}"
+    where = f"{cell_words(p.here, mine.names)} in {mine.what}"
     matched = (
         ""
         if p.here == p.there
-        else f" (matched to {_fmt(p.there, theirs.names)} in {name}"
+        else f" (matched to {cell_words(p.there, theirs.names)} in {name}"
         + (", by its population" if p.by_population else "")
         + ")"
     )
     rest = sorted((item for item in small if item[0] is not p), key=lambda item: abs(item[1]))
     others = "".join(
-        f", and {_fmt(q.here, mine.names)} ({q.a:g} here, {q.b:g} there)" for q, _ in rest[:3]
+        f", and {cell_words(q.here, mine.names)} ({q.a:g} here, {q.b:g} there)" for q, _ in rest[:3]
     ) + (f", and {len(rest) - 3} more cells" if len(rest) > 3 else "")
     flags.append(
         Flag(
@@ -523,8 +523,8 @@ def _rebanded(pairs: list[Pair], mine: View, theirs: View) -> bool:
     for pair in pairs:
         if not pair.by_population:
             continue
-        ours = {_norm(label): label for label in pair.here}
-        others = {_norm(label): label for label in pair.there}
+        ours = {normal_label(label): label for label in pair.here}
+        others = {normal_label(label): label for label in pair.there}
         for here, there in zip(
             sorted(ours.keys() - others.keys()), sorted(others.keys() - ours.keys()), strict=False
         ):
@@ -547,9 +547,9 @@ def _recoverable(rows_of: View, totals_of: View, name_rows: str, name_totals: st
         for key, value in rows_of.cells.items():
             lines[key[dim]].append((key, value))
         totals = {
-            label: totals_of.cells.get((target[_norm(label)],))
+            label: totals_of.cells.get((target[normal_label(label)],))
             for label in lines
-            if _norm(label) in target
+            if normal_label(label) in target
         }
         if len(totals) < 2:
             continue
@@ -572,7 +572,7 @@ def _recoverable(rows_of: View, totals_of: View, name_rows: str, name_totals: st
             found.append(
                 Flag(
                     CheckOutcome.FAIL,
-                    f"{name_rows} suppressed the cell {_fmt(hidden[0], rows_of.names)} but "
+                    f"{name_rows} suppressed the cell {cell_words(hidden[0], rows_of.names)} but "
                     f"publishes the rest of its row; {name_totals} publishes that row's total "
                     f"({total:g}), so the suppressed cell is about {total - rest:g}: the total "
                     "minus the others",

@@ -145,22 +145,36 @@ def _attacker(values: np.ndarray, hidden: np.ndarray, rels, lower_bound: float |
         residual = math.fsum([plain[total], *(-plain[c] for c in members)])
         disagreement += abs(residual)
     m = len(hidden)
-    matrix = coo_array((vals, (rows, cols)), shape=(len(rhs), m)).tocsc()
+    low_bound = -highspy.kHighsInf if lower_bound is None else lower_bound / scale
+    solver = _equalities(
+        coo_array((vals, (rows, cols)), shape=(len(rhs), m)),
+        rhs,
+        np.full(m, low_bound),
+        np.full(m, highspy.kHighsInf),
+    )
+    return solver, scale, disagreement
+
+
+def _equalities(matrix: coo_array, rhs: list[float], lower: np.ndarray, upper: np.ndarray):
+    """The shared HiGHS instance holding MATRIX · x = RHS with LOWER <= x <= UPPER (no cost)."""
+    import highspy
+
+    m = matrix.shape[1]
+    columns = matrix.tocsc()
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = m, len(rhs)
     lp.col_cost_ = np.zeros(m)
-    low_bound = -highspy.kHighsInf if lower_bound is None else lower_bound / scale
-    lp.col_lower_ = np.full(m, low_bound)
-    lp.col_upper_ = np.full(m, highspy.kHighsInf)
+    lp.col_lower_ = np.asarray(lower, dtype=float)
+    lp.col_upper_ = np.asarray(upper, dtype=float)
     lp.row_lower_ = np.array(rhs, dtype=float)
     lp.row_upper_ = np.array(rhs, dtype=float)
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = matrix.indptr
-    lp.a_matrix_.index_ = matrix.indices
-    lp.a_matrix_.value_ = matrix.data
+    lp.a_matrix_.start_ = columns.indptr
+    lp.a_matrix_.index_ = columns.indices
+    lp.a_matrix_.value_ = columns.data
     solver = _highs()
     solver.passModel(lp)
-    return solver, scale, disagreement
+    return solver
 
 
 def _interval(solver, column: int, scale: float, disagreement: float, lower_bound):
@@ -213,6 +227,61 @@ def audit(
         for k, cell in enumerate(hidden)
         if only is None or only[cell]
     }
+
+
+def audit_published(
+    lower: np.ndarray, upper: np.ndarray, rels, asked: list[int]
+) -> dict[int, tuple[float, float]] | None:
+    """Each ASKED cell's feasible interval {cell: (low, high)} when all an attacker knows of
+    cell i is that it lies in [LOWER[i], UPPER[i]] (a published cell: its value, or the
+    interval its rounding leaves; a suppressed one: zero to infinity) and that every relation
+    holds: the programme of :func:`audit` for someone who holds only published tables, none of
+    the suppressed values (the airlock's joint audit of several tables). None when no values
+    satisfy them: the published values contradict the relations.
+
+    As in :func:`audit`, the programme is solved in units of :func:`scale_of` and an interval
+    narrower than :data:`RESOLUTION` of it is a point."""
+    import highspy
+
+    lower, upper = np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
+    scale = scale_of(np.concatenate([lower, upper]))
+    fixed = lower == upper
+    free = np.flatnonzero(~fixed)
+    column_of = {int(c): k for k, c in enumerate(free)}
+    known = (np.where(fixed, lower, 0.0) / scale).tolist()
+    rows: list[int] = []
+    cols: list[int] = []
+    vals: list[float] = []
+    rhs: list[float] = []
+    for total, members in rels:
+        signed = [(total, 1.0), *((m, -1.0) for m in members)]
+        rest = -math.fsum(sign * known[c] for c, sign in signed if c not in column_of)
+        unknown = [(c, sign) for c, sign in signed if c in column_of]
+        if not unknown:
+            if abs(rest) > RESOLUTION:
+                return None
+            continue
+        for c, sign in unknown:
+            rows.append(len(rhs))
+            cols.append(column_of[c])
+            vals.append(sign)
+        rhs.append(rest)
+    intervals = {int(c): (float(lower[c]), float(lower[c])) for c in asked if fixed[c]}
+    if not len(free):
+        return intervals
+    solver = _equalities(
+        coo_array((vals, (rows, cols)), shape=(len(rhs), len(free))),
+        rhs,
+        lower[free] / scale,
+        np.where(np.isfinite(upper[free]), upper[free] / scale, highspy.kHighsInf),
+    )
+    solver.run()
+    if solver.getModelStatus() == highspy.HighsModelStatus.kInfeasible:
+        return None
+    for c in asked:
+        if not fixed[c]:
+            intervals[int(c)] = _interval(solver, column_of[int(c)], scale, 0.0, 0.0)
+    return intervals
 
 
 def insider_exposed(

@@ -2,9 +2,7 @@ import shutil
 import threading
 from contextlib import contextmanager
 
-import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_notebook
 
 from notebooks import runner, runs
 from output_checks import airlock
@@ -13,6 +11,7 @@ from output_checks.airlock import AirlockError
 from output_checks.events import EVENT_OF_MOVE
 from output_checks.states import OWNERS, TRANSITIONS, WORKFLOW, RequestAction, RequestState
 from tests.conftest import POSTGRES_URL, STUDIED_TODAY
+from tests.output_checks.conftest import notebook_file
 from tre import audit, crate
 from tre.errors import Refused
 from tre.folders import ProjectFolders, publish
@@ -58,25 +57,15 @@ safe.sql(years).crosstab("year", "no_area").save(ws.output("replayed.csv"))
 @pytest.fixture(scope="module")
 def outputs(studied, tmp_path_factory):
     folder = tmp_path_factory.mktemp("nb")
-    nb = new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nb.cells = [new_code_cell(TABLES)]
-    path = folder / "tables.ipynb"
-    nbformat.write(nb, path)
+    path = notebook_file(folder, "tables.ipynb", TABLES)
     result = runner.run(studied, path, P, AUTHOR, at=STUDIED_TODAY)
     assert result.status == runs.SUCCEEDED, result.error
-    failing = folder / "fails.ipynb"
-    nb.cells = [
-        new_code_cell(
-            "from notebooks import workspace as ws\n"
-            "ws.output('x.csv').write_text('a,b\\n1,2\\n')\nraise ValueError()"
-        )
-    ]
-    nbformat.write(nb, failing)
+    failing = notebook_file(
+        folder,
+        "fails.ipynb",
+        "from notebooks import workspace as ws\n"
+        "ws.output('x.csv').write_text('a,b\\n1,2\\n')\nraise ValueError()",
+    )
     failed = runner.run(studied, failing, P, AUTHOR, at=STUDIED_TODAY)
     return {"run": result, "failed": failed}
 

@@ -12,6 +12,7 @@ from output_checks.ledger import Ledger, differencing, views
 from output_checks.tables import Table, parse_table
 from sdc import safe
 from sdc.policy import Policy
+from tests.output_checks.conftest import run_code
 
 POLICY = Policy()
 AREAS = ["north", "south", "east", "west", "centre", "riverside"]
@@ -355,24 +356,7 @@ pd.DataFrame({"site": ["c4", "c3", "c2", "c1"], "people": [94, 305, 187, 212]}).
 
 @pytest.fixture(scope="module")
 def airlock_run(studied, tmp_path_factory):
-    import nbformat
-    from nbformat.v4 import new_code_cell, new_notebook
-
-    from notebooks import runner, runs
-    from tests.conftest import STUDIED_TODAY
-
-    nb = new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nb.cells = [new_code_cell(AIRLOCK_TABLES)]
-    path = tmp_path_factory.mktemp("ledger") / "wards.ipynb"
-    nbformat.write(nb, path)
-    result = runner.run(studied, path, "supporting-families", "alex.analyst", at=STUDIED_TODAY)
-    assert result.status == runs.SUCCEEDED, result.error
-    return result
+    return run_code(studied, tmp_path_factory.mktemp("ledger"), AIRLOCK_TABLES, "wards.ipynb")
 
 
 def _differencing(instance, request_id):
@@ -454,23 +438,6 @@ def test_a_released_hand_made_table_enters_the_ledger_from_the_airlocks_copy(stu
     assert f"clinics.csv (released in {first})" in flag["explanation"]
     assert "differs by 2" in flag["explanation"]
     airlock.reject(studied, later, "chris.checker", "differencing")
-
-
-@pytest.fixture(scope="module")
-def study_tables(studied):
-    """The tables of the four demo studies, in the order the demo releases them."""
-    from notebooks import runner, runs
-    from tests.conftest import STUDIED_TODAY
-
-    found = []
-    for name in runner.studies():
-        result = runner.run(studied, name, "supporting-families", "alex.analyst", at=STUDIED_TODAY)
-        assert result.status == runs.SUCCEEDED, result.error
-        for path in sorted(result.files.glob("*.csv")):
-            table = parse_table(path.read_bytes(), ".csv")
-            if table is not None:
-                found.append((f"{name}/{path.name}", table))
-    return found
 
 
 def test_the_four_studies_released_one_after_the_other_are_clean(study_tables):

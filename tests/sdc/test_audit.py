@@ -288,3 +288,29 @@ def test_optimal_suppression_protects_large_magnitudes(exponent):
     assert (protected.cells.status == "u").any()
     assert all(high - low > 0 for low, high in protected.intervals.values())
     assert tables.recheck(protected.evidence(), policy) == []
+
+
+def test_the_audit_of_published_cells_alone_bounds_a_cell_by_what_is_published():
+    from sdc.tables.secondary import audit_published
+
+    inf = np.inf
+    total = [(2, [0, 1])]  # cell 2 is the sum of cells 0 and 1
+    # two suppressed cells under a published total: each anywhere from 0 to it
+    assert audit_published(np.array([0, 0, 10.0]), np.array([inf, inf, 10.0]), total, [0, 1]) == {
+        0: (0.0, 10.0),
+        1: (0.0, 10.0),
+    }
+    # one suppressed: recomputed
+    assert audit_published(np.array([0, 4, 10.0]), np.array([inf, 4, 10.0]), total, [0]) == {
+        0: (6.0, 6.0)
+    }
+    # published within their rounding (2 to 6, 8 to 12): the cell lies between 2 and 10
+    assert audit_published(np.array([0, 2, 8.0]), np.array([inf, 6, 12.0]), total, [0]) == {
+        0: (2.0, 10.0)
+    }
+    # a published part larger than its total: no values satisfy them
+    assert audit_published(np.array([0, 14, 10.0]), np.array([inf, 14, 10.0]), total, [0]) is None
+    # a cell published elsewhere is known exactly, whatever the relations
+    assert audit_published(np.array([7, 3, 10.0]), np.array([7, 3, 10.0]), total, [0]) == {
+        0: (7.0, 7.0)
+    }

@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import json
 
-import nbformat
 import pytest
 import requests
-from nbformat.v4 import new_code_cell, new_notebook
 
 from notebooks import runner, runs
 from output_checks import airlock
 from output_checks.airlock import AirlockError
 from output_checks.events import AirlockEvent
 from tests.conftest import STUDIED_TODAY
+from tests.output_checks.conftest import notebook_file
 from tests.output_checks.test_airlock import AUTHOR, P, outputs, rel  # noqa: F401 (fixture)
 from tests.output_checks.test_web import server  # noqa: F401 (fixture: the airlock pages)
 from tre import audit
@@ -31,16 +30,7 @@ HARMLESS = "# Findings\nNo numbers here.\n"
 
 
 def _notebook(folder, name, source):
-    nb = new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nb.cells = [new_code_cell(source)]
-    path = folder / name
-    nbformat.write(nb, path)
-    return path
+    return notebook_file(folder, name, source)
 
 
 @pytest.fixture(scope="module")

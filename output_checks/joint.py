@@ -1,0 +1,654 @@
+"""The joint audit: every table of a request and the project's other tables as one problem.
+
+The differencing checks (:mod:`output_checks.ledger`) compare tables two at a time. An attacker
+who publishes several tables, each safe alone and each pair passing, can still recompute a
+suppressed cell by chaining the relations of three or more tables, or a margin of one with the
+cells of another. The joint audit reads every table of counts of a request, of the project's
+released tables and of its requests in flight (from the airlock's own copies, as differencing
+does) and puts all their cells into one system:
+
+- **within a table**, every row, column and margin adds up: each total cell is the sum of the
+  cells it totals along each dimension. A margin the file does not publish is an unknown of the
+  system (its cells still add up to it), so a table without totals links by them too;
+- **across tables**, a cell of one is the same number as its match in another when the two
+  tables' views (inner cells or margins) are matched by content, as :func:`ledger.align` matches
+  them (by their labels, never the dimensions' names; a category matched only by its population
+  is left out), when every cell both tables publish in those views is equal, within the
+  rounding of either, and the tables agree on at least :data:`MIN_LINKED` cells (their grand
+  totals included): one population, published twice. Views that differ are not joined (the
+  margins of a table over some of the areas are not those of a table over all of them);
+- a published count is known (exactly, or within half its rounding base: 10 at base 5 is 8 to
+  12 at most), a suppressed one (blank, ``[c]``, ``<10``…) is an unknown of at least zero.
+
+For each suppressed cell the attacker's two linear programmes (:func:`sdc.tables.secondary.
+audit_published`) give the interval its value must lie in. A cell is exposed when that interval
+is a point, or, when the airlock's own replay knows its true count and it is below the
+threshold (an unsafe cell), when it does not reach the policy's ``protection_level`` either
+side of it. A cell is blamed on the request only when the
+tables without the request's leave it unexposed (a value already public is no new disclosure).
+
+Bounded: only the tables joined to the request's, directly or through others, enter the system
+(found through an index of their labels); past :data:`MAX_JOINT_TABLES` tables,
+:data:`MAX_JOINT_CELLS` cells or :data:`MAX_JOINT_SUPPRESSED` suppressed cells (counted while
+they are found) the audit is not run and says so (a checker checks by hand); each group of
+unknowns tied together by relations is solved on its own.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from functools import cached_property
+from itertools import combinations, product
+from typing import Any
+
+import numpy as np
+
+from output_checks.checks import Check, CheckOutcome
+from output_checks.ledger import MAX_MESSAGES, View, align, cell_words, normal_label
+from output_checks.tables import Key, Table
+from sdc.errors import SdcError
+from sdc.policy import Policy
+from sdc.tables.secondary import audit_published
+
+NAME = "linked tables"
+MAX_JOINT_CELLS = 20_000  # cells of every table together, margins included
+MAX_JOINT_SUPPRESSED = 2_000  # suppressed cells asked about (two programmes each)
+MAX_JOINT_TABLES = 100  # tables joined to the request's, directly or through others
+MIN_LINKED = 3  # cells two tables must both publish, all equal, to be one population
+ALL = "\x00all"  # the margin of a table that publishes none
+TOLERANCE = 1e-6  # counts: an interval end within this of the reach required is the reach
+
+
+@dataclass
+class _Grid:
+    """One table as unknowns: every combination of its categories and its margin label."""
+
+    name: str
+    table: Table
+    margin: str
+    categories: list[list[str]]
+    base: int  # the rounding base its published counts are read at
+
+    @cached_property
+    def keys(self) -> list[Key]:
+        return list(product(*[[*c, self.margin] for c in self.categories]))
+
+    @cached_property
+    def place(self) -> dict[Key, int]:
+        return {key: i for i, key in enumerate(self.keys)}
+
+    @cached_property
+    def views(self) -> list[tuple[View, dict[Key, Key]]]:
+        """Its inner cells and every margin, as views :func:`ledger.align` matches, each with
+        the cell of the grid behind each of its cells."""
+        margin, n = self.margin, len(self.table.dims)
+        known = self.known
+        found = []
+        for size in range(n, 0, -1):
+            for kept in combinations(range(n), size):
+                cells: dict[Key, float | None] = {}
+                behind: dict[Key, Key] = {}
+                for key in self.keys:
+                    if all((key[i] == margin) != (i in kept) for i in range(n)):
+                        short = tuple(key[i] for i in kept)
+                        cells[short] = known[key]
+                        behind[short] = key
+                if len(cells) >= 2:
+                    names = [self.table.dims[i] for i in kept]
+                    found.append((View(names, cells, {}, "cells", self.base), behind))
+        return found
+
+    @cached_property
+    def known(self) -> dict[Key, float | None]:
+        return _known(self)
+
+    @property
+    def total(self) -> tuple[Key, float | None]:
+        """Its grand total's cell, and the total as a reader knows it (None: not known)."""
+        key = tuple(self.margin for _ in self.categories)
+        return key, self.known.get(key)
+
+    @cached_property
+    def labels(self) -> set[str]:
+        """Its categories' labels as :func:`ledger.align` compares them."""
+        return {normal_label(label) for labels in self.categories for label in labels}
+
+    @property
+    def suppressed(self) -> int:
+        return sum(1 for v in self.table.cells.values() if v is None)
+
+
+Link = list[tuple[Key, Key]]  # cells of two grids that are the same number
+
+
+@dataclass
+class _System:
+    """The joint system: bounds of every unknown, relations, and who holds which cell."""
+
+    grids: list[_Grid]
+    lower: list[float] = field(default_factory=list)
+    upper: list[float] = field(default_factory=list)
+    suppressed: list[bool] = field(default_factory=list)
+    owner: list[tuple[int, Key]] = field(default_factory=list)  # (grid, key) of each unknown
+    relations: list[tuple[int, list[int]]] = field(default_factory=list)
+    same: list[tuple[int, int]] = field(default_factory=list)  # unknowns of one cell
+
+
+def _categories(table: Table, i: int) -> list[str]:
+    return list(dict.fromkeys(k[i] for k in table.cells if k[i] != table.margin))
+
+
+def _bounds(value: float | None, base: int) -> tuple[float, float]:
+    """What a published count tells of the true one: the value, or the whole numbers that
+    round to it (halves go up, as :func:`sdc.tables.rounding.round_to_base` rounds)."""
+    if value is None:
+        return 0.0, math.inf
+    if base <= 1:
+        return value, value
+    return max(0.0, math.ceil(value - base / 2)), math.ceil(value + base / 2) - 1
+
+
+def _base(table: Table, policy: Policy) -> int:
+    """The rounding base to read TABLE's counts at: the one they show (:attr:`Table.base`), or
+    the policy's when every count is a multiple of it (20, 20 and 40 show no base of their own:
+    their divisor, 20, is no base in use; they may be 21, 21 and 42 rounded to 5)."""
+    base = policy.rounding_base
+    if table.base > 1 or base <= 1:
+        return table.base
+    published = [v for v in table.cells.values() if v is not None]
+    return base if all(v % base == 0 for v in published) else 1
+
+
+def _grid(name: str, table: Table, policy: Policy) -> _Grid:
+    margin = table.margin if table.margin is not None else ALL
+    categories = [_categories(table, i) for i in range(len(table.dims))]
+    return _Grid(name, table, margin, categories, _base(table, policy))
+
+
+def _known(grid: _Grid) -> dict[Key, float | None]:
+    """Each cell's value as a reader knows it exactly: published, or (unrounded tables) the sum
+    of published cells a margin the file leaves out totals; None when not known."""
+    table, margin = grid.table, grid.margin
+    known: dict[Key, float | None] = {}
+    for key in sorted(grid.keys, key=lambda k: sum(label == margin for label in k)):
+        if key in table.cells:
+            known[key] = table.cells[key]
+            continue
+        known[key] = None
+        if grid.base != 1:
+            continue
+        i = next((i for i, label in enumerate(key) if label == margin), None)
+        if i is None:
+            continue
+        parts = [known.get(key[:i] + (c,) + key[i + 1 :]) for c in grid.categories[i]]
+        if parts and all(p is not None for p in parts):
+            known[key] = sum(p for p in parts if p is not None)
+    return known
+
+
+def _joined(a: _Grid, b: _Grid) -> Link | None:
+    """The cells of A and B that are the same number, when the two are one population (see
+    the module), else None. Views (and grand totals) whose published cells differ are not
+    joined: the margins of a table over some of the areas are not those of one over all."""
+    slack = 0.0 if a.base == b.base else sum(x / 2 for x in (a.base, b.base) if x > 1)
+    joined: Link = []
+    agreeing = 0
+    (top_a, total_a), (top_b, total_b) = a.total, b.total
+    if total_a is not None and total_b is not None and abs(total_a - total_b) <= slack:
+        agreeing += 1
+        joined.append((top_a, top_b))
+    for mine, here in a.views:
+        for theirs, there in b.views:
+            if len(mine.names) != len(theirs.names):
+                continue
+            # categories matched by their populations are not evidence enough of one
+            # population: only cells matched by their labels are joined
+            pairs = [p for p in align(mine, theirs) if not p.by_population]
+            both = [(p.a, p.b) for p in pairs if p.a is not None and p.b is not None]
+            if any(abs(x - y) > slack for x, y in both):
+                continue
+            agreeing += len(both)
+            joined += [(here[p.here], there[p.there]) for p in pairs]
+    return joined if agreeing >= MIN_LINKED else None
+
+
+def _linked(grids: list[_Grid], first: int) -> tuple[list[int], dict[tuple[int, int], Link], bool]:
+    """The grids joined, directly or through others, to the first FIRST (the request's), those
+    first; the cells each two of them share; and whether the search stopped past a cap
+    (:data:`MAX_JOINT_TABLES`, :data:`MAX_JOINT_CELLS`, :data:`MAX_JOINT_SUPPRESSED`)."""
+    by_label: dict[str, set[int]] = defaultdict(set)
+    for g, grid in enumerate(grids):
+        for label in grid.labels:
+            by_label[label].add(g)
+    chosen = list(range(first))
+    cells = sum(len(grids[g].keys) for g in chosen)
+    hidden = sum(grids[g].suppressed for g in chosen)
+    links: dict[tuple[int, int], Link] = {}
+    checked: set[tuple[int, int]] = set()
+    queue = list(chosen)
+    while queue:
+        g = queue.pop(0)
+        candidates = sorted({c for label in grids[g].labels for c in by_label[label]} - {g})
+        for c in candidates:
+            pair = (min(g, c), max(g, c))
+            if pair in checked:
+                continue
+            checked.add(pair)
+            joined = _joined(grids[pair[0]], grids[pair[1]])
+            if joined is None:
+                continue
+            links[pair] = joined
+            if c not in chosen:
+                chosen.append(c)
+                queue.append(c)
+                cells += len(grids[c].keys)
+                hidden += grids[c].suppressed
+            if (
+                len(chosen) > MAX_JOINT_TABLES
+                or cells > MAX_JOINT_CELLS
+                or hidden > MAX_JOINT_SUPPRESSED
+            ):
+                return chosen, links, True
+    return chosen, links, False
+
+
+def _system(grids: list[_Grid], links: dict[tuple[int, int], Link]) -> _System:
+    """The joint system of GRIDS, with the cells LINKS (by grid number) joins."""
+    system = _System(grids)
+    first = []
+    for g, grid in enumerate(grids):
+        first.append(len(system.lower))
+        table = grid.table
+        for key in grid.keys:
+            published = key in table.cells
+            value = table.cells.get(key)
+            low, high = _bounds(value, grid.base) if published else (0.0, math.inf)
+            system.lower.append(low)
+            system.upper.append(high)
+            system.suppressed.append(published and value is None)
+            system.owner.append((g, key))
+        place = grid.place
+        for i, categories in enumerate(grid.categories):
+            for key in grid.keys:
+                if key[i] == grid.margin and categories:
+                    members = [place[key[:i] + (c,) + key[i + 1 :]] for c in categories]
+                    system.relations.append(
+                        (first[g] + place[key], [first[g] + m for m in members])
+                    )
+    for (a, b), joined in links.items():
+        for x, y in joined:
+            system.same.append((first[a] + grids[a].place[x], first[b] + grids[b].place[y]))
+    return system
+
+
+class _Union:
+    def __init__(self, n: int) -> None:
+        self.parent = list(range(n))
+
+    def root(self, a: int) -> int:
+        while self.parent[a] != a:
+            self.parent[a] = self.parent[self.parent[a]]
+            a = self.parent[a]
+        return a
+
+    def join(self, a: int, b: int) -> None:
+        self.parent[self.root(a)] = self.root(b)
+
+
+@dataclass
+class Exposure:
+    """A suppressed cell the tables together expose."""
+
+    unknown: int  # its representative unknown
+    low: float
+    high: float
+    holders: list[tuple[int, Key]]  # (grid, key) of each table's copy of the cell
+    tables: list[int]  # the grids whose relations tie it down
+
+
+@dataclass
+class _Merged:
+    """The system with each cell published in several tables as one unknown (its root)."""
+
+    roots: list[int]
+    copies: dict[int, list[int]]  # root: the unknowns of every table's copy of the cell
+    lower: np.ndarray
+    upper: np.ndarray
+    asked: set[int]  # roots of cells some table suppressed
+
+    def free(self, cells: list[int]) -> list[int]:
+        return [c for c in cells if self.lower[c] != self.upper[c]]
+
+
+def _merged(system: _System, also: Collection[int] = ()) -> _Merged:
+    n = len(system.lower)
+    same = _Union(n)
+    for a, b in system.same:
+        same.join(a, b)
+    roots = [same.root(i) for i in range(n)]
+    lower = np.zeros(n)
+    upper = np.full(n, math.inf)
+    copies: dict[int, list[int]] = defaultdict(list)
+    for i, r in enumerate(roots):
+        copies[r].append(i)
+    for r, unknowns in copies.items():
+        lower[r] = max(system.lower[i] for i in unknowns)
+        upper[r] = min(system.upper[i] for i in unknowns)
+    asked = {
+        r
+        for r, unknowns in copies.items()
+        if any(system.suppressed[i] or i in also for i in unknowns)
+    }
+    return _Merged(roots, copies, lower, upper, asked)
+
+
+def _exposures(
+    system: _System,
+    policy: Policy,
+    also: Collection[int] = (),
+) -> tuple[list[Exposure], list[list[int]]]:
+    """The suppressed cells the system exposes (and the unknowns ALSO, when they are fixed),
+    and the groups of tables whose published values contradict each other (not audited). Each
+    group of unknowns tied together by relations (a published value ties nothing) is solved on
+    its own."""
+    merged = _merged(system, also)
+    roots, copies = merged.roots, merged.copies
+    tied = _Union(len(roots))
+    relations = [(roots[total], [roots[p] for p in parts]) for total, parts in system.relations]
+    for total, parts in relations:
+        free = merged.free([total, *parts])
+        for c in free[1:]:
+            tied.join(free[0], c)
+    by_group: dict[int, list[tuple[int, list[int]]]] = defaultdict(list)
+    for total, parts in relations:
+        free = merged.free([total, *parts])
+        if free:
+            by_group[tied.root(free[0])].append((total, parts))
+    # the tables a group ties together: those with an unknown in it, and those that publish
+    # a cell another suppressed (which a relation of the group then uses)
+    grids_of: dict[int, set[int]] = defaultdict(set)
+    for i, r in enumerate(roots):
+        if merged.free([r]):
+            grids_of[tied.root(r)].add(system.owner[i][0])
+    revealed = {r for r in merged.asked if not merged.free([r]) and len(copies[r]) > 1}
+    for total, parts in relations:
+        free = merged.free([total, *parts])
+        for c in revealed & {total, *parts}:
+            grids_of[tied.root(free[0]) if free else c] |= {system.owner[i][0] for i in copies[c]}
+    wanted: dict[int, list[int]] = defaultdict(list)
+    for r in sorted(merged.asked):
+        wanted[tied.root(r)].append(r)
+    exposures: list[Exposure] = []
+    contradictions: list[list[int]] = []
+    for tie, cells in wanted.items():
+        rels = by_group.get(tie, [])
+        local = sorted({c for total, parts in rels for c in (total, *parts)} | set(cells))
+        index = {c: k for k, c in enumerate(local)}
+        try:
+            intervals = audit_published(
+                merged.lower[local],
+                merged.upper[local],
+                [(index[t], [index[p] for p in parts]) for t, parts in rels],
+                [index[c] for c in cells],
+            )
+        except SdcError:  # the solver's failure: left to the checkers, like a contradiction
+            intervals = None
+        if intervals is None:
+            contradictions.append(sorted(grids_of[tie]))
+            continue
+        for c in cells:
+            low, high = intervals[index[c]]
+            holders = [system.owner[i] for i in copies[c]]
+            if _exposed(low, high, holders, system, policy):
+                tables = grids_of[tie] | {g for g, _ in holders}
+                exposures.append(Exposure(c, low, high, holders, sorted(tables)))
+    return exposures, contradictions
+
+
+def _exposed(
+    low: float, high: float, holders: list[tuple[int, Key]], system: _System, policy: Policy
+) -> bool:
+    """A point, or (when the airlock's replay knows the true count, and it is unsafe: below
+    the threshold) an interval that does not reach the policy's protection level either side of
+    it. Cells suppressed only to protect others need not be a point, as in ``sdc``'s audit."""
+    if high - low <= 0:
+        return True
+    level = policy.protection_level
+    for g, key in holders:
+        true = (system.grids[g].table.counts or {}).get(key)
+        if true is not None and true < policy.threshold and level > 0:
+            down, up = max(true - level, 0.0), true + level
+            if low > down + TOLERANCE or high < up - TOLERANCE:
+                return True
+    return False
+
+
+def _cell(grid: _Grid, key: Key) -> str:
+    return cell_words(key, grid.table.dims).replace(f"={ALL}", "=(all)")
+
+
+def _names(system: _System, grids: list[int]) -> str:
+    names = [system.grids[g].name for g in grids]
+    if len(names) > MAX_MESSAGES:
+        names = [*names[:MAX_MESSAGES], f"{len(names) - MAX_MESSAGES} more"]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _hidden_where(exposure: Exposure, system: _System) -> tuple[int, Key]:
+    """The first table that suppressed the cell, and the cell's key there."""
+    hiding = [(g, k) for g, k in exposure.holders if system.grids[g].table.cells.get(k, 0) is None]
+    return hiding[0] if hiding else exposure.holders[0]
+
+
+def _kind(exposure: Exposure, system: _System) -> str:
+    if exposure.high - exposure.low > 0:
+        return "narrowed"
+    published = any(system.grids[g].table.cells.get(k) is not None for g, k in exposure.holders)
+    return "published" if published else "recomputed"
+
+
+def _explain(exposure: Exposure, system: _System, policy: Policy) -> str:
+    """One exposed cell, in a sentence."""
+    g, key = _hidden_where(exposure, system)
+    where = f"the cell {_cell(system.grids[g], key)} that {system.grids[g].name} suppressed"
+    together = _names(system, exposure.tables)
+    kind = _kind(exposure, system)
+    if kind == "published":
+        publishing = {h for h, k in exposure.holders if system.grids[h].table.cells.get(k)}
+        return (
+            f"{where} is published as {exposure.low:g} in {_names(system, sorted(publishing))}: "
+            "the same cell of the same population"
+        )
+    if kind == "recomputed":
+        return (
+            f"{where} is recomputed exactly as {exposure.low:g} from the cells and margins of "
+            f"{together} together: their rows, columns and totals add up to it"
+        )
+    return (
+        f"{where} is narrowed to between {exposure.low:g} and {exposure.high:g} by the cells "
+        f"and margins of {together} together: closer than the policy's protection level of "
+        f"{policy.protection_level:g} either side of its true count"
+    )
+
+
+def _summary(exposures: list[Exposure], system: _System, policy: Policy) -> str:
+    """The exposed cells in a few sentences, one per set of tables and way of exposure."""
+    groups: dict[tuple[str, tuple[int, ...]], list[Exposure]] = defaultdict(list)
+    for exposure in exposures:
+        kind = _kind(exposure, system)
+        tables = () if kind == "published" else tuple(exposure.tables)
+        groups[(kind, tables)].append(exposure)
+    said = []
+    for (kind, tables), found in groups.items():
+        by_table: dict[int, list[str]] = defaultdict(list)
+        for exposure in found[:MAX_MESSAGES]:
+            g, key = _hidden_where(exposure, system)
+            cell = _cell(system.grids[g], key)
+            if kind == "narrowed":
+                by_table[g].append(f"{cell} (between {exposure.low:g} and {exposure.high:g})")
+            elif kind == "published":
+                where = {h for h, k in exposure.holders if system.grids[h].table.cells.get(k)}
+                by_table[g].append(f"{cell} ({exposure.low:g} in {_names(system, sorted(where))})")
+            else:
+                by_table[g].append(f"{cell} ({exposure.low:g})")
+        more = f" (and {len(found) - MAX_MESSAGES} more)" if len(found) > MAX_MESSAGES else ""
+        listed = (
+            "; ".join(f"in {system.grids[g].name}, " + ", ".join(c) for g, c in by_table.items())
+            + more
+        )
+        n = len(found)
+        if kind == "published":
+            said.append(
+                f"{n} suppressed cell{'s are' if n > 1 else ' is'} published in another table "
+                f"of the same population: {listed}"
+            )
+        elif kind == "recomputed":
+            said.append(
+                f"read together, {_names(system, list(tables))} recompute {n} suppressed "
+                f"cell{'s' if n > 1 else ''} exactly from their rows, columns and totals: "
+                f"{listed}"
+            )
+        else:
+            said.append(
+                f"read together, {_names(system, list(tables))} narrow {n} suppressed "
+                f"cell{'s' if n > 1 else ''} to closer than the policy's protection level of "
+                f"{policy.protection_level:g} either side of its true count: {listed}"
+            )
+    return ". ".join(said)
+
+
+def _size(table: Table) -> int:
+    """The cells of TABLE's grid (every combination of categories and margin)."""
+    return math.prod(len(_categories(table, i)) + 1 for i in range(len(table.dims)))
+
+
+def _too_many(cells: int, hidden: int, tables: int) -> str:
+    return (
+        f"not audited jointly: too many cells (at least {cells:,} cells, {hidden:,} suppressed, "
+        f"in {tables} tables of counts joined by their cells; the joint audit takes at most "
+        f"{MAX_JOINT_CELLS:,} cells, {MAX_JOINT_SUPPRESSED:,} suppressed and "
+        f"{MAX_JOINT_TABLES} tables): check by hand whether a suppressed cell can be recomputed "
+        "from this table with the project's others"
+    )
+
+
+def _new(
+    exposures: list[Exposure],
+    system: _System,
+    ours: int,
+    links: dict[tuple[int, int], Link],
+    policy: Policy,
+) -> list[Exposure]:
+    """The EXPOSURES of SYSTEM (whose first OURS grids are the request's) that the other tables
+    do not expose without the request's: a cell they publish, recompute, or that a released
+    table's cells add up to (a margin it leaves out) is public already, no new disclosure."""
+    before = _system(
+        system.grids[ours:],
+        {(a - ours, b - ours): c for (a, b), c in links.items() if min(a, b) >= ours},
+    )
+    place = {(g, k): i for i, (g, k) in enumerate(before.owner)}
+    implicit = {
+        place[(g - ours, k)]
+        for e in exposures
+        for g, k in e.holders
+        if g >= ours and k not in system.grids[g].table.cells
+    }
+    already, _ = _exposures(before, policy, implicit)
+    public = {(before.grids[g].name, k) for e in already for g, k in e.holders}
+    public |= {
+        (before.grids[g].name, k)
+        for g, k in before.owner
+        if before.grids[g].table.cells.get(k) is not None and before.grids[g].base == 1
+    }
+    return [
+        e for e in exposures if not any((system.grids[g].name, k) in public for g, k in e.holders)
+    ]
+
+
+def joint_audit(
+    requested: list[tuple[str, Table]], others: list[tuple[str, Table]], policy: Policy
+) -> dict[str, Check]:
+    """The joint audit of the REQUESTED tables (name, table) with the project's OTHER tables
+    (released and in flight): a check per requested table of counts, by name."""
+    counts = [(n, t) for n, t in requested if t.kind == "counts"]
+    if not counts:
+        return {}
+    if any(_size(t) > MAX_JOINT_CELLS for _, t in counts):
+        hidden = sum(1 for _, t in counts for v in t.cells.values() if v is None)
+        message = _too_many(sum(_size(t) for _, t in counts), hidden, len(counts))
+        return {n: Check(NAME, CheckOutcome.REVIEW, message) for n, _ in counts}
+    mine = [_grid(n, t, policy) for n, t in counts]
+    left_out = [n for n, t in others if t.kind == "counts" and _size(t) > MAX_JOINT_CELLS]
+    grids = mine + [
+        _grid(n, t, policy) for n, t in others if t.kind == "counts" and _size(t) <= MAX_JOINT_CELLS
+    ]
+    chosen, links, over = _linked(grids, len(mine))
+    joined = [grids[g] for g in chosen]
+    if over:
+        cells = sum(len(g.keys) for g in joined)
+        message = _too_many(cells, sum(g.suppressed for g in joined), len(joined))
+        return {g.name: Check(NAME, CheckOutcome.REVIEW, message) for g in mine}
+    index = {g: k for k, g in enumerate(chosen)}
+    local = {(index[a], index[b]): cells for (a, b), cells in links.items()}
+    system = _system(joined, local)
+    exposures, contradictions = _exposures(system, policy)
+    ours = len(mine)
+    if exposures and len(joined) > ours:
+        exposures = _new(exposures, system, ours, local, policy)
+    flags: dict[int, list[str]] = defaultdict(list)
+    exposed: dict[int, list[Exposure]] = defaultdict(list)
+    marked: dict[int, list[list[Any]]] = defaultdict(list)  # cells for the checkers' page
+    for exposure in exposures:
+        message = _explain(exposure, system, policy)
+        involved = {g for g, _ in exposure.holders} | set(exposure.tables)
+        for g in sorted(g for g in involved if g < ours):
+            flags[g].append(message)
+            exposed[g].append(exposure)
+        for g, key in exposure.holders:
+            if g < ours and len(key) == 2 and system.grids[g].table.cells.get(key, 0) is None:
+                marked[g].append([key[0], key[1], exposure.low])
+    unsure: dict[int, list[str]] = defaultdict(list)
+    for group in contradictions:
+        for g in sorted(g for g in group if g < ours):
+            unsure[g].append(
+                f"the published values of {_names(system, group)} do not add up together "
+                "(a total that is not the sum of its cells, or tables matched by their cells "
+                "that are not the same people), or the attacker's programme failed on them: "
+                "not audited jointly, check by hand"
+            )
+    besides = f"; left out, too large to audit jointly: {', '.join(left_out)}" if left_out else ""
+    checks = {}
+    for g, grid in enumerate(mine):
+        if flags[g]:
+            said = flags[g]
+            checks[grid.name] = Check(
+                NAME,
+                CheckOutcome.FAIL,
+                _summary(exposed[g], system, policy),
+                {
+                    "flags": [{"outcome": "fail", "explanation": m} for m in said],
+                    "cells": marked[g],
+                },
+            )
+        elif unsure[g]:
+            checks[grid.name] = Check(NAME, CheckOutcome.REVIEW, "; ".join(unsure[g]) + besides)
+        elif len(joined) == 1:
+            checks[grid.name] = Check(
+                NAME,
+                CheckOutcome.PASS,
+                "no released, in-flight or other requested table of counts shares cells with "
+                "it: audited alone, no suppressed cell can be recomputed from its cells and "
+                "margins" + besides,
+            )
+        else:
+            checks[grid.name] = Check(
+                NAME,
+                CheckOutcome.PASS,
+                f"audited jointly with the {len(joined) - 1} other tables of counts (released, "
+                "in flight or in this request) that share cells with it or with each other: no "
+                "suppressed cell can be recomputed from their cells and margins together" + besides,
+            )
+    return checks
