@@ -23,6 +23,7 @@ slices), or stop what a person can read on their screen.
 
 from __future__ import annotations
 
+import errno
 import grp
 import hashlib
 import os
@@ -194,19 +195,57 @@ def share_read_only(path: Path, project: str) -> None:
     _chown_tree(path, 0, ensure_group(project).gr_gid)
 
 
+MAX_DEPTH = 200  # folders nested deeper in a workspace are refused, not walked
+
+
 def _chown_tree(path: Path, uid: int, gid: int) -> None:
     """Re-own a folder the person may write in, as root, following no link, even one swapped in
-    meanwhile: every folder is held open (os.fwalk, which checks each one it enters is the one
-    it listed) and each entry is re-owned relative to its folder's descriptor, so a folder
-    replaced by a link while the walk runs is never entered, and a link is re-owned itself.
-    What the person removes meanwhile is left alone (there is nothing to re-own)."""
-    os.chown(path, uid, gid, follow_symlinks=False)
-    for _top, folders, files, descriptor in os.fwalk(path, follow_symlinks=False):
-        for name in folders + files:
-            try:
-                os.chown(name, uid, gid, dir_fd=descriptor, follow_symlinks=False)
+    meanwhile. Each folder is entered by a descriptor opened relative to its parent's with
+    O_DIRECTORY, O_NOFOLLOW and O_NONBLOCK: a link (to a folder, a FIFO, a device) or a FIFO
+    put where a folder was listed is never entered and never blocks root; it is re-owned itself
+    (relative to the parent's descriptor, not following it). What the person removes meanwhile
+    is left alone (there is nothing to re-own)."""
+    try:
+        top = os.open(path, _WALK_DIR)
+    except OSError as error:
+        raise SandboxError(
+            f"{path} is not a plain folder ({error.strerror}): nothing re-owned"
+        ) from error
+    try:
+        os.fchown(top, uid, gid)
+        _chown_inside(top, uid, gid, 1)
+    finally:
+        os.close(top)
+
+
+_WALK_DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+
+
+def _chown_inside(folder: int, uid: int, gid: int, depth: int) -> None:
+    if depth > MAX_DEPTH:
+        raise SandboxError(
+            f"the workspace has folders nested more than {MAX_DEPTH} deep: move or remove them"
+        )
+    with os.scandir(folder) as entries:
+        names = [entry.name for entry in entries]
+    for name in names:
+        try:
+            inner = os.open(name, _WALK_DIR, dir_fd=folder)
+        except FileNotFoundError:
+            continue
+        except OSError as error:
+            if error.errno not in (errno.ELOOP, errno.ENOTDIR, errno.ENXIO):
+                raise
+            try:  # not a folder (a file, a link, a FIFO…): re-owned itself, never followed
+                os.chown(name, uid, gid, dir_fd=folder, follow_symlinks=False)
             except FileNotFoundError:
-                continue
+                pass
+            continue
+        try:
+            os.fchown(inner, uid, gid)
+            _chown_inside(inner, uid, gid, depth + 1)
+        finally:
+            os.close(inner)
 
 
 # Root reading or writing in a folder the person controls never follows a link: each part of the

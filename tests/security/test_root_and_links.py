@@ -4,7 +4,10 @@ at each start), not to re-own (the workspace given to the analyst's account)."""
 
 import os
 import shutil
+import subprocess
+import sys
 import threading
+import time
 
 import pytest
 
@@ -12,6 +15,19 @@ from hub import spawn
 from notebooks import runner
 from notebooks.runner import RunError
 from tre import sandbox
+
+FLIP = r"""
+import os, sys
+top = sys.argv[1]
+while True:
+    for target in ("real", "fifo"):
+        tmp = os.path.join(top, "tmp-" + target)
+        try:
+            os.symlink(target, tmp)
+            os.rename(tmp, os.path.join(top, "d"))
+        except FileExistsError:
+            os.unlink(tmp)
+"""
 
 P = "supporting-families"
 USER = "alex.analyst"
@@ -106,3 +122,35 @@ def test_a_folder_swapped_for_a_link_while_the_workspace_is_given_never_reowns_i
             leftover.unlink()
         elif leftover.is_dir():
             shutil.rmtree(leftover)
+
+
+def test_a_folder_turned_into_a_link_to_a_fifo_mid_walk_never_blocks_root(tmp_path):
+    """A link listed as a folder, turned into a link to a FIFO before root enters it: an open
+    that follows it, or waits on it, would block root (and the hub's spawn) for ever."""
+    top = tmp_path / "workspace"
+    top.mkdir()
+    (top / "real").mkdir()
+    os.mkfifo(top / "fifo")
+    for i in range(2000):  # the folder's entries are re-owned between listing and entering
+        (top / f"f{i}").write_text("x")
+    os.symlink("real", top / "d")
+    flipper = subprocess.Popen([sys.executable, "-c", FLIP, str(top)])
+    hung = False
+    try:
+        for _ in range(30):
+            walk = threading.Thread(
+                target=sandbox._chown_tree, args=(top, 65534, 65534), daemon=True
+            )
+            walk.start()
+            walk.join(timeout=5)
+            if walk.is_alive():
+                hung = True
+                break
+    finally:
+        flipper.kill()
+        flipper.wait()
+        if hung:  # let the blocked open() go (a writer appears), so the test run ends
+            fd = os.open(top / "fifo", os.O_WRONLY | os.O_NONBLOCK)
+            time.sleep(0.5)
+            os.close(fd)
+    assert not hung, "root's walk blocked opening a FIFO it had listed as a folder"
