@@ -167,13 +167,22 @@ class ProjectForm(Page):
                     )
                 stale = False
                 if exists:
-                    consequences = registry.amendment_consequences(session, spec.id, spec, policy)
+                    consequences = registry.amendment_consequences(
+                        session, spec.id, spec, policy, registration
+                    )
                     # a confirmation holds for what its preview showed, and nothing else
                     shown = self.get_body_argument("digest", "")
                     stale = confirmed and shown != consequences["digest"]
                     preview = bool(consequences["changes"]) and (not confirmed or stale)
                     if not preview:
-                        registry.amend(session, self.person, spec.id, spec, policy)
+                        registry.amend(
+                            session,
+                            self.person,
+                            spec.id,
+                            spec,
+                            policy,
+                            registration=registration,
+                        )
                 else:
                     consequences, preview = None, False
                     registry.register_project(session, self.person, spec, policy)

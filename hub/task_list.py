@@ -88,6 +88,8 @@ class Draft(ProjectForm):
     new project or of an amendment of a project they lead), its answers and its check."""
 
     scope = "custom:tre:lead"
+    # (the version a stale amendment draft began from, the project's version now), when set
+    moved_on: tuple[Any, int] | None = None
 
     def _tasks_url(self, editing: str | None) -> str:
         return f"{self.prefix()}/projects/{editing + '/edit' if editing else 'new'}/tasks"
@@ -107,10 +109,20 @@ class Draft(ProjectForm):
                     raise Refused(f"only project {editing}'s lead ({lead.username}) can edit it")
             kept = drafts.answers(session, self.person, editing or "")
             if kept is not None:  # over every answer's default (a draft older than a field)
-                return {**guided.values_of({}), **kept[0]}, kept[1]
+                values, saved = {**guided.values_of({}), **kept[0]}, kept[1]
+                if editing is not None:
+                    # a draft amends the version it began from: once the project has been
+                    # amended another way, its sections are checked again against the new one
+                    # (kept, never dropped: nothing typed is lost)
+                    began = values.get(BASE_VERSION)
+                    if began != found.version:
+                        self.moved_on = (began, found.version)
+                        saved = []
+                    values[BASE_VERSION] = found.version
+                return values, saved
             if editing is None:
                 return guided.values_of({}), []
-            current = guided.values_of(found.current.spec)
+            current = guided.values_of(found.current.spec) | {BASE_VERSION: found.version}
         return current, [s.name for s in guided.SECTIONS]
 
     def _checked_draft(self, values: dict[str, Any], editing: str | None):
@@ -128,6 +140,10 @@ class Draft(ProjectForm):
 
     def _title(self, editing: str | None) -> str:
         return f"Amend project {editing}" if editing else "Register a project"
+
+
+# the version of the project an amendment's draft began from, kept among its answers
+BASE_VERSION = "amends_version"
 
 
 class TaskList(Draft):
@@ -151,6 +167,7 @@ class TaskList(Draft):
             url=self._tasks_url(editing),
             blocking=settings.block_submission,
             one_page=f"{self.prefix()}/projects/{editing + '/edit' if editing else 'new'}",
+            moved_on=self.moved_on,
         )
 
 
@@ -228,7 +245,11 @@ class CheckAnswers(Draft):
             return
         with self.instance.db.session() as session:
             consequences = registry.amendment_consequences(
-                session, editing, spec, self.instance.settings.policy
+                session,
+                editing,
+                spec,
+                self.instance.settings.policy,
+                self.instance.settings.registration,
             )
         if not consequences["changes"]:
             self.page(

@@ -331,7 +331,14 @@ def project_amend(context, project_id, file) -> None:
     spec = load_project(Path(file))
     instance = context.instance()
     with instance.db.session() as session:
-        found = registry.amend(session, context.actor, project_id, spec, instance.settings.policy)
+        found = registry.amend(
+            session,
+            context.actor,
+            project_id,
+            spec,
+            instance.settings.policy,
+            registration=instance.settings.registration,
+        )
         version, state = found.version, effective_state(found).value
         amendment = registry.amendments(session, found)[version]
         _print_flags(session, found.current.spec, instance.settings.registration)

@@ -36,7 +36,7 @@ from projects.models import (
     RequestedItem,
 )
 from projects.policy import PolicyAction, Role, TeamRole, check, effective_state, status
-from projects.quality import check_submittable
+from projects.quality import Flag, check_submittable, flags
 from projects.spec import DatasetSchema, ProjectSpec, check_slug
 from projects.states import LIFECYCLE, Actor, ProjectAction, State
 from projects.terms import TERMS_VERSION, terms_sha256
@@ -518,6 +518,7 @@ def amend(
     spec: ProjectSpec,
     operator_policy: Policy,
     at: date | None = None,
+    registration: RegistrationSettings | None = None,
 ) -> Project:
     """A new version from SPEC (the lead only).
 
@@ -544,9 +545,15 @@ def amend(
         else ProjectAction.AMEND
     )
     try:  # refuse before anything is written
-        LIFECYCLE.transition(State(found.state), action, f"project {found.id}")
+        rule = LIFECYCLE.transition(State(found.state), action, f"project {found.id}")
     except MoveNotAllowed as exc:
         raise RegistryError(str(exc)) from None
+    if rule.target != State.DRAFT:
+        # a project past its draft is before the controllers or in use: an amendment may not
+        # bring in a purpose-quality flag that would have stopped its submission (REGISTRATION:
+        # the operator's settings; their defaults when not given); flags the version amended
+        # already raised do not stop a change that mends something else
+        _no_new_blocking_flags(session, found, spec, registration or RegistrationSettings())
     previous = approvals(session, found)
     number = found.version + 1
     found.versions.append(_version(session, spec, number, actor))
@@ -574,8 +581,41 @@ def amend(
     return found
 
 
+def new_blocking_flags(
+    session: Session, found: Project, spec: ProjectSpec, registration: RegistrationSettings
+) -> list[Flag]:
+    """The purpose-quality flags SPEC raises that stop a submission (the operator's
+    REGISTRATION settings) and that FOUND's current version does not raise already."""
+    before = {
+        (f.kind, f.field)
+        for f in flags(session, found.current.spec, registration)
+        if f.kind in registration.block_submission
+    }
+    return [
+        f
+        for f in flags(session, spec.model_dump(mode="json"), registration)
+        if f.kind in registration.block_submission and (f.kind, f.field) not in before
+    ]
+
+
+def _no_new_blocking_flags(
+    session: Session, found: Project, spec: ProjectSpec, registration: RegistrationSettings
+) -> None:
+    raised = new_blocking_flags(session, found, spec, registration)
+    if raised:
+        raise RegistryError(
+            f"project {found.id} is {found.state}: this amendment cannot be made until these "
+            "are mended (the operator's [registration] settings; nothing was changed):\n  - "
+            + "\n  - ".join(f"{f.field}: {f.message}" for f in raised)
+        )
+
+
 def amendment_consequences(
-    session: Session, project_id: str, spec: ProjectSpec, operator_policy: Policy
+    session: Session,
+    project_id: str,
+    spec: ProjectSpec,
+    operator_policy: Policy,
+    registration: RegistrationSettings | None = None,
 ) -> dict[str, Any]:
     """What amending PROJECT_ID to SPEC would do, before it is done: every change (before,
     after, whether it widens), which controllers must decide again, whether the project goes
@@ -590,7 +630,7 @@ def amendment_consequences(
     team = sorted(
         {m.person for m in spec.team} | {spec.lead},
     )
-    return {
+    shown = {
         "kind": amendment.kind.value,
         "changes": [c.as_dict() for c in amendment.changes],
         "decide_again": [
@@ -601,16 +641,31 @@ def amendment_consequences(
         "state": state.value,
         "accept_again": team if amendment.changes else [],
         "version": found.version + (1 if amendment.changes else 0),
-        "digest": preview_digest(found, spec),
+        # past its draft, an amendment that brings in a flag that stops a submission is refused
+        "refused_for": []
+        if state == State.DRAFT or not amendment.changes
+        else [
+            f"{f.field}: {f.message}"
+            for f in new_blocking_flags(
+                session, found, spec, registration or RegistrationSettings()
+            )
+        ],
     }
+    return shown | {"digest": preview_digest(found, spec, shown)}
 
 
-def preview_digest(found: Project, spec: ProjectSpec) -> str:
-    """What an amendment's preview showed, as a digest: the new registration and the version it
-    amends. The lead's confirmation carries it; a confirmation whose registration, or whose
-    project, is no longer what was previewed is refused (the consequences shown would not be
-    the consequences made)."""
-    shown = {"amends": found.id, "version": found.version, "spec": spec.model_dump(mode="json")}
+def preview_digest(found: Project, spec: ProjectSpec, consequences: dict[str, Any]) -> str:
+    """What an amendment's preview showed, as a digest: the new registration, the version it
+    amends and every consequence shown (the project's state, who decides again, whether it goes
+    back to them, who accepts the terms again). The lead's confirmation carries it; a
+    confirmation whose registration, project or consequences are no longer what was previewed
+    is refused (the consequences shown would not be the consequences made)."""
+    shown = {
+        "amends": found.id,
+        "version": found.version,
+        "spec": spec.model_dump(mode="json"),
+        "consequences": consequences,
+    }
     return hashlib.sha256(canonical_json(shown).encode()).hexdigest()
 
 
