@@ -320,6 +320,8 @@ CHOSEN = {"category", "article_6", "article_9", "gateways", "confidentiality", "
 def in_words(field: str, message: str) -> str:
     """A check's message as the form says it: what to enter or choose, at that field."""
     what = WORDS.get(field, field)
+    if message.startswith("must be a real date"):
+        return f"{what[:1].upper()}{what[1:]} must be a real date"
     verb = "Choose" if field in CHOSEN else "Enter"
     if re.match(r"input should be a valid (string|date)|field required", message) or (
         "at least 1 item" in message or "at least 1 character" in message

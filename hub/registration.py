@@ -23,7 +23,7 @@ from projects import drafts, registry
 from projects.errors import RegistryError
 from projects.models import Person
 from projects.quality import flags
-from projects.spec import BLANK_PROJECT, ProjectSpec, parse_project
+from projects.spec import BLANK_PROJECT, ProjectSpec, load_yaml, parse_project
 from tre.errors import Refused
 from tre.web import Page
 
@@ -36,7 +36,7 @@ def spec_as_yaml(spec: dict[str, Any]) -> str:
 
 
 def _parse(text: str) -> ProjectSpec:
-    data = yaml.safe_load(text)
+    data = load_yaml(text)
     if not isinstance(data, dict):
         raise RegistryError("the form must hold a project's registration (YAML mapping)")
     return parse_project(data, "the form")
@@ -126,7 +126,7 @@ class ProjectForm(Page):
             if checked is None:
                 return
             if editing is None:  # check your answers, then save
-                self._check(parse_project(yaml.safe_load(checked), "the form"), text=checked)
+                self._check(parse_project(load_yaml(checked), "the form"), text=checked)
                 return
             text = checked  # an amendment: shown with its consequences before it is made
         else:

@@ -182,8 +182,33 @@ def _problems(error: ValidationError) -> list[str]:
         message = problem["msg"].removeprefix("Value error, ")
         if problem["type"] == "extra_forbidden":
             message = "unknown field; remove it or check its spelling"
+        elif problem["type"].startswith("date_") and isinstance(problem["input"], str):
+            message = (
+                f"must be a real date ({problem['input']!r} is not): write it as "
+                "YYYY-MM-DD, for example 2027-03-27"
+            )
         lines.append(f"{where}: {message[0].lower()}{message[1:]}")
     return lines
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML's safe loader, but a value written as a date that does not exist (``2023-02-31``)
+    stays the text it is, for the field's own check to name (YAML's loader fails on it)."""
+
+
+def _timestamp(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)  # type: ignore[arg-type]
+    except ValueError:
+        return loader.construct_scalar(node)  # type: ignore[arg-type]
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+
+
+def load_yaml(text: str) -> Any:
+    """TEXT's YAML, as :func:`yaml.safe_load` reads it, an impossible date kept as text."""
+    return yaml.load(text, Loader=_Loader)  # noqa: S506 (a SafeLoader)
 
 
 def read_mapping(path: Path) -> dict[str, Any]:
@@ -194,7 +219,7 @@ def read_mapping(path: Path) -> dict[str, Any]:
     except UnicodeDecodeError:
         raise RegistryError(f"{path} is not UTF-8 text") from None
     try:
-        data = json.loads(text) if Path(path).suffix == ".json" else yaml.safe_load(text)
+        data = json.loads(text) if Path(path).suffix == ".json" else load_yaml(text)
     except (yaml.YAMLError, json.JSONDecodeError) as exc:
         raise RegistryError(f"{path}: not valid YAML/JSON ({exc}); fix the syntax") from None
     if not isinstance(data, dict):

@@ -372,3 +372,32 @@ def test_a_blocked_submission_in_the_yaml_editor_is_one_bullet_a_problem(site, s
     assert summary.count("<li>") == 1 and "purpose: the purpose is open-ended" in summary
     assert "cannot be submitted until these are mended" in page.text
     assert "1 problem(s)" in page.text
+
+
+def test_an_impossible_date_in_the_yaml_editor_is_named_and_the_text_kept(site, spec_data):
+    """YAML's own loader fails on 2023-02-31 (no such day): the editor says which field and
+    what to do, with the lead's text as it was, not a server error."""
+    lead = as_("sam.lead")
+    xsrf, _ = form(lead, site + "/projects/new?as=yaml")
+    text = spec_as_yaml(dict(spec_data, id="impossible")).replace(
+        f"start: {spec_data['start']}", "start: 2023-02-31"
+    )
+    assert "start: 2023-02-31" in text
+    page = lead.post(site + "/projects/new", data={"_xsrf": xsrf, "spec": text})
+    assert page.status_code == 400 and "Internal Server Error" not in page.text
+    assert "start: must be a real date (&#39;2023-02-31&#39; is not)" in page.text
+    assert "YYYY-MM-DD" in page.text
+    kept = re.search(r'<textarea id="spec"[^>]*>(.*?)</textarea>', page.text, re.S).group(1)
+    assert html.unescape(kept).strip() == text.strip()
+
+
+@pytest.mark.parametrize("typed", ["31/02/2027", "2027-02-31"])
+def test_an_impossible_date_in_the_guided_form_is_kept_and_called_not_real(site, spec_data, typed):
+    lead = as_("sam.lead")
+    xsrf, _ = form(lead, site + "/projects/new?as=yaml")
+    answers = guided_answers(dict(spec_data, id="impossible"), end=typed)
+    page = lead.post(site + "/projects/new", data=[("_xsrf", xsrf), *answers])
+    assert page.status_code == 400
+    error = re.search(r'id="end-error">(.*?)</p>', page.text, re.S).group(1)
+    assert "The project&#39;s end date must be a real date" in error and "Enter" not in error
+    assert f'value="{typed}"' in page.text
