@@ -20,10 +20,13 @@ import yaml
 from hub import guided
 from hub.governance import legal_basis_names
 from projects import drafts, registry
+from projects.approvals import approvals, requested_datasets
 from projects.errors import RegistryError
 from projects.models import Person
+from projects.policy import effective_state
 from projects.quality import flags
 from projects.spec import BLANK_PROJECT, ProjectSpec, load_yaml, parse_project
+from projects.states import State
 from tre.errors import Refused
 from tre.web import Page
 
@@ -190,6 +193,7 @@ class ProjectForm(Page):
                     registry.submit(session, self.person, spec.id, registration)
                 if self._from_tasks(editing) and not preview:
                     drafts.discard(session, self.person, editing or "")
+                after = None if preview else self._after(session, spec.id, consequences)
             if preview and consequences is not None:  # outside the transaction (the frame reads)
                 self._amendment(text, action, spec.id, consequences, warnings, stale)
                 return
@@ -209,12 +213,33 @@ class ProjectForm(Page):
                 "project_done.html",
                 done=done,
                 project=spec.id,
-                submitted=action == "submit",
+                after=after,
                 warnings=warnings,
                 blocking=registration.block_submission,
             )
             return
         self._form(text, spec.id, None, None, done, warnings)
+
+    @staticmethod
+    def _after(session, project_id: str, consequences: dict[str, Any] | None) -> dict[str, Any]:
+        """What a save left the project as, for its confirmation to say: its state, the data
+        controllers it waits for (a submitted project: those that have not decided on its
+        current version), and who must accept the terms again (an amendment's team)."""
+        found = registry.project(session, project_id)
+        state = effective_state(found)
+        decided = approvals(session, found)
+        waiting = [d for d in requested_datasets(found) if d not in decided]
+        return {
+            "state": state.value,
+            "version": found.version,
+            "waiting": sorted({registry.dataset(session, d).controller.name for d in waiting})
+            if state == State.SUBMITTED
+            else [],
+            "accept_again": [
+                registry.person(session, who).name
+                for who in (consequences or {}).get("accept_again", [])
+            ],
+        }
 
     def _from_tasks(self, editing: str | None) -> str | None:
         """The task list a page posted from (its answers are a draft to forget once saved)."""

@@ -153,7 +153,10 @@ def test_every_section_then_check_your_answers_then_saved(site, active, spec_dat
         },
     )
     assert "stays at version 1, submitted." in submitted.text
-    assert "Each data controller whose data the project asks for decides" in submitted.text
+    assert "has been sent to the data controller" in submitted.text
+    assert "for a decision on version 1" in submitted.text and "kept as a draft" not in (
+        submitted.text
+    )
     with active.db.session() as session:
         assert registry.project(session, "family-demand").state == "submitted"
     assert saved_draft(active, amends="family-demand") is None
@@ -205,6 +208,16 @@ def test_an_amendment_through_the_task_list_is_shown_before_it_is_made(site, act
     )
     assert made.status_code == 200 and f"Project {P} saved." in made.text
     assert versions(active) == 2 and saved_draft(active, amends=P) is None
+    # the confirmation says what happened: back to the controllers, the terms again
+    with active.db.session() as session:
+        assert registry.project(session, P).state == "submitted"
+    assert "kept as a draft" not in made.text and "nobody has been asked" not in made.text
+    next_step = re.search(r'<p id="next">(.*?)</p>', made.text, re.S).group(1)
+    assert "sent to the data controller" in next_step and "Treton Hospitals NHS Trust" in next_step
+    assert "for a decision on version 2" in next_step
+    terms = re.search(r'<p id="terms">(.*?)</p>', made.text, re.S).group(1)
+    assert "accepts the terms of version 2" in terms and "Sam" in terms
+    assert "sam.lead" not in terms  # names, not usernames
 
 
 def test_the_flags_show_at_their_section(site, spec_data):
