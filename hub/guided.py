@@ -213,15 +213,55 @@ def values_of(spec: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# the form's dates, each asked as GOV.UK's date input: three boxes, Day, Month and Year
+DATE_FIELDS = ("data_period_start", "data_period_end", "start", "end", "retention_until")
+DATE_PARTS = ("day", "month", "year")
+
+
+def date_value(day: str, month: str, year: str) -> str:
+    """A date's three boxes as the form's value: blank when all are; an ISO date (2027-03-27)
+    when all are numbers (checked as a date afterwards: 31 2 2027 is no day); else the boxes as
+    typed, day/month/year, for the check to refuse and the page to show again as they were."""
+    if not (day or month or year):
+        return ""
+    if day.isdigit() and month.isdigit() and year.isdigit() and len(year) == 4:
+        return f"{year}-{int(month):02d}-{int(day):02d}"
+    return f"{day}/{month}/{year}"
+
+
+def date_parts(value: str) -> dict[str, str]:
+    """The form's value of a date as its three boxes (the inverse of :func:`date_value`);
+    text that is neither an ISO date nor day/month/year (typed in one box, or a value from
+    elsewhere) in the day box, so that nothing typed is lost."""
+    iso = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", value)
+    if iso:
+        year, month, day = iso.groups()
+        return {"day": str(int(day)), "month": str(int(month)), "year": year}
+    split = value.split("/")
+    if len(split) == 3:
+        return dict(zip(DATE_PARTS, (p.strip() for p in split), strict=True))
+    return {"day": value, "month": "", "year": ""}
+
+
 def read_form(handler) -> dict[str, Any]:
-    """The form's values as the browser sent them."""
+    """The form's values as the browser sent them (a date as its three boxes, or as one value,
+    ISO or day/month/year)."""
 
     def one(name: str) -> str:
         return handler.get_body_argument(name, "").strip()
 
+    def when(name: str) -> str:
+        boxes = [one(f"{name}-{part}") for part in DATE_PARTS]
+        return date_value(*boxes) if any(boxes) else date_value(**date_parts(one(name)))
+
     chosen = handler.get_body_arguments("item")
     return {
-        **{name: one(name) for name, _ in FIELDS if name not in ("gateways", "team", "data")},
+        **{
+            name: one(name)
+            for name, _ in FIELDS
+            if name not in ("gateways", "team", "data", *DATE_FIELDS)
+        },
+        **{name: when(name) for name in DATE_FIELDS},
         "gateways": handler.get_body_arguments("gateways"),
         "team": handler.get_body_arguments("team"),
         "items": {key: one(f"justification.{key}") for key in chosen},
@@ -322,6 +362,8 @@ def in_words(field: str, message: str) -> str:
     what = WORDS.get(field, field)
     if message.startswith("must be a real date"):
         return f"{what[:1].upper()}{what[1:]} must be a real date"
+    if message.startswith("must include a "):
+        return f"{what[:1].upper()}{what[1:]} {message}"
     verb = "Choose" if field in CHOSEN else "Enter"
     if re.match(r"input should be a valid (string|date)|field required", message) or (
         "at least 1 item" in message or "at least 1 character" in message
@@ -376,6 +418,13 @@ def check(
     """VALUES (the form's answers, LEAD filling them in) checked as the YAML route checks a
     file, and the id as the page allows it (a new project's is free; EDITING's stays): the
     registration, or None and each problem at its field."""
+    partial = [
+        f"{name}: must include a {part}"
+        for name in DATE_FIELDS
+        if values[name].count("/") == 2
+        for part, typed in zip(DATE_PARTS, date_parts(values[name]).values(), strict=True)
+        if not typed
+    ]
     try:
         spec = parse_project(registration_of(values, lead), "the form")
         problems = registry.validate_spec(session, spec, policy)
@@ -386,6 +435,13 @@ def check(
             problems.append(f"id: this is project {editing}'s Edit page: the id stays the same")
     except RegistryError as exc:
         problems = str(exc).splitlines()
+    if partial:  # a date's box left empty: said as GOV.UK says it, not as "not a real date"
+        named = {line.partition(":")[0] for line in partial}
+        problems = [
+            line
+            for line in problems
+            if not ((found := PROBLEM.match(line)) and found.group(1) in named)
+        ] + partial
     if problems:
         return None, errors_by_field(problems, values)
     return spec, {}

@@ -80,6 +80,8 @@ class ProjectForm(Page):
             "project_guided.html",
             sections=guided.SECTIONS,
             v=values,
+            date_parts=guided.date_parts,
+            date_fields=guided.DATE_FIELDS,
             c=offered,
             opened={key.partition(".")[0] for key in values["items"]},
             editing=editing,

@@ -217,6 +217,8 @@ class Question(Draft):
             "project_task.html",
             section=section,
             v=values,
+            date_parts=guided.date_parts,
+            date_fields=guided.DATE_FIELDS,
             c=offered,
             opened={key.partition(".")[0] for key in values["items"]},
             editing=editing,

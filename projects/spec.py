@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from projects.errors import RegistryError
+from tre.templating import human_date
 
 SLUG = re.compile(r"^[a-z](?:[a-z0-9]|-(?=[a-z0-9])){0,29}$")
 CATEGORIES = ("service planning", "evaluation", "research", "statistics", "safeguarding review")
@@ -90,7 +91,7 @@ class Period(_Spec):
 
 
 def _period_reversed(start: date, end: date) -> str:
-    return f"the data period's end ({end}) is before its start ({start})"
+    return f"the data period's end ({human_date(end)}) is before its start ({human_date(start)})"
 
 
 class IntendedOutput(_Spec):
@@ -150,13 +151,15 @@ def date_problems(data: dict[str, Any]) -> list[str]:
     period_start, period_end = _date_or_none(period.get("start")), _date_or_none(period.get("end"))
     problems = []
     if start and end and end < start:
-        problems.append(f"end: the project's end ({end}) is before its start ({start})")
+        problems.append(
+            f"end: the project's end ({human_date(end)}) is before its start ({human_date(start)})"
+        )
     if period_start and period_end and period_end < period_start:
         problems.append(f"data_period.end: {_period_reversed(period_start, period_end)}")
     if end and retention and retention < end:
         problems.append(
-            f"retention_until: the date the data is kept until ({retention}) is before the "
-            f"project's end ({end})"
+            f"retention_until: the date the data is kept until ({human_date(retention)}) is "
+            f"before the project's end ({human_date(end)})"
         )
     return problems
 

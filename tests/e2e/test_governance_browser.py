@@ -161,8 +161,14 @@ def data(lead):
         lead.locator("details", has=postcode).locator("summary").click()
     postcode.check()
     lead.fill("[id='justification-fire_home_safety_visits.postcode']", "Neighbourhood of the visit")
-    lead.fill("#data_period_start", "2025-04-01")
-    lead.fill("#data_period_end", "2026-03-31")
+    fill_date(lead, "data_period_start", "1 4 2025")
+    fill_date(lead, "data_period_end", "31 3 2026")
+
+
+def fill_date(lead, name, typed):
+    """A date typed into GOV.UK's three boxes, TYPED as the hint says ("27 3 2027")."""
+    for part, value in zip(("day", "month", "year"), typed.split(), strict=True):
+        lead.fill(f"#{name}-{part}", value)
 
 
 def legal(lead):
@@ -172,9 +178,9 @@ def legal(lead):
 
 
 def dates(lead):
-    lead.fill("#start", "2026-07-01")
-    lead.fill("#end", "2027-06-30")
-    lead.fill("#retention_until", "2027-12-31")
+    fill_date(lead, "start", "1 7 2026")
+    fill_date(lead, "end", "30 6 2027")
+    fill_date(lead, "retention_until", "31 12 2027")
 
 
 # each section's answers, by the task list's name of it

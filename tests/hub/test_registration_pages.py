@@ -219,7 +219,9 @@ def test_guided_answers_with_errors_come_back_with_each_error_at_its_field(site,
     assert empty.status_code == 400 and "There is a problem" in empty.text
     for field in ("id", "title", "purpose", "category", "article_6", "gateways", "start"):
         assert f'id="{field}-error"' in empty.text, field
-        assert f'href="#{field}"' in empty.text, field
+        # a date's link goes to its first box (GOV.UK's date input)
+        assert f'href="#{field}{"-day" if field == "start" else ""}"' in empty.text, field
+    assert "Enter the project&#39;s start date" in empty.text
     # an identifier posted by hand (the page never offers it) is refused with the reason
     forged = guided_answers(
         dict(spec_data, id="new-one"),
@@ -294,12 +296,14 @@ def test_every_date_problem_is_reported_at_once_each_at_its_field(site, spec_dat
         found = re.search(rf'id="{field}-error">(.*?)</p>', page.text, re.S)
         return found.group(1) if found else ""
 
-    assert "The project&#39;s end (2026-01-01) is before its start (2027-01-01)" in error_at("end")
-    assert "data period&#39;s end (2020-01-01) is before its start (2026-03-01)" in error_at(
-        "data_period_end"
+    assert "The project&#39;s end (1 January 2026) is before its start (1 January 2027)" in (
+        error_at("end")
     )
-    assert "kept until (2025-01-01) is before the project&#39;s end (2026-01-01)" in error_at(
-        "retention_until"
+    assert "data period&#39;s end (1 January 2020) is before its start (1 March 2026)" in (
+        error_at("data_period_end")
+    )
+    assert "kept until (1 January 2025) is before the project&#39;s end (1 January 2026)" in (
+        error_at("retention_until")
     )
     assert "at least 5 characters" in error_at("title")
     assert error_at("id") == "" and "End is before start" not in page.text
@@ -315,7 +319,10 @@ def test_every_date_problem_is_reported_at_once_each_at_its_field(site, spec_dat
     with pytest.raises(RegistryError) as refused:
         parse_project(data, "p.yaml")
     said = str(refused.value).splitlines()
-    assert "p.yaml: end: the project's end (2026-01-01) is before its start (2027-01-01)" in said
+    assert (
+        "p.yaml: end: the project's end (1 January 2026) is before its start (1 January 2027)"
+        in said
+    )
     assert any(line.startswith("p.yaml: data_period.end: the data period") for line in said)
     assert any(line.startswith("p.yaml: retention_until: the date") for line in said)
     assert any(line.startswith("p.yaml: title:") for line in said)
@@ -400,4 +407,44 @@ def test_an_impossible_date_in_the_guided_form_is_kept_and_called_not_real(site,
     assert page.status_code == 400
     error = re.search(r'id="end-error">(.*?)</p>', page.text, re.S).group(1)
     assert "The project&#39;s end date must be a real date" in error and "Enter" not in error
-    assert f'value="{typed}"' in page.text
+    assert 'id="end-day" name="end-day" type="text" inputmode="numeric" value="31"' in page.text
+    assert 'id="end-month" name="end-month" type="text" inputmode="numeric" value="2"' in page.text
+    assert 'id="end-year" name="end-year" type="text" inputmode="numeric" value="2027"' in page.text
+    assert 'href="#end-day">The project&#39;s end date must be a real date' in page.text
+
+
+def test_the_dates_are_three_boxes_each_error_naming_its_date_in_words(site, spec_data):
+    """GOV.UK's date input: Day, Month and Year, with an example; what is typed comes back as
+    typed; a box left empty is named; the dates in the messages are in words, not ISO."""
+    lead = as_("sam.lead")
+    blank = lead.get(site + "/projects/new").text
+    assert 'type="date"' not in blank
+    for part in ("day", "month", "year"):
+        assert f'name="start-{part}" type="text" inputmode="numeric" value=""' in blank
+    assert "For example, 27 3 2027" in blank
+    xsrf, _ = form(lead, site + "/projects/new?as=yaml")
+    answers = [
+        (k, v)
+        for k, v in guided_answers(dict(spec_data, id="boxes"))
+        if k not in ("start", "end", "retention_until")
+    ]
+    answers += [
+        ("start-day", "1"),
+        ("start-month", "1"),
+        ("start-year", "2028"),
+        ("end-day", "31"),
+        ("end-month", "12"),
+        ("end-year", "2027"),
+        ("retention_until-day", "30"),
+        ("retention_until-month", ""),
+        ("retention_until-year", "2028"),
+    ]
+    page = lead.post(site + "/projects/new", data=[("_xsrf", xsrf), *answers])
+    assert page.status_code == 400
+    assert "The project&#39;s end (31 December 2027) is before its start (1 January 2028)" in (
+        page.text
+    )
+    assert "The date the data is kept until must include a month" in page.text
+    assert 'name="retention_until-day" type="text" inputmode="numeric" value="30"' in page.text
+    assert 'name="retention_until-month" type="text" inputmode="numeric" value=""' in page.text
+    assert "2027-12-31" not in page.text.split('id="error-summary-title"')[1].split("</ul>")[0]

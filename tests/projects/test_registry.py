@@ -51,7 +51,7 @@ def test_the_demo_project_goes_through_approval_to_active(active):
         (lambda d: d.update(id="double--hyphen"), "id: must be 1-30 characters"),
         (
             lambda d: d.update(end="2025-01-01"),
-            r"end: the project's end \(2025-01-01\) is before its start \(",
+            r"end: the project's end \(1 January 2025\) is before its start \(",
         ),
         (lambda d: d.update(category="fishing"), "category: input should be"),
         (lambda d: d.update(colour="blue"), "colour: unknown field"),
