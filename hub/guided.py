@@ -428,6 +428,7 @@ def check(
     try:
         spec = parse_project(registration_of(values, lead), "the form")
         problems = registry.validate_spec(session, spec, policy)
+        problems += registry.past_end(session, spec, date.today())
         taken = any(p.id == spec.id for p in registry.projects(session))
         if editing is None and taken:
             problems.append(f"id: project {spec.id} exists already: choose another id")

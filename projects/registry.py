@@ -46,6 +46,7 @@ from tre import audit
 from tre.audit import canonical_json, utc_now
 from tre.settings import RegistrationSettings
 from tre.states import MoveNotAllowed
+from tre.templating import human_date
 
 ORGANISATION_TYPES = ("council", "police", "fire", "nhs", "school", "voluntary", "other")
 ROLES = tuple(Role)
@@ -345,6 +346,23 @@ def validate_spec(session: Session, spec: ProjectSpec, operator_policy: Policy) 
     except (SdcError, TypeError) as exc:
         problems.append(f"disclosure: {exc}")
     return problems
+
+
+def past_end(session: Session, spec: ProjectSpec, today: date) -> list[str]:
+    """SPEC's end date, when it is before TODAY and SPEC is a new registration or an amendment
+    that changes the project's dates, as a problem (a project wholly in the past would be
+    approved for nothing); an existing project's dates, unchanged, stay as they are."""
+    if spec.end >= today:
+        return []
+    found = session.get(Project, spec.id)
+    if found is not None:
+        before = found.current.spec
+        if (before.get("start"), before.get("end")) == (str(spec.start), str(spec.end)):
+            return []
+    return [
+        f"end: the end date must be today or later ({human_date(spec.end)} has passed): "
+        "a project's period cannot lie wholly in the past"
+    ]
 
 
 def _check(session: Session, spec: ProjectSpec, policy: Policy) -> None:

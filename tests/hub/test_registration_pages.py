@@ -448,3 +448,32 @@ def test_the_dates_are_three_boxes_each_error_naming_its_date_in_words(site, spe
     assert 'name="retention_until-day" type="text" inputmode="numeric" value="30"' in page.text
     assert 'name="retention_until-month" type="text" inputmode="numeric" value=""' in page.text
     assert "2027-12-31" not in page.text.split('id="error-summary-title"')[1].split("</ul>")[0]
+
+
+def test_a_period_wholly_in_the_past_is_refused_unless_it_is_the_projects_own(
+    site, active, spec_data
+):
+    """A new registration, or an amendment changing the dates, whose end is before today gets
+    an error at the end date; an existing project's dates, unchanged, stay acceptable."""
+    lead = as_("sam.lead")
+    xsrf, _ = form(lead, site + "/projects/new?as=yaml")
+    past = dict(spec_data, id="long-ago", start="2020-01-01", end="2020-12-31")
+    page = lead.post(site + "/projects/new", data=[("_xsrf", xsrf), *guided_answers(past)])
+    assert page.status_code == 400
+    error = re.search(r'id="end-error">(.*?)</p>', page.text, re.S).group(1)
+    assert "The end date must be today or later (31 December 2020 has passed)" in error
+    yaml_page = lead.post(site + "/projects/new", data={"_xsrf": xsrf, "spec": spec_as_yaml(past)})
+    assert yaml_page.status_code == 400 and "end: the end date must be today or later" in (
+        yaml_page.text
+    )
+    with active.db.session() as session:
+        assert "long-ago" not in {p.id for p in registry.projects(session)}
+        # the project's own dates, even once past, stay acceptable when unchanged
+        found = registry.project(session, P)
+        found.current.spec = dict(found.current.spec, start="2020-01-01", end="2020-12-31")
+    kept = dict(spec_data, start="2020-01-01", end="2020-12-31")
+    same = lead.post(f"{site}/projects/{P}/edit", data=[("_xsrf", xsrf), *guided_answers(kept)])
+    assert "must be today or later" not in same.text and "Nothing changed" in same.text
+    moved = dict(kept, end="2021-06-30")
+    changed = lead.post(f"{site}/projects/{P}/edit", data=[("_xsrf", xsrf), *guided_answers(moved)])
+    assert changed.status_code == 400 and "The end date must be today or later" in changed.text
