@@ -49,6 +49,15 @@ FIELDS = (
 )
 
 
+# a data item's reason box, where its own problems are reported (its id on the page)
+REASON = "justification-"
+
+
+def field_of(error_key: str) -> str:
+    """The form's field an error is at: a data item's reason box is in the data field."""
+    return "data" if error_key.startswith(REASON) else error_key
+
+
 @dataclass(frozen=True)
 class Section:
     """One section of the registration: a task of the task list, a question page, a heading
@@ -64,6 +73,10 @@ class Section:
         """The form's fields (FIELDS' names) its problems are reported at."""
         named = {name for name, _ in FIELDS}
         return tuple("data" if a == "items" else a for a in self.answers if a in named | {"items"})
+
+    def problems(self, errors: dict[str, list[str]]) -> dict[str, list[str]]:
+        """ERRORS' problems at its fields (a data item's reason is at its own box)."""
+        return {k: m for k, m in errors.items() if field_of(k) in self.fields}
 
     def answered(self, values: dict[str, Any]) -> bool:
         """Whether anything of it is answered (the project id of an Edit page is not an
@@ -92,7 +105,7 @@ SECTIONS = (
         "data",
         "Datasets and data items",
         "The items the purpose needs, why, and the period the records cover",
-        ("items", "precision", "data_period_start", "data_period_end"),
+        ("items", "precision", "unticked", "data_period_start", "data_period_end"),
     ),
     Section(
         "legal",
@@ -168,6 +181,11 @@ def catalogue(session: Session, at: date) -> dict[str, Any]:
     }
 
 
+def opened(values: dict[str, Any]) -> set[str]:
+    """The datasets whose items the form shows open: those with an item ticked or a reason."""
+    return {key.partition(".")[0] for key in [*values["items"], *(values.get("unticked") or {})]}
+
+
 def values_of(spec: dict[str, Any]) -> dict[str, Any]:
     """A registration (as stored) as the form's values."""
     basis = spec.get("legal_basis") or {}
@@ -198,6 +216,7 @@ def values_of(spec: dict[str, Any]) -> dict[str, Any]:
         "team": [m["person"] for m in spec.get("team") or [] if m.get("role") != "lead"],
         "items": items,
         "precision": precision,
+        "unticked": {},
         "data_period_start": str(period.get("start") or ""),
         "data_period_end": str(period.get("end") or ""),
         "outputs": "\n".join(
@@ -255,6 +274,11 @@ def read_form(handler) -> dict[str, Any]:
         return date_value(*boxes) if any(boxes) else date_value(**date_parts(one(name)))
 
     chosen = handler.get_body_arguments("item")
+    reasons = {
+        name.removeprefix("justification."): one(name)
+        for name in handler.request.body_arguments
+        if name.startswith("justification.")
+    }
     return {
         **{
             name: one(name)
@@ -266,6 +290,8 @@ def read_form(handler) -> dict[str, Any]:
         "team": handler.get_body_arguments("team"),
         "items": {key: one(f"justification.{key}") for key in chosen},
         "precision": {key: one(f"precision.{key}") for key in chosen if one(f"precision.{key}")},
+        # a reason typed for an item not ticked: kept, and the lead asked which they meant
+        "unticked": {key: why for key, why in reasons.items() if why and key not in chosen},
         "onward_sharing": one("onward_sharing") == "yes",
         "commercial_use": one("commercial_use") == "yes",
         "disclosure": one("disclosure") or "{}",
@@ -377,11 +403,18 @@ def in_words(field: str, message: str) -> str:
     return message[:1].upper() + message[1:]
 
 
-def errors_by_field(problems: list[str], values: dict[str, Any]) -> dict[str, list[str]]:
-    """Each problem the checks found, at the form's field it is about (the field's id), in
-    words that name the field as the form does."""
-    wanted = sorted(values["items"])
-    datasets = list(dict.fromkeys(key.partition(".")[0] for key in wanted))
+def errors_by_field(
+    problems: list[str], values: dict[str, Any], titles: dict[str, str] | None = None
+) -> dict[str, list[str]]:
+    """Each problem the checks found, at the form's field it is about (the field's id; a data
+    item's reason, at its own box), in words that name the field as the form does (a dataset
+    by its TITLES, where the register has one)."""
+    grouped: dict[str, list[str]] = {}  # the datasets and items as registration_of lists them
+    for key in values["items"]:
+        dataset, _, item = key.partition(".")
+        grouped.setdefault(dataset, []).append(item)
+    datasets = list(grouped)
+    titles = titles or {}
     out: dict[str, list[str]] = {}
     for problem in problems:
         matched = PROBLEM.match(problem)
@@ -396,11 +429,16 @@ def errors_by_field(problems: list[str], values: dict[str, Any]) -> dict[str, li
         parts = path.split(".")
         if path.startswith("data.") and len(parts) > 1 and parts[1].isdigit():
             index = int(parts[1])
-            said = message
-            if parts[-1] == "justification":
-                said = "Say why the purpose needs each item (at least 10 characters)"
-            message = f"{datasets[index]}: {said}" if index < len(datasets) else said
-            out.setdefault(field, []).append(message)
+            named = datasets[index] if index < len(datasets) else ""
+            where = titles.get(named, named)
+            row = int(parts[3]) if len(parts) > 4 and parts[3].isdigit() else -1
+            if parts[-1] == "justification" and 0 <= row < len(grouped.get(named, [])):
+                item = grouped[named][row]
+                out.setdefault(f"{REASON}{named}.{item}", []).append(
+                    f"Say why the purpose needs {item} from {where} (at least 10 characters)"
+                )
+                continue
+            out.setdefault(field, []).append(f"{where}: {message}" if where else message)
             continue
         if field == "id" and "1-30 characters" in message:
             out.setdefault(field, []).append(
@@ -425,6 +463,7 @@ def check(
         for part, typed in zip(DATE_PARTS, date_parts(values[name]).values(), strict=True)
         if not typed
     ]
+    titles = {ds.id: ds.title for ds in registry.datasets(session)}
     try:
         spec = parse_project(registration_of(values, lead), "the form")
         problems = registry.validate_spec(session, spec, policy)
@@ -443,6 +482,14 @@ def check(
             for line in problems
             if not ((found := PROBLEM.match(line)) and found.group(1) in named)
         ] + partial
-    if problems:
-        return None, errors_by_field(problems, values)
+    unticked = {
+        f"{REASON}{key}": [
+            f"You gave a reason for {key.partition('.')[2]} from "
+            f"{titles.get(key.partition('.')[0], key.partition('.')[0])} but did not tick it: "
+            "tick it to ask for it, or clear its reason"
+        ]
+        for key in values.get("unticked") or {}
+    }
+    if problems or unticked:
+        return None, errors_by_field(problems, values, titles) | unticked
     return spec, {}

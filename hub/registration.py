@@ -83,7 +83,7 @@ class ProjectForm(Page):
             date_parts=guided.date_parts,
             date_fields=guided.DATE_FIELDS,
             c=offered,
-            opened={key.partition(".")[0] for key in values["items"]},
+            opened=guided.opened(values),
             editing=editing,
             errors=errors or {},
             status=status,

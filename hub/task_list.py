@@ -62,7 +62,7 @@ def tasks(
     its problems and the purpose-quality flags about it (only once it is begun)."""
     out = []
     for section in guided.SECTIONS:
-        wrong = [m for f in section.fields for m in errors.get(f, [])]
+        wrong = [m for ms in section.problems(errors).values() for m in ms]
         begun = section.name in saved or section.answered(values)
         if section.name in saved and not wrong:
             state = COMPLETED
@@ -189,7 +189,7 @@ class Question(Draft):
         if editing is not None:
             values["id"] = editing  # an Edit page's project stays itself
         _, errors, _ = self._checked_draft(values, editing)
-        mine = {f: errors[f] for f in section.fields if f in errors}
+        mine = section.problems(errors)
         saved = [
             s.name
             for s in guided.SECTIONS
@@ -220,7 +220,7 @@ class Question(Draft):
             date_parts=guided.date_parts,
             date_fields=guided.DATE_FIELDS,
             c=offered,
-            opened={key.partition(".")[0] for key in values["items"]},
+            opened=guided.opened(values),
             editing=editing,
             errors=errors,
             heading=self._title(editing),

@@ -247,3 +247,38 @@ def test_only_the_lead_reaches_a_draft(site, active, spec_data):
         assert post(as_("sam.lead"), site + page, [("spec", "id: x")]).status_code == 405
     too_big = post(as_("sam.lead"), site + NEW + "/dpia", [("dpia", "x" * 250_000)])
     assert too_big.status_code == 400 and "more than a registration draft holds" in too_big.text
+
+
+def test_a_data_items_problem_names_it_and_links_to_its_own_box(site, active, spec_data):
+    """A reason too short names the item and its dataset in words and links to that item's
+    box, styled as in error; a reason typed for an item not ticked is kept and asked about."""
+    lead = as_("sam.lead")
+    key = "fire_home_safety_visits.postcode"
+    answers = [(k, v) for k, v in answers_of(spec_data, "data") if k != "justification." + key] + [
+        ("justification." + key, "area"),
+        ("justification.ae_attendances.arrival_mode", "Whether they came by ambulance"),
+    ]
+    page = post(lead, site + NEW + "/data", answers)
+    assert page.status_code == 400
+    summary = page.text.split('id="error-summary-title"')[1].split("</ul>")[0]
+    assert (
+        f'href="#justification-{key}">Say why the purpose needs postcode from Home fire safety '
+        "visits (at least 10 characters)" in summary
+    )
+    assert "fire_home_safety_visits:" not in page.text
+    assert (
+        f'id="justification-{key}" name="justification.{key}" value="area" '
+        f'class="govuk-input govuk-input--error input-error" '
+        f'aria-describedby="justification-{key}-error"' in page.text
+    )
+    assert f'id="justification-{key}-error"' in page.text
+    unticked = "justification-ae_attendances.arrival_mode"
+    assert (
+        f'href="#{unticked}">You gave a reason for arrival_mode from A&amp;E attendances but '
+        "did not tick it" in summary
+    )
+    assert 'value="Whether they came by ambulance"' in page.text  # kept, not dropped
+    values, saved = saved_draft(active)
+    assert values["unticked"] == {"ae_attendances.arrival_mode": "Whether they came by ambulance"}
+    assert "data" not in saved
+    assert status_of(lead.get(site + NEW).text, "data") == "In progress"
