@@ -298,6 +298,34 @@ def read_form(handler) -> dict[str, Any]:
     }
 
 
+def output_lines(text: str) -> list[str]:
+    """The intended outputs' lines that say anything (a blank line is no output)."""
+    return [line for line in text.splitlines() if line.replace("|", "").strip()]
+
+
+OUTPUT_FORM = (
+    "write each line as its name, then | and its kind ("
+    + ", ".join(OUTPUT_KINDS[:-1])
+    + f" or {OUTPUT_KINDS[-1]}), then | and a description if you like, for example: "
+    "repeat callers by neighbourhood | table"
+)
+
+
+def output_problem(parts: list[str], message: str, text: str) -> str:
+    """A problem at an intended output (PARTS: its path after intended_outputs) as the form says
+    it: which line of TEXT, what is wrong with it, and the form a line takes."""
+    said = output_lines(text)
+    numbers = [n for n, line in enumerate(text.splitlines(), 1) if line in said]
+    index = int(parts[0])
+    if index >= len(said):
+        return f"Enter at least one intended output: {OUTPUT_FORM}"
+    number = numbers[index]
+    what = {"kind": "its kind is not one of the kinds", "name": "it has no name"}.get(
+        parts[1] if len(parts) > 1 else "", message
+    )
+    return f"Line {number} of the intended outputs (“{said[index].strip()}”): {what}; {OUTPUT_FORM}"
+
+
 def registration_of(values: dict[str, Any], lead: str) -> dict[str, Any]:
     """The registration the form's VALUES describe (LEAD: the person filling it in), for
     :func:`projects.spec.parse_project` to check."""
@@ -309,10 +337,8 @@ def registration_of(values: dict[str, Any], lead: str) -> dict[str, Any]:
             row["precision"] = values["precision"][key]
         data.setdefault(dataset, []).append(row)
     outputs = []
-    for line in values["outputs"].splitlines():
+    for line in output_lines(values["outputs"]):
         parts = [p.strip() for p in line.split("|")]
-        if not parts[0]:
-            continue
         outputs.append(
             {
                 "name": parts[0],
@@ -439,6 +465,9 @@ def errors_by_field(
                 )
                 continue
             out.setdefault(field, []).append(f"{where}: {message}" if where else message)
+            continue
+        if path.startswith("intended_outputs.") and len(parts) > 1 and parts[1].isdigit():
+            out.setdefault(field, []).append(output_problem(parts[1:], message, values["outputs"]))
             continue
         if field == "id" and "1-30 characters" in message:
             out.setdefault(field, []).append(

@@ -282,3 +282,24 @@ def test_a_data_items_problem_names_it_and_links_to_its_own_box(site, active, sp
     assert values["unticked"] == {"ae_attendances.arrival_mode": "Whether they came by ambulance"}
     assert "data" not in saved
     assert status_of(lead.get(site + NEW).text, "data") == "In progress"
+
+
+def test_a_malformed_output_line_is_named_with_the_form_a_line_takes(site, spec_data):
+    lead = as_("sam.lead")
+    outputs = "families by area | table\n\nrepeat callers - chart\n| figure"
+    page = post(lead, site + NEW + "/about", answers_of(spec_data, "about", outputs=outputs))
+    assert page.status_code == 400
+    error = html.unescape(re.search(r'id="outputs-error">(.*?)</p>', page.text, re.S).group(1))
+    assert "Line 3 of the intended outputs (“repeat callers - chart”)" not in error  # a name
+    assert "Line 4 of the intended outputs (“| figure”): it has no name" in error
+    assert "table, figure, model or text" in error and "from the list" not in error
+    wrong_kind = post(
+        lead,
+        site + NEW + "/about",
+        answers_of(spec_data, "about", outputs="families by area | table\ncallers | chart"),
+    )
+    error = html.unescape(
+        re.search(r'id="outputs-error">(.*?)</p>', wrong_kind.text, re.S).group(1)
+    )
+    assert "Line 2 of the intended outputs (“callers | chart”): its kind is not one" in error
+    assert "its name, then | and its kind (table, figure, model or text)" in error
