@@ -122,8 +122,33 @@ SECTIONS = (
     ),
     Section("dpia", "DPIA", "The data protection impact assessment's reference", ("dpia",)),
 )
-# where each field of the form is asked (a section's name)
-SECTION_OF = {field: s.name for s in SECTIONS for field in s.fields}
+# where each field and answer of the form is asked (a section's name)
+SECTION_OF = {field: s.name for s in SECTIONS for field in (*s.fields, *s.answers)}
+# a purpose-quality flag's field (projects.quality), as the check page names it
+FLAG_PLACES = {
+    "purpose": "Purpose",
+    "intended_outputs": "Intended outputs",
+    "data": "Data",
+    "data_period": "Period of the records",
+    "start": "Project start",
+    "end": "Project end",
+    "retention_until": "Data kept until",
+}
+
+
+def flag_place(field: str, spec: dict[str, Any], titles: dict[str, str]) -> str:
+    """Where a flag at FIELD (``purpose``, ``data.0.items``) is, in the page's words: a dataset
+    by its title in the register (TITLES), where it has one."""
+    parts = field.split(".")
+    if parts[0] == "data" and len(parts) > 1 and parts[1].isdigit():
+        requested = spec.get("data") or []
+        index = int(parts[1])
+        if index < len(requested):
+            named = requested[index]["dataset"]
+            return f"Data: {titles.get(named, named)}"
+    return FLAG_PLACES.get(parts[0], field)
+
+
 DIRECT_IDENTIFIER_REASON = (
     "a direct identifier: never given to a project (the kit links people by pseudonyms)"
 )

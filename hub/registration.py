@@ -290,6 +290,8 @@ class ProjectForm(Page):
         with self.instance.db.session() as session:
             raised = flags(session, stored, settings)
             names = legal_basis_names(registry.gateways(session), stored["legal_basis"])
+            titles = {ds.id: ds.title for ds in registry.datasets(session)}
+            people = {p.username: p.name for p in registry.people(session)}
         blocked = [f for f in raised if f.kind in settings.block_submission]
         if submitting and not blocked:
             return False
@@ -298,6 +300,9 @@ class ProjectForm(Page):
             text=text if text is not None else spec_as_yaml(stored),
             s=stored,
             names=names,
+            titles=titles,
+            people=people,
+            places={w.field: guided.flag_place(w.field, stored, titles) for w in raised},
             warnings=raised,
             blocking=settings.block_submission,
             blocked=blocked,

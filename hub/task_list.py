@@ -180,6 +180,11 @@ class Question(Draft):
         values, _ = self._draft(editing)
         self._question(section, values, editing, {})
 
+    def _to_check(self) -> bool:
+        """Whether the page was reached from "Check your answers" (a Change link), to return
+        there once saved (GOV.UK's pattern)."""
+        return self.get_query_argument("return", "") == "check"
+
     def post(self, editing: str | None, name: str) -> None:  # type: ignore[override]
         section = section_named(name)
         values, saved = self._draft(editing)
@@ -201,7 +206,8 @@ class Question(Draft):
         if mine:
             self._question(section, values, editing, mine, status=400)
             return
-        self.redirect(self._tasks_url(editing), status=303)
+        back = "/check" if self._to_check() else ""
+        self.redirect(self._tasks_url(editing) + back, status=303)
 
     def _question(
         self,
@@ -225,6 +231,7 @@ class Question(Draft):
             errors=errors,
             heading=self._title(editing),
             url=self._tasks_url(editing),
+            to_check=self._to_check(),
             status=status,
         )
 

@@ -110,7 +110,24 @@ def test_every_section_then_check_your_answers_then_saved(site, active, spec_dat
     assert f'href="{NEW}/check"' in listed and status_of(listed, "check") == "Not started"
     check = lead.get(site + NEW + "/check")
     assert check.status_code == 200 and "Check your answers before saving" in check.text
-    assert f'href="{NEW}/legal#article_6"' in check.text  # Change: that section's page
+    # Change: that section's page, which returns to Check your answers once saved
+    assert f'href="{NEW}/legal?return=check#article_6"' in check.text
+    assert f'href="{NEW}/about?return=check#onward_sharing"' in check.text
+    assert f'href="{NEW}/about?return=check#commercial_use"' in check.text
+    rows = check.text.split('<dl class="summary">')[1].split("</dl>")[0].split("<dt>")[1:]
+    assert rows and all("Change<span" in row for row in rows)  # every row
+    # names and titles, not usernames and codes
+    assert "Alex" in rows[[r.split("<")[0] for r in rows].index("Team")]
+    assert "alex.analyst" not in check.text.split('<dl class="summary">')[1].split("</dl>")[0]
+    assert "Home fire safety visits: " in check.text and "fire_home_safety_visits:" not in (
+        check.text
+    )
+    assert "data.0.items" not in check.text.split('name="spec"')[0]
+    changing = lead.get(f"{site}{NEW}/legal?return=check").text
+    assert "Back to Check your answers" in changing
+    assert f'action="{NEW}/legal?return=check"' in changing
+    returned = post(lead, f"{site}{NEW}/legal?return=check", answers_of(spec_data, "legal", id="x"))
+    assert returned.status_code == 303 and returned.headers["Location"] == NEW + "/check"
     assert 'name="from_tasks" value="yes"' in check.text
     with active.db.session() as session:
         assert "family-demand" not in {p.id for p in registry.projects(session)}
@@ -303,3 +320,12 @@ def test_a_malformed_output_line_is_named_with_the_form_a_line_takes(site, spec_
     )
     assert "Line 2 of the intended outputs (“callers | chart”): its kind is not one" in error
     assert "its name, then | and its kind (table, figure, model or text)" in error
+
+
+def test_a_flag_is_placed_in_words_with_its_datasets_title():
+    spec = {"data": [{"dataset": "fire_home_safety_visits", "items": []}]}
+    titles = {"fire_home_safety_visits": "Home fire safety visits"}
+    assert guided.flag_place("data.0.items", spec, titles) == "Data: Home fire safety visits"
+    assert guided.flag_place("data.0", spec, titles) == "Data: Home fire safety visits"
+    assert guided.flag_place("purpose", spec, titles) == "Purpose"
+    assert guided.flag_place("data_period", spec, titles) == "Period of the records"
