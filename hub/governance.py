@@ -21,7 +21,7 @@ from projects import registry
 from projects.approvals import approvals, requested_datasets
 from projects.errors import RegistryError
 from projects.models import Person, Project
-from projects.policy import Role, effective_state, status
+from projects.policy import TERMS_OFFERED, Role, effective_state, status
 from projects.quality import flags
 from projects.states import State
 from projects.terms import conditions, terms_sha256
@@ -345,7 +345,9 @@ class ProjectPage(Page):
             p=shown,
             conditions=attached,
             is_lead=lead,
-            needs_terms=in_team and declared.get(me.id) is not True,
+            needs_terms=in_team
+            and declared.get(me.id) is not True
+            and effective_state(found, today) in TERMS_OFFERED,
         )
 
 

@@ -103,15 +103,15 @@ def tasks(instance, username: str, scopes: set[str], prefix: str) -> list[Task]:
             me = registry.person(session, username)
             led = [p for p in registry.projects(session) if p.current.lead_id == me.id]
             drafts = [p for p in led if effective_state(p, today) == State.DRAFT]
-            out.append(
-                Task(
-                    "Your projects to complete and submit",
-                    len(drafts),
-                    # a draft is finished through its own task list; none: a new one starts
-                    f"{prefix}/projects/{drafts[0].id + '/edit' if drafts else 'new'}/tasks",
-                    "; ".join(f"{p.id}: {status(session, p, today)}" for p in drafts),
+            if drafts:  # a draft is finished through its own task list
+                out.append(
+                    Task(
+                        "Your projects to complete and submit",
+                        len(drafts),
+                        f"{prefix}/projects/{drafts[0].id}/edit/tasks",
+                        "; ".join(f"{p.id}: {status(session, p, today)}" for p in drafts),
+                    )
                 )
-            )
             begun = started(session, username)
             if begun:  # the task list's answers kept so far
                 out.append(

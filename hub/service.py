@@ -23,7 +23,7 @@ from output_checks import airlock, notify
 from output_checks import web as airlock_web
 from projects import registry
 from projects.errors import RegistryError
-from projects.policy import PolicyAction, decide, status
+from projects.policy import TERMS_OFFERED, PolicyAction, decide, effective_state, status
 from projects.register import TEMPLATES as register_templates
 from projects.terms import terms_text
 from tre.errors import Refused, TreError
@@ -58,6 +58,7 @@ def my_projects(instance, username: str, at: date | None = None) -> list[dict[st
                 continue
             decision = decide(session, username, PolicyAction.WORK_IN_WORKSPACE, found.id, at=at)
             analysis = decide(session, username, PolicyAction.RUN_ANALYSIS, found.id, at=at)
+            offered = effective_state(found, at) in TERMS_OFFERED  # the terms, once approved
             out.append(
                 {
                     "id": found.id,
@@ -66,8 +67,8 @@ def my_projects(instance, username: str, at: date | None = None) -> list[dict[st
                     "state": status(session, found, at),
                     "usable": decision.allowed,
                     "can_run": analysis.allowed,
-                    "reasons": (decision if decision.reasons else analysis).web_reasons(),
-                    "needs_terms": decision.needs_terms,
+                    "reasons": (decision if decision.reasons else analysis).web_reasons(offered),
+                    "needs_terms": decision.needs_terms and offered,
                 }
             )
     for project in out:

@@ -85,6 +85,9 @@ NEEDS_PREPARED_DATA = (PolicyAction.READ_EXTRACT, PolicyAction.RUN_ANALYSIS)
 # the states in which the operator may prepare (cut) a project's data: from approval, so that
 # the data is ready on the start date
 PREPARABLE = (State.APPROVED, State.ACTIVE)
+# the states in which the pages offer the team the terms to accept: once the data controllers
+# have approved (their conditions are part of the terms), never a draft or a submission
+TERMS_OFFERED = (State.APPROVED, State.ACTIVE)
 # what a refusal for terms not (or no longer) accepted tells the command line to do; the web
 # pages offer their own terms page instead (:meth:`Decision.web_reasons`)
 ACCEPT_TERMS_HINT = "(`tre project accept-terms {project}`)"
@@ -108,11 +111,12 @@ class Decision:
         hint = self._terms_hint()
         return any(hint in reason for reason in self.reasons)
 
-    def web_reasons(self) -> list[str]:
+    def web_reasons(self, terms: bool = True) -> list[str]:
         """The reasons as a web page says them: without the command-line hint, as the page
-        offers its own action (the terms page) instead."""
+        offers its own action (the terms page) instead; without the terms at all when the
+        page does not offer them yet (TERMS false: the project is not approved)."""
         hint = f" {self._terms_hint()}"
-        return [reason.replace(hint, "") for reason in self.reasons]
+        return [reason.replace(hint, "") for reason in self.reasons if terms or hint not in reason]
 
     def message(self) -> str:
         where = f" on {self.project}" if self.project else ""

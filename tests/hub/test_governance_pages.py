@@ -283,10 +283,19 @@ def test_the_home_page_gives_the_web_action_for_terms_not_the_command(site, subm
     """The reason a project is not usable yet names the web page to accept the terms on, and
     not the command line's `tre project accept-terms` (which the CLI's refusal still gives)."""
     home = as_("alex.analyst").get(site + "/").text
-    assert "has not accepted the terms of version 1" in home
-    assert f'href="/projects/{P}/terms"' in home
+    # submitted, not approved: the terms are not offered yet (the controllers' conditions
+    # become part of them), and the project's state is the reason it is not usable
+    assert "has not accepted the terms" not in home and f"/projects/{P}/terms" not in home
     assert "accept-terms" not in home
+    lead = as_("sam.lead").get(site + "/").text
+    assert "Read and accept the terms" not in lead
+    assert "Read and accept the terms" not in as_("sam.lead").get(f"{site}/projects/{P}").text
     with submitted.db.session() as session:
         decision = decide(session, "alex.analyst", PolicyAction.WORK_IN_WORKSPACE, P)
-    assert decision.needs_terms
-    assert f"(`tre project accept-terms {P}`)" in decision.message()
+        assert decision.needs_terms
+        assert f"(`tre project accept-terms {P}`)" in decision.message()
+        found = registry.project(session, P)
+        found.state = "approved"  # once approved, the page offers the terms, not the command
+    home = as_("alex.analyst").get(site + "/").text
+    assert "has not accepted the terms of version 1" in home
+    assert f'href="/projects/{P}/terms"' in home and "accept-terms" not in home

@@ -329,3 +329,9 @@ def test_a_flag_is_placed_in_words_with_its_datasets_title():
     assert guided.flag_place("data.0", spec, titles) == "Data: Home fire safety visits"
     assert guided.flag_place("purpose", spec, titles) == "Purpose"
     assert guided.flag_place("data_period", spec, titles) == "Period of the records"
+
+
+def test_the_leads_home_offers_drafts_to_complete_only_when_there_are_some(site, active):
+    home = as_("sam.lead").get(site + "/").text  # the lead's one project is approved
+    assert "Your projects to complete and submit" not in home
+    assert 'href="/projects/new/tasks"' in home  # a new one starts from the navigation
