@@ -212,7 +212,9 @@ def test_the_leads_registration_journey(browser, site, shots):
     for section in ANSWERS.values():  # every section's answers on the one page
         section(lead)
     lead.click("button:text-is('Continue')")
-    assert lead.locator("h1").inner_text() == "Check your answers before saving"
+    assert lead.locator("h1").inner_text() == "Check your answers before saving", lead.locator(
+        ".error-summary"
+    ).inner_text()
     snap(lead, shots, "lead-check-answers")
     lead.click("button:text-is('Save as a draft')")
     assert "Project family-demand saved." in lead.content()
@@ -278,6 +280,13 @@ def test_the_leads_task_list_journey(browser, site, shots):
     for title, answer in list(ANSWERS.items())[1:]:
         section(title, title.split()[0].lower())
         answer(lead)
+        if title == "Dates and retention":  # a day that does not exist: kept, and said so
+            fill_date(lead, "end", "31 2 2027")
+            save()
+            assert "must be a real date" in lead.locator("#end-error").inner_text()
+            assert lead.locator("#end-day").input_value() == "31"
+            snap(lead, shots, "lead-task-dates-errors")
+            fill_date(lead, "end", "30 6 2027")
         save()
         assert lead.locator("h1").inner_text() == "Register a project"
     statuses = lead.locator(".govuk-task-list__status").all_inner_texts()
@@ -315,5 +324,8 @@ def test_the_leads_task_list_journey(browser, site, shots):
     snap(lead, shots, "lead-amend-check")
     lead.click("button:text-is('Make this amendment')")
     assert lead.locator(".govuk-panel h1").inner_text() == f"Project {P} saved."
+    assert "sent to the data controller" in lead.locator("#next").inner_text()
+    assert "kept as a draft" not in lead.content()
+    snap(lead, shots, "lead-amend-done")
     with instance.db.session() as session:
         assert registry.project(session, P).version == 2
