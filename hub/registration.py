@@ -111,9 +111,11 @@ class ProjectForm(Page):
         done: str | None = None,
         warnings: list | None = None,
         status: int = 200,
+        after: dict[str, Any] | None = None,
     ) -> None:
         self.page(
             "project_form.html",
+            after=after,
             text=text,
             editing=editing,
             problems=problems or [],
@@ -223,7 +225,7 @@ class ProjectForm(Page):
                 blocking=registration.block_submission,
             )
             return
-        self._form(text, spec.id, None, None, done, warnings)
+        self._form(text, spec.id, None, None, done, warnings, after=after)
 
     @staticmethod
     def _after(session, project_id: str, consequences: dict[str, Any] | None) -> dict[str, Any]:

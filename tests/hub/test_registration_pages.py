@@ -91,6 +91,8 @@ def test_an_amendment_shows_its_diff_and_consequences_before_it_is_made(site, ac
         },
     )
     assert made.status_code == 200 and f"Project {P} saved." in made.text
+    assert "has been sent to the data controller" in made.text  # what the save did
+    assert "accepts the terms of version 2" in made.text
     assert versions(active) == 2
     with active.db.session() as session:
         assert registry.project(session, P).state == "submitted"
@@ -477,3 +479,13 @@ def test_a_period_wholly_in_the_past_is_refused_unless_it_is_the_projects_own(
     moved = dict(kept, end="2021-06-30")
     changed = lead.post(f"{site}/projects/{P}/edit", data=[("_xsrf", xsrf), *guided_answers(moved)])
     assert changed.status_code == 400 and "The end date must be today or later" in changed.text
+
+
+def test_the_command_lines_file_with_an_impossible_date_names_the_field(tmp_path, spec_data):
+    from projects.spec import load_project
+
+    path = tmp_path / "p.yaml"
+    path.write_text(spec_as_yaml(spec_data).replace(f"end: {spec_data['end']}", "end: 2027-02-31"))
+    with pytest.raises(RegistryError) as refused:
+        load_project(path)
+    assert f"{path}: end: must be a real date ('2027-02-31' is not)" in str(refused.value)
