@@ -166,9 +166,7 @@ class ProjectForm(Page):
                 )
             with self.instance.db.session() as session:
                 warnings = flags(session, spec.model_dump(mode="json"), registration)
-                past = registry.past_end(session, spec, date.today())
-                if past:
-                    raise RegistryError("\n".join(past))
+                registry.refuse_past_end(session, spec, date.today())
                 exists = any(p.id == spec.id for p in registry.projects(session))
                 if exists and editing is None:
                     raise RegistryError(

@@ -235,6 +235,7 @@ def project_register(context: Context, file: str) -> None:
     spec = load_project(Path(file))
     instance = context.instance()
     with instance.db.session() as session:
+        registry.refuse_past_end(session, spec, date.today())
         found = registry.register_project(session, context.actor, spec, instance.settings.policy)
         _print_flags(session, found.current.spec, instance.settings.registration)
     console.print(
@@ -331,6 +332,7 @@ def project_amend(context, project_id, file) -> None:
     spec = load_project(Path(file))
     instance = context.instance()
     with instance.db.session() as session:
+        registry.refuse_past_end(session, spec, date.today())
         found = registry.amend(
             session,
             context.actor,

@@ -365,6 +365,14 @@ def past_end(session: Session, spec: ProjectSpec, today: date) -> list[str]:
     ]
 
 
+def refuse_past_end(session: Session, spec: ProjectSpec, today: date) -> None:
+    """RegistryError when SPEC's period would lie wholly in the past (:func:`past_end`): the
+    web's registration pages and the command line refuse it alike."""
+    past = past_end(session, spec, today)
+    if past:
+        raise RegistryError(f"project {spec.id}: nothing was changed:\n  " + "\n  ".join(past))
+
+
 def _check(session: Session, spec: ProjectSpec, policy: Policy) -> None:
     problems = validate_spec(session, spec, policy)
     if problems:

@@ -116,6 +116,14 @@ def test_the_cli_refuses_what_the_web_refuses(active, run_cli, tmp_path, spec_da
     assert code == 3
     assert "alex.analyst does not have the project_lead role" in err
     assert "the registration names sam.lead as the lead" in err
+    # a project wholly in the past, as the web's registration pages refuse it
+    past = dict(spec_data, id="long-ago", start="2020-01-01", end="2020-12-31")
+    path = tmp_path / "long-ago.yaml"
+    path.write_text(yaml.safe_dump(past))
+    code, _, err = run_cli("--actor", "sam.lead", "project", "register", str(path), home=home)
+    assert code != 0 and "the end date must be today or later" in err, err
+    code, out, _ = run_cli("project", "list", home=home)
+    assert "long-ago" not in out
     # a registered person without the operator role administers nothing
     for command in (
         ("org", "add", "X", "X Council", "--type", "council"),
