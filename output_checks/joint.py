@@ -47,16 +47,25 @@ from typing import Any
 import numpy as np
 
 from output_checks.checks import Check, CheckOutcome
-from output_checks.ledger import MAX_MESSAGES, View, align, cell_words, normal_label
+from output_checks.ledger import (
+    MAX_ALIGN_DIMENSIONS,
+    MAX_MESSAGES,
+    View,
+    align,
+    cell_words,
+    normal_label,
+)
 from output_checks.tables import Key, Table
 from sdc.errors import SdcError
 from sdc.policy import Policy
 from sdc.tables.secondary import audit_published
 
 NAME = "linked tables"
+COUNTS, SUMS = "counts", "sums"  # the tables the joint audit adds up (each with its own kind)
 MAX_JOINT_CELLS = 20_000  # cells of every table together, margins included
 MAX_JOINT_SUPPRESSED = 2_000  # suppressed cells asked about (two programmes each)
 MAX_JOINT_TABLES = 100  # tables joined to the request's, directly or through others
+MAX_DIMENSIONS = MAX_ALIGN_DIMENSIONS  # a table of more is not matched by content
 MIN_LINKED = 3  # cells two tables must both publish, all equal, to be one population
 ALL = "\x00all"  # the margin of a table that publishes none
 TOLERANCE = 1e-6  # counts: an interval end within this of the reach required is the reach
@@ -71,10 +80,25 @@ class _Grid:
     margin: str
     categories: list[list[str]]
     base: int  # the rounding base its published counts are read at
+    family: str = COUNTS  # what its cells add up: counts, or sums of a variable (SUMS)
 
     @cached_property
     def keys(self) -> list[Key]:
-        return list(product(*[[*c, self.margin] for c in self.categories]))
+        """Every combination of its categories and margin label when there are at most
+        :data:`MAX_JOINT_CELLS` of them; else (a long table of margins over many categories)
+        the cells it publishes and the margins of each: what a reader can add up."""
+        labels = [[*c, self.margin] for c in self.categories]
+        if math.prod(len(c) for c in labels) <= MAX_JOINT_CELLS:
+            return list(product(*labels))
+        found: dict[Key, None] = {}
+        n = len(self.categories)
+        for key in self.table.cells:
+            for size in range(n + 1):
+                for summed in combinations(range(n), size):
+                    found[tuple(self.margin if i in summed else k for i, k in enumerate(key))] = (
+                        None
+                    )
+        return list(found)
 
     @cached_property
     def place(self) -> dict[Key, int]:
@@ -137,6 +161,18 @@ class _System:
     same: list[tuple[int, int]] = field(default_factory=list)  # unknowns of one cell
 
 
+def family(table: Table) -> str | None:
+    """What TABLE's cells are, for the joint audit: counts (:data:`COUNTS`), sums of a variable
+    (:data:`SUMS`, known only from the airlock's own replay: a file of decimals may as well be
+    means), or None: means, medians, shares, describe tables, values it cannot tell (not
+    additive: no row of them adds up to its total)."""
+    if table.statistic == "sum":
+        return SUMS
+    if table.kind == "counts" and table.statistic in (None, "count", "size"):
+        return COUNTS
+    return None
+
+
 def _categories(table: Table, i: int) -> list[str]:
     return list(dict.fromkeys(k[i] for k in table.cells if k[i] != table.margin))
 
@@ -156,6 +192,8 @@ def _base(table: Table, policy: Policy) -> int:
     the policy's when every count is a multiple of it (20, 20 and 40 show no base of their own:
     their divisor, 20, is no base in use; they may be 21, 21 and 42 rounded to 5)."""
     base = policy.rounding_base
+    if family(table) == SUMS:
+        return 1  # sums are published as they are (a sum of a flag is published as a count)
     if table.base > 1 or base <= 1:
         return table.base
     published = [v for v in table.cells.values() if v is not None]
@@ -165,7 +203,8 @@ def _base(table: Table, policy: Policy) -> int:
 def _grid(name: str, table: Table, policy: Policy) -> _Grid:
     margin = table.margin if table.margin is not None else ALL
     categories = [_categories(table, i) for i in range(len(table.dims))]
-    return _Grid(name, table, margin, categories, _base(table, policy))
+    kind = family(table) or COUNTS
+    return _Grid(name, table, margin, categories, _base(table, policy), kind)
 
 
 def _known(grid: _Grid) -> dict[Key, float | None]:
@@ -194,10 +233,14 @@ def _joined(a: _Grid, b: _Grid) -> Link | None:
     the module), else None. Views (and grand totals) whose published cells differ are not
     joined: the margins of a table over some of the areas are not those of one over all."""
     slack = 0.0 if a.base == b.base else sum(x / 2 for x in (a.base, b.base) if x > 1)
+
+    def differ(x: float, y: float) -> bool:  # sums: within a float's precision
+        return abs(x - y) > slack + TOLERANCE * 1e-3 * max(1.0, abs(x), abs(y))
+
     joined: Link = []
     agreeing = 0
     (top_a, total_a), (top_b, total_b) = a.total, b.total
-    if total_a is not None and total_b is not None and abs(total_a - total_b) <= slack:
+    if total_a is not None and total_b is not None and not differ(total_a, total_b):
         agreeing += 1
         joined.append((top_a, top_b))
     for mine, here in a.views:
@@ -208,7 +251,7 @@ def _joined(a: _Grid, b: _Grid) -> Link | None:
             # population: only cells matched by their labels are joined
             pairs = [p for p in align(mine, theirs) if not p.by_population]
             both = [(p.a, p.b) for p in pairs if p.a is not None and p.b is not None]
-            if any(abs(x - y) > slack for x, y in both):
+            if any(differ(x, y) for x, y in both):
                 continue
             agreeing += len(both)
             joined += [(here[p.here], there[p.there]) for p in pairs]
@@ -233,6 +276,8 @@ def _linked(grids: list[_Grid], first: int) -> tuple[list[int], dict[tuple[int, 
         g = queue.pop(0)
         candidates = sorted({c for label in grids[g].labels for c in by_label[label]} - {g})
         for c in candidates:
+            if grids[c].family != grids[g].family:
+                continue  # counts add up with counts, sums of a variable with sums
             pair = (min(g, c), max(g, c))
             if pair in checked:
                 continue
@@ -259,13 +304,22 @@ def _system(grids: list[_Grid], links: dict[tuple[int, int], Link]) -> _System:
     """The joint system of GRIDS, with the cells LINKS (by grid number) joins."""
     system = _System(grids)
     first = []
+    # a sum of values that may be negative may be negative: its unknowns are unbounded below
+    signed = any(
+        v is not None and v < 0
+        for grid in grids
+        if grid.family == SUMS
+        for v in grid.table.cells.values()
+    )
     for g, grid in enumerate(grids):
         first.append(len(system.lower))
         table = grid.table
+        floor = -math.inf if signed and grid.family == SUMS else 0.0
         for key in grid.keys:
             published = key in table.cells
             value = table.cells.get(key)
             low, high = _bounds(value, grid.base) if published else (0.0, math.inf)
+            low = floor if value is None else low
             system.lower.append(low)
             system.upper.append(high)
             system.suppressed.append(published and value is None)
@@ -274,7 +328,10 @@ def _system(grids: list[_Grid], links: dict[tuple[int, int], Link]) -> _System:
         for i, categories in enumerate(grid.categories):
             for key in grid.keys:
                 if key[i] == grid.margin and categories:
-                    members = [place[key[:i] + (c,) + key[i + 1 :]] for c in categories]
+                    cells = [key[:i] + (c,) + key[i + 1 :] for c in categories]
+                    if any(c not in place for c in cells):
+                        continue  # a long table's margin over cells it never names
+                    members = [place[c] for c in cells]
                     system.relations.append(
                         (first[g] + place[key], [first[g] + m for m in members])
                     )
@@ -414,10 +471,12 @@ def _exposed(
     """A point, or (when the airlock's replay knows the true count, and it is unsafe: below
     the threshold) an interval that does not reach the policy's protection level either side of
     it. Cells suppressed only to protect others need not be a point, as in ``sdc``'s audit."""
-    if high - low <= 0:
-        return True
+    if math.isfinite(high - low) and high - low <= TOLERANCE * 1e-3 * max(abs(low), abs(high), 1):
+        return True  # a point, within a float's precision of the sums' values
     level = policy.protection_level
     for g, key in holders:
+        if system.grids[g].family != COUNTS:
+            continue  # the true counts are of people, not the sums' values
         true = (system.grids[g].table.counts or {}).get(key)
         if true is not None and true < policy.threshold and level > 0:
             down, up = max(true - level, 0.0), true + level
@@ -520,9 +579,46 @@ def _summary(exposures: list[Exposure], system: _System, policy: Policy) -> str:
     return ". ".join(said)
 
 
-def _size(table: Table) -> int:
-    """The cells of TABLE's grid (every combination of categories and margin)."""
-    return math.prod(len(_categories(table, i)) + 1 for i in range(len(table.dims)))
+def _left_out(grid: _Grid) -> str | None:
+    """Why GRID cannot enter the joint audit (in words), or None when it can."""
+    table = grid.table
+    if table.problem:
+        return table.problem
+    if len(table.dims) > MAX_DIMENSIONS:
+        return (
+            f"{len(table.dims)} dimensions, more than the {MAX_DIMENSIONS} the airlock matches "
+            "by content"
+        )
+    if len(grid.keys) > MAX_JOINT_CELLS:
+        return f"{len(grid.keys):,} cells and margins, more than {MAX_JOINT_CELLS:,}"
+    return None
+
+
+def _not_additive(table: Table) -> Check:
+    """The check of a requested table whose cells do not add up (means, medians, shares…)."""
+    if table.statistic is not None:
+        return Check(
+            NAME,
+            CheckOutcome.PASS,
+            f"the airlock's own replay made it ({table.statistic}): values that do not add up "
+            "to totals are not audited jointly; differencing compares the counts behind a "
+            "table of means",
+        )
+    if table.kind == "describe":
+        return Check(
+            NAME,
+            CheckOutcome.PASS,
+            "a describe table (summaries of variables, not the cells of a table): not audited "
+            "jointly; differencing compares it with the project's other describe tables",
+        )
+    return Check(
+        NAME,
+        CheckOutcome.REVIEW,
+        "its values are not all whole counts and the airlock did not make them itself, so it "
+        "cannot tell whether they add up (counts or sums) or not (means, shares): not audited "
+        "jointly; check by hand whether a suppressed cell of this or another table can be "
+        "recomputed from its counts or sums with the project's other tables",
+    )
 
 
 def _too_many(cells: int, hidden: int, tables: int) -> str:
@@ -572,25 +668,44 @@ def joint_audit(
     requested: list[tuple[str, Table]], others: list[tuple[str, Table]], policy: Policy
 ) -> dict[str, Check]:
     """The joint audit of the REQUESTED tables (name, table) with the project's OTHER tables
-    (released and in flight): a check per requested table of counts, by name."""
-    counts = [(n, t) for n, t in requested if t.kind == "counts"]
-    if not counts:
-        return {}
-    if any(_size(t) > MAX_JOINT_CELLS for _, t in counts):
-        hidden = sum(1 for _, t in counts for v in t.cells.values() if v is None)
-        message = _too_many(sum(_size(t) for _, t in counts), hidden, len(counts))
-        return {n: Check(NAME, CheckOutcome.REVIEW, message) for n, _ in counts}
-    mine = [_grid(n, t, policy) for n, t in counts]
-    left_out = [n for n, t in others if t.kind == "counts" and _size(t) > MAX_JOINT_CELLS]
-    grids = mine + [
-        _grid(n, t, policy) for n, t in others if t.kind == "counts" and _size(t) <= MAX_JOINT_CELLS
-    ]
+    (released and in flight): a check per requested table, by name (review when it cannot be
+    audited, saying why)."""
+    checks: dict[str, Check] = {}
+    mine: list[_Grid] = []
+    for name, table in requested:
+        if family(table) is None and not table.problem:
+            checks[name] = _not_additive(table)
+            continue
+        grid = _grid(name, table, policy)
+        why = _left_out(grid)
+        if why is None:
+            mine.append(grid)
+        else:
+            checks[name] = Check(
+                NAME,
+                CheckOutcome.REVIEW,
+                f"not audited jointly: {why}; check by hand whether a suppressed cell can be "
+                "recomputed from this table with the project's others",
+            )
+    if not mine:
+        return checks
+    grids = list(mine)
+    left_out: list[tuple[_Grid, str]] = []
+    for name, table in others:
+        if family(table) is None and not table.problem:
+            continue
+        grid = _grid(name, table, policy)
+        why = _left_out(grid)
+        if why is None:
+            grids.append(grid)
+        else:
+            left_out.append((grid, why))
     chosen, links, over = _linked(grids, len(mine))
     joined = [grids[g] for g in chosen]
     if over:
         cells = sum(len(g.keys) for g in joined)
         message = _too_many(cells, sum(g.suppressed for g in joined), len(joined))
-        return {g.name: Check(NAME, CheckOutcome.REVIEW, message) for g in mine}
+        return checks | {g.name: Check(NAME, CheckOutcome.REVIEW, message) for g in mine}
     index = {g: k for k, g in enumerate(chosen)}
     local = {(index[a], index[b]): cells for (a, b), cells in links.items()}
     system = _system(joined, local)
@@ -619,8 +734,16 @@ def joint_audit(
                 "that are not the same people), or the attacker's programme failed on them: "
                 "not audited jointly, check by hand"
             )
-    besides = f"; left out, too large to audit jointly: {', '.join(left_out)}" if left_out else ""
-    checks = {}
+    # a table the audit leaves out that shares labels with one it audits may link to it
+    audited = {label for j in chosen for label in grids[j].labels}
+    for g in range(len(mine)):
+        for other, why in left_out:
+            if other.labels & audited:
+                unsure[g].append(
+                    f"{other.name} shares labels with the tables audited jointly with it but is "
+                    f"left out of the audit ({why}): check by hand whether a suppressed cell "
+                    "can be recomputed from them together"
+                )
     for g, grid in enumerate(mine):
         if flags[g]:
             said = flags[g]
@@ -634,14 +757,14 @@ def joint_audit(
                 },
             )
         elif unsure[g]:
-            checks[grid.name] = Check(NAME, CheckOutcome.REVIEW, "; ".join(unsure[g]) + besides)
+            checks[grid.name] = Check(NAME, CheckOutcome.REVIEW, "; ".join(unsure[g]))
         elif len(joined) == 1:
             checks[grid.name] = Check(
                 NAME,
                 CheckOutcome.PASS,
                 "no released, in-flight or other requested table of counts shares cells with "
                 "it: audited alone, no suppressed cell can be recomputed from its cells and "
-                "margins" + besides,
+                "margins",
             )
         else:
             checks[grid.name] = Check(
@@ -649,6 +772,6 @@ def joint_audit(
                 CheckOutcome.PASS,
                 f"audited jointly with the {len(joined) - 1} other tables of counts (released, "
                 "in flight or in this request) that share cells with it or with each other: no "
-                "suppressed cell can be recomputed from their cells and margins together" + besides,
+                "suppressed cell can be recomputed from their cells and margins together",
             )
     return checks
