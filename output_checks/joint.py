@@ -440,6 +440,16 @@ def _exposures(
         wanted[tied.root(r)].append(r)
     exposures: list[Exposure] = []
     contradictions: list[list[int]] = []
+    # a relation of published values only: a total that is not the sum of its cells (a row
+    # left out of the file) tells its difference to whoever subtracts
+    for total, parts in relations:
+        if merged.free([total, *parts]):
+            continue
+        rest = merged.lower[total] - math.fsum(merged.lower[p] for p in parts)
+        if abs(rest) > TOLERANCE * 1e-3 * max(abs(merged.lower[total]), 1.0):
+            owners = {system.owner[i][0] for c in (total, *parts) for i in copies[c]}
+            if sorted(owners) not in contradictions:
+                contradictions.append(sorted(owners))
     for tie, cells in wanted.items():
         rels = by_group.get(tie, [])
         local = sorted({c for total, parts in rels for c in (total, *parts)} | set(cells))

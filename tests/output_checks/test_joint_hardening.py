@@ -211,3 +211,16 @@ def test_many_dimensions_are_reviewed_at_once():
     # a released table of many dimensions sharing labels with the request: review
     check = joint_audit([("c.csv", csv(long(3, 1)))], [("a.csv", released)], POLICY)["c.csv"]
     assert check.outcome == CheckOutcome.REVIEW and "a.csv shares labels" in check.explanation
+
+
+# ---------------------------------------------------------------------------------------------
+# 6. a published total that is not the sum of its published cells
+
+
+def test_a_row_left_out_under_a_published_total_is_reviewed():
+    # north = 229 - 225 = 4: the file leaves the row out but not its count
+    check = linked("area,n\nsouth,40\neast,53\nwest,61\ncentral,71\nTotal,229\n", [])
+    assert check.outcome == CheckOutcome.REVIEW, check.explanation
+    assert "do not add up" in check.explanation
+    whole = linked("area,n\nsouth,40\neast,53\nwest,61\ncentral,71\nTotal,225\n", [])
+    assert whole.outcome == CheckOutcome.PASS, whole.explanation
