@@ -93,6 +93,55 @@ def test_sums_are_not_linked_with_counts_and_may_be_negative():
     assert check.outcome == CheckOutcome.FAIL, check.explanation
 
 
+def test_the_airlocks_replay_tells_the_joint_audit_its_tables_are_sums(tmp_path):
+    # end to end on the airlock's side: replay verifies both files and every content check
+    # passes, differencing too; the linked-tables check recomputes north from the two sums
+    import json
+
+    import pandas as pd
+
+    from output_checks import checks, replay
+    from output_checks.ledger import read_table
+    from sdc import safe
+    from sdc.policy import EVIDENCE_SUFFIX
+
+    folder = tmp_path / "data"
+    folder.mkdir()
+    sizes = {"north": 4, "south": 40, "east": 53, "west": 61, "central": 71}
+    areas = [a for a, k in sizes.items() for _ in range(k)]
+    pd.DataFrame({"person": [f"P{i:05d}" for i in range(len(areas))], "area": areas}).to_parquet(
+        folder / "visits.parquet", index=False
+    )
+    from tests.output_checks.test_replay import write_manifest
+
+    write_manifest(folder)
+    x = "CASE WHEN person = 'P00228' THEN 1.5 ELSE 1.0 END AS x"  # one central person
+    everyone = safe.sql(f"SELECT person, area, {x} FROM visits", extract=folder)
+    no_north = safe.sql(
+        f"SELECT person, area, {x} FROM visits WHERE area <> 'north'", extract=folder
+    )
+    found = {}
+    for name, query, margins in [("a.csv", everyone, True), ("b.csv", no_north, False)]:
+        output = query.crosstab("area", values="x", aggfunc="sum", margins=margins)
+        path = output.save(tmp_path / "out" / name)
+        sidecar = json.loads((path.parent / (name + EVIDENCE_SUFFIX)).read_text())
+        check, evidence = replay.verify(path, sidecar, folder, POLICY)
+        assert check.outcome == CheckOutcome.PASS, check.explanation
+        results = checks.check_file(path, POLICY, set(), 10**7, 10**5, [], check)
+        assert checks.outcome_of(results) == CheckOutcome.PASS, results
+        found[name] = read_table(path.read_bytes(), ".csv", evidence)
+    assert found["b.csv"].cells[("south",)] == 40.0 and found["a.csv"].cells[("north",)] is None
+    others = [("a.csv", found["a.csv"])]
+    assert differencing(found["b.csv"], others, POLICY).outcome == CheckOutcome.PASS
+    check = joint_audit([("b.csv", found["b.csv"])], others, POLICY).get("b.csv")
+    assert check is not None and check.outcome == CheckOutcome.FAIL, check
+    assert found["a.csv"].statistic == "sum" and "area=north (4)" in check.explanation
+    # the ledger keeps what the replay said the cells are
+    from output_checks.tables import Table
+
+    assert Table.from_json(found["a.csv"].to_json()).statistic == "sum"
+
+
 def test_means_made_by_the_replay_are_outside_the_audit_and_unknown_decimals_are_reviewed():
     means = csv("area,x\nnorth,\nsouth,1.1\neast,1.0\nTotal,1.05\n")
     means.statistic = "mean"
