@@ -3,9 +3,10 @@
 The differencing checks (:mod:`output_checks.ledger`) compare tables two at a time. An attacker
 who publishes several tables, each safe alone and each pair passing, can still recompute a
 suppressed cell by chaining the relations of three or more tables, or a margin of one with the
-cells of another. The joint audit reads every table of counts of a request, of the project's
-released tables and of its requests in flight (from the airlock's own copies, as differencing
-does) and puts all their cells into one system:
+cells of another. The joint audit reads every table of counts (and of sums, when the airlock's
+own replay made them: :func:`family`) of a request, of the project's released tables and of its
+requests in flight (from the airlock's own copies, as differencing does) and puts all their
+cells into one system (sums joined only with sums, counts with counts):
 
 - **within a table**, every row, column and margin adds up: each total cell is the sum of the
   cells it totals along each dimension. A margin the file does not publish is an unknown of the
@@ -18,7 +19,9 @@ does) and puts all their cells into one system:
   totals included): one population, published twice. Views that differ are not joined (the
   margins of a table over some of the areas are not those of a table over all of them);
 - a published count is known (exactly, or within half its rounding base: 10 at base 5 is 8 to
-  12 at most), a suppressed one (blank, ``[c]``, ``<10``…) is an unknown of at least zero.
+  12 at most), a suppressed one (blank, ``[c]``, ``<10``…) is an unknown of at least zero (a
+  suppressed sum: unbounded below when a sum published in the audit is negative);
+- a total that is not the sum of its published cells (a row left out) is a contradiction.
 
 For each suppressed cell the attacker's two linear programmes (:func:`sdc.tables.secondary.
 audit_published`) give the interval its value must lie in. A cell is exposed when that interval
@@ -31,7 +34,11 @@ Bounded: only the tables joined to the request's, directly or through others, en
 (found through an index of their labels); past :data:`MAX_JOINT_TABLES` tables,
 :data:`MAX_JOINT_CELLS` cells or :data:`MAX_JOINT_SUPPRESSED` suppressed cells (counted while
 they are found) the audit is not run and says so (a checker checks by hand); each group of
-unknowns tied together by relations is solved on its own.
+unknowns tied together by relations is solved on its own. A table is sized by what it publishes
+(:attr:`_Grid.keys`); one left out (too large, more than :data:`MAX_DIMENSIONS` dimensions, or a
+reading the airlock does not trust: :attr:`Table.problem`) that shares a label with the tables
+audited makes the check review. Every requested table gets a check: review, with the reason,
+when it cannot be audited.
 """
 
 from __future__ import annotations

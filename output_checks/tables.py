@@ -71,7 +71,10 @@ class Table:
     value (None: blank, i.e. suppressed). ``margin`` is the label the file uses for totals
     ("All", "Total"…), if any. ``kind`` is ``counts`` (every published value a non-negative whole
     number), ``values`` (means, sums, rates…) or ``describe`` (dims: statistic, variable).
-    ``counts`` holds true counts per cell, only when the airlock computed them itself."""
+    ``counts`` holds true counts per cell, only when the airlock computed them itself, and
+    ``statistic`` what its replay says the cells are (``sum``, ``mean``…). ``problem`` says why
+    the reading cannot be trusted (two cells with the same labels, labels that cannot be
+    matched): the checks that compare tables give it review."""
 
     dims: list[str]
     cells: dict[Key, float | None]
