@@ -88,6 +88,7 @@ class _Grid:
     categories: list[list[str]]
     base: int  # the rounding base its published counts are read at
     family: str = COUNTS  # what its cells add up: counts, or sums of a variable (SUMS)
+    shown: int = 1  # the base its counts may be rounded at, for matching them with another's
 
     @cached_property
     def keys(self) -> list[Key]:
@@ -195,14 +196,15 @@ def _bounds(value: float | None, base: int) -> tuple[float, float]:
 
 
 def _base(table: Table, policy: Policy) -> int:
-    """The rounding base to read TABLE's counts at: the one they show (:attr:`Table.base`), or
-    the policy's when every count is a multiple of it (20, 20 and 40 show no base of their own:
-    their divisor, 20, is no base in use; they may be 21, 21 and 42 rounded to 5)."""
+    """The rounding base to read TABLE's counts at: the policy's when every count is a multiple
+    of it (20, 20 and 40 may be 21, 21 and 42 rounded to 5), else none (exact). A divisor the
+    counts merely share (all even under a policy of exact counts, :attr:`Table.base` 2) is no
+    rounding: an attacker chooses the counts, and reading them as rounded would widen every
+    interval the audit finds. A table rounded to another base than the policy's is read as exact
+    (its totals then seldom add up: review)."""
     base = policy.rounding_base
-    if family(table) == SUMS:
+    if family(table) == SUMS or base <= 1:
         return 1  # sums are published as they are (a sum of a flag is published as a count)
-    if table.base > 1 or base <= 1:
-        return table.base
     published = [v for v in table.cells.values() if v is not None]
     return base if all(v % base == 0 for v in published) else 1
 
@@ -211,7 +213,9 @@ def _grid(name: str, table: Table, policy: Policy) -> _Grid:
     margin = table.margin if table.margin is not None else ALL
     categories = [_categories(table, i) for i in range(len(table.dims))]
     kind = family(table) or COUNTS
-    return _Grid(name, table, margin, categories, _base(table, policy), kind)
+    base = _base(table, policy)
+    shown = max(base, table.base) if kind == COUNTS else 1
+    return _Grid(name, table, margin, categories, base, kind, shown)
 
 
 def _known(grid: _Grid) -> dict[Key, float | None]:
@@ -239,7 +243,8 @@ def _joined(a: _Grid, b: _Grid) -> Link | None:
     """The cells of A and B that are the same number, when the two are one population (see
     the module), else None. Views (and grand totals) whose published cells differ are not
     joined: the margins of a table over some of the areas are not those of one over all."""
-    slack = 0.0 if a.base == b.base else sum(x / 2 for x in (a.base, b.base) if x > 1)
+    # matched within the rounding either may show (its bounds are read exactly: see _base)
+    slack = 0.0 if a.shown == b.shown else sum(x / 2 for x in (a.shown, b.shown) if x > 1)
 
     def differ(x: float, y: float) -> bool:  # sums: within a float's precision
         return abs(x - y) > slack + TOLERANCE * 1e-3 * max(1.0, abs(x), abs(y))

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-TOTAL_LABELS = {"all", "total", "totals", "grand total"}
+TOTAL_LABELS = {"all", "total", "totals", "grand total", "overall"}  # a margin's label
 DESCRIBE_STATISTICS = {"count", "mean", "std", "min", "25%", "50%", "75%", "max"}
 MAX_BASE = 10
 MAX_CELLS = 200_000  # a table larger than this is not a table a checker reads: not parsed

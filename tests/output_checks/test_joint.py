@@ -149,15 +149,18 @@ def test_a_cell_suppressed_in_one_table_and_published_in_another_fails():
 
 
 def test_a_cell_narrowed_within_the_protection_level_fails_when_the_airlock_knows_it():
-    # the same cells published unrounded and at base 2 (true 8: the attacker knows 7 or 8)
+    # the same cells published unrounded and at the policy's base 5 (true 8: the attacker
+    # knows 8 to 12)
     exact = Table(["area"], {("north",): None, ("south",): 41.0, ("east",): 53.0, ("west",): 9.0})
     exact.counts = {("north",): 8.0, ("south",): 41.0, ("east",): 53.0, ("west",): 9.0}
-    halved = Table(["area"], {("north",): 8.0, ("south",): 42.0, ("east",): 54.0, ("west",): 10.0})
-    assert halved.base == 2
-    tables = [("halved.csv", halved)]
+    rounded = Table(
+        ["area"], {("north",): 10.0, ("south",): 40.0, ("east",): 55.0, ("west",): 10.0}
+    )
+    assert rounded.base == 5
+    tables = [("rounded.csv", rounded)]
     check = joint_audit([("exact.csv", exact)], tables, POLICY)["exact.csv"]
     assert check.outcome == CheckOutcome.FAIL
-    assert "in exact.csv, area=north (between 7 and 8)" in check.explanation
+    assert "in exact.csv, area=north (between 8 and 12)" in check.explanation
     assert "protection level of 1" in check.explanation
     # without the true count the interval is not a point: nothing to say
     exact.counts = None
@@ -165,7 +168,7 @@ def test_a_cell_narrowed_within_the_protection_level_fails_when_the_airlock_know
     # nor when the cell is safe (at least the threshold: suppressed to protect another), as
     # sdc's own audit asks of it
     exact.counts = {("north",): 30.0, ("south",): 41.0, ("east",): 53.0, ("west",): 9.0}
-    halved.cells[("north",)] = 30.0
+    rounded.cells[("north",)] = 30.0
     assert joint_audit([("exact.csv", exact)], tables, POLICY)["exact.csv"].outcome == "pass"
 
 

@@ -273,3 +273,25 @@ def test_a_row_left_out_under_a_published_total_is_reviewed():
     assert "do not add up" in check.explanation
     whole = linked("area,n\nsouth,40\neast,53\nwest,61\ncentral,71\nTotal,225\n", [])
     assert whole.outcome == CheckOutcome.PASS, whole.explanation
+
+
+# ---------------------------------------------------------------------------------------------
+# Beyond the brief: the attack review's other leaks that were simple to close
+
+
+def test_a_total_labelled_overall_is_a_margin():
+    # alone: north = 229 - 40 - 53 - 61 - 71 = 4
+    check = linked("area,n\nnorth,\nsouth,40\neast,53\nwest,61\ncentral,71\nOverall,229\n", [])
+    assert check.outcome == CheckOutcome.FAIL, check.explanation
+
+
+def test_exact_counts_that_are_all_even_are_read_exactly():
+    from dataclasses import replace
+
+    exact = replace(POLICY, rounding_base=0)  # the project publishes exact counts
+    released = csv("area,n\nnorth,\nsouth,\neast,54\nwest,62\ncentral,72\nTotal,232\n")
+    request = csv("area,n\nsouth,40\neast,54\nwest,62\ncentral,72\n")
+    assert released.base == request.base == 2  # a divisor they share, not a rounding
+    for policy in (exact, POLICY):  # under base 5, all even is no rounding either
+        check = joint_audit([("b.csv", request)], [("a.csv", released)], policy)["b.csv"]
+        assert check.outcome == CheckOutcome.FAIL, check.explanation
