@@ -75,6 +75,9 @@ MAX_JOINT_TABLES = 100  # tables joined to the request's, directly or through ot
 MAX_DIMENSIONS = MAX_ALIGN_DIMENSIONS  # a table of more is not matched by content
 MIN_LINKED = 3  # cells two tables must both publish, all equal, to be one population
 ALL = "\x00all"  # the margin of a table that publishes none
+# a group whose published values span more than this ratio (largest to smallest non-zero) is not
+# solved: HiGHS's tolerance, relative to the largest, would hide small counts beside it
+MAX_SPAN = 1e6
 TOLERANCE = 1e-6  # counts: an interval end within this of the reach required is the reach
 
 
@@ -414,11 +417,22 @@ def _merged(system: _System, also: Collection[int] = ()) -> _Merged:
     return _Merged(roots, copies, lower, upper, asked)
 
 
+ADD_UP = (
+    "do not add up together (a total that is not the sum of its cells, or tables matched by "
+    "their cells that are not the same people), or the attacker's programme failed on them: "
+    "not audited jointly, check by hand"
+)
+SPAN = (
+    f"span more than {MAX_SPAN:g} times their smallest (one huge value beside small counts): "
+    "the attacker's programme cannot resolve the small ones, not audited jointly, check by hand"
+)
+
+
 def _exposures(
     system: _System,
     policy: Policy,
     also: Collection[int] = (),
-) -> tuple[list[Exposure], list[list[int]]]:
+) -> tuple[list[Exposure], list[tuple[list[int], str]]]:
     """The suppressed cells the system exposes (and the unknowns ALSO, when they are fixed),
     and the groups of tables whose published values contradict each other (not audited). Each
     group of unknowns tied together by relations (a published value ties nothing) is solved on
@@ -451,7 +465,7 @@ def _exposures(
     for r in sorted(merged.asked):
         wanted[tied.root(r)].append(r)
     exposures: list[Exposure] = []
-    contradictions: list[list[int]] = []
+    contradictions: list[tuple[list[int], str]] = []  # the tables of each, and why
     # a relation of published values only: a total that is not the sum of its cells (a row
     # left out of the file) tells its difference to whoever subtracts
     for total, parts in relations:
@@ -460,12 +474,17 @@ def _exposures(
         rest = merged.lower[total] - math.fsum(merged.lower[p] for p in parts)
         if abs(rest) > TOLERANCE * 1e-3 * max(abs(merged.lower[total]), 1.0):
             owners = {system.owner[i][0] for c in (total, *parts) for i in copies[c]}
-            if sorted(owners) not in contradictions:
-                contradictions.append(sorted(owners))
+            if (sorted(owners), ADD_UP) not in contradictions:
+                contradictions.append((sorted(owners), ADD_UP))
     for tie, cells in wanted.items():
         rels = by_group.get(tie, [])
         local = sorted({c for total, parts in rels for c in (total, *parts)} | set(cells))
         index = {c: k for k, c in enumerate(local)}
+        ends = np.abs(np.concatenate([merged.lower[local], merged.upper[local]]))
+        ends = ends[np.isfinite(ends) & (ends > 0)]
+        if len(ends) and ends.max() > MAX_SPAN * ends.min():
+            contradictions.append((sorted(grids_of[tie]), SPAN))
+            continue
         try:
             intervals = audit_published(
                 merged.lower[local],
@@ -476,7 +495,7 @@ def _exposures(
         except SdcError:  # the solver's failure: left to the checkers, like a contradiction
             intervals = None
         if intervals is None:
-            contradictions.append(sorted(grids_of[tie]))
+            contradictions.append((sorted(grids_of[tie]), ADD_UP))
             continue
         for c in cells:
             low, high = intervals[index[c]]
@@ -748,14 +767,9 @@ def joint_audit(
             if g < ours and len(key) == 2 and system.grids[g].table.cells.get(key, 0) is None:
                 marked[g].append([key[0], key[1], exposure.low])
     unsure: dict[int, list[str]] = defaultdict(list)
-    for group in contradictions:
+    for group, why in contradictions:
         for g in sorted(g for g in group if g < ours):
-            unsure[g].append(
-                f"the published values of {_names(system, group)} do not add up together "
-                "(a total that is not the sum of its cells, or tables matched by their cells "
-                "that are not the same people), or the attacker's programme failed on them: "
-                "not audited jointly, check by hand"
-            )
+            unsure[g].append(f"the published values of {_names(system, group)} {why}")
     # a table the audit leaves out that shares labels with one it audits may link to it
     audited = {label for j in chosen for label in grids[j].labels}
     for g in range(len(mine)):

@@ -295,3 +295,28 @@ def test_exact_counts_that_are_all_even_are_read_exactly():
     for policy in (exact, POLICY):  # under base 5, all even is no rounding either
         check = joint_audit([("b.csv", request)], [("a.csv", released)], policy)["b.csv"]
         assert check.outcome == CheckOutcome.FAIL, check.explanation
+
+
+def test_a_huge_value_in_a_linked_group_is_reviewed_not_solved():
+    from dataclasses import replace
+
+    exact = replace(POLICY, rounding_base=0)
+    big = 10**12  # beside it HiGHS's tolerance is ~1e5 counts: north F = 52 - 22 - 25 = 5
+    released = csv(
+        f"area,F,M,junk,Total\nnorth,,,,35\nsouth,,,0,40\neast,25,28,0,53\nzzz,0,0,{big},{big}\n"
+        f"Total,52,76,{big},{128 + big}\n"
+    )
+    request = csv("area,F,M\nsouth,22,18\neast,25,28\n")
+    check = joint_audit([("b.csv", request)], [("a.csv", released)], exact)["b.csv"]
+    assert check.outcome == CheckOutcome.FAIL, check.explanation  # south: published in b.csv
+
+    def alone(huge: int):  # north F = 35 - 30 = 5, beside a huge cell or a small one
+        table = csv(
+            f"area,F,M,Total\nnorth,,30,35\nsouth,20,20,40\nzzz,{huge},0,{huge}\n"
+            f"Total,{25 + huge},50,{75 + huge}\n"
+        )
+        return joint_audit([("t.csv", table)], [], exact)["t.csv"]
+
+    assert alone(7).outcome == CheckOutcome.FAIL
+    check = alone(big)
+    assert check.outcome == CheckOutcome.REVIEW and "span more than" in check.explanation
