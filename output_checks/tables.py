@@ -375,9 +375,29 @@ def _from_rows(rows: list[list[str]], sheet: str = "") -> Table | None:
             f"{why}: the airlock cannot match it with other tables' labels"
             for why in filter(None, map(_unmatchable, sorted(labels_found)))
         ][:1]
+    if not problems and len(body) >= 2:
+        problems += [
+            f"the column {'/'.join(column) or j + 1} holds {what} in every row: a dimension "
+            "(such as years) the airlock would read as values"
+            for j, column in enumerate(column_labels[:-1])
+            for what in [_label_like([number(row[labels + j]) for row in body])]
+            if what
+        ][:1]
     margin = next((label for key in cells for label in key if label.lower() in TOTAL_LABELS), None)
     kind = "counts" if all(v >= 0 and float(v).is_integer() for v in published) else "values"
     return Table(dims, cells, margin, kind, sheet=sheet, problem="; ".join(problems))
+
+
+def _label_like(values: list[float | None]) -> str | None:
+    """What makes a column of VALUES (every row's, not the last column) look like labels rather
+    than counts: one non-zero number in every row, or years (whole numbers 1900 to 2100)."""
+    if any(v is None for v in values):
+        return None
+    if len(set(values)) == 1 and values[0] != 0:
+        return f"the one number {values[0]:g}"
+    if all(v is not None and v.is_integer() and 1900 <= v <= 2100 for v in values):
+        return "years"
+    return None
 
 
 def _describe(rows: list[list[str]]) -> Table | None:

@@ -320,3 +320,19 @@ def test_a_huge_value_in_a_linked_group_is_reviewed_not_solved():
     assert alone(7).outcome == CheckOutcome.FAIL
     check = alone(big)
     assert check.outcome == CheckOutcome.REVIEW and "span more than" in check.explanation
+
+
+@pytest.mark.parametrize(
+    "request_text",
+    [
+        "area,year,n\nsouth,2023,40\neast,2023,53\nwest,2023,61\ncentral,2023,71\n",
+        "area,year,n\nsouth,2021,40\neast,2022,53\nwest,2023,61\ncentral,2024,71\n",
+    ],
+)
+def test_a_numeric_label_column_in_long_format_is_reviewed(request_text):
+    table = csv(request_text)
+    assert "a dimension" in table.problem
+    check = joint_audit([("b.csv", table)], [("a.csv", csv(RELEASED))], POLICY)["b.csv"]
+    assert check.outcome == CheckOutcome.REVIEW
+    # counts in two columns are counts
+    assert not csv("area,F,M\nsouth,20,22\neast,25,28\nwest,30,31\n").problem
