@@ -165,11 +165,16 @@ def parse_table(data: bytes, suffix: str, evidence: dict[str, Any] | None = None
 def parse_tables(data: bytes, suffix: str, evidence: dict[str, Any] | None = None) -> list[Table]:
     """Every table in DATA: one for a CSV, one per sheet for an XLSX workbook."""
     suffix = suffix.lower()
+    # the airlock's own replay knows how many row dimensions it wrote (a row dimension of
+    # numbers, such as years, looks like a column of values)
+    row_dims = (
+        len(evidence.get("rows") or []) if evidence and evidence.get("kind") == "table" else 0
+    )
     if suffix == ".csv":
         rows = csv_rows(data)
-        found = [_from_rows(rows)] if rows is not None else []
+        found = [_from_rows(rows, "", row_dims)] if rows is not None else []
     elif suffix == ".xlsx":
-        found = [_from_rows(rows, name) for name, rows in xlsx_rows(data)]
+        found = [_from_rows(rows, name, row_dims) for name, rows in xlsx_rows(data)]
     else:
         return []
     tables = [t for t in found if t is not None]
@@ -293,8 +298,9 @@ def _numeric_or_blank(text: str) -> bool:
     return _withheld(text) or number(text) is not None
 
 
-def _from_rows(rows: list[list[str]], sheet: str = "") -> Table | None:
-    """A table from rows of text: the layout is worked out from the content."""
+def _from_rows(rows: list[list[str]], sheet: str = "", written: int = 0) -> Table | None:
+    """A table from rows of text: the layout is worked out from the content (at least
+    WRITTEN columns of labels, when the airlock's replay wrote the file)."""
     if len(rows) < 2:
         return None
     width = max(len(r) for r in rows)
@@ -327,6 +333,7 @@ def _from_rows(rows: list[list[str]], sheet: str = "") -> Table | None:
                 break
     if names_row is not None:
         labels = max(labels, sum(1 for c in names_row if c) or 1)
+    labels = max(labels, written)
     if labels >= width:
         return None
     if names_row is not None:  # pandas' multi-level header: one row per column dimension
@@ -375,7 +382,7 @@ def _from_rows(rows: list[list[str]], sheet: str = "") -> Table | None:
             f"{why}: the airlock cannot match it with other tables' labels"
             for why in filter(None, map(_unmatchable, sorted(labels_found)))
         ][:1]
-    if not problems and len(body) >= 2:
+    if not problems and not written and len(body) >= 2:
         problems += [
             f"the column {'/'.join(column) or j + 1} holds {what} in every row: a dimension "
             "(such as years) the airlock would read as values"
@@ -390,11 +397,8 @@ def _from_rows(rows: list[list[str]], sheet: str = "") -> Table | None:
 
 def _label_like(values: list[float | None]) -> str | None:
     """What makes a column of VALUES (every row's, not the last column) look like labels rather
-    than counts: one non-zero number in every row, or years (whole numbers 1900 to 2100)."""
-    if any(v is None for v in values):
-        return None
-    if len(set(values)) == 1 and values[0] != 0:
-        return f"the one number {values[0]:g}"
+    than counts: years (whole numbers 1900 to 2100) in every row. (One number in every row is
+    no sign: a rounded table's column of 10s.)"""
     if all(v is not None and v.is_integer() and 1900 <= v <= 2100 for v in values):
         return "years"
     return None
