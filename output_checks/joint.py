@@ -705,6 +705,25 @@ def _new(
     ]
 
 
+def _sorted(
+    tables: list[tuple[str, Table]], policy: Policy
+) -> tuple[list[_Grid], list[tuple[_Grid, str]]]:
+    """The TABLES that add up (:func:`family`, or whose reading is untrusted) as grids: those
+    the joint audit takes, and those it leaves out, each with why (:func:`_left_out`)."""
+    taken: list[_Grid] = []
+    left: list[tuple[_Grid, str]] = []
+    for name, table in tables:
+        if family(table) is None and not table.problem:
+            continue
+        grid = _grid(name, table, policy)
+        why = _left_out(grid)
+        if why is None:
+            taken.append(grid)
+        else:
+            left.append((grid, why))
+    return taken, left
+
+
 def joint_audit(
     requested: list[tuple[str, Table]], others: list[tuple[str, Table]], policy: Policy
 ) -> dict[str, Check]:
@@ -712,35 +731,21 @@ def joint_audit(
     (released and in flight): a check per requested table, by name (review when it cannot be
     audited, saying why)."""
     checks: dict[str, Check] = {}
-    mine: list[_Grid] = []
+    mine, left_mine = _sorted(requested, policy)
+    for grid, why in left_mine:
+        checks[grid.name] = Check(
+            NAME,
+            CheckOutcome.REVIEW,
+            f"not audited jointly: {why}; check by hand whether a suppressed cell can be "
+            "recomputed from this table with the project's others",
+        )
     for name, table in requested:
         if family(table) is None and not table.problem:
             checks[name] = _not_additive(table)
-            continue
-        grid = _grid(name, table, policy)
-        why = _left_out(grid)
-        if why is None:
-            mine.append(grid)
-        else:
-            checks[name] = Check(
-                NAME,
-                CheckOutcome.REVIEW,
-                f"not audited jointly: {why}; check by hand whether a suppressed cell can be "
-                "recomputed from this table with the project's others",
-            )
     if not mine:
         return checks
-    grids = list(mine)
-    left_out: list[tuple[_Grid, str]] = []
-    for name, table in others:
-        if family(table) is None and not table.problem:
-            continue
-        grid = _grid(name, table, policy)
-        why = _left_out(grid)
-        if why is None:
-            grids.append(grid)
-        else:
-            left_out.append((grid, why))
+    audited, left_out = _sorted(others, policy)
+    grids = mine + audited
     chosen, links, over = _linked(grids, len(mine))
     joined = [grids[g] for g in chosen]
     if over:
@@ -771,10 +776,10 @@ def joint_audit(
         for g in sorted(g for g in group if g < ours):
             unsure[g].append(f"the published values of {_names(system, group)} {why}")
     # a table the audit leaves out that shares labels with one it audits may link to it
-    audited = {label for j in chosen for label in grids[j].labels}
+    shared = {label for j in chosen for label in grids[j].labels}
     for g in range(len(mine)):
         for other, why in left_out:
-            if other.labels & audited:
+            if other.labels & shared:
                 unsure[g].append(
                     f"{other.name} shares labels with the tables audited jointly with it but is "
                     f"left out of the audit ({why}): check by hand whether a suppressed cell "
