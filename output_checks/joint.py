@@ -3,9 +3,10 @@
 The differencing checks (:mod:`output_checks.ledger`) compare tables two at a time. An attacker
 who publishes several tables, each safe alone and each pair passing, can still recompute a
 suppressed cell by chaining the relations of three or more tables, or a margin of one with the
-cells of another. The joint audit reads every table of counts of a request, of the project's
-released tables and of its requests in flight (from the airlock's own copies, as differencing
-does) and puts all their cells into one system:
+cells of another. The joint audit reads every table of counts (and of sums, when the airlock's
+own replay made them: :func:`family`) of a request, of the project's released tables and of its
+requests in flight (from the airlock's own copies, as differencing does) and puts all their
+cells into one system (sums joined only with sums, counts with counts):
 
 - **within a table**, every row, column and margin adds up: each total cell is the sum of the
   cells it totals along each dimension. A margin the file does not publish is an unknown of the
@@ -18,7 +19,9 @@ does) and puts all their cells into one system:
   totals included): one population, published twice. Views that differ are not joined (the
   margins of a table over some of the areas are not those of a table over all of them);
 - a published count is known (exactly, or within half its rounding base: 10 at base 5 is 8 to
-  12 at most), a suppressed one (blank, ``[c]``, ``<10``…) is an unknown of at least zero.
+  12 at most), a suppressed one (blank, ``[c]``, ``<10``…) is an unknown of at least zero (a
+  suppressed sum: unbounded below when a sum published in the audit is negative);
+- a total that is not the sum of its published cells (a row left out) is a contradiction.
 
 For each suppressed cell the attacker's two linear programmes (:func:`sdc.tables.secondary.
 audit_published`) give the interval its value must lie in. A cell is exposed when that interval
@@ -31,7 +34,11 @@ Bounded: only the tables joined to the request's, directly or through others, en
 (found through an index of their labels); past :data:`MAX_JOINT_TABLES` tables,
 :data:`MAX_JOINT_CELLS` cells or :data:`MAX_JOINT_SUPPRESSED` suppressed cells (counted while
 they are found) the audit is not run and says so (a checker checks by hand); each group of
-unknowns tied together by relations is solved on its own.
+unknowns tied together by relations is solved on its own. A table is sized by what it publishes
+(:attr:`_Grid.keys`); one left out (too large, more than :data:`MAX_DIMENSIONS` dimensions, or a
+reading the airlock does not trust: :attr:`Table.problem`) that shares a label with the tables
+audited makes the check review. Every requested table gets a check: review, with the reason,
+when it cannot be audited.
 """
 
 from __future__ import annotations
@@ -47,18 +54,30 @@ from typing import Any
 import numpy as np
 
 from output_checks.checks import Check, CheckOutcome
-from output_checks.ledger import MAX_MESSAGES, View, align, cell_words, normal_label
+from output_checks.ledger import (
+    MAX_ALIGN_DIMENSIONS,
+    MAX_MESSAGES,
+    View,
+    align,
+    cell_words,
+    normal_label,
+)
 from output_checks.tables import Key, Table
 from sdc.errors import SdcError
 from sdc.policy import Policy
 from sdc.tables.secondary import audit_published
 
 NAME = "linked tables"
+COUNTS, SUMS = "counts", "sums"  # the tables the joint audit adds up (each with its own kind)
 MAX_JOINT_CELLS = 20_000  # cells of every table together, margins included
 MAX_JOINT_SUPPRESSED = 2_000  # suppressed cells asked about (two programmes each)
 MAX_JOINT_TABLES = 100  # tables joined to the request's, directly or through others
+MAX_DIMENSIONS = MAX_ALIGN_DIMENSIONS  # a table of more is not matched by content
 MIN_LINKED = 3  # cells two tables must both publish, all equal, to be one population
 ALL = "\x00all"  # the margin of a table that publishes none
+# a group whose published values span more than this ratio (largest to smallest non-zero) is not
+# solved: HiGHS's tolerance, relative to the largest, would hide small counts beside it
+MAX_SPAN = 1e6
 TOLERANCE = 1e-6  # counts: an interval end within this of the reach required is the reach
 
 
@@ -71,10 +90,26 @@ class _Grid:
     margin: str
     categories: list[list[str]]
     base: int  # the rounding base its published counts are read at
+    family: str = COUNTS  # what its cells add up: counts, or sums of a variable (SUMS)
+    shown: int = 1  # the base its counts may be rounded at, for matching them with another's
 
     @cached_property
     def keys(self) -> list[Key]:
-        return list(product(*[[*c, self.margin] for c in self.categories]))
+        """Every combination of its categories and margin label when there are at most
+        :data:`MAX_JOINT_CELLS` of them; else (a long table of margins over many categories)
+        the cells it publishes and the margins of each: what a reader can add up."""
+        labels = [[*c, self.margin] for c in self.categories]
+        if math.prod(len(c) for c in labels) <= MAX_JOINT_CELLS:
+            return list(product(*labels))
+        found: dict[Key, None] = {}
+        n = len(self.categories)
+        for key in self.table.cells:
+            for size in range(n + 1):
+                for summed in combinations(range(n), size):
+                    found[tuple(self.margin if i in summed else k for i, k in enumerate(key))] = (
+                        None
+                    )
+        return list(found)
 
     @cached_property
     def place(self) -> dict[Key, int]:
@@ -137,6 +172,18 @@ class _System:
     same: list[tuple[int, int]] = field(default_factory=list)  # unknowns of one cell
 
 
+def family(table: Table) -> str | None:
+    """What TABLE's cells are, for the joint audit: counts (:data:`COUNTS`), sums of a variable
+    (:data:`SUMS`, known only from the airlock's own replay: a file of decimals may as well be
+    means), or None: means, medians, shares, describe tables, values it cannot tell (not
+    additive: no row of them adds up to its total)."""
+    if table.statistic == "sum":
+        return SUMS
+    if table.kind == "counts" and table.statistic in (None, "count", "size"):
+        return COUNTS
+    return None
+
+
 def _categories(table: Table, i: int) -> list[str]:
     return list(dict.fromkeys(k[i] for k in table.cells if k[i] != table.margin))
 
@@ -152,12 +199,15 @@ def _bounds(value: float | None, base: int) -> tuple[float, float]:
 
 
 def _base(table: Table, policy: Policy) -> int:
-    """The rounding base to read TABLE's counts at: the one they show (:attr:`Table.base`), or
-    the policy's when every count is a multiple of it (20, 20 and 40 show no base of their own:
-    their divisor, 20, is no base in use; they may be 21, 21 and 42 rounded to 5)."""
+    """The rounding base to read TABLE's counts at: the policy's when every count is a multiple
+    of it (20, 20 and 40 may be 21, 21 and 42 rounded to 5), else none (exact). A divisor the
+    counts merely share (all even under a policy of exact counts, :attr:`Table.base` 2) is no
+    rounding: an attacker chooses the counts, and reading them as rounded would widen every
+    interval the audit finds. A table rounded to another base than the policy's is read as exact
+    (its totals then seldom add up: review)."""
     base = policy.rounding_base
-    if table.base > 1 or base <= 1:
-        return table.base
+    if family(table) == SUMS or base <= 1:
+        return 1  # sums are published as they are (a sum of a flag is published as a count)
     published = [v for v in table.cells.values() if v is not None]
     return base if all(v % base == 0 for v in published) else 1
 
@@ -165,7 +215,10 @@ def _base(table: Table, policy: Policy) -> int:
 def _grid(name: str, table: Table, policy: Policy) -> _Grid:
     margin = table.margin if table.margin is not None else ALL
     categories = [_categories(table, i) for i in range(len(table.dims))]
-    return _Grid(name, table, margin, categories, _base(table, policy))
+    kind = family(table) or COUNTS
+    base = _base(table, policy)
+    shown = max(base, table.base) if kind == COUNTS else 1
+    return _Grid(name, table, margin, categories, base, kind, shown)
 
 
 def _known(grid: _Grid) -> dict[Key, float | None]:
@@ -193,11 +246,16 @@ def _joined(a: _Grid, b: _Grid) -> Link | None:
     """The cells of A and B that are the same number, when the two are one population (see
     the module), else None. Views (and grand totals) whose published cells differ are not
     joined: the margins of a table over some of the areas are not those of one over all."""
-    slack = 0.0 if a.base == b.base else sum(x / 2 for x in (a.base, b.base) if x > 1)
+    # matched within the rounding either may show (its bounds are read exactly: see _base)
+    slack = 0.0 if a.shown == b.shown else sum(x / 2 for x in (a.shown, b.shown) if x > 1)
+
+    def differ(x: float, y: float) -> bool:  # sums: within a float's precision
+        return abs(x - y) > slack + TOLERANCE * 1e-3 * max(1.0, abs(x), abs(y))
+
     joined: Link = []
     agreeing = 0
     (top_a, total_a), (top_b, total_b) = a.total, b.total
-    if total_a is not None and total_b is not None and abs(total_a - total_b) <= slack:
+    if total_a is not None and total_b is not None and not differ(total_a, total_b):
         agreeing += 1
         joined.append((top_a, top_b))
     for mine, here in a.views:
@@ -208,7 +266,7 @@ def _joined(a: _Grid, b: _Grid) -> Link | None:
             # population: only cells matched by their labels are joined
             pairs = [p for p in align(mine, theirs) if not p.by_population]
             both = [(p.a, p.b) for p in pairs if p.a is not None and p.b is not None]
-            if any(abs(x - y) > slack for x, y in both):
+            if any(differ(x, y) for x, y in both):
                 continue
             agreeing += len(both)
             joined += [(here[p.here], there[p.there]) for p in pairs]
@@ -233,6 +291,8 @@ def _linked(grids: list[_Grid], first: int) -> tuple[list[int], dict[tuple[int, 
         g = queue.pop(0)
         candidates = sorted({c for label in grids[g].labels for c in by_label[label]} - {g})
         for c in candidates:
+            if grids[c].family != grids[g].family:
+                continue  # counts add up with counts, sums of a variable with sums
             pair = (min(g, c), max(g, c))
             if pair in checked:
                 continue
@@ -259,13 +319,22 @@ def _system(grids: list[_Grid], links: dict[tuple[int, int], Link]) -> _System:
     """The joint system of GRIDS, with the cells LINKS (by grid number) joins."""
     system = _System(grids)
     first = []
+    # a sum of values that may be negative may be negative: its unknowns are unbounded below
+    signed = any(
+        v is not None and v < 0
+        for grid in grids
+        if grid.family == SUMS
+        for v in grid.table.cells.values()
+    )
     for g, grid in enumerate(grids):
         first.append(len(system.lower))
         table = grid.table
+        floor = -math.inf if signed and grid.family == SUMS else 0.0
         for key in grid.keys:
             published = key in table.cells
             value = table.cells.get(key)
             low, high = _bounds(value, grid.base) if published else (0.0, math.inf)
+            low = floor if value is None else low
             system.lower.append(low)
             system.upper.append(high)
             system.suppressed.append(published and value is None)
@@ -274,7 +343,10 @@ def _system(grids: list[_Grid], links: dict[tuple[int, int], Link]) -> _System:
         for i, categories in enumerate(grid.categories):
             for key in grid.keys:
                 if key[i] == grid.margin and categories:
-                    members = [place[key[:i] + (c,) + key[i + 1 :]] for c in categories]
+                    cells = [key[:i] + (c,) + key[i + 1 :] for c in categories]
+                    if any(c not in place for c in cells):
+                        continue  # a long table's margin over cells it never names
+                    members = [place[c] for c in cells]
                     system.relations.append(
                         (first[g] + place[key], [first[g] + m for m in members])
                     )
@@ -345,11 +417,22 @@ def _merged(system: _System, also: Collection[int] = ()) -> _Merged:
     return _Merged(roots, copies, lower, upper, asked)
 
 
+ADD_UP = (
+    "do not add up together (a total that is not the sum of its cells, or tables matched by "
+    "their cells that are not the same people), or the attacker's programme failed on them: "
+    "not audited jointly, check by hand"
+)
+SPAN = (
+    f"span more than {MAX_SPAN:g} times their smallest (one huge value beside small counts): "
+    "the attacker's programme cannot resolve the small ones, not audited jointly, check by hand"
+)
+
+
 def _exposures(
     system: _System,
     policy: Policy,
     also: Collection[int] = (),
-) -> tuple[list[Exposure], list[list[int]]]:
+) -> tuple[list[Exposure], list[tuple[list[int], str]]]:
     """The suppressed cells the system exposes (and the unknowns ALSO, when they are fixed),
     and the groups of tables whose published values contradict each other (not audited). Each
     group of unknowns tied together by relations (a published value ties nothing) is solved on
@@ -382,11 +465,26 @@ def _exposures(
     for r in sorted(merged.asked):
         wanted[tied.root(r)].append(r)
     exposures: list[Exposure] = []
-    contradictions: list[list[int]] = []
+    contradictions: list[tuple[list[int], str]] = []  # the tables of each, and why
+    # a relation of published values only: a total that is not the sum of its cells (a row
+    # left out of the file) tells its difference to whoever subtracts
+    for total, parts in relations:
+        if merged.free([total, *parts]):
+            continue
+        rest = merged.lower[total] - math.fsum(merged.lower[p] for p in parts)
+        if abs(rest) > TOLERANCE * 1e-3 * max(abs(merged.lower[total]), 1.0):
+            owners = {system.owner[i][0] for c in (total, *parts) for i in copies[c]}
+            if (sorted(owners), ADD_UP) not in contradictions:
+                contradictions.append((sorted(owners), ADD_UP))
     for tie, cells in wanted.items():
         rels = by_group.get(tie, [])
         local = sorted({c for total, parts in rels for c in (total, *parts)} | set(cells))
         index = {c: k for k, c in enumerate(local)}
+        ends = np.abs(np.concatenate([merged.lower[local], merged.upper[local]]))
+        ends = ends[np.isfinite(ends) & (ends > 0)]
+        if len(ends) and ends.max() > MAX_SPAN * ends.min():
+            contradictions.append((sorted(grids_of[tie]), SPAN))
+            continue
         try:
             intervals = audit_published(
                 merged.lower[local],
@@ -397,7 +495,7 @@ def _exposures(
         except SdcError:  # the solver's failure: left to the checkers, like a contradiction
             intervals = None
         if intervals is None:
-            contradictions.append(sorted(grids_of[tie]))
+            contradictions.append((sorted(grids_of[tie]), ADD_UP))
             continue
         for c in cells:
             low, high = intervals[index[c]]
@@ -414,10 +512,12 @@ def _exposed(
     """A point, or (when the airlock's replay knows the true count, and it is unsafe: below
     the threshold) an interval that does not reach the policy's protection level either side of
     it. Cells suppressed only to protect others need not be a point, as in ``sdc``'s audit."""
-    if high - low <= 0:
-        return True
+    if math.isfinite(high - low) and high - low <= TOLERANCE * 1e-3 * max(abs(low), abs(high), 1):
+        return True  # a point, within a float's precision of the sums' values
     level = policy.protection_level
     for g, key in holders:
+        if system.grids[g].family != COUNTS:
+            continue  # the true counts are of people, not the sums' values
         true = (system.grids[g].table.counts or {}).get(key)
         if true is not None and true < policy.threshold and level > 0:
             down, up = max(true - level, 0.0), true + level
@@ -520,9 +620,46 @@ def _summary(exposures: list[Exposure], system: _System, policy: Policy) -> str:
     return ". ".join(said)
 
 
-def _size(table: Table) -> int:
-    """The cells of TABLE's grid (every combination of categories and margin)."""
-    return math.prod(len(_categories(table, i)) + 1 for i in range(len(table.dims)))
+def _left_out(grid: _Grid) -> str | None:
+    """Why GRID cannot enter the joint audit (in words), or None when it can."""
+    table = grid.table
+    if table.problem:
+        return table.problem
+    if len(table.dims) > MAX_DIMENSIONS:
+        return (
+            f"{len(table.dims)} dimensions, more than the {MAX_DIMENSIONS} the airlock matches "
+            "by content"
+        )
+    if len(grid.keys) > MAX_JOINT_CELLS:
+        return f"{len(grid.keys):,} cells and margins, more than {MAX_JOINT_CELLS:,}"
+    return None
+
+
+def _not_additive(table: Table) -> Check:
+    """The check of a requested table whose cells do not add up (means, medians, shares…)."""
+    if table.statistic is not None:
+        return Check(
+            NAME,
+            CheckOutcome.PASS,
+            f"the airlock's own replay made it ({table.statistic}): values that do not add up "
+            "to totals are not audited jointly; differencing compares the counts behind a "
+            "table of means",
+        )
+    if table.kind == "describe":
+        return Check(
+            NAME,
+            CheckOutcome.PASS,
+            "a describe table (summaries of variables, not the cells of a table): not audited "
+            "jointly; differencing compares it with the project's other describe tables",
+        )
+    return Check(
+        NAME,
+        CheckOutcome.REVIEW,
+        "its values are not all whole counts and the airlock did not make them itself, so it "
+        "cannot tell whether they add up (counts or sums) or not (means, shares): not audited "
+        "jointly; check by hand whether a suppressed cell of this or another table can be "
+        "recomputed from its counts or sums with the project's other tables",
+    )
 
 
 def _too_many(cells: int, hidden: int, tables: int) -> str:
@@ -568,29 +705,53 @@ def _new(
     ]
 
 
+def _sorted(
+    tables: list[tuple[str, Table]], policy: Policy
+) -> tuple[list[_Grid], list[tuple[_Grid, str]]]:
+    """The TABLES that add up (:func:`family`, or whose reading is untrusted) as grids: those
+    the joint audit takes, and those it leaves out, each with why (:func:`_left_out`)."""
+    taken: list[_Grid] = []
+    left: list[tuple[_Grid, str]] = []
+    for name, table in tables:
+        if family(table) is None and not table.problem:
+            continue
+        grid = _grid(name, table, policy)
+        why = _left_out(grid)
+        if why is None:
+            taken.append(grid)
+        else:
+            left.append((grid, why))
+    return taken, left
+
+
 def joint_audit(
     requested: list[tuple[str, Table]], others: list[tuple[str, Table]], policy: Policy
 ) -> dict[str, Check]:
     """The joint audit of the REQUESTED tables (name, table) with the project's OTHER tables
-    (released and in flight): a check per requested table of counts, by name."""
-    counts = [(n, t) for n, t in requested if t.kind == "counts"]
-    if not counts:
-        return {}
-    if any(_size(t) > MAX_JOINT_CELLS for _, t in counts):
-        hidden = sum(1 for _, t in counts for v in t.cells.values() if v is None)
-        message = _too_many(sum(_size(t) for _, t in counts), hidden, len(counts))
-        return {n: Check(NAME, CheckOutcome.REVIEW, message) for n, _ in counts}
-    mine = [_grid(n, t, policy) for n, t in counts]
-    left_out = [n for n, t in others if t.kind == "counts" and _size(t) > MAX_JOINT_CELLS]
-    grids = mine + [
-        _grid(n, t, policy) for n, t in others if t.kind == "counts" and _size(t) <= MAX_JOINT_CELLS
-    ]
+    (released and in flight): a check per requested table, by name (review when it cannot be
+    audited, saying why)."""
+    checks: dict[str, Check] = {}
+    mine, left_mine = _sorted(requested, policy)
+    for grid, why in left_mine:
+        checks[grid.name] = Check(
+            NAME,
+            CheckOutcome.REVIEW,
+            f"not audited jointly: {why}; check by hand whether a suppressed cell can be "
+            "recomputed from this table with the project's others",
+        )
+    for name, table in requested:
+        if family(table) is None and not table.problem:
+            checks[name] = _not_additive(table)
+    if not mine:
+        return checks
+    audited, left_out = _sorted(others, policy)
+    grids = mine + audited
     chosen, links, over = _linked(grids, len(mine))
     joined = [grids[g] for g in chosen]
     if over:
         cells = sum(len(g.keys) for g in joined)
         message = _too_many(cells, sum(g.suppressed for g in joined), len(joined))
-        return {g.name: Check(NAME, CheckOutcome.REVIEW, message) for g in mine}
+        return checks | {g.name: Check(NAME, CheckOutcome.REVIEW, message) for g in mine}
     index = {g: k for k, g in enumerate(chosen)}
     local = {(index[a], index[b]): cells for (a, b), cells in links.items()}
     system = _system(joined, local)
@@ -611,16 +772,19 @@ def joint_audit(
             if g < ours and len(key) == 2 and system.grids[g].table.cells.get(key, 0) is None:
                 marked[g].append([key[0], key[1], exposure.low])
     unsure: dict[int, list[str]] = defaultdict(list)
-    for group in contradictions:
+    for group, why in contradictions:
         for g in sorted(g for g in group if g < ours):
-            unsure[g].append(
-                f"the published values of {_names(system, group)} do not add up together "
-                "(a total that is not the sum of its cells, or tables matched by their cells "
-                "that are not the same people), or the attacker's programme failed on them: "
-                "not audited jointly, check by hand"
-            )
-    besides = f"; left out, too large to audit jointly: {', '.join(left_out)}" if left_out else ""
-    checks = {}
+            unsure[g].append(f"the published values of {_names(system, group)} {why}")
+    # a table the audit leaves out that shares labels with one it audits may link to it
+    shared = {label for j in chosen for label in grids[j].labels}
+    for g in range(len(mine)):
+        for other, why in left_out:
+            if other.labels & shared:
+                unsure[g].append(
+                    f"{other.name} shares labels with the tables audited jointly with it but is "
+                    f"left out of the audit ({why}): check by hand whether a suppressed cell "
+                    "can be recomputed from them together"
+                )
     for g, grid in enumerate(mine):
         if flags[g]:
             said = flags[g]
@@ -634,14 +798,14 @@ def joint_audit(
                 },
             )
         elif unsure[g]:
-            checks[grid.name] = Check(NAME, CheckOutcome.REVIEW, "; ".join(unsure[g]) + besides)
+            checks[grid.name] = Check(NAME, CheckOutcome.REVIEW, "; ".join(unsure[g]))
         elif len(joined) == 1:
             checks[grid.name] = Check(
                 NAME,
                 CheckOutcome.PASS,
                 "no released, in-flight or other requested table of counts shares cells with "
                 "it: audited alone, no suppressed cell can be recomputed from its cells and "
-                "margins" + besides,
+                "margins",
             )
         else:
             checks[grid.name] = Check(
@@ -649,6 +813,6 @@ def joint_audit(
                 CheckOutcome.PASS,
                 f"audited jointly with the {len(joined) - 1} other tables of counts (released, "
                 "in flight or in this request) that share cells with it or with each other: no "
-                "suppressed cell can be recomputed from their cells and margins together" + besides,
+                "suppressed cell can be recomputed from their cells and margins together",
             )
     return checks

@@ -64,11 +64,14 @@ from sqlalchemy.orm import Session
 
 from output_checks import data
 from output_checks.checks import ALLOWED, Check, CheckOutcome
-from output_checks.tables import Key, Table, parse_table
+from output_checks.tables import Key, Table, normal_label, parse_table
 from sdc.policy import Policy
 
 MAX_MESSAGES = 5
 MIN_VERDICT = 6  # cells matched by name needed to call two populations unrelated
+# align tries every pairing of two views' dimensions (k! of them): a table of more dimensions
+# is not matched by content (its checks say so, for a checker)
+MAX_ALIGN_DIMENSIONS = 4
 
 
 def read_table(content: bytes, suffix: str, evidence: dict[str, Any] | None = None) -> Table | None:
@@ -101,10 +104,6 @@ def from_entry(stored: dict[str, Any]) -> Table:
 
 # ---------------------------------------------------------------------------------------------
 # Views: the inner cells and every margin of a table
-
-
-def normal_label(label: str) -> str:
-    return " ".join(label.lower().split())
 
 
 @dataclass
@@ -250,8 +249,11 @@ def _align_labels(
 
 def align(mine: View, theirs: View) -> list[Pair]:
     """The best matching of MINE's cells to THEIRS' (most cells matched, fewest matched by
-    population, smallest differences); empty when they cannot be matched."""
+    population, smallest differences); empty when they cannot be matched. Views of more than
+    :data:`MAX_ALIGN_DIMENSIONS` dimensions are never aligned (callers refuse them first)."""
     k = len(mine.names)
+    if k > MAX_ALIGN_DIMENSIONS:
+        raise ValueError(f"views of {k} dimensions are not aligned: at most {MAX_ALIGN_DIMENSIONS}")
     best: tuple[tuple[float, ...], list[Pair]] = ((0.0,), [])
     theirs_cells, mine_counts, theirs_counts = theirs.cells, mine.counts, theirs.counts
     for order in permutations(range(k)):
@@ -674,6 +676,17 @@ def differencing(
             "no table has been released from this project or is in flight",
         )
     threshold = policy.threshold
+    if table.problem or len(table.dims) > MAX_ALIGN_DIMENSIONS:
+        why = table.problem or (
+            f"it has {len(table.dims)} dimensions, more than the {MAX_ALIGN_DIMENSIONS} the "
+            "airlock matches by content"
+        )
+        return Check(
+            "differencing",
+            CheckOutcome.REVIEW,
+            f"not compared by content: {why}; check by hand whether a small group can be "
+            "recovered by subtracting it from the project's other tables",
+        )
     flags: list[Flag] = []
     if table.kind == "describe":
         for known in ledger.known:

@@ -25,9 +25,9 @@ from pathlib import Path
 from output_checks import microdata
 from output_checks.microdata import Rows, number
 from output_checks.outcomes import Check, CheckOutcome
+from output_checks.tables import TOTAL_LABELS
 from sdc.policy import Policy
 
-TOTAL_LABELS = {"all", "total", "totals", "overall"}
 PERCENT_HEADER = re.compile(r"%|percent|pct", re.IGNORECASE)
 SHARE_HEADER = re.compile(r"share|proportion|fraction|prevalence|rate|\bprop\b", re.IGNORECASE)
 # statistics that live in [0, 1] without being anyone's share (a model's p-values, correlations)

@@ -19,12 +19,13 @@ import csv
 import io
 import math
 import re
+import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-TOTAL_LABELS = {"all", "total", "totals", "grand total"}
+TOTAL_LABELS = {"all", "total", "totals", "grand total", "overall"}  # a margin's label
 DESCRIBE_STATISTICS = {"count", "mean", "std", "min", "25%", "50%", "75%", "max"}
 MAX_BASE = 10
 MAX_CELLS = 200_000  # a table larger than this is not a table a checker reads: not parsed
@@ -41,6 +42,27 @@ FOOTNOTES = "*†‡^"
 Key = tuple[str, ...]
 
 
+def normal_label(label: str) -> str:
+    """A label as tables are matched by it: compatibility forms folded (NFKC: a full-width
+    "ｓｏｕｔｈ" is "south"), invisible format characters (zero-width spaces, joiners, direction
+    marks) removed, case and runs of white space ignored."""
+    folded = unicodedata.normalize("NFKC", label)
+    visible = "".join(c for c in folded if unicodedata.category(c) != "Cf")
+    return " ".join(visible.lower().split())
+
+
+def _unmatchable(label: str) -> str | None:
+    """Why LABEL (stripped of its padding) cannot be matched by its text, or None: control
+    characters (tabs, line breaks…), or Latin letters mixed with Cyrillic or Greek ones (a
+    Cyrillic "о" in "sоuth" looks like the Latin letter and is another label)."""
+    if any(unicodedata.category(c) == "Cc" for c in label):
+        return f"the label {label!r} holds control characters"
+    scripts = {unicodedata.name(c, "?").split()[0] for c in label if c.isalpha()}
+    if "LATIN" in scripts and scripts & {"CYRILLIC", "GREEK"}:
+        return f"the label {label!r} mixes Latin letters with Cyrillic or Greek ones"
+    return None
+
+
 @dataclass
 class Table:
     """A table as the airlock read it from the file.
@@ -49,7 +71,10 @@ class Table:
     value (None: blank, i.e. suppressed). ``margin`` is the label the file uses for totals
     ("All", "Total"…), if any. ``kind`` is ``counts`` (every published value a non-negative whole
     number), ``values`` (means, sums, rates…) or ``describe`` (dims: statistic, variable).
-    ``counts`` holds true counts per cell, only when the airlock computed them itself."""
+    ``counts`` holds true counts per cell, only when the airlock computed them itself, and
+    ``statistic`` what its replay says the cells are (``sum``, ``mean``…). ``problem`` says why
+    the reading cannot be trusted (two cells with the same labels, labels that cannot be
+    matched): the checks that compare tables give it review."""
 
     dims: list[str]
     cells: dict[Key, float | None]
@@ -57,6 +82,8 @@ class Table:
     kind: str = "counts"
     counts: dict[Key, float] | None = field(default=None)
     sheet: str = ""
+    statistic: str | None = None  # the aggfunc the airlock's own replay computed (sum, mean…)
+    problem: str = ""  # why the airlock cannot trust its reading (duplicate cells…): review
 
     @cached_property
     def base(self) -> int:
@@ -88,6 +115,8 @@ class Table:
             "dims": list(self.dims),
             "margin": self.margin,
             "sheet": self.sheet,
+            "statistic": self.statistic,
+            "problem": self.problem,
             "cells": [[list(k), v] for k, v in self.cells.items()],
             "counts": None
             if self.counts is None
@@ -108,6 +137,8 @@ class Table:
                 kind=stored.get("kind", "counts"),
                 counts=None if counts is None else {tuple(k): v for k, v in counts},
                 sheet=stored.get("sheet", ""),
+                statistic=stored.get("statistic"),
+                problem=stored.get("problem", ""),
             )
         dims = list(stored.get("dims", []))
         cells = {
@@ -134,11 +165,16 @@ def parse_table(data: bytes, suffix: str, evidence: dict[str, Any] | None = None
 def parse_tables(data: bytes, suffix: str, evidence: dict[str, Any] | None = None) -> list[Table]:
     """Every table in DATA: one for a CSV, one per sheet for an XLSX workbook."""
     suffix = suffix.lower()
+    # the airlock's own replay knows how many row dimensions it wrote (a row dimension of
+    # numbers, such as years, looks like a column of values)
+    row_dims = (
+        len(evidence.get("rows") or []) if evidence and evidence.get("kind") == "table" else 0
+    )
     if suffix == ".csv":
         rows = csv_rows(data)
-        found = [_from_rows(rows)] if rows is not None else []
+        found = [_from_rows(rows, "", row_dims)] if rows is not None else []
     elif suffix == ".xlsx":
-        found = [_from_rows(rows, name) for name, rows in xlsx_rows(data)]
+        found = [_from_rows(rows, name, row_dims) for name, rows in xlsx_rows(data)]
     else:
         return []
     tables = [t for t in found if t is not None]
@@ -262,8 +298,9 @@ def _numeric_or_blank(text: str) -> bool:
     return _withheld(text) or number(text) is not None
 
 
-def _from_rows(rows: list[list[str]], sheet: str = "") -> Table | None:
-    """A table from rows of text: the layout is worked out from the content."""
+def _from_rows(rows: list[list[str]], sheet: str = "", written: int = 0) -> Table | None:
+    """A table from rows of text: the layout is worked out from the content (at least
+    WRITTEN columns of labels, when the airlock's replay wrote the file)."""
     if len(rows) < 2:
         return None
     width = max(len(r) for r in rows)
@@ -296,6 +333,7 @@ def _from_rows(rows: list[list[str]], sheet: str = "") -> Table | None:
                 break
     if names_row is not None:
         labels = max(labels, sum(1 for c in names_row if c) or 1)
+    labels = max(labels, written)
     if labels >= width:
         return None
     if names_row is not None:  # pandas' multi-level header: one row per column dimension
@@ -315,6 +353,8 @@ def _from_rows(rows: list[list[str]], sheet: str = "") -> Table | None:
     column_labels = [tuple(h[j] for h in levels) for j in range(labels, width)]
     dims = [d or f"rows {i + 1}" for i, d in enumerate(row_dims)] + column_dims
     cells: dict[Key, float | None] = {}
+    seen: dict[Key, Key] = {}
+    problems: list[str] = []
     for row in body:
         key = tuple(row[:labels])
         for j, column in enumerate(column_labels):
@@ -322,13 +362,46 @@ def _from_rows(rows: list[list[str]], sheet: str = "") -> Table | None:
             value = number(text)
             if value is None and not _withheld(text):
                 return None  # a word among the values: not a table of numbers
-            cells[key + column] = value
+            full = key + column
+            normal = tuple(normal_label(label) for label in full)
+            if normal in seen and not problems:
+                problems.append(
+                    f"the airlock reads two cells {', '.join(seen[normal])} and "
+                    f"{', '.join(full)} as one (labels that differ only by case, spaces or "
+                    "invisible characters, or a column of numbers that is a dimension, such as "
+                    "years, read as values): it cannot tell which the file publishes"
+                )
+            seen.setdefault(normal, full)
+            cells[full] = value
     published = [v for v in cells.values() if v is not None]
     if not published:
         return None
+    if not problems:
+        labels_found = {label for key in cells for label in key}
+        problems += [
+            f"{why}: the airlock cannot match it with other tables' labels"
+            for why in filter(None, map(_unmatchable, sorted(labels_found)))
+        ][:1]
+    if not problems and not written and len(body) >= 2:
+        problems += [
+            f"the column {'/'.join(column) or j + 1} holds {what} in every row: a dimension "
+            "(such as years) the airlock would read as values"
+            for j, column in enumerate(column_labels[:-1])
+            for what in [_label_like([number(row[labels + j]) for row in body])]
+            if what
+        ][:1]
     margin = next((label for key in cells for label in key if label.lower() in TOTAL_LABELS), None)
     kind = "counts" if all(v >= 0 and float(v).is_integer() for v in published) else "values"
-    return Table(dims, cells, margin, kind, sheet=sheet)
+    return Table(dims, cells, margin, kind, sheet=sheet, problem="; ".join(problems))
+
+
+def _label_like(values: list[float | None]) -> str | None:
+    """What makes a column of VALUES (every row's, not the last column) look like labels rather
+    than counts: years (whole numbers 1900 to 2100) in every row. (One number in every row is
+    no sign: a rounded table's column of 10s.)"""
+    if all(v is not None and v.is_integer() and 1900 <= v <= 2100 for v in values):
+        return "years"
+    return None
 
 
 def _describe(rows: list[list[str]]) -> Table | None:
@@ -357,14 +430,21 @@ def _describe(rows: list[list[str]]) -> Table | None:
 def fill_counts(table: Table, evidence: dict[str, Any]) -> None:
     """Fill TABLE's true counts from EVIDENCE in ``sdc.safe``'s shape (``kind`` table: cells
     with ``dims`` and ``count``; ``kind`` describe: columns with their evidence's ``count``),
-    for the cells the file publishes. Only evidence the airlock computed may be passed."""
+    for the cells the file publishes, and the statistic its cells are (``aggfunc``: sum,
+    mean…). Only evidence the airlock computed may be passed."""
     counts: dict[Key, float] = {}
     if evidence.get("kind") == "table" and table.kind != "describe":
+        aggfunc = evidence.get("aggfunc")
+        table.statistic = str(aggfunc) if aggfunc is not None else None
+        if (evidence.get("counted") or {}).get("constant") == 1.0:
+            table.statistic = "count"  # a sum of a 0/1 flag: published as the count of ones
         order = list(evidence.get("rows", [])) + list(evidence.get("cols", []))
         for cell in evidence.get("cells", []):
             key = tuple(str(cell["dims"][d]) for d in order)
             if key in table.cells and cell.get("count") is not None:
                 counts[key] = float(cell["count"])
+    elif evidence.get("kind") in ("regression", "survival"):
+        table.statistic = str(evidence["kind"])  # a model's estimates: not counts
     elif evidence.get("kind") == "describe" and table.kind == "describe":
         for column, info in evidence.get("columns", {}).items():
             key = ("count", str(column))

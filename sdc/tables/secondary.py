@@ -234,7 +234,8 @@ def audit_published(
 ) -> dict[int, tuple[float, float]] | None:
     """Each ASKED cell's feasible interval {cell: (low, high)} when all an attacker knows of
     cell i is that it lies in [LOWER[i], UPPER[i]] (a published cell: its value, or the
-    interval its rounding leaves; a suppressed one: zero to infinity) and that every relation
+    interval its rounding leaves; a suppressed one: zero, or minus infinity for a sum of values
+    that may be negative, to infinity) and that every relation
     holds: the programme of :func:`audit` for someone who holds only published tables, none of
     the suppressed values (the airlock's joint audit of several tables). None when no values
     satisfy them: the published values contradict the relations.
@@ -272,7 +273,7 @@ def audit_published(
     solver = _equalities(
         coo_array((vals, (rows, cols)), shape=(len(rhs), len(free))),
         rhs,
-        lower[free] / scale,
+        np.where(np.isfinite(lower[free]), lower[free] / scale, -highspy.kHighsInf),
         np.where(np.isfinite(upper[free]), upper[free] / scale, highspy.kHighsInf),
     )
     solver.run()
@@ -280,7 +281,8 @@ def audit_published(
         return None
     for c in asked:
         if not fixed[c]:
-            intervals[int(c)] = _interval(solver, column_of[int(c)], scale, 0.0, 0.0)
+            bound = float(lower[c]) if math.isfinite(lower[c]) else None
+            intervals[int(c)] = _interval(solver, column_of[int(c)], scale, 0.0, bound)
     return intervals
 
 
