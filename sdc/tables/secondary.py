@@ -142,7 +142,6 @@ def _attacker(values: np.ndarray, hidden: np.ndarray, rels, lower_bound: float |
     cols: list[int] = []
     vals: list[float] = []
     rhs: list[float] = []
-    disagreement = 0.0
     for total, members in rels:
         unknown = [c for c in [total, *members] if c in column_of]
         if not unknown:
@@ -152,8 +151,7 @@ def _attacker(values: np.ndarray, hidden: np.ndarray, rels, lower_bound: float |
             cols.append(column_of[c])
             vals.append(1.0 if c == total else -1.0)
         rhs.append(math.fsum(scaled[c] if c == total else -scaled[c] for c in unknown))
-        residual = math.fsum([plain[total], *(-plain[c] for c in members)])
-        disagreement += abs(residual)
+    disagreement = _disagreement(plain, column_of, rels)
     m = len(hidden)
     low_bound = -highspy.kHighsInf if lower_bound is None else lower_bound / scale
     solver = _equalities(
@@ -163,6 +161,16 @@ def _attacker(values: np.ndarray, hidden: np.ndarray, rels, lower_bound: float |
         np.full(m, highspy.kHighsInf),
     )
     return solver, scale, disagreement
+
+
+def _disagreement(plain: list[float], hidden, rels) -> float:
+    """The published values' disagreement with the relations holding a HIDDEN cell: each
+    relation's residual, summed exactly (see :func:`audit`)."""
+    disagreement = 0.0
+    for total, members in rels:
+        if total in hidden or any(c in hidden for c in members):
+            disagreement += abs(math.fsum([plain[total], *(-plain[c] for c in members)]))
+    return disagreement
 
 
 def _equalities(matrix: coo_array, rhs: list[float], lower: np.ndarray, upper: np.ndarray):
@@ -703,11 +711,15 @@ def clean_up(
     programme: a cell is a point exactly when its row of the relations' null space is zero,
     publishing a cell removes one dimension of that space (a rank-one update of one basis,
     computed once), so publishing CELL makes a point of every cell whose row is parallel to
-    CELL's. Only the sensitive cells' levels then need the attacker's programmes: one model,
-    CELL's column fixed at its value and the sensitive cells tied to it re-solved
-    (warm-started). Otherwise (a suppressed cell on the bound, where the bound itself can pin
-    cells) every cell tied to CELL is re-solved, the sensitive ones first, stopping at the
-    first that fails. The pattern only shrinks where every rule still holds: the caller
+    CELL's. Only the sensitive cells' levels are left: a sensitive cell whose true values,
+    moved along its own null-space direction as far as every cell stays above the bound,
+    already reach its level needs no programme (a feasible solution is a certificate); the
+    others are re-solved in one model, CELL's column fixed at its value (warm-started).
+    Otherwise (a suppressed cell on the bound, where the bound itself can pin cells), or past
+    :data:`BASIS_CELLS` suppressed cells on a table of at most :data:`CLOSING_CELLS` cells,
+    every cell tied to CELL is re-solved, the sensitive ones first, stopping at the first that
+    fails (a larger table without the basis is not cleaned up: by programmes alone that took
+    minutes). The pattern only shrinks where every rule still holds: the caller
     audits the result in full. It stops after :data:`CLEANUP_SOLVES` programmes, keeping what
     it has published again so far."""
     suppressed = suppressed.copy()
@@ -728,6 +740,7 @@ def clean_up(
     basis = _Basis(hidden, rels) if interior and len(hidden) <= BASIS_CELLS else None
     if basis is None and len(values) > CLOSING_CELLS:
         return suppressed  # by programmes alone a large table's clean-up costs minutes
+    spread = _disagreement(values.tolist(), set(hidden.tolist()), rels)
     solver = None
     model: dict[int, int] = {}
     disagreement = 0.0
@@ -743,11 +756,34 @@ def clean_up(
             continue
         trial = suppressed.copy()
         trial[cell] = False
+        reduced = None
         if basis is not None:
             reduced = basis.publish(cell)
             if reduced is None or reduced.points():
                 continue
             if insiders is not None and reduced.insider_pairs(insiders & trial, sensitive, own):
+                continue
+        group = _tied(cell, trial, relations_of)
+        if reduced is not None:  # the points are decided: only the levels are left to check
+            group = [
+                c
+                for c in group
+                if sensitive[c]
+                and short_of(
+                    {
+                        c: _narrowed(
+                            *reduced.span(c, values, lower_bound), spread, slack, lower_bound
+                        )
+                    },
+                    reach,
+                    scale,
+                )
+            ]
+            if not group:
+                suppressed, basis = trial, reduced
+                if solver is not None:  # the model learns the value too
+                    exact = float(values[cell]) / scale
+                    solver.changeColBounds(model[cell], exact, exact)
                 continue
         if solver is None:
             hidden = np.flatnonzero(suppressed)
@@ -756,9 +792,6 @@ def clean_up(
         column = model[cell]
         exact = float(values[cell]) / scale
         solver.changeColBounds(column, exact, exact)
-        group = _tied(cell, trial, relations_of)
-        if basis is not None:  # the points are decided: only the levels are left to check
-            group = [c for c in group if sensitive[c]]
         group.sort(key=lambda c: (not sensitive[c], c))
         ok = True
         for other in group:
@@ -773,8 +806,7 @@ def clean_up(
             solver = None  # the insiders' programme (a cell on the bound) used the shared solver
         if ok:
             suppressed = trial
-            if basis is not None:
-                basis = reduced
+            basis = reduced
         elif solver is not None:
             solver.changeColBounds(column, free_low, np.inf)
     return suppressed
@@ -827,6 +859,22 @@ class _Basis:
         known = self.known.copy()
         known[k] = True
         return _Basis(np.array(self.cells), None, reduced, known)
+
+    def span(self, cell: int, values: np.ndarray, lower_bound: float | None) -> tuple[float, float]:
+        """An interval CELL can take, each end reached by a solution of the attacker's
+        programme: the true values moved along the null-space direction of CELL's row, as far
+        as every suppressed cell stays above LOWER_BOUND. Within the attacker's interval: a
+        certificate that a level is reached, which saves the programme."""
+        k = self.index[cell]
+        direction = self.rows @ self.rows[k]  # its own entry is the row's squared norm: > 0
+        own = float(values[cell])
+        if lower_bound is None:
+            return -np.inf, np.inf
+        room = values[self.cells] - lower_bound
+        falling, rising = direction < 0, direction > 0
+        up = float(np.min(room[falling] / -direction[falling])) if falling.any() else np.inf
+        down = float(np.min(room[rising] / direction[rising]))
+        return own - down * direction[k], own + up * direction[k]
 
     def points(self) -> list[int]:
         """Cells whose value the relations fix, other than those known (published) already."""
