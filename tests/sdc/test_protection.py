@@ -297,6 +297,19 @@ def test_no_pattern_leaves_a_primary_cell_short_of_its_protection(case):
     assert tables.recheck(protected.evidence(), policy) == []
 
 
+def small_sum_table(seed: int, dims: int, share: float):
+    """A sum table of 200 records in DIMS dimensions and about SHARE of its nonzero cells
+    suppressed at random: (the generator, cells, values, suppressed, relations)."""
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({f"d{j}": rng.integers(0, 2 + j % 2, 200) for j in range(dims)})
+    frame["v"] = rng.lognormal(1, 1, 200)
+    names = list(frame.columns[:dims])
+    cells = tables.build(frame, names[:1], names[1:], values="v", aggfunc="sum").cells
+    values = cells["sum"].to_numpy(float)
+    hidden = (rng.random(len(cells)) < share) & (values > 0)
+    return rng, cells, values, hidden, secondary.relations(cells, names)
+
+
 @settings(max_examples=20, deadline=None)
 @given(st.integers(0, 2**32 - 1), st.integers(2, 3), st.floats(0.3, 0.8))
 def test_the_null_space_finds_what_the_insiders_programme_finds(seed, dims, share):
@@ -304,15 +317,7 @@ def test_the_null_space_finds_what_the_insiders_programme_finds(seed, dims, shar
     # when their rows of the relations' null space are parallel: the same pairs as solving
     # the attacker's programme again with the insider's cell fixed (among the cells an
     # outsider cannot already recompute: protection has made sure of those first)
-    rng = np.random.default_rng(seed)
-    frame = pd.DataFrame({f"d{j}": rng.integers(0, 2 + j % 2, 200) for j in range(dims)})
-    frame["v"] = rng.lognormal(1, 1, 200)
-    names = list(frame.columns[:dims])
-    table = tables.build(frame, names[:1], names[1:], values="v", aggfunc="sum")
-    cells = table.cells
-    values = cells["sum"].to_numpy(float)
-    hidden = (rng.random(len(cells)) < share) & (values > 0)
-    rels = secondary.relations(cells, names)
+    rng, cells, values, hidden, rels = small_sum_table(seed, dims, share)
     outsiders = secondary.exposed(secondary.audit(values, hidden, rels))
     insiders = hidden & (rng.random(len(cells)) < 0.5)
     sensitive = hidden & (rng.random(len(cells)) < 0.5)
@@ -428,14 +433,7 @@ def test_the_clean_ups_basis_finds_the_points_the_attackers_programme_finds(seed
     # with every suppressed cell above zero, publishing cells one after another (a rank-one
     # update of one null-space basis each) leaves as points exactly the cells the attacker's
     # programme, solved afresh on what is still suppressed, finds to be points
-    rng = np.random.default_rng(seed)
-    frame = pd.DataFrame({f"d{j}": rng.integers(0, 2 + j % 2, 200) for j in range(dims)})
-    frame["v"] = rng.lognormal(1, 1, 200)
-    names = list(frame.columns[:dims])
-    cells = tables.build(frame, names[:1], names[1:], values="v", aggfunc="sum").cells
-    values = cells["sum"].to_numpy(float)
-    hidden = (rng.random(len(cells)) < share) & (values > 0)
-    rels = secondary.relations(cells, names)
+    rng, _, values, hidden, rels = small_sum_table(seed, dims, share)
     basis = secondary._Basis(np.flatnonzero(hidden), rels)
     assert sorted(basis.points()) == sorted(
         secondary.exposed(secondary.audit(values, hidden, rels))
