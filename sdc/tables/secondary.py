@@ -842,9 +842,8 @@ class _Basis:
                 matrix = np.array(lines)
             rows = _null_space(matrix)
         self.rows = rows
-        norms = np.linalg.norm(rows, axis=1)
-        self.moving = norms > 1e-9
-        self.unit = rows / np.where(self.moving, norms, 1.0)[:, None]
+        self.norms = np.linalg.norm(rows, axis=1)
+        self.moving = self.norms > 1e-9
 
     def publish(self, cell: int) -> _Basis | None:
         """The basis once CELL's value is known (its row zero); None if CELL is a point."""
@@ -854,7 +853,7 @@ class _Basis:
             return None
         pivot = int(np.argmax(np.abs(row)))
         reduced = self.rows - np.outer(self.rows[:, pivot] / row[pivot], row)
-        reduced = np.delete(reduced, pivot, axis=1)
+        reduced[:, pivot] = 0.0  # the dimension removed (kept as a column of zeros: no copy)
         reduced[k] = 0.0
         known = self.known.copy()
         known[k] = True
@@ -884,10 +883,11 @@ class _Basis:
         """Whether the sole contributor of a suppressed cell of INSIDERS can recompute a
         suppressed SENSITIVE cell (other than their own: OWN)."""
         targets = np.array([bool(sensitive[c]) for c in self.cells]) & self.moving
+        unit = self.rows / np.where(self.moving, self.norms, 1.0)[:, None]
         for k, insider in enumerate(self.cells):
             if not insiders[insider] or self.known[k] or not self.moving[k]:
                 continue
-            parallel = np.abs(self.unit @ self.unit[k]) >= 1.0 - 1e-9
+            parallel = np.abs(unit @ unit[k]) >= 1.0 - 1e-9
             for j in np.flatnonzero(parallel & targets):
                 if j != k and (own is None or not own(insider, self.cells[j])):
                     return True
