@@ -370,12 +370,13 @@ def _insider_pairs_by_null_space(hidden: np.ndarray, known: list[int], rels, sen
     return found
 
 
-def _null_space(matrix: np.ndarray) -> np.ndarray:
+def _null_space(matrix: np.ndarray, overwrite: bool = False) -> np.ndarray:
     """A basis of MATRIX's null space, one row per column, by Gauss-Jordan elimination with
     partial pivoting. Elementwise numpy only: an SVD calls a threaded BLAS, which on a loaded
     machine took a second for what this does in milliseconds (the relations' ±1 coefficients
-    keep the elimination's numbers small)."""
-    work = matrix.astype(float, copy=True)
+    keep the elimination's numbers small). With OVERWRITE, MATRIX (float) is eliminated in
+    place; the rows are updated a block at a time, so no temporary is as large as it."""
+    work = matrix if overwrite else matrix.astype(float, copy=True)
     rows, cols = work.shape
     pivots: list[int] = []
     for column in range(cols):
@@ -389,7 +390,9 @@ def _null_space(matrix: np.ndarray) -> np.ndarray:
         work[r] /= work[r, column]
         others = np.flatnonzero(work[:, column])
         others = others[others != r]
-        work[others] -= work[others, column][:, None] * work[r][None, :]
+        for start in range(0, len(others), 256):
+            block = others[start : start + 256]
+            work[block] -= work[block, column][:, None] * work[r][None, :]
         pivots.append(column)
     pivot_set = set(pivots)
     free = [c for c in range(cols) if c not in pivot_set]
@@ -829,18 +832,16 @@ class _Basis:
         self.index = {c: k for k, c in enumerate(self.cells)}
         self.known = np.zeros(len(self.cells), bool) if known is None else known
         if rows is None:
-            matrix = np.zeros((0, len(self.cells)))
             lines = []
             for total, members in rels:
                 unknown = [c for c in [total, *members] if c in self.index]
                 if unknown:
-                    line = np.zeros(len(self.cells))
-                    for c in unknown:
-                        line[self.index[c]] = 1.0 if c == total else -1.0
-                    lines.append(line)
-            if lines:
-                matrix = np.array(lines)
-            rows = _null_space(matrix)
+                    lines.append([(self.index[c], 1.0 if c == total else -1.0) for c in unknown])
+            matrix = np.zeros((len(lines), len(self.cells)))  # one dense copy: it is eliminated
+            for r, line in enumerate(lines):
+                for k, sign in line:
+                    matrix[r, k] = sign
+            rows = _null_space(matrix, overwrite=True)
         self.rows = rows
         self.norms = np.linalg.norm(rows, axis=1)
         self.moving = self.norms > 1e-9
