@@ -568,6 +568,7 @@ def heuristic(
     cleanup: bool = True,
     margin: np.ndarray | None = None,
     closing: bool = True,
+    notes: list[str] | None = None,
 ) -> tuple[np.ndarray, dict]:
     """Suppressed cells (primary + secondary) so that no suppressed cell is exposed, every
     primary cell's interval reaches REACH (:func:`required`), and no sole contributor of a
@@ -578,7 +579,8 @@ def heuristic(
     starts again with the cheapest partners alone (the earlier rule: on a 40 × 30 × 5 table
     an insider's exposure outlasted fifty rounds of repairs around the closing pattern), and a
     table of more than :data:`CLOSING_CELLS` cells uses the cheapest partners from the start
-    (its clean-up needs the null-space basis: see :func:`clean_up`)."""
+    (its clean-up needs the null-space basis: see :func:`clean_up`). What the evidence
+    should say of how the pattern was found is appended to NOTES."""
     closing = closing and len(values) <= CLOSING_CELLS
     for closing_now in (True, False) if closing else (False,):
         try:
@@ -597,6 +599,7 @@ def heuristic(
                 cleanup,
                 margin,
                 closing_now,
+                notes,
             )
         except SdcError:
             if not closing_now:
@@ -619,6 +622,7 @@ def _heuristic(
     cleanup,
     margin,
     closing,
+    notes,
 ) -> tuple[np.ndarray, dict]:
     sensitive = primary.copy() if sensitive is None else sensitive
     suppressed = primary.copy()
@@ -666,7 +670,16 @@ def _heuristic(
                     # the safe pattern is kept unless the cleaned one passes the full audit
                     # (so the clean-up never starts the repairs again: they could undo it)
                     cleaned = clean_up(
-                        values, suppressed, sensitive, rels, cost, lower_bound, reach, insiders, own
+                        values,
+                        suppressed,
+                        sensitive,
+                        rels,
+                        cost,
+                        lower_bound,
+                        reach,
+                        insiders,
+                        own,
+                        notes,
                     )
                     if (cleaned != suppressed).any():
                         checked = audit(values, cleaned, rels, lower_bound)
@@ -700,6 +713,7 @@ def clean_up(
     reach: tuple[np.ndarray, np.ndarray] | None = None,
     insiders: np.ndarray | None = None,
     own: Callable[[int, int], bool] | None = None,
+    notes: list[str] | None = None,
 ) -> np.ndarray:
     """SUPPRESSED with every secondary suppression (a suppressed cell not SENSITIVE) that is
     not needed published again, dearest first (by COST: margins, then the largest values).
@@ -724,7 +738,7 @@ def clean_up(
     fails (a larger table without the basis is not cleaned up: by programmes alone that took
     minutes). The pattern only shrinks where every rule still holds: the caller
     audits the result in full. It stops after :data:`CLEANUP_SOLVES` programmes, keeping what
-    it has published again so far."""
+    it has published again so far, and says so in NOTES (the evidence's method note)."""
     suppressed = suppressed.copy()
     candidates = [int(c) for c in np.flatnonzero(suppressed & ~sensitive)]
     if not candidates:
@@ -748,8 +762,14 @@ def clean_up(
     model: dict[int, int] = {}
     disagreement = 0.0
     solves = 0
-    for cell in candidates:
+    for tried, cell in enumerate(candidates):
         if solves >= CLEANUP_SOLVES:
+            if notes is not None:
+                notes.append(
+                    f"the clean-up stopped after {CLEANUP_SOLVES:,} programmes: "
+                    f"{len(candidates) - tried:,} of {len(candidates):,} secondary suppressions "
+                    "were not tried and stay suppressed"
+                )
             break
         # published, CELL would leave a relation with one suppressed cell: that one is a point
         if any(

@@ -470,3 +470,16 @@ def test_a_table_past_the_closing_partners_size_is_cleaned_up(monkeypatch):
     monkeypatch.setattr(secondary, "clean_up", lambda values, suppressed, *rest, **kw: suppressed)
     plain = tables.protect(table, PLAIN)
     assert cleaned.suppressed < plain.suppressed
+
+
+def test_a_clean_up_cut_short_by_its_budget_keeps_the_pattern_and_says_so(monkeypatch):
+    table, policy = seeded_table(32)
+    uncut = tables.protect(table, policy)
+    assert "clean-up" not in uncut.method["note"]
+    monkeypatch.setattr(secondary, "CLEANUP_SOLVES", 0)
+    cut = tables.protect(table, policy)
+    assert "the clean-up stopped after 0 programmes" in cut.method["note"]
+    assert "were not tried and stay suppressed" in cut.method["note"]
+    assert cut.suppressed > uncut.suppressed  # nothing was published again
+    assert_protected(cut)
+    assert cut.evidence()["secondary_method"]["note"] == cut.method["note"]
