@@ -1,12 +1,12 @@
-"""sdc.tables.protect of a 40 x 30 x 5 count table with margins (7,626 cells, 26 unsafe, some
-of them singletons so that insider protection is exercised), with and without the clean-up.
+"""sdc.tables.protect of a 40 x 30 x 5 count table with margins (7,626 cells, 26 unsafe cells
+of 2 to 9 records), with and without the clean-up.
 
 Each variant runs in a child process forked from this one (so each has its own peak memory,
 read from the child's resource usage) and the ratios compare them in the same run: "before"
 is the heuristic without the clean-up (what tables of more than 2,000 cells got before the
 clean-up's points and insiders were decided by algebra), "after" the default. (With the
 seed 11 the heuristic does not converge on this shape: two margins stay points through fifty
-rounds of repairs; not yet understood.) Usage: bench_sdc_large.py [repeat]."""
+rounds of repairs, with cells of 1 to 5 records as with 2 to 9; not yet understood.) Usage: bench_sdc_large.py [repeat]."""
 
 from __future__ import annotations
 
