@@ -6,7 +6,8 @@ read from the child's resource usage) and the ratios compare them in the same ru
 is the heuristic without the clean-up (what tables of more than 2,000 cells got before the
 clean-up's points and insiders were decided by algebra), "after" the default. (With the
 seed 11 the heuristic does not converge on this shape: two margins stay points through fifty
-rounds of repairs, with cells of 1 to 5 records as with 2 to 9; not yet understood.) Usage: bench_sdc_large.py [repeat]."""
+rounds of repairs, with cells of 1 to 5 records as with 2 to 9; not yet understood.)
+Usage: bench_sdc_large.py [repeat]."""
 
 from __future__ import annotations
 
