@@ -188,6 +188,7 @@ def _suppress(cells: pd.DataFrame, kind: str, policy: Policy, rels, own) -> _Out
         if policy.secondary == "none":
             intervals = secondary.audit(values, suppressed, rels, lower)
         else:
+            notes: list[str] = []
             suppressed, intervals = secondary.heuristic(
                 values,
                 proposed,
@@ -200,7 +201,10 @@ def _suppress(cells: pd.DataFrame, kind: str, policy: Policy, rels, own) -> _Out
                 unsafe_cells,
                 own,
                 margin=cells["margin"].to_numpy(bool),
+                notes=notes,
             )
+            if notes:
+                method["note"] = "; ".join(filter(None, [method["note"], *notes]))
             if secondary.short_of(intervals, reach, secondary.scale_of(values)):
                 raise SdcError("secondary suppression left a cell without its protection")
         insiders = int((alone & suppressed).sum())

@@ -297,6 +297,19 @@ def test_no_pattern_leaves_a_primary_cell_short_of_its_protection(case):
     assert tables.recheck(protected.evidence(), policy) == []
 
 
+def small_sum_table(seed: int, dims: int, share: float):
+    """A sum table of 200 records in DIMS dimensions and about SHARE of its nonzero cells
+    suppressed at random: (the generator, cells, values, suppressed, relations)."""
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({f"d{j}": rng.integers(0, 2 + j % 2, 200) for j in range(dims)})
+    frame["v"] = rng.lognormal(1, 1, 200)
+    names = list(frame.columns[:dims])
+    cells = tables.build(frame, names[:1], names[1:], values="v", aggfunc="sum").cells
+    values = cells["sum"].to_numpy(float)
+    hidden = (rng.random(len(cells)) < share) & (values > 0)
+    return rng, cells, values, hidden, secondary.relations(cells, names)
+
+
 @settings(max_examples=20, deadline=None)
 @given(st.integers(0, 2**32 - 1), st.integers(2, 3), st.floats(0.3, 0.8))
 def test_the_null_space_finds_what_the_insiders_programme_finds(seed, dims, share):
@@ -304,15 +317,7 @@ def test_the_null_space_finds_what_the_insiders_programme_finds(seed, dims, shar
     # when their rows of the relations' null space are parallel: the same pairs as solving
     # the attacker's programme again with the insider's cell fixed (among the cells an
     # outsider cannot already recompute: protection has made sure of those first)
-    rng = np.random.default_rng(seed)
-    frame = pd.DataFrame({f"d{j}": rng.integers(0, 2 + j % 2, 200) for j in range(dims)})
-    frame["v"] = rng.lognormal(1, 1, 200)
-    names = list(frame.columns[:dims])
-    table = tables.build(frame, names[:1], names[1:], values="v", aggfunc="sum")
-    cells = table.cells
-    values = cells["sum"].to_numpy(float)
-    hidden = (rng.random(len(cells)) < share) & (values > 0)
-    rels = secondary.relations(cells, names)
+    rng, cells, values, hidden, rels = small_sum_table(seed, dims, share)
     outsiders = secondary.exposed(secondary.audit(values, hidden, rels))
     insiders = hidden & (rng.random(len(cells)) < 0.5)
     sensitive = hidden & (rng.random(len(cells)) < 0.5)
@@ -420,3 +425,61 @@ def test_the_heuristic_is_within_a_fifth_of_the_exact_mode_on_3d_count_tables(se
     assert exact.method["used"] == "optimal"
     assert heuristic.suppressed <= 1.2 * exact.suppressed
     assert_protected(heuristic)
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(2, 3), st.floats(0.3, 0.8))
+def test_the_clean_ups_basis_finds_the_points_the_attackers_programme_finds(seed, dims, share):
+    # with every suppressed cell above zero, publishing cells one after another (a rank-one
+    # update of one null-space basis each) leaves as points exactly the cells the attacker's
+    # programme, solved afresh on what is still suppressed, finds to be points
+    rng, _, values, hidden, rels = small_sum_table(seed, dims, share)
+    basis = secondary._Basis(np.flatnonzero(hidden), rels)
+    assert sorted(basis.points()) == sorted(
+        secondary.exposed(secondary.audit(values, hidden, rels))
+    )
+    for cell in rng.permutation(np.flatnonzero(hidden))[:4].tolist():
+        reduced = basis.publish(cell)
+        if reduced is None:  # a point already: nothing is learnt by publishing it
+            assert cell in basis.points()
+            continue
+        basis, hidden = reduced, hidden.copy()
+        hidden[cell] = False
+        found = secondary.exposed(secondary.audit(values, hidden, rels))
+        assert sorted(basis.points()) == sorted(found)
+
+
+def large_table(seed: int = 3) -> tables.Table:
+    """A 14 x 12 x 10 count table with margins (2,145 cells: past CLOSING_CELLS), 12 unsafe."""
+    rng = np.random.default_rng(seed)
+    counts = np.maximum(rng.poisson(30, (14, 12, 10)), 10)
+    rare = rng.choice(counts.size, 12, replace=False)
+    counts.flat[rare] = rng.integers(1, 10, 12)
+    a, b, c = np.indices(counts.shape).reshape(3, -1)
+    n = counts.reshape(-1)
+    frame = pd.DataFrame({"a": np.repeat(a, n), "b": np.repeat(b, n), "c": np.repeat(c, n)})
+    return tables.build(frame, ["a"], ["b", "c"])
+
+
+def test_a_table_past_the_closing_partners_size_is_cleaned_up(monkeypatch):
+    table = large_table()
+    assert len(table.cells) > secondary.CLOSING_CELLS
+    cleaned = tables.protect(table, PLAIN)
+    assert_protected(cleaned)
+    assert tables.recheck(cleaned.evidence(), PLAIN) == []
+    monkeypatch.setattr(secondary, "clean_up", lambda values, suppressed, *rest, **kw: suppressed)
+    plain = tables.protect(table, PLAIN)
+    assert cleaned.suppressed < plain.suppressed
+
+
+def test_a_clean_up_cut_short_by_its_budget_keeps_the_pattern_and_says_so(monkeypatch):
+    table, policy = seeded_table(32)
+    uncut = tables.protect(table, policy)
+    assert "clean-up" not in uncut.method["note"]
+    monkeypatch.setattr(secondary, "CLEANUP_SOLVES", 0)
+    cut = tables.protect(table, policy)
+    assert "the clean-up stopped after 0 programmes" in cut.method["note"]
+    assert "were not tried and stay suppressed" in cut.method["note"]
+    assert cut.suppressed > uncut.suppressed  # nothing was published again
+    assert_protected(cut)
+    assert cut.evidence()["secondary_method"]["note"] == cut.method["note"]
