@@ -263,8 +263,13 @@ class ProjectForm(Page):
     ) -> None:
         """An amendment's diff and consequences, before it is made; STALE: a confirmation of a
         preview that is no longer what would be made, refused (status 409), shown again."""
+        with self.instance.db.session() as session:
+            people = {p.username: p.name for p in registry.people(session)}
         self.page(
             "amendment.html",
+            # the team by name and the controllers with their datasets, for the sentences
+            team=[people.get(u, u) for u in consequences.get("accept_again", [])],
+            deciders=[f"{d['controller']} ({d['dataset']})" for d in consequences["decide_again"]],
             text=text,
             action=action,
             project=project_id,

@@ -46,6 +46,14 @@ def human_time(value: datetime | str | None) -> str:
     return f"{human_date(value)} at {value:%H:%M} UTC"
 
 
+def prose(items) -> str:
+    """Names as a sentence lists them: ``a``, ``a and b``, ``a, b and c``."""
+    names = [str(i) for i in items]
+    if len(names) < 2:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} and {names[-1]}"
+
+
 def environment(*folders: Path, keep_trailing_newline: bool = False) -> jinja2.Environment:
     made = jinja2.Environment(
         loader=jinja2.ChoiceLoader(
@@ -57,6 +65,7 @@ def environment(*folders: Path, keep_trailing_newline: bool = False) -> jinja2.E
     )
     made.filters["human_date"] = human_date
     made.filters["human_time"] = human_time
+    made.filters["prose"] = prose
     return made
 
 

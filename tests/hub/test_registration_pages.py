@@ -74,7 +74,8 @@ def test_an_amendment_shows_its_diff_and_consequences_before_it_is_made(site, ac
     assert shown.status_code == 200 and "Check your amendment before it is made" in shown.text
     assert "widening" in shown.text and "arrival_mode" in shown.text
     assert "Treton Hospitals NHS Trust (ae_attendances)" in shown.text
-    assert "alex.analyst, bea.analyst, sam.lead" in shown.text
+    # the team by name, a list as a sentence writes it
+    assert "Alex Analyst, Bea Analyst and Sam Lead." in shown.text
     assert versions(active) == 1  # nothing made yet
     back = lead.post(
         f"{site}/projects/{P}/edit", data={"_xsrf": xsrf, "spec": text, "action": "back"}
