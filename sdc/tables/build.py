@@ -2,7 +2,8 @@
 
 Each cell (including every margin) carries: count, sum, min, max, the two largest contributions
 (top1, top2) and the number of negative contributions; a sum or mean also its non-zero records
-and their smallest magnitude (what bounds a count from a sum:
+and their smallest magnitude, with holdings also the second-largest record (what bounds a
+count from a sum:
 :func:`sdc.tables.rules.nearly_constant`). The published statistic is computed from those.
 Where the records carry a holding (a person's id or pseudonym: τ-ARGUS's holdings), a
 contribution is the holding's total in the cell, not one record, and each cell also counts its
@@ -183,6 +184,8 @@ def build(
         nonzero = np.bincount(group, weights=(v != 0), minlength=grid_size)
         smallest = np.full(grid_size, np.inf)
         np.minimum.at(smallest, group, np.where(v != 0, np.abs(v), np.inf))
+        # with holdings top1 and top2 are people's totals: the records' own second largest
+        by_record = _top_two(group, v, grid_size) if holding is not None else None
 
     grid = np.array(list(np.ndindex(*shape))) if shape else np.zeros((1, 0), dtype=int)
     levels = [tuple(1 for _ in dims)]  # the finest level: all dimensions present
@@ -209,6 +212,8 @@ def build(
             frame["nonzero"] = np.bincount(labels, weights=nonzero, minlength=size)
             frame["smallest"] = np.full(size, np.inf)
             np.minimum.at(frame["smallest"], labels, smallest)
+            if by_record is not None:
+                frame["second"] = _merge_top_two(labels, *by_record, size)[1]
         low = np.full(size, np.inf)
         np.minimum.at(low, labels, lowest)
         high = np.full(size, -np.inf)
@@ -239,7 +244,7 @@ def build(
     if aggfunc == "mode":
         ordered.append("mode_count")
     if counted_apart:
-        ordered += ["nonzero", "smallest"]
+        ordered += ["nonzero", "smallest"] + (["second"] if holding is not None else [])
     if values is None:
         cells = cells.drop(columns=["sum_squares"])
         ordered.remove("sum_squares")

@@ -31,6 +31,7 @@ EVIDENCE_COLUMNS = [
     "ones",
     "nonzero",
     "smallest",
+    "second",
     "nonzero_low",
     "nonzero_high",
     "unit",
@@ -141,7 +142,7 @@ def _pinned_note(cells: pd.DataFrame, aggfunc: str, policy: Policy) -> dict[str,
         "rounded_to": rounded,
         "note": f"the sums of {pinned} cell(s) pin their counts of non-zero records (the "
         "variable is nearly a constant: an attacker who knows its smallest non-zero value "
-        "and a cell's two largest contributions can tell them within fewer counts than the "
+        "and a cell's two largest records can tell them within fewer counts than the "
         f"policy's rounding leaves): {what}",
     }
 

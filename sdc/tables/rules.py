@@ -136,14 +136,14 @@ def nearly_constant(cells: pd.DataFrame, aggfunc: str, policy: Policy) -> pd.Dat
     a constant.
 
     The attacker knows the variable's smallest non-zero magnitude a (over the table's records)
-    and each cell's two largest contributions (the p % rule's intruder): the rest of a cell's
-    sum then comes from between rest/top2 and rest/a non-zero records (the largest contribution
-    is one record, or with holdings one person of 1 to top1/a records). A cell that passes the
-    threshold and whose range holds fewer counts than the policy leaves a count (its rounding
-    base, or the 2·level + 1 of a suppressed count's protection) is *pinned*: ``nonzero_low``
+    and each cell's two largest records (the p % rule's intruder): the rest of a cell's sum
+    then comes from between rest/second and rest/a non-zero records, besides the largest. A
+    cell that passes the threshold and whose range holds fewer counts than the policy leaves a
+    count (its rounding base, or the 2·level + 1 of a suppressed count's protection) is
+    *pinned*: ``nonzero_low``
     and ``nonzero_high`` record the range, and its non-zero records are checked as a count
     (:func:`pinned_reasons`). Where any cell is pinned, every cell gets the table's ``unit``
-    (the largest top2, or one contributor's value, of its pinned cells: a record's worth), by
+    (the largest second record, or sole record, of its pinned cells: a record's worth), by
     which sums are rounded (:func:`sum_rounding`) and unsafe cells protected; a mean's pinned
     cells, where the table has zeros, get ``ones`` (their non-zero records: a proportion).
     Values of both signs bound no count; a table of non-positive values is read by magnitude
@@ -164,13 +164,13 @@ def nearly_constant(cells: pd.DataFrame, aggfunc: str, policy: Policy) -> pd.Dat
             return cells  # both signs: a sum bounds no count
         rest, bound = -total, -cells["min"].to_numpy(float)
     else:
-        top1 = np.nan_to_num(cells["top1"].to_numpy(float))
-        top2 = np.nan_to_num(cells["top2"].to_numpy(float))
+        # the two largest records (with holdings top1 and top2 are people's totals: the
+        # cell's largest record is its max, and build records the second as `second`)
+        held = "second" in cells and not cells["second"].isna().all()
+        top1 = np.nan_to_num(cells["max" if held else "top1"].to_numpy(float))
+        top2 = np.nan_to_num(cells["second" if held else "top2"].to_numpy(float))
         rest, bound = np.maximum(total - top1, 0.0), np.where(top2 > 0, top2, top1)
-        known_low = (top1 > 0).astype(float)
-        known_high = known_low
-        if "holdings" in cells:
-            known_high = np.floor(top1 / least * (1 + 1e-9))
+        known_low = known_high = (top1 > 0).astype(float)
     with np.errstate(invalid="ignore", divide="ignore"):
         rest_low = np.where(rest > 0, np.ceil(rest / bound * (1 - 1e-9)), 0.0)
         rest_high = np.floor(rest / least * (1 + 1e-9))

@@ -83,6 +83,23 @@ def test_a_sum_of_a_nearly_constant_variable_does_not_pin_its_counts(variable):
     assert safe.recheck(out.evidence, Policy()) == []
 
 
+def test_with_holdings_the_records_count_is_not_pinned_either():
+    # people of two records each: their totals (about 10) bound records poorly, the records
+    # themselves (5 or 5.0001) pin them; sdc.safe.sql's replay always has holdings
+    n = sum(SIZES.values())
+    frame = pd.DataFrame(
+        {
+            "area": areas(),
+            "w": RNG.choice([5.0, 5.0001], n),
+            "person": [f"p{i // 2}" for i in range(n)],
+        }
+    )
+    out = safe.pivot_table(frame, values="w", index="area", aggfunc="sum")
+    assert out.evidence["holding"] == "person"
+    assert exposures(out, 5.0, 5.0001, nonzero_counts(frame.w)) == []
+    assert safe.recheck(out.evidence, Policy()) == []
+
+
 def test_a_constant_with_one_outlier_does_not_pin_its_counts():
     n = sum(SIZES.values())
     values = pd.Series(np.full(n, 5.0), name="w")
