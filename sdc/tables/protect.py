@@ -20,7 +20,13 @@ from sdc.policy import Policy
 from sdc.tables import secondary
 from sdc.tables.build import EVIDENCE, TOTAL, Table
 from sdc.tables.rounding import redact_then_round, round_to_multiple
-from sdc.tables.rules import contributors, nearly_constant, primary, sum_rounding
+from sdc.tables.rules import (
+    contributors,
+    nearly_constant,
+    pinned_redacted,
+    primary,
+    sum_rounding,
+)
 
 # what a cell's evidence may add (where its table has it): people, a mode's records, a
 # proportion's numerator, and what bounds a count from a sum (rules.nearly_constant)
@@ -270,6 +276,7 @@ def _published(table: Table, cells: pd.DataFrame, policy: Policy, outcome: _Outc
     rounded = sum_rounding(cells, table.aggfunc, policy.rounding_base)
     if rounded is not None:  # sums that pin counts are rounded as counts are, totals included
         published = round_to_multiple(published, rounded)
+    published[pinned_redacted(cells, table.aggfunc, policy.redact_at_most)] = np.nan
     published[suppressed] = np.nan
     cells["published"] = published
     return Protected(
@@ -372,7 +379,8 @@ def recheck(evidence: dict[str, Any], policy: Policy) -> list[str]:
             cells.astype({"nonzero": float, "smallest": float}), aggfunc, policy
         )
     rounded = sum_rounding(cells, aggfunc, max(policy.rounding_base, recorded.rounding_base))
-    for cell in cells.to_dict("records"):
+    redacted = pinned_redacted(cells, aggfunc, policy.redact_at_most)
+    for i, cell in enumerate(cells.to_dict("records")):
         people = cell.get("holdings")
         if people is not None and not np.isnan(people) and not 0 <= people <= cell["count"]:
             where = ", ".join(f"{d}={cell[d]}" for d in dims)
@@ -399,6 +407,8 @@ def recheck(evidence: dict[str, Any], policy: Policy) -> list[str]:
             )
         elif rounded is not None:
             expected = float(round_to_multiple(np.array([expected]), rounded)[0])
+        if redacted[i]:
+            expected = np.nan
         if not np.isclose(published, expected, rtol=1e-9, atol=1e-9, equal_nan=True):
             problems.append(
                 f"cell ({where}) is published as {published} but its evidence gives {expected}"

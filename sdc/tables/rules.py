@@ -212,6 +212,15 @@ def pinned_reasons(cell: dict, aggfunc: str, policy: Policy) -> list[str]:
     return []
 
 
+def pinned_redacted(cells: pd.DataFrame, aggfunc: str, redact_at_most: int | None) -> np.ndarray:
+    """The cells whose sum pins a count of non-zero records at most REDACT_AT_MOST: missing,
+    as such a count is (:func:`sdc.tables.rounding.redact_then_round`)."""
+    if aggfunc != "sum" or redact_at_most is None or "nonzero_low" not in cells:
+        return np.zeros(len(cells), bool)
+    pinned = cells["nonzero_low"].notna().to_numpy()
+    return pinned & (cells["nonzero"].to_numpy(float) <= redact_at_most)
+
+
 def sum_rounding(cells: pd.DataFrame, aggfunc: str, base: int) -> float | None:
     """The base to which a table's sums are rounded where they pin counts: the policy's
     rounding BASE in records of the table's unit (a count's rounding, in the sum's units, so

@@ -173,3 +173,23 @@ def test_a_mean_of_an_almost_flag_is_a_proportion():
     # a mean of a nearly constant variable without zeros is about the constant: no count in it
     plain = safe.crosstab(areas(), values=pd.Series(RNG.choice([5.0, 5.0001], n)), aggfunc="mean")
     assert plain.result.iloc[:, 0][["c", "d", "e", "f", "g", "h"]].notna().all()
+
+
+def test_a_policy_that_redacts_small_counts_redacts_the_sums_that_pin_them():
+    n = sum(SIZES.values())
+    values = pd.Series(RNG.choice([5.0, 5.0001], n), name="w")
+    policy = Policy(redact_at_most=15)
+    out = safe.crosstab(areas(), values=values, aggfunc="sum", policy=policy)
+    shown = out.result.iloc[:, 0]
+    assert np.isnan(shown["c"])  # 12 records pass the threshold of 10, but are at most 15
+    cells = {c["dims"]["area"]: c for c in out.evidence["cells"]}
+    assert cells["c"]["status"] == "s" and cells["c"]["nonzero"] == 12
+    assert not np.isnan(shown["d"])
+    assert safe.recheck(out.evidence, policy) == []
+    leaked = out.evidence | {
+        "cells": [
+            c | {"published": 60.0012 if c["dims"]["area"] == "c" else c["published"]}
+            for c in out.evidence["cells"]
+        ]
+    }
+    assert any("area=c" in p for p in safe.recheck(leaked, policy))
