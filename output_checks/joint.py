@@ -92,6 +92,7 @@ class _Grid:
     base: int  # the rounding base its published counts are read at
     family: str = COUNTS  # what its cells add up: counts, or sums of a variable (SUMS)
     shown: int = 1  # the base its counts may be rounded at, for matching them with another's
+    step: float = 0.0  # the multiple its sums are rounded to (Table.step), 0: exact
 
     @cached_property
     def keys(self) -> list[Key]:
@@ -218,7 +219,8 @@ def _grid(name: str, table: Table, policy: Policy) -> _Grid:
     kind = family(table) or COUNTS
     base = _base(table, policy)
     shown = max(base, table.base) if kind == COUNTS else 1
-    return _Grid(name, table, margin, categories, base, kind, shown)
+    step = float(table.step or 0.0) if kind == SUMS else 0.0
+    return _Grid(name, table, margin, categories, base, kind, shown, step)
 
 
 def _known(grid: _Grid) -> dict[Key, float | None]:
@@ -231,7 +233,7 @@ def _known(grid: _Grid) -> dict[Key, float | None]:
             known[key] = table.cells[key]
             continue
         known[key] = None
-        if grid.base != 1:
+        if grid.base != 1 or grid.step:
             continue
         i = next((i for i, label in enumerate(key) if label == margin), None)
         if i is None:
@@ -248,6 +250,8 @@ def _joined(a: _Grid, b: _Grid) -> Link | None:
     joined: the margins of a table over some of the areas are not those of one over all."""
     # matched within the rounding either may show (its bounds are read exactly: see _base)
     slack = 0.0 if a.shown == b.shown else sum(x / 2 for x in (a.shown, b.shown) if x > 1)
+    if a.step != b.step:  # sums rounded to different multiples (or one exact): within both
+        slack += (a.step + b.step) / 2
 
     def differ(x: float, y: float) -> bool:  # sums: within a float's precision
         return abs(x - y) > slack + TOLERANCE * 1e-3 * max(1.0, abs(x), abs(y))
@@ -334,6 +338,8 @@ def _system(grids: list[_Grid], links: dict[tuple[int, int], Link]) -> _System:
             published = key in table.cells
             value = table.cells.get(key)
             low, high = _bounds(value, grid.base) if published else (0.0, math.inf)
+            if grid.step and value is not None:  # a rounded sum: halves go up, as sdc rounds
+                low, high = max(value - grid.step / 2, floor), value + grid.step / 2
             low = floor if value is None else low
             system.lower.append(low)
             system.upper.append(high)

@@ -83,6 +83,9 @@ class Table:
     counts: dict[Key, float] | None = field(default=None)
     sheet: str = ""
     statistic: str | None = None  # the aggfunc the airlock's own replay computed (sum, mean…)
+    # the multiple its replayed sums are rounded to, where they pin counts (sdc rounds the sums
+    # of a nearly constant variable as counts: sdc.tables.rules.sum_rounding); None: exact
+    step: float | None = None
     problem: str = ""  # why the airlock cannot trust its reading (duplicate cells…): review
 
     @cached_property
@@ -116,6 +119,7 @@ class Table:
             "margin": self.margin,
             "sheet": self.sheet,
             "statistic": self.statistic,
+            "step": self.step,
             "problem": self.problem,
             "cells": [[list(k), v] for k, v in self.cells.items()],
             "counts": None
@@ -138,6 +142,7 @@ class Table:
                 counts=None if counts is None else {tuple(k): v for k, v in counts},
                 sheet=stored.get("sheet", ""),
                 statistic=stored.get("statistic"),
+                step=stored.get("step"),
                 problem=stored.get("problem", ""),
             )
         dims = list(stored.get("dims", []))
@@ -438,6 +443,7 @@ def fill_counts(table: Table, evidence: dict[str, Any]) -> None:
         table.statistic = str(aggfunc) if aggfunc is not None else None
         if (evidence.get("counted") or {}).get("constant") == 1.0:
             table.statistic = "count"  # a sum of a 0/1 flag: published as the count of ones
+        table.step = (evidence.get("nearly_constant") or {}).get("rounded_to")
         order = list(evidence.get("rows", [])) + list(evidence.get("cols", []))
         for cell in evidence.get("cells", []):
             key = tuple(str(cell["dims"][d]) for d in order)

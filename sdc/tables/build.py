@@ -1,8 +1,11 @@
 """Tables from microdata, with the evidence a checker needs for every cell, in one grouped pass.
 
 Each cell (including every margin) carries: count, sum, min, max, the two largest contributions
-(top1, top2) and the number of negative contributions; the published statistic is computed from
-those. Where the records carry a holding (a person's id or pseudonym: τ-ARGUS's holdings), a
+(top1, top2) and the number of negative contributions; a sum or mean also its non-zero records
+and their smallest magnitude, with holdings also the second-largest record (what bounds a
+count from a sum:
+:func:`sdc.tables.rules.nearly_constant`). The published statistic is computed from those.
+Where the records carry a holding (a person's id or pseudonym: τ-ARGUS's holdings), a
 contribution is the holding's total in the cell, not one record, and each cell also counts its
 holdings: a person with three records is one contributor, not three. Margins are aggregated
 from the finest cells, never by another pass over the data, except for order statistics (median,
@@ -175,6 +178,14 @@ def build(
         pairs = (pair_key // people, pair_key % people, np.bincount(pair_of, weights=v))
         top1, top2 = _top_two(pairs[0], pairs[2], grid_size)
     squares = np.bincount(group, weights=v * v, minlength=grid_size)
+    counted_apart = values is not None and aggfunc in MAGNITUDE_FUNCS
+    if counted_apart:
+        # what bounds a cell's count from its sum: its non-zero records, the smallest magnitude
+        nonzero = np.bincount(group, weights=(v != 0), minlength=grid_size)
+        smallest = np.full(grid_size, np.inf)
+        np.minimum.at(smallest, group, np.where(v != 0, np.abs(v), np.inf))
+        # with holdings top1 and top2 are people's totals: the records' own second largest
+        by_record = _top_two(group, v, grid_size) if holding is not None else None
 
     grid = np.array(list(np.ndindex(*shape))) if shape else np.zeros((1, 0), dtype=int)
     levels = [tuple(1 for _ in dims)]  # the finest level: all dimensions present
@@ -197,6 +208,12 @@ def build(
             "sum_squares": np.bincount(labels, weights=squares, minlength=size),
             "negatives": np.bincount(labels, weights=negatives, minlength=size),
         }
+        if counted_apart:
+            frame["nonzero"] = np.bincount(labels, weights=nonzero, minlength=size)
+            frame["smallest"] = np.full(size, np.inf)
+            np.minimum.at(frame["smallest"], labels, smallest)
+            if by_record is not None:
+                frame["second"] = _merge_top_two(labels, *by_record, size)[1]
         low = np.full(size, np.inf)
         np.minimum.at(low, labels, lowest)
         high = np.full(size, -np.inf)
@@ -218,12 +235,16 @@ def build(
         parts.append(pd.DataFrame(frame))
     cells = pd.concat(parts, ignore_index=True)
     cells.loc[cells["count"] == 0, ["min", "max"]] = np.nan
+    if counted_apart:
+        cells.loc[np.isinf(cells["smallest"]), "smallest"] = np.nan
     cells["value"] = _statistic(cells, aggfunc, df, dims, values, keep, categories, margins)
     ordered = dims + EVIDENCE + ["sum_squares", "margin", "level"]
     if holding is not None:
         ordered.insert(len(dims) + 2, "holdings")
     if aggfunc == "mode":
         ordered.append("mode_count")
+    if counted_apart:
+        ordered += ["nonzero", "smallest"] + (["second"] if holding is not None else [])
     if values is None:
         cells = cells.drop(columns=["sum_squares"])
         ordered.remove("sum_squares")

@@ -19,10 +19,29 @@ from sdc.errors import SdcError
 from sdc.policy import Policy
 from sdc.tables import secondary
 from sdc.tables.build import EVIDENCE, TOTAL, Table
-from sdc.tables.rounding import redact_then_round
-from sdc.tables.rules import contributors, primary
+from sdc.tables.rounding import redact_then_round, round_to_multiple
+from sdc.tables.rules import (
+    contributors,
+    nearly_constant,
+    pinned_redacted,
+    primary,
+    sum_rounding,
+)
 
-EVIDENCE_COLUMNS = [*EVIDENCE, "holdings", "mode_count", "ones"]
+# what a cell's evidence may add (where its table has it): people, a mode's records, a
+# proportion's numerator, and what bounds a count from a sum (rules.nearly_constant)
+EVIDENCE_COLUMNS = [
+    *EVIDENCE,
+    "holdings",
+    "mode_count",
+    "ones",
+    "nonzero",
+    "smallest",
+    "second",
+    "nonzero_low",
+    "nonzero_high",
+    "unit",
+]
 
 
 @dataclass
@@ -77,7 +96,7 @@ class Protected:
             if i in self.intervals:
                 cell["interval"] = list(self.intervals[i])
             cells.append(cell)
-        return {
+        evidence = {
             "kind": "table",
             "table_kind": table.kind,
             "rows": table.rows,
@@ -100,6 +119,38 @@ class Protected:
                 "insiders_audited": self.insiders,
             },
         }
+        if "nonzero_low" in self.cells:
+            evidence["nearly_constant"] = _pinned_note(self.cells, table.aggfunc, self.policy)
+        return evidence
+
+
+def _pinned_note(cells: pd.DataFrame, aggfunc: str, policy: Policy) -> dict[str, Any]:
+    """Why a table's sums (or means) were treated as counts (rules.nearly_constant)."""
+    pinned = int(cells["nonzero_low"].notna().sum())
+    unit = float(cells["unit"].iloc[0])
+    rounded = sum_rounding(cells, aggfunc, policy.rounding_base)
+    what = (
+        "their non-zero records are checked as counts (zero, threshold), unsafe cells are "
+        f"protected by {policy.protection_level:g} record(s) of {unit:.6g}, and every sum, "
+        + (
+            f"totals included, is rounded to a multiple of {rounded:.6g} ({policy.rounding_base} "
+            "records of the unit), as counts are rounded"
+            if rounded is not None
+            else "totals included, is exact, as counts are under this policy"
+        )
+        if aggfunc == "sum"
+        else "its means of a variable with zeros are proportions of non-zero records "
+        "(class disclosure, numerator and complement at least the threshold)"
+    )
+    return {
+        "pinned_cells": pinned,
+        "unit": unit,
+        "rounded_to": rounded,
+        "note": f"the sums of {pinned} cell(s) pin their counts of non-zero records (the "
+        "variable is nearly a constant: an attacker who knows its smallest non-zero value "
+        "and a cell's two largest records can tell them within fewer counts than the "
+        f"policy's rounding leaves): {what}",
+    }
 
 
 def _plain(value):
@@ -222,6 +273,10 @@ def _published(table: Table, cells: pd.DataFrame, policy: Policy, outcome: _Outc
     published = cells["value"].to_numpy(float).copy()
     if table.kind == "frequency":
         published = redact_then_round(published, policy.redact_at_most, policy.rounding_base)
+    rounded = sum_rounding(cells, table.aggfunc, policy.rounding_base)
+    if rounded is not None:  # sums that pin counts are rounded as counts are, totals included
+        published = round_to_multiple(published, rounded)
+    published[pinned_redacted(cells, table.aggfunc, policy.redact_at_most)] = np.nan
     published[suppressed] = np.nan
     cells["published"] = published
     return Protected(
@@ -317,7 +372,15 @@ def recheck(evidence: dict[str, Any], policy: Policy) -> list[str]:
     )
     dims = evidence["rows"] + evidence["cols"]
     kind, aggfunc = evidence["table_kind"], evidence["aggfunc"]
-    for cell in cells.to_dict("records"):
+    if kind == "magnitude":  # the counts its sums pin, worked out again, never taken as given
+        for column in ("nonzero_low", "nonzero_high", "unit"):
+            cells[column] = np.nan
+        cells = nearly_constant(
+            cells.astype({"nonzero": float, "smallest": float}), aggfunc, policy
+        )
+    rounded = sum_rounding(cells, aggfunc, max(policy.rounding_base, recorded.rounding_base))
+    redacted = pinned_redacted(cells, aggfunc, policy.redact_at_most)
+    for i, cell in enumerate(cells.to_dict("records")):
         people = cell.get("holdings")
         if people is not None and not np.isnan(people) and not 0 <= people <= cell["count"]:
             where = ", ".join(f"{d}={cell[d]}" for d in dims)
@@ -342,6 +405,10 @@ def recheck(evidence: dict[str, Any], policy: Policy) -> list[str]:
                     max(policy.rounding_base, recorded.rounding_base),
                 )[0]
             )
+        elif rounded is not None:
+            expected = float(round_to_multiple(np.array([expected]), rounded)[0])
+        if redacted[i]:
+            expected = np.nan
         if not np.isclose(published, expected, rtol=1e-9, atol=1e-9, equal_nan=True):
             problems.append(
                 f"cell ({where}) is published as {published} but its evidence gives {expected}"

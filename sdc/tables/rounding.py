@@ -11,7 +11,14 @@ def round_to_base(values: np.ndarray, base: int) -> np.ndarray:
     values = np.asarray(values, dtype=float)
     if base <= 1:
         return values
-    return np.floor(values / base + 0.5) * base
+    return round_to_multiple(values, base)
+
+
+def round_to_multiple(values: np.ndarray, step: float) -> np.ndarray:
+    """VALUES rounded to the nearest multiple of STEP (> 0; halves go up): a count's base, or
+    the base of sums that pin counts (:func:`sdc.tables.rules.sum_rounding`), which may be
+    below 1 (a variable of tenths)."""
+    return np.floor(np.asarray(values, dtype=float) / step + 0.5) * step
 
 
 def redact_then_round(values: np.ndarray, redact_at_most: int | None, base: int) -> np.ndarray:

@@ -57,6 +57,7 @@ def cell_reasons(cell: dict, kind: str, aggfunc: str, policy: Policy) -> tuple[l
                 and rest < policy.pq_p / policy.pq_q * top1
             ):
                 reasons.append(f"pq rule (p={policy.pq_p:g}, q={policy.pq_q:g}) fails")
+        reasons += pinned_reasons(cell, aggfunc, policy)
     reasons += proportion_reasons(cell.get("ones"), count, aggfunc, policy)
     if aggfunc in EXTREMES and policy.extremes_disclosive:
         reasons.append(f"{aggfunc}: the value is one person's own value")
@@ -113,10 +114,123 @@ def protection_level(cell: dict, kind: str, policy: Policy, manual: bool = False
             levels.append(policy.pq_p / policy.pq_q * top1 - rest)
         if manual:
             levels.append(policy.p_percent / 100.0 * abs(total))
+    # a table whose sums pin counts: a count's level, in records of the table's unit
+    unit = _number(cell.get("unit"))
+    if unit is not None:
+        levels.append(policy.protection_level * unit)
     ones = cell.get("ones")
     if ones is not None and not np.isnan(ones):
-        levels.append(float(policy.protection_level))
+        levels.append(policy.protection_level * (1.0 if unit is None else unit))
     return max(levels)
+
+
+def _number(value) -> float | None:
+    """VALUE as a float; None where it is missing (None or NaN, as evidence gives it)."""
+    if value is None or np.isnan(value):
+        return None
+    return float(value)
+
+
+def nearly_constant(cells: pd.DataFrame, aggfunc: str, policy: Policy) -> pd.DataFrame:
+    """CELLS with the counts their sums pin (a copy where any is), where the variable is nearly
+    a constant.
+
+    The attacker knows the variable's smallest non-zero magnitude a (over the table's records)
+    and each cell's two largest records (the p % rule's intruder): the rest of a cell's sum
+    then comes from between rest/second and rest/a non-zero records, besides the largest. A
+    cell that passes the threshold and whose range holds fewer counts than the policy leaves a
+    count (its rounding base, or the 2·level + 1 of a suppressed count's protection) is
+    *pinned*: ``nonzero_low``
+    and ``nonzero_high`` record the range, and its non-zero records are checked as a count
+    (:func:`pinned_reasons`). Where any cell is pinned, every cell gets the table's ``unit``
+    (the largest second record, or sole record, of its pinned cells: a record's worth), by
+    which sums are rounded (:func:`sum_rounding`) and unsafe cells protected; a mean's pinned
+    cells, where the table has zeros, get ``ones`` (their non-zero records: a proportion).
+    Values of both signs bound no count; a table of non-positive values is read by magnitude
+    (its largest magnitude then bounds the rest, without a known largest contribution)."""
+    if aggfunc not in ("sum", "mean") or "nonzero" not in cells or not len(cells):
+        return cells
+    smallest = cells["smallest"].to_numpy(float)
+    if np.isnan(smallest).all():
+        return cells  # nothing but zeros: no count of non-zero records to pin
+    least = float(np.nanmin(smallest))
+    count = cells["count"].to_numpy(float)
+    nonzero = cells["nonzero"].to_numpy(float)
+    negatives = np.nan_to_num(cells["negatives"].to_numpy(float))
+    total = cells["sum"].to_numpy(float)
+    known_low = known_high = np.zeros(len(cells))
+    if (negatives > 0).any():
+        if not (negatives == nonzero).all():
+            return cells  # both signs: a sum bounds no count
+        rest, bound = -total, -cells["min"].to_numpy(float)
+    else:
+        # the two largest records (with holdings top1 and top2 are people's totals: the
+        # cell's largest record is its max, and build records the second as `second`)
+        held = "second" in cells and not cells["second"].isna().all()
+        top1 = np.nan_to_num(cells["max" if held else "top1"].to_numpy(float))
+        top2 = np.nan_to_num(cells["second" if held else "top2"].to_numpy(float))
+        rest, bound = np.maximum(total - top1, 0.0), np.where(top2 > 0, top2, top1)
+        known_low = known_high = (top1 > 0).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rest_low = np.where(rest > 0, np.ceil(rest / bound * (1 - 1e-9)), 0.0)
+        rest_high = np.floor(rest / least * (1 + 1e-9))
+    low, high = known_low + rest_low, known_high + rest_high
+    counts = max(policy.rounding_base, 2 * policy.protection_level + 1)
+    people = count
+    if "holdings" in cells:  # as contributors(): people where the table has holdings
+        held = cells["holdings"].to_numpy(float)
+        people = np.where(np.isnan(held), count, held)
+    pinned = (count > 0) & (people >= policy.threshold) & (high - low + 1 < counts)
+    if not pinned.any():
+        return cells
+    out = cells.copy()
+    out["nonzero_low"] = np.where(pinned, low, np.nan)
+    out["nonzero_high"] = np.where(pinned, high, np.nan)
+    out["unit"] = float(np.nanmax(np.where(pinned, bound, np.nan)))
+    if aggfunc == "mean" and (nonzero < count).any():
+        ones = out["ones"].to_numpy(float) if "ones" in out else np.full(len(out), np.nan)
+        out["ones"] = np.where(pinned & np.isnan(ones), nonzero, ones)
+    return out
+
+
+def pinned_reasons(cell: dict, aggfunc: str, policy: Policy) -> list[str]:
+    """A sum that pins its cell's non-zero records (:func:`nearly_constant`) publishes a count:
+    the count's rules (zero, threshold) apply to them."""
+    low, high = _number(cell.get("nonzero_low")), _number(cell.get("nonzero_high"))
+    if aggfunc != "sum" or low is None or high is None:
+        return []
+    ones = int(cell["nonzero"])
+    pins = f"the sum of a nearly constant variable pins its non-zero records to {low:.0f}" + (
+        f"–{high:.0f}" if high > low else ""
+    )
+    if ones == 0:
+        if policy.zeros_disclosive:
+            return [f"zero: {pins}: none of its {int(cell['count'])} records has the value"]
+        return []
+    if ones < policy.threshold:
+        return [f"threshold: {pins} (it has {ones}), fewer than the minimum of {policy.threshold}"]
+    return []
+
+
+def pinned_redacted(cells: pd.DataFrame, aggfunc: str, redact_at_most: int | None) -> np.ndarray:
+    """The cells whose sum pins a count of non-zero records at most REDACT_AT_MOST: missing,
+    as such a count is (:func:`sdc.tables.rounding.redact_then_round`)."""
+    if aggfunc != "sum" or redact_at_most is None or "nonzero_low" not in cells:
+        return np.zeros(len(cells), bool)
+    pinned = cells["nonzero_low"].notna().to_numpy()
+    return pinned & (cells["nonzero"].to_numpy(float) <= redact_at_most)
+
+
+def sum_rounding(cells: pd.DataFrame, aggfunc: str, base: int) -> float | None:
+    """The base to which a table's sums are rounded where they pin counts: the policy's
+    rounding BASE in records of the table's unit (a count's rounding, in the sum's units, so
+    that a rounded sum leaves at least BASE counts possible); None where sums stay exact."""
+    if aggfunc != "sum" or "unit" not in cells or base <= 1:
+        return None
+    unit = cells["unit"].to_numpy(float)
+    if np.isnan(unit).all() or not np.nanmax(unit) > 0:
+        return None
+    return base * float(np.nanmax(unit))
 
 
 def proportion_reasons(ones, count: float, aggfunc: str, policy: Policy) -> list[str]:
@@ -153,6 +267,8 @@ def primary(
     interval must reach on each side; 0 for a safe one) to CELLS (a copy). MANUAL marks the
     cells made unsafe by hand."""
     out = cells.copy()
+    if kind == "magnitude":
+        out = nearly_constant(out, aggfunc, policy)
     statuses, all_reasons, reviews, levels = [], [], [], []
     for i, cell in enumerate(out.to_dict("records")):
         reasons, review = cell_reasons(cell, kind, aggfunc, policy)

@@ -57,15 +57,36 @@ def _sums(frame, margins):
     return parse_table(out.csv().encode(), ".csv", out.evidence)  # as the airlock's replay
 
 
+def _exact(table):
+    """TABLE's sums as a reader who knew them exactly would hold them (sdc once published a
+    nearly constant variable's sums so): the true sum of each published cell, unrounded."""
+    frame = _almost_indicator()
+    truth = frame.groupby("area").x.sum().to_dict() | {"All": float(frame.x.sum())}
+    cells = {k: (None if v is None else float(truth[k[0]])) for k, v in table.cells.items()}
+    return csv("area,x\n" + "".join(f"{k[0]},{'' if v is None else v}\n" for k, v in cells.items()))
+
+
 def test_sums_that_recompute_a_suppressed_sum_fail():
     frame = _almost_indicator()
     released = _sums(frame, True)
     request = _sums(frame[frame.area != "north"], False)
-    assert released.statistic == request.statistic == "sum" and request.kind == "values"
+    assert released.statistic == request.statistic == "sum"
     assert released.cells[("north",)] is None and request.cells[("south",)] == 40.0
+    # exact sums of x (1 for all but one) recompute north from the released total
+    exact_released, exact_request = _exact(released), _exact(request)
+    exact_released.statistic = exact_request.statistic = "sum"
+    check = joint_audit([("b.csv", exact_request)], [("a.csv", exact_released)], POLICY)
+    assert check["b.csv"].outcome == CheckOutcome.FAIL, check["b.csv"].explanation
+    assert "area=north (4)" in check["b.csv"].explanation
+    # sdc rounds them as counts (x is nearly a constant): read within their rounding, north
+    # lies anywhere in [0, 17.5]
+    assert released.step == request.step == 5.0 and released.cells[("central",)] == 70.0
     check = joint_audit([("b.csv", request)], [("a.csv", released)], POLICY)["b.csv"]
-    assert check.outcome == CheckOutcome.FAIL, check.explanation
-    assert "area=north (4)" in check.explanation
+    assert check.outcome == CheckOutcome.PASS, check.explanation
+    # read as exact (a table without its step), the same files would fail
+    request.step = released.step = None
+    check = joint_audit([("b.csv", request)], [("a.csv", released)], POLICY)["b.csv"]
+    assert check.outcome == CheckOutcome.FAIL and "area=north (5)" in check.explanation
 
 
 def test_sums_are_not_linked_with_counts_and_may_be_negative():
@@ -134,12 +155,19 @@ def test_the_airlocks_replay_tells_the_joint_audit_its_tables_are_sums(tmp_path)
     others = [("a.csv", found["a.csv"])]
     assert differencing(found["b.csv"], others, POLICY).outcome == CheckOutcome.PASS
     check = joint_audit([("b.csv", found["b.csv"])], others, POLICY).get("b.csv")
-    assert check is not None and check.outcome == CheckOutcome.FAIL, check
-    assert found["a.csv"].statistic == "sum" and "area=north (4)" in check.explanation
-    # the ledger keeps what the replay said the cells are
+    # x is 1 for all but one person: sdc rounds its sums as counts (to 5), and the linked
+    # audit reads them within that rounding: north (4) is not recomputed
+    assert check is not None and check.outcome == CheckOutcome.PASS, check
+    assert found["a.csv"].statistic == "sum" and found["a.csv"].step == 5.0
+    # the ledger keeps what the replay said the cells are, and their rounding
     from output_checks.tables import Table
 
-    assert Table.from_json(found["a.csv"].to_json()).statistic == "sum"
+    stored = Table.from_json(found["a.csv"].to_json())
+    assert stored.statistic == "sum" and stored.step == 5.0
+    # read as exact sums, the two files recompute north (within the rounding: 5)
+    found["a.csv"].step = found["b.csv"].step = None
+    check = joint_audit([("b.csv", found["b.csv"])], others, POLICY)["b.csv"]
+    assert check.outcome == CheckOutcome.FAIL and "area=north (5)" in check.explanation
 
 
 def test_means_made_by_the_replay_are_outside_the_audit_and_unknown_decimals_are_reviewed():
