@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import combinations, product
@@ -73,6 +73,7 @@ MAX_JOINT_CELLS = 20_000  # cells of every table together, margins included
 MAX_JOINT_SUPPRESSED = 2_000  # suppressed cells asked about (two programmes each)
 MAX_JOINT_TABLES = 100  # tables joined to the request's, directly or through others
 MAX_DIMENSIONS = MAX_ALIGN_DIMENSIONS  # a table of more is not matched by content
+MAX_SLICES = 5_000  # slices of tables compared with smaller tables (:func:`_sliced`) per audit
 MIN_LINKED = 3  # cells two tables must both publish, all equal, to be one population
 ALL = "\x00all"  # the margin of a table that publishes none
 # a group whose published values span more than this ratio (largest to smallest non-zero) is not
@@ -119,22 +120,7 @@ class _Grid:
     def views(self) -> list[tuple[View, dict[Key, Key]]]:
         """Its inner cells and every margin, as views :func:`ledger.align` matches, each with
         the cell of the grid behind each of its cells."""
-        margin, n = self.margin, len(self.table.dims)
-        known = self.known
-        found = []
-        for size in range(n, 0, -1):
-            for kept in combinations(range(n), size):
-                cells: dict[Key, float | None] = {}
-                behind: dict[Key, Key] = {}
-                for key in self.keys:
-                    if all((key[i] == margin) != (i in kept) for i in range(n)):
-                        short = tuple(key[i] for i in kept)
-                        cells[short] = known[key]
-                        behind[short] = key
-                if len(cells) >= 2:
-                    names = [self.table.dims[i] for i in kept]
-                    found.append((View(names, cells, {}, "cells", self.base), behind))
-        return found
+        return _views(self, {})
 
     @cached_property
     def known(self) -> dict[Key, float | None]:
@@ -143,8 +129,7 @@ class _Grid:
     @property
     def total(self) -> tuple[Key, float | None]:
         """Its grand total's cell, and the total as a reader knows it (None: not known)."""
-        key = tuple(self.margin for _ in self.categories)
-        return key, self.known.get(key)
+        return _total(self, {})
 
     @cached_property
     def labels(self) -> set[str]:
@@ -242,10 +227,54 @@ def _known(grid: _Grid) -> dict[Key, float | None]:
     return known
 
 
+def _views(grid: _Grid, fixed: dict[int, str]) -> list[tuple[View, dict[Key, Key]]]:
+    """The views of GRID with its dimensions FIXED (by number) held at one label each (a
+    category or the margin: a slice of it): the inner cells of the other dimensions and every
+    margin of them, each with the cell of the grid behind each of its cells."""
+    margin, n = grid.margin, len(grid.table.dims)
+    free = [i for i in range(n) if i not in fixed]
+    known, place = grid.known, grid.place
+    found = []
+    for size in range(len(free), 0, -1):
+        for kept in combinations(free, size):
+            choices = [
+                grid.categories[i] if i in kept else [fixed.get(i, margin)] for i in range(n)
+            ]
+            if math.prod(len(c) for c in choices) <= len(place):
+                keys: list[Key] = [k for k in product(*choices) if k in place]
+            else:  # a long table of margins: only the cells it names
+                keys = [
+                    k
+                    for k in grid.keys
+                    if all(k[i] == fixed[i] for i in fixed)
+                    and all((k[i] == margin) != (i in kept) for i in free)
+                ]
+            if len(keys) >= 2:
+                cells = {tuple(k[i] for i in kept): known[k] for k in keys}
+                behind = {tuple(k[i] for i in kept): k for k in keys}
+                names = [grid.table.dims[i] for i in kept]
+                found.append((View(names, cells, {}, "cells", grid.base), behind))
+    return found
+
+
+def _total(grid: _Grid, fixed: dict[int, str]) -> tuple[Key, float | None]:
+    """The total of GRID's slice FIXED (its grand total when none is fixed): its cell, and its
+    value as a reader knows it (None: not known)."""
+    key = tuple(fixed.get(i, grid.margin) for i in range(len(grid.categories)))
+    return key, grid.known.get(key)
+
+
 def _joined(a: _Grid, b: _Grid) -> Link | None:
     """The cells of A and B that are the same number, when the two are one population (see
     the module), else None. Views (and grand totals) whose published cells differ are not
     joined: the margins of a table over some of the areas are not those of one over all."""
+    return _matched(a, {}, b, strict=False)
+
+
+def _matched(a: _Grid, fixed: dict[int, str], b: _Grid, strict: bool) -> Link | None:
+    """The cells of A's slice FIXED (all of A when none is fixed) and of B that are the same
+    number, matched as :func:`_joined` matches two tables; STRICT: none when any cell both
+    publish differs (a slice is one of many tried: every cell must agree)."""
     # matched within the rounding either may show (its bounds are read exactly: see _base)
     slack = 0.0 if a.shown == b.shown else sum(x / 2 for x in (a.shown, b.shown) if x > 1)
 
@@ -254,11 +283,14 @@ def _joined(a: _Grid, b: _Grid) -> Link | None:
 
     joined: Link = []
     agreeing = 0
-    (top_a, total_a), (top_b, total_b) = a.total, b.total
-    if total_a is not None and total_b is not None and not differ(total_a, total_b):
-        agreeing += 1
-        joined.append((top_a, top_b))
-    for mine, here in a.views:
+    (top_a, total_a), (top_b, total_b) = _total(a, fixed), b.total
+    if total_a is not None and total_b is not None:
+        if not differ(total_a, total_b):
+            agreeing += 1
+            joined.append((top_a, top_b))
+        elif strict:
+            return None
+    for mine, here in a.views if not fixed else _views(a, fixed):
         for theirs, there in b.views:
             if len(mine.names) != len(theirs.names):
                 continue
@@ -267,16 +299,86 @@ def _joined(a: _Grid, b: _Grid) -> Link | None:
             pairs = [p for p in align(mine, theirs) if not p.by_population]
             both = [(p.a, p.b) for p in pairs if p.a is not None and p.b is not None]
             if any(differ(x, y) for x, y in both):
+                if strict:
+                    return None
                 continue
             agreeing += len(both)
             joined += [(here[p.here], there[p.there]) for p in pairs]
     return joined if agreeing >= MIN_LINKED else None
 
 
-def _linked(grids: list[_Grid], first: int) -> tuple[list[int], dict[tuple[int, int], Link], bool]:
-    """The grids joined, directly or through others, to the first FIRST (the request's), those
-    first; the cells each two of them share; and whether the search stopped past a cap
-    (:data:`MAX_JOINT_TABLES`, :data:`MAX_JOINT_CELLS`, :data:`MAX_JOINT_SUPPRESSED`)."""
+def _slices(big: _Grid, small: _Grid) -> Iterator[dict[int, str]]:
+    """The slices of BIG that may be SMALL: its dimensions but as many as SMALL has held at one
+    label each (a category, or the margin where another is held at a category: all at the
+    margin is a margin of BIG, matched already), the dimensions left each sharing a label with
+    one of SMALL's (:func:`ledger.align` matches nothing else by its label)."""
+    n, k = len(big.categories), len(small.categories)
+    theirs = [{normal_label(c) for c in categories} for categories in small.categories]
+    shares = [
+        any({normal_label(c) for c in categories} & labels for labels in theirs)
+        for categories in big.categories
+    ]
+    for held in combinations(range(n), n - k):
+        if not all(shares[i] for i in range(n) if i not in held):
+            continue
+        for labels in product(*[[*big.categories[i], big.margin] for i in held]):
+            if any(label != big.margin for label in labels):
+                yield dict(zip(held, labels, strict=True))
+
+
+def _slice_words(grid: _Grid, fixed: dict[int, str]) -> str:
+    return cell_words(tuple(fixed.values()), [grid.table.dims[i] for i in fixed]).replace(
+        f"={ALL}", "=(all)"
+    )
+
+
+def _sliced(big: _Grid, small: _Grid, budget: list[int]) -> tuple[Link | None, str | None]:
+    """The cells of SMALL and of the one slice of BIG (:func:`_slices`) it matches (every cell
+    both publish equal, at least :data:`MIN_LINKED`); or why it is not linked though it may be
+    (it matches several slices, or BUDGET, the slices left to try in the audit, ran out)."""
+    matched: list[tuple[dict[int, str], Link]] = []
+    for fixed in _slices(big, small):
+        if budget[0] <= 0:
+            return None, (
+                f"not every slice of {big.name} was compared with {small.name} (the joint "
+                f"audit tries at most {MAX_SLICES:,} slices of tables): check by hand whether "
+                f"{small.name} is a slice of {big.name} (one category of a dimension it leaves "
+                "out) that recomputes a suppressed cell with it"
+            )
+        budget[0] -= 1
+        link = _matched(big, fixed, small, strict=True)
+        if link is not None:
+            matched.append((fixed, link))
+    if len(matched) > 1:
+        slices = "; ".join(_slice_words(big, fixed) for fixed, _ in matched[:MAX_MESSAGES])
+        return None, (
+            f"the published cells of {small.name} match several slices of {big.name} "
+            f"({slices}): which one it is cannot be told, so it is not linked; check by hand "
+            "whether a suppressed cell can be recomputed from them together"
+        )
+    return (matched[0][1], None) if matched else (None, None)
+
+
+GridPair = tuple[int, int]  # two grids, by number, the smaller first
+
+
+@dataclass
+class _Found:
+    """What :func:`_linked` found: the grids joined to the request's (those first), the cells
+    each two of them share, whether the search stopped past a cap, and the pairs of tables that
+    may be linked but were not, each with why (a checker decides)."""
+
+    chosen: list[int]
+    links: dict[GridPair, Link]
+    over: bool = False
+    problems: list[tuple[GridPair, str]] = field(default_factory=list)
+
+
+def _linked(grids: list[_Grid], first: int) -> _Found:
+    """The grids joined, directly or through others, to the first FIRST (the request's): by
+    their views (:func:`_joined`), or a slice of one by the other (:func:`_sliced`); see
+    :class:`_Found`. Caps: :data:`MAX_JOINT_TABLES`, :data:`MAX_JOINT_CELLS`,
+    :data:`MAX_JOINT_SUPPRESSED`, :data:`MAX_SLICES`."""
     by_label: dict[str, set[int]] = defaultdict(set)
     for g, grid in enumerate(grids):
         for label in grid.labels:
@@ -284,8 +386,10 @@ def _linked(grids: list[_Grid], first: int) -> tuple[list[int], dict[tuple[int, 
     chosen = list(range(first))
     cells = sum(len(grids[g].keys) for g in chosen)
     hidden = sum(grids[g].suppressed for g in chosen)
-    links: dict[tuple[int, int], Link] = {}
-    checked: set[tuple[int, int]] = set()
+    links: dict[GridPair, Link] = {}
+    problems: list[tuple[GridPair, str]] = []
+    budget = [MAX_SLICES]
+    checked: set[GridPair] = set()
     queue = list(chosen)
     while queue:
         g = queue.pop(0)
@@ -297,7 +401,15 @@ def _linked(grids: list[_Grid], first: int) -> tuple[list[int], dict[tuple[int, 
             if pair in checked:
                 continue
             checked.add(pair)
-            joined = _joined(grids[pair[0]], grids[pair[1]])
+            a, b = grids[pair[0]], grids[pair[1]]
+            joined = _joined(a, b)
+            if joined is None and len(a.categories) != len(b.categories):
+                big, small = (a, b) if len(a.categories) > len(b.categories) else (b, a)
+                joined, why = _sliced(big, small, budget)
+                if why is not None:
+                    problems.append((pair, why))
+                if joined is not None and big is b:
+                    joined = [(y, x) for x, y in joined]
             if joined is None:
                 continue
             links[pair] = joined
@@ -311,8 +423,21 @@ def _linked(grids: list[_Grid], first: int) -> tuple[list[int], dict[tuple[int, 
                 or cells > MAX_JOINT_CELLS
                 or hidden > MAX_JOINT_SUPPRESSED
             ):
-                return chosen, links, True
-    return chosen, links, False
+                return _Found(chosen, links, True, problems)
+    return _Found(chosen, links, False, problems)
+
+
+def _problems(found: _Found, ours: int) -> list[tuple[int, str]]:
+    """The request's grids (by number, below OURS) each problem of FOUND concerns: those joined
+    (directly or through others) to either table of the pair."""
+    tied = _Union(max([*found.chosen, *(g for pair, _ in found.problems for g in pair)]) + 1)
+    for a, b in found.links:
+        tied.join(a, b)
+    said = []
+    for pair, why in found.problems:
+        roots = {tied.root(g) for g in pair}
+        said += [(g, why) for g in range(ours) if tied.root(g) in roots]
+    return said
 
 
 def _system(grids: list[_Grid], links: dict[tuple[int, int], Link]) -> _System:
@@ -746,9 +871,10 @@ def joint_audit(
         return checks
     audited, left_out = _sorted(others, policy)
     grids = mine + audited
-    chosen, links, over = _linked(grids, len(mine))
+    found = _linked(grids, len(mine))
+    chosen, links = found.chosen, found.links
     joined = [grids[g] for g in chosen]
-    if over:
+    if found.over:
         cells = sum(len(g.keys) for g in joined)
         message = _too_many(cells, sum(g.suppressed for g in joined), len(joined))
         return checks | {g.name: Check(NAME, CheckOutcome.REVIEW, message) for g in mine}
@@ -785,6 +911,8 @@ def joint_audit(
                     f"left out of the audit ({why}): check by hand whether a suppressed cell "
                     "can be recomputed from them together"
                 )
+    for g, why in _problems(found, len(mine)):
+        unsure[g].append(why)
     for g, grid in enumerate(mine):
         if flags[g]:
             said = flags[g]
