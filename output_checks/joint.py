@@ -48,7 +48,7 @@ from collections import defaultdict
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
-from itertools import combinations, product
+from itertools import combinations, permutations, product
 from typing import Any
 
 import numpy as np
@@ -74,6 +74,9 @@ MAX_JOINT_SUPPRESSED = 2_000  # suppressed cells asked about (two programmes eac
 MAX_JOINT_TABLES = 100  # tables joined to the request's, directly or through others
 MAX_DIMENSIONS = MAX_ALIGN_DIMENSIONS  # a table of more is not matched by content
 MAX_SLICES = 5_000  # slices of tables compared with smaller tables (:func:`_sliced`) per audit
+MAX_REGROUPINGS = 200  # pairs of dimensions searched for categories summing another's (per audit)
+MAX_REGROUPED = 60  # categories of the finer dimension of a pair searched
+MAX_REGROUPING_NODES = 10_000  # branch-and-bound nodes of each search: a count, not seconds
 MIN_LINKED = 3  # cells two tables must both publish, all equal, to be one population
 ALL = "\x00all"  # the margin of a table that publishes none
 # a group whose published values span more than this ratio (largest to smallest non-zero) is not
@@ -332,20 +335,20 @@ def _slice_words(grid: _Grid, fixed: dict[int, str]) -> str:
     )
 
 
-def _sliced(big: _Grid, small: _Grid, budget: list[int]) -> tuple[Link | None, str | None]:
+def _sliced(big: _Grid, small: _Grid, budget: dict[str, int]) -> tuple[Link | None, str | None]:
     """The cells of SMALL and of the one slice of BIG (:func:`_slices`) it matches (every cell
     both publish equal, at least :data:`MIN_LINKED`); or why it is not linked though it may be
-    (it matches several slices, or BUDGET, the slices left to try in the audit, ran out)."""
+    (it matches several slices, or BUDGET's slices left to try in the audit ran out)."""
     matched: list[tuple[dict[int, str], Link]] = []
     for fixed in _slices(big, small):
-        if budget[0] <= 0:
+        if budget["slices"] <= 0:
             return None, (
                 f"not every slice of {big.name} was compared with {small.name} (the joint "
                 f"audit tries at most {MAX_SLICES:,} slices of tables): check by hand whether "
                 f"{small.name} is a slice of {big.name} (one category of a dimension it leaves "
                 "out) that recomputes a suppressed cell with it"
             )
-        budget[0] -= 1
+        budget["slices"] -= 1
         link = _matched(big, fixed, small, strict=True)
         if link is not None:
             matched.append((fixed, link))
@@ -357,6 +360,181 @@ def _sliced(big: _Grid, small: _Grid, budget: list[int]) -> tuple[Link | None, s
             "whether a suppressed cell can be recomputed from them together"
         )
     return (matched[0][1], None) if matched else (None, None)
+
+
+Sums = list[tuple[Key, list[Key]]]  # a cell of one grid, and the cells of another it adds up
+
+
+def _pairings(coarse: _Grid, fine: _Grid) -> Iterator[tuple[int, int, dict[int, int]]]:
+    """Ways COARSE's categories may be sums of FINE's under other labels: (i, j, others) where
+    COARSE's dimension i has fewer categories than FINE's j and shares fewer than half of
+    their labels (:func:`ledger.align` does not match them), and each other dimension of
+    COARSE is paired with one of FINE's (OTHERS) sharing a label."""
+    n = len(coarse.categories)
+    if n != len(fine.categories) or n < 2:
+        return
+    mine = [{normal_label(c) for c in cats} for cats in coarse.categories]
+    theirs = [{normal_label(c) for c in cats} for cats in fine.categories]
+    for order in permutations(range(n)):
+        shared = [len(mine[i] & theirs[order[i]]) for i in range(n)]
+        apart = [i for i in range(n) if 2 * shared[i] < max(len(mine[i]), len(theirs[order[i]]))]
+        if len(apart) != 1 or any(shared[k] == 0 for k in range(n) if k != apart[0]):
+            continue
+        i = apart[0]
+        if 1 <= len(coarse.categories[i]) < len(fine.categories[order[i]]):
+            yield i, order[i], {k: order[k] for k in range(n) if k != i}
+
+
+def _regroup_rows(
+    coarse: _Grid, fine: _Grid, i: int, j: int, others: dict[int, int]
+) -> dict[Key, list[Key]]:
+    """Each cell of COARSE with a category at I whose other labels FINE has (paired by OTHERS):
+    the cells of FINE behind it, one per category of FINE's J (in order)."""
+    labels = [{normal_label(c): c for c in [*cats, fine.margin]} for cats in fine.categories]
+    labels = [{**m, normal_label(coarse.margin): fine.margin} for m in labels]
+    rows: dict[Key, list[Key]] = {}
+    for key in coarse.keys:
+        if key[i] == coarse.margin:
+            continue
+        template: list[str] = [""] * len(key)
+        for k, m in others.items():
+            found = labels[m].get(normal_label(key[k]))
+            if found is None:
+                break
+            template[m] = found
+        else:
+            cells = [
+                tuple(f if m == j else template[m] for m in range(len(key)))
+                for f in fine.categories[j]
+            ]
+            if all(c in fine.place for c in cells):
+                rows[key] = cells
+    return rows
+
+
+def _regrouped(coarse: _Grid, fine: _Grid, budget: dict[str, int]) -> tuple[Sums, str | None]:
+    """The cells of COARSE that are sums of FINE's cells, when each category of one of its
+    dimensions is found, by content, to be a sum of categories of one of FINE's under other
+    labels ("north or east"): a 0/1 choice of FINE's categories whose published cells add up
+    to the category's over the other dimensions, in every cell both publish exactly, unique and
+    on at least :data:`MIN_LINKED` cells of each category (a programme of HiGHS, bounded by
+    :data:`MAX_REGROUPING_NODES`). Tried only when the two tables' margins over the other
+    dimensions agree (one population). Else nothing, and why when the grouping is plausible
+    but undecided (BUDGET's searches left in the audit ran out; suppressed cells leave too
+    few; several choices fit)."""
+    if coarse.base != 1 or fine.base != 1 or coarse.family != fine.family:
+        return [], None  # rounded counts do not add up exactly
+    for i, j, others in _pairings(coarse, fine):
+        rows = _regroup_rows(coarse, fine, i, j, others)
+        if not _one_population(coarse, fine, i, j, rows):
+            continue
+        where = (
+            f"the categories of {coarse.table.dims[i]} in {coarse.name} may be sums of the "
+            f"categories of {fine.name} ({fine.table.dims[j]}) under other labels"
+        )
+        hand = ": check by hand whether a suppressed cell can be recomputed from them together"
+        if budget["groupings"] <= 0 or len(fine.categories[j]) > MAX_REGROUPED:
+            return [], (
+                f"{where}, but the joint audit searches at most {MAX_REGROUPINGS} such "
+                f"groupings of at most {MAX_REGROUPED} categories{hand}"
+            )
+        budget["groupings"] -= 1
+        chosen, why = _grouping(coarse, fine, i, rows)
+        if why is not None:
+            return [], f"{where}, but {why}{hand}"
+        if chosen is not None:
+            return [(key, [cells[f] for f in chosen[key[i]]]) for key, cells in rows.items()], None
+    return [], None
+
+
+def _one_population(coarse: _Grid, fine: _Grid, i: int, j: int, rows: dict[Key, list[Key]]) -> bool:
+    """Do COARSE's margin over I and FINE's over J (the same cells of the other dimensions)
+    agree, on at least :data:`MIN_LINKED` cells both publish and none differing?"""
+    seen: dict[Key, Key] = {}
+    for key, cells in rows.items():
+        seen[key[:i] + (coarse.margin,) + key[i + 1 :]] = (
+            cells[0][:j] + (fine.margin,) + cells[0][j + 1 :]
+        )
+    agreeing = 0
+    for mine, theirs in seen.items():
+        a, b = coarse.known.get(mine), fine.known.get(theirs)
+        if a is None or b is None:
+            continue
+        if abs(a - b) > TOLERANCE * 1e-3 * max(1.0, abs(a)):
+            return False
+        agreeing += 1
+    return agreeing >= MIN_LINKED
+
+
+def _grouping(
+    coarse: _Grid, fine: _Grid, i: int, rows: dict[Key, list[Key]]
+) -> tuple[dict[str, list[int]] | None, str | None]:
+    """Which of FINE's categories (by place) each category of COARSE's I is the sum of: a 0/1
+    programme over the cells both publish; None when no choice fits (not a grouping), or why
+    it cannot be decided."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    groups = coarse.categories[i]
+    parts = len(next(iter(rows.values()))) if rows else 0
+    if not parts:
+        return None, None
+    n = len(groups) * parts
+    equations, values, used = [], [], dict.fromkeys(groups, 0)
+    for key, cells in rows.items():
+        total = coarse.known.get(key)
+        found = [fine.known.get(c) for c in cells]
+        if total is None or any(v is None for v in found):
+            continue
+        g = groups.index(key[i])
+        row = np.zeros(n)
+        row[g * parts : (g + 1) * parts] = [v or 0.0 for v in found]
+        equations.append(row)
+        values.append(total)
+        used[key[i]] += 1
+    if not equations:
+        return None, None
+    once = np.zeros((parts + len(groups), n))
+    for f in range(parts):
+        once[f, f::parts] = 1.0  # each of FINE's categories in one group at most
+    for g in range(len(groups)):
+        once[parts + g, g * parts : (g + 1) * parts] = -1.0  # each group of one at least
+    constraints = [
+        LinearConstraint(np.array(equations), values, values),
+        LinearConstraint(once, -np.inf, np.r_[np.ones(parts), -np.ones(len(groups))]),
+    ]
+    options = {"node_limit": MAX_REGROUPING_NODES, "presolve": True}
+
+    def solve(extra: list[LinearConstraint]) -> np.ndarray | None | str:
+        result = milp(
+            np.zeros(n),
+            constraints=constraints + extra,
+            integrality=np.ones(n),
+            bounds=Bounds(0, 1),
+            options=options,
+        )
+        if result.status == 0 and result.x is not None:
+            return np.round(result.x)
+        if result.status == 2:
+            return None
+        return f"the search stopped ({result.message.strip()})"
+
+    first = solve([])
+    if first is None or isinstance(first, str):
+        return None, first
+    ones = first > 0.5
+    cut = LinearConstraint(np.where(ones, 1.0, -1.0), -np.inf, ones.sum() - 1)
+    second = solve([cut])
+    if isinstance(second, str):
+        return None, second
+    if second is not None:
+        return None, "several choices of its categories fit the cells both publish"
+    few = [g for g in groups if used[g] < MIN_LINKED]
+    if few:
+        return None, (
+            f"too few cells of {', '.join(few[:MAX_MESSAGES])} are published in both (fewer "
+            f"than {MIN_LINKED}) to tell"
+        )
+    return {g: [f for f in range(parts) if ones[k * parts + f]] for k, g in enumerate(groups)}, None
 
 
 GridPair = tuple[int, int]  # two grids, by number, the smaller first
@@ -372,6 +550,7 @@ class _Found:
     links: dict[GridPair, Link]
     over: bool = False
     problems: list[tuple[GridPair, str]] = field(default_factory=list)
+    sums: dict[GridPair, Sums] = field(default_factory=dict)  # (coarse, fine): its cells' sums
 
 
 def _linked(grids: list[_Grid], first: int) -> _Found:
@@ -386,9 +565,8 @@ def _linked(grids: list[_Grid], first: int) -> _Found:
     chosen = list(range(first))
     cells = sum(len(grids[g].keys) for g in chosen)
     hidden = sum(grids[g].suppressed for g in chosen)
-    links: dict[GridPair, Link] = {}
-    problems: list[tuple[GridPair, str]] = []
-    budget = [MAX_SLICES]
+    found = _Found(chosen, {})
+    budget = {"slices": MAX_SLICES, "groupings": MAX_REGROUPINGS}
     checked: set[GridPair] = set()
     queue = list(chosen)
     while queue:
@@ -401,18 +579,8 @@ def _linked(grids: list[_Grid], first: int) -> _Found:
             if pair in checked:
                 continue
             checked.add(pair)
-            a, b = grids[pair[0]], grids[pair[1]]
-            joined = _joined(a, b)
-            if joined is None and len(a.categories) != len(b.categories):
-                big, small = (a, b) if len(a.categories) > len(b.categories) else (b, a)
-                joined, why = _sliced(big, small, budget)
-                if why is not None:
-                    problems.append((pair, why))
-                if joined is not None and big is b:
-                    joined = [(y, x) for x, y in joined]
-            if joined is None:
+            if not _pair(grids, pair, found, budget):
                 continue
-            links[pair] = joined
             if c not in chosen:
                 chosen.append(c)
                 queue.append(c)
@@ -423,15 +591,41 @@ def _linked(grids: list[_Grid], first: int) -> _Found:
                 or cells > MAX_JOINT_CELLS
                 or hidden > MAX_JOINT_SUPPRESSED
             ):
-                return _Found(chosen, links, True, problems)
-    return _Found(chosen, links, False, problems)
+                found.over = True
+                return found
+    return found
+
+
+def _pair(grids: list[_Grid], pair: GridPair, found: _Found, budget: dict[str, int]) -> bool:
+    """Link the two grids of PAIR into FOUND, if they are linked: by their views, or a slice of
+    one by the other (:func:`_sliced`), or the categories of one as sums of the other's
+    (:func:`_regrouped`); note in FOUND why they may be linked though they were not. BUDGET:
+    the slices and groupings the audit may still try."""
+    a, b = grids[pair[0]], grids[pair[1]]
+    joined = _joined(a, b)
+    if joined is None and len(a.categories) != len(b.categories):
+        big, small = (a, b) if len(a.categories) > len(b.categories) else (b, a)
+        joined, why = _sliced(big, small, budget)
+        if why is not None:
+            found.problems.append((pair, why))
+        if joined is not None and big is b:
+            joined = [(y, x) for x, y in joined]
+    if joined is not None:
+        found.links[pair] = joined
+    for coarse, fine in (pair, pair[::-1]):
+        sums, why = _regrouped(grids[coarse], grids[fine], budget)
+        if why is not None:
+            found.problems.append((pair, why))
+        if sums:
+            found.sums[(coarse, fine)] = sums
+    return pair in found.links or pair in found.sums or pair[::-1] in found.sums
 
 
 def _problems(found: _Found, ours: int) -> list[tuple[int, str]]:
     """The request's grids (by number, below OURS) each problem of FOUND concerns: those joined
     (directly or through others) to either table of the pair."""
     tied = _Union(max([*found.chosen, *(g for pair, _ in found.problems for g in pair)]) + 1)
-    for a, b in found.links:
+    for a, b in [*found.links, *found.sums]:
         tied.join(a, b)
     said = []
     for pair, why in found.problems:
@@ -440,8 +634,11 @@ def _problems(found: _Found, ours: int) -> list[tuple[int, str]]:
     return said
 
 
-def _system(grids: list[_Grid], links: dict[tuple[int, int], Link]) -> _System:
-    """The joint system of GRIDS, with the cells LINKS (by grid number) joins."""
+def _system(
+    grids: list[_Grid], links: dict[GridPair, Link], sums: dict[GridPair, Sums] | None = None
+) -> _System:
+    """The joint system of GRIDS, with the cells LINKS (by grid number) joins and the SUMS of
+    one grid's cells another's are (by coarse and fine grid number)."""
     system = _System(grids)
     first = []
     # a sum of values that may be negative may be negative: its unknowns are unbounded below
@@ -478,6 +675,11 @@ def _system(grids: list[_Grid], links: dict[tuple[int, int], Link]) -> _System:
     for (a, b), joined in links.items():
         for x, y in joined:
             system.same.append((first[a] + grids[a].place[x], first[b] + grids[b].place[y]))
+    for (a, b), added in (sums or {}).items():
+        for key, parts in added:
+            system.relations.append(
+                (first[a] + grids[a].place[key], [first[b] + grids[b].place[p] for p in parts])
+            )
     return system
 
 
@@ -581,6 +783,12 @@ def _exposures(
     for i, r in enumerate(roots):
         if merged.free([r]):
             grids_of[tied.root(r)].add(system.owner[i][0])
+    # and the tables of a relation between two (a category one adds up of the other's)
+    for (total, parts), (first, originals) in zip(relations, system.relations, strict=True):
+        owners = {system.owner[i][0] for i in (first, *originals)}
+        free = merged.free([total, *parts])
+        if free and len(owners) > 1:
+            grids_of[tied.root(free[0])] |= owners
     revealed = {r for r in merged.asked if not merged.free([r]) and len(copies[r]) > 1}
     for total, parts in relations:
         free = merged.free([total, *parts])
@@ -801,8 +1009,9 @@ def _new(
     exposures: list[Exposure],
     system: _System,
     ours: int,
-    links: dict[tuple[int, int], Link],
+    links: dict[GridPair, Link],
     policy: Policy,
+    sums: dict[GridPair, Sums],
 ) -> list[Exposure]:
     """The EXPOSURES of SYSTEM (whose first OURS grids are the request's) that the other tables
     do not expose without the request's: a cell they publish, recompute, or that a released
@@ -810,6 +1019,7 @@ def _new(
     before = _system(
         system.grids[ours:],
         {(a - ours, b - ours): c for (a, b), c in links.items() if min(a, b) >= ours},
+        {(a - ours, b - ours): c for (a, b), c in sums.items() if min(a, b) >= ours},
     )
     place = {(g, k): i for i, (g, k) in enumerate(before.owner)}
     implicit = {
@@ -880,11 +1090,12 @@ def joint_audit(
         return checks | {g.name: Check(NAME, CheckOutcome.REVIEW, message) for g in mine}
     index = {g: k for k, g in enumerate(chosen)}
     local = {(index[a], index[b]): cells for (a, b), cells in links.items()}
-    system = _system(joined, local)
+    sums = {(index[a], index[b]): added for (a, b), added in found.sums.items()}
+    system = _system(joined, local, sums)
     exposures, contradictions = _exposures(system, policy)
     ours = len(mine)
     if exposures and len(joined) > ours:
-        exposures = _new(exposures, system, ours, local, policy)
+        exposures = _new(exposures, system, ours, local, policy, sums)
     flags: dict[int, list[str]] = defaultdict(list)
     exposed: dict[int, list[Exposure]] = defaultdict(list)
     marked: dict[int, list[list[Any]]] = defaultdict(list)  # cells for the checkers' page
