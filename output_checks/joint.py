@@ -18,6 +18,13 @@ cells into one system (sums joined only with sums, counts with counts):
   rounding of either, and the tables agree on at least :data:`MIN_LINKED` cells (their grand
   totals included): one population, published twice. Views that differ are not joined (the
   margins of a table over some of the areas are not those of a table over all of them);
+- **a slice**: a table of fewer dimensions is also matched, by the same rule with every cell
+  both publish equal, with each slice of another (:func:`_slices`: the 2023 layer of an area ×
+  agency × year table published as area × agency); several slices matching is review;
+- **a grouping under other labels**: the categories of a table by region ("north or east") that
+  a 0/1 programme finds, uniquely, to be sums of another's areas in every cell both publish
+  (:func:`_regrouped`) are each the sum of those areas' cells; plausible but undecided is
+  review;
 - a published count is known (exactly, or within half its rounding base: 10 at base 5 is 8 to
   12 at most), a suppressed one (blank, ``[c]``, ``<10``…) is an unknown of at least zero (a
   suppressed sum: unbounded below when a sum published in the audit is negative);
@@ -33,7 +40,9 @@ tables without the request's leave it unexposed (a value already public is no ne
 Bounded: only the tables joined to the request's, directly or through others, enter the system
 (found through an index of their labels); past :data:`MAX_JOINT_TABLES` tables,
 :data:`MAX_JOINT_CELLS` cells or :data:`MAX_JOINT_SUPPRESSED` suppressed cells (counted while
-they are found) the audit is not run and says so (a checker checks by hand); each group of
+they are found) the audit is not run and says so (a checker checks by hand); past
+:data:`MAX_SLICES` slices or :data:`MAX_REGROUPINGS` searches for groupings, the tables not
+compared are review; each group of
 unknowns tied together by relations is solved on its own. A table is sized by what it publishes
 (:attr:`_Grid.keys`); one left out (too large, more than :data:`MAX_DIMENSIONS` dimensions, or a
 reading the airlock does not trust: :attr:`Table.problem`) that shares a label with the tables
