@@ -427,15 +427,15 @@ def _regrouped(coarse: _Grid, fine: _Grid, budget: dict[str, int]) -> tuple[Sums
     labels ("north or east"): a 0/1 choice of FINE's categories whose published cells add up
     to the category's over the other dimensions, in every cell both publish exactly, unique and
     on at least :data:`MIN_LINKED` cells of each category (a programme of HiGHS, bounded by
-    :data:`MAX_REGROUPING_NODES`). Tried only when the two tables' margins over the other
-    dimensions agree (one population). Else nothing, and why when the grouping is plausible
+    :data:`MAX_REGROUPING_NODES`). Tried only when COARSE's margins over the other dimensions
+    can be part of FINE's (:func:`_within`). Else nothing, and why when the grouping is plausible
     but undecided (BUDGET's searches left in the audit ran out; suppressed cells leave too
     few; several choices fit)."""
     if coarse.base != 1 or fine.base != 1 or coarse.family != fine.family:
         return [], None  # rounded counts do not add up exactly
     for i, j, others in _pairings(coarse, fine):
         rows = _regroup_rows(coarse, fine, i, j, others)
-        if not _one_population(coarse, fine, i, j, rows):
+        if not _within(coarse, fine, i, j, rows):
             continue
         where = (
             f"the categories of {coarse.table.dims[i]} in {coarse.name} may be sums of the "
@@ -456,23 +456,16 @@ def _regrouped(coarse: _Grid, fine: _Grid, budget: dict[str, int]) -> tuple[Sums
     return [], None
 
 
-def _one_population(coarse: _Grid, fine: _Grid, i: int, j: int, rows: dict[Key, list[Key]]) -> bool:
-    """Do COARSE's margin over I and FINE's over J (the same cells of the other dimensions)
-    agree, on at least :data:`MIN_LINKED` cells both publish and none differing?"""
-    seen: dict[Key, Key] = {}
+def _within(coarse: _Grid, fine: _Grid, i: int, j: int, rows: dict[Key, list[Key]]) -> bool:
+    """Can COARSE's people be some of FINE's: is no cell of its margin over I (over the other
+    dimensions) larger than FINE's margin over J where both publish it? (A grouping of all of
+    FINE's categories has the same margins, one of some of them smaller ones.)"""
     for key, cells in rows.items():
-        seen[key[:i] + (coarse.margin,) + key[i + 1 :]] = (
-            cells[0][:j] + (fine.margin,) + cells[0][j + 1 :]
-        )
-    agreeing = 0
-    for mine, theirs in seen.items():
-        a, b = coarse.known.get(mine), fine.known.get(theirs)
-        if a is None or b is None:
-            continue
-        if abs(a - b) > TOLERANCE * 1e-3 * max(1.0, abs(a)):
+        mine = coarse.known.get(key[:i] + (coarse.margin,) + key[i + 1 :])
+        theirs = fine.known.get(cells[0][:j] + (fine.margin,) + cells[0][j + 1 :])
+        if mine is not None and theirs is not None and mine > theirs + TOLERANCE:
             return False
-        agreeing += 1
-    return agreeing >= MIN_LINKED
+    return True
 
 
 def _grouping(

@@ -71,6 +71,21 @@ def test_a_table_by_region_recomputes_the_areas_a_released_table_hid():
     assert "by-region.csv and by-area.csv (released in req-1) recompute" in check.explanation
 
 
+def test_a_group_over_some_of_the_areas_only_recomputes_them_too():
+    # one region, its own totals (over north and east only, not the released table's)
+    text = crosstab({"north or east": ["north", "east"]}).replace(
+        crosstab({}).splitlines()[1],
+        "Total,"
+        + ",".join(
+            str(sum(PEOPLE[(a, g)] for a in ("north", "east") for g in agencies))
+            for agencies in [*([g] for g in AGENCIES), AGENCIES]
+        ),
+    )
+    check = audited(text)
+    assert check.outcome == CheckOutcome.FAIL, check.explanation
+    assert f"area=north, columns=police ({PEOPLE[('north', 'police')]})" in check.explanation
+
+
 # ---------------------------------------------------------------------------------------------
 # Controls
 
