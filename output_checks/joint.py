@@ -276,17 +276,23 @@ def _total(grid: _Grid, fixed: dict[int, str]) -> tuple[Key, float | None]:
     return key, grid.known.get(key)
 
 
-def _joined(a: _Grid, b: _Grid) -> Link | None:
+def _joined(a: _Grid, b: _Grid) -> tuple[Link | None, tuple[Link, int] | None]:
     """The cells of A and B that are the same number, when the two are one population (see
     the module), else None. Views (and grand totals) whose published cells differ are not
-    joined: the margins of a table over some of the areas are not those of one over all."""
-    return _matched(a, {}, b, strict=False)
+    joined: the margins of a table over some of the areas are not those of one over all. And
+    the cells they would share, with the published cells they agree on, when they may be one
+    population but agree on too few cells to tell (none differing)."""
+    joined, agreeing, differing = _matched(a, {}, b, strict=False)
+    if agreeing >= MIN_LINKED:
+        return joined, None
+    return None, ((joined, agreeing) if agreeing and joined and not differing else None)
 
 
-def _matched(a: _Grid, fixed: dict[int, str], b: _Grid, strict: bool) -> Link | None:
+def _matched(a: _Grid, fixed: dict[int, str], b: _Grid, strict: bool) -> tuple[Link, int, bool]:
     """The cells of A's slice FIXED (all of A when none is fixed) and of B that are the same
-    number, matched as :func:`_joined` matches two tables; STRICT: none when any cell both
-    publish differs (a slice is one of many tried: every cell must agree)."""
+    number, matched as :func:`_joined` matches two tables (views whose published cells differ
+    left out), how many published cells they agree on, and whether any differ; STRICT: stop at
+    the first that differs (a slice is one of many tried: every cell must agree)."""
     # matched within the rounding either may show (its bounds are read exactly: see _base)
     slack = 0.0 if a.shown == b.shown else sum(x / 2 for x in (a.shown, b.shown) if x > 1)
 
@@ -294,14 +300,16 @@ def _matched(a: _Grid, fixed: dict[int, str], b: _Grid, strict: bool) -> Link | 
         return abs(x - y) > slack + TOLERANCE * 1e-3 * max(1.0, abs(x), abs(y))
 
     joined: Link = []
-    agreeing = 0
+    agreeing, differing = 0, False
     (top_a, total_a), (top_b, total_b) = _total(a, fixed), b.total
     if total_a is not None and total_b is not None:
         if not differ(total_a, total_b):
             agreeing += 1
             joined.append((top_a, top_b))
         elif strict:
-            return None
+            return [], agreeing, True
+        else:
+            differing = True
     for mine, here in a.views if not fixed else _views(a, fixed):
         for theirs, there in b.views:
             if len(mine.names) != len(theirs.names):
@@ -311,12 +319,13 @@ def _matched(a: _Grid, fixed: dict[int, str], b: _Grid, strict: bool) -> Link | 
             pairs = [p for p in align(mine, theirs) if not p.by_population]
             both = [(p.a, p.b) for p in pairs if p.a is not None and p.b is not None]
             if any(differ(x, y) for x, y in both):
+                differing = True
                 if strict:
-                    return None
+                    return [], agreeing, True
                 continue
             agreeing += len(both)
             joined += [(here[p.here], there[p.there]) for p in pairs]
-    return joined if agreeing >= MIN_LINKED else None
+    return joined, agreeing, differing
 
 
 def _slices(big: _Grid, small: _Grid) -> Iterator[dict[int, str]]:
@@ -358,8 +367,8 @@ def _sliced(big: _Grid, small: _Grid, budget: dict[str, int]) -> tuple[Link | No
                 "out) that recomputes a suppressed cell with it"
             )
         budget["slices"] -= 1
-        link = _matched(big, fixed, small, strict=True)
-        if link is not None:
+        link, agreeing, differing = _matched(big, fixed, small, strict=True)
+        if agreeing >= MIN_LINKED and not differing:
             matched.append((fixed, link))
     if len(matched) > 1:
         slices = "; ".join(_slice_words(big, fixed) for fixed, _ in matched[:MAX_MESSAGES])
@@ -553,6 +562,9 @@ class _Found:
     over: bool = False
     problems: list[tuple[GridPair, str]] = field(default_factory=list)
     sums: dict[GridPair, Sums] = field(default_factory=dict)  # (coarse, fine): its cells' sums
+    # pairs that may be one population but agree on too few cells to tell: the cells they
+    # would share, and how many published cells they agree on
+    weak: dict[GridPair, tuple[Link, int]] = field(default_factory=dict)
 
 
 def _linked(grids: list[_Grid], first: int) -> _Found:
@@ -604,7 +616,7 @@ def _pair(grids: list[_Grid], pair: GridPair, found: _Found, budget: dict[str, i
     (:func:`_regrouped`); note in FOUND why they may be linked though they were not. BUDGET:
     the slices and groupings the audit may still try."""
     a, b = grids[pair[0]], grids[pair[1]]
-    joined = _joined(a, b)
+    joined, weak = _joined(a, b)
     if joined is None and len(a.categories) != len(b.categories):
         big, small = (a, b) if len(a.categories) > len(b.categories) else (b, a)
         joined, why = _sliced(big, small, budget)
@@ -614,6 +626,8 @@ def _pair(grids: list[_Grid], pair: GridPair, found: _Found, budget: dict[str, i
             joined = [(y, x) for x, y in joined]
     if joined is not None:
         found.links[pair] = joined
+    elif weak is not None:
+        found.weak[pair] = weak
     for coarse, fine in (pair, pair[::-1]):
         sums, why = _regrouped(grids[coarse], grids[fine], budget)
         if why is not None:
@@ -1042,6 +1056,60 @@ def _new(
     ]
 
 
+def _if_linked(
+    grids: list[_Grid], found: _Found, ours: int, policy: Policy
+) -> list[tuple[int, str]]:
+    """The request's grids (by number, below OURS) that a pair of FOUND's tables agreeing on
+    too few cells to tell they are one population (:attr:`_Found.weak`) would, if they are,
+    expose a new cell with; each with why (the checkers judge)."""
+    if not found.weak:
+        return []
+    chosen = list(found.chosen)
+    chosen += [g for g in dict.fromkeys(g for pair in found.weak for g in pair) if g not in chosen]
+    joined = [grids[g] for g in chosen]
+    cells, hidden = sum(len(g.keys) for g in joined), sum(g.suppressed for g in joined)
+    pairs = " and ".join(
+        f"{grids[a].name} with {grids[b].name}" for a, b in list(found.weak)[:MAX_MESSAGES]
+    )
+    if len(joined) > MAX_JOINT_TABLES or cells > MAX_JOINT_CELLS or hidden > MAX_JOINT_SUPPRESSED:
+        why = (
+            f"{pairs} may be the same people (they agree on too few cells to tell), but audited "
+            f"together the tables are too many ({cells:,} cells, {hidden:,} suppressed, "
+            f"{len(joined)} tables; at most {MAX_JOINT_CELLS:,}, {MAX_JOINT_SUPPRESSED:,} and "
+            f"{MAX_JOINT_TABLES}): check by hand whether a suppressed cell can be recomputed "
+            "from them together"
+        )
+        return [(g, why) for g in range(ours)]
+    index = {g: k for k, g in enumerate(chosen)}
+    links = {**found.links, **{pair: link for pair, (link, _) in found.weak.items()}}
+    local = {(index[a], index[b]): c for (a, b), c in links.items()}
+    sums = {(index[a], index[b]): c for (a, b), c in found.sums.items()}
+    system = _system(joined, local, sums)
+    exposures, _ = _exposures(system, policy)
+    exposures = _new(exposures, system, ours, local, policy, sums)
+    said = []
+    for a, b in found.weak:
+        weak = {index[a], index[b]}
+        mine = [e for e in exposures if weak <= {g for g, _ in e.holders} | set(e.tables)]
+        if not mine:
+            continue
+        agreeing = found.weak[(a, b)][1]
+        listed = ", ".join(
+            f"{_cell(system.grids[g], k)} ({e.low:g})"
+            for e in mine[:MAX_MESSAGES]
+            for g, k in [_hidden_where(e, system)]
+        )
+        why = (
+            f"{grids[a].name} and {grids[b].name} agree on only {agreeing} published "
+            f"cell{'s' if agreeing > 1 else ''} (fewer than {MIN_LINKED}: too few to tell they "
+            "are the same people); if they are, read together they expose the suppressed cells "
+            f"{listed}: check by hand"
+        )
+        involved = {g for e in mine for g, _ in e.holders} | {g for e in mine for g in e.tables}
+        said += [(g, why) for g in sorted(involved) if g < ours]
+    return said
+
+
 def _sorted(
     tables: list[tuple[str, Table]], policy: Policy
 ) -> tuple[list[_Grid], list[tuple[_Grid, str]]]:
@@ -1124,7 +1192,7 @@ def joint_audit(
                     f"left out of the audit ({why}): check by hand whether a suppressed cell "
                     "can be recomputed from them together"
                 )
-    for g, why in _problems(found, len(mine)):
+    for g, why in _problems(found, len(mine)) + _if_linked(grids, found, len(mine), policy):
         unsure[g].append(why)
     for g, grid in enumerate(mine):
         if flags[g]:

@@ -131,3 +131,39 @@ def test_past_the_cap_on_slices_the_audit_says_so(monkeypatch):
     check = audited("layer.csv", layer("2023", OTHER_RECTANGLE))
     assert check.outcome == CheckOutcome.REVIEW, check.explanation
     assert "slices" in check.explanation and "check by hand" in check.explanation
+
+
+# ---------------------------------------------------------------------------------------------
+# Two tables agreeing on fewer than three cells: maybe one population, maybe not
+
+
+WEAK_RELEASED = [("by-area.csv", csv("area,n\nnorth,\nsouth,\neast,53\nwest,61\nTotal,180\n"))]
+
+
+def test_a_table_agreeing_on_one_cell_that_would_recompute_a_cell_is_reviewed():
+    # east agrees (53), nothing differs: if they are the same people, north's 27 gives south
+    text = "area,n\nnorth,27\nsouth,\neast,53\n"
+    assert audited("weak.csv", text, []).outcome == CheckOutcome.PASS
+    check = audited("weak.csv", text, WEAK_RELEASED)
+    assert check.outcome == CheckOutcome.REVIEW, check.explanation
+    assert "weak.csv and by-area.csv agree on only 1 published cell" in check.explanation
+    assert (
+        "they expose the suppressed cells area=north (27), area=south (39)" in check.explanation
+        and "check by hand" in check.explanation
+    )
+
+
+def test_a_table_agreeing_on_one_cell_that_recomputes_nothing_passes():
+    check = audited("weak.csv", "area,n\nnorth,\nsouth,\neast,53\n", WEAK_RELEASED)
+    assert check.outcome == CheckOutcome.PASS, check.explanation
+    # a cell that differs: other people, never linked
+    check = audited("other.csv", "area,n\nnorth,27\nsouth,\neast,54\n", WEAK_RELEASED)
+    assert check.outcome == CheckOutcome.PASS, check.explanation
+
+
+def test_too_many_cells_with_a_table_agreeing_on_few_is_reviewed(monkeypatch):
+    monkeypatch.setattr(joint, "MAX_JOINT_CELLS", 5)  # the request alone fits, not with it
+    check = audited("weak.csv", "area,n\nnorth,27\nsouth,\neast,53\n", WEAK_RELEASED)
+    assert check.outcome == CheckOutcome.REVIEW, check.explanation
+    assert "weak.csv with by-area.csv may be the same people" in check.explanation
+    assert "check by hand" in check.explanation
