@@ -457,7 +457,7 @@ def _regrouped(coarse: _Grid, fine: _Grid, budget: dict[str, int]) -> tuple[Sums
                 f"groupings of at most {MAX_REGROUPED} categories{hand}"
             )
         budget["groupings"] -= 1
-        chosen, why = _grouping(coarse, fine, i, rows)
+        chosen, why = _grouping(coarse, fine, i, j, rows)
         if why is not None:
             return [], f"{where}, but {why}{hand}"
         if chosen is not None:
@@ -478,11 +478,12 @@ def _within(coarse: _Grid, fine: _Grid, i: int, j: int, rows: dict[Key, list[Key
 
 
 def _grouping(
-    coarse: _Grid, fine: _Grid, i: int, rows: dict[Key, list[Key]]
+    coarse: _Grid, fine: _Grid, i: int, j: int, rows: dict[Key, list[Key]]
 ) -> tuple[dict[str, list[int]] | None, str | None]:
-    """Which of FINE's categories (by place) each category of COARSE's I is the sum of: a 0/1
-    programme over the cells both publish; None when no choice fits (not a grouping), or why
-    it cannot be decided."""
+    """Which of FINE's categories (by place, its dimension J) each category of COARSE's I is
+    the sum of: a 0/1 programme over the cells both publish (equal sums), and where FINE hides
+    a cell, the bounds the cells it publishes allow; None when no choice fits (not a
+    grouping), or why it cannot be decided."""
     from scipy.optimize import Bounds, LinearConstraint, milp
 
     groups = coarse.categories[i]
@@ -491,17 +492,33 @@ def _grouping(
         return None, None
     n = len(groups) * parts
     equations, values, used = [], [], dict.fromkeys(groups, 0)
+    bounded, low, high = [], [], []  # hidden cells of FINE: what the published ones allow
     for key, cells in rows.items():
         total = coarse.known.get(key)
         found = [fine.known.get(c) for c in cells]
-        if total is None or any(v is None for v in found):
+        if total is None:
             continue
         g = groups.index(key[i])
         row = np.zeros(n)
-        row[g * parts : (g + 1) * parts] = [v or 0.0 for v in found]
-        equations.append(row)
-        values.append(total)
-        used[key[i]] += 1
+        if all(v is not None for v in found):
+            row[g * parts : (g + 1) * parts] = [v or 0.0 for v in found]
+            equations.append(row)
+            values.append(total)
+            used[key[i]] += 1
+            continue
+        # a hidden cell is at least 0 and at most what its column's total leaves
+        column = fine.known.get(cells[0][:j] + (fine.margin,) + cells[0][j + 1 :])
+        left = None if column is None else column - sum(v for v in found if v is not None)
+        row[g * parts : (g + 1) * parts] = [0.0 if v is None else v for v in found]
+        bounded.append(row)
+        low.append(-np.inf)
+        high.append(total)  # the published cells chosen add up to no more than the group's
+        if left is not None:
+            upper = np.zeros(n)
+            upper[g * parts : (g + 1) * parts] = [left if v is None else v for v in found]
+            bounded.append(upper)
+            low.append(total)  # nor, with every hidden one at its most, to less
+            high.append(np.inf)
     if not equations:
         return None, None
     once = np.zeros((parts + len(groups), n))
@@ -513,6 +530,8 @@ def _grouping(
         LinearConstraint(np.array(equations), values, values),
         LinearConstraint(once, -np.inf, np.r_[np.ones(parts), -np.ones(len(groups))]),
     ]
+    if bounded:
+        constraints.append(LinearConstraint(np.array(bounded), low, high))
     options = {"node_limit": MAX_REGROUPING_NODES, "presolve": True}
 
     def solve(extra: list[LinearConstraint]) -> np.ndarray | None | str:

@@ -146,3 +146,35 @@ def test_a_search_stopped_at_its_node_limit_is_reviewed(monkeypatch):
     check = audited(crosstab(REGIONS))
     assert check.outcome == CheckOutcome.REVIEW, check.explanation
     assert "the search stopped (Node limit reached.)" in check.explanation
+
+
+def test_hidden_cells_still_rule_out_a_grouping_their_bounds_contradict():
+    # two agencies, the released table hiding north and south in both: only the totals
+    # column is published whole. Women's total is north's and east's together, but fewer
+    # women went to the police than east's published police count: no grouping, no review
+    agencies = ["police", "fire"]
+    people = {(a, g): PEOPLE[(a, g)] for a in AREAS for g in agencies}
+
+    def row(label: str, police: int, fire: int) -> str:
+        return f"{label},{police},{fire},{police + fire}"
+
+    def n(a: str, g: str) -> int:
+        return sum(v for (x, y), v in people.items() if a in (x, TOTAL) and g in (y, TOTAL))
+
+    released = ["area,police,fire,Total"] + [
+        ",".join([a] + ["" if (a, g) in HIDDEN else str(n(a, g)) for g in [*agencies, TOTAL]])
+        for a in [*AREAS, TOTAL]
+    ]
+    together = n("north", TOTAL) + n("east", TOTAL)
+    police = n("east", "police") - 1
+    women = row("women", police, together - police)
+    men = row("men", n(TOTAL, "police") - police, n(TOTAL, "fire") - together + police)
+    text = (
+        "\n".join(
+            ["sex,police,fire,Total", women, men, row(TOTAL, n(TOTAL, "police"), n(TOTAL, "fire"))]
+        )
+        + "\n"
+    )
+    others = [("by-area.csv", csv("\n".join(released) + "\n"))]
+    check = joint_audit([("by-sex.csv", csv(text))], others, POLICY)["by-sex.csv"]
+    assert check.outcome == CheckOutcome.PASS, check.explanation
