@@ -18,8 +18,8 @@ cells into one system (sums joined only with sums, counts with counts):
   rounding of either, and the tables agree on at least :data:`MIN_LINKED` cells (their grand
   totals included): one population, published twice. Views that differ are not joined (the
   margins of a table over some of the areas are not those of a table over all of them);
-- **a slice**: a table of fewer dimensions is also matched, by the same rule with every cell
-  both publish equal, with each slice of another (:func:`_slices`: the 2023 layer of an area ×
+- **a slice**: a table of fewer dimensions is also matched, by the same rule, with each slice
+  of another (:func:`_slices`: the 2023 layer of an area ×
   agency × year table published as area × agency); several slices matching is review;
 - **a grouping under other labels**: the categories of a table by region ("north or east") that
   a 0/1 programme finds, uniquely, to be sums of another's areas in every cell both publish
@@ -282,17 +282,16 @@ def _joined(a: _Grid, b: _Grid) -> tuple[Link | None, tuple[Link, int] | None]:
     joined: the margins of a table over some of the areas are not those of one over all. And
     the cells they would share, with the published cells they agree on, when they may be one
     population but agree on too few cells to tell (none differing)."""
-    joined, agreeing, differing = _matched(a, {}, b, strict=False)
+    joined, agreeing, differing = _matched(a, {}, b)
     if agreeing >= MIN_LINKED:
         return joined, None
     return None, ((joined, agreeing) if agreeing and joined and not differing else None)
 
 
-def _matched(a: _Grid, fixed: dict[int, str], b: _Grid, strict: bool) -> tuple[Link, int, bool]:
+def _matched(a: _Grid, fixed: dict[int, str], b: _Grid) -> tuple[Link, int, bool]:
     """The cells of A's slice FIXED (all of A when none is fixed) and of B that are the same
     number, matched as :func:`_joined` matches two tables (views whose published cells differ
-    left out), how many published cells they agree on, and whether any differ; STRICT: stop at
-    the first that differs (a slice is one of many tried: every cell must agree)."""
+    left out), how many published cells they agree on, and whether any differ."""
     # matched within the rounding either may show (its bounds are read exactly: see _base)
     slack = 0.0 if a.shown == b.shown else sum(x / 2 for x in (a.shown, b.shown) if x > 1)
 
@@ -306,8 +305,6 @@ def _matched(a: _Grid, fixed: dict[int, str], b: _Grid, strict: bool) -> tuple[L
         if not differ(total_a, total_b):
             agreeing += 1
             joined.append((top_a, top_b))
-        elif strict:
-            return [], agreeing, True
         else:
             differing = True
     for mine, here in a.views if not fixed else _views(a, fixed):
@@ -320,8 +317,6 @@ def _matched(a: _Grid, fixed: dict[int, str], b: _Grid, strict: bool) -> tuple[L
             both = [(p.a, p.b) for p in pairs if p.a is not None and p.b is not None]
             if any(differ(x, y) for x, y in both):
                 differing = True
-                if strict:
-                    return [], agreeing, True
                 continue
             agreeing += len(both)
             joined += [(here[p.here], there[p.there]) for p in pairs]
@@ -354,8 +349,8 @@ def _slice_words(grid: _Grid, fixed: dict[int, str]) -> str:
 
 
 def _sliced(big: _Grid, small: _Grid, budget: dict[str, int]) -> tuple[Link | None, str | None]:
-    """The cells of SMALL and of the one slice of BIG (:func:`_slices`) it matches (every cell
-    both publish equal, at least :data:`MIN_LINKED`); or why it is not linked though it may be
+    """The cells of SMALL and of the one slice of BIG (:func:`_slices`) it matches, as
+    :func:`_joined` matches two tables; or why it is not linked though it may be
     (it matches several slices, or BUDGET's slices left to try in the audit ran out)."""
     matched: list[tuple[dict[int, str], Link]] = []
     for fixed in _slices(big, small):
@@ -367,8 +362,8 @@ def _sliced(big: _Grid, small: _Grid, budget: dict[str, int]) -> tuple[Link | No
                 "out) that recomputes a suppressed cell with it"
             )
         budget["slices"] -= 1
-        link, agreeing, differing = _matched(big, fixed, small, strict=True)
-        if agreeing >= MIN_LINKED and not differing:
+        link, agreeing, _ = _matched(big, fixed, small)
+        if agreeing >= MIN_LINKED:
             matched.append((fixed, link))
     if len(matched) > 1:
         slices = "; ".join(_slice_words(big, fixed) for fixed, _ in matched[:MAX_MESSAGES])

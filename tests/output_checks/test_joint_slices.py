@@ -76,6 +76,21 @@ def square(hidden: set[tuple[str, str]], cells=BY_AREA) -> str:
     return "\n".join(lines) + "\n"
 
 
+def test_a_layer_with_an_extra_category_is_still_linked_by_the_cells_it_shares():
+    # a made-up area changes the layer's agency totals and grand total, not its other cells
+    text = layer("2023", OTHER_RECTANGLE)
+    lines = text.splitlines()
+    extra = "elsewhere,12,13,14,39"
+    totals = lines[-1].split(",")
+    added = [int(e) for e in extra.split(",")[1:]]
+    totals = [totals[0], *[str(int(v) + e) for v, e in zip(totals[1:], added, strict=True)]]
+    text = "\n".join([*lines[:-1], extra, ",".join(totals)]) + "\n"
+    check = audited("layer.csv", text)
+    assert check.outcome == CheckOutcome.FAIL, check.explanation
+    north_police = count("north", "police", "2023")
+    assert f"columns=2023 ({north_police:g} in layer.csv)" in check.explanation
+
+
 def column(agency: str, hidden: set[str], cells=BY_AREA) -> str:
     """People in each area in AGENCY as a table by area, hiding HIDDEN."""
     rows = ["area,n"] + [f"{a},{'' if a in hidden else cells[(a, agency)]}" for a in FIVE]
