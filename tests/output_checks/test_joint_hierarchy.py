@@ -178,3 +178,10 @@ def test_hidden_cells_still_rule_out_a_grouping_their_bounds_contradict():
     others = [("by-area.csv", csv("\n".join(released) + "\n"))]
     check = joint_audit([("by-sex.csv", csv(text))], others, POLICY)["by-sex.csv"]
     assert check.outcome == CheckOutcome.PASS, check.explanation
+
+
+def test_areas_requested_after_their_regions_were_released_are_audited_with_them():
+    released = [("by-region.csv (released in req-1)", csv(crosstab(REGIONS)))]
+    check = joint_audit([("by-area.csv", csv(BY_AREA))], released, POLICY)["by-area.csv"]
+    assert check.outcome == CheckOutcome.FAIL, check.explanation
+    assert f"area=north, columns=police ({PEOPLE[('north', 'police')]})" in check.explanation

@@ -182,3 +182,12 @@ def test_too_many_cells_with_a_table_agreeing_on_few_is_reviewed(monkeypatch):
     assert check.outcome == CheckOutcome.REVIEW, check.explanation
     assert "weak.csv with by-area.csv may be the same people" in check.explanation
     assert "check by hand" in check.explanation
+
+
+def test_a_cube_requested_after_its_layer_was_released_is_audited_with_it():
+    released = [("layer.csv (released in req-1)", csv(layer("2023", OTHER_RECTANGLE)))]
+    check = joint_audit([("cube.csv", csv(CUBE))], released, POLICY)["cube.csv"]
+    assert check.outcome == CheckOutcome.FAIL, check.explanation
+    # the cube publishes what the released layer hid
+    east_school = count("east", "school", "2023")
+    assert f"area=east, columns=school ({east_school:g} in cube.csv)" in check.explanation
