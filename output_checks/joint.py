@@ -607,7 +607,7 @@ def _linked(grids: list[_Grid], first: int) -> _Found:
             if pair in checked:
                 continue
             checked.add(pair)
-            if not _pair(grids, pair, found, budget):
+            if not _pair(grids, pair, found, budget, ours=pair[0] < first):
                 continue
             if c not in chosen:
                 chosen.append(c)
@@ -624,11 +624,14 @@ def _linked(grids: list[_Grid], first: int) -> _Found:
     return found
 
 
-def _pair(grids: list[_Grid], pair: GridPair, found: _Found, budget: dict[str, int]) -> bool:
+def _pair(
+    grids: list[_Grid], pair: GridPair, found: _Found, budget: dict[str, int], ours: bool
+) -> bool:
     """Link the two grids of PAIR into FOUND, if they are linked: by their views, or a slice of
-    one by the other (:func:`_sliced`), or the categories of one as sums of the other's
-    (:func:`_regrouped`); note in FOUND why they may be linked though they were not. BUDGET:
-    the slices and groupings the audit may still try."""
+    one by the other (:func:`_sliced`), or (OURS: one of them is the request's) the categories
+    of one as sums of the other's (:func:`_regrouped`: a search, not made between two tables
+    released already); note in FOUND why they may be linked though they were not. BUDGET: the
+    slices and groupings the audit may still try."""
     a, b = grids[pair[0]], grids[pair[1]]
     joined, weak = _joined(a, b)
     if joined is None and len(a.categories) != len(b.categories):
@@ -642,7 +645,7 @@ def _pair(grids: list[_Grid], pair: GridPair, found: _Found, budget: dict[str, i
         found.links[pair] = joined
     elif weak is not None:
         found.weak[pair] = weak
-    for coarse, fine in (pair, pair[::-1]):
+    for coarse, fine in (pair, pair[::-1]) if ours else ():
         sums, why = _regrouped(grids[coarse], grids[fine], budget)
         if why is not None:
             found.problems.append((pair, why))
