@@ -41,8 +41,8 @@ Bounded: only the tables joined to the request's, directly or through others, en
 (found through an index of their labels); past :data:`MAX_JOINT_TABLES` tables,
 :data:`MAX_JOINT_CELLS` cells or :data:`MAX_JOINT_SUPPRESSED` suppressed cells (counted while
 they are found) the audit is not run and says so (a checker checks by hand); past
-:data:`MAX_SLICES` slices or :data:`MAX_REGROUPINGS` searches for groupings, the tables not
-compared are review; each group of
+:data:`MAX_SLICE_CELLS` cells of slices or :data:`MAX_REGROUPINGS` searches for groupings,
+the tables not compared are review; each group of
 unknowns tied together by relations is solved on its own. A table is sized by what it publishes
 (:attr:`_Grid.keys`); one left out (too large, more than :data:`MAX_DIMENSIONS` dimensions, or a
 reading the airlock does not trust: :attr:`Table.problem`) that shares a label with the tables
@@ -82,7 +82,9 @@ MAX_JOINT_CELLS = 20_000  # cells of every table together, margins included
 MAX_JOINT_SUPPRESSED = 2_000  # suppressed cells asked about (two programmes each)
 MAX_JOINT_TABLES = 100  # tables joined to the request's, directly or through others
 MAX_DIMENSIONS = MAX_ALIGN_DIMENSIONS  # a table of more is not matched by content
-MAX_SLICES = 5_000  # slices of tables compared with smaller tables (:func:`_sliced`) per audit
+MAX_SLICE_CELLS = (
+    200_000  # cells of slices compared with smaller tables (:func:`_sliced`) per audit
+)
 MAX_REGROUPINGS = 200  # pairs of dimensions searched for categories summing another's (per audit)
 MAX_REGROUPED = 60  # categories of the finer dimension of a pair searched
 MAX_REGROUPING_NODES = 10_000  # branch-and-bound nodes of each search: a count, not seconds
@@ -354,14 +356,18 @@ def _sliced(big: _Grid, small: _Grid, budget: dict[str, int]) -> tuple[Link | No
     (it matches several slices, or BUDGET's slices left to try in the audit ran out)."""
     matched: list[tuple[dict[int, str], Link]] = []
     for fixed in _slices(big, small):
-        if budget["slices"] <= 0:
+        free = [c for i, c in enumerate(big.categories) if i not in fixed]
+        cells = math.prod(len(c) + 1 for c in free)
+        if cells > len(big.keys):  # a long table: its views are read from every cell it has
+            cells = len(big.keys)
+        if budget["slices"] < cells:
             return None, (
                 f"not every slice of {big.name} was compared with {small.name} (the joint "
-                f"audit tries at most {MAX_SLICES:,} slices of tables): check by hand whether "
-                f"{small.name} is a slice of {big.name} (one category of a dimension it leaves "
-                "out) that recomputes a suppressed cell with it"
+                f"audit compares at most {MAX_SLICE_CELLS:,} cells of slices): check by hand "
+                f"whether {small.name} is a slice of {big.name} (one category of a dimension "
+                "it leaves out) that recomputes a suppressed cell with it"
             )
-        budget["slices"] -= 1
+        budget["slices"] -= cells
         link, agreeing, _ = _matched(big, fixed, small)
         if agreeing >= MIN_LINKED:
             matched.append((fixed, link))
@@ -585,7 +591,7 @@ def _linked(grids: list[_Grid], first: int) -> _Found:
     """The grids joined, directly or through others, to the first FIRST (the request's): by
     their views (:func:`_joined`), or a slice of one by the other (:func:`_sliced`); see
     :class:`_Found`. Caps: :data:`MAX_JOINT_TABLES`, :data:`MAX_JOINT_CELLS`,
-    :data:`MAX_JOINT_SUPPRESSED`, :data:`MAX_SLICES`."""
+    :data:`MAX_JOINT_SUPPRESSED`, :data:`MAX_SLICE_CELLS`, :data:`MAX_REGROUPINGS`."""
     by_label: dict[str, set[int]] = defaultdict(set)
     for g, grid in enumerate(grids):
         for label in grid.labels:
@@ -594,7 +600,7 @@ def _linked(grids: list[_Grid], first: int) -> _Found:
     cells = sum(len(grids[g].keys) for g in chosen)
     hidden = sum(grids[g].suppressed for g in chosen)
     found = _Found(chosen, {})
-    budget = {"slices": MAX_SLICES, "groupings": MAX_REGROUPINGS}
+    budget = {"slices": MAX_SLICE_CELLS, "groupings": MAX_REGROUPINGS}
     checked: set[GridPair] = set()
     queue = list(chosen)
     while queue:

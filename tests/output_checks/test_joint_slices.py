@@ -142,10 +142,11 @@ def test_a_table_matching_several_slices_is_reviewed_not_guessed():
 
 
 def test_past_the_cap_on_slices_the_audit_says_so(monkeypatch):
-    monkeypatch.setattr(joint, "MAX_SLICES", 1)
+    monkeypatch.setattr(joint, "MAX_SLICE_CELLS", 20)  # the first 16-cell slice, not two
     check = audited("layer.csv", layer("2023", OTHER_RECTANGLE))
     assert check.outcome == CheckOutcome.REVIEW, check.explanation
-    assert "slices" in check.explanation and "check by hand" in check.explanation
+    assert "compares at most 20 cells of slices" in check.explanation
+    assert "check by hand" in check.explanation
 
 
 # ---------------------------------------------------------------------------------------------
