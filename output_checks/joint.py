@@ -148,7 +148,12 @@ class _Grid:
     @cached_property
     def labels(self) -> set[str]:
         """Its categories' labels as :func:`ledger.align` compares them."""
-        return {normal_label(label) for labels in self.categories for label in labels}
+        return set().union(*self.named)
+
+    @cached_property
+    def named(self) -> list[dict[str, str]]:
+        """Each dimension's categories by their labels as :func:`ledger.align` compares them."""
+        return [{normal_label(label): label for label in labels} for labels in self.categories]
 
     @property
     def suppressed(self) -> int:
@@ -331,11 +336,7 @@ def _slices(big: _Grid, small: _Grid) -> Iterator[dict[int, str]]:
     margin is a margin of BIG, matched already), the dimensions left each sharing a label with
     one of SMALL's (:func:`ledger.align` matches nothing else by its label)."""
     n, k = len(big.categories), len(small.categories)
-    theirs = [{normal_label(c) for c in categories} for categories in small.categories]
-    shares = [
-        any({normal_label(c) for c in categories} & labels for labels in theirs)
-        for categories in big.categories
-    ]
+    shares = [any(mine.keys() & theirs.keys() for theirs in small.named) for mine in big.named]
     for held in combinations(range(n), n - k):
         if not all(shares[i] for i in range(n) if i not in held):
             continue
@@ -392,10 +393,9 @@ def _pairings(coarse: _Grid, fine: _Grid) -> Iterator[tuple[int, int, dict[int, 
     n = len(coarse.categories)
     if n != len(fine.categories) or n < 2:
         return
-    mine = [{normal_label(c) for c in cats} for cats in coarse.categories]
-    theirs = [{normal_label(c) for c in cats} for cats in fine.categories]
+    mine, theirs = coarse.named, fine.named
     for order in permutations(range(n)):
-        shared = [len(mine[i] & theirs[order[i]]) for i in range(n)]
+        shared = [len(mine[i].keys() & theirs[order[i]].keys()) for i in range(n)]
         apart = [i for i in range(n) if 2 * shared[i] < max(len(mine[i]), len(theirs[order[i]]))]
         if len(apart) != 1 or any(shared[k] == 0 for k in range(n) if k != apart[0]):
             continue
@@ -409,8 +409,7 @@ def _regroup_rows(
 ) -> dict[Key, list[Key]]:
     """Each cell of COARSE with a category at I whose other labels FINE has (paired by OTHERS):
     the cells of FINE behind it, one per category of FINE's J (in order)."""
-    labels = [{normal_label(c): c for c in [*cats, fine.margin]} for cats in fine.categories]
-    labels = [{**m, normal_label(coarse.margin): fine.margin} for m in labels]
+    labels = [{**m, normal_label(coarse.margin): fine.margin} for m in fine.named]
     rows: dict[Key, list[Key]] = {}
     for key in coarse.keys:
         if key[i] == coarse.margin:
