@@ -2,7 +2,8 @@
 
 Target: under 5 s for all 50 files (evidence re-check, file verification, content sniffing,
 microdata scan, and differencing by content against a ledger that grows to 49 tables); and the
-joint audit of one table with 1,000 released ones, and at its cap.
+joint audit of one table with 1,000 released ones, of layers of released 3-D tables (slices), of
+a table searched for groupings against 50 released ones, and at its cap.
 Baseline in the same process: making the same 50 tables with `pandas.crosstab` (what an
 analyst's kernel spends on them).
 """
