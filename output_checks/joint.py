@@ -18,6 +18,13 @@ cells into one system (sums joined only with sums, counts with counts):
   rounding of either, and the tables agree on at least :data:`MIN_LINKED` cells (their grand
   totals included): one population, published twice. Views that differ are not joined (the
   margins of a table over some of the areas are not those of a table over all of them);
+- **a slice**: a table of fewer dimensions is also matched, by the same rule, with each slice
+  of another (:func:`_slices`: the 2023 layer of an area ×
+  agency × year table published as area × agency); several slices matching is review;
+- **a grouping under other labels**: the categories of a table by region ("north or east") that
+  a 0/1 programme finds, uniquely, to be sums of another's areas in every cell both publish
+  (:func:`_regrouped`) are each the sum of those areas' cells; plausible but undecided is
+  review;
 - a published count is known (exactly, or within half its rounding base: 10 at base 5 is 8 to
   12 at most), a suppressed one (blank, ``[c]``, ``<10``…) is an unknown of at least zero (a
   suppressed sum: unbounded below when a sum published in the audit is negative);
@@ -33,7 +40,9 @@ tables without the request's leave it unexposed (a value already public is no ne
 Bounded: only the tables joined to the request's, directly or through others, enter the system
 (found through an index of their labels); past :data:`MAX_JOINT_TABLES` tables,
 :data:`MAX_JOINT_CELLS` cells or :data:`MAX_JOINT_SUPPRESSED` suppressed cells (counted while
-they are found) the audit is not run and says so (a checker checks by hand); each group of
+they are found) the audit is not run and says so (a checker checks by hand); past
+:data:`MAX_SLICE_CELLS` cells of slices or :data:`MAX_REGROUPINGS` searches for groupings,
+the tables not compared are review; each group of
 unknowns tied together by relations is solved on its own. A table is sized by what it publishes
 (:attr:`_Grid.keys`); one left out (too large, more than :data:`MAX_DIMENSIONS` dimensions, or a
 reading the airlock does not trust: :attr:`Table.problem`) that shares a label with the tables
@@ -45,10 +54,10 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
-from itertools import combinations, product
+from itertools import combinations, permutations, product
 from typing import Any
 
 import numpy as np
@@ -73,6 +82,12 @@ MAX_JOINT_CELLS = 20_000  # cells of every table together, margins included
 MAX_JOINT_SUPPRESSED = 2_000  # suppressed cells asked about (two programmes each)
 MAX_JOINT_TABLES = 100  # tables joined to the request's, directly or through others
 MAX_DIMENSIONS = MAX_ALIGN_DIMENSIONS  # a table of more is not matched by content
+MAX_SLICE_CELLS = (
+    200_000  # cells of slices compared with smaller tables (:func:`_sliced`) per audit
+)
+MAX_REGROUPINGS = 200  # pairs of dimensions searched for categories summing another's (per audit)
+MAX_REGROUPED = 60  # categories of the finer dimension of a pair searched
+MAX_REGROUPING_NODES = 10_000  # branch-and-bound nodes of each search: a count, not seconds
 MIN_LINKED = 3  # cells two tables must both publish, all equal, to be one population
 ALL = "\x00all"  # the margin of a table that publishes none
 # a group whose published values span more than this ratio (largest to smallest non-zero) is not
@@ -120,22 +135,7 @@ class _Grid:
     def views(self) -> list[tuple[View, dict[Key, Key]]]:
         """Its inner cells and every margin, as views :func:`ledger.align` matches, each with
         the cell of the grid behind each of its cells."""
-        margin, n = self.margin, len(self.table.dims)
-        known = self.known
-        found = []
-        for size in range(n, 0, -1):
-            for kept in combinations(range(n), size):
-                cells: dict[Key, float | None] = {}
-                behind: dict[Key, Key] = {}
-                for key in self.keys:
-                    if all((key[i] == margin) != (i in kept) for i in range(n)):
-                        short = tuple(key[i] for i in kept)
-                        cells[short] = known[key]
-                        behind[short] = key
-                if len(cells) >= 2:
-                    names = [self.table.dims[i] for i in kept]
-                    found.append((View(names, cells, {}, "cells", self.base), behind))
-        return found
+        return _views(self, {})
 
     @cached_property
     def known(self) -> dict[Key, float | None]:
@@ -144,13 +144,17 @@ class _Grid:
     @property
     def total(self) -> tuple[Key, float | None]:
         """Its grand total's cell, and the total as a reader knows it (None: not known)."""
-        key = tuple(self.margin for _ in self.categories)
-        return key, self.known.get(key)
+        return _total(self, {})
 
     @cached_property
     def labels(self) -> set[str]:
         """Its categories' labels as :func:`ledger.align` compares them."""
-        return {normal_label(label) for labels in self.categories for label in labels}
+        return set().union(*self.named)
+
+    @cached_property
+    def named(self) -> list[dict[str, str]]:
+        """Each dimension's categories by their labels as :func:`ledger.align` compares them."""
+        return [{normal_label(label): label for label in labels} for labels in self.categories]
 
     @property
     def suppressed(self) -> int:
@@ -244,10 +248,59 @@ def _known(grid: _Grid) -> dict[Key, float | None]:
     return known
 
 
-def _joined(a: _Grid, b: _Grid) -> Link | None:
+def _views(grid: _Grid, fixed: dict[int, str]) -> list[tuple[View, dict[Key, Key]]]:
+    """The views of GRID with its dimensions FIXED (by number) held at one label each (a
+    category or the margin: a slice of it): the inner cells of the other dimensions and every
+    margin of them, each with the cell of the grid behind each of its cells."""
+    margin, n = grid.margin, len(grid.table.dims)
+    free = [i for i in range(n) if i not in fixed]
+    known, place = grid.known, grid.place
+    found = []
+    for size in range(len(free), 0, -1):
+        for kept in combinations(free, size):
+            choices = [
+                grid.categories[i] if i in kept else [fixed.get(i, margin)] for i in range(n)
+            ]
+            if math.prod(len(c) for c in choices) <= len(place):
+                keys: list[Key] = [k for k in product(*choices) if k in place]
+            else:  # a long table of margins: only the cells it names
+                keys = [
+                    k
+                    for k in grid.keys
+                    if all(k[i] == fixed[i] for i in fixed)
+                    and all((k[i] == margin) != (i in kept) for i in free)
+                ]
+            if len(keys) >= 2:
+                cells = {tuple(k[i] for i in kept): known[k] for k in keys}
+                behind = {tuple(k[i] for i in kept): k for k in keys}
+                names = [grid.table.dims[i] for i in kept]
+                found.append((View(names, cells, {}, "cells", grid.base), behind))
+    return found
+
+
+def _total(grid: _Grid, fixed: dict[int, str]) -> tuple[Key, float | None]:
+    """The total of GRID's slice FIXED (its grand total when none is fixed): its cell, and its
+    value as a reader knows it (None: not known)."""
+    key = tuple(fixed.get(i, grid.margin) for i in range(len(grid.categories)))
+    return key, grid.known.get(key)
+
+
+def _joined(a: _Grid, b: _Grid) -> tuple[Link | None, tuple[Link, int] | None]:
     """The cells of A and B that are the same number, when the two are one population (see
     the module), else None. Views (and grand totals) whose published cells differ are not
-    joined: the margins of a table over some of the areas are not those of one over all."""
+    joined: the margins of a table over some of the areas are not those of one over all. And
+    the cells they would share, with the published cells they agree on, when they may be one
+    population but agree on too few cells to tell (none differing)."""
+    joined, agreeing, differing = _matched(a, {}, b)
+    if agreeing >= MIN_LINKED:
+        return joined, None
+    return None, ((joined, agreeing) if agreeing and joined and not differing else None)
+
+
+def _matched(a: _Grid, fixed: dict[int, str], b: _Grid) -> tuple[Link, int, bool]:
+    """The cells of A's slice FIXED (all of A when none is fixed) and of B that are the same
+    number, matched as :func:`_joined` matches two tables (views whose published cells differ
+    left out), how many published cells they agree on, and whether any differ."""
     # matched within the rounding either may show (its bounds are read exactly: see _base)
     slack = 0.0 if a.shown == b.shown else sum(x / 2 for x in (a.shown, b.shown) if x > 1)
     if a.step != b.step:  # sums rounded to different multiples (or one exact): within both
@@ -257,12 +310,15 @@ def _joined(a: _Grid, b: _Grid) -> Link | None:
         return abs(x - y) > slack + TOLERANCE * 1e-3 * max(1.0, abs(x), abs(y))
 
     joined: Link = []
-    agreeing = 0
-    (top_a, total_a), (top_b, total_b) = a.total, b.total
-    if total_a is not None and total_b is not None and not differ(total_a, total_b):
-        agreeing += 1
-        joined.append((top_a, top_b))
-    for mine, here in a.views:
+    agreeing, differing = 0, False
+    (top_a, total_a), (top_b, total_b) = _total(a, fixed), b.total
+    if total_a is not None and total_b is not None:
+        if not differ(total_a, total_b):
+            agreeing += 1
+            joined.append((top_a, top_b))
+        else:
+            differing = True
+    for mine, here in a.views if not fixed else _views(a, fixed):
         for theirs, there in b.views:
             if len(mine.names) != len(theirs.names):
                 continue
@@ -271,16 +327,274 @@ def _joined(a: _Grid, b: _Grid) -> Link | None:
             pairs = [p for p in align(mine, theirs) if not p.by_population]
             both = [(p.a, p.b) for p in pairs if p.a is not None and p.b is not None]
             if any(differ(x, y) for x, y in both):
+                differing = True
                 continue
             agreeing += len(both)
             joined += [(here[p.here], there[p.there]) for p in pairs]
-    return joined if agreeing >= MIN_LINKED else None
+    return joined, agreeing, differing
 
 
-def _linked(grids: list[_Grid], first: int) -> tuple[list[int], dict[tuple[int, int], Link], bool]:
-    """The grids joined, directly or through others, to the first FIRST (the request's), those
-    first; the cells each two of them share; and whether the search stopped past a cap
-    (:data:`MAX_JOINT_TABLES`, :data:`MAX_JOINT_CELLS`, :data:`MAX_JOINT_SUPPRESSED`)."""
+def _slices(big: _Grid, small: _Grid) -> Iterator[dict[int, str]]:
+    """The slices of BIG that may be SMALL: its dimensions but as many as SMALL has held at one
+    label each (a category, or the margin where another is held at a category: all at the
+    margin is a margin of BIG, matched already), the dimensions left each sharing a label with
+    one of SMALL's (:func:`ledger.align` matches nothing else by its label)."""
+    n, k = len(big.categories), len(small.categories)
+    shares = [any(mine.keys() & theirs.keys() for theirs in small.named) for mine in big.named]
+    for held in combinations(range(n), n - k):
+        if not all(shares[i] for i in range(n) if i not in held):
+            continue
+        for labels in product(*[[*big.categories[i], big.margin] for i in held]):
+            if any(label != big.margin for label in labels):
+                yield dict(zip(held, labels, strict=True))
+
+
+def _slice_words(grid: _Grid, fixed: dict[int, str]) -> str:
+    return cell_words(tuple(fixed.values()), [grid.table.dims[i] for i in fixed]).replace(
+        f"={ALL}", "=(all)"
+    )
+
+
+def _sliced(big: _Grid, small: _Grid, budget: dict[str, int]) -> tuple[Link | None, str | None]:
+    """The cells of SMALL and of the one slice of BIG (:func:`_slices`) it matches, as
+    :func:`_joined` matches two tables; or why it is not linked though it may be
+    (it matches several slices, or BUDGET's slices left to try in the audit ran out)."""
+    matched: list[tuple[dict[int, str], Link]] = []
+    for fixed in _slices(big, small):
+        free = [c for i, c in enumerate(big.categories) if i not in fixed]
+        cells = math.prod(len(c) + 1 for c in free)
+        if cells > len(big.keys):  # a long table: its views are read from every cell it has
+            cells = len(big.keys)
+        if budget["slices"] < cells:
+            return None, (
+                f"not every slice of {big.name} was compared with {small.name} (the joint "
+                f"audit compares at most {MAX_SLICE_CELLS:,} cells of slices): check by hand "
+                f"whether {small.name} is a slice of {big.name} (one category of a dimension "
+                "it leaves out) that recomputes a suppressed cell with it"
+            )
+        budget["slices"] -= cells
+        link, agreeing, _ = _matched(big, fixed, small)
+        if agreeing >= MIN_LINKED:
+            matched.append((fixed, link))
+    if len(matched) > 1:
+        slices = "; ".join(_slice_words(big, fixed) for fixed, _ in matched[:MAX_MESSAGES])
+        return None, (
+            f"the published cells of {small.name} match several slices of {big.name} "
+            f"({slices}): which one it is cannot be told, so it is not linked; check by hand "
+            "whether a suppressed cell can be recomputed from them together"
+        )
+    return (matched[0][1], None) if matched else (None, None)
+
+
+Sums = list[tuple[Key, list[Key]]]  # a cell of one grid, and the cells of another it adds up
+
+
+def _pairings(coarse: _Grid, fine: _Grid) -> Iterator[tuple[int, int, dict[int, int]]]:
+    """Ways COARSE's categories may be sums of FINE's under other labels: (i, j, others) where
+    COARSE's dimension i has fewer categories than FINE's j and shares fewer than half of
+    their labels (:func:`ledger.align` does not match them), and each other dimension of
+    COARSE is paired with one of FINE's (OTHERS) sharing a label."""
+    n = len(coarse.categories)
+    if n != len(fine.categories) or n < 2:
+        return
+    mine, theirs = coarse.named, fine.named
+    for order in permutations(range(n)):
+        shared = [len(mine[i].keys() & theirs[order[i]].keys()) for i in range(n)]
+        apart = [i for i in range(n) if 2 * shared[i] < max(len(mine[i]), len(theirs[order[i]]))]
+        if len(apart) != 1 or any(shared[k] == 0 for k in range(n) if k != apart[0]):
+            continue
+        i = apart[0]
+        if 1 <= len(coarse.categories[i]) < len(fine.categories[order[i]]):
+            yield i, order[i], {k: order[k] for k in range(n) if k != i}
+
+
+def _regroup_rows(
+    coarse: _Grid, fine: _Grid, i: int, j: int, others: dict[int, int]
+) -> dict[Key, list[Key]]:
+    """Each cell of COARSE with a category at I whose other labels FINE has (paired by OTHERS):
+    the cells of FINE behind it, one per category of FINE's J (in order)."""
+    labels = [{**m, normal_label(coarse.margin): fine.margin} for m in fine.named]
+    rows: dict[Key, list[Key]] = {}
+    for key in coarse.keys:
+        if key[i] == coarse.margin:
+            continue
+        template: list[str] = [""] * len(key)
+        for k, m in others.items():
+            found = labels[m].get(normal_label(key[k]))
+            if found is None:
+                break
+            template[m] = found
+        else:
+            cells = [
+                tuple(f if m == j else template[m] for m in range(len(key)))
+                for f in fine.categories[j]
+            ]
+            if all(c in fine.place for c in cells):
+                rows[key] = cells
+    return rows
+
+
+def _regrouped(coarse: _Grid, fine: _Grid, budget: dict[str, int]) -> tuple[Sums, str | None]:
+    """The cells of COARSE that are sums of FINE's cells, when each category of one of its
+    dimensions is found, by content, to be a sum of categories of one of FINE's under other
+    labels ("north or east"): a 0/1 choice of FINE's categories whose published cells add up
+    to the category's over the other dimensions, in every cell both publish exactly, unique and
+    on at least :data:`MIN_LINKED` cells of each category (a programme of HiGHS, bounded by
+    :data:`MAX_REGROUPING_NODES`). Tried only when COARSE's margins over the other dimensions
+    can be part of FINE's (:func:`_within`). Else nothing, and why when the grouping is plausible
+    but undecided (BUDGET's searches left in the audit ran out; suppressed cells leave too
+    few; several choices fit)."""
+    if coarse.base != 1 or fine.base != 1 or coarse.family != fine.family:
+        return [], None  # rounded counts do not add up exactly
+    for i, j, others in _pairings(coarse, fine):
+        rows = _regroup_rows(coarse, fine, i, j, others)
+        if not _within(coarse, fine, i, j, rows):
+            continue
+        where = (
+            f"the categories of {coarse.table.dims[i]} in {coarse.name} may be sums of the "
+            f"categories of {fine.name} ({fine.table.dims[j]}) under other labels"
+        )
+        hand = ": check by hand whether a suppressed cell can be recomputed from them together"
+        if budget["groupings"] <= 0 or len(fine.categories[j]) > MAX_REGROUPED:
+            return [], (
+                f"{where}, but the joint audit searches at most {MAX_REGROUPINGS} such "
+                f"groupings of at most {MAX_REGROUPED} categories{hand}"
+            )
+        budget["groupings"] -= 1
+        chosen, why = _grouping(coarse, fine, i, j, rows)
+        if why is not None:
+            return [], f"{where}, but {why}{hand}"
+        if chosen is not None:
+            return [(key, [cells[f] for f in chosen[key[i]]]) for key, cells in rows.items()], None
+    return [], None
+
+
+def _within(coarse: _Grid, fine: _Grid, i: int, j: int, rows: dict[Key, list[Key]]) -> bool:
+    """Can COARSE's people be some of FINE's: is no cell of its margin over I (over the other
+    dimensions) larger than FINE's margin over J where both publish it? (A grouping of all of
+    FINE's categories has the same margins, one of some of them smaller ones.)"""
+    for key, cells in rows.items():
+        mine = coarse.known.get(key[:i] + (coarse.margin,) + key[i + 1 :])
+        theirs = fine.known.get(cells[0][:j] + (fine.margin,) + cells[0][j + 1 :])
+        if mine is not None and theirs is not None and mine > theirs + TOLERANCE:
+            return False
+    return True
+
+
+def _grouping(
+    coarse: _Grid, fine: _Grid, i: int, j: int, rows: dict[Key, list[Key]]
+) -> tuple[dict[str, list[int]] | None, str | None]:
+    """Which of FINE's categories (by place, its dimension J) each category of COARSE's I is
+    the sum of: a 0/1 programme over the cells both publish (equal sums), and where FINE hides
+    a cell, the bounds the cells it publishes allow; None when no choice fits (not a
+    grouping), or why it cannot be decided."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    groups = coarse.categories[i]
+    parts = len(next(iter(rows.values()))) if rows else 0
+    if not parts:
+        return None, None
+    n = len(groups) * parts
+    equations, values, used = [], [], dict.fromkeys(groups, 0)
+    bounded, low, high = [], [], []  # hidden cells of FINE: what the published ones allow
+    for key, cells in rows.items():
+        total = coarse.known.get(key)
+        found = [fine.known.get(c) for c in cells]
+        if total is None:
+            continue
+        g = groups.index(key[i])
+        row = np.zeros(n)
+        if all(v is not None for v in found):
+            row[g * parts : (g + 1) * parts] = [v or 0.0 for v in found]
+            equations.append(row)
+            values.append(total)
+            used[key[i]] += 1
+            continue
+        # a hidden cell is at least 0 and at most what its column's total leaves
+        column = fine.known.get(cells[0][:j] + (fine.margin,) + cells[0][j + 1 :])
+        left = None if column is None else column - sum(v for v in found if v is not None)
+        row[g * parts : (g + 1) * parts] = [0.0 if v is None else v for v in found]
+        bounded.append(row)
+        low.append(-np.inf)
+        high.append(total)  # the published cells chosen add up to no more than the group's
+        if left is not None:
+            upper = np.zeros(n)
+            upper[g * parts : (g + 1) * parts] = [left if v is None else v for v in found]
+            bounded.append(upper)
+            low.append(total)  # nor, with every hidden one at its most, to less
+            high.append(np.inf)
+    if not equations:
+        return None, None
+    once = np.zeros((parts + len(groups), n))
+    for f in range(parts):
+        once[f, f::parts] = 1.0  # each of FINE's categories in one group at most
+    for g in range(len(groups)):
+        once[parts + g, g * parts : (g + 1) * parts] = -1.0  # each group of one at least
+    constraints = [
+        LinearConstraint(np.array(equations), values, values),
+        LinearConstraint(once, -np.inf, np.r_[np.ones(parts), -np.ones(len(groups))]),
+    ]
+    if bounded:
+        constraints.append(LinearConstraint(np.array(bounded), low, high))
+    options = {"node_limit": MAX_REGROUPING_NODES, "presolve": True}
+
+    def solve(extra: list[LinearConstraint]) -> np.ndarray | None | str:
+        result = milp(
+            np.zeros(n),
+            constraints=constraints + extra,
+            integrality=np.ones(n),
+            bounds=Bounds(0, 1),
+            options=options,
+        )
+        if result.status == 0 and result.x is not None:
+            return np.round(result.x)
+        if result.status == 2:
+            return None
+        return f"the search stopped ({result.message.strip()})"
+
+    first = solve([])
+    if first is None or isinstance(first, str):
+        return None, first
+    ones = first > 0.5
+    cut = LinearConstraint(np.where(ones, 1.0, -1.0), -np.inf, ones.sum() - 1)
+    second = solve([cut])
+    if isinstance(second, str):
+        return None, second
+    if second is not None:
+        return None, "several choices of its categories fit the cells both publish"
+    few = [g for g in groups if used[g] < MIN_LINKED]
+    if few:
+        return None, (
+            f"too few cells of {', '.join(few[:MAX_MESSAGES])} are published in both (fewer "
+            f"than {MIN_LINKED}) to tell"
+        )
+    return {g: [f for f in range(parts) if ones[k * parts + f]] for k, g in enumerate(groups)}, None
+
+
+GridPair = tuple[int, int]  # two grids, by number, the smaller first
+
+
+@dataclass
+class _Found:
+    """What :func:`_linked` found: the grids joined to the request's (those first), the cells
+    each two of them share, whether the search stopped past a cap, and the pairs of tables that
+    may be linked but were not, each with why (a checker decides)."""
+
+    chosen: list[int]
+    links: dict[GridPair, Link]
+    over: bool = False
+    problems: list[tuple[GridPair, str]] = field(default_factory=list)
+    sums: dict[GridPair, Sums] = field(default_factory=dict)  # (coarse, fine): its cells' sums
+    # pairs that may be one population but agree on too few cells to tell: the cells they
+    # would share, and how many published cells they agree on
+    weak: dict[GridPair, tuple[Link, int]] = field(default_factory=dict)
+
+
+def _linked(grids: list[_Grid], first: int) -> _Found:
+    """The grids joined, directly or through others, to the first FIRST (the request's): by
+    their views (:func:`_joined`), or a slice of one by the other (:func:`_sliced`); see
+    :class:`_Found`. Caps: :data:`MAX_JOINT_TABLES`, :data:`MAX_JOINT_CELLS`,
+    :data:`MAX_JOINT_SUPPRESSED`, :data:`MAX_SLICE_CELLS`, :data:`MAX_REGROUPINGS`."""
     by_label: dict[str, set[int]] = defaultdict(set)
     for g, grid in enumerate(grids):
         for label in grid.labels:
@@ -288,8 +602,9 @@ def _linked(grids: list[_Grid], first: int) -> tuple[list[int], dict[tuple[int, 
     chosen = list(range(first))
     cells = sum(len(grids[g].keys) for g in chosen)
     hidden = sum(grids[g].suppressed for g in chosen)
-    links: dict[tuple[int, int], Link] = {}
-    checked: set[tuple[int, int]] = set()
+    found = _Found(chosen, {})
+    budget = {"slices": MAX_SLICE_CELLS, "groupings": MAX_REGROUPINGS}
+    checked: set[GridPair] = set()
     queue = list(chosen)
     while queue:
         g = queue.pop(0)
@@ -301,10 +616,8 @@ def _linked(grids: list[_Grid], first: int) -> tuple[list[int], dict[tuple[int, 
             if pair in checked:
                 continue
             checked.add(pair)
-            joined = _joined(grids[pair[0]], grids[pair[1]])
-            if joined is None:
+            if not _pair(grids, pair, found, budget, ours=pair[0] < first):
                 continue
-            links[pair] = joined
             if c not in chosen:
                 chosen.append(c)
                 queue.append(c)
@@ -315,12 +628,59 @@ def _linked(grids: list[_Grid], first: int) -> tuple[list[int], dict[tuple[int, 
                 or cells > MAX_JOINT_CELLS
                 or hidden > MAX_JOINT_SUPPRESSED
             ):
-                return chosen, links, True
-    return chosen, links, False
+                found.over = True
+                return found
+    return found
 
 
-def _system(grids: list[_Grid], links: dict[tuple[int, int], Link]) -> _System:
-    """The joint system of GRIDS, with the cells LINKS (by grid number) joins."""
+def _pair(
+    grids: list[_Grid], pair: GridPair, found: _Found, budget: dict[str, int], ours: bool
+) -> bool:
+    """Link the two grids of PAIR into FOUND, if they are linked: by their views, or a slice of
+    one by the other (:func:`_sliced`), or (OURS: one of them is the request's) the categories
+    of one as sums of the other's (:func:`_regrouped`: a search, not made between two tables
+    released already); note in FOUND why they may be linked though they were not. BUDGET: the
+    slices and groupings the audit may still try."""
+    a, b = grids[pair[0]], grids[pair[1]]
+    joined, weak = _joined(a, b)
+    if joined is None and len(a.categories) != len(b.categories):
+        big, small = (a, b) if len(a.categories) > len(b.categories) else (b, a)
+        joined, why = _sliced(big, small, budget)
+        if why is not None:
+            found.problems.append((pair, why))
+        if joined is not None and big is b:
+            joined = [(y, x) for x, y in joined]
+    if joined is not None:
+        found.links[pair] = joined
+    elif weak is not None:
+        found.weak[pair] = weak
+    for coarse, fine in (pair, pair[::-1]) if ours else ():
+        sums, why = _regrouped(grids[coarse], grids[fine], budget)
+        if why is not None:
+            found.problems.append((pair, why))
+        if sums:
+            found.sums[(coarse, fine)] = sums
+    return pair in found.links or pair in found.sums or pair[::-1] in found.sums
+
+
+def _problems(found: _Found, ours: int) -> list[tuple[int, str]]:
+    """The request's grids (by number, below OURS) each problem of FOUND concerns: those joined
+    (directly or through others) to either table of the pair."""
+    tied = _Union(max([*found.chosen, *(g for pair, _ in found.problems for g in pair)]) + 1)
+    for a, b in [*found.links, *found.sums]:
+        tied.join(a, b)
+    said = []
+    for pair, why in found.problems:
+        roots = {tied.root(g) for g in pair}
+        said += [(g, why) for g in range(ours) if tied.root(g) in roots]
+    return said
+
+
+def _system(
+    grids: list[_Grid], links: dict[GridPair, Link], sums: dict[GridPair, Sums] | None = None
+) -> _System:
+    """The joint system of GRIDS, with the cells LINKS (by grid number) joins and the SUMS of
+    one grid's cells another's are (by coarse and fine grid number)."""
     system = _System(grids)
     first = []
     # a sum of values that may be negative may be negative: its unknowns are unbounded below
@@ -359,6 +719,11 @@ def _system(grids: list[_Grid], links: dict[tuple[int, int], Link]) -> _System:
     for (a, b), joined in links.items():
         for x, y in joined:
             system.same.append((first[a] + grids[a].place[x], first[b] + grids[b].place[y]))
+    for (a, b), added in (sums or {}).items():
+        for key, parts in added:
+            system.relations.append(
+                (first[a] + grids[a].place[key], [first[b] + grids[b].place[p] for p in parts])
+            )
     return system
 
 
@@ -462,6 +827,12 @@ def _exposures(
     for i, r in enumerate(roots):
         if merged.free([r]):
             grids_of[tied.root(r)].add(system.owner[i][0])
+    # and the tables of a relation between two (a category one adds up of the other's)
+    for (total, parts), (first, originals) in zip(relations, system.relations, strict=True):
+        owners = {system.owner[i][0] for i in (first, *originals)}
+        free = merged.free([total, *parts])
+        if free and len(owners) > 1:
+            grids_of[tied.root(free[0])] |= owners
     revealed = {r for r in merged.asked if not merged.free([r]) and len(copies[r]) > 1}
     for total, parts in relations:
         free = merged.free([total, *parts])
@@ -682,8 +1053,9 @@ def _new(
     exposures: list[Exposure],
     system: _System,
     ours: int,
-    links: dict[tuple[int, int], Link],
+    links: dict[GridPair, Link],
     policy: Policy,
+    sums: dict[GridPair, Sums],
 ) -> list[Exposure]:
     """The EXPOSURES of SYSTEM (whose first OURS grids are the request's) that the other tables
     do not expose without the request's: a cell they publish, recompute, or that a released
@@ -691,6 +1063,7 @@ def _new(
     before = _system(
         system.grids[ours:],
         {(a - ours, b - ours): c for (a, b), c in links.items() if min(a, b) >= ours},
+        {(a - ours, b - ours): c for (a, b), c in sums.items() if min(a, b) >= ours},
     )
     place = {(g, k): i for i, (g, k) in enumerate(before.owner)}
     implicit = {
@@ -709,6 +1082,60 @@ def _new(
     return [
         e for e in exposures if not any((system.grids[g].name, k) in public for g, k in e.holders)
     ]
+
+
+def _if_linked(
+    grids: list[_Grid], found: _Found, ours: int, policy: Policy
+) -> list[tuple[int, str]]:
+    """The request's grids (by number, below OURS) that a pair of FOUND's tables agreeing on
+    too few cells to tell they are one population (:attr:`_Found.weak`) would, if they are,
+    expose a new cell with; each with why (the checkers judge)."""
+    if not found.weak:
+        return []
+    chosen = list(found.chosen)
+    chosen += [g for g in dict.fromkeys(g for pair in found.weak for g in pair) if g not in chosen]
+    joined = [grids[g] for g in chosen]
+    cells, hidden = sum(len(g.keys) for g in joined), sum(g.suppressed for g in joined)
+    pairs = " and ".join(
+        f"{grids[a].name} with {grids[b].name}" for a, b in list(found.weak)[:MAX_MESSAGES]
+    )
+    if len(joined) > MAX_JOINT_TABLES or cells > MAX_JOINT_CELLS or hidden > MAX_JOINT_SUPPRESSED:
+        why = (
+            f"{pairs} may be the same people (they agree on too few cells to tell), but audited "
+            f"together the tables are too many ({cells:,} cells, {hidden:,} suppressed, "
+            f"{len(joined)} tables; at most {MAX_JOINT_CELLS:,}, {MAX_JOINT_SUPPRESSED:,} and "
+            f"{MAX_JOINT_TABLES}): check by hand whether a suppressed cell can be recomputed "
+            "from them together"
+        )
+        return [(g, why) for g in range(ours)]
+    index = {g: k for k, g in enumerate(chosen)}
+    links = {**found.links, **{pair: link for pair, (link, _) in found.weak.items()}}
+    local = {(index[a], index[b]): c for (a, b), c in links.items()}
+    sums = {(index[a], index[b]): c for (a, b), c in found.sums.items()}
+    system = _system(joined, local, sums)
+    exposures, _ = _exposures(system, policy)
+    exposures = _new(exposures, system, ours, local, policy, sums)
+    said = []
+    for a, b in found.weak:
+        weak = {index[a], index[b]}
+        mine = [e for e in exposures if weak <= {g for g, _ in e.holders} | set(e.tables)]
+        if not mine:
+            continue
+        agreeing = found.weak[(a, b)][1]
+        listed = ", ".join(
+            f"{_cell(system.grids[g], k)} ({e.low:g})"
+            for e in mine[:MAX_MESSAGES]
+            for g, k in [_hidden_where(e, system)]
+        )
+        why = (
+            f"{grids[a].name} and {grids[b].name} agree on only {agreeing} published "
+            f"cell{'s' if agreeing > 1 else ''} (fewer than {MIN_LINKED}: too few to tell they "
+            "are the same people); if they are, read together they expose the suppressed cells "
+            f"{listed}: check by hand"
+        )
+        involved = {g for e in mine for g, _ in e.holders} | {g for e in mine for g in e.tables}
+        said += [(g, why) for g in sorted(involved) if g < ours]
+    return said
 
 
 def _sorted(
@@ -752,19 +1179,21 @@ def joint_audit(
         return checks
     audited, left_out = _sorted(others, policy)
     grids = mine + audited
-    chosen, links, over = _linked(grids, len(mine))
+    found = _linked(grids, len(mine))
+    chosen, links = found.chosen, found.links
     joined = [grids[g] for g in chosen]
-    if over:
+    if found.over:
         cells = sum(len(g.keys) for g in joined)
         message = _too_many(cells, sum(g.suppressed for g in joined), len(joined))
         return checks | {g.name: Check(NAME, CheckOutcome.REVIEW, message) for g in mine}
     index = {g: k for k, g in enumerate(chosen)}
     local = {(index[a], index[b]): cells for (a, b), cells in links.items()}
-    system = _system(joined, local)
+    sums = {(index[a], index[b]): added for (a, b), added in found.sums.items()}
+    system = _system(joined, local, sums)
     exposures, contradictions = _exposures(system, policy)
     ours = len(mine)
     if exposures and len(joined) > ours:
-        exposures = _new(exposures, system, ours, local, policy)
+        exposures = _new(exposures, system, ours, local, policy, sums)
     flags: dict[int, list[str]] = defaultdict(list)
     exposed: dict[int, list[Exposure]] = defaultdict(list)
     marked: dict[int, list[list[Any]]] = defaultdict(list)  # cells for the checkers' page
@@ -791,6 +1220,8 @@ def joint_audit(
                     f"left out of the audit ({why}): check by hand whether a suppressed cell "
                     "can be recomputed from them together"
                 )
+    for g, why in _problems(found, len(mine)) + _if_linked(grids, found, len(mine), policy):
+        unsure[g].append(why)
     for g, grid in enumerate(mine):
         if flags[g]:
             said = flags[g]
