@@ -483,3 +483,25 @@ def test_a_clean_up_cut_short_by_its_budget_keeps_the_pattern_and_says_so(monkey
     assert cut.suppressed > uncut.suppressed  # nothing was published again
     assert_protected(cut)
     assert cut.evidence()["secondary_method"]["note"] == cut.method["note"]
+
+
+def test_a_margin_that_one_relations_cheapest_cell_cannot_free_is_opened_by_a_move():
+    # bench_sdc_large's generator with the seed 11: (All, 29, 0) and (All, 29, 2) stayed points
+    # through fifty rounds, each round's cheapest cell of the margin's own relation closing a
+    # move (with its partners) that left the margin where it was; the move through both
+    # margins must pass through other slices' margins, which one relation at a time never finds
+    rng = np.random.default_rng(11)
+    counts = np.maximum(rng.poisson(40, (40, 30, 5)), 10)
+    rare = rng.choice(counts.size, 26, replace=False)
+    counts.flat[rare] = rng.integers(2, 10, 26)
+    a, b, c = np.indices(counts.shape).reshape(3, -1)
+    n = counts.reshape(-1)
+    frame = pd.DataFrame({"a": np.repeat(a, n), "b": np.repeat(b, n), "c": np.repeat(c, n)})
+    table = tables.build(frame, ["a"], ["b", "c"])
+    protected = tables.protect(table, PLAIN)
+    assert_protected(protected)
+    assert tables.recheck(protected.evidence(), PLAIN) == []
+    with pytest.MonkeyPatch.context() as patch:  # the one-relation widening alone
+        patch.setattr(secondary, "OPENING", False)
+        with pytest.raises(SdcError, match="did not converge"):
+            tables.protect(table, PLAIN)
