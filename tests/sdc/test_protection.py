@@ -449,12 +449,15 @@ def test_the_clean_ups_basis_finds_the_points_the_attackers_programme_finds(seed
         assert sorted(basis.points()) == sorted(found)
 
 
-def large_table(seed: int = 3) -> tables.Table:
-    """A 14 x 12 x 10 count table with margins (2,145 cells: past CLOSING_CELLS), 12 unsafe."""
+def large_table(
+    seed: int = 3, shape=(14, 12, 10), mean: int = 30, unsafe: int = 12, least: int = 1
+) -> tables.Table:
+    """A count table with margins, Poisson(MEAN) counts at least 10 except UNSAFE cells of
+    LEAST to 9 records; by default 14 x 12 x 10 (2,145 cells: past CLOSING_CELLS), 12 unsafe."""
     rng = np.random.default_rng(seed)
-    counts = np.maximum(rng.poisson(30, (14, 12, 10)), 10)
-    rare = rng.choice(counts.size, 12, replace=False)
-    counts.flat[rare] = rng.integers(1, 10, 12)
+    counts = np.maximum(rng.poisson(mean, shape), 10)
+    rare = rng.choice(counts.size, unsafe, replace=False)
+    counts.flat[rare] = rng.integers(least, 10, unsafe)
     a, b, c = np.indices(counts.shape).reshape(3, -1)
     n = counts.reshape(-1)
     frame = pd.DataFrame({"a": np.repeat(a, n), "b": np.repeat(b, n), "c": np.repeat(c, n)})
@@ -490,14 +493,7 @@ def test_a_margin_that_one_relations_cheapest_cell_cannot_free_is_opened_by_a_mo
     # through fifty rounds, each round's cheapest cell of the margin's own relation closing a
     # move (with its partners) that left the margin where it was; the move through both
     # margins must pass through other slices' margins, which one relation at a time never finds
-    rng = np.random.default_rng(11)
-    counts = np.maximum(rng.poisson(40, (40, 30, 5)), 10)
-    rare = rng.choice(counts.size, 26, replace=False)
-    counts.flat[rare] = rng.integers(2, 10, 26)
-    a, b, c = np.indices(counts.shape).reshape(3, -1)
-    n = counts.reshape(-1)
-    frame = pd.DataFrame({"a": np.repeat(a, n), "b": np.repeat(b, n), "c": np.repeat(c, n)})
-    table = tables.build(frame, ["a"], ["b", "c"])
+    table = large_table(11, (40, 30, 5), mean=40, unsafe=26, least=2)
     protected = tables.protect(table, PLAIN)
     assert_protected(protected)
     assert tables.recheck(protected.evidence(), PLAIN) == []
