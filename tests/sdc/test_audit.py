@@ -14,7 +14,9 @@ where the earlier one cost 27; both patterns meet every protection required. The
 magnitude tables and by the relations they close: 786 suppressed cells over the 48 tables
 became 677 (3-D: 636 → 537); 31 patterns changed (fewer cells on 18, as many on 11, more on
 tables 17 and 35); every new pattern passes the full audit and the re-check
-(tests/sdc/test_protection.py).
+(tests/sdc/test_protection.py). Then again (2026-12-05) when a point still exposed after one
+widening was opened by the cheapest move through it: table 1 (11 cells as before, one secondary
+cell exchanged for another).
 """
 
 from __future__ import annotations

@@ -449,12 +449,15 @@ def test_the_clean_ups_basis_finds_the_points_the_attackers_programme_finds(seed
         assert sorted(basis.points()) == sorted(found)
 
 
-def large_table(seed: int = 3) -> tables.Table:
-    """A 14 x 12 x 10 count table with margins (2,145 cells: past CLOSING_CELLS), 12 unsafe."""
+def large_table(
+    seed: int = 3, shape=(14, 12, 10), mean: int = 30, unsafe: int = 12, least: int = 1
+) -> tables.Table:
+    """A count table with margins, Poisson(MEAN) counts at least 10 except UNSAFE cells of
+    LEAST to 9 records; by default 14 x 12 x 10 (2,145 cells: past CLOSING_CELLS), 12 unsafe."""
     rng = np.random.default_rng(seed)
-    counts = np.maximum(rng.poisson(30, (14, 12, 10)), 10)
-    rare = rng.choice(counts.size, 12, replace=False)
-    counts.flat[rare] = rng.integers(1, 10, 12)
+    counts = np.maximum(rng.poisson(mean, shape), 10)
+    rare = rng.choice(counts.size, unsafe, replace=False)
+    counts.flat[rare] = rng.integers(least, 10, unsafe)
     a, b, c = np.indices(counts.shape).reshape(3, -1)
     n = counts.reshape(-1)
     frame = pd.DataFrame({"a": np.repeat(a, n), "b": np.repeat(b, n), "c": np.repeat(c, n)})
@@ -483,3 +486,18 @@ def test_a_clean_up_cut_short_by_its_budget_keeps_the_pattern_and_says_so(monkey
     assert cut.suppressed > uncut.suppressed  # nothing was published again
     assert_protected(cut)
     assert cut.evidence()["secondary_method"]["note"] == cut.method["note"]
+
+
+def test_a_margin_that_one_relations_cheapest_cell_cannot_free_is_opened_by_a_move():
+    # bench_sdc_large's generator with the seed 11: (All, 29, 0) and (All, 29, 2) stayed points
+    # through fifty rounds, each round's cheapest cell of the margin's own relation closing a
+    # move (with its partners) that left the margin where it was; the move through both
+    # margins must pass through other slices' margins, which one relation at a time never finds
+    table = large_table(11, (40, 30, 5), mean=40, unsafe=26, least=2)
+    protected = tables.protect(table, PLAIN)
+    assert_protected(protected)
+    assert tables.recheck(protected.evidence(), PLAIN) == []
+    with pytest.MonkeyPatch.context() as patch:  # the one-relation widening alone
+        patch.setattr(secondary, "OPENING", False)
+        with pytest.raises(SdcError, match="did not converge"):
+            tables.protect(table, PLAIN)
