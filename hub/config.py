@@ -45,6 +45,17 @@ SCOPE_NAMES = {
 }
 
 
+# what every signed-in person may do at the hub (the default role's "self", less "tokens",
+# "shares" and "users:shares")
+USER_SCOPES = [
+    "read:users!user",
+    "users:activity!user",
+    "servers!user",
+    "access:servers!user",
+    "access:services!service=tre",
+]
+
+
 def proxy_command() -> list[str]:
     """The npm configurable-http-proxy when set up; else the PyPI port, with a warning."""
     if NPM_PROXY.exists() and shutil.which("node"):
@@ -210,8 +221,11 @@ def roles(instance: Instance) -> list[dict[str, Any]]:
     by_role = groups.people_by_role(instance)
     out = [
         {
+            # JupyterHub's "self" without "tokens" (and without sharing): a person may start,
+            # stop and use their own workspaces, never mint an API token that would outlive
+            # them and act as the person from outside (docs/workspace-security.md)
             "name": "user",
-            "scopes": ["self", "access:services!service=tre"],
+            "scopes": USER_SCOPES,
         },
         {
             "name": "tre-service",
