@@ -11,6 +11,7 @@ projects. :func:`configure_tre` is the part Zero to JupyterHub's own configurati
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import sys
@@ -193,28 +194,34 @@ def configure_spawner(c: Any, instance: Instance) -> None:
     c.Spawner.apply_user_options = None
 
 
-def _pre_spawn_hook(spawner) -> None:
+# The hooks run in a worker thread, never on the hub's event loop: giving a workspace to its
+# person re-owns every file in it as root (tre.sandbox), and the policy's decision, the accounts
+# and the audit event wait on the database and on useradd. On the loop, a large workspace would
+# hold every other request to the hub until it was done. JupyterHub awaits a coroutine hook.
+
+
+async def _pre_spawn_hook(spawner) -> None:
     from hub.spawn import pre_spawn_hook
 
-    pre_spawn_hook(spawner)
+    await asyncio.to_thread(pre_spawn_hook, spawner)
 
 
-def _docker_hook(spawner) -> None:
+async def _docker_hook(spawner) -> None:
     from hub.profiles import docker_hook
 
-    docker_hook(spawner)
+    await asyncio.to_thread(docker_hook, spawner)
 
 
-def _kube_hook(spawner) -> None:
+async def _kube_hook(spawner) -> None:
     from hub.profiles import kube_hook
 
-    kube_hook(spawner)
+    await asyncio.to_thread(kube_hook, spawner)
 
 
-def _post_stop_hook(spawner) -> None:
+async def _post_stop_hook(spawner) -> None:
     from hub.spawn import post_stop_hook
 
-    post_stop_hook(spawner)
+    await asyncio.to_thread(post_stop_hook, spawner)
 
 
 def roles(instance: Instance) -> list[dict[str, Any]]:

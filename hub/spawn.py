@@ -21,6 +21,7 @@ from __future__ import annotations
 import html
 import os
 import sys
+import threading
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -233,12 +234,16 @@ def kernels_folder(instance: Instance) -> Path:
         },
         indent=1,
     )
-    if not spec.exists() or spec.read_text() != text:
-        spec.parent.mkdir(parents=True, exist_ok=True)
-        spec.write_text(text)
-        for path in [folder, *folder.rglob("*")]:
-            path.chmod(0o755 if path.is_dir() else 0o644)
+    with _KERNELS:  # two workspaces may start at once (the hub's hooks run in threads)
+        if not spec.exists() or spec.read_text() != text:
+            spec.parent.mkdir(parents=True, exist_ok=True)
+            spec.write_text(text)
+            for path in [folder, *folder.rglob("*")]:
+                path.chmod(0o755 if path.is_dir() else 0o644)
     return folder
+
+
+_KERNELS = threading.Lock()
 
 
 def prepare(chosen: SpawnPlan, username: str, *, sandboxed: bool = True) -> Owner:
