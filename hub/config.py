@@ -16,6 +16,7 @@ import os
 import shutil
 import sys
 import warnings
+from collections.abc import Awaitable
 from pathlib import Path
 from typing import Any
 
@@ -197,25 +198,32 @@ def configure_spawner(c: Any, instance: Instance) -> None:
 # The hooks run in a worker thread, never on the hub's event loop: giving a workspace to its
 # person re-owns every file in it as root (tre.sandbox), and the policy's decision, the accounts
 # and the audit event wait on the database and on useradd. On the loop, a large workspace would
-# hold every other request to the hub until it was done. JupyterHub awaits a coroutine hook.
+# hold every other request to the hub until it was done. JupyterHub awaits what a hook returns.
+# A refusal (one query) is still raised on the loop, before the hook returns what JupyterHub
+# awaits, so the refused person gets its 403 page at once rather than the spawn-pending page.
 
 
-async def _pre_spawn_hook(spawner) -> None:
-    from hub.spawn import pre_spawn_hook
+def _pre_spawn_hook(spawner) -> Awaitable[None]:
+    from hub.spawn import pre_spawn_hook, refuse_at_once
 
-    await asyncio.to_thread(pre_spawn_hook, spawner)
+    refuse_at_once(spawner)
+    return asyncio.to_thread(pre_spawn_hook, spawner)
 
 
-async def _docker_hook(spawner) -> None:
+def _docker_hook(spawner) -> Awaitable[None]:
     from hub.profiles import docker_hook
+    from hub.spawn import refuse_at_once
 
-    await asyncio.to_thread(docker_hook, spawner)
+    refuse_at_once(spawner)
+    return asyncio.to_thread(docker_hook, spawner)
 
 
-async def _kube_hook(spawner) -> None:
+def _kube_hook(spawner) -> Awaitable[None]:
     from hub.profiles import kube_hook
+    from hub.spawn import refuse_at_once
 
-    await asyncio.to_thread(kube_hook, spawner)
+    refuse_at_once(spawner)
+    return asyncio.to_thread(kube_hook, spawner)
 
 
 async def _post_stop_hook(spawner) -> None:
