@@ -66,7 +66,7 @@ def _token_page_handler():
         @web.authenticated
         async def get(self):
             if "tokens" not in self.parsed_scopes:
-                refused = web.HTTPError(403, log_message=TOKENS_REFUSED)
+                refused = web.HTTPError(403, log_message=TOKENS_REFUSED, reason="No API tokens")
                 refused.jupyterhub_message = TOKENS_REFUSED  # type: ignore[attr-defined]
                 raise refused
             await super().get()
