@@ -48,12 +48,43 @@ def _login_handler():
     return TreLoginHandler
 
 
+TOKENS_REFUSED = (
+    "API tokens are not issued in this environment: your workspace reaches the kit with its own "
+    "token, which ends with the workspace. Use the tre pages, or a notebook in your workspace."
+)
+
+
+def _token_page_handler():
+    from jupyterhub.handlers.pages import TokenPageHandler
+    from tornado import web
+
+    class TreTokenPageHandler(TokenPageHandler):
+        """JupyterHub's token page, for those whose roles let them manage their own tokens (the
+        operators, as hub admins) only: to anyone else it answers 403 and offers no form (their
+        role has no ``tokens`` scope, so the API would refuse the form anyway)."""
+
+        @web.authenticated
+        async def get(self):
+            if "tokens" not in self.parsed_scopes:
+                refused = web.HTTPError(403, log_message=TOKENS_REFUSED, reason="No API tokens")
+                refused.jupyterhub_message = TOKENS_REFUSED  # type: ignore[attr-defined]
+                raise refused
+            await super().get()
+
+    return TreTokenPageHandler
+
+
 class TreAuthenticator(NativeAuthenticator):
     def get_handlers(self, app):
+        """NativeAuthenticator's pages (with the login page's fix), and the hub's token page
+        guarded: the hub routes the authenticator's handlers before its own."""
         login = _login_handler()
         return [
-            (path, login if path == r"/login" else handler)
-            for path, handler in super().get_handlers(app)
+            *(
+                (path, login if path == r"/login" else handler)
+                for path, handler in super().get_handlers(app)
+            ),
+            (r"/token", _token_page_handler()),
         ]
 
     async def authenticate(self, handler, data):

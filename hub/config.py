@@ -11,10 +11,12 @@ projects. :func:`configure_tre` is the part Zero to JupyterHub's own configurati
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import sys
 import warnings
+from collections.abc import Awaitable
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +45,17 @@ SCOPE_NAMES = {
     "custom:tre:approve": "data controllers' approvers",
     "custom:tre:lead": "project leads",
 }
+
+
+# what every signed-in person may do at the hub (the default role's "self", less "tokens",
+# "shares" and "users:shares")
+USER_SCOPES = [
+    "read:users!user",
+    "users:activity!user",
+    "servers!user",
+    "access:servers!user",
+    "access:services!service=tre",
+]
 
 
 def proxy_command() -> list[str]:
@@ -182,36 +195,52 @@ def configure_spawner(c: Any, instance: Instance) -> None:
     c.Spawner.apply_user_options = None
 
 
-def _pre_spawn_hook(spawner) -> None:
-    from hub.spawn import pre_spawn_hook
+# The hooks run in a worker thread, never on the hub's event loop: giving a workspace to its
+# person re-owns every file in it as root (tre.sandbox), and the policy's decision, the accounts
+# and the audit event wait on the database and on useradd. On the loop, a large workspace would
+# hold every other request to the hub until it was done. JupyterHub awaits what a hook returns.
+# A refusal (one query) is still raised on the loop, before the hook returns what JupyterHub
+# awaits, so the refused person gets its 403 page at once rather than the spawn-pending page.
 
-    pre_spawn_hook(spawner)
+
+def _pre_spawn_hook(spawner) -> Awaitable[None]:
+    from hub.spawn import pre_spawn_hook, refuse_at_once
+
+    refuse_at_once(spawner)
+    return asyncio.to_thread(pre_spawn_hook, spawner)
 
 
-def _docker_hook(spawner) -> None:
+def _docker_hook(spawner) -> Awaitable[None]:
     from hub.profiles import docker_hook
+    from hub.spawn import refuse_at_once
 
-    docker_hook(spawner)
+    refuse_at_once(spawner)
+    return asyncio.to_thread(docker_hook, spawner)
 
 
-def _kube_hook(spawner) -> None:
+def _kube_hook(spawner) -> Awaitable[None]:
     from hub.profiles import kube_hook
+    from hub.spawn import refuse_at_once
 
-    kube_hook(spawner)
+    refuse_at_once(spawner)
+    return asyncio.to_thread(kube_hook, spawner)
 
 
-def _post_stop_hook(spawner) -> None:
+async def _post_stop_hook(spawner) -> None:
     from hub.spawn import post_stop_hook
 
-    post_stop_hook(spawner)
+    await asyncio.to_thread(post_stop_hook, spawner)
 
 
 def roles(instance: Instance) -> list[dict[str, Any]]:
     by_role = groups.people_by_role(instance)
     out = [
         {
+            # JupyterHub's "self" without "tokens" (and without sharing): a person may start,
+            # stop and use their own workspaces, never mint an API token that would outlive
+            # them and act as the person from outside (docs/workspace-security.md)
             "name": "user",
-            "scopes": ["self", "access:services!service=tre"],
+            "scopes": USER_SCOPES,
         },
         {
             "name": "tre-service",

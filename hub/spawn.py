@@ -21,6 +21,7 @@ from __future__ import annotations
 import html
 import os
 import sys
+import threading
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -89,15 +90,8 @@ def plan(
     """The workspace of USERNAME for project SERVER_NAME, or :class:`Refused` with every reason.
     DATA_IN_WORKSPACE: the sandbox (the local profile) also shows the extract, read-only, as the
     workspace's ``project-data`` folder (a container sees it at /tre/data only)."""
-    if not server_name:
-        raise Refused(
-            "start a workspace for one of your projects (the default server is not used: every "
-            "workspace is named after its project)"
-        )
+    check(instance, username, server_name, at)
     with instance.db.session() as session:
-        decision = decide(session, username, PolicyAction.WORK_IN_WORKSPACE, server_name, at=at)
-        if not decision.allowed:
-            raise Refused(decision.web_message())
         found = registry.project(session, server_name)
         policy = registry.project_policy(found, instance.settings.policy)
         spec = found.current.spec
@@ -161,6 +155,19 @@ def plan(
         group=sandbox.group_name(server_name),
     )
     return chosen
+
+
+def check(instance: Instance, username: str, server_name: str, at: date | None = None) -> None:
+    """:class:`Refused`, with every reason, unless USERNAME may work on project SERVER_NAME now."""
+    if not server_name:
+        raise Refused(
+            "start a workspace for one of your projects (the default server is not used: every "
+            "workspace is named after its project)"
+        )
+    with instance.db.session() as session:
+        decision = decide(session, username, PolicyAction.WORK_IN_WORKSPACE, server_name, at=at)
+    if not decision.allowed:
+        raise Refused(decision.web_message())
 
 
 # notebooks larger than this are not searched for the names of drafts (a page stays quick)
@@ -233,12 +240,16 @@ def kernels_folder(instance: Instance) -> Path:
         },
         indent=1,
     )
-    if not spec.exists() or spec.read_text() != text:
-        spec.parent.mkdir(parents=True, exist_ok=True)
-        spec.write_text(text)
-        for path in [folder, *folder.rglob("*")]:
-            path.chmod(0o755 if path.is_dir() else 0o644)
+    with _KERNELS:  # two workspaces may start at once (the hub's hooks run in threads)
+        if not spec.exists() or spec.read_text() != text:
+            spec.parent.mkdir(parents=True, exist_ok=True)
+            spec.write_text(text)
+            for path in [folder, *folder.rglob("*")]:
+                path.chmod(0o755 if path.is_dir() else 0o644)
     return folder
+
+
+_KERNELS = threading.Lock()
 
 
 def prepare(chosen: SpawnPlan, username: str, *, sandboxed: bool = True) -> Owner:
@@ -308,6 +319,22 @@ def _write_welcome(
         tre_url=tre_url,
     )
     sandbox.write_inside(folder, WELCOME, text.encode("utf-8"), replace=True)
+
+
+def refuse_at_once(spawner) -> None:
+    """The policy's refusal as the 403 page, on the hub's event loop (one query), before the
+    hook's work goes to a thread (hub.config): a refused person reads why at once, not on the
+    spawn-pending page. :func:`admit` asks again (the answer may change meanwhile)."""
+    from tre.instance import open_instance
+
+    instance = open_instance(os.environ.get("TRE_HOME"))
+    try:
+        check(instance, spawner.user.name, spawner.name)
+    except Refused as refused:
+        _record(instance, spawner, HubEvent.WORKSPACE_REFUSED, {"reasons": str(refused)})
+        raise RefusedPage(refused, tre_pages(spawner)) from None
+    finally:
+        instance.db.dispose()
 
 
 def admit(spawner, *, sandboxed: bool = True) -> tuple[SpawnPlan, Owner]:

@@ -27,9 +27,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+HUB_CONFIG = ROOT / "hub" / "jupyterhub_config.py"
+
+
 @contextmanager
-def running_hub(instance, log_folder: Path):
-    """JupyterHub serving INSTANCE on free loopback ports; yields its URL, stops it after."""
+def running_hub(instance, log_folder: Path, config: Path = HUB_CONFIG, **environment: str):
+    """JupyterHub serving INSTANCE on free loopback ports; yields its URL, stops it after.
+    CONFIG: the hub's configuration file (a test's may load the kit's and change one thing);
+    ENVIRONMENT: more variables for the hub."""
     from app.up import seed_accounts
 
     seed_accounts(instance, PASSWORD)
@@ -42,6 +47,7 @@ def running_hub(instance, log_folder: Path):
         "TRE_HUB_API_PORT": str(free_port()),
         "TRE_PROXY_API_PORT": str(free_port()),
         "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
+        **environment,
     }
     log = log_folder / "hub.log"
     with open(log, "w") as out:
@@ -49,7 +55,7 @@ def running_hub(instance, log_folder: Path):
             [
                 str(Path(sys.executable).parent / "jupyterhub"),
                 "-f",
-                str(ROOT / "hub" / "jupyterhub_config.py"),
+                str(config),
             ],
             env=env,
             cwd=str(instance.home / "hub"),

@@ -32,6 +32,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -162,25 +163,32 @@ def group_name(project: str) -> str:
     return f"{name[:23]}-{hashlib.sha256(project.encode()).hexdigest()[:8]}"
 
 
+# the hub prepares workspaces in worker threads (hub.config): two starts at once must not both
+# run useradd or groupadd (the second would fail on /etc/passwd's lock, or find the name taken)
+_ACCOUNTS = threading.Lock()
+
+
 def ensure_account(username: str) -> pwd.struct_passwd:
     """The person's system account: made on first use, with no home, no login shell, no password."""
     name = account_name(username)
-    try:
+    with _ACCOUNTS:
+        try:
+            return pwd.getpwnam(name)
+        except KeyError:
+            pass
+        _run(["useradd", "--system", "--no-create-home", "--shell", NOLOGIN, "--user-group", name])
         return pwd.getpwnam(name)
-    except KeyError:
-        pass
-    _run(["useradd", "--system", "--no-create-home", "--shell", NOLOGIN, "--user-group", name])
-    return pwd.getpwnam(name)
 
 
 def ensure_group(project: str) -> grp.struct_group:
     name = group_name(project)
-    try:
+    with _ACCOUNTS:
+        try:
+            return grp.getgrnam(name)
+        except KeyError:
+            pass
+        _run(["groupadd", "--system", name])
         return grp.getgrnam(name)
-    except KeyError:
-        pass
-    _run(["groupadd", "--system", name])
-    return grp.getgrnam(name)
 
 
 def give(path: Path, username: str) -> None:

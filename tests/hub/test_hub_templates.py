@@ -95,6 +95,14 @@ def test_other_hub_pages_keep_jupyterhubs_own_look():
     assert 'href="/hub/change-password"' in page
 
 
+def test_the_bar_offers_the_token_page_only_to_those_who_may_mint_tokens():
+    analyst = render("admin.html", parsed_scopes={"servers": {"user": {"alex.analyst"}}})
+    operator = render("admin.html", parsed_scopes={"tokens": {}, "admin-ui": {}})
+    assert 'href="/hub/token"' not in analyst and 'href="/hub/admin"' not in analyst
+    assert 'href="/hub/token"' in operator and 'href="/hub/admin"' in operator
+    assert 'href="/services/tre/"' in analyst and 'href="/hub/home"' in analyst
+
+
 def test_a_refused_workspace_is_not_offered_a_restart():
     """JupyterHub adds "You can try restarting your server" to a failed spawn's page: for a
     policy's refusal (403) that would be refused again, so it is left out; other failures keep

@@ -11,6 +11,7 @@ from types import SimpleNamespace
 import docker
 import pytest
 from dockerspawner import DockerSpawner
+from jupyterhub.utils import maybe_future
 from kubespawner import KubeSpawner
 from tornado import web
 from traitlets.config import Config
@@ -60,9 +61,10 @@ def spawner_args(person, server):
     }
 
 
-def run_hook(c, spawner):
-    """The pre_spawn_hook the hub's configuration gives every spawner."""
-    c.Spawner.pre_spawn_hook(spawner)
+async def run_hook(c, spawner):
+    """The pre_spawn_hook the hub's configuration gives every spawner, awaited as the hub does
+    (a coroutine: the hook's work runs in a thread, off the hub's event loop)."""
+    await maybe_future(c.Spawner.pre_spawn_hook(spawner))
 
 
 def project_folders(instance, person=PERSON):
@@ -129,7 +131,7 @@ def engine(monkeypatch):
 def start_container(c, engine, person=PERSON, server=P, options=None):
     spawner = DockerSpawner(config=c, **spawner_args(person, server))
     spawner.user_options = dict(options or {})
-    run_hook(c, spawner)
+    asyncio.run(run_hook(c, spawner))
     ip, port = asyncio.run(spawner.start())
     return spawner, engine.created, ip
 
@@ -199,7 +201,7 @@ def test_another_projects_server_name_is_refused_by_the_policy(
     async def attempt(person, server):
         spawner = cls(config=c, **spawner_args(person, server))
         spawner.user_options = {"project": P}
-        run_hook(c, spawner)
+        await run_hook(c, spawner)
         return spawner
 
     for person, server, reason in [
@@ -240,7 +242,7 @@ def kube_pod(c, person=PERSON, server=P, options=None):
     async def build():
         spawner = KubeSpawner(config=c, **spawner_args(person, server))
         spawner.user_options = dict(options or {})
-        run_hook(c, spawner)
+        await run_hook(c, spawner)
         await spawner.load_user_options()  # what KubeSpawner.start does next
         pod = await spawner.get_pod_manifest()
         # as KubeSpawner's client would send it to the Kubernetes API

@@ -9,10 +9,10 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 from notebooks import runner, runs
 from notebooks.runner import RunError
-from notebooks.runs import FAILED, SUCCEEDED
+from notebooks.runs import FAILED, RUNNING, SUCCEEDED
 from sdc.safe import read_evidence, recheck, verify_output
 from tests.conftest import STUDIED_TODAY
-from tre import crate
+from tre import audit, crate
 from tre.errors import Refused
 from tre.folders import ProjectFolders
 
@@ -198,6 +198,31 @@ def test_parameters_are_checked_against_the_parameters_cell(studied, tmp_path):
     assert runs.get_run(studied, result.id).parameters == {"year": 2030}
     # progress counts the code cells, papermill's injected parameters cell among them
     assert [n for n, _, _ in seen] == list(range(1, seen[0][1] + 1))
+
+
+def test_a_run_is_recorded_and_audited_before_its_first_cell(studied, tmp_path):
+    """What a run's progress page shows is kept in the service's memory only; what provenance
+    and audit need is in the database before the first cell runs, so a restart of the hub (and
+    of its tre service, whose thread the run is) loses no trace of who ran what, when, on what."""
+    path = small_notebook(tmp_path / "p.ipynb", "x = year + 1", parameters="year = 2025")
+    seen: list[tuple] = []
+
+    def at_each_cell(cell: int, cells: int, source: str) -> None:
+        if seen:
+            return
+        (record,) = [r for r in runs.runs(studied, P) if r.status == RUNNING]
+        with studied.db.session() as session:
+            started = [e for e in audit.events(session, project=P) if e.object_id == record.id]
+        seen.append((record.person, record.notebook_sha256, record.parameters, started))
+
+    result = runner.run(
+        studied, path, P, "alex.analyst", {"year": "2030"}, progress=at_each_cell, at=STUDIED_TODAY
+    )
+    assert result.status == SUCCEEDED
+    ((person, notebook_sha, parameters, started),) = seen
+    assert person == "alex.analyst" and notebook_sha == sha256(path)
+    assert parameters == {"year": 2030}
+    assert [e.action for e in started] == ["run.start"]
 
 
 def test_undeclared_outputs_are_listed(studied, tmp_path):
