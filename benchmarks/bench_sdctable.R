@@ -73,7 +73,7 @@ for (i in seq_len(repeats)) {
   p <- problem()
   started <- proc.time()[["elapsed"]]
   protected <- if (method == "OPT") {
-    protectTable(p, method = "OPT", timeLimit = 5)
+    protectTable(p, method = "OPT", timeLimit = 1)
   } else {
     protectTable(p, method = method)
   }
