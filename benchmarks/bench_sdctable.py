@@ -365,9 +365,8 @@ def main() -> None:
     if large["case"].startswith("large") and "s" in simple:
         ours = large_kit(repeat)
         figures["large_sdc_child"] = ours
-        figures["large_time_ratio"] = round(ours["s"] / simple["s"], 2)
-        figures["large_memory_ratio"] = round(ours["peak_mib"] / simple["peak_mib"], 2)
-        figures["large_suppressed_ratio"] = round(ours["suppressed"] / simple["suppressed"], 3)
+        pairs = {"time": "s", "memory": "peak_mib", "suppressed": "suppressed"}
+        figures |= {f"large_{k}_ratio": round(ours[f] / simple[f], 3) for k, f in pairs.items()}
     report("sdctable", **figures)
 
 
