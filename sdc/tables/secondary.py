@@ -86,22 +86,30 @@ def _highs():
 
 def relations(cells: pd.DataFrame, dims: list[str]) -> list[tuple[int, list[int]]]:
     """(total cell, member cells) for every additive relation of the table: along each
-    dimension, the cells that agree on every other dimension, totalled by the one marked All."""
+    dimension, the cells that agree on every other dimension, totalled by the one marked All.
+    Relations come dimension by dimension, each dimension's in the order their keys first
+    appear, members in the table's order (the heuristic's choices follow this order)."""
     out = []
-    positions = np.arange(len(cells))
     for dim in dims:
         others = [d for d in dims if d != dim]
         is_total = (cells[dim] == TOTAL).to_numpy()
         if others:
-            keys = cells[others].astype(str).agg("\x1f".join, axis=1).to_numpy()
+            keys = (
+                cells[others]
+                .astype(str)
+                .groupby(others, sort=False, dropna=False)
+                .ngroup()
+                .to_numpy()
+            )
         else:
-            keys = np.zeros(len(cells), dtype=object)
-        frame = pd.DataFrame({"key": keys, "total": is_total, "pos": positions})
-        for _, group in frame.groupby("key", sort=False):
-            totals = group.pos[group.total].tolist()
-            members = group.pos[~group.total].tolist()
-            if len(totals) == 1 and members:
-                out.append((totals[0], members))
+            keys = np.zeros(len(cells), dtype=np.int64)
+        order = np.argsort(keys, kind="stable")  # by key, the table's order within each
+        starts = np.flatnonzero(np.r_[True, np.diff(keys[order]) != 0])
+        for group in np.split(order, starts[1:]):
+            flags = is_total[group]
+            totals = group[flags]
+            if len(totals) == 1 and len(totals) < len(group):
+                out.append((int(totals[0]), group[~flags].tolist()))
     return out
 
 
@@ -248,6 +256,48 @@ def audit(
         for k, cell in enumerate(hidden)
         if only is None or only[cell]
     }
+
+
+def _screened(
+    values: np.ndarray,
+    suppressed: np.ndarray,
+    rels,
+    lower_bound: float | None,
+    reach: tuple[np.ndarray, np.ndarray] | None,
+    only: np.ndarray | None = None,
+) -> dict[int, tuple[float, float]]:
+    """The heuristic's audit of a pattern it is still building: :func:`audit`'s intervals, but
+    a cell that a feasible move already shows protected keeps that move's interval instead of
+    its two programmes. Where every suppressed cell lies above the lower bound (the true values
+    inside the attacker's polytope) and there are at most :data:`BASIS_CELLS` of them, the
+    relations' null space (:class:`_Basis`) gives each cell a direction along which the true
+    values move as far as every cell stays above the bound (:meth:`_Basis.span`); a span that
+    already reaches REACH, narrowed like an audited interval, is a certificate (the attacker's
+    interval holds it), so the cell is neither a point nor short. The others are audited by
+    their programmes. Which cells are exposed or short is the same as :func:`audit` says; the
+    intervals of protected cells may be narrower than the attacker's, so the intervals
+    recorded come from :func:`audit` of the final pattern."""
+    hidden = np.flatnonzero(suppressed)
+    asked = hidden if only is None else hidden[only[hidden]]
+    if not len(asked):
+        return {}
+    scale = scale_of(values)
+    slack = RESOLUTION * scale
+    interior = lower_bound is None or bool(np.all(values[hidden] > lower_bound + slack))
+    if not interior or len(hidden) > BASIS_CELLS:
+        return audit(values, suppressed, rels, lower_bound, only)
+    basis = _Basis(hidden, rels)
+    spread = _disagreement(values.tolist(), set(hidden.tolist()), rels)
+    certified: dict[int, tuple[float, float]] = {}
+    for cell in asked.tolist():
+        if not basis.moving[basis.index[cell]]:
+            continue  # a point: its programmes say so
+        span = _narrowed(*basis.span(cell, values, lower_bound), spread, slack, lower_bound)
+        if not short_of({cell: span}, reach, scale):
+            certified[cell] = span
+    left = np.zeros(len(suppressed), bool)
+    left[[c for c in asked.tolist() if c not in certified]] = True
+    return certified | (audit(values, suppressed, rels, lower_bound, left) if left.any() else {})
 
 
 def audit_published(
@@ -661,7 +711,7 @@ def _heuristic(
                         continue
                     suppressed[choice] = True
                     changed = True
-        partial = audit(values, suppressed, rels, lower_bound, only=~settled)
+        partial = _screened(values, suppressed, rels, lower_bound, reach, ~settled)
         bad = short_of(partial, reach, scale)
         points = set(exposed(partial))
         known_by: dict[int, list[int]] = {}
@@ -673,9 +723,9 @@ def _heuristic(
                 known_by.setdefault(cell, []).append(insider)
             bad = sorted(known_by)
         if not bad:
-            intervals = audit(values, suppressed, rels, lower_bound)
-            bad = short_of(intervals, reach, scale)
-            points = set(exposed(intervals))
+            screened = _screened(values, suppressed, rels, lower_bound, reach)
+            bad = short_of(screened, reach, scale)
+            points = set(exposed(screened))
             if not bad:
                 if cleanup:
                     # the safe pattern is kept unless the cleaned one passes the full audit
@@ -701,7 +751,8 @@ def _heuristic(
                             )
                         ):
                             return cleaned, checked
-                return suppressed, intervals
+                # the intervals recorded are the attacker's, not the screen's certificates
+                return suppressed, audit(values, suppressed, rels, lower_bound)
             settled[bad] = False
         widened = False
         for cell in bad:  # widen: one more cell near each exposed cell
