@@ -14,7 +14,10 @@ def check_frame(df: pd.DataFrame, columns: Sequence[str], what: str = "column") 
     if not isinstance(df, pd.DataFrame):
         raise SdcError(f"expected a pandas DataFrame, got {type(df).__name__}")
     if len(df) == 0:
-        raise SdcError("the data frame is empty: there are no records to assess")
+        raise SdcError(
+            "the data frame is empty: there are no records to assess (check the filter or "
+            "query that made it)"
+        )
     missing = [c for c in columns if c not in df.columns]
     if missing:
         raise SdcError(

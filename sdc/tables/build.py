@@ -137,7 +137,11 @@ def build(
             "value(s): every record needs its person's id (fill or drop them first)"
         )
     if values is not None and not pd.api.types.is_numeric_dtype(df[values]):
-        raise SdcError(f"values column {values!r} is not numeric ({df[values].dtype})")
+        raise SdcError(
+            f"values column {values!r} is not numeric ({df[values].dtype}): convert it first "
+            f"(pd.to_numeric(df[{values!r}], errors='coerce') makes unreadable values missing) "
+            "or choose a numeric column"
+        )
 
     code_columns, categories = [], {}
     keep = np.ones(len(df), bool)

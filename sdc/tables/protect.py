@@ -131,10 +131,12 @@ def _pinned_note(cells: pd.DataFrame, aggfunc: str, policy: Policy) -> dict[str,
     rounded = sum_rounding(cells, aggfunc, policy.rounding_base)
     what = (
         "their non-zero records are checked as counts (zero, threshold), unsafe cells are "
-        f"protected by {policy.protection_level:g} record(s) of {unit:.6g}, and every sum, "
+        f"protected by at least {policy.protection_level:g} record(s) (a unit of {unit:.12g}), "
+        "and every sum, "
         + (
             f"totals included, is rounded to a multiple of {rounded:.6g} ({policy.rounding_base} "
-            "records of the unit), as counts are rounded"
+            "records of the unit), as counts are rounded: a sum is a whole number of units, "
+            "so it may not look round (45.00000012 = 45 x 1.0000000027)"
             if rounded is not None
             else "totals included, is exact, as counts are under this policy"
         )
