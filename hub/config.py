@@ -47,6 +47,8 @@ SCOPE_NAMES = {
 }
 
 
+# the longest an operator's API token may live: 30 days
+TOKEN_MAX_SECONDS = 30 * 24 * 3600
 # what every signed-in person may do at the hub (the default role's "self", less "tokens",
 # "shares" and "users:shares")
 USER_SCOPES = [
@@ -108,6 +110,9 @@ def configure_tre(c: Any, instance: Instance) -> None:
     # a workspace's start is shown as it goes (the spawn-pending page's progress) from the click,
     # not after ten seconds of a blank wait
     c.JupyterHub.tornado_settings = {"slow_spawn_timeout": 0}
+    # the operators keep the token page (they are the hub's admins); none of their API tokens
+    # outlives this: one with no expiry given gets it, a longer one is refused
+    c.JupyterHub.token_expires_in_max_seconds = TOKEN_MAX_SECONDS
 
     c.JupyterHub.authenticator_class = "hub.auth.TreAuthenticator"
     c.Authenticator.allow_all = True  # login is checked against the registry instead

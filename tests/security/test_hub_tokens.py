@@ -113,3 +113,21 @@ def test_the_operator_keeps_the_token_page(hub_url):
     session, _ = login(hub_url, "ops.operator")
     assert session.get(f"{hub_url}/hub/token").status_code == 200
     assert 'hub/token"' in session.get(f"{hub_url}/hub/change-password").text
+
+
+def test_an_operators_token_expires(hub_url):
+    """Operators may mint API tokens, but none that never expires: one with no expiry given
+    gets the maximum, and a longer one is refused."""
+    from hub.config import TOKEN_MAX_SECONDS
+
+    session, _ = login(hub_url, "ops.operator")
+    url = f"{hub_url}/hub/api/users/ops.operator/tokens"
+    made = session.post(url, json={"note": "audit"}, headers=xsrf(session, hub_url))
+    assert made.status_code == 201, made.text
+    assert made.json()["expires_at"] is not None
+    longer = session.post(
+        url,
+        json={"note": "for ever", "expires_in": TOKEN_MAX_SECONDS * 2},
+        headers=xsrf(session, hub_url),
+    )
+    assert longer.status_code == 400, longer.text
