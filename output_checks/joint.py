@@ -400,12 +400,42 @@ def _pairings(coarse: _Grid, fine: _Grid) -> Iterator[tuple[int, int, dict[int, 
     mine, theirs = coarse.named, fine.named
     for order in permutations(range(n)):
         shared = [len(mine[i].keys() & theirs[order[i]].keys()) for i in range(n)]
-        apart = [i for i in range(n) if 2 * shared[i] < max(len(mine[i]), len(theirs[order[i]]))]
+        apart = [
+            i
+            for i in range(n)
+            if 2 * shared[i] < max(len(mine[i]), len(theirs[order[i]]))
+            or _relabelled(coarse, fine, i, order)
+        ]
         if len(apart) != 1 or any(shared[k] == 0 for k in range(n) if k != apart[0]):
             continue
         i = apart[0]
         if 1 <= len(coarse.categories[i]) < len(fine.categories[order[i]]):
             yield i, order[i], {k: order[k] for k in range(n) if k != i}
+
+
+def _relabelled(coarse: _Grid, fine: _Grid, i: int, order: tuple[int, ...]) -> bool:
+    """Does COARSE, with fewer categories at I than FINE at ORDER[I], use FINE's labels for
+    other people: a cell it publishes under labels FINE also has (its dimensions paired by
+    ORDER) that differs from FINE's ("north" that is north and central, beside a table by
+    area)? Then its categories may be sums of FINE's under the same labels."""
+    j = order[i]
+    if len(coarse.categories[i]) >= len(fine.categories[j]):
+        return False
+    labels = [{**m, normal_label(coarse.margin): fine.margin} for m in fine.named]
+    for key, value in coarse.table.cells.items():
+        if key[i] == coarse.margin:
+            continue
+        theirs: list[str] = [""] * len(key)
+        for k, label in enumerate(key):
+            found = labels[order[k]].get(normal_label(label))
+            if found is None:
+                break
+            theirs[order[k]] = found
+        else:
+            other = fine.known.get(tuple(theirs))
+            if other is not None and value is not None and abs(other - value) > TOLERANCE:
+                return True
+    return False
 
 
 def _regroup_rows(

@@ -110,6 +110,23 @@ def test_an_other_row_that_groups_no_area_does_not_hide_the_grouping(total):
     assert f"area=north, columns=police ({PEOPLE[('north', 'police')]})" in check.explanation
 
 
+@pytest.mark.parametrize(
+    "groups",
+    [
+        {"north": ["north", "central"], "south": ["south", "west"], "east": ["east"]},
+        {"north": ["south", "west"], "south": ["north", "central"], "east": ["east"]},
+        {"north": ["north", "central"], "south": ["south"], "east": ["east"], "west": ["west"]},
+    ],
+    ids=["three areas' names", "names swapped", "four of five names"],
+)
+def test_groups_under_the_areas_own_names_are_searched_too(groups):
+    # "north" that is north and central shares the released table's labels, so it was never
+    # searched for a grouping, and its cells (differing from the released north's) joined nothing
+    check = audited(crosstab(groups))
+    assert check.outcome == CheckOutcome.FAIL, check.explanation
+    assert f"area=north, columns=police ({PEOPLE[('north', 'police')]})" in check.explanation
+
+
 # ---------------------------------------------------------------------------------------------
 # Controls
 
