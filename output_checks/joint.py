@@ -400,12 +400,42 @@ def _pairings(coarse: _Grid, fine: _Grid) -> Iterator[tuple[int, int, dict[int, 
     mine, theirs = coarse.named, fine.named
     for order in permutations(range(n)):
         shared = [len(mine[i].keys() & theirs[order[i]].keys()) for i in range(n)]
-        apart = [i for i in range(n) if 2 * shared[i] < max(len(mine[i]), len(theirs[order[i]]))]
+        apart = [
+            i
+            for i in range(n)
+            if 2 * shared[i] < max(len(mine[i]), len(theirs[order[i]]))
+            or _relabelled(coarse, fine, i, order)
+        ]
         if len(apart) != 1 or any(shared[k] == 0 for k in range(n) if k != apart[0]):
             continue
         i = apart[0]
         if 1 <= len(coarse.categories[i]) < len(fine.categories[order[i]]):
             yield i, order[i], {k: order[k] for k in range(n) if k != i}
+
+
+def _relabelled(coarse: _Grid, fine: _Grid, i: int, order: tuple[int, ...]) -> bool:
+    """Does COARSE, with fewer categories at I than FINE at ORDER[I], use FINE's labels for
+    other people: a cell it publishes under labels FINE also has (its dimensions paired by
+    ORDER) that differs from FINE's ("north" that is north and central, beside a table by
+    area)? Then its categories may be sums of FINE's under the same labels."""
+    j = order[i]
+    if len(coarse.categories[i]) >= len(fine.categories[j]):
+        return False
+    labels = [{**m, normal_label(coarse.margin): fine.margin} for m in fine.named]
+    for key, value in coarse.table.cells.items():
+        if key[i] == coarse.margin:
+            continue
+        theirs: list[str] = [""] * len(key)
+        for k, label in enumerate(key):
+            found = labels[order[k]].get(normal_label(label))
+            if found is None:
+                break
+            theirs[order[k]] = found
+        else:
+            other = fine.known.get(tuple(theirs))
+            if other is not None and value is not None and abs(other - value) > TOLERANCE:
+                return True
+    return False
 
 
 def _regroup_rows(
@@ -465,20 +495,26 @@ def _regrouped(coarse: _Grid, fine: _Grid, budget: dict[str, int]) -> tuple[Sums
         if why is not None:
             return [], f"{where}, but {why}{hand}"
         if chosen is not None:
-            return [(key, [cells[f] for f in chosen[key[i]]]) for key, cells in rows.items()], None
+            return [
+                (key, [cells[f] for f in chosen[key[i]]])
+                for key, cells in rows.items()
+                if key[i] in chosen
+            ], None
     return [], None
 
 
 def _within(coarse: _Grid, fine: _Grid, i: int, j: int, rows: dict[Key, list[Key]]) -> bool:
-    """Can COARSE's people be some of FINE's: is no cell of its margin over I (over the other
-    dimensions) larger than FINE's margin over J where both publish it? (A grouping of all of
-    FINE's categories has the same margins, one of some of them smaller ones.)"""
+    """Can some of COARSE's categories at I be groups of FINE's: is there one whose every
+    published cell is no larger than FINE's margin over J where FINE publishes it? (A group of
+    some of FINE's categories is no larger than all of them. COARSE's own margin over I is not
+    compared: an "other" category that groups none of FINE's makes it larger.)"""
+    larger: set[str] = set()
     for key, cells in rows.items():
-        mine = coarse.known.get(key[:i] + (coarse.margin,) + key[i + 1 :])
+        mine = coarse.known.get(key)
         theirs = fine.known.get(cells[0][:j] + (fine.margin,) + cells[0][j + 1 :])
         if mine is not None and theirs is not None and mine > theirs + TOLERANCE:
-            return False
-    return True
+            larger.add(key[i])
+    return any(category not in larger for category in coarse.categories[i])
 
 
 def _grouping(
@@ -494,8 +530,12 @@ def _grouping(
     parts = len(next(iter(rows.values()))) if rows else 0
     if not parts:
         return None, None
-    n = len(groups) * parts
-    equations, values, used = [], [], dict.fromkeys(groups, 0)
+    # x (a group's choice of FINE's categories, by group) and y (the group is a sum of FINE's
+    # at all: a category of COARSE that is no grouping, such as an "other" row, leaves the
+    # others to be found): a row of group g holds as sum(x·v) = total·y, so y = 0 frees it
+    size = len(groups) * parts
+    n = size + len(groups)
+    equations, used = [], dict.fromkeys(groups, 0)
     bounded, low, high = [], [], []  # hidden cells of FINE: what the published ones allow
     for key, cells in rows.items():
         total = coarse.known.get(key)
@@ -504,10 +544,10 @@ def _grouping(
             continue
         g = groups.index(key[i])
         row = np.zeros(n)
+        row[size + g] = -total
         if all(v is not None for v in found):
             row[g * parts : (g + 1) * parts] = [v or 0.0 for v in found]
             equations.append(row)
-            values.append(total)
             used[key[i]] += 1
             continue
         # a hidden cell is at least 0 and at most what its column's total leaves
@@ -516,31 +556,36 @@ def _grouping(
         row[g * parts : (g + 1) * parts] = [0.0 if v is None else v for v in found]
         bounded.append(row)
         low.append(-np.inf)
-        high.append(total)  # the published cells chosen add up to no more than the group's
+        high.append(0.0)  # the published cells chosen add up to no more than the group's
         if left is not None:
-            upper = np.zeros(n)
+            upper = row.copy()
             upper[g * parts : (g + 1) * parts] = [left if v is None else v for v in found]
             bounded.append(upper)
-            low.append(total)  # nor, with every hidden one at its most, to less
+            low.append(0.0)  # nor, with every hidden one at its most, to less
             high.append(np.inf)
     if not equations:
         return None, None
-    once = np.zeros((parts + len(groups), n))
+    once = np.zeros((parts + 2 * len(groups), n))
     for f in range(parts):
-        once[f, f::parts] = 1.0  # each of FINE's categories in one group at most
+        once[f, f:size:parts] = 1.0  # each of FINE's categories in one group at most
     for g in range(len(groups)):
-        once[parts + g, g * parts : (g + 1) * parts] = -1.0  # each group of one at least
+        once[parts + g, g * parts : (g + 1) * parts] = -1.0  # a group of one at least
+        once[parts + g, size + g] = 1.0
+        for f in range(parts):  # and none where the category is no group
+            once[parts + len(groups) + g, g * parts + f] = 1.0 / parts
+        once[parts + len(groups) + g, size + g] = -1.0
     constraints = [
-        LinearConstraint(np.array(equations), values, values),
-        LinearConstraint(once, -np.inf, np.r_[np.ones(parts), -np.ones(len(groups))]),
+        LinearConstraint(np.array(equations), 0.0, 0.0),
+        LinearConstraint(once, -np.inf, np.r_[np.ones(parts), np.zeros(2 * len(groups))]),
     ]
     if bounded:
         constraints.append(LinearConstraint(np.array(bounded), low, high))
     options = {"node_limit": MAX_REGROUPING_NODES, "presolve": True}
+    most = np.r_[np.zeros(size), -np.ones(len(groups))]  # as many groups as fit
 
     def solve(extra: list[LinearConstraint]) -> np.ndarray | None | str:
         result = milp(
-            np.zeros(n),
+            most,
             constraints=constraints + extra,
             integrality=np.ones(n),
             bounds=Bounds(0, 1),
@@ -555,20 +600,34 @@ def _grouping(
     first = solve([])
     if first is None or isinstance(first, str):
         return None, first
-    ones = first > 0.5
-    cut = LinearConstraint(np.where(ones, 1.0, -1.0), -np.inf, ones.sum() - 1)
-    second = solve([cut])
+    grouped = first[size:] > 0.5
+    if not grouped.any():
+        return None, None  # no category of COARSE is a sum of FINE's: not a grouping
+    # the same categories grouped otherwise
+    chosen = grouped.astype(float)
+    same = LinearConstraint(
+        np.c_[np.zeros((len(groups), size)), np.eye(len(groups))], chosen, chosen
+    )
+    ones = first[:size] > 0.5
+    cut = LinearConstraint(
+        np.r_[np.where(ones, 1.0, -1.0), np.zeros(len(groups))], -np.inf, ones.sum() - 1
+    )
+    second = solve([same, cut])
     if isinstance(second, str):
         return None, second
     if second is not None:
         return None, "several choices of its categories fit the cells both publish"
-    few = [g for g in groups if used[g] < MIN_LINKED]
+    few = [g for k, g in enumerate(groups) if grouped[k] and used[g] < MIN_LINKED]
     if few:
         return None, (
             f"too few cells of {', '.join(few[:MAX_MESSAGES])} are published in both (fewer "
             f"than {MIN_LINKED}) to tell"
         )
-    return {g: [f for f in range(parts) if ones[k * parts + f]] for k, g in enumerate(groups)}, None
+    return {
+        g: [f for f in range(parts) if ones[k * parts + f]]
+        for k, g in enumerate(groups)
+        if grouped[k]
+    }, None
 
 
 GridPair = tuple[int, int]  # two grids, by number, the smaller first

@@ -86,6 +86,47 @@ def test_a_group_over_some_of_the_areas_only_recomputes_them_too():
     assert f"area=north, columns=police ({PEOPLE[('north', 'police')]})" in check.explanation
 
 
+def with_other_row(text: str, other: list[int], total: bool = True) -> str:
+    """TEXT with a row "other" (people the released table has no area for) before its total
+    row, the total moved by as much, or the total row left out."""
+    *rows, last = text.splitlines()
+    counts = [*other, sum(other)]
+    moved = ",".join(
+        [TOTAL, *(str(int(v) + c) for v, c in zip(last.split(",")[1:], counts, strict=True))]
+    )
+    return (
+        "\n".join([*rows, "other," + ",".join(map(str, counts)), *([moved] if total else [])])
+        + "\n"
+    )
+
+
+@pytest.mark.parametrize("total", [True, False], ids=["with its total", "without a total"])
+def test_an_other_row_that_groups_no_area_does_not_hide_the_grouping(total):
+    # "other" is no sum of areas: the search once asked every region to be one, so found no
+    # grouping at all, and the regions' table passed beside the released one
+    text = with_other_row(crosstab(REGIONS), [3, 4, 2, 5], total)
+    check = audited(text)
+    assert check.outcome == CheckOutcome.FAIL, check.explanation
+    assert f"area=north, columns=police ({PEOPLE[('north', 'police')]})" in check.explanation
+
+
+@pytest.mark.parametrize(
+    "groups",
+    [
+        {"north": ["north", "central"], "south": ["south", "west"], "east": ["east"]},
+        {"north": ["south", "west"], "south": ["north", "central"], "east": ["east"]},
+        {"north": ["north", "central"], "south": ["south"], "east": ["east"], "west": ["west"]},
+    ],
+    ids=["three areas' names", "names swapped", "four of five names"],
+)
+def test_groups_under_the_areas_own_names_are_searched_too(groups):
+    # "north" that is north and central shares the released table's labels, so it was never
+    # searched for a grouping, and its cells (differing from the released north's) joined nothing
+    check = audited(crosstab(groups))
+    assert check.outcome == CheckOutcome.FAIL, check.explanation
+    assert f"area=north, columns=police ({PEOPLE[('north', 'police')]})" in check.explanation
+
+
 # ---------------------------------------------------------------------------------------------
 # Controls
 
