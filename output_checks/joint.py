@@ -580,16 +580,15 @@ def _grouping(
     ]
     if bounded:
         constraints.append(LinearConstraint(np.array(bounded), low, high))
-    options = {"node_limit": MAX_REGROUPING_NODES, "presolve": True}
-    most = np.r_[np.zeros(size), -np.ones(len(groups))]  # as many groups as fit
 
     def solve(extra: list[LinearConstraint]) -> np.ndarray | None | str:
         result = milp(
-            most,
+            np.zeros(n),
             constraints=constraints + extra,
             integrality=np.ones(n),
             bounds=Bounds(0, 1),
-            options=options,
+            # a new dict each time: scipy's milp pops node_limit out of the one it is given
+            options={"node_limit": MAX_REGROUPING_NODES, "presolve": True},
         )
         if result.status == 0 and result.x is not None:
             return np.round(result.x)
@@ -597,12 +596,29 @@ def _grouping(
             return None
         return f"the search stopped ({result.message.strip()})"
 
-    first = solve([])
-    if first is None or isinstance(first, str):
+    def grouping(which: np.ndarray) -> np.ndarray | None | str:
+        """A choice where the categories WHICH (0/1 by group) are groups and the others not."""
+        fixed = np.c_[np.zeros((len(groups), size)), np.eye(len(groups))]
+        return solve([LinearConstraint(fixed, which, which)])
+
+    # every category a group (the usual case, and a quick proof where none is); else those
+    # that are one by one (an "other" row groups nothing), then together
+    first = grouping(np.ones(len(groups)))
+    if first is None:
+        fits, nodes = [], max(100, MAX_REGROUPING_NODES // len(groups))  # one budget, shared
+        for g in range(len(groups)):
+            alone = _alone(constraints, np.r_[g * parts : (g + 1) * parts, size + g], nodes)
+            if isinstance(alone, str):
+                return None, alone
+            fits.append(alone)
+        if not any(fits):
+            return None, None  # no category of COARSE is a sum of FINE's: not a grouping
+        first = grouping(np.array(fits, float))
+        if first is None:
+            return None, "its categories fit one by one, but not together"
+    if isinstance(first, str):
         return None, first
     grouped = first[size:] > 0.5
-    if not grouped.any():
-        return None, None  # no category of COARSE is a sum of FINE's: not a grouping
     # the same categories grouped otherwise
     chosen = grouped.astype(float)
     same = LinearConstraint(
@@ -628,6 +644,37 @@ def _grouping(
         for k, g in enumerate(groups)
         if grouped[k]
     }, None
+
+
+def _alone(constraints: list, columns: np.ndarray, nodes: int) -> bool | str:
+    """Whether one category of a grouping's programme (:func:`_grouping`), its choice and its
+    0/1 "is a group" (COLUMNS, the last), fits alone: the programme on those columns, the
+    others at zero. True or False, or why the search stopped: after NODES nodes of
+    branch-and-bound (the categories share :data:`MAX_REGROUPING_NODES`; a subset sum of
+    large values can take thousands)."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    parts = []
+    for c in constraints:
+        matrix = np.asarray(c.A)
+        rows = len(matrix)
+        matrix = matrix[:, columns]
+        keep = np.abs(matrix).sum(axis=1) > 0
+        low, high = np.broadcast_to(c.lb, rows)[keep], np.broadcast_to(c.ub, rows)[keep]
+        parts.append(LinearConstraint(matrix[keep], low, high))
+    size = len(columns)
+    result = milp(
+        np.zeros(size),
+        constraints=parts,
+        integrality=np.ones(size),
+        bounds=Bounds(np.r_[np.zeros(size - 1), 1.0], np.ones(size)),
+        options={"node_limit": nodes, "presolve": True},
+    )
+    if result.status == 0:
+        return True
+    if result.status == 2:
+        return False
+    return f"the search stopped ({result.message.strip()})"
 
 
 GridPair = tuple[int, int]  # two grids, by number, the smaller first

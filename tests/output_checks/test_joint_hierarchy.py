@@ -127,6 +127,39 @@ def test_groups_under_the_areas_own_names_are_searched_too(groups):
     assert f"area=north, columns=police ({PEOPLE[('north', 'police')]})" in check.explanation
 
 
+def test_every_search_is_bounded_by_nodes_and_the_categories_share_them(monkeypatch):
+    # no grouping at all: 24 rows of large made-up counts beside 60 areas. Each row alone is a
+    # subset sum HiGHS can take many thousands of nodes to refute: they share one budget. And
+    # scipy's milp pops node_limit out of the options it is given, so a dict reused by a
+    # second search (the uniqueness test) left it unbounded
+    import numpy as np
+    import scipy.optimize
+
+    rng = np.random.default_rng(0)
+    areas = [f"a{i}" for i in range(60)]
+    fine = [f"{a},{','.join(str(v) for v in rng.integers(1000, 100_000, 4))}" for a in areas]
+    rows = [f"g{i},{','.join(str(v) for v in rng.integers(1000, 200_000, 4))}" for i in range(24)]
+    header = "area,police,fire,school,health\n"
+    limits = []
+    milp = scipy.optimize.milp
+
+    def counted(*args, **kwargs):
+        limits.append((kwargs.get("options") or {}).get("node_limit"))
+        return milp(*args, **kwargs)
+
+    monkeypatch.setattr(scipy.optimize, "milp", counted)
+    others = [("by-area.csv (released in req-1)", csv(header + "\n".join(fine) + "\n"))]
+    check = audited(header + "\n".join(rows) + "\n", others)
+    assert check.outcome in (CheckOutcome.PASS, CheckOutcome.REVIEW), check.explanation
+    assert limits and None not in limits
+    singles = [n for n in limits if n < joint.MAX_REGROUPING_NODES]
+    assert sum(singles) <= joint.MAX_REGROUPING_NODES
+    # the uniqueness search of a real grouping is bounded too
+    limits.clear()
+    assert audited(crosstab(REGIONS)).outcome == CheckOutcome.FAIL
+    assert len(limits) >= 2 and None not in limits
+
+
 # ---------------------------------------------------------------------------------------------
 # Controls
 
