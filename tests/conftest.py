@@ -24,6 +24,18 @@ def reset_postgres(url: str) -> None:
     engine.dispose()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_earlier_sandboxes():
+    """Remove run sandboxes (tempdir/tre-run-*) an earlier, interrupted process left, so that
+    the tests that look for a run's sandbox, or for none left, see only this session's."""
+    import shutil
+    import tempfile
+
+    for left in Path(tempfile.gettempdir()).glob("tre-run-*"):
+        shutil.rmtree(left, ignore_errors=True)
+    yield
+
+
 @pytest.fixture(params=BACKENDS)
 def database_url(request, tmp_path: Path) -> str:
     """A URL of an empty database: a SQLite file, or the test PostgreSQL database reset."""

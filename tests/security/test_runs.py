@@ -175,11 +175,13 @@ def test_a_workspace_notebook_runs_with_provenance_through_the_api_and_nothing_e
 
 @pytest.fixture(autouse=True)
 def _no_leftover_sandboxes():
-    yield
     import glob
     import tempfile
 
-    assert not glob.glob(f"{tempfile.gettempdir()}/tre-run-*"), "a run's sandbox folders were left"
+    before = set(glob.glob(f"{tempfile.gettempdir()}/tre-run-*"))
+    yield
+    left = set(glob.glob(f"{tempfile.gettempdir()}/tre-run-*")) - before
+    assert not left, f"a run's sandbox folders were left: {sorted(left)}"
 
 
 STOPPED_BY_A_SUSPENSION = """
