@@ -32,7 +32,7 @@ from sdc import query, tables
 from sdc.errors import SdcError
 from sdc.policy import EVIDENCE_SUFFIX, Policy
 from sdc.tables.rounding import redact_then_round
-from sdc.tables.rules import cell_reasons, proportion_reasons
+from sdc.tables.rules import cell_reasons, nearly_constant, proportion_reasons, published_values
 
 SDC_VERSION = "1"
 
@@ -429,6 +429,16 @@ def _describe_rules(evidence: dict[str, Any], policy: Policy) -> dict[str, list[
     return reasons
 
 
+def _published_mean(values: pd.Series, policy: Policy) -> float:
+    """The mean of VALUES as a table's one cell publishes it (its published sum over its
+    published count, :func:`sdc.tables.rules.published_values`): never in full precision, whose
+    denominator would be the count that describe publishes rounded."""
+    frame = pd.DataFrame({"all": 0, "values": values.to_numpy(dtype=float)})
+    table = tables.build(frame, "all", None, "values", "mean", False, policy.max_table_cells)
+    cells = nearly_constant(table.cells, "mean", policy)
+    return float(published_values(cells, "magnitude", "mean", policy)[0])
+
+
 def describe(data: pd.DataFrame | pd.Series, policy: Policy | None = None) -> SafeOutput:
     """``DataFrame.describe()`` for numeric columns, with each statistic checked."""
     policy = _policy(policy)
@@ -456,6 +466,8 @@ def describe(data: pd.DataFrame | pd.Series, policy: Policy | None = None) -> Sa
                         np.array([value]), policy.redact_at_most, policy.rounding_base
                     )[0]
                 )
+            elif stat == "mean":
+                value = _published_mean(frame[column], policy)
             if reasons[stat]:
                 value = np.nan
                 suppressed += 1

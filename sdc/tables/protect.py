@@ -19,12 +19,11 @@ from sdc.errors import SdcError
 from sdc.policy import Policy
 from sdc.tables import secondary
 from sdc.tables.build import EVIDENCE, TOTAL, Table
-from sdc.tables.rounding import redact_then_round, round_to_multiple
 from sdc.tables.rules import (
     contributors,
     nearly_constant,
-    pinned_redacted,
     primary,
+    published_values,
     sum_rounding,
 )
 
@@ -272,13 +271,7 @@ def _published(table: Table, cells: pd.DataFrame, policy: Policy, outcome: _Outc
     unsafe_cells = (cells.status == "u").to_numpy()
     suppressed = outcome.suppressed
     cells.loc[suppressed & ~unsafe_cells, "status"] = "x"
-    published = cells["value"].to_numpy(float).copy()
-    if table.kind == "frequency":
-        published = redact_then_round(published, policy.redact_at_most, policy.rounding_base)
-    rounded = sum_rounding(cells, table.aggfunc, policy.rounding_base)
-    if rounded is not None:  # sums that pin counts are rounded as counts are, totals included
-        published = round_to_multiple(published, rounded)
-    published[pinned_redacted(cells, table.aggfunc, policy.redact_at_most)] = np.nan
+    published = published_values(cells, table.kind, table.aggfunc, policy)
     published[suppressed] = np.nan
     cells["published"] = published
     return Protected(
@@ -380,8 +373,8 @@ def recheck(evidence: dict[str, Any], policy: Policy) -> list[str]:
         cells = nearly_constant(
             cells.astype({"nonzero": float, "smallest": float}), aggfunc, policy
         )
-    rounded = sum_rounding(cells, aggfunc, max(policy.rounding_base, recorded.rounding_base))
-    redacted = pinned_redacted(cells, aggfunc, policy.redact_at_most)
+    base = max(policy.rounding_base, recorded.rounding_base)
+    expected_values = published_values(cells.astype({"value": float}), kind, aggfunc, policy, base)
     for i, cell in enumerate(cells.to_dict("records")):
         people = cell.get("holdings")
         if people is not None and not np.isnan(people) and not 0 <= people <= cell["count"]:
@@ -398,19 +391,7 @@ def recheck(evidence: dict[str, Any], policy: Policy) -> list[str]:
         reasons, _ = cell_reasons(numeric, kind, aggfunc, policy)
         if reasons:
             problems.append(f"cell ({where}) is published but fails: {'; '.join(reasons)}")
-        expected = numeric["value"]
-        if kind == "frequency":
-            expected = float(
-                redact_then_round(
-                    np.array([expected]),
-                    policy.redact_at_most,
-                    max(policy.rounding_base, recorded.rounding_base),
-                )[0]
-            )
-        elif rounded is not None:
-            expected = float(round_to_multiple(np.array([expected]), rounded)[0])
-        if redacted[i]:
-            expected = np.nan
+        expected = float(expected_values[i])
         if not np.isclose(published, expected, rtol=1e-9, atol=1e-9, equal_nan=True):
             problems.append(
                 f"cell ({where}) is published as {published} but its evidence gives {expected}"

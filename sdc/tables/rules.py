@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from sdc.policy import Policy
+from sdc.tables.rounding import redact_then_round, round_to_multiple
 
 EXTREMES = ("min", "max", "median")
 
@@ -231,6 +232,36 @@ def sum_rounding(cells: pd.DataFrame, aggfunc: str, base: int) -> float | None:
     if np.isnan(unit).all() or not np.nanmax(unit) > 0:
         return None
     return base * float(np.nanmax(unit))
+
+
+def published_values(
+    cells: pd.DataFrame, kind: str, aggfunc: str, policy: Policy, base: int | None = None
+) -> np.ndarray:
+    """Each cell's published value, before suppression (BASE: the rounding base, the policy's
+    by default). A count is redacted then rounded; a sum that pins counts is rounded to
+    :func:`sum_rounding`'s step. A mean is its published sum over its published count, as
+    rates are published from rounded numerators and denominators: sum and count are both
+    published apart (their tables tell no more), and a mean in full precision would give its
+    exact count, from the denominator of a mean of whole numbers (a mean of a 0/1 flag above
+    all) or from the exact sum beside it (sum / mean)."""
+    base = policy.rounding_base if base is None else base
+    values = cells["value"].to_numpy(float).copy()
+    if kind == "frequency":
+        values = redact_then_round(values, policy.redact_at_most, base)
+    elif aggfunc == "mean" and base > 1:
+        sums = cells["sum"].to_numpy(float)
+        step = sum_rounding(cells, "sum", base)
+        if step is not None:
+            sums = round_to_multiple(sums, step)
+        counts = redact_then_round(cells["count"].to_numpy(float), policy.redact_at_most, base)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            values = np.where(counts > 0, sums / counts, np.nan)
+    else:
+        step = sum_rounding(cells, aggfunc, base)
+        if step is not None:  # sums that pin counts are rounded as counts are, totals included
+            values = round_to_multiple(values, step)
+    values[pinned_redacted(cells, aggfunc, policy.redact_at_most)] = np.nan
+    return values
 
 
 def proportion_reasons(ones, count: float, aggfunc: str, policy: Policy) -> list[str]:

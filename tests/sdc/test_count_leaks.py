@@ -5,6 +5,7 @@ Each test below builds a variable an analyst could write (or has), asks the anal
 sums or means, and recovers an exact count the policy rounds out. Those marked ``xfail`` get
 through today; their reason says what the attacker reads."""
 
+import json
 from fractions import Fraction
 
 import numpy as np
@@ -12,6 +13,7 @@ import pandas as pd
 import pytest
 
 from sdc import safe
+from sdc.policy import Policy
 
 SIZES = {"a": 3, "b": 7, "c": 12, "d": 23, "e": 41, "f": 88, "g": 131, "h": 264}
 RNG = np.random.default_rng(7)
@@ -85,23 +87,15 @@ def denominators(out) -> dict:
     return {k: Fraction(v).limit_denominator(5000).denominator for k, v in published(out).items()}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a mean of an integer variable is S/n in full precision: its continued fraction "
-    "gives n (whenever S and n are coprime) though the count table rounds n to 5",
-)
 def test_a_mean_of_whole_numbers_does_not_carry_its_exact_count():
+    # a mean of an integer variable in full precision is S/n: its continued fraction gives n
     income = pd.Series(RNG.integers(500, 50_000, len(areas())).astype(float), name="income")
     out = safe.crosstab(areas(), values=income, aggfunc="mean")
     assert rounded_out(denominators(out)) == {}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="describe publishes the count rounded and the mean of whole numbers in full "
-    "precision: the mean's denominator is the exact count",
-)
 def test_describe_does_not_carry_the_exact_count_in_its_mean():
+    # describe rounds the count; a mean of whole numbers in full precision has it as denominator
     income = pd.Series(RNG.integers(500, 50_000, 23).astype(float), name="income")
     out = safe.describe(pd.DataFrame({"income": income}))
     assert out.result.loc["count", "income"] == 25  # rounded, as the policy asks
@@ -109,15 +103,76 @@ def test_describe_does_not_carry_the_exact_count_in_its_mean():
     assert Fraction(mean).limit_denominator(5000).denominator != 23
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a sum and a mean of the same variable by the same dimension are each published "
-    "exactly, so sum / mean is each cell's exact count (any variable, not only a nearly "
-    "constant one); nothing links the two outputs",
-)
 def test_a_sum_and_a_mean_of_one_variable_do_not_give_the_exact_count():
+    # two outputs nothing links: an exact sum over an exact mean is the exact count
     income = pd.Series(RNG.lognormal(10, 0.5, len(areas())), name="income")
     sums = published(safe.crosstab(areas(), values=income, aggfunc="sum"))
     means = published(safe.crosstab(areas(), values=income, aggfunc="mean"))
     recovered = {k: int(round(sums[k] / means[k])) for k in sums.keys() & means.keys()}
     assert rounded_out(recovered) == {}
+
+
+def test_a_mean_of_a_flag_carries_neither_its_count_nor_its_ones():
+    # a 0/1 flag's mean is a proportion k/n: times the rounded count it must not give the exact
+    # number of ones, and its denominator must not be the count
+    flag = pd.Series((RNG.random(len(areas())) < 0.37).astype(float), name="flag")
+    means = published(safe.crosstab(areas(), values=flag, aggfunc="mean"))
+    counts = published(safe.crosstab(areas()))
+    ones = flag.groupby(areas()).sum().to_dict()
+    ones["All"] = flag.sum()
+    for area, mean in means.items():
+        numerator = mean * counts[area]
+        assert abs(numerator - round(numerator)) < 1e-9  # the published ones, a whole number
+        assert round(numerator) % 5 == 0 or round(numerator) != ones[area] or ones[area] % 5 == 0
+    assert rounded_out(denominators(safe.crosstab(areas(), values=flag, aggfunc="mean"))) == {}
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        pd.Series(7.0, index=range(len(areas())), name="seven"),
+        pd.Series(1.0 + 1e-4 * RNG.random(len(areas())), name="nearly_one"),
+    ],
+    ids=["constant", "nearly-constant"],
+)
+def test_a_mean_of_a_nearly_constant_variable_does_not_give_its_count(values):
+    # the mean times the rounded count is the sum: for a (nearly) constant variable it must be
+    # the sum as its own table publishes it, rounded as counts are
+    means = published(safe.crosstab(areas(), values=values, aggfunc="mean"))
+    counts = published(safe.crosstab(areas()))
+    sums = published(safe.crosstab(areas(), values=values, aggfunc="sum"))
+    level = float(values.iloc[0])
+    recovered = {k: int(round(means[k] * counts[k] / level)) for k in means}
+    assert rounded_out(recovered) == {}
+    for k in means.keys() & sums.keys():
+        assert means[k] * counts[k] == pytest.approx(sums[k])
+
+
+def test_describe_hides_the_count_of_a_flag_and_of_a_constant():
+    frame = pd.DataFrame({"flag": [1.0] * 12 + [0.0] * 11, "seven": 7.0})  # 23 records
+    out = safe.describe(frame)
+    assert out.result.loc["count", "flag"] == 25
+    ones = out.result.loc["mean", "flag"] * 25
+    assert round(ones) == 10 and ones == pytest.approx(10)  # 12 ones, published as 10
+    assert out.result.loc["mean", "seven"] == pytest.approx(7.0)  # 7 × 25 / 25
+
+
+def test_a_published_mean_stays_near_the_true_mean():
+    # the price of the protection: a mean is off by at most its count's rounding (2 in 12 here)
+    income = pd.Series(RNG.lognormal(10, 0.5, len(areas())), name="income")
+    means = published(safe.crosstab(areas(), values=income, aggfunc="mean"))
+    true = income.groupby(areas()).mean().to_dict() | {"All": income.mean()}
+    for area, mean in means.items():
+        n = SIZES.get(area, len(areas()))
+        assert abs(mean / true[area] - 1) <= 2 / (n - 2) + 1e-12
+
+
+def test_the_airlock_refuses_a_mean_published_in_full_precision():
+    income = pd.Series(RNG.integers(500, 50_000, len(areas())).astype(float), name="income")
+    out = safe.crosstab(areas(), values=income, aggfunc="mean")
+    assert safe.recheck(out.evidence, Policy()) == []
+    forged = json.loads(json.dumps(out.evidence))
+    cell = next(c for c in forged["cells"] if c["published"] is not None)
+    cell["published"] = cell["value"]  # the exact mean
+    problems = safe.recheck(forged, Policy())
+    assert problems and "but its evidence gives" in problems[0]
