@@ -768,7 +768,13 @@ def _histogram_figure(result: pd.DataFrame, name: str, title: str | None):
 
 def survival(time, event, policy: Policy | None = None) -> SafeOutput:
     """A Kaplan-Meier table reported only at times where at least ``threshold`` events have
-    happened since the last reported time, while at least ``threshold`` people are at risk."""
+    happened since the last reported time, while at least ``threshold`` people are at risk.
+
+    Counts are rounded, and the survival is computed from rounded counts only (as OpenSAFELY's
+    Kaplan-Meier does): each reported interval multiplies it by 1 − events / at risk at the
+    interval's start, both rounded. In full precision its steps would be fractions whose
+    denominators are the exact numbers at risk. Where an interval's events all fall at one
+    time, this is the Kaplan-Meier estimate of the rounded counts."""
     policy = _policy(policy)
     frame = pd.DataFrame(
         {
@@ -781,12 +787,12 @@ def survival(time, event, policy: Policy | None = None) -> SafeOutput:
         raise SdcError("event must be 1 (event) or 0 (censored)")
     grouped = frame.groupby("time").agg(events=("event", "sum"), leaving=("event", "size"))
     at_risk = grouped.leaving[::-1].cumsum()[::-1]
-    estimate = (1 - grouped.events / at_risk).cumprod()
-    rows, since_events, since_censored = [], 0.0, 0.0
+    rows, since_events, since_censored, start = [], 0.0, 0.0, None
     for t in grouped.index:
         since_events += grouped.events[t]
         since_censored += grouped.leaving[t] - grouped.events[t]
         risk = float(at_risk[t])
+        start = risk if start is None else start
         if risk < policy.threshold:
             break
         if since_events >= policy.threshold:
@@ -796,15 +802,21 @@ def survival(time, event, policy: Policy | None = None) -> SafeOutput:
                     "at_risk": risk,
                     "events": since_events,
                     "censored": since_censored,
-                    "survival": float(estimate[t]),
+                    "interval_at_risk": start,
                 }
             )
             since_events = since_censored = 0.0
-    result = pd.DataFrame(rows, columns=["time", "at_risk", "events", "censored", "survival"])
-    for column in ("at_risk", "events", "censored"):
+            start = None
+    columns = ["time", "at_risk", "events", "censored", "survival"]
+    result = pd.DataFrame(rows, columns=[*columns, "interval_at_risk"])
+    for column in ("at_risk", "events", "censored", "interval_at_risk"):
         result[column] = redact_then_round(
             result[column].to_numpy(float), None, policy.rounding_base
         )
+    result["survival"] = (1 - result["events"] / result["interval_at_risk"]).cumprod()
+    for row, survival in zip(rows, result["survival"], strict=True):
+        row["survival"] = float(survival)
+    result = result[columns]
     evidence = _header("survival", policy, {}) | {
         "kind": "survival",
         "rows": rows,

@@ -176,3 +176,21 @@ def test_the_airlock_refuses_a_mean_published_in_full_precision():
     cell["published"] = cell["value"]  # the exact mean
     problems = safe.recheck(forged, Policy())
     assert problems and "but its evidence gives" in problems[0]
+
+
+def test_a_survival_curve_does_not_carry_its_exact_counts():
+    # Kaplan-Meier in full precision: the first reported step is 1 - d/n, whose denominator is
+    # the exact number at risk (and its numerator the events), which the table rounds
+    time = pd.Series([1.0] * 12 + [2.0] * 11 + [3.0] * 10 + [9.0] * 48)  # 81 people
+    event = pd.Series([1.0] * 12 + [1.0] * 11 + [1.0] * 10 + [0.0] * 48)
+    out = safe.survival(time, event)
+    first = out.result.iloc[0]
+    assert first.at_risk == 80 and first.events == 10  # 81 and 12, rounded
+    step = Fraction(float(first.survival)).limit_denominator(5000)
+    assert step.denominator % 5 == 0 or 81 % step.denominator  # never 81, nor 27
+    assert 1 - step != Fraction(12, 81)
+    # each later step is recomputed from rounded counts too
+    steps = list(out.result.itertuples())
+    for previous, row in zip(steps[:-1], steps[1:], strict=True):
+        ratio = Fraction(float(row.survival) / float(previous.survival)).limit_denominator(5000)
+        assert ratio == 1 - Fraction(int(row.events), int(row.at_risk))
