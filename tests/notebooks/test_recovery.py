@@ -48,14 +48,15 @@ def dead_process() -> Process:
     return Process(here.host, here.boot_id, child.pid, started)
 
 
-def record_run(instance, process: Process | None, status: str = RUNNING) -> Run:
-    """A run recorded as the runner records it, by PROCESS (None: before processes were)."""
+def record_run(instance, process: Process | None, status: str = RUNNING, project: str = P) -> Run:
+    """A run of alex.analyst in PROJECT recorded as the runner records it, by PROCESS (None:
+    before processes were recorded)."""
     run_id = new_run_id()
     while any(r.id == run_id for r in runs.runs(instance)):
         run_id = new_run_id()
     record = Run(
         id=run_id,
-        project_id=P,
+        project_id=project,
         project_version=1,
         person="alex.analyst",
         notebook="repeat-callers",
@@ -71,7 +72,7 @@ def record_run(instance, process: Process | None, status: str = RUNNING) -> Run:
         error="",
         outputs=[],
         undeclared=[],
-        folder=str(ProjectFolders.of(instance, P).outputs / run_id),
+        folder=str(ProjectFolders.of(instance, project).outputs / run_id),
     )
     if process is not None:
         record.host, record.boot_id = process.host, process.boot_id
