@@ -22,6 +22,7 @@ from tests.conftest import STUDIED_TODAY
 from tests.notebooks.test_runner import small_notebook
 from tests.security.test_runs import STOPPED_BY_A_SUSPENSION
 from tre import audit
+from tre.audit import utc_now
 from tre.folders import ProjectFolders
 
 P = "p1"
@@ -66,8 +67,8 @@ def record_run(instance, process: Process | None, status: str = RUNNING, project
         kit_version="0",
         packages={},
         kernel="python3",
-        started="2026-12-06T00:00:00+00:00",
-        ended=None if status == RUNNING else "2026-12-06T00:01:00+00:00",
+        started=utc_now(),
+        ended=None if status == RUNNING else utc_now(),
         status=status,
         error="",
         outputs=[],
