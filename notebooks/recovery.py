@@ -174,12 +174,12 @@ def recover(
         if _fail(instance, actor, found, why, removed):
             done.failed[run_id] = why
     for run_id, paths in sandboxes.items():
-        found = known.get(run_id)
-        if found is None:
+        owner = known.get(run_id)
+        if owner is None:
             done.left += [
                 f"{p} (no run {run_id} in this instance: another may own it)" for p in paths
             ]
-        elif found.status == RUNNING:
+        elif owner.status == RUNNING:
             done.left += [f"{p} (run {run_id} is running)" for p in paths]
         elif removed := _remove_all(paths, done):
             with instance.db.session() as session:
@@ -189,8 +189,8 @@ def recover(
                     RunEvent.SANDBOX_REMOVED,
                     "run",
                     run_id,
-                    project=found.project_id,
-                    details={"status": found.status, "removed": removed},
+                    project=owner.project_id,
+                    details={"status": owner.status, "removed": removed},
                 )
     return done
 
@@ -206,8 +206,9 @@ def _fail(instance: Instance, actor: str, found: Run, why: str, removed: list[st
             update(Run)
             .where(Run.id == found.id, Run.status == RUNNING)
             .values(status=rule.target, ended=utc_now(), error=error)
-        ).rowcount
-        if changed != 1:
+            .returning(Run.id)
+        ).scalar_one_or_none()
+        if changed is None:
             return False
         audit.record(
             session,

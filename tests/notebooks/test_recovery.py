@@ -243,6 +243,8 @@ def test_the_cli_recovers_and_says_what_it_did(instance, tempdir, run_cli):
     assert runs.get_run(instance, dead.id).status == FAILED
     code, out, _ = run_cli("runs", "recover", home=instance.home)
     assert code == 0 and "no interrupted runs" in out
+    code, out, _ = run_cli("runs", "show", dead.id, home=instance.home)
+    assert code == 0 and "status: failed" in out and "ended before the run did" in out
 
 
 # waits for a "go" beside it in its outputs, then writes n.txt
