@@ -48,7 +48,7 @@ def scopes_of(instance):
 
 def my_projects(instance, username: str, at: date | None = None) -> list[dict[str, Any]]:
     from hub.spawn import drafts
-    from notebooks.runs import runs
+    from notebooks.runs import FAILED, runs
 
     out = []
     with instance.db.session() as session:
@@ -73,7 +73,13 @@ def my_projects(instance, username: str, at: date | None = None) -> list[dict[st
             )
     for project in out:
         project["runs"] = [
-            {"id": r.id, "notebook": r.notebook, "status": r.status, "started": r.started}
+            {
+                "id": r.id,
+                "notebook": r.notebook,
+                "status": r.status,
+                "started": r.started,
+                "error": r.error if r.status == FAILED else "",
+            }
             for r in runs(instance, project["id"])
             if r.person == username
         ][:10]
@@ -335,6 +341,20 @@ def hub_app(instance):
     )
 
 
+def recover_runs(instance) -> None:
+    """Fail the runs this host's earlier service (or a killed `tre run`) left running, and remove
+    their sandboxes (:mod:`notebooks.recovery`); what it did goes to the service's log. A failure
+    here never stops the service: `tre runs recover` does the same later."""
+    from notebooks.recovery import recover
+
+    try:
+        lines = recover(instance, "system").lines()
+    except Exception as exc:  # the service must start; the log says why nothing was recovered
+        lines = [f"failed ({type(exc).__name__}: {exc}); run `tre runs recover`"]
+    for line in lines:
+        print(f"tre service: run recovery: {line}", flush=True)
+
+
 def main() -> None:
     from urllib.parse import urlparse
 
@@ -344,6 +364,8 @@ def main() -> None:
     from tre.instance import open_instance
 
     instance = open_instance(os.environ.get("TRE_HOME"))
+    # before any page can start a run: the runs an earlier service of this host left running
+    recover_runs(instance)
     app = hub_app(instance)
     url = urlparse(os.environ.get("JUPYTERHUB_SERVICE_URL", "http://127.0.0.1:8010"))
     app.listen(url.port or 8010, url.hostname or "127.0.0.1")

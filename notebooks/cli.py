@@ -1,4 +1,4 @@
-"""`tre run NOTEBOOK --project P` and `tre runs list|show`."""
+"""`tre run NOTEBOOK --project P` and `tre runs list|show|recover`."""
 
 from __future__ import annotations
 
@@ -153,6 +153,18 @@ def runs_show(context: Context, run_id: str, as_json: bool) -> None:
     for item in record["outputs"]:
         flag = "" if item["declared"] or item["evidence_of"] else "  (undeclared)"
         console.print(f"  output {item['file']}  sha256 {item['sha256']}{flag}")
+
+
+@runs_group.command("recover")
+@pass_context
+def runs_recover(context: Context) -> None:
+    """Fail the runs of this host whose process ended before they did (a restart or a crash),
+    and remove the sandboxes they left in the tempdir; live runs, and other hosts' runs, are left.
+    The tre service does this when it starts."""
+    from notebooks.recovery import recover
+
+    for line in recover(context.instance(), context.actor).lines():
+        console.print(line, highlight=False, soft_wrap=True)
 
 
 COMMANDS = (run_command, runs_group)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tre.db import Base
@@ -29,3 +29,11 @@ class Run(Base):
     outputs: Mapped[list] = mapped_column(JSON, default=list)
     undeclared: Mapped[list] = mapped_column(JSON, default=list)
     folder: Mapped[str] = mapped_column(String(500))
+    # the process that runs it (None: recorded before revision 0011): its host's name, the boot
+    # of that host (/proc/sys/kernel/random/boot_id), its pid and its start time in clock ticks
+    # after boot (/proc/<pid>/stat field 22), so that a reused pid or a reboot is never taken
+    # for the live runner (notebooks.recovery)
+    host: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    boot_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    pid: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    pid_started: Mapped[int | None] = mapped_column(BigInteger, nullable=True)

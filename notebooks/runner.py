@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from notebooks.models import Run
+from notebooks.recovery import this_process
 from notebooks.runs import (
     ERROR,
     NOTEBOOK,
@@ -55,6 +56,7 @@ from notebooks.runs import (
     RunError,
     files_folder,
     new_run_id,
+    sandbox_prefix,
 )
 from notebooks.states import EVENT_OF_STATUS, RUNS, RunAction, RunEvent, RunStatus
 from projects import registry
@@ -616,6 +618,7 @@ def run(
     preparation.start()
     run_id = new_run_id()
     target = folders.outputs / run_id
+    process = this_process()  # so that recovery can tell when it ended before the run
     record = Run(
         id=run_id,
         project_id=project_id,
@@ -635,6 +638,10 @@ def run(
         outputs=[],
         undeclared=[],
         folder=str(target),
+        host=process.host,
+        boot_id=process.boot_id,
+        pid=process.pid,
+        pid_started=process.started,
     )
     with instance.db.session() as session:
         session.add(record)
@@ -754,7 +761,7 @@ def _sandbox(instance: Instance, project_id: str, person: str, run_id: str):
     folders = ProjectFolders.of(instance, project_id)
     folders.data.mkdir(parents=True, exist_ok=True, mode=0o750)
     sandbox.share_read_only(folders.data, project_id)
-    base = Path(tempfile.mkdtemp(prefix=f"tre-run-{run_id}-"))
+    base = Path(tempfile.mkdtemp(prefix=sandbox_prefix(run_id)))
     work = _Work(base / "outputs", base / "kernel")
     try:
         for folder in (work.outputs, work.connection):

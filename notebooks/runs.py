@@ -11,6 +11,7 @@ folder (``<run-id>/data/<file>``), as release requests name them.
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path, PurePath
@@ -48,9 +49,21 @@ class RunError(TreError):
     """The notebook or its parameters are not usable; nothing was run."""
 
 
+# what new_run_id makes: run-YYYYMMDD-HHMMSS-xxxx
+RUN_ID = r"run-\d{8}-\d{6}-[0-9a-f]{4}"
+# a run's sandbox: a folder of the system's tempdir named SANDBOX_PREFIX<run id>-<random>
+SANDBOX_PREFIX = "tre-run-"
+SANDBOX_NAME = re.compile(rf"{SANDBOX_PREFIX}({RUN_ID})-[A-Za-z0-9_]+")
+
+
 def new_run_id() -> str:
     stamp = utc_now()[:19].replace("-", "").replace(":", "").replace("T", "-")
     return f"run-{stamp}-{secrets.token_hex(2)}"
+
+
+def sandbox_prefix(run_id: str) -> str:
+    """The start of the name of RUN_ID's sandbox folder in the system's tempdir."""
+    return f"{SANDBOX_PREFIX}{run_id}-"
 
 
 # ---------------------------------------------------------------------------------------------

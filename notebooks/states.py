@@ -1,6 +1,8 @@
 """A notebook run's status and what moves it: states as data (a :class:`tre.states.StateMachine`).
 
-A run is recorded as running before papermill starts, and the runner records how it ended.
+A run is recorded as running before papermill starts, with the process that runs it, and the
+runner records how it ended. A run whose process ended first (a restart or a crash) is failed by
+recovery (:mod:`notebooks.recovery`), its own actor with its own rule: nothing else fails a run.
 """
 
 from __future__ import annotations
@@ -21,19 +23,22 @@ class RunStatus(StrEnum):
 class RunAction(StrEnum):
     SUCCEED = "succeed"
     FAIL = "fail"
+    FAIL_INTERRUPTED = "fail interrupted"
 
 
 class RunActor(StrEnum):
     RUNNER = "runner"
+    RECOVERY = "recovery"
     NOBODY = "nobody (final)"
 
 
 class RunEvent(StrEnum):
-    """The audit events the runner records."""
+    """The audit events the runner (and recovery) records."""
 
     START = "run.start"
     SUCCEEDED = "run.succeeded"
     FAILED = "run.failed"
+    SANDBOX_REMOVED = "run.sandbox_removed"
 
 
 OWNERS: dict[RunActor, set[RunStatus]] = {
@@ -56,6 +61,13 @@ TRANSITIONS: tuple[Rule[RunStatus, RunAction, RunActor], ...] = (
         RunActor.RUNNER,
         "a cell raised an error, or the kernel died or could not start",
     ),
+    Rule(
+        RunStatus.RUNNING,
+        RunAction.FAIL_INTERRUPTED,
+        RunStatus.FAILED,
+        RunActor.RECOVERY,
+        "the process running it ended before the run did (a restart or a crash)",
+    ),
 )
 
 RUNS: StateMachine[RunStatus, RunAction, RunActor] = StateMachine(
@@ -66,7 +78,8 @@ RUNS: StateMachine[RunStatus, RunAction, RunActor] = StateMachine(
     initial=RunStatus.RUNNING,
     description=(
         "A papermill run of a study notebook: recorded as running before it starts, "
-        "then succeeded or failed, for good."
+        "then succeeded or failed, for good; failed by recovery when the process running it "
+        "ended before it did."
     ),
 )
 

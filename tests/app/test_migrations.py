@@ -97,3 +97,33 @@ def test_0010_adds_the_registration_drafts_and_takes_them_away(instance):
     assert "registration_drafts" not in inspect(instance.db.engine).get_table_names()
     migrate(instance.db)
     assert "registration_drafts" in inspect(instance.db.engine).get_table_names()
+
+
+def test_0011_adds_the_process_that_runs_a_run_and_takes_it_away(instance):
+    """A run recorded before 0011 keeps its record, naming no process (recovery fails it if it
+    is still running: tests/notebooks/test_recovery.py)."""
+    from alembic import command
+    from sqlalchemy import text
+
+    process = {"host", "boot_id", "pid", "pid_started"}
+
+    def columns() -> set[str]:
+        return {c["name"] for c in inspect(instance.db.engine).get_columns("runs")}
+
+    assert process <= columns()
+    command.downgrade(alembic_config(MIGRATIONS, instance.db.engine), "0010")
+    assert not process & columns()
+    with instance.db.engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO runs (id, project_id, project_version, person, notebook, "
+                "notebook_sha256, parameters, inputs, kit_version, packages, kernel, started, "
+                "status, error, outputs, undeclared, folder) VALUES ('run-1', 'p', 1, 'a', 'n', "
+                "'0', '{}', '[]', '0', '{}', 'python3', 's', 'running', '', '[]', '[]', 'f')"
+            )
+        )
+    migrate(instance.db)
+    assert process <= columns()
+    with instance.db.engine.connect() as connection:
+        row = connection.execute(text("SELECT host, pid, status FROM runs")).one()
+    assert tuple(row) == (None, None, "running")

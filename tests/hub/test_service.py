@@ -340,3 +340,61 @@ def test_the_lead_is_warned_on_saving_and_the_controllers_see_the_same_flags(
     page = nia.get(base + "/approvals/fishing-trip/ae_attendances")
     assert page.status_code == 200
     assert "Purpose-quality warnings" in page.text and "every one of its 8 items" in page.text
+
+
+def test_the_home_page_shows_an_interrupted_run_as_failed_with_its_reason(site, studied):
+    """A run whose process ended before it did (the service restarted mid-run) reads failed,
+    with what happened and what to do, on the home page and on its own page."""
+    from notebooks.recovery import INTERRUPTED, recover
+    from tests.notebooks.test_recovery import dead_process, record_run
+
+    base, _ = site
+    interrupted = record_run(studied, dead_process(), project=P)
+    alex = as_("alex.analyst")
+    before = alex.get(base + "/").text
+    row = before.split(interrupted.id)[2].split("</tr>")[0]
+    assert "running" in row
+    assert interrupted.id in recover(studied).failed
+    row = alex.get(base + "/").text.split(interrupted.id)[2].split("</tr>")[0]
+    assert ">failed<br>" in row and INTERRUPTED in row
+    page = alex.get(f"{base}/projects/{P}/runs/{interrupted.id}").text
+    assert "<strong>failed</strong>" in page and "run it again" in page
+
+
+def test_the_service_fails_the_runs_its_earlier_self_left_running_when_it_starts(
+    instance, tmp_path
+):
+    """The real service (python -m hub.service, as the hub starts it) recovers before serving."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    from notebooks.runs import FAILED, get_run
+    from tests.notebooks.test_recovery import dead_process, failed_events, record_run
+
+    left = record_run(instance, dead_process())
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTERHUB_", "TRE_"))} | {
+        "TRE_HOME": str(instance.home),
+        "JUPYTERHUB_SERVICE_URL": f"http://127.0.0.1:{port}",
+    }
+    log = tmp_path / "service.log"
+    with log.open("w") as out:
+        service_process = subprocess.Popen(
+            [sys.executable, "-m", "hub.service"], env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while get_run(instance, left.id).status != FAILED:
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+    finally:
+        service_process.terminate()
+        service_process.wait(timeout=30)
+    (event,) = failed_events(instance, left.id)
+    assert event.actor == "system" and event.content()["details"]["interrupted"] is True
+    assert f"tre service: run recovery: run {left.id} failed: interrupted" in log.read_text()

@@ -225,6 +225,27 @@ def test_a_run_is_recorded_and_audited_before_its_first_cell(studied, tmp_path):
     assert [e.action for e in started] == ["run.start"]
 
 
+def test_a_run_records_the_process_that_runs_it_as_it_records_it_running(studied, tmp_path):
+    """Host, boot id, pid and the pid's start time, in the record the run starts with: what
+    recovery needs to tell a live runner from a process that ended (notebooks/recovery.py)."""
+    from notebooks.recovery import this_process
+
+    path = small_notebook(tmp_path / "p.ipynb", "x = 1")
+    seen: list[tuple] = []
+
+    def at_each_cell(cell: int, cells: int, source: str) -> None:
+        (record,) = [r for r in runs.runs(studied, P) if r.status == RUNNING]
+        seen.append((record.host, record.boot_id, record.pid, record.pid_started))
+
+    result = runner.run(studied, path, P, "alex.analyst", progress=at_each_cell, at=STUDIED_TODAY)
+    assert result.status == SUCCEEDED
+    here = this_process()
+    assert here.started is not None and here.boot_id
+    assert set(seen) == {(here.host, here.boot_id, here.pid, here.started)}
+    stored = runs.get_run(studied, result.id)
+    assert (stored.host, stored.pid, stored.pid_started) == (here.host, here.pid, here.started)
+
+
 def test_undeclared_outputs_are_listed(studied, tmp_path):
     path = small_notebook(
         tmp_path / "u.ipynb",
