@@ -4,11 +4,29 @@ TRE_TEST_DATABASE_URL is set (CI sets it)."""
 from __future__ import annotations
 
 import os
+import tempfile
 from datetime import date
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
+
+# Each test session has a temporary folder of its own (as /tmp is: sticky, open to all), so that
+# the run sandboxes (tempdir/tre-run-*) a session looks for, or finds left over, are its own:
+# sessions on one machine (a developer's beside CI's, or left by a killed one) never see, nor
+# remove, one another's. Made at import, before pytest first asks for its own tmp_path base.
+SESSION_TMP = tempfile.mkdtemp(prefix="tre-tests-")
+os.chmod(SESSION_TMP, 0o1777)
+os.environ["TMPDIR"] = SESSION_TMP
+tempfile.tempdir = None
+
+
+def pytest_unconfigure(config):
+    """The session's temporary folder goes with it (pytest's own keeps the last three)."""
+    import shutil
+
+    shutil.rmtree(SESSION_TMP, ignore_errors=True)
+
 
 POSTGRES_URL = os.environ.get("TRE_TEST_DATABASE_URL", "")
 STUDIED_PEOPLE = 4000
@@ -22,18 +40,6 @@ def reset_postgres(url: str) -> None:
         connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
         connection.execute(text("CREATE SCHEMA public"))
     engine.dispose()
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _no_earlier_sandboxes():
-    """Remove run sandboxes (tempdir/tre-run-*) an earlier, interrupted process left, so that
-    the tests that look for a run's sandbox, or for none left, see only this session's."""
-    import shutil
-    import tempfile
-
-    for left in Path(tempfile.gettempdir()).glob("tre-run-*"):
-        shutil.rmtree(left, ignore_errors=True)
-    yield
 
 
 @pytest.fixture(params=BACKENDS)
