@@ -4,7 +4,9 @@ Each cell (including every margin) carries: count, sum, min, max, the two larges
 (top1, top2) and the number of negative contributions; a sum or mean also its non-zero records
 and their smallest magnitude, with holdings also the second-largest record (what bounds a
 count from a sum:
-:func:`sdc.tables.rules.nearly_constant`). The published statistic is computed from those.
+:func:`sdc.tables.rules.nearly_constant`), and a sum the ``spacing`` of its non-zero values
+(the gcd of their differences, where they are whole numbers of a power of ten or two:
+:func:`sdc.tables.rules.on_a_lattice`). The published statistic is computed from those.
 Where the records carry a holding (a person's id or pseudonym: τ-ARGUS's holdings), a
 contribution is the holding's total in the cell, not one record, and each cell also counts its
 holdings: a person with three records is one contributor, not three. Margins are aggregated
@@ -23,6 +25,7 @@ import pandas as pd
 
 from sdc._checks import check_frame
 from sdc.errors import SdcError
+from sdc.tables import lattice
 
 TOTAL = "All"
 COUNT_FUNCS = ("count", "size")
@@ -190,6 +193,12 @@ def build(
         np.minimum.at(smallest, group, np.where(v != 0, np.abs(v), np.inf))
         # with holdings top1 and top2 are people's totals: the records' own second largest
         by_record = _top_two(group, v, grid_size) if holding is not None else None
+    # a sum's values on a lattice (rules.on_a_lattice): each cell's spacing, in whole units
+    scale = lattice.integer_scale(v) if values is not None and aggfunc == "sum" else None
+    if scale is not None:
+        anchor = lattice.anchors(highest, lowest)
+        has_values = nonzero > 0
+        spacing = lattice.cell_spacings(group, v, grid_size, anchor, scale, has_values)
 
     grid = np.array(list(np.ndindex(*shape))) if shape else np.zeros((1, 0), dtype=int)
     levels = [tuple(1 for _ in dims)]  # the finest level: all dimensions present
@@ -223,6 +232,12 @@ def build(
         high = np.full(size, -np.inf)
         np.maximum.at(high, labels, highest)
         frame["min"], frame["max"] = low, high
+        if scale is not None:
+            merged = lattice.merged_spacings(
+                labels, spacing, anchor, has_values, lattice.anchors(high, low), size, scale
+            )
+            gathered = np.bincount(labels, weights=has_values, minlength=size) > 0
+            frame["spacing"] = np.where(gathered, merged / scale, np.nan)
         if pairs is None:
             frame["top1"], frame["top2"] = _merge_top_two(labels, top1, top2, size)
         else:
@@ -249,6 +264,8 @@ def build(
         ordered.append("mode_count")
     if counted_apart:
         ordered += ["nonzero", "smallest"] + (["second"] if holding is not None else [])
+    if scale is not None:
+        ordered.append("spacing")
     if values is None:
         cells = cells.drop(columns=["sum_squares"])
         ordered.remove("sum_squares")

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from sdc.policy import Policy
+from sdc.tables import lattice
 
 EXTREMES = ("min", "max", "median")
 
@@ -193,6 +194,89 @@ def nearly_constant(cells: pd.DataFrame, aggfunc: str, policy: Policy) -> pd.Dat
     return out
 
 
+def on_a_lattice(cells: pd.DataFrame, aggfunc: str, policy: Policy) -> pd.DataFrame:
+    """CELLS with the ``lattice`` of those whose sums carry their counts (a copy where any
+    does), where a cell's non-zero values lie on a lattice a + D·Z with an offset (a not a
+    multiple of D).
+
+    Such a cell's sum is n·a + D·W for its n non-zero records: the sum modulo D is n·a modulo
+    D, which gives n modulo D / gcd(D, a), all of n where that is larger (values K·w + 1 publish
+    each count as the sum modulo K; a constant 1 with outliers of 10⁶ lies on 1 + 999,999·Z, so
+    the sum modulo 999,999 is the count whatever the outliers). A cell of one value (D = 0)
+    publishes n·a. ``build`` records each cell's ``spacing`` D (the gcd of the differences of
+    its non-zero values; missing where they are not whole numbers of a power of ten or two
+    below 2⁵³, whose sums are rounded in their last digits); the offset is read from its
+    largest (else smallest) record, so nothing but the spacing is taken on trust. A cell that
+    passes the threshold and carries a residue gets ``lattice``, a record's worth: D, or |a|
+    where D = 0. :func:`sum_rounding` then rounds every sum to the rounding base times the
+    largest: a multiple of each cell's D, so no residue is left, and an interval of base · D
+    (at least base / (a/D) ≥ base counts) where the rest, W, is known. Values of both signs
+    are on a lattice like any others. Ordinary values are not: incomes, ages or costs in
+    pennies have a spacing that divides their offset (D = 1, or 0.01), and a lognormal's
+    values have no scale at all."""
+    if aggfunc != "sum" or "spacing" not in cells or not len(cells):
+        return cells
+    spacing = cells["spacing"].to_numpy(float)
+    if np.isnan(spacing).all():
+        return cells
+    anchor = lattice.anchors(cells["max"].to_numpy(float), cells["min"].to_numpy(float))
+    whole, offset, scale = lattice.offsets(spacing, anchor)
+    if not scale:
+        return cells
+    shared = np.gcd(whole, offset)  # gcd(0, a) = |a|: one value
+    modulus = np.where(whole > 0, whole // np.maximum(shared, 1), 0)
+    count = cells["count"].to_numpy(float)
+    people = count
+    if "holdings" in cells:  # as contributors(): people where the table has holdings
+        held = cells["holdings"].to_numpy(float)
+        people = np.where(np.isnan(held), count, held)
+    carries = (
+        ~np.isnan(spacing)
+        & (offset != 0)
+        & (people >= policy.threshold)
+        & ((whole == 0) | (modulus > 1))
+    )
+    if not carries.any():
+        return cells
+    out = cells.copy()
+    out["lattice"] = np.where(carries, np.where(whole > 0, whole, np.abs(offset)) / scale, np.nan)
+    return out
+
+
+def lattice_problems(cells: pd.DataFrame) -> np.ndarray:
+    """The cells whose stated ``spacing`` their own evidence contradicts: a non-zero largest or
+    smallest record, or the sum less the non-zero records times the offset, not a multiple of
+    it (evidence no table could have; a stated spacing smaller than the truth is consistent
+    with anything, and is the builder's to get right)."""
+    if "spacing" not in cells or not len(cells):
+        return np.zeros(len(cells), bool)
+    spacing = cells["spacing"].to_numpy(float)
+    known = ~np.isnan(spacing)
+    if not known.any():
+        return np.zeros(len(cells), bool)
+    highest, lowest = cells["max"].to_numpy(float), cells["min"].to_numpy(float)
+    anchor = lattice.anchors(highest, lowest)
+    step, _, scale = lattice.offsets(spacing, anchor)
+    if not scale:
+        return known  # a spacing no power of ten or two makes whole
+    bad = np.zeros(len(cells), bool)
+    total = np.nan_to_num(cells["sum"].to_numpy(float))
+    nonzero = np.nan_to_num(cells["nonzero"].to_numpy(float))
+    records = 1e-6  # a record is a whole number of the scale, to a decimal's representation
+    # a sum of decimals is a float: within its rounding (unchecked where that reaches half
+    # the spacing)
+    summed = np.maximum(records, 1e-9 * np.abs(total) * scale)
+    for difference, tolerance in (
+        (np.where(np.nan_to_num(highest) != 0, highest - anchor, 0.0), records),
+        (np.where(np.nan_to_num(lowest) != 0, lowest - anchor, 0.0), records),
+        (total - nonzero * anchor, summed),
+    ):
+        residue = np.nan_to_num(difference) * scale
+        off = residue - step * np.rint(residue / np.maximum(step, 1))
+        bad |= known & (np.abs(off) > tolerance) & (tolerance < np.maximum(step, 1) / 2)
+    return bad
+
+
 def pinned_reasons(cell: dict, aggfunc: str, policy: Policy) -> list[str]:
     """A sum that pins its cell's non-zero records (:func:`nearly_constant`) publishes a count:
     the count's rules (zero, threshold) apply to them."""
@@ -224,11 +308,13 @@ def pinned_redacted(cells: pd.DataFrame, aggfunc: str, redact_at_most: int | Non
 def sum_rounding(cells: pd.DataFrame, aggfunc: str, base: int) -> float | None:
     """The base to which a table's sums are rounded where they pin counts: the policy's
     rounding BASE in records of the table's unit (a count's rounding, in the sum's units, so
-    that a rounded sum leaves at least BASE counts possible); None where sums stay exact."""
-    if aggfunc != "sum" or "unit" not in cells or base <= 1:
+    that a rounded sum leaves at least BASE counts possible), or of its largest ``lattice``
+    (:func:`on_a_lattice`), whichever is larger; None where sums stay exact."""
+    if aggfunc != "sum" or base <= 1:
         return None
-    unit = cells["unit"].to_numpy(float)
-    if np.isnan(unit).all() or not np.nanmax(unit) > 0:
+    units = [cells[column].to_numpy(float) for column in ("unit", "lattice") if column in cells]
+    unit = np.concatenate(units) if units else np.zeros(0)
+    if not len(unit) or np.isnan(unit).all() or not np.nanmax(unit) > 0:
         return None
     return base * float(np.nanmax(unit))
 
@@ -268,7 +354,7 @@ def primary(
     cells made unsafe by hand."""
     out = cells.copy()
     if kind == "magnitude":
-        out = nearly_constant(out, aggfunc, policy)
+        out = on_a_lattice(nearly_constant(out, aggfunc, policy), aggfunc, policy)
     statuses, all_reasons, reviews, levels = [], [], [], []
     for i, cell in enumerate(out.to_dict("records")):
         reasons, review = cell_reasons(cell, kind, aggfunc, policy)
