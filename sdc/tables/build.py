@@ -199,6 +199,15 @@ def build(
         anchor = lattice.anchors(highest, lowest)
         has_values = nonzero > 0
         spacing = lattice.cell_spacings(group, v, grid_size, anchor, scale, has_values)
+    if values is not None and aggfunc == "sum":
+        # a constant behind outliers (rules.nearly_constant): the non-zero records at each
+        # cell's smallest magnitude, and at its largest
+        # (both are positive where a cell has a non-zero record, so a zero is never counted)
+        magnitude = np.abs(v)
+        largest = _largest(highest, lowest)
+        at_smallest = np.bincount(group, weights=magnitude == smallest[group], minlength=grid_size)
+        positive = np.where(largest > 0, largest, np.nan)
+        at_largest = np.bincount(group, weights=magnitude == positive[group], minlength=grid_size)
 
     grid = np.array(list(np.ndindex(*shape))) if shape else np.zeros((1, 0), dtype=int)
     levels = [tuple(1 for _ in dims)]  # the finest level: all dimensions present
@@ -227,6 +236,11 @@ def build(
             np.minimum.at(frame["smallest"], labels, smallest)
             if by_record is not None:
                 frame["second"] = _merge_top_two(labels, *by_record, size)[1]
+        if values is not None and aggfunc == "sum":
+            least = frame["smallest"][labels]
+            frame["at_smallest"] = np.bincount(
+                labels, weights=at_smallest * (smallest == least), minlength=size
+            )
         low = np.full(size, np.inf)
         np.minimum.at(low, labels, lowest)
         high = np.full(size, -np.inf)
@@ -238,6 +252,11 @@ def build(
             )
             gathered = np.bincount(labels, weights=has_values, minlength=size) > 0
             frame["spacing"] = np.where(gathered, merged / scale, np.nan)
+        if values is not None and aggfunc == "sum":
+            most = _largest(high, low)[labels]
+            frame["at_largest"] = np.bincount(
+                labels, weights=at_largest * (largest == most) * (most > 0), minlength=size
+            )
         if pairs is None:
             frame["top1"], frame["top2"] = _merge_top_two(labels, top1, top2, size)
         else:
@@ -266,6 +285,8 @@ def build(
         ordered += ["nonzero", "smallest"] + (["second"] if holding is not None else [])
     if scale is not None:
         ordered.append("spacing")
+    if values is not None and aggfunc == "sum":
+        ordered += ["at_smallest", "at_largest"]
     if values is None:
         cells = cells.drop(columns=["sum_squares"])
         ordered.remove("sum_squares")
@@ -281,6 +302,13 @@ def build(
         categories,
         holding,
     )
+
+
+def _largest(highest: np.ndarray, lowest: np.ndarray) -> np.ndarray:
+    """Each cell's largest magnitude, from its largest and smallest records (0: no record)."""
+    high = np.nan_to_num(highest, posinf=0.0, neginf=0.0)
+    low = np.nan_to_num(lowest, posinf=0.0, neginf=0.0)
+    return np.maximum(np.abs(high), np.abs(low))
 
 
 def _holding_top_two(labels: np.ndarray, pairs, size: int):

@@ -19,6 +19,9 @@ from __future__ import annotations
 import numpy as np
 
 EXACT = 2.0**53  # whole numbers below it are floats exactly
+# a decimal is whole to its representation error (a few parts in 10¹⁶ of it): tried only where
+# that error is far below one (a float near 2⁵³ is whole whatever it was meant to be)
+DECIMAL = 2.0**40
 DECIMALS = 12  # the most decimal places tried before binary fractions
 SAMPLE = 1_000  # records tried first at each scale (most scales fail on the first few)
 EPS = np.finfo(float).eps
@@ -27,8 +30,9 @@ CHUNK = 1 << 16  # records per step of a cell's gcd
 
 
 def integer_scale(values: np.ndarray) -> float | None:
-    """The smallest power of ten (up to 10¹²), else of two, by which every non-zero value of
-    VALUES is a whole number below 2⁵³ (to a decimal's representation error: 0.07 × 100 is 7);
+    """The smallest power of ten (up to 10¹², the values staying below 2⁴⁰), else of two (below
+    2⁵³), by which every non-zero value of VALUES is a whole number (to a decimal's
+    representation error: 0.07 × 100 is 7);
     None where no power does (a value of more digits than that, or one not finite)."""
     v = np.asarray(values, dtype=float)
     if not len(v):
@@ -39,7 +43,7 @@ def integer_scale(values: np.ndarray) -> float | None:
     sample = v[:SAMPLE]
     for places in range(DECIMALS + 1):
         scale = 10.0**places
-        if top * scale >= EXACT:
+        if top * scale >= DECIMAL:
             break
         if _whole(sample, scale) and _whole(v, scale):
             return scale

@@ -46,6 +46,8 @@ EVIDENCE_COLUMNS = [
     "unit",
     "spacing",
     "lattice",
+    "at_smallest",
+    "at_largest",
 ]
 
 
@@ -409,10 +411,23 @@ def recheck(evidence: dict[str, Any], policy: Policy) -> list[str]:
         for column in ("nonzero_low", "nonzero_high", "unit"):
             cells[column] = np.nan
         cells = nearly_constant(
-            cells.astype({"nonzero": float, "smallest": float}), aggfunc, policy
+            cells.astype(
+                {"nonzero": float, "smallest": float, "at_smallest": float, "at_largest": float}
+            ),
+            aggfunc,
+            policy,
         )
         cells["lattice"] = np.nan
         cells = on_a_lattice(cells.astype({"spacing": float}), aggfunc, policy)
+        for column in ("at_smallest", "at_largest"):
+            at = cells[column].to_numpy(float)
+            for k in np.flatnonzero((at < 0) | (at > cells["nonzero"].to_numpy(float))).tolist():
+                where = ", ".join(f"{d}={cells.iloc[k][d]}" for d in dims)
+                problems.append(
+                    f"cell ({where}) claims {at[k]:g} records at its {column[3:]} magnitude "
+                    f"among {cells.iloc[k]['nonzero']:g} non-zero ones: evidence no table "
+                    "could have"
+                )
         for k in np.flatnonzero(lattice_problems(cells)).tolist():
             where = ", ".join(f"{d}={cells.iloc[k][d]}" for d in dims)
             problems.append(

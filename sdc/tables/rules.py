@@ -148,7 +148,9 @@ def nearly_constant(cells: pd.DataFrame, aggfunc: str, policy: Policy) -> pd.Dat
     which sums are rounded (:func:`sum_rounding`) and unsafe cells protected; a mean's pinned
     cells, where the table has zeros, get ``ones`` (their non-zero records: a proportion).
     Values of both signs bound no count; a table of non-positive values is read by magnitude
-    (its largest magnitude then bounds the rest, without a known largest contribution)."""
+    (its largest magnitude then bounds the rest, without a known largest contribution). A
+    constant behind outliers (:func:`behind_outliers`) pins its cell's non-zero records exactly,
+    with the constant's magnitude for a unit, whatever the signs elsewhere in the table."""
     if aggfunc not in ("sum", "mean") or "nonzero" not in cells or not len(cells):
         return cells
     smallest = cells["smallest"].to_numpy(float)
@@ -160,9 +162,10 @@ def nearly_constant(cells: pd.DataFrame, aggfunc: str, policy: Policy) -> pd.Dat
     negatives = np.nan_to_num(cells["negatives"].to_numpy(float))
     total = cells["sum"].to_numpy(float)
     known_low = known_high = np.zeros(len(cells))
-    if (negatives > 0).any():
-        if not (negatives == nonzero).all():
-            return cells  # both signs: a sum bounds no count
+    if (negatives > 0).any() and not (negatives == nonzero).all():
+        # both signs: a sum bounds no count (but a constant behind outliers still pins one)
+        rest = bound = np.full(len(cells), np.nan)
+    elif (negatives > 0).any():
         rest, bound = -total, -cells["min"].to_numpy(float)
     else:
         # the two largest records (with holdings top1 and top2 are people's totals: the
@@ -181,17 +184,56 @@ def nearly_constant(cells: pd.DataFrame, aggfunc: str, policy: Policy) -> pd.Dat
     if "holdings" in cells:  # as contributors(): people where the table has holdings
         held = cells["holdings"].to_numpy(float)
         people = np.where(np.isnan(held), count, held)
-    pinned = (count > 0) & (people >= policy.threshold) & (high - low + 1 < counts)
+    with np.errstate(invalid="ignore"):
+        bounded = high - low + 1 < counts
+    behind, constant = behind_outliers(cells, policy)
+    passes = (count > 0) & (people >= policy.threshold)
+    pinned = passes & (bounded | behind)
     if not pinned.any():
         return cells
     out = cells.copy()
-    out["nonzero_low"] = np.where(pinned, low, np.nan)
-    out["nonzero_high"] = np.where(pinned, high, np.nan)
-    out["unit"] = float(np.nanmax(np.where(pinned, bound, np.nan)))
+    out["nonzero_low"] = np.where(pinned, np.where(behind, nonzero, low), np.nan)
+    out["nonzero_high"] = np.where(pinned, np.where(behind, nonzero, high), np.nan)
+    worth = np.fmax(np.where(bounded, bound, np.nan), np.where(behind, constant, np.nan))
+    out["unit"] = float(np.nanmax(np.where(pinned, worth, np.nan)))
     if aggfunc == "mean" and (nonzero < count).any():
         ones = out["ones"].to_numpy(float) if "ones" in out else np.full(len(out), np.nan)
         out["ones"] = np.where(pinned & np.isnan(ones), nonzero, ones)
     return out
+
+
+def behind_outliers(cells: pd.DataFrame, policy: Policy) -> tuple[np.ndarray, np.ndarray]:
+    """The cells of a sum whose non-zero records are mostly one value, at the cell's smallest
+    magnitude or its largest, behind fewer outliers than the policy's threshold (a group the
+    policy deems small enough to be known), and that value's magnitude (NaN elsewhere).
+
+    An analyst who knows the outliers (she made them: two records of 10⁶ per cell, or values
+    of their own, of either sign) subtracts them from the sum and divides by the constant: the
+    count at it is exact, and so is the cell's count of non-zero records. ``build`` records
+    ``at_smallest`` and ``at_largest``, the non-zero records at each cell's smallest and
+    largest magnitude; a cell of both signs is left out (its sum is a difference of counts).
+    A constant with outliers both below and above it is not seen here (see docs/sdc.md)."""
+    none = np.zeros(len(cells), bool), np.full(len(cells), np.nan)
+    if "at_smallest" not in cells or "at_largest" not in cells:
+        return none
+    nonzero = np.nan_to_num(cells["nonzero"].to_numpy(float))
+    negatives = np.nan_to_num(cells["negatives"].to_numpy(float))
+    one_sign = (negatives == 0) | (negatives == nonzero)
+    largest = np.maximum(
+        np.abs(np.nan_to_num(cells["max"].to_numpy(float))),
+        np.abs(np.nan_to_num(cells["min"].to_numpy(float))),
+    )
+    behind, constant = none
+    for at, magnitude in (
+        (cells["at_smallest"].to_numpy(float), cells["smallest"].to_numpy(float)),
+        (cells["at_largest"].to_numpy(float), largest),
+    ):
+        with np.errstate(invalid="ignore"):
+            off = nonzero - at
+            alike = one_sign & (at >= 2) & (at > off) & (off < policy.threshold)
+        constant = np.where(alike, np.fmax(constant, magnitude), constant)
+        behind = behind | alike
+    return behind, constant
 
 
 def on_a_lattice(cells: pd.DataFrame, aggfunc: str, policy: Policy) -> pd.DataFrame:

@@ -146,21 +146,3 @@ def test_the_recheck_refuses_a_spacing_its_cell_contradicts():
     assert any("area=h" in p and "no table could have" in p for p in problems)
     # a spacing the cell's records and sum agree with is not a problem
     assert not any("area=g" in p for p in problems)
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="outliers of values of their own (not on one lattice with the constant) leave "
-    "neither a lattice nor a nearly constant cell: the analyst who knows them subtracts them",
-)
-def test_a_constant_with_two_outliers_of_any_value_does_not_pin_its_counts():
-    rank = areas().groupby(areas()).cumcount().to_numpy()
-    outliers = RNG.lognormal(13, 1, N)
-    values = pd.Series(np.where(rank < 2, outliers, 1.0), name="v")
-    known = pd.Series(np.where(rank < 2, outliers, 0.0))
-    extra = exact_sums(known)
-    out = safe.crosstab(areas(), values=values, aggfunc="sum")
-    recovered = {
-        k: int(round(v - extra[k])) + (16 if k == "All" else 2) for k, v in published(out).items()
-    }
-    assert rounded_out(recovered) == {}
