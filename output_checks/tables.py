@@ -84,7 +84,8 @@ class Table:
     sheet: str = ""
     statistic: str | None = None  # the aggfunc the airlock's own replay computed (sum, mean…)
     # the multiple its replayed sums are rounded to, where they pin counts (sdc rounds the sums
-    # of a nearly constant variable as counts: sdc.tables.rules.sum_rounding); None: exact
+    # of a nearly constant variable, or of values on a lattice, as counts:
+    # sdc.tables.rules.sum_rounding); None: exact
     step: float | None = None
     problem: str = ""  # why the airlock cannot trust its reading (duplicate cells…): review
 
@@ -443,7 +444,10 @@ def fill_counts(table: Table, evidence: dict[str, Any]) -> None:
         table.statistic = str(aggfunc) if aggfunc is not None else None
         if (evidence.get("counted") or {}).get("constant") == 1.0:
             table.statistic = "count"  # a sum of a 0/1 flag: published as the count of ones
-        table.step = (evidence.get("nearly_constant") or {}).get("rounded_to")
+        rounded = [
+            (evidence.get(note) or {}).get("rounded_to") for note in ("nearly_constant", "lattice")
+        ]
+        table.step = max((r for r in rounded if r), default=None)
         order = list(evidence.get("rows", [])) + list(evidence.get("cols", []))
         for cell in evidence.get("cells", []):
             key = tuple(str(cell["dims"][d]) for d in order)

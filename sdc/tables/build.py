@@ -4,7 +4,9 @@ Each cell (including every margin) carries: count, sum, min, max, the two larges
 (top1, top2) and the number of negative contributions; a sum or mean also its non-zero records
 and their smallest magnitude, with holdings also the second-largest record (what bounds a
 count from a sum:
-:func:`sdc.tables.rules.nearly_constant`). The published statistic is computed from those.
+:func:`sdc.tables.rules.nearly_constant`), and a sum the ``spacing`` of its non-zero values
+(the gcd of their differences, where they are whole numbers of a power of ten or two:
+:func:`sdc.tables.rules.on_a_lattice`). The published statistic is computed from those.
 Where the records carry a holding (a person's id or pseudonym: τ-ARGUS's holdings), a
 contribution is the holding's total in the cell, not one record, and each cell also counts its
 holdings: a person with three records is one contributor, not three. Margins are aggregated
@@ -23,9 +25,13 @@ import pandas as pd
 
 from sdc._checks import check_frame
 from sdc.errors import SdcError
+from sdc.tables import lattice
 
 TOTAL = "All"
 COUNT_FUNCS = ("count", "size")
+# what publishes a sum, or a mean (its published sum over its published count): what bounds a
+# count from a sum is recorded for both (rules.nearly_constant, rules.on_a_lattice)
+SUMMED = ("sum", "mean")
 MAGNITUDE_FUNCS = ("sum", "mean")
 ORDER_FUNCS = ("min", "max", "median", "mode")
 # what every cell records about its contributors (the evidence a checker re-checks)
@@ -190,6 +196,21 @@ def build(
         np.minimum.at(smallest, group, np.where(v != 0, np.abs(v), np.inf))
         # with holdings top1 and top2 are people's totals: the records' own second largest
         by_record = _top_two(group, v, grid_size) if holding is not None else None
+    # a sum's values on a lattice (rules.on_a_lattice): each cell's spacing, in whole units
+    scale = lattice.integer_scale(v) if values is not None and aggfunc in SUMMED else None
+    if scale is not None:
+        anchor = lattice.anchors(highest, lowest)
+        has_values = nonzero > 0
+        spacing = lattice.cell_spacings(group, v, grid_size, anchor, scale, has_values)
+    if values is not None and aggfunc in SUMMED:
+        # a constant behind outliers (rules.nearly_constant): the non-zero records at each
+        # cell's smallest magnitude, and at its largest
+        # (both are positive where a cell has a non-zero record, so a zero is never counted)
+        magnitude = np.abs(v)
+        largest = _largest(highest, lowest)
+        at_smallest = np.bincount(group, weights=magnitude == smallest[group], minlength=grid_size)
+        positive = np.where(largest > 0, largest, np.nan)
+        at_largest = np.bincount(group, weights=magnitude == positive[group], minlength=grid_size)
 
     grid = np.array(list(np.ndindex(*shape))) if shape else np.zeros((1, 0), dtype=int)
     levels = [tuple(1 for _ in dims)]  # the finest level: all dimensions present
@@ -218,11 +239,27 @@ def build(
             np.minimum.at(frame["smallest"], labels, smallest)
             if by_record is not None:
                 frame["second"] = _merge_top_two(labels, *by_record, size)[1]
+        if values is not None and aggfunc in SUMMED:
+            least = frame["smallest"][labels]
+            frame["at_smallest"] = np.bincount(
+                labels, weights=at_smallest * (smallest == least), minlength=size
+            )
         low = np.full(size, np.inf)
         np.minimum.at(low, labels, lowest)
         high = np.full(size, -np.inf)
         np.maximum.at(high, labels, highest)
         frame["min"], frame["max"] = low, high
+        if scale is not None:
+            merged = lattice.merged_spacings(
+                labels, spacing, anchor, has_values, lattice.anchors(high, low), size, scale
+            )
+            gathered = np.bincount(labels, weights=has_values, minlength=size) > 0
+            frame["spacing"] = np.where(gathered, merged / scale, np.nan)
+        if values is not None and aggfunc in SUMMED:
+            most = _largest(high, low)[labels]
+            frame["at_largest"] = np.bincount(
+                labels, weights=at_largest * (largest == most) * (most > 0), minlength=size
+            )
         if pairs is None:
             frame["top1"], frame["top2"] = _merge_top_two(labels, top1, top2, size)
         else:
@@ -249,6 +286,10 @@ def build(
         ordered.append("mode_count")
     if counted_apart:
         ordered += ["nonzero", "smallest"] + (["second"] if holding is not None else [])
+    if scale is not None:
+        ordered.append("spacing")
+    if values is not None and aggfunc in SUMMED:
+        ordered += ["at_smallest", "at_largest"]
     if values is None:
         cells = cells.drop(columns=["sum_squares"])
         ordered.remove("sum_squares")
@@ -264,6 +305,13 @@ def build(
         categories,
         holding,
     )
+
+
+def _largest(highest: np.ndarray, lowest: np.ndarray) -> np.ndarray:
+    """Each cell's largest magnitude, from its largest and smallest records (0: no record)."""
+    high = np.nan_to_num(highest, posinf=0.0, neginf=0.0)
+    low = np.nan_to_num(lowest, posinf=0.0, neginf=0.0)
+    return np.maximum(np.abs(high), np.abs(low))
 
 
 def _holding_top_two(labels: np.ndarray, pairs, size: int):

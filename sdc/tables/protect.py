@@ -21,14 +21,17 @@ from sdc.tables import secondary
 from sdc.tables.build import EVIDENCE, TOTAL, Table
 from sdc.tables.rules import (
     contributors,
+    lattice_problems,
     nearly_constant,
+    on_a_lattice,
     primary,
     published_values,
     sum_rounding,
 )
 
 # what a cell's evidence may add (where its table has it): people, a mode's records, a
-# proportion's numerator, and what bounds a count from a sum (rules.nearly_constant)
+# proportion's numerator, what bounds a count from a sum (rules.nearly_constant) and the
+# lattice its values lie on (rules.on_a_lattice)
 EVIDENCE_COLUMNS = [
     *EVIDENCE,
     "holdings",
@@ -40,6 +43,10 @@ EVIDENCE_COLUMNS = [
     "nonzero_low",
     "nonzero_high",
     "unit",
+    "spacing",
+    "lattice",
+    "at_smallest",
+    "at_largest",
 ]
 
 
@@ -120,7 +127,33 @@ class Protected:
         }
         if "nonzero_low" in self.cells:
             evidence["nearly_constant"] = _pinned_note(self.cells, table.aggfunc, self.policy)
+        if "lattice" in self.cells:
+            evidence["lattice"] = _lattice_note(self.cells, table.aggfunc, self.policy)
         return evidence
+
+
+def _lattice_note(cells: pd.DataFrame, aggfunc: str, policy: Policy) -> dict[str, Any]:
+    """Why a table's sums were rounded for the lattice their values lie on (rules.on_a_lattice)."""
+    carried = cells["lattice"].notna()
+    spacing = float(cells["lattice"].max())
+    rounded = sum_rounding(cells, aggfunc, policy.rounding_base)
+    return {
+        "cells": int(carried.sum()),
+        "spacing": spacing,
+        "rounded_to": rounded,
+        "note": f"the non-zero values of {int(carried.sum())} cell(s) lie on a lattice with an "
+        f"offset (every value the same remainder modulo a spacing of up to {spacing:.12g}, or "
+        "one value): each such sum is its count times the offset, modulo the spacing, so it "
+        "carries the count (or its remainder) that the policy rounds; "
+        + (
+            f"every sum, totals included, is rounded to a multiple of {rounded:.6g} "
+            f"({policy.rounding_base} spacings, or the unit of a nearly constant variable where "
+            "that is larger): no remainder is left, and a sum whose other part is known still "
+            f"leaves at least {policy.rounding_base} counts possible"
+            if rounded is not None
+            else "every sum, totals included, is exact, as counts are under this policy"
+        ),
+    }
 
 
 def _pinned_note(cells: pd.DataFrame, aggfunc: str, policy: Policy) -> dict[str, Any]:
@@ -371,8 +404,29 @@ def recheck(evidence: dict[str, Any], policy: Policy) -> list[str]:
         for column in ("nonzero_low", "nonzero_high", "unit"):
             cells[column] = np.nan
         cells = nearly_constant(
-            cells.astype({"nonzero": float, "smallest": float}), aggfunc, policy
+            cells.astype(
+                {"nonzero": float, "smallest": float, "at_smallest": float, "at_largest": float}
+            ),
+            aggfunc,
+            policy,
         )
+        cells["lattice"] = np.nan
+        cells = on_a_lattice(cells.astype({"spacing": float}), aggfunc, policy)
+        for column in ("at_smallest", "at_largest"):
+            at = cells[column].to_numpy(float)
+            for k in np.flatnonzero((at < 0) | (at > cells["nonzero"].to_numpy(float))).tolist():
+                where = ", ".join(f"{d}={cells.iloc[k][d]}" for d in dims)
+                problems.append(
+                    f"cell ({where}) claims {at[k]:g} records at its {column[3:]} magnitude "
+                    f"among {cells.iloc[k]['nonzero']:g} non-zero ones: evidence no table "
+                    "could have"
+                )
+        for k in np.flatnonzero(lattice_problems(cells)).tolist():
+            where = ", ".join(f"{d}={cells.iloc[k][d]}" for d in dims)
+            problems.append(
+                f"cell ({where}) claims its non-zero values are {cells.iloc[k]['spacing']:g} "
+                "apart, but its largest, smallest or sum is not: evidence no table could have"
+            )
     base = max(policy.rounding_base, recorded.rounding_base)
     expected_values = published_values(cells.astype({"value": float}), kind, aggfunc, policy, base)
     for i, cell in enumerate(cells.to_dict("records")):

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from sdc.policy import Policy
+from sdc.tables import lattice
 from sdc.tables.rounding import redact_then_round, round_to_multiple
 
 EXTREMES = ("min", "max", "median")
@@ -148,7 +149,9 @@ def nearly_constant(cells: pd.DataFrame, aggfunc: str, policy: Policy) -> pd.Dat
     which sums are rounded (:func:`sum_rounding`) and unsafe cells protected; a mean's pinned
     cells, where the table has zeros, get ``ones`` (their non-zero records: a proportion).
     Values of both signs bound no count; a table of non-positive values is read by magnitude
-    (its largest magnitude then bounds the rest, without a known largest contribution)."""
+    (its largest magnitude then bounds the rest, without a known largest contribution). A
+    constant behind outliers (:func:`behind_outliers`) pins its cell's non-zero records exactly,
+    with the constant's magnitude for a unit, whatever the signs elsewhere in the table."""
     if aggfunc not in ("sum", "mean") or "nonzero" not in cells or not len(cells):
         return cells
     smallest = cells["smallest"].to_numpy(float)
@@ -160,9 +163,10 @@ def nearly_constant(cells: pd.DataFrame, aggfunc: str, policy: Policy) -> pd.Dat
     negatives = np.nan_to_num(cells["negatives"].to_numpy(float))
     total = cells["sum"].to_numpy(float)
     known_low = known_high = np.zeros(len(cells))
-    if (negatives > 0).any():
-        if not (negatives == nonzero).all():
-            return cells  # both signs: a sum bounds no count
+    if (negatives > 0).any() and not (negatives == nonzero).all():
+        # both signs: a sum bounds no count (but a constant behind outliers still pins one)
+        rest = bound = np.full(len(cells), np.nan)
+    elif (negatives > 0).any():
         rest, bound = -total, -cells["min"].to_numpy(float)
     else:
         # the two largest records (with holdings top1 and top2 are people's totals: the
@@ -181,17 +185,139 @@ def nearly_constant(cells: pd.DataFrame, aggfunc: str, policy: Policy) -> pd.Dat
     if "holdings" in cells:  # as contributors(): people where the table has holdings
         held = cells["holdings"].to_numpy(float)
         people = np.where(np.isnan(held), count, held)
-    pinned = (count > 0) & (people >= policy.threshold) & (high - low + 1 < counts)
+    with np.errstate(invalid="ignore"):
+        bounded = high - low + 1 < counts
+    behind, constant = behind_outliers(cells, policy)
+    passes = (count > 0) & (people >= policy.threshold)
+    pinned = passes & (bounded | behind)
     if not pinned.any():
         return cells
     out = cells.copy()
-    out["nonzero_low"] = np.where(pinned, low, np.nan)
-    out["nonzero_high"] = np.where(pinned, high, np.nan)
-    out["unit"] = float(np.nanmax(np.where(pinned, bound, np.nan)))
+    out["nonzero_low"] = np.where(pinned, np.where(behind, nonzero, low), np.nan)
+    out["nonzero_high"] = np.where(pinned, np.where(behind, nonzero, high), np.nan)
+    worth = np.fmax(np.where(bounded, bound, np.nan), np.where(behind, constant, np.nan))
+    out["unit"] = float(np.nanmax(np.where(pinned, worth, np.nan)))
     if aggfunc == "mean" and (nonzero < count).any():
         ones = out["ones"].to_numpy(float) if "ones" in out else np.full(len(out), np.nan)
         out["ones"] = np.where(pinned & np.isnan(ones), nonzero, ones)
     return out
+
+
+def behind_outliers(cells: pd.DataFrame, policy: Policy) -> tuple[np.ndarray, np.ndarray]:
+    """The cells of a sum whose non-zero records are mostly one value, at the cell's smallest
+    magnitude or its largest, behind fewer outliers than the policy's threshold (a group the
+    policy deems small enough to be known), and that value's magnitude (NaN elsewhere).
+
+    An analyst who knows the outliers (she made them: two records of 10⁶ per cell, or values
+    of their own, of either sign) subtracts them from the sum and divides by the constant: the
+    count at it is exact, and so is the cell's count of non-zero records. ``build`` records
+    ``at_smallest`` and ``at_largest``, the non-zero records at each cell's smallest and
+    largest magnitude; a cell of both signs is left out (its sum is a difference of counts).
+    A constant with outliers both below and above it is not seen here (see docs/sdc.md)."""
+    none = np.zeros(len(cells), bool), np.full(len(cells), np.nan)
+    if "at_smallest" not in cells or "at_largest" not in cells:
+        return none
+    nonzero = np.nan_to_num(cells["nonzero"].to_numpy(float))
+    negatives = np.nan_to_num(cells["negatives"].to_numpy(float))
+    one_sign = (negatives == 0) | (negatives == nonzero)
+    largest = np.maximum(
+        np.abs(np.nan_to_num(cells["max"].to_numpy(float))),
+        np.abs(np.nan_to_num(cells["min"].to_numpy(float))),
+    )
+    behind, constant = none
+    for at, magnitude in (
+        (cells["at_smallest"].to_numpy(float), cells["smallest"].to_numpy(float)),
+        (cells["at_largest"].to_numpy(float), largest),
+    ):
+        with np.errstate(invalid="ignore"):
+            off = nonzero - at
+            alike = one_sign & (at >= 2) & (at > off) & (off < policy.threshold)
+        constant = np.where(alike, np.fmax(constant, magnitude), constant)
+        behind = behind | alike
+    return behind, constant
+
+
+def on_a_lattice(cells: pd.DataFrame, aggfunc: str, policy: Policy) -> pd.DataFrame:
+    """CELLS with the ``lattice`` of those whose sums carry their counts (a copy where any
+    does), where a cell's non-zero values lie on a lattice a + D·Z with an offset (a not a
+    multiple of D).
+
+    Such a cell's sum is n·a + D·W for its n non-zero records: the sum modulo D is n·a modulo
+    D, which gives n modulo D / gcd(D, a), all of n where that is larger (values K·w + 1 publish
+    each count as the sum modulo K; a constant 1 with outliers of 10⁶ lies on 1 + 999,999·Z, so
+    the sum modulo 999,999 is the count whatever the outliers). A cell of one value (D = 0)
+    publishes n·a. ``build`` records each cell's ``spacing`` D (the gcd of the differences of
+    its non-zero values; missing where they are not whole numbers of a power of ten or two
+    below 2⁵³, whose sums are rounded in their last digits); the offset is read from its
+    largest (else smallest) record, so nothing but the spacing is taken on trust. A cell that
+    passes the threshold and carries a residue gets ``lattice``, a record's worth: D, or |a|
+    where D = 0. :func:`sum_rounding` then rounds every sum to the rounding base times the
+    largest: a multiple of each cell's D, so no residue is left, and an interval of base · D
+    (at least base / (a/D) ≥ base counts) where the rest, W, is known. Values of both signs
+    are on a lattice like any others. Ordinary values are not: incomes, ages or costs in
+    pennies have a spacing that divides their offset (D = 1, or 0.01), and a lognormal's
+    values have no scale at all."""
+    if aggfunc not in ("sum", "mean") or "spacing" not in cells or not len(cells):
+        return cells
+    spacing = cells["spacing"].to_numpy(float)
+    if np.isnan(spacing).all():
+        return cells
+    anchor = lattice.anchors(cells["max"].to_numpy(float), cells["min"].to_numpy(float))
+    whole, offset, scale = lattice.offsets(spacing, anchor)
+    if not scale:
+        return cells
+    shared = np.gcd(whole, offset)  # gcd(0, a) = |a|: one value
+    modulus = np.where(whole > 0, whole // np.maximum(shared, 1), 0)
+    count = cells["count"].to_numpy(float)
+    people = count
+    if "holdings" in cells:  # as contributors(): people where the table has holdings
+        held = cells["holdings"].to_numpy(float)
+        people = np.where(np.isnan(held), count, held)
+    carries = (
+        ~np.isnan(spacing)
+        & (offset != 0)
+        & (people >= policy.threshold)
+        & ((whole == 0) | (modulus > 1))
+    )
+    if not carries.any():
+        return cells
+    out = cells.copy()
+    out["lattice"] = np.where(carries, np.where(whole > 0, whole, np.abs(offset)) / scale, np.nan)
+    return out
+
+
+def lattice_problems(cells: pd.DataFrame) -> np.ndarray:
+    """The cells whose stated ``spacing`` their own evidence contradicts: a non-zero largest or
+    smallest record, or the sum less the non-zero records times the offset, not a multiple of
+    it (evidence no table could have; a stated spacing smaller than the truth is consistent
+    with anything, and is the builder's to get right)."""
+    if "spacing" not in cells or not len(cells):
+        return np.zeros(len(cells), bool)
+    spacing = cells["spacing"].to_numpy(float)
+    known = ~np.isnan(spacing)
+    if not known.any():
+        return np.zeros(len(cells), bool)
+    highest, lowest = cells["max"].to_numpy(float), cells["min"].to_numpy(float)
+    anchor = lattice.anchors(highest, lowest)
+    step, _, scale = lattice.offsets(spacing, anchor)
+    if not scale:
+        return known  # a spacing no power of ten or two makes whole
+    bad = np.zeros(len(cells), bool)
+    total = np.nan_to_num(cells["sum"].to_numpy(float))
+    nonzero = np.nan_to_num(cells["nonzero"].to_numpy(float))
+    records = 1e-6  # a record is a whole number of the scale, to a decimal's representation
+    # a sum of decimals is a float: within its rounding (unchecked where that reaches half
+    # the spacing)
+    summed = np.maximum(records, 1e-9 * np.abs(total) * scale)
+    for difference, tolerance in (
+        (np.where(np.nan_to_num(highest) != 0, highest - anchor, 0.0), records),
+        (np.where(np.nan_to_num(lowest) != 0, lowest - anchor, 0.0), records),
+        (total - nonzero * anchor, summed),
+    ):
+        residue = np.nan_to_num(difference) * scale
+        off = residue - step * np.rint(residue / np.maximum(step, 1))
+        bad |= known & (np.abs(off) > tolerance) & (tolerance < np.maximum(step, 1) / 2)
+    return bad
 
 
 def pinned_reasons(cell: dict, aggfunc: str, policy: Policy) -> list[str]:
@@ -225,11 +351,14 @@ def pinned_redacted(cells: pd.DataFrame, aggfunc: str, redact_at_most: int | Non
 def sum_rounding(cells: pd.DataFrame, aggfunc: str, base: int) -> float | None:
     """The base to which a table's sums are rounded where they pin counts: the policy's
     rounding BASE in records of the table's unit (a count's rounding, in the sum's units, so
-    that a rounded sum leaves at least BASE counts possible); None where sums stay exact."""
-    if aggfunc != "sum" or "unit" not in cells or base <= 1:
+    that a rounded sum leaves at least BASE counts possible), or of its largest ``lattice``
+    (:func:`on_a_lattice`), whichever is larger; None where sums stay exact. A mean's sums are
+    rounded alike (a mean is published as its published sum over its published count)."""
+    if aggfunc not in ("sum", "mean") or base <= 1:
         return None
-    unit = cells["unit"].to_numpy(float)
-    if np.isnan(unit).all() or not np.nanmax(unit) > 0:
+    units = [cells[column].to_numpy(float) for column in ("unit", "lattice") if column in cells]
+    unit = np.concatenate(units) if units else np.zeros(0)
+    if not len(unit) or np.isnan(unit).all() or not np.nanmax(unit) > 0:
         return None
     return base * float(np.nanmax(unit))
 
@@ -248,18 +377,16 @@ def published_values(
     values = cells["value"].to_numpy(float).copy()
     if kind == "frequency":
         values = redact_then_round(values, policy.redact_at_most, base)
-    elif aggfunc == "mean" and base > 1:
-        sums = cells["sum"].to_numpy(float)
-        step = sum_rounding(cells, "sum", base)
-        if step is not None:
-            sums = round_to_multiple(sums, step)
-        counts = redact_then_round(cells["count"].to_numpy(float), policy.redact_at_most, base)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            values = np.where(counts > 0, sums / counts, np.nan)
-    else:
+    elif aggfunc in ("sum", "mean"):
+        values = cells["sum"].to_numpy(float).copy()
         step = sum_rounding(cells, aggfunc, base)
-        if step is not None:  # sums that pin counts are rounded as counts are, totals included
+        if step is not None:  # sums that carry counts are rounded as counts are, totals included
             values = round_to_multiple(values, step)
+        if aggfunc == "mean":
+            counts = cells["count"].to_numpy(float)
+            counts = redact_then_round(counts, policy.redact_at_most, base)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                values = np.where(counts > 0, values / counts, np.nan)
     values[pinned_redacted(cells, aggfunc, policy.redact_at_most)] = np.nan
     return values
 
@@ -299,7 +426,7 @@ def primary(
     cells made unsafe by hand."""
     out = cells.copy()
     if kind == "magnitude":
-        out = nearly_constant(out, aggfunc, policy)
+        out = on_a_lattice(nearly_constant(out, aggfunc, policy), aggfunc, policy)
     statuses, all_reasons, reviews, levels = [], [], [], []
     for i, cell in enumerate(out.to_dict("records")):
         reasons, review = cell_reasons(cell, kind, aggfunc, policy)

@@ -38,11 +38,6 @@ def published(out) -> dict:
     return {k: float(v) for k, v in out.result.iloc[:, 0].items() if pd.notna(v)}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="values on a lattice K*w + 1 (K = 10,000) are not nearly constant, so their sums "
-    "stay exact; the sum modulo K is the cell's exact count",
-)
 def test_a_sum_of_values_on_a_lattice_with_an_offset_does_not_carry_the_count():
     values = pd.Series(1e4 * RNG.integers(1, 50, len(areas())) + 1.0, name="v")
     out = safe.crosstab(areas(), values=values, aggfunc="sum")
@@ -50,11 +45,6 @@ def test_a_sum_of_values_on_a_lattice_with_an_offset_does_not_carry_the_count():
     assert rounded_out(recovered) == {}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="two outliers per cell hide the constant behind them: the model knows only the "
-    "two largest records, so the rest (outlier + constants) bounds no count",
-)
 def test_a_constant_with_two_outliers_per_cell_does_not_pin_its_counts():
     rank = areas().groupby(areas()).cumcount()
     values = pd.Series(np.where(rank < 2, 1e6, 1.0), name="v")
@@ -67,11 +57,6 @@ def test_a_constant_with_two_outliers_per_cell_does_not_pin_its_counts():
     assert rounded_out(recovered) == {}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a negative outlier: a table of non-positive values is read by its largest "
-    "magnitude, so the constant -1 behind one -1e6 per cell pins nothing (documented gap)",
-)
 def test_a_negative_constant_with_a_negative_outlier_does_not_pin_its_counts():
     rank = areas().groupby(areas()).cumcount()
     values = pd.Series(np.where(rank < 1, -1e6, -1.0), name="v")
@@ -194,3 +179,25 @@ def test_a_survival_curve_does_not_carry_its_exact_counts():
     for previous, row in zip(steps[:-1], steps[1:], strict=True):
         ratio = Fraction(float(row.survival) / float(previous.survival)).limit_denominator(5000)
         assert ratio == 1 - Fraction(int(row.events), int(row.at_risk))
+
+
+def test_a_mean_of_values_on_a_lattice_does_not_carry_the_count():
+    # a mean is its published sum over its rounded count: the sum must be the one a sum table
+    # publishes (rounded for its lattice), or mean × rounded count modulo K is the count
+    values = pd.Series(1e4 * RNG.integers(1, 50, len(areas())) + 1.0, name="v")
+    means = published(safe.crosstab(areas(), values=values, aggfunc="mean"))
+    counts = published(safe.crosstab(areas()))
+    recovered = {k: int(round(means[k] * counts[k] % 1e4)) for k in means}
+    assert rounded_out(recovered) == {}
+
+
+def test_a_mean_of_a_constant_behind_outliers_does_not_carry_the_count():
+    rank = areas().groupby(areas()).cumcount()
+    values = pd.Series(np.where(rank < 2, 1e6, 1.0), name="v")
+    means = published(safe.crosstab(areas(), values=values, aggfunc="mean"))
+    counts = published(safe.crosstab(areas()))
+    outliers = {k: (16 if k == "All" else 2) for k in truth()}
+    recovered = {
+        k: int(round(means[k] * counts[k] - outliers[k] * 1e6)) + outliers[k] for k in means
+    }
+    assert rounded_out(recovered) == {}

@@ -404,10 +404,11 @@ def test_the_clean_up_publishes_again_every_suppression_not_needed():
 
 def test_partners_are_chosen_by_value_on_magnitude_tables():
     # row 0's unsafe cell (one record) needs a partner in row 0: b has 12 records summing
-    # 3,000, c has 30 of 1 each; by record count b was hidden, by value c is
+    # about 3,000, c has 30 of 1 or 2; by record count b was hidden, by value c is (no cell
+    # is one value: such a cell's sum is its count times the value, pinned, and rounded)
     rows = [0] * (1 + 12 + 30) + [1] * 90 + [2] * 90
     cols = [0] + [1] * 12 + [2] * 30 + [0, 1, 2] * 60
-    v = [20.0] + [250.0] * 12 + [1.0] * 30 + [2.0] * 180
+    v = [20.0] + [244.0 + k for k in range(12)] + [1.0, 2.0] * 15 + [1.0, 2.0, 3.0, 2.0] * 45
     frame = pd.DataFrame({"r": rows, "c": cols, "v": v})
     protected = tables.protect(tables.build(frame, "r", "c", values="v", aggfunc="sum"), PLAIN)
     cells = protected.cells
