@@ -32,7 +32,13 @@ from sdc import query, tables
 from sdc.errors import SdcError
 from sdc.policy import EVIDENCE_SUFFIX, Policy
 from sdc.tables.rounding import redact_then_round
-from sdc.tables.rules import cell_reasons, nearly_constant, proportion_reasons, published_values
+from sdc.tables.rules import (
+    cell_reasons,
+    mean_note,
+    nearly_constant,
+    proportion_reasons,
+    published_values,
+)
 
 SDC_VERSION = "1"
 
@@ -58,6 +64,10 @@ def _policy(policy: Policy | None) -> Policy:
     return policy
 
 
+# the evidence's notes of why published values differ from the plain statistic
+NOTED = ("counted", "nearly_constant", "lattice", "mean", "survival")
+
+
 @dataclass
 class SafeOutput:
     kind: str
@@ -67,7 +77,13 @@ class SafeOutput:
 
     def __repr__(self) -> str:
         summary = self.evidence.get("summary", {})
-        return f"<SafeOutput {self.kind} {summary}>\n{self.result!r}"
+        notes = "".join(f"\nnote: {note}" for note in self.notes())
+        return f"<SafeOutput {self.kind} {summary}>{notes}\n{self.result!r}"
+
+    def notes(self) -> list[str]:
+        """Why published values differ from the plain statistic (rounded sums, means over
+        rounded counts, a sum read as a count), in sentences."""
+        return [self.evidence[k]["note"] for k in NOTED if (self.evidence.get(k) or {}).get("note")]
 
     def _repr_html_(self) -> str:
         return self.result.to_html(na_rep="suppressed")
@@ -484,6 +500,8 @@ def describe(data: pd.DataFrame | pd.Series, policy: Policy | None = None) -> Sa
         "columns": columns,
         "summary": {"statistics": len(numeric) * len(STATISTICS), "suppressed": suppressed},
     }
+    if note := mean_note(policy.rounding_base):
+        evidence["mean"] = {"note": note}
     return SafeOutput("describe", result, evidence)
 
 
@@ -822,6 +840,11 @@ def survival(time, event, policy: Policy | None = None) -> SafeOutput:
         "rows": rows,
         "records": int(len(frame)),
         "summary": {"reported_times": len(rows), "event_times": int(len(grouped)), "suppressed": 0},
+        "survival": {
+            "note": "the survival is computed from the rounded counts only: each reported "
+            "interval multiplies it by 1 - events / at risk at the interval's start, both "
+            f"rounded to {policy.rounding_base}, so that its steps give no exact count"
+        },
     }
     return SafeOutput("survival", result, evidence)
 

@@ -22,6 +22,7 @@ from sdc.tables.build import EVIDENCE, TOTAL, Table
 from sdc.tables.rules import (
     contributors,
     lattice_problems,
+    mean_note,
     nearly_constant,
     on_a_lattice,
     primary,
@@ -129,6 +130,8 @@ class Protected:
             evidence["nearly_constant"] = _pinned_note(self.cells, table.aggfunc, self.policy)
         if "lattice" in self.cells:
             evidence["lattice"] = _lattice_note(self.cells, table.aggfunc, self.policy)
+        if table.aggfunc == "mean" and (note := mean_note(self.policy.rounding_base)):
+            evidence["mean"] = {"note": note}
         return evidence
 
 

@@ -363,6 +363,19 @@ def sum_rounding(cells: pd.DataFrame, aggfunc: str, base: int) -> float | None:
     return base * float(np.nanmax(unit))
 
 
+def mean_note(base: int) -> str | None:
+    """What a mean published by :func:`published_values` is, for the evidence and the analyst;
+    None where means are exact (counts are not rounded)."""
+    if base <= 1:
+        return None
+    return (
+        f"each mean is published as its published sum over its count rounded to {base} (as "
+        "rates are published from rounded numerators and denominators), so that it gives no "
+        f"exact count: a cell of n records is off by at most {base // 2}/(n - {base // 2}) of "
+        "its mean (the exact mean is kept in the evidence, for the checkers)"
+    )
+
+
 def published_values(
     cells: pd.DataFrame, kind: str, aggfunc: str, policy: Policy, base: int | None = None
 ) -> np.ndarray:

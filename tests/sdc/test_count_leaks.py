@@ -14,6 +14,7 @@ import pytest
 
 from sdc import safe
 from sdc.policy import Policy
+from sdc.tables.rules import mean_note
 
 SIZES = {"a": 3, "b": 7, "c": 12, "d": 23, "e": 41, "f": 88, "g": 131, "h": 264}
 RNG = np.random.default_rng(7)
@@ -201,3 +202,16 @@ def test_a_mean_of_a_constant_behind_outliers_does_not_carry_the_count():
         k: int(round(means[k] * counts[k] - outliers[k] * 1e6)) + outliers[k] for k in means
     }
     assert rounded_out(recovered) == {}
+
+
+def test_each_output_says_why_its_values_differ_from_the_plain_statistic():
+    income = pd.Series(RNG.lognormal(10, 0.5, len(areas())), name="income")
+    mean = safe.crosstab(areas(), values=income, aggfunc="mean")
+    assert any("rounded to 5" in note for note in mean.notes())
+    assert "note: each mean is published as its published sum" in repr(mean)
+    assert any("rounded to 5" in n for n in safe.describe(income.to_frame()).notes())
+    time = pd.Series(RNG.exponential(10, 300).round())
+    assert safe.survival(time, RNG.random(300) < 0.7).notes()
+    # a sum of an ordinary variable is exact, and says nothing
+    assert safe.crosstab(areas(), values=income, aggfunc="sum").notes() == []
+    assert mean_note(1) is None  # a policy that does not round counts keeps means exact
