@@ -854,21 +854,34 @@ def clean_up(
                 )
             break
         # published, CELL would leave a relation with one suppressed cell: that one is a point
+        # (with the basis, a secondary one is published with it, below)
         if any(
-            sum(1 for c in group if suppressed[c] and c != cell) == 1
+            len(left := [c for c in group if suppressed[c] and c != cell]) == 1
+            and (basis is None or sensitive[left[0]])
             for group in relations_of.get(cell, [])
         ):
             continue
         trial = suppressed.copy()
         trial[cell] = False
         reduced = None
+        fixed: list[int] = []
         if basis is not None:
             reduced = basis.publish(cell)
-            if reduced is None or reduced.points():
+            if reduced is None:
                 continue
+            # the secondary cells CELL's value fixes are known to the attacker: published with
+            # it (a sensitive one fixed rules the trial out); a hierarchy's subtotal often pins
+            # one, so that cells leave the pattern in pairs
+            fixed = reduced.points()
+            if any(sensitive[c] for c in fixed):
+                continue
+            for c in fixed:
+                trial[c] = False
+                reduced.known[reduced.index[c]] = True
             if insiders is not None and reduced.insider_pairs(insiders & trial, sensitive, own):
                 continue
-        group = _tied(cell, trial, relations_of)
+        # the cells tied to CELL before it (and what it fixes) left the pattern
+        group = [c for c in _tied(cell, suppressed, relations_of) if trial[c]]
         if reduced is not None:  # the points are decided: only the levels are left to check
             group = [
                 c
@@ -886,9 +899,10 @@ def clean_up(
             ]
             if not group:
                 suppressed, basis = trial, reduced
-                if solver is not None:  # the model learns the value too
-                    exact = float(values[cell]) / scale
-                    solver.changeColBounds(model[cell], exact, exact)
+                if solver is not None:  # the model learns the values too
+                    for known in (cell, *fixed):
+                        exact = float(values[known]) / scale
+                        solver.changeColBounds(model[known], exact, exact)
                 continue
         if solver is None:
             hidden = np.flatnonzero(suppressed)

@@ -147,3 +147,34 @@ def test_mistakes_are_sentences():
     with pytest.raises(SdcError, match="not additive"):
         tables.protect_linked([tables.build(frame, "district", "sex", "v", "median")])
     assert Policy()  # the default policy protects linked tables too
+
+
+def test_a_hierarchys_partners_stay_inside_the_unsafe_cells_subgroup():
+    # sdcTable's microdata2 x ecoOld with its hierarchy (A over Aa, Ab; B over Ba, Bb), in
+    # synthetic records: one unsafe cell, R2/f/Bb. The least pattern is the 2 x 2 x 2 cube of
+    # R1, R2 x f, m x Ba, Bb (8 cells), which keeps every subtotal A and B published. The
+    # heuristic's first partners (Aa, across the subgroups) cost the subtotals, and the
+    # clean-up then published nothing while publishing one cell made its sibling a point: it
+    # now publishes the sibling with it (16 cells became 8)
+    eco = {"Aa": "A", "Ab": "A", "Ba": "B", "Bb": "B"}
+    counts = {key: 30 + 7 * k for k, key in enumerate(np.ndindex(2, 2, 4))}
+    counts[(1, 0, 3)] = 2
+    records = pd.DataFrame(
+        [
+            {"region": f"R{r + 1}", "gender": "fm"[g], "eco": list(eco)[e]}
+            for (r, g, e), n in counts.items()
+            for _ in range(n)
+        ]
+    )
+    policy = Policy(threshold=4, zeros_disclosive=False, rounding_base=1)
+    coarse = records.assign(eco=records.eco.map(eco))
+    built = [tables.build(t, ["region"], ["gender", "eco"]) for t in (coarse, records)]
+    results = tables.protect_linked(built, policy, {"eco": eco})
+    coarse_cells, fine_cells = (r.cells for r in results)
+    assert coarse_cells.published.notna().all()  # every subtotal A and B, and every margin
+    hidden = fine_cells[fine_cells.published.isna()]
+    assert len(hidden) == 8 and set(hidden.eco) == {"Ba", "Bb"}
+    assert set(hidden.region) == {"R1", "R2"} and set(hidden.gender) == {"f", "m"}
+    for result in results:
+        assert_protected(result)
+        assert tables.recheck(result.evidence(), policy) == []
