@@ -36,8 +36,10 @@ from sdc.tables.rules import (
     cell_reasons,
     mean_note,
     nearly_constant,
+    on_a_lattice,
     proportion_reasons,
     published_values,
+    sum_rounding,
 )
 
 SDC_VERSION = "1"
@@ -445,14 +447,15 @@ def _describe_rules(evidence: dict[str, Any], policy: Policy) -> dict[str, list[
     return reasons
 
 
-def _published_mean(values: pd.Series, policy: Policy) -> float:
-    """The mean of VALUES as a table's one cell publishes it (its published sum over its
-    published count, :func:`sdc.tables.rules.published_values`): never in full precision, whose
-    denominator would be the count that describe publishes rounded."""
+def _published_mean(values: pd.Series, policy: Policy) -> tuple[float, str | None]:
+    """The mean of VALUES as a table's one cell publishes it
+    (:func:`sdc.tables.rules.published_values`), and the note that says how: never in full
+    precision where that would give the count that describe publishes rounded."""
     frame = pd.DataFrame({"all": 0, "values": values.to_numpy(dtype=float)})
     table = tables.build(frame, "all", None, "values", "mean", False, policy.max_table_cells)
-    cells = nearly_constant(table.cells, "mean", policy)
-    return float(published_values(cells, "magnitude", "mean", policy)[0])
+    cells = on_a_lattice(nearly_constant(table.cells, "mean", policy), "mean", policy)
+    note = mean_note(policy.rounding_base, sum_rounding(cells, "mean", policy.rounding_base))
+    return float(published_values(cells, "magnitude", "mean", policy)[0]), note
 
 
 def describe(data: pd.DataFrame | pd.Series, policy: Policy | None = None) -> SafeOutput:
@@ -470,6 +473,7 @@ def describe(data: pd.DataFrame | pd.Series, policy: Policy | None = None) -> Sa
     result = plain.copy()
     columns = {}
     suppressed = 0
+    notes: list[str] = []
     for column in numeric:
         evidence = _column_evidence(frame[column].to_numpy(dtype=float))
         reasons = _describe_rules(evidence, policy)
@@ -483,7 +487,8 @@ def describe(data: pd.DataFrame | pd.Series, policy: Policy | None = None) -> Sa
                     )[0]
                 )
             elif stat == "mean":
-                value = _published_mean(frame[column], policy)
+                value, note = _published_mean(frame[column], policy)
+                notes += [note] if note and note not in notes else []
             if reasons[stat]:
                 value = np.nan
                 suppressed += 1
@@ -500,8 +505,8 @@ def describe(data: pd.DataFrame | pd.Series, policy: Policy | None = None) -> Sa
         "columns": columns,
         "summary": {"statistics": len(numeric) * len(STATISTICS), "suppressed": suppressed},
     }
-    if note := mean_note(policy.rounding_base):
-        evidence["mean"] = {"note": note}
+    if notes:
+        evidence["mean"] = {"note": "; ".join(notes)}
     return SafeOutput("describe", result, evidence)
 
 

@@ -130,7 +130,8 @@ class Protected:
             evidence["nearly_constant"] = _pinned_note(self.cells, table.aggfunc, self.policy)
         if "lattice" in self.cells:
             evidence["lattice"] = _lattice_note(self.cells, table.aggfunc, self.policy)
-        if table.aggfunc == "mean" and (note := mean_note(self.policy.rounding_base)):
+        rounded = sum_rounding(self.cells, table.aggfunc, self.policy.rounding_base)
+        if table.aggfunc == "mean" and (note := mean_note(self.policy.rounding_base, rounded)):
             evidence["mean"] = {"note": note}
         return evidence
 
@@ -176,8 +177,13 @@ def _pinned_note(cells: pd.DataFrame, aggfunc: str, policy: Policy) -> dict[str,
             else "totals included, is exact, as counts are under this policy"
         )
         if aggfunc == "sum"
-        else "its means of a variable with zeros are proportions of non-zero records "
-        "(class disclosure, numerator and complement at least the threshold)"
+        else "a mean's sum is rounded as a sum table's would be"
+        + (
+            " and, where the variable has zeros, its mean is a proportion of non-zero records "
+            "(class disclosure, numerator and complement at least the threshold)"
+            if (cells["nonzero"] < cells["count"]).any()
+            else ""
+        )
     )
     return {
         "pinned_cells": pinned,

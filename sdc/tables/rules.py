@@ -363,16 +363,26 @@ def sum_rounding(cells: pd.DataFrame, aggfunc: str, base: int) -> float | None:
     return base * float(np.nanmax(unit))
 
 
-def mean_note(base: int) -> str | None:
-    """What a mean published by :func:`published_values` is, for the evidence and the analyst;
-    None where means are exact (counts are not rounded)."""
+def mean_note(base: int, rounded_sums: float | None = None) -> str | None:
+    """What a mean published by :func:`published_values` is, for the evidence and the analyst
+    (ROUNDED_SUMS: the step its table's sums are rounded to, None where they are exact); None
+    where means are exact (counts are not rounded)."""
     if base <= 1:
         return None
+    if rounded_sums is None:
+        return (
+            f"each mean is published as its sum over its count rounded to {base} (as rates "
+            "are published from rounded numerators and denominators), so that with the sum "
+            f"it gives no exact count: a cell of n records is off by at most {base // 2}/"
+            f"(n - {base // 2}) of its mean (the exact mean is kept in the evidence, for the "
+            "checkers)"
+        )
     return (
-        f"each mean is published as its published sum over its count rounded to {base} (as "
-        "rates are published from rounded numerators and denominators), so that it gives no "
-        f"exact count: a cell of n records is off by at most {base // 2}/(n - {base // 2}) of "
-        "its mean (the exact mean is kept in the evidence, for the checkers)"
+        f"this table's sums are rounded (to {rounded_sums:.6g}), so its means keep their "
+        "precision, but for a lattice's: a mean of values a spacing D apart (whole numbers, a "
+        f"0/1 flag) is rounded to D / (its count rounded to {base}, less {base / 2:g}), so "
+        "that its denominator gives no exact count; a cell whose rounded sum would not hide "
+        f"its count is published as its sum over its count rounded to {base}"
     )
 
 
@@ -381,11 +391,8 @@ def published_values(
 ) -> np.ndarray:
     """Each cell's published value, before suppression (BASE: the rounding base, the policy's
     by default). A count is redacted then rounded; a sum that pins counts is rounded to
-    :func:`sum_rounding`'s step. A mean is its published sum over its published count, as
-    rates are published from rounded numerators and denominators: sum and count are both
-    published apart (their tables tell no more), and a mean in full precision would give its
-    exact count, from the denominator of a mean of whole numbers (a mean of a 0/1 flag above
-    all) or from the exact sum beside it (sum / mean)."""
+    :func:`sum_rounding`'s step. A mean is published so that it gives no exact count with the
+    sum and count tables beside it (:func:`_published_means`)."""
     base = policy.rounding_base if base is None else base
     values = cells["value"].to_numpy(float).copy()
     if kind == "frequency":
@@ -396,12 +403,48 @@ def published_values(
         if step is not None:  # sums that carry counts are rounded as counts are, totals included
             values = round_to_multiple(values, step)
         if aggfunc == "mean":
-            counts = cells["count"].to_numpy(float)
-            counts = redact_then_round(counts, policy.redact_at_most, base)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                values = np.where(counts > 0, values / counts, np.nan)
+            values = _published_means(cells, values, step, policy, base)
     values[pinned_redacted(cells, aggfunc, policy.redact_at_most)] = np.nan
     return values
+
+
+def _published_means(
+    cells: pd.DataFrame, sums: np.ndarray, step: float | None, policy: Policy, base: int
+) -> np.ndarray:
+    """The published means of CELLS, whose published sums are SUMS (rounded to STEP, or exact).
+
+    A mean in full precision gives its cell's exact count n, which the count table rounds: from
+    the exact sum beside it (sum / mean = n, two outputs nothing links), or from its own
+    denominator where the values lie on a lattice (a mean of whole numbers is S/n, a share k/n).
+    Where sums are exact, a mean is its sum over its rounded count, as rates are published from
+    rounded numerators and denominators: a cell of n records is then off by at most 2/(n - 2)
+    with base 5. Where sums are rounded (to STEP: they pin counts, or lie on a lattice), the
+    rounded sum leaves at least BASE counts for a mean of at most STEP / BASE (checked per cell,
+    else as above), so the mean keeps its precision but for its lattice: it is rounded, on the
+    grid through the cell's largest value, to its spacing D (the gap between its values, or
+    the one non-zero value of a share) over (rounded count - base / 2): finer than D/n' for
+    every count n' the rounding leaves, so that every one of them has a mean that rounds alike,
+    and never on the grid of one of them (whose denominator would name it)."""
+    counts = redact_then_round(cells["count"].to_numpy(float), policy.redact_at_most, base)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        over_rounded = np.where(counts > 0, sums / counts, np.nan)
+    if step is None or base <= 1:
+        return over_rounded if base > 1 else cells["value"].to_numpy(float).copy()
+    mean = cells["value"].to_numpy(float)
+    spacing = (
+        cells["spacing"].to_numpy(float) if "spacing" in cells else np.full(len(cells), np.nan)
+    )
+    one_value = np.abs(cells["smallest"].to_numpy(float)) if "smallest" in cells else spacing
+    gap = np.where(spacing > 0, spacing, np.where(spacing == 0, one_value, 0.0))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        resolution = np.where(counts > base, np.nan_to_num(gap) / (counts - base / 2), 0.0)
+        # on the grid through the cell's largest value (a lattice point: a constant's mean
+        # stays the constant, a share's is counted down from 1)
+        top = cells["max"].to_numpy(float)
+        grid = top - round_to_multiple(top - mean, resolution)
+        rounded = np.where((resolution > 0) & np.isfinite(top), grid, mean)
+        hides = step / np.abs(mean) >= base
+    return np.where(hides & (counts > 0), rounded, over_rounded)
 
 
 def proportion_reasons(ones, count: float, aggfunc: str, policy: Policy) -> list[str]:

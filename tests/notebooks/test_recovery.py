@@ -149,6 +149,33 @@ def test_live_runs_and_runs_of_another_host_are_left_alone(instance, tempdir):
     assert all((k / "outputs" / "counts.csv").exists() for k in kept)
 
 
+def test_a_live_run_that_proc_hides_is_left_alone(instance, tempdir, monkeypatch):
+    # /proc mounted with hidepid (a common hardening) hides another account's processes: a
+    # live `tre run` must not be failed, nor its sandbox wiped, because its stat is unreadable
+    from notebooks import recovery
+
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        here = this_process()
+        live = record_run(
+            instance, Process(here.host, here.boot_id, child.pid, process_started(child.pid))
+        )
+        kept = sandbox(tempdir, live.id)
+        real = recovery.process_started
+        monkeypatch.setattr(
+            recovery, "process_started", lambda pid: None if pid == child.pid else real(pid)
+        )
+        done = recover(instance)
+        assert done.failed == {} and done.removed == []
+        assert runs.get_run(instance, live.id).status == RUNNING
+        assert (kept / "outputs" / "counts.csv").exists()
+    finally:
+        child.kill()
+        child.wait()
+    done = recover(instance)  # once it has ended, it is failed
+    assert live.id in done.failed
+
+
 def test_a_run_recorded_before_processes_were_is_failed_and_told_so(instance, tempdir):
     old = record_run(instance, None)
     assert recover(instance).failed == {old.id: recovery.NO_PROCESS_RECORDED}

@@ -14,6 +14,7 @@ import pytest
 
 from sdc import safe
 from sdc.policy import Policy
+from sdc.tables.rounding import round_to_multiple
 from sdc.tables.rules import mean_note
 
 SIZES = {"a": 3, "b": 7, "c": 12, "d": 23, "e": 41, "f": 88, "g": 131, "h": 264}
@@ -98,19 +99,32 @@ def test_a_sum_and_a_mean_of_one_variable_do_not_give_the_exact_count():
     assert rounded_out(recovered) == {}
 
 
+def shares_left(mean: float, rounded: float) -> set[int]:
+    """The counts n' the rounding leaves (ROUNDED ± 2) for which some k' ones of n' publish as
+    MEAN, the attacker working the publication out again (sdc.tables.rules: a share of a table
+    whose sums are rounded is rounded, counted down from 1, to 1 / (rounded - 2.5))."""
+    step = 1 / (rounded - 2.5)
+    return {
+        n
+        for n in range(int(rounded) - 2, int(rounded) + 3)
+        if any(
+            np.isclose(1 - round_to_multiple(np.array([1 - k / n]), step)[0], mean)
+            for k in range(n + 1)
+        )
+    }
+
+
 def test_a_mean_of_a_flag_carries_neither_its_count_nor_its_ones():
-    # a 0/1 flag's mean is a proportion k/n: times the rounded count it must not give the exact
-    # number of ones, and its denominator must not be the count
+    # a 0/1 flag's mean is a proportion k/n: in full precision its denominator is the count
     flag = pd.Series((RNG.random(len(areas())) < 0.37).astype(float), name="flag")
-    means = published(safe.crosstab(areas(), values=flag, aggfunc="mean"))
-    counts = published(safe.crosstab(areas()))
-    ones = flag.groupby(areas()).sum().to_dict()
-    ones["All"] = flag.sum()
+    out = safe.crosstab(areas(), values=flag, aggfunc="mean")
+    means, counts = published(out), published(safe.crosstab(areas()))
+    assert rounded_out(denominators(out)) == {}
+    shares = flag.groupby(areas()).mean().to_dict() | {"All": flag.mean()}
     for area, mean in means.items():
-        numerator = mean * counts[area]
-        assert abs(numerator - round(numerator)) < 1e-9  # the published ones, a whole number
-        assert round(numerator) % 5 == 0 or round(numerator) != ones[area] or ones[area] % 5 == 0
-    assert rounded_out(denominators(safe.crosstab(areas(), values=flag, aggfunc="mean"))) == {}
+        # every count the rounding leaves has a share that publishes alike
+        assert len(shares_left(mean, counts[area])) == 5, area
+        assert abs(mean - shares[area]) <= 0.5 / (counts[area] - 2.5) + 1e-12
 
 
 @pytest.mark.parametrize(
@@ -122,25 +136,27 @@ def test_a_mean_of_a_flag_carries_neither_its_count_nor_its_ones():
     ids=["constant", "nearly-constant"],
 )
 def test_a_mean_of_a_nearly_constant_variable_does_not_give_its_count(values):
-    # the mean times the rounded count is the sum: for a (nearly) constant variable it must be
-    # the sum as its own table publishes it, rounded as counts are
+    # its sums are rounded as counts are (they pin them); the mean, in its precision, times
+    # the rounded count must not give the count either
     means = published(safe.crosstab(areas(), values=values, aggfunc="mean"))
     counts = published(safe.crosstab(areas()))
     sums = published(safe.crosstab(areas(), values=values, aggfunc="sum"))
     level = float(values.iloc[0])
-    recovered = {k: int(round(means[k] * counts[k] / level)) for k in means}
-    assert rounded_out(recovered) == {}
-    for k in means.keys() & sums.keys():
-        assert means[k] * counts[k] == pytest.approx(sums[k])
+    assert rounded_out({k: int(round(means[k] * counts[k] / level)) for k in means}) == {}
+    assert rounded_out({k: int(round(sums[k] / means[k])) for k in means}) == {}
+    true = values.groupby(areas()).mean().to_dict() | {"All": values.mean()}
+    for k, mean in means.items():  # and the mean is the mean, not a rounded sum's share
+        assert mean == pytest.approx(true[k], rel=1e-9)
 
 
 def test_describe_hides_the_count_of_a_flag_and_of_a_constant():
     frame = pd.DataFrame({"flag": [1.0] * 12 + [0.0] * 11, "seven": 7.0})  # 23 records
     out = safe.describe(frame)
     assert out.result.loc["count", "flag"] == 25
-    ones = out.result.loc["mean", "flag"] * 25
-    assert round(ones) == 10 and ones == pytest.approx(10)  # 12 ones, published as 10
-    assert out.result.loc["mean", "seven"] == pytest.approx(7.0)  # 7 × 25 / 25
+    share = out.result.loc["mean", "flag"]
+    assert share == pytest.approx(12 / 23, abs=0.5 / 22.5) and len(shares_left(share, 25)) == 5
+    assert Fraction(share).limit_denominator(5000).denominator != 23
+    assert out.result.loc["mean", "seven"] == 7.0
 
 
 def test_a_published_mean_stays_near_the_true_mean():
@@ -208,7 +224,7 @@ def test_each_output_says_why_its_values_differ_from_the_plain_statistic():
     income = pd.Series(RNG.lognormal(10, 0.5, len(areas())), name="income")
     mean = safe.crosstab(areas(), values=income, aggfunc="mean")
     assert any("rounded to 5" in note for note in mean.notes())
-    assert "note: each mean is published as its published sum" in repr(mean)
+    assert "note: each mean is published as its sum over its count rounded" in repr(mean)
     assert any("rounded to 5" in n for n in safe.describe(income.to_frame()).notes())
     time = pd.Series(RNG.exponential(10, 300).round())
     assert safe.survival(time, RNG.random(300) < 0.7).notes()
