@@ -299,7 +299,8 @@ def suppression_cost(cells: pd.DataFrame, values: np.ndarray, kind: str) -> np.n
 def _one_contributor(cells: pd.DataFrame) -> np.ndarray:
     """Cells with a single contributor (a person where the table has holdings): that person
     knows the cell's value exactly, suppressed or not."""
-    return np.array([contributors(c) == 1 for c in cells.to_dict("records")], dtype=bool)
+    needed = [c for c in ("count", "holdings") if c in cells]  # all contributors() reads
+    return np.array([contributors(c) == 1 for c in cells[needed].to_dict("records")], dtype=bool)
 
 
 def _manual_cells(table: Table, unsafe) -> tuple[np.ndarray, list[dict[str, Any]]]:
