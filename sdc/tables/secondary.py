@@ -1096,8 +1096,8 @@ class _Basis:
             return [(-np.inf, np.inf)] * len(cells)
         room = (values[self.cells] - lower_bound)[:, None]
         out: list[tuple[float, float]] = []
-        for start in range(0, len(cells), 128):
-            some = cells[start : start + 128]
+        for start in range(0, len(cells), 32):  # blocks small beside the peak: 0.3 MiB
+            some = cells[start : start + 32]
             ks = [self.index[c] for c in some]
             direction = self.rows @ self.rows[ks].T  # a cell's own entry: its squared norm, > 0
             own = direction[ks, np.arange(len(ks))]
