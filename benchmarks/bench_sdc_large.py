@@ -29,7 +29,7 @@ from sdc.tables import secondary  # noqa: E402
 UNSAFE = 26
 
 
-SEED = int(sys.argv[2]) if len(sys.argv) > 2 else 1
+SEED = 1  # the command line's second argument, when run as a script (imported: 1)
 
 
 def data() -> pd.DataFrame:
@@ -95,4 +95,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    SEED = int(sys.argv[2]) if len(sys.argv) > 2 else SEED
     main()

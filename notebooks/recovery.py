@@ -114,10 +114,22 @@ def why_gone(found: Run, here: Process) -> str | None:
         return ANOTHER_BOOT
     started = process_started(found.pid)
     if started is None:
-        return NO_SUCH_PROCESS
+        return NO_SUCH_PROCESS if not _exists(found.pid) else None
     if found.pid_started is not None and started != found.pid_started:
         return PID_REUSED
     return None
+
+
+def _exists(pid: int) -> bool:
+    """Whether a process PID exists though /proc does not show it (mounted with hidepid, a
+    process of another account): then it may be the live runner, and is left alone."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 @dataclass
