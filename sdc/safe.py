@@ -793,65 +793,112 @@ def survival(time, event, policy: Policy | None = None) -> SafeOutput:
     """A Kaplan-Meier table reported only at times where at least ``threshold`` events have
     happened since the last reported time, while at least ``threshold`` people are at risk.
 
-    Counts are rounded, and the survival is computed from rounded counts only (as OpenSAFELY's
-    Kaplan-Meier does): each reported interval multiplies it by 1 − events / at risk at the
-    interval's start, both rounded. In full precision its steps would be fractions whose
-    denominators are the exact numbers at risk. Where an interval's events all fall at one
-    time, this is the Kaplan-Meier estimate of the rounded counts."""
+    Every published number comes from rounded cumulative counts, as OpenSAFELY's Kaplan-Meier
+    does: the number of people, and at each reported time the events and the censored so far
+    and the people who left before it, each rounded. ``at_risk`` is the people less those who
+    left before the time, ``events`` and ``censored`` the differences of the rounded running
+    totals, and the survival multiplies, at each reported interval, 1 - events / the people at
+    risk at the interval's start. Rounded row by row instead, the rows' residues together gave
+    the exact count; in full precision, the survival's denominators did."""
     policy = _policy(policy)
-    frame = pd.DataFrame(
-        {
-            "time": pd.Series(time).reset_index(drop=True).astype(float),
-            "event": pd.Series(event).reset_index(drop=True).astype(float),
-        }
-    )
-    frame = frame.dropna()
-    if not set(frame.event.unique()) <= {0.0, 1.0}:
-        raise SdcError("event must be 1 (event) or 0 (censored)")
+    frame = _survival_frame(time, event)
     grouped = frame.groupby("time").agg(events=("event", "sum"), leaving=("event", "size"))
     at_risk = grouped.leaving[::-1].cumsum()[::-1]
-    rows, since_events, since_censored, start = [], 0.0, 0.0, None
+    rows, since_events, since_censored = [], 0.0, 0.0
     for t in grouped.index:
         since_events += grouped.events[t]
         since_censored += grouped.leaving[t] - grouped.events[t]
         risk = float(at_risk[t])
-        start = risk if start is None else start
         if risk < policy.threshold:
             break
-        if since_events >= policy.threshold:
+        if since_events >= policy.threshold:  # (the rules read the exact counts)
             rows.append(
                 {
                     "time": float(t),
                     "at_risk": risk,
                     "events": since_events,
                     "censored": since_censored,
-                    "interval_at_risk": start,
                 }
             )
             since_events = since_censored = 0.0
-            start = None
+    base = policy.rounding_base
+
+    def rounded(value: float) -> float:
+        return float(redact_then_round(np.array([value]), None, base)[0])
+
+    people = rounded(float(len(frame)))
+    events = grouped.events.cumsum()
+    censored = (grouped.leaving - grouped.events).cumsum()
+    left_before = grouped.leaving.cumsum() - grouped.leaving
+    survival_so_far, previous = 1.0, {"events": 0.0, "censored": 0.0}
+    for row in rows:
+        t = row["time"]
+        so_far = {"events": rounded(float(events[t])), "censored": rounded(float(censored[t]))}
+        start = people - previous["events"] - previous["censored"]
+        published = {
+            "time": t,
+            "at_risk": people - rounded(float(left_before[t])),
+            "events": so_far["events"] - previous["events"],
+            "censored": so_far["censored"] - previous["censored"],
+        }
+        survival_so_far *= 1 - published["events"] / start
+        row |= {"interval_at_risk": start, "survival": survival_so_far, "published": published}
+        previous = so_far
     columns = ["time", "at_risk", "events", "censored", "survival"]
-    result = pd.DataFrame(rows, columns=[*columns, "interval_at_risk"])
-    for column in ("at_risk", "events", "censored", "interval_at_risk"):
-        result[column] = redact_then_round(
-            result[column].to_numpy(float), None, policy.rounding_base
-        )
-    result["survival"] = (1 - result["events"] / result["interval_at_risk"]).cumprod()
-    for row, survival in zip(rows, result["survival"], strict=True):
-        row["survival"] = float(survival)
-    result = result[columns]
+    result = pd.DataFrame(
+        [r["published"] | {"survival": r["survival"]} for r in rows], columns=columns
+    )
     evidence = _header("survival", policy, {}) | {
         "kind": "survival",
         "rows": rows,
         "records": int(len(frame)),
         "summary": {"reported_times": len(rows), "event_times": int(len(grouped)), "suppressed": 0},
         "survival": {
-            "note": "the survival is computed from the rounded counts only: each reported "
-            "interval multiplies it by 1 - events / at risk at the interval's start, both "
-            f"rounded to {policy.rounding_base}, so that its steps give no exact count"
+            "note": "every number comes from rounded cumulative counts (the people, and the "
+            f"events, censored and leavers so far, each rounded to {base}): the survival "
+            "multiplies, at each reported interval, 1 - events / at risk at the interval's "
+            "start, so that neither its rows nor its steps give an exact count"
         },
     }
+    if not rows:
+        evidence["survival"]["note"] += (
+            f"; no time is reported: none has {policy.threshold} events since the last while "
+            f"{policy.threshold} people are at risk"
+        )
     return SafeOutput("survival", result, evidence)
+
+
+def _survival_frame(time, event) -> pd.DataFrame:
+    """TIME and EVENT as numbers, rows with either missing dropped; a sentence where they are
+    not two equally long columns of numbers, events 1 or 0."""
+    time, event = pd.Series(time).reset_index(drop=True), pd.Series(event).reset_index(drop=True)
+    if len(time) != len(event):
+        raise SdcError(
+            f"time and event must have one value per person: {len(time)} times and "
+            f"{len(event)} events were given"
+        )
+    if not len(time):
+        raise SdcError("survival needs at least one person with a time and an event")
+    columns = {}
+    for name, values in (("time", time), ("event", event)):
+        if pd.api.types.is_bool_dtype(values):
+            values = values.astype(float)
+        if not pd.api.types.is_numeric_dtype(values):
+            raise SdcError(
+                f"{name} must be numbers ({values.dtype} given): "
+                + (
+                    "give times as durations, e.g. (end - start).dt.days"
+                    if name == "time"
+                    else "give events as 1 (event) or 0 (censored)"
+                )
+            )
+        columns[name] = values.astype(float)
+    frame = pd.DataFrame(columns).dropna()
+    if frame.empty:
+        raise SdcError("survival needs at least one person with a time and an event")
+    if not set(frame.event.unique()) <= {0.0, 1.0}:
+        raise SdcError("event must be 1 (event) or 0 (censored)")
+    return frame
 
 
 # ---------------------------------------------------------------------------------------------

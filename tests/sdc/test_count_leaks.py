@@ -6,13 +6,14 @@ sums or means, and recovers an exact count the policy rounds out. Those marked `
 through today; their reason says what the attacker reads."""
 
 import json
+import re
 from fractions import Fraction
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from sdc import safe
+from sdc import SdcError, safe
 from sdc.policy import Policy
 from sdc.tables.rounding import round_to_multiple
 from sdc.tables.rules import mean_note
@@ -231,3 +232,36 @@ def test_each_output_says_why_its_values_differ_from_the_plain_statistic():
     # a sum of an ordinary variable is exact, and says nothing
     assert safe.crosstab(areas(), values=income, aggfunc="sum").notes() == []
     assert mean_note(1) is None  # a policy that does not round counts keeps means exact
+
+
+def nested_survival(n: int):
+    # an analyst's bins: of n people, 11 have an event at each of t = 1..5, the rest are
+    # censored at t = 9; rounded row by row, at_risk = round(n - 11k) ran through every
+    # residue of n modulo 5, and together the rows named n
+    time = [float(1 + k // 11) if k < 55 else 9.0 for k in range(n)]
+    event = [1.0 if k < 55 else 0.0 for k in range(n)]
+    return safe.survival(pd.Series(time), pd.Series(event))
+
+
+def test_a_survival_tables_rows_together_do_not_carry_the_exact_count():
+    published = {n: nested_survival(n).result.to_csv() for n in range(58, 63)}  # all round to 60
+    assert len(set(published.values())) == 1
+    assert nested_survival(58).result.at_risk.tolist()[:3] == [60.0, 50.0, 40.0]
+
+
+@pytest.mark.parametrize(
+    ("time", "event", "says"),
+    [
+        ([1.0, 2.0, 3.0], [1, 0], "3 times and 2 events"),
+        (["a", "b"], [1, 0], "time must be numbers"),
+        ([1.0, 2.0], ["yes", "no"], "give events as 1 (event) or 0 (censored)"),
+        ([], [], "at least one person"),
+        ([1.0, 2.0], [2, 0], "event must be 1 (event) or 0 (censored)"),
+    ],
+)
+def test_a_survival_of_bad_input_says_what_is_wrong(time, event, says):
+    with pytest.raises(SdcError, match=re.escape(says)):
+        safe.survival(
+            pd.Series(time, dtype=object if time and isinstance(time[0], str) else float),
+            pd.Series(event),
+        )
