@@ -458,6 +458,15 @@ def _published_mean(values: pd.Series, policy: Policy) -> tuple[float, str | Non
     return float(published_values(cells, "magnitude", "mean", policy)[0]), note
 
 
+def _published_std(values: pd.Series, policy: Policy) -> float:
+    """The standard deviation of VALUES as a table's one cell publishes it
+    (:func:`sdc.tables.rules.published_values`): a flag's from its published share and rounded
+    count, whole numbers' with the variance rounded so that it gives no exact count."""
+    frame = pd.DataFrame({"all": 0, "values": values.to_numpy(dtype=float)})
+    table = tables.build(frame, "all", None, "values", "std", False, policy.max_table_cells)
+    return float(published_values(table.cells, table.kind, "std", policy)[0])
+
+
 def describe(data: pd.DataFrame | pd.Series, policy: Policy | None = None) -> SafeOutput:
     """``DataFrame.describe()`` for numeric columns, with each statistic checked."""
     policy = _policy(policy)
@@ -489,6 +498,8 @@ def describe(data: pd.DataFrame | pd.Series, policy: Policy | None = None) -> Sa
             elif stat == "mean":
                 value, note = _published_mean(frame[column], policy)
                 notes += [note] if note and note not in notes else []
+            elif stat == "std":
+                value = _published_std(frame[column], policy)
             if reasons[stat]:
                 value = np.nan
                 suppressed += 1

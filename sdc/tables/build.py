@@ -31,7 +31,7 @@ TOTAL = "All"
 COUNT_FUNCS = ("count", "size")
 # what publishes a sum, or a mean (its published sum over its published count): what bounds a
 # count from a sum is recorded for both (rules.nearly_constant, rules.on_a_lattice)
-SUMMED = ("sum", "mean")
+SUMMED = ("sum", "mean", "std", "var")  # (a spread's spacing: rules.published_values)
 MAGNITUDE_FUNCS = ("sum", "mean")
 ORDER_FUNCS = ("min", "max", "median", "mode")
 # what every cell records about its contributors (the evidence a checker re-checks)
@@ -188,7 +188,7 @@ def build(
         pairs = (pair_key // people, pair_key % people, np.bincount(pair_of, weights=v))
         top1, top2 = _top_two(pairs[0], pairs[2], grid_size)
     squares = np.bincount(group, weights=v * v, minlength=grid_size)
-    counted_apart = values is not None and aggfunc in MAGNITUDE_FUNCS
+    counted_apart = values is not None and aggfunc in SUMMED
     if counted_apart:
         # what bounds a cell's count from its sum: its non-zero records, the smallest magnitude
         nonzero = np.bincount(group, weights=(v != 0), minlength=grid_size)

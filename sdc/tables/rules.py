@@ -404,6 +404,8 @@ def published_values(
             values = round_to_multiple(values, step)
         if aggfunc == "mean":
             values = _published_means(cells, values, step, policy, base)
+    elif aggfunc in ("std", "var") and base > 1:
+        values = _published_spreads(cells, aggfunc, policy, base)
     values[pinned_redacted(cells, aggfunc, policy.redact_at_most)] = np.nan
     return values
 
@@ -445,6 +447,40 @@ def _published_means(
         rounded = np.where((resolution > 0) & np.isfinite(top), grid, mean)
         hides = step / np.abs(mean) >= base
     return np.where(hides & (counts > 0), rounded, over_rounded)
+
+
+def _published_spreads(cells: pd.DataFrame, aggfunc: str, policy: Policy, base: int) -> np.ndarray:
+    """The published standard deviations (or variances) of CELLS: never the exact count with the
+    sum and count tables beside them.
+
+    A cell of zeros and one value a (a 0/1 flag) has the spread |a|·sqrt(p(1 - p) n/(n - 1)),
+    which gives n and the share p = k/n together: it is published from the share rounded as
+    a mean of a lattice is (:func:`_published_means`) and the rounded count R alone. A cell of
+    values a spacing D apart (whole numbers) has a sum of squares Q on a grid of D², and
+    var·(n' - 1) + S²/n' = Q is on it for the true n' only (S from the exact sum): its variance
+    is rounded to D² / (R - 3), so that every count the rounding leaves finds a Q on the grid
+    (ages move by less than 0.01 %). Values with no spacing (measurements) stay exact."""
+    counts = redact_then_round(cells["count"].to_numpy(float), policy.redact_at_most, base)
+    exact = cells["value"].to_numpy(float)
+    variance = exact**2 if aggfunc == "std" else exact.copy()
+    spacing = (
+        cells["spacing"].to_numpy(float) if "spacing" in cells else np.full(len(cells), np.nan)
+    )
+    top, low = cells["max"].to_numpy(float), cells["min"].to_numpy(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        # zeros and one value a: a share p of a, rounded on the grid through 1 (as a mean)
+        value = np.where(np.abs(top) >= np.abs(low), top, low)
+        share = (spacing == 0) & ((top == 0) | (low == 0)) & (value != 0)
+        p = cells["sum"].to_numpy(float) / (value * cells["count"].to_numpy(float))
+        grid = np.where(counts > base, 1 / (counts - base / 2), 0.0)
+        p = np.where(grid > 0, 1 - round_to_multiple(1 - p, np.where(grid > 0, grid, 1.0)), p)
+        of_share = value**2 * p * (1 - p) * counts / (counts - 1)
+        # values a spacing D apart: the variance to D² / (R - 3)
+        step = np.where((spacing > 0) & (counts > 3), spacing**2 / (counts - 3), 0.0)
+        on_grid = round_to_multiple(variance, np.where(step > 0, step, 1.0))
+        variance = np.where(share, of_share, np.where(step > 0, on_grid, variance))
+        variance = np.where((counts > 1) & ~np.isnan(exact), variance, np.nan)
+    return np.sqrt(variance) if aggfunc == "std" else variance
 
 
 def proportion_reasons(ones, count: float, aggfunc: str, policy: Policy) -> list[str]:

@@ -265,3 +265,39 @@ def test_a_survival_of_bad_input_says_what_is_wrong(time, event, says):
             pd.Series(time, dtype=object if time and isinstance(time[0], str) else float),
             pd.Series(event),
         )
+
+
+def test_describes_std_of_a_flag_does_not_carry_the_count():
+    # a flag's std is sqrt(k(n - k)/(n(n - 1))): with its count rounded it named n (57 of 55)
+    flag = pd.Series([1.0] * 23 + [0.0] * 34)  # 57 records, 23 ones
+    out = safe.describe(flag.to_frame("flag"))
+    count, share, std = (float(out.result.loc[s, "flag"]) for s in ("count", "mean", "std"))
+    assert count == 55
+    # a function of the published share and rounded count alone
+    assert std == pytest.approx(np.sqrt(share * (1 - share) * count / (count - 1)), rel=1e-12)
+    fits = {
+        n
+        for n in range(53, 58)
+        for k in range(n + 1)
+        if np.isclose(std**2, k * (n - k) / (n * (n - 1)))
+    }
+    assert fits != {57}
+
+
+def test_a_std_of_whole_numbers_does_not_carry_the_count():
+    # var·(n' - 1) + S²/n' is the sum of squares, a whole number, for the true n' only
+    ages = pd.Series(RNG.integers(18, 90, len(areas())).astype(float), name="age")
+    stds = published(safe.crosstab(areas(), values=ages, aggfunc="std"))
+    sums = ages.groupby(areas()).sum().to_dict() | {"All": ages.sum()}  # exact, as published
+    counts = published(safe.crosstab(areas()))
+    for area, std in stds.items():
+        r = int(counts[area])
+        whole = {
+            n
+            for n in range(r - 2, r + 3)
+            if abs((q := std**2 * (n - 1) + sums[area] ** 2 / n) - round(q)) < 1e-6
+        }
+        assert whole != {truth()[area]} or truth()[area] % 5 == 0, area
+    true = ages.groupby(areas()).std().to_dict() | {"All": ages.std()}
+    for area, std in stds.items():
+        assert std == pytest.approx(true[area], rel=1e-3)
