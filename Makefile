@@ -74,7 +74,7 @@ test: lint proxy assets
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no test" >&2; exit 1; fi; \
 	exit $$status
 
-# style, the layers of DESIGN.md (import-linter's contracts in pyproject.toml) and the types
+# style, the layers of docs/architecture.md (import-linter's contracts in pyproject.toml) and the types
 lint: $(STAMP)
 	$(RUN)/ruff check .
 	$(RUN)/ruff format --check .

@@ -158,9 +158,11 @@ def runs_show(context: Context, run_id: str, as_json: bool) -> None:
 @runs_group.command("recover")
 @pass_context
 def runs_recover(context: Context) -> None:
-    """Fail the runs of this host whose process ended before they did (a restart or a crash),
-    and remove the sandboxes they left in the tempdir; live runs, and other hosts' runs, are left.
-    The tre service does this when it starts."""
+    """Fail interrupted runs; remove their sandboxes.
+
+    The runs of this host whose process ended before they did are failed, and the sandboxes
+    they left in the tempdir removed; live runs, and other hosts' runs, are left. The tre
+    service does this when it starts."""
     from notebooks.recovery import recover
 
     for line in recover(context.instance(), context.actor).lines():

@@ -31,6 +31,7 @@ import pandas as pd
 from sdc import query, tables
 from sdc.errors import SdcError
 from sdc.policy import EVIDENCE_SUFFIX, Policy
+from sdc.tables.build import AGGFUNCS
 from sdc.tables.rounding import redact_then_round
 from sdc.tables.rules import (
     cell_reasons,
@@ -340,13 +341,19 @@ def crosstab(
 
     HOLDING is each record's person (an id or pseudonym, aligned with INDEX): give it whenever
     a person can have several records, so that the rules weigh each person's total, not each
-    record. UNSAFE marks cells sensitive by hand (see :func:`sdc.tables.protect`)."""
+    record. UNSAFE marks cells sensitive by hand (see :func:`sdc.tables.protect`).
+
+    Counts are rounded, and so that no other statistic gives a count back, a mean, std or var
+    may differ a little from pandas' (a mean over a small cell's rounded count is off by up to
+    2/(n - 2) of itself): ``out.notes()``, and the output's repr, say how."""
     policy = _policy(policy)
     rows_frame, rows = _as_frame(index, rownames, "row")
     parts = [rows_frame]
     cols: list[str] = []
     if columns is not None:
         cols_frame, cols = _as_frame(columns, colnames, "col")
+        cols = [_unused(name, rows) for name in cols]  # (pandas allows a name twice)
+        cols_frame.columns = cols
         parts.append(cols_frame)
     value_name = holding_name = None
     if holding is not None:
@@ -355,10 +362,10 @@ def crosstab(
             holding_name = "_" + holding_name
         parts.append(pd.DataFrame({holding_name: pd.Series(holding).reset_index(drop=True)}))
     if values is not None:
-        value_name = str(getattr(values, "name", None) or "values")
+        value_name = _unused(str(getattr(values, "name", None) or "values"), rows + cols)
         parts.append(pd.DataFrame({value_name: pd.Series(values).reset_index(drop=True)}))
         if aggfunc is None:
-            raise SdcError("values needs an aggfunc (count, sum, mean, median, min, max, std)")
+            raise SdcError(f"values needs an aggfunc: one of {', '.join(AGGFUNCS)}")
     lengths = {len(p) for p in parts}
     if len(lengths) != 1:
         raise SdcError("index, columns and values must have the same length")
@@ -367,6 +374,15 @@ def crosstab(
     return _table_output(
         "crosstab", frame, rows, cols, value_name, aggfunc, margins, policy, holding_name, unsafe
     )
+
+
+def _unused(name: str, taken: list[str]) -> str:
+    """NAME, or NAME_2, NAME_3...: the first that TAKEN does not hold."""
+    found, k = name, 1
+    while found in taken:
+        k += 1
+        found = f"{name}_{k}"
+    return found
 
 
 def pivot_table(
@@ -468,7 +484,9 @@ def _published_std(values: pd.Series, policy: Policy) -> float:
 
 
 def describe(data: pd.DataFrame | pd.Series, policy: Policy | None = None) -> SafeOutput:
-    """``DataFrame.describe()`` for numeric columns, with each statistic checked."""
+    """``DataFrame.describe()`` for numeric columns, with each statistic checked: the count is
+    rounded, and the mean and std are published so that they do not give it back
+    (``out.notes()`` says how)."""
     policy = _policy(policy)
     frame = data.to_frame() if isinstance(data, pd.Series) else data
     numeric = [

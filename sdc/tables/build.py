@@ -131,7 +131,11 @@ def build(
     if not 1 <= len(dims) <= 3:
         raise SdcError(f"tables have 1 to 3 dimensions; {len(dims)} given")
     if aggfunc not in AGGFUNCS:
-        raise SdcError(f"aggfunc must be one of {', '.join(AGGFUNCS)}, not {aggfunc!r}")
+        given = getattr(aggfunc, "__name__", None) if callable(aggfunc) else None
+        raise SdcError(
+            f"aggfunc must be one of {', '.join(AGGFUNCS)} (a name, as a string), not "
+            + (f"the function {given}: pass aggfunc={given!r}" if given else repr(aggfunc))
+        )
     if aggfunc not in COUNT_FUNCS and values is None:
         raise SdcError(f"aggfunc {aggfunc!r} needs a values column")
     check_frame(df, dims + ([values] if values else []) + ([holding] if holding else []))

@@ -176,3 +176,16 @@ def test_session_steps_undo_and_report(testdata2, tmp_path):
     with pytest.raises(SdcError, match="no step to undo"):
         session.undo()
         session.undo()
+
+
+def test_crosstab_names_twice_and_functions_for_aggfunc_get_answers_not_tracebacks():
+    frame = pd.DataFrame({"area": list("ab") * 20, "v": np.arange(40.0)})
+    # a dimension given twice (pandas allows it): the second is renamed, not an IndexError
+    out = safe.crosstab(frame.area, frame.area.str.upper())
+    assert out.result.columns.name == "area_2" and out.result.loc["All", "All"] == 40
+    with pytest.raises(SdcError, match="not the function mean: pass aggfunc='mean'"):
+        safe.crosstab(frame.area, values=frame.v, aggfunc=np.mean)
+    with pytest.raises(SdcError, match="values needs an aggfunc: one of count, size, sum, mean"):
+        safe.crosstab(frame.area, values=frame.v)
+    with pytest.raises(SdcError, match="is not numeric"):
+        safe.crosstab(frame.area, values=frame.area, aggfunc="sum")
