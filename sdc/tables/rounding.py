@@ -14,10 +14,10 @@ def round_to_base(values: np.ndarray, base: int) -> np.ndarray:
     return round_to_multiple(values, base)
 
 
-def round_to_multiple(values: np.ndarray, step: float) -> np.ndarray:
+def round_to_multiple(values: np.ndarray, step: float | np.ndarray) -> np.ndarray:
     """VALUES rounded to the nearest multiple of STEP (> 0; halves go up): a count's base, or
     the base of sums that pin counts (:func:`sdc.tables.rules.sum_rounding`), which may be
-    below 1 (a variable of tenths)."""
+    below 1 (a variable of tenths); or one step per value (a mean's or spread's grid)."""
     return np.floor(np.asarray(values, dtype=float) / step + 0.5) * step
 
 
