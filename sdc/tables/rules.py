@@ -378,11 +378,12 @@ def mean_note(base: int, rounded_sums: float | None = None) -> str | None:
             "checkers)"
         )
     return (
-        f"this table's sums are rounded (to {rounded_sums:.6g}), so its means keep their "
-        "precision, but for a lattice's: a mean of values a spacing D apart (whole numbers, a "
-        f"0/1 flag) is rounded to D / (its count rounded to {base}, less {base / 2:g}), so "
-        "that its denominator gives no exact count; a cell whose rounded sum would not hide "
-        f"its count is published as its sum over its count rounded to {base}"
+        f"this table's sums are rounded (to {rounded_sums:.6g}), so each mean is its rounded sum "
+        f"over its count rounded to {base} (off by up to half that step over the count, and "
+        f"{base // 2}/(n - {base // 2}) of itself), but for cells whose own records pin their "
+        "count or lie on a lattice: those keep their precision, but for the lattice's (a mean "
+        f"of values a spacing D apart is rounded to D / (its rounded count less {base / 2:g})), "
+        "so that no mean gives an exact count"
     )
 
 
@@ -420,9 +421,13 @@ def _published_means(
     denominator where the values lie on a lattice (a mean of whole numbers is S/n, a share k/n).
     Where sums are exact, a mean is its sum over its rounded count, as rates are published from
     rounded numerators and denominators: a cell of n records is then off by at most 2/(n - 2)
-    with base 5. Where sums are rounded (to STEP: they pin counts, or lie on a lattice), the
-    rounded sum leaves at least BASE counts for a mean of at most STEP / BASE (checked per cell,
-    else as above), so the mean keeps its precision but for its lattice: it is rounded, on the
+    with base 5. Where sums are rounded (to STEP: they pin counts, or lie on a lattice), a cell
+    whose own records pin its count or lie on a lattice has its sum rounded wherever it is
+    published, and the rounded sum leaves at least BASE counts for a mean of at most
+    STEP / BASE (checked per cell); such a cell's mean keeps its precision but for its lattice
+    (every other cell's mean is its rounded sum over its rounded count: its sum is exact in a
+    table without the cells that rounded this one's, which with a precise mean would give its
+    count; an attack review found it): it is rounded, on the
     grid through the cell's largest value, to its spacing D (the gap between its values, or
     the one non-zero value of a share) over (rounded count - base / 2): finer than D/n' for
     every count n' the rounding leaves, so that every one of them has a mean that rounds alike,
@@ -446,7 +451,15 @@ def _published_means(
         grid = top - round_to_multiple(top - mean, resolution)
         rounded = np.where((resolution > 0) & np.isfinite(top), grid, mean)
         hides = step / np.abs(mean) >= base
-    return np.where(hides & (counts > 0), rounded, over_rounded)
+    # only a cell whose own sum is rounded wherever it is published (its own records pin its
+    # count, or lie on a lattice) keeps its precision: another cell's sum is rounded here only
+    # because of its neighbours, and another table of the same records (without them) gives it
+    # exactly, which with a precise mean would give its count
+    own = np.zeros(len(cells), bool)
+    for column in ("nonzero_low", "lattice"):
+        if column in cells:
+            own |= cells[column].notna().to_numpy()
+    return np.where(own & hides & (counts > 0), rounded, over_rounded)
 
 
 def _published_spreads(cells: pd.DataFrame, aggfunc: str, policy: Policy, base: int) -> np.ndarray:

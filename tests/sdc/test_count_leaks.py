@@ -301,3 +301,48 @@ def test_a_std_of_whole_numbers_does_not_carry_the_count():
     true = ages.groupby(areas()).std().to_dict() | {"All": ages.std()}
     for area, std in stds.items():
         assert std == pytest.approx(true[area], rel=1e-3)
+
+
+def costs(seed: int, standard_share: float) -> pd.DataFrame:
+    """Costs in pennies; the standard treatment costs a flat 120.00 (a tariff): its cells pin
+    their counts, so the table's sums are rounded."""
+    rng = np.random.default_rng(seed)
+    sizes = {"a": 13, "b": 17, "c": 22, "d": 28}
+    area = np.repeat(list(sizes), list(sizes.values()))
+    treat = np.where(rng.random(len(area)) < standard_share, "standard", "special")
+    cost = np.where(treat == "standard", 120.0, np.round(rng.uniform(20, 110, len(area)), 2))
+    return pd.DataFrame({"area": area, "treat": treat, "cost": cost})
+
+
+def test_a_precise_mean_beside_another_tables_exact_sum_does_not_give_the_count():
+    # the area margins' sums are rounded only because of the flat-tariff cells beside them; a
+    # one-way table of the same records publishes them exactly: a precise mean there gave n
+    frame = costs(3, 0.2)
+    means = safe.pivot_table(frame, values="cost", index="area", columns="treat", aggfunc="mean")
+    total = safe.pivot_table(frame, values="cost", index="area", aggfunc="sum").result["cost"]
+    sizes = frame.area.value_counts().to_dict()
+    recovered = {k: round(total[k] / means.result.loc[k, "All"]) for k in sizes}
+    assert {k: n for k, n in recovered.items() if n == sizes[k] and n % 5} == {}
+
+
+def test_one_mean_table_with_a_constant_column_does_not_give_its_counts():
+    # cells, margins and the constant column: n_standard / n_special = (m_sp - M) / (M - 120)
+    frame = costs(4, 0.45)
+    t = safe.pivot_table(frame, values="cost", index="area", columns="treat", aggfunc="mean")
+    c = safe.pivot_table(frame, values="cost", index="area", columns="treat", aggfunc="count")
+    exact = pd.crosstab(frame.area, frame.treat)
+    for k in exact.index:
+        m_sp, m_st, whole = (t.result.loc[k, col] for col in ("special", "standard", "All"))
+        if np.isnan([m_sp, m_st, whole]).any():
+            continue
+        ratio = (m_sp - whole) / (whole - m_st)
+        near = {
+            (a, b)
+            for a in range(int(c.result.loc[k, "special"]) - 2, int(c.result.loc[k, "special"]) + 3)
+            for b in range(
+                int(c.result.loc[k, "standard"]) - 2, int(c.result.loc[k, "standard"]) + 3
+            )
+            if abs(a + b - c.result.loc[k, "All"]) <= 2 and abs(b / a - ratio) < 1e-3
+        }
+        truth = (exact.loc[k, "special"], exact.loc[k, "standard"])
+        assert near != {truth} or (truth[0] % 5 == 0 and truth[1] % 5 == 0), k
