@@ -32,7 +32,7 @@ from sdc import query, tables
 from sdc.errors import SdcError
 from sdc.policy import EVIDENCE_SUFFIX, Policy
 from sdc.tables.build import AGGFUNCS
-from sdc.tables.rounding import redact_then_round
+from sdc.tables.rounding import redact_then_round, round_to_base
 from sdc.tables.rules import (
     cell_reasons,
     mean_note,
@@ -463,24 +463,21 @@ def _describe_rules(evidence: dict[str, Any], policy: Policy) -> dict[str, list[
     return reasons
 
 
-def _published_mean(values: pd.Series, policy: Policy) -> tuple[float, str | None]:
-    """The mean of VALUES as a table's one cell publishes it
+def _published_statistic(
+    values: pd.Series, aggfunc: str, policy: Policy
+) -> tuple[float, str | None]:
+    """The mean (or std) of VALUES as a table's one cell publishes it
     (:func:`sdc.tables.rules.published_values`), and the note that says how: never in full
     precision where that would give the count that describe publishes rounded."""
     frame = pd.DataFrame({"all": 0, "values": values.to_numpy(dtype=float)})
-    table = tables.build(frame, "all", None, "values", "mean", False, policy.max_table_cells)
-    cells = on_a_lattice(nearly_constant(table.cells, "mean", policy), "mean", policy)
-    note = mean_note(policy.rounding_base, sum_rounding(cells, "mean", policy.rounding_base))
-    return float(published_values(cells, "magnitude", "mean", policy)[0]), note
-
-
-def _published_std(values: pd.Series, policy: Policy) -> float:
-    """The standard deviation of VALUES as a table's one cell publishes it
-    (:func:`sdc.tables.rules.published_values`): a flag's from its published share and rounded
-    count, whole numbers' with the variance rounded so that it gives no exact count."""
-    frame = pd.DataFrame({"all": 0, "values": values.to_numpy(dtype=float)})
-    table = tables.build(frame, "all", None, "values", "std", False, policy.max_table_cells)
-    return float(published_values(table.cells, table.kind, "std", policy)[0])
+    table = tables.build(frame, "all", None, "values", aggfunc, False, policy.max_table_cells)
+    cells = on_a_lattice(nearly_constant(table.cells, aggfunc, policy), aggfunc, policy)
+    value = float(published_values(cells, table.kind, aggfunc, policy)[0])
+    if aggfunc != "mean":
+        return value, None
+    return value, mean_note(
+        policy.rounding_base, sum_rounding(cells, aggfunc, policy.rounding_base)
+    )
 
 
 def describe(data: pd.DataFrame | pd.Series, policy: Policy | None = None) -> SafeOutput:
@@ -513,11 +510,9 @@ def describe(data: pd.DataFrame | pd.Series, policy: Policy | None = None) -> Sa
                         np.array([value]), policy.redact_at_most, policy.rounding_base
                     )[0]
                 )
-            elif stat == "mean":
-                value, note = _published_mean(frame[column], policy)
+            elif stat in ("mean", "std"):
+                value, note = _published_statistic(frame[column], stat, policy)
                 notes += [note] if note and note not in notes else []
-            elif stat == "std":
-                value = _published_std(frame[column], policy)
             if reasons[stat]:
                 value = np.nan
                 suppressed += 1
@@ -853,7 +848,7 @@ def survival(time, event, policy: Policy | None = None) -> SafeOutput:
     base = policy.rounding_base
 
     def rounded(value: float) -> float:
-        return float(redact_then_round(np.array([value]), None, base)[0])
+        return float(round_to_base(np.array([value]), base)[0])
 
     people = rounded(float(len(frame)))
     events = grouped.events.cumsum()

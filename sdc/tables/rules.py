@@ -445,11 +445,8 @@ def _published_means(
     gap = np.where(spacing > 0, spacing, np.where(spacing == 0, one_value, 0.0))
     with np.errstate(invalid="ignore", divide="ignore"):
         resolution = np.where(counts > base, np.nan_to_num(gap) / (counts - base / 2), 0.0)
-        # on the grid through the cell's largest value (a lattice point: a constant's mean
-        # stays the constant, a share's is counted down from 1)
         top = cells["max"].to_numpy(float)
-        grid = top - round_to_multiple(top - mean, resolution)
-        rounded = np.where((resolution > 0) & np.isfinite(top), grid, mean)
+        rounded = np.where(np.isfinite(top), _counted_down(top, mean, resolution), mean)
         hides = step / np.abs(mean) >= base
     # only a cell whose own sum is rounded wherever it is published (its own records pin its
     # count, or lie on a lattice) keeps its precision: another cell's sum is rounded here only
@@ -460,6 +457,14 @@ def _published_means(
         if column in cells:
             own |= cells[column].notna().to_numpy()
     return np.where(own & hides & (counts > 0), rounded, over_rounded)
+
+
+def _counted_down(top, value: np.ndarray, resolution: np.ndarray) -> np.ndarray:
+    """VALUE rounded to RESOLUTION on the grid through TOP (a lattice point: a constant's mean
+    stays the constant, a share is counted down from 1); kept where RESOLUTION is 0."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        grid = top - round_to_multiple(top - value, np.where(resolution > 0, resolution, 1.0))
+    return np.where(resolution > 0, grid, value)
 
 
 def _published_spreads(cells: pd.DataFrame, aggfunc: str, policy: Policy, base: int) -> np.ndarray:
@@ -485,8 +490,7 @@ def _published_spreads(cells: pd.DataFrame, aggfunc: str, policy: Policy, base: 
         value = np.where(np.abs(top) >= np.abs(low), top, low)
         share = (spacing == 0) & ((top == 0) | (low == 0)) & (value != 0)
         p = cells["sum"].to_numpy(float) / (value * cells["count"].to_numpy(float))
-        grid = np.where(counts > base, 1 / (counts - base / 2), 0.0)
-        p = np.where(grid > 0, 1 - round_to_multiple(1 - p, np.where(grid > 0, grid, 1.0)), p)
+        p = _counted_down(1.0, p, np.where(counts > base, 1 / (counts - base / 2), 0.0))
         of_share = value**2 * p * (1 - p) * counts / (counts - 1)
         # values a spacing D apart: the variance to D² / (R - 3)
         step = np.where((spacing > 0) & (counts > 3), spacing**2 / (counts - 3), 0.0)
