@@ -152,6 +152,22 @@ def configure_tre(c: Any, instance: Instance) -> None:
     ]
 
 
+# a workspace server's arguments, which no configuration a person can write overrides
+WORKSPACE_ARGS = (
+    # kernels reach their server over Unix sockets (in the local sandbox they have no network)
+    "--KernelManager.transport=ipc",
+    "--KernelSpecManager.ensure_native_kernel=False",
+    # notebook trust lives in the sandbox's own /tmp: nothing is trusted across sessions
+    "--NotebookNotary.db_file=:memory:",
+    "--NotebookNotary.secret_file=/tmp/jupyter-notebook-secret",
+    "--ServerApp.terminals_enabled=False",
+    "--ServerApp.jpserver_extensions=hub.lockdown=True",
+    "--ServerApp.contents_manager_class=hub.lockdown.SteadyFileManager",
+    "--LabApp.news_url=",
+    "--ServerApp.max_body_size=10485760",
+)
+
+
 def configure_spawner(c: Any, instance: Instance) -> None:
     """The spawner of the instance's profile, its hooks and the single-user server's command."""
     profile = instance.settings.hub.profile
@@ -182,18 +198,7 @@ def configure_spawner(c: Any, instance: Instance) -> None:
         "access:services!service=tre",
     ]
     c.Spawner.default_url = "/lab"
-    # kernels reach their server over Unix sockets (in the local sandbox they have no network)
-    c.Spawner.args = [
-        "--KernelManager.transport=ipc",
-        "--KernelSpecManager.ensure_native_kernel=False",
-        # notebook trust lives in the sandbox's own /tmp: nothing is trusted across sessions
-        "--NotebookNotary.db_file=:memory:",
-        "--NotebookNotary.secret_file=/tmp/jupyter-notebook-secret",
-        "--ServerApp.terminals_enabled=False",
-        "--ServerApp.jpserver_extensions=hub.lockdown=True",
-        "--LabApp.news_url=",
-        "--ServerApp.max_body_size=10485760",
-    ]
+    c.Spawner.args = list(WORKSPACE_ARGS)
     c.Spawner.start_timeout = 180
     c.Spawner.http_timeout = 180
     # what a workspace gets follows from its project alone: no spawn options are applied

@@ -22,6 +22,7 @@ from pathlib import Path
 from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.services.contents.fileio import FileManagerMixin
 from jupyter_server.services.contents.handlers import ContentsHandler
+from jupyter_server.services.contents.largefilemanager import AsyncLargeFileManager
 from tornado import web
 
 from tre.sandbox import DATA_FOLDER
@@ -138,6 +139,33 @@ def sent_refusal(model: dict, extract_hashes: set[str]) -> str | None:
         if digest in extract_hashes:
             return "it is a copy of a file of the project's extract"
     return None
+
+
+# how many times a folder that changed while it was listed is listed again before its 404 stands
+LISTING_ATTEMPTS = 10
+
+
+class SteadyFileManager(AsyncLargeFileManager):
+    """The server's file manager, whose folder listing holds while files in the folder come and go.
+
+    Jupyter Server lists a folder by asking for each entry's model after its stat; an entry gone
+    in between (JupyterLab's first save renames Untitled.ipynb while the file browser lists)
+    raises 404 for the whole folder, and JupyterLab then shows "Directory not found" over the
+    workspace. A listing that fails so while the folder is still there is taken again."""
+
+    async def get(self, path, content=True, type=None, format=None, require_hash=False):
+        for attempt in range(1, LISTING_ATTEMPTS + 1):
+            try:
+                return await super().get(
+                    path, content=content, type=type, format=format, require_hash=require_hash
+                )
+            except web.HTTPError as error:
+                # an entry's own model (content=False) is not retried: its folder's listing is
+                listing = content and error.status_code == 404 and await self.dir_exists(path)
+                if not listing or attempt == LISTING_ATTEMPTS or await self.is_hidden(path):
+                    raise
+                self.log.info("tre-kit: %s changed while it was listed; listed again", path or "/")
+        raise AssertionError("unreachable")
 
 
 def _jupyter_server_extension_points():

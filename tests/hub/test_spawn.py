@@ -118,6 +118,7 @@ def test_the_hub_configuration(active, monkeypatch):
     assert c.NativeAuthenticator.allowed_failed_logins == 5
     assert "--ServerApp.terminals_enabled=False" in c.Spawner.args
     assert "--ServerApp.jpserver_extensions=hub.lockdown=True" in c.Spawner.args
+    assert "--ServerApp.contents_manager_class=hub.lockdown.SteadyFileManager" in c.Spawner.args
     assert {s["name"] for s in c.JupyterHub.services} == {"tre", "idle-culler", "tre-enforcer"}
     assert (
         "--allow-root" not in c.Spawner.args and "--KernelManager.transport=ipc" in c.Spawner.args
