@@ -40,6 +40,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import update
+
 from notebooks.models import Run
 from notebooks.recovery import this_process
 from notebooks.runs import (
@@ -725,10 +727,37 @@ def run(
         (staging / RECORD).write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
         _crate(staging, summary, described, organisation, name)
     with instance.db.session() as session:
-        stored = session.get_one(Run, run_id)
-        stored.ended, stored.status, stored.error = ended, status, error
-        stored.outputs, stored.undeclared = produced, undeclared
-        stored.packages = record.packages
+        # only a run still running is ended here: one that recovery failed meanwhile (it judged
+        # this process gone) stays failed, with nothing requestable, and the late ending is told
+        changed = session.execute(
+            update(Run)
+            .where(Run.id == run_id, Run.status == RUNNING)
+            .values(
+                ended=ended,
+                status=status,
+                error=error,
+                outputs=produced,
+                undeclared=undeclared,
+                packages=record.packages,
+            )
+            .returning(Run.id)
+        ).scalar_one_or_none()
+        if changed is None:
+            stored = session.get_one(Run, run_id)
+            audit.record(
+                session,
+                person,
+                RunEvent.LATE_ENDING,
+                "run",
+                run_id,
+                project=project_id,
+                details={"ending": status, "error": error, "recorded": stored.status},
+            )
+            late = (
+                f"{stored.error} (it then ended, {status}, after it had been failed: "
+                "its ending was not recorded and none of its files can be requested)"
+            )
+            return RunResult(run_id, RunStatus(stored.status), target, late, [], [])
         audit.record(
             session,
             person,

@@ -39,6 +39,8 @@ class RunEvent(StrEnum):
     SUCCEEDED = "run.succeeded"
     FAILED = "run.failed"
     SANDBOX_REMOVED = "run.sandbox_removed"
+    # a run that ended after recovery had failed it: its ending is not recorded
+    LATE_ENDING = "run.late_ending"
 
 
 OWNERS: dict[RunActor, set[RunStatus]] = {

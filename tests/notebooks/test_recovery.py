@@ -9,6 +9,7 @@ import sys
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -274,19 +275,21 @@ def test_the_cli_recovers_and_says_what_it_did(instance, tempdir, run_cli):
     assert code == 0 and "status: failed" in out and "ended before the run did" in out
 
 
+PROJECT = "supporting-families"
 # waits for a "go" beside it in its outputs, then writes n.txt
 WAITS = STOPPED_BY_A_SUSPENSION + '(here / "n.txt").write_text("3")\n'
 
 
-def test_a_run_going_on_in_this_process_is_never_failed_nor_its_sandbox_removed(studied, tmp_path):
-    """The real runner, in a thread of this process (as the tre service runs a web run), while
-    recovery runs (as at the service's start, or `tre runs recover` beside it)."""
-    project = "supporting-families"
+@contextmanager
+def waiting_run(studied, tmp_path):
+    """The real runner, in a thread of this process (as the tre service runs a web run), on a
+    notebook that waits: yields its sandbox's "started" flag and a dict that gets the run's
+    result ("run") once the block ends (it lets the run go on, and waits for it)."""
     path = small_notebook(tmp_path / "waits.ipynb", WAITS, outputs=["n.txt"])
-    results = {}
+    results: dict = {}
     thread = threading.Thread(
         target=lambda: results.update(
-            run=runner.run(studied, path, project, "alex.analyst", at=STUDIED_TODAY)
+            run=runner.run(studied, path, PROJECT, "alex.analyst", at=STUDIED_TODAY)
         )
     )
     thread.start()
@@ -295,7 +298,7 @@ def test_a_run_going_on_in_this_process_is_never_failed_nor_its_sandbox_removed(
         deadline = time.monotonic() + 90
         while not started:
             assert time.monotonic() < deadline and thread.is_alive(), "the run never started"
-            running = [r for r in runs.runs(studied, project) if r.status == RUNNING]
+            running = [r for r in runs.runs(studied, PROJECT) if r.status == RUNNING]
             started = [
                 flag
                 for r in running
@@ -305,10 +308,21 @@ def test_a_run_going_on_in_this_process_is_never_failed_nor_its_sandbox_removed(
             ]
             time.sleep(0.05)
         (flag,) = started
+        yield flag, results
+    finally:
+        for flag in started:
+            (flag.parent / "go").write_text("go")
+        thread.join(timeout=120)
+
+
+def test_a_run_going_on_in_this_process_is_never_failed_nor_its_sandbox_removed(studied, tmp_path):
+    """The real runner while recovery runs (as at the service's start, or `tre runs recover`
+    beside it)."""
+    with waiting_run(studied, tmp_path) as (flag, results):
         box = flag.parent.parent
         done = recover(studied)
         assert box.is_dir() and str(box) not in done.removed
-        (record,) = [r for r in runs.runs(studied, project) if r.status == RUNNING]
+        (record,) = [r for r in runs.runs(studied, PROJECT) if r.status == RUNNING]
         here = this_process()
         assert (record.host, record.boot_id, record.pid, record.pid_started) == (
             here.host,
@@ -317,12 +331,27 @@ def test_a_run_going_on_in_this_process_is_never_failed_nor_its_sandbox_removed(
             here.started,
         )
         assert record.id not in done.failed
-    finally:
-        for flag in started:
-            (flag.parent / "go").write_text("go")
-        thread.join(timeout=120)
     result = results["run"]
     assert result.status == SUCCEEDED, result.error
     assert (result.files / "n.txt").read_text() == "3"
     assert failed_events(studied, result.id) == []
     assert not box.exists()  # the runner removed it, as ever
+
+
+def test_a_run_failed_while_it_ran_stays_failed_when_its_runner_ends_it(studied, tmp_path):
+    """Should recovery fail a run that was in fact alive (a misjudged process), the runner's
+    ending must not turn it back into a success whose files could be requested: the failure
+    stands, and the late ending is audited."""
+    with waiting_run(studied, tmp_path) as (_, results):
+        (record,) = [r for r in runs.runs(studied, PROJECT) if r.status == RUNNING]
+        assert recovery._fail(studied, "system", record, "judged gone", [])
+    result = results["run"]
+    assert result.status == FAILED and result.outputs == []
+    assert "after it had been failed" in result.error and "succeeded" in result.error
+    stored = runs.get_run(studied, result.id)
+    assert stored.status == FAILED and stored.error == recovery.INTERRUPTED
+    assert runs.requestable_files(stored) == []
+    with studied.db.session() as session:
+        actions = [e.action for e in audit.events(session) if e.object_id == result.id]
+    assert "run.succeeded" not in actions
+    assert actions.count("run.failed") == 1 and actions.count("run.late_ending") == 1
