@@ -4,8 +4,9 @@
 has the airlock's replay make every replayable output again (:mod:`output_checks.replay`),
 checks each file under the project's policy (:mod:`output_checks.checks`), and compares every
 table, read from the copies by content, with the project's ledger, its requests in flight and
-the request's other tables (:mod:`output_checks.ledger`), and audits them all together as one
-linked problem (:mod:`output_checks.joint`); it records every file's checks and
+the request's other tables (:mod:`output_checks.ledger`), audits them all together as one
+linked problem (:mod:`output_checks.joint`), and asks whether their exact sums together give
+back counts the policy rounds (:mod:`output_checks.derived`); it records every file's checks and
 outcome on its row, and the outcomes in the audit log.
 """
 
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 from output_checks import checks as auto
 from output_checks import replay
 from output_checks.data import ReleaseRequest, RequestFile
+from output_checks.derived import derived_counts
 from output_checks.enums import AirlockEvent
 from output_checks.joint import joint_audit
 from output_checks.ledger import Ledger, differencing, read_table, released_tables, tables_in_flight
@@ -75,6 +77,8 @@ def run_checks(instance: Instance, session: Session, found: ReleaseRequest) -> N
     compared = Ledger(others + mine)
     # and every table of counts of them together, as one linked problem
     linked = joint_audit(mine, others, policy)
+    # and whether exact sums of them together give back counts the policy rounds
+    derived = derived_counts(mine, others, policy)
     for item in live:
         path = _copy_of(instance, found, item.path)
         problem = problems[item.id]
@@ -104,6 +108,8 @@ def run_checks(instance: Instance, session: Session, found: ReleaseRequest) -> N
                 results.append(differencing(table, compared, policy, exclude=name))
                 if name in linked:
                     results.append(linked[name])
+                if name in derived:
+                    results.append(derived[name])
         item.checks = auto.as_dicts(results)
         item.check_outcome = auto.outcome_of(results)
     audit.record(

@@ -30,12 +30,18 @@ def write_manifest(folder):
     (folder / "manifest.json").write_text(json.dumps({"files": files}, indent=1))
 
 
-@pytest.fixture
-def extract(tmp_path, monkeypatch):
-    """A project's extract (two datasets and a manifest), and a secret file beside it."""
+def extract_folder(tmp_path, monkeypatch):
+    """An empty folder for a project's extract, under the default policy."""
     monkeypatch.delenv("TRE_DISCLOSURE_POLICY", raising=False)
     folder = tmp_path / "data"
     folder.mkdir()
+    return folder
+
+
+@pytest.fixture
+def extract(tmp_path, monkeypatch):
+    """A project's extract (two datasets and a manifest), and a secret file beside it."""
+    folder = extract_folder(tmp_path, monkeypatch)
     rng = np.random.default_rng(7)
     visits = pd.DataFrame(
         {

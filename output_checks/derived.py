@@ -1,0 +1,152 @@
+"""Counts given back by sums: tables of sums that together give a table's exact counts.
+
+An analyst who publishes the sums of a variable she made, cost + 1, beside the sums of cost
+(each an ordinary table whose counts are rounded) publishes their difference too: each cell's
+exact count. So do (cost + 1)², cost² and cost together, or the means of two such variables
+(sdc publishes a mean of exact sums as the sum over the rounded count, so a mean times that
+count is the sum again). Count rounding protects a table of counts; it cannot protect counts
+that a combination of exact sums equals.
+
+:func:`derived_counts` looks for that combination among the tables of a request, the project's
+released tables and its requests in flight: for each table whose true counts the airlock's own
+replay computed, it asks whether those counts, over the cells the tables share (matched by
+their labels, as :mod:`output_checks.ledger` matches them, never by the dimensions' names), are
+a linear combination of the exact sums published for the same cells, with more cells than the
+combination has free choices (so that a fit is no accident of too few cells) and to within the
+precision the files carry. Such a fit is what the attacker computes: she knows the combination,
+because she made the variables. A fit that needs a requested table fails that table; a fit the
+other tables give already is no new disclosure and is not blamed on the request.
+
+Left out: sums the replay rounded (:attr:`Table.step`: rounding to a count's worth is what
+protects them), tables the replay did not make (their cells are only what the file says: a sum
+or a mean cannot be told from decimals), means whose counts the airlock does not hold, and
+combinations with rounded counts or non-linear ones (a ratio of two means). When the policy
+publishes exact counts (``rounding_base`` 1) nothing is given back that the tables do not show.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from output_checks.checks import Check, CheckOutcome
+from output_checks.tables import Key, Table, normal_label
+from sdc.policy import Policy
+from sdc.tables.rounding import round_to_base
+
+NAME = "counts from sums"
+# a fit is a combination whose count values are within this fraction of the sums' own scale
+# (files carry sums in full precision; a sum of floats is off by about 1e-13 of itself)
+RELATIVE = 1e-8
+# at most this many tables of sums are combined for one table's counts (the most overlapping)
+MAX_COLUMNS = 24
+MARGIN = "\x00margin"  # any table's margin label ("All", "Total"…), matched as one
+
+Column = dict[tuple[str, ...], float]
+
+
+def _place(table: Table, key: Key) -> tuple[str, ...]:
+    """A cell's labels as tables are matched: normalised, in no order of dimensions."""
+    return tuple(sorted(MARGIN if k == table.margin else normal_label(k) for k in key))
+
+
+def _sums(table: Table, policy: Policy) -> Column | None:
+    """What TABLE publishes as exact sums by cell, or None: the replay's sums, or its means
+    times the cells' rounded counts (the published sum behind each mean)."""
+    if table.problem or table.step is not None:
+        return None
+    if table.statistic == "sum":
+        return {_place(table, k): v for k, v in table.cells.items() if v is not None}
+    if table.statistic == "mean" and table.counts:
+        return {
+            _place(table, k): v
+            * float(round_to_base(np.array([table.counts[k]]), policy.rounding_base)[0])
+            for k, v in table.cells.items()
+            if v is not None and k in table.counts
+        }
+    return None
+
+
+def _fit(counts: Column, columns: list[Column]) -> tuple[list[tuple[str, ...]], np.ndarray] | None:
+    """The cells and the combination of COLUMNS that gives COUNTS exactly, on more cells than
+    the combination's rank, or None."""
+    places = [p for p in counts if all(p in c for c in columns)]
+    if not columns or not places:
+        return None
+    sums = np.array([[c[p] for c in columns] for p in places])
+    target = np.array([counts[p] for p in places])
+    weights, _, rank, _ = np.linalg.lstsq(sums, target, rcond=None)
+    if len(places) < rank + 2 or not target.any():
+        return None
+    scale = np.abs(sums) @ np.abs(weights) + 1.0
+    if np.all(np.abs(sums @ weights - target) <= RELATIVE * scale):
+        return places, weights
+    return None
+
+
+def _words(place: tuple[str, ...], count: float) -> str:
+    labels = ", ".join("total" if p == MARGIN else p for p in place) or "total"
+    return f"{labels} ({count:.0f})"
+
+
+def derived_counts(
+    requested: list[tuple[str, Table]], others: list[tuple[str, Table]], policy: Policy
+) -> dict[str, Check]:
+    """A check for each REQUESTED table that publishes sums or means the airlock made (name,
+    table), with the project's OTHER tables (released, in flight): fail where a combination of
+    exact sums that needs it gives a table's exact counts (see the module's documentation)."""
+    ours = {name: _sums(table, policy) for name, table in requested}
+    theirs = {name: _sums(table, policy) for name, table in others}
+    checks: dict[str, Check] = {}
+    if policy.rounding_base <= 1:
+        for name, column in ours.items():
+            if column is not None:
+                checks[name] = Check(
+                    NAME,
+                    CheckOutcome.PASS,
+                    "counts are published exactly under this project's policy: no sum gives "
+                    "back a count it hides",
+                )
+        return checks
+    found: dict[str, list[str]] = {}
+    for target_name, table in requested + others:
+        if not table.counts:
+            continue
+        counts = {_place(table, k): float(v) for k, v in table.counts.items()}
+        if not any(c is not None and len(counts.keys() & c.keys()) >= 3 for c in ours.values()):
+            continue  # no requested sums over its cells: nothing new about it here
+        named = [(n, c) for n, c in list(ours.items()) + list(theirs.items()) if c is not None]
+        # the tables of sums sharing the most cells with it
+        named.sort(key=lambda nc: -len(counts.keys() & nc[1].keys()))
+        named = [(n, c) for n, c in named[:MAX_COLUMNS] if len(counts.keys() & c.keys()) >= 3]
+        fit = _fit(counts, [c for _, c in named])
+        if fit is None:
+            continue
+        mine = [n for n, _ in named if n in ours]
+        if _fit(counts, [c for n, c in named if n not in ours]) is not None:
+            continue  # the other tables give them back already: no new disclosure
+        places, weights = fit
+        used = [n for (n, _), w in zip(named, weights, strict=True) if abs(w) > RELATIVE]
+        cells = sorted(places, key=lambda p: counts[p])
+        message = (
+            f"together, the sums of {', '.join(used)} give back the exact counts of "
+            f"{target_name}, which the policy rounds to {policy.rounding_base}: a combination "
+            f"of them (weights {', '.join(f'{w:.6g}' for w in weights)}) equals each count, on "
+            f"{len(places)} cells, e.g. {'; '.join(_words(p, counts[p]) for p in cells[:3])}. "
+            "Sums of variables derived from one another (cost + 1 beside cost, a square beside "
+            "its variable) differ by the count: publish one of them, or ask for the sums to be "
+            "rounded"
+        )
+        for name in mine:
+            if name in used:
+                found.setdefault(name, []).append(message)
+    for name, column in ours.items():
+        if name in found:
+            checks[name] = Check(NAME, CheckOutcome.FAIL, "; ".join(found[name]))
+        elif column is not None:
+            checks[name] = Check(
+                NAME,
+                CheckOutcome.PASS,
+                "no combination of the project's exact sums with this table's gives back a "
+                "table's exact counts",
+            )
+    return checks
