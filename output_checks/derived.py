@@ -88,6 +88,10 @@ def _words(place: tuple[str, ...], count: float) -> str:
     return f"{labels} ({count:.0f})"
 
 
+def _and(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
 def derived_counts(
     requested: list[tuple[str, Table]], others: list[tuple[str, Table]], policy: Policy
 ) -> dict[str, Check]:
@@ -107,7 +111,8 @@ def derived_counts(
                     "back a count it hides",
                 )
         return checks
-    found: dict[str, list[str]] = {}
+    # what each combination gives back: its tables and weights, and the tables whose counts it is
+    fits: dict[tuple[tuple[str, float], ...], list[tuple[str, list[tuple[str, ...]], Column]]] = {}
     for target_name, table in requested + others:
         if not table.counts:
             continue
@@ -119,25 +124,29 @@ def derived_counts(
         named.sort(key=lambda nc: -len(counts.keys() & nc[1].keys()))
         named = [(n, c) for n, c in named[:MAX_COLUMNS] if len(counts.keys() & c.keys()) >= 3]
         fit = _fit(counts, [c for _, c in named])
-        if fit is None:
+        if fit is None or not any(n in ours for n, _ in named):
             continue
-        mine = [n for n, _ in named if n in ours]
         if _fit(counts, [c for n, c in named if n not in ours]) is not None:
             continue  # the other tables give them back already: no new disclosure
         places, weights = fit
-        used = [n for (n, _), w in zip(named, weights, strict=True) if abs(w) > RELATIVE]
-        cells = sorted(places, key=lambda p: counts[p])
-        message = (
-            f"together, the sums of {', '.join(used)} give back the exact counts of "
-            f"{target_name}, which the policy rounds to {policy.rounding_base}: a combination "
-            f"of them (weights {', '.join(f'{w:.6g}' for w in weights)}) equals each count, on "
-            f"{len(places)} cells, e.g. {'; '.join(_words(p, counts[p]) for p in cells[:3])}. "
-            "Sums of variables derived from one another (cost + 1 beside cost, a square beside "
-            "its variable) differ by the count: publish one of them, or ask for the sums to be "
-            "rounded"
+        used = tuple(
+            (n, float(w)) for (n, _), w in zip(named, weights, strict=True) if abs(w) > RELATIVE
         )
-        for name in mine:
-            if name in used:
+        fits.setdefault(used, []).append((target_name, places, counts))
+    found: dict[str, list[str]] = {}
+    for used, targets in fits.items():
+        _, places, counts = targets[0]
+        cells = sorted(places, key=lambda p: counts[p])[:3]
+        message = (
+            f"the sums of {_and([f'{n} × {w:.6g}' for n, w in used])} add up to the exact count "
+            f"of every cell of {_and([t for t, _, _ in targets])}, which the policy rounds to "
+            f"{policy.rounding_base} ({len(places)} cells, e.g. "
+            f"{'; '.join(_words(p, counts[p]) for p in cells)}): sums of variables derived "
+            "from one another (cost + 1 beside cost, a square beside its variable) differ by "
+            "the count. Publish only one of them"
+        )
+        for name, _ in used:
+            if name in ours:
                 found.setdefault(name, []).append(message)
     for name, column in ours.items():
         if name in found:
