@@ -26,6 +26,8 @@ publishes exact counts (``rounding_base`` 1) nothing is given back that the tabl
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from output_checks.checks import Check, CheckOutcome
@@ -46,7 +48,10 @@ Column = dict[tuple[str, ...], float]
 
 def _place(table: Table, key: Key) -> tuple[str, ...]:
     """A cell's labels as tables are matched: normalised, in no order of dimensions."""
-    return tuple(sorted(MARGIN if k == table.margin else normal_label(k) for k in key))
+    return tuple(sorted(MARGIN if k == table.margin else _normal(k) for k in key))
+
+
+_normal = functools.lru_cache(maxsize=65536)(normal_label)
 
 
 def _sums(table: Table, policy: Policy) -> Column | None:
@@ -88,6 +93,13 @@ def _words(place: tuple[str, ...], count: float) -> str:
     return f"{labels} ({count:.0f})"
 
 
+def _overlap(a: frozenset, b: frozenset, known: dict[tuple[frozenset, frozenset], int]) -> int:
+    """How many cells layouts A and B share (KNOWN: the pairs counted already)."""
+    if (a, b) not in known:
+        known[a, b] = len(a & b)
+    return known[a, b]
+
+
 def _and(names: list[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
@@ -113,16 +125,31 @@ def derived_counts(
         return checks
     # what each combination gives back: its tables and weights, and the tables whose counts it is
     fits: dict[tuple[tuple[str, float], ...], list[tuple[str, list[tuple[str, ...]], Column]]] = {}
+    columns = [(n, c) for n, c in list(ours.items()) + list(theirs.items()) if c is not None]
+    # each table's cells, and how many a table's counts share with them (tables of one layout
+    # share the answer)
+    interned: dict[frozenset, frozenset] = {}  # one object per layout: its pairs found at once
+    layouts = {n: interned.setdefault(frozenset(c), frozenset(c)) for n, c in columns}
+    overlaps: dict[tuple[frozenset, frozenset], int] = {}
+    seen: dict[frozenset, tuple] = {}  # counts already tried (tables of one population)
     for target_name, table in requested + others:
         if not table.counts:
             continue
         counts = {_place(table, k): float(v) for k, v in table.counts.items()}
-        if not any(c is not None and len(counts.keys() & c.keys()) >= 3 for c in ours.values()):
+        layout = interned.setdefault(frozenset(counts), frozenset(counts))
+
+        if not any(_overlap(layout, layouts[n], overlaps) >= 3 for n in ours if n in layouts):
             continue  # no requested sums over its cells: nothing new about it here
-        named = [(n, c) for n, c in list(ours.items()) + list(theirs.items()) if c is not None]
+        same = frozenset(counts.items())
+        if same in seen:
+            if seen[same]:
+                fits[seen[same]].append((target_name, *fits[seen[same]][0][1:]))
+            continue
+        seen[same] = ()
         # the tables of sums sharing the most cells with it
-        named.sort(key=lambda nc: -len(counts.keys() & nc[1].keys()))
-        named = [(n, c) for n, c in named[:MAX_COLUMNS] if len(counts.keys() & c.keys()) >= 3]
+        shared = [(_overlap(layout, layouts[n], overlaps), n, c) for n, c in columns]
+        shared.sort(key=lambda snc: -snc[0])
+        named = [(n, c) for k, n, c in shared[:MAX_COLUMNS] if k >= 3]
         fit = _fit(counts, [c for _, c in named])
         if fit is None or not any(n in ours for n, _ in named):
             continue
@@ -133,6 +160,7 @@ def derived_counts(
             (n, float(w)) for (n, _), w in zip(named, weights, strict=True) if abs(w) > RELATIVE
         )
         fits.setdefault(used, []).append((target_name, places, counts))
+        seen[same] = used
     found: dict[str, list[str]] = {}
     for used, targets in fits.items():
         _, places, counts = targets[0]
