@@ -8,50 +8,83 @@ count is the sum again). Count rounding protects a table of counts; it cannot pr
 that a combination of exact sums equals.
 
 :func:`derived_counts` looks for that combination among the tables of a request, the project's
-released tables and its requests in flight: for each table whose true counts the airlock's own
-replay computed, it asks whether those counts, over the cells the tables share (matched by
-their labels, as :mod:`output_checks.ledger` matches them, never by the dimensions' names), are
-a linear combination of the exact sums published for the same cells, with more cells than the
-combination has free choices (so that a fit is no accident of too few cells) and to within the
-precision the files carry. Such a fit is what the attacker computes: she knows the combination,
-because she made the variables. A fit that needs a requested table fails that table; a fit the
-other tables give already is no new disclosure and is not blamed on the request.
+released tables and its requests in flight. For each table whose true counts the airlock's own
+replay computed, it asks whether those counts are a combination of the sums published for the
+same cells (:func:`sdc.combinations.giving_counts`): exactly, or, in the simple ratios an
+analyst would use (1 and −1), to within less than half a count (she rounds), on more
+independent cells than the combination's rank. Cells are matched twice: by their labels
+(normalised as :mod:`output_checks.ledger` matches them, never by the dimensions' names; a row
+margin of area × sex is the area's cell of a table by area), and by their true counts where a
+count is its table's alone (labels made in SQL, "area north" for north, match so). Only the
+finest cells the tables share are counted as independent (margins add up from them). It tries
+every choice of at most three tables sharing the most cells (one of them requested), so that
+tables of other variables over the same cells hide nothing, then all of them together. Such a fit
+is what the attacker computes: she knows the combination, because she made the variables. A fit
+that needs a requested table fails that table (a table is in a fit when its share of a count
+is more than a rounding's, whatever its scale); a fit the other tables give already is no new
+disclosure and is not blamed on the request. Within one file, :func:`sdc.safe.describe` withholds
+the mean of a column that combines with others into a constant.
 
 Left out: sums the replay rounded (:attr:`Table.step`: rounding to a count's worth is what
 protects them), tables the replay did not make (their cells are only what the file says: a sum
-or a mean cannot be told from decimals), means whose counts the airlock does not hold, and
-combinations with rounded counts or non-linear ones (a ratio of two means). When the policy
+or a mean cannot be told from decimals), means whose counts the airlock does not hold, describe
+tables across files, near fits in ratios other than simple ones, combinations of more than three
+tables among more than enough of them to fit anything, and combinations with rounded counts or
+non-linear ones (a ratio of two means). When the policy
 publishes exact counts (``rounding_base`` 1) nothing is given back that the tables do not show.
 """
 
 from __future__ import annotations
 
 import functools
+import math
+from collections import Counter
+from dataclasses import dataclass
+from itertools import combinations
 
 import numpy as np
 
 from output_checks.checks import Check, CheckOutcome
 from output_checks.tables import Key, Table, normal_label
+from sdc.combinations import NEAR, giving_counts
 from sdc.policy import Policy
 from sdc.tables.rounding import round_to_base
 
 NAME = "counts from sums"
-# a fit is a combination whose count values are within this fraction of the sums' own scale
-# (files carry sums in full precision; a sum of floats is off by about 1e-13 of itself)
-RELATIVE = 1e-8
-# at most this many tables of sums are combined for one table's counts (the most overlapping)
+# a fit is taken on this many independent cells more than the combination's rank at least (one
+# is enough: a vector is exactly in the span of fewer others only by design)
+SPARE = 1
+# tables combined: every choice of at most SMALL of the MAX_COLUMNS sharing the most cells (one
+# of them requested), and all of them together
+SMALL = 3
 MAX_COLUMNS = 24
-MARGIN = "\x00margin"  # any table's margin label ("All", "Total"…), matched as one
 
-Column = dict[tuple[str, ...], float]
+Place = tuple[str, ...]
+Column = dict[Place, float]
 
 
-def _place(table: Table, key: Key) -> tuple[str, ...]:
-    """A cell's labels as tables are matched: normalised, in no order of dimensions."""
-    return tuple(sorted(MARGIN if k == table.margin else _normal(k) for k in key))
+def _place(table: Table, key: Key) -> Place:
+    """A cell's labels as tables are matched: normalised, in no order of dimensions, without
+    its margins (a row margin of area × sex is the area's cell of a table by area)."""
+    return tuple(sorted(_normal(k) for k in key if k != table.margin))
 
 
 _normal = functools.lru_cache(maxsize=65536)(normal_label)
+
+
+def _by_count(table: Table, column: Column) -> Column:
+    """COLUMN's inner cells (no margin: margins add nothing a fit can use) keyed by their true
+    count, where the count is the table's alone: tables of one population cut alike match so,
+    whatever their labels say ('area north' for north)."""
+    if not table.counts:
+        return {}
+    counts = {_place(table, k): v for k, v in table.counts.items() if table.margin not in k}
+    tally = Counter(counts.values())
+    return {
+        ("#", f"{counts[p]:.0f}"): v
+        for p, v in column.items()
+        if p in counts and tally[counts[p]] == 1 and counts[p] > 0
+    }
 
 
 def _sums(table: Table, policy: Policy) -> Column | None:
@@ -60,44 +93,110 @@ def _sums(table: Table, policy: Policy) -> Column | None:
     if table.problem or table.step is not None:
         return None
     if table.statistic == "sum":
-        return {_place(table, k): v for k, v in table.cells.items() if v is not None}
-    if table.statistic == "mean" and table.counts:
-        return {
-            _place(table, k): v
-            * float(round_to_base(np.array([table.counts[k]]), policy.rounding_base)[0])
-            for k, v in table.cells.items()
-            if v is not None and k in table.counts
+        cells = {_place(table, k): v for k, v in table.cells.items() if v is not None}
+    elif table.statistic == "mean" and table.counts:
+        rounded = {
+            k: float(round_to_base(np.array([n]), policy.rounding_base)[0])
+            for k, n in table.counts.items()
         }
-    return None
-
-
-def _fit(counts: Column, columns: list[Column]) -> tuple[list[tuple[str, ...]], np.ndarray] | None:
-    """The cells and the combination of COLUMNS that gives COUNTS exactly, on more cells than
-    the combination's rank, or None."""
-    places = [p for p in counts if all(p in c for c in columns)]
-    if not columns or not places:
+        cells = {
+            _place(table, k): v * rounded[k]
+            for k, v in table.cells.items()
+            if v is not None and k in rounded
+        }
+    else:
         return None
-    sums = np.array([[c[p] for c in columns] for p in places])
+    return {p: v for p, v in cells.items() if math.isfinite(v)}
+
+
+@dataclass(frozen=True)
+class _Fit:
+    columns: tuple[int, ...]  # which of the candidates
+    weights: tuple[float, ...]
+    places: tuple[Place, ...]  # the independent cells it holds on
+
+
+def _finest(values: np.ndarray, depth: np.ndarray, chosen: tuple[int, ...]) -> np.ndarray:
+    """The rows where every CHOSEN column (of VALUES, NaN: not published) has a value, of the
+    finest cells among them (DEPTH: each row's number of labels; margins add up from these)."""
+    held = ~np.isnan(values[:, chosen]).any(axis=1)
+    if not held.any():
+        return held
+    return held & (depth == depth[held].max())
+
+
+def _fit_of(
+    counts: np.ndarray, values: np.ndarray, depth: np.ndarray, chosen: tuple[int, ...]
+) -> tuple[np.ndarray, dict[int, float]] | None:
+    """The combination of the CHOSEN candidates (columns of VALUES) that gives COUNTS on the
+    finest cells they all publish: those cells, and each table's weight; or None."""
+    rows = _finest(values, depth, chosen)
+    if rows.sum() < len(chosen) + SPARE:
+        return None
+    sums, target = values[rows][:, list(chosen)], counts[rows]
+    weights = giving_counts(sums, target)
+    if weights is None:
+        return None
+    # a table is in the combination when its share of a count is more than a rounding's
+    share = np.abs(weights) * np.abs(sums).max(axis=0)
+    return rows, {
+        chosen[k]: float(weights[k])
+        for k in range(len(chosen))
+        if share[k] > 1e-6 * np.abs(target).max()
+    }
+
+
+def _hopeless(counts: np.ndarray, values: np.ndarray, depth: np.ndarray) -> bool:
+    """Whether no choice of the columns of VALUES can give COUNTS to within half a count on the
+    finest cells all of them publish: the least-squares fit of them all misses by more in
+    total than any such choice would (it is as close as any of them, on the same cells)."""
+    everything = tuple(range(values.shape[1]))
+    rows = _finest(values, depth, everything)
+    if rows.sum() <= values.shape[1] or depth[rows].max() < depth.max():
+        return False  # too few cells shared by all, or only their margins: ask each choice
+    sums, target = values[rows], counts[rows]
+    weights, _, _, _ = np.linalg.lstsq(sums, target, rcond=None)
+    return bool(np.linalg.norm(sums @ weights - target) >= NEAR * np.sqrt(rows.sum()))
+
+
+def _search(counts: Column, columns: list[Column], ours: list[bool]) -> _Fit | None:
+    """A combination of COLUMNS (OURS: the requested) that gives COUNTS: of at most SMALL
+    tables, one of them requested, then of all of them together."""
+    overlap = {k: len(counts.keys() & c.keys()) for k, c in enumerate(columns)}
+    shared = sorted((k for k in overlap if overlap[k] >= 1 + SPARE), key=lambda k: -overlap[k])
+    shared = shared[:MAX_COLUMNS]
+    if not any(ours[k] for k in shared):
+        return None
+    places = list(counts)
     target = np.array([counts[p] for p in places])
-    weights, _, rank, _ = np.linalg.lstsq(sums, target, rcond=None)
-    if len(places) < rank + 2 or not target.any():
+    depth = np.array([len(p) for p in places])
+    values = np.array([[columns[k].get(p, np.nan) for k in shared] for p in places])
+    if _hopeless(target, values, depth):
         return None
-    scale = np.abs(sums) @ np.abs(weights) + 1.0
-    if np.all(np.abs(sums @ weights - target) <= RELATIVE * scale):
-        return places, weights
+    mine = {i for i, k in enumerate(shared) if ours[k]}
+    choices = [
+        chosen
+        for size in range(1, min(SMALL, len(shared)) + 1)
+        for chosen in combinations(range(len(shared)), size)
+        if mine.intersection(chosen)
+    ]
+    if len(shared) > SMALL:
+        choices.append(tuple(range(len(shared))))
+    for chosen in choices:
+        found = _fit_of(target, values, depth, chosen)
+        if found is not None and mine.intersection(found[1]):
+            rows, weights = found
+            return _Fit(
+                tuple(shared[i] for i in weights),
+                tuple(weights.values()),
+                tuple(p for p, held in zip(places, rows, strict=True) if held),
+            )
     return None
 
 
-def _words(place: tuple[str, ...], count: float) -> str:
-    labels = ", ".join("total" if p == MARGIN else p for p in place) or "total"
+def _words(place: Place, count: float) -> str:
+    labels = "count " + place[1] if place[:1] == ("#",) else ", ".join(place) or "total"
     return f"{labels} ({count:.0f})"
-
-
-def _overlap(a: frozenset, b: frozenset, known: dict[tuple[frozenset, frozenset], int]) -> int:
-    """How many cells layouts A and B share (KNOWN: the pairs counted already)."""
-    if (a, b) not in known:
-        known[a, b] = len(a & b)
-    return known[a, b]
 
 
 def _and(names: list[str]) -> str:
@@ -109,12 +208,13 @@ def derived_counts(
 ) -> dict[str, Check]:
     """A check for each REQUESTED table that publishes sums or means the airlock made (name,
     table), with the project's OTHER tables (released, in flight): fail where a combination of
-    exact sums that needs it gives a table's exact counts (see the module's documentation)."""
-    ours = {name: _sums(table, policy) for name, table in requested}
-    theirs = {name: _sums(table, policy) for name, table in others}
+    sums that needs it gives a table's exact counts (see the module's documentation)."""
+    tables = requested + others
+    columns = [(name, table, _sums(table, policy)) for name, table in tables]
+    ours_names = {name for name, _ in requested}
     checks: dict[str, Check] = {}
     if policy.rounding_base <= 1:
-        for name, column in ours.items():
+        for name, _, column in columns[: len(requested)]:
             if column is not None:
                 checks[name] = Check(
                     NAME,
@@ -123,67 +223,54 @@ def derived_counts(
                     "back a count it hides",
                 )
         return checks
+    usable = [(n, t, c) for n, t, c in columns if c is not None]
     # what each combination gives back: its tables and weights, and the tables whose counts it is
-    fits: dict[tuple[tuple[str, float], ...], list[tuple[str, list[tuple[str, ...]], Column]]] = {}
-    columns = [(n, c) for n, c in list(ours.items()) + list(theirs.items()) if c is not None]
-    # each table's cells, and how many a table's counts share with them (tables of one layout
-    # share the answer)
-    interned: dict[frozenset, frozenset] = {}  # one object per layout: its pairs found at once
-    layouts = {n: interned.setdefault(frozenset(c), frozenset(c)) for n, c in columns}
-    overlaps: dict[tuple[frozenset, frozenset], int] = {}
-    seen: dict[frozenset, tuple] = {}  # counts already tried (tables of one population)
-    for target_name, table in requested + others:
-        if not table.counts:
-            continue
-        counts = {_place(table, k): float(v) for k, v in table.counts.items()}
-        layout = interned.setdefault(frozenset(counts), frozenset(counts))
-
-        if not any(_overlap(layout, layouts[n], overlaps) >= 3 for n in ours if n in layouts):
-            continue  # no requested sums over its cells: nothing new about it here
-        same = frozenset(counts.items())
-        if same in seen:
-            if seen[same]:
-                fits[seen[same]].append((target_name, *fits[seen[same]][0][1:]))
-            continue
-        seen[same] = ()
-        # the tables of sums sharing the most cells with it
-        shared = [(_overlap(layout, layouts[n], overlaps), n, c) for n, c in columns]
-        shared.sort(key=lambda snc: -snc[0])
-        named = [(n, c) for k, n, c in shared[:MAX_COLUMNS] if k >= 3]
-        fit = _fit(counts, [c for _, c in named])
-        if fit is None or not any(n in ours for n, _ in named):
-            continue
-        if _fit(counts, [c for n, c in named if n not in ours]) is not None:
-            continue  # the other tables give them back already: no new disclosure
-        places, weights = fit
-        used = tuple(
-            (n, float(w)) for (n, _), w in zip(named, weights, strict=True) if abs(w) > RELATIVE
-        )
-        fits.setdefault(used, []).append((target_name, places, counts))
-        seen[same] = used
+    fits: dict[tuple[tuple[str, float], ...], list[tuple[str, tuple[Place, ...], Column]]] = {}
+    for keyed in (False, True):  # cells matched by their labels, then by their true counts
+        named = [n for n, _, _ in usable]
+        sums = [_by_count(t, c) if keyed else c for _, t, c in usable]
+        ours = [n in ours_names for n in named]
+        theirs = [s for s, o in zip(sums, ours, strict=True) if not o]
+        seen: set[frozenset] = set()  # counts tried already (tables of one population)
+        for target_name, table in tables:
+            if not table.counts:
+                continue
+            plain = {_place(table, k): float(v) for k, v in table.counts.items()}
+            counts = {p: float(p[1]) for p in _by_count(table, plain)} if keyed else plain
+            same = frozenset(counts.items())
+            if same in seen or not counts:
+                continue
+            seen.add(same)
+            fit = _search(counts, sums, ours)
+            if fit is None:
+                continue
+            if _search(counts, theirs, [True] * len(theirs)) is not None:
+                continue  # the other tables give them back already: no new disclosure
+            used = tuple((named[k], w) for k, w in zip(fit.columns, fit.weights, strict=True))
+            fits.setdefault(used, []).append((target_name, fit.places, counts))
     found: dict[str, list[str]] = {}
     for used, targets in fits.items():
         _, places, counts = targets[0]
         cells = sorted(places, key=lambda p: counts[p])[:3]
         message = (
-            f"the sums of {_and([f'{n} × {w:.6g}' for n, w in used])} add up to the exact count "
-            f"of every cell of {_and([t for t, _, _ in targets])}, which the policy rounds to "
-            f"{policy.rounding_base} ({len(places)} cells, e.g. "
-            f"{'; '.join(_words(p, counts[p]) for p in cells)}): sums of variables derived "
-            "from one another (cost + 1 beside cost, a square beside its variable) differ by "
-            "the count. Publish only one of them"
+            f"the sums of {_and([f'{n} × {w:.6g}' for n, w in used])} add up to the count of "
+            f"every cell of {_and(sorted({t for t, _, _ in targets}))} (to within half a "
+            f"count: the exact counts, which the policy rounds to {policy.rounding_base}; "
+            f"{len(places)} cells, e.g. {'; '.join(_words(p, counts[p]) for p in cells)}): "
+            "sums of variables derived from one another (cost + 1 beside cost, a square beside "
+            "its variable) differ by the count. Publish only one of them"
         )
         for name, _ in used:
-            if name in ours:
+            if name in ours_names:
                 found.setdefault(name, []).append(message)
-    for name, column in ours.items():
+    for name, _, column in columns[: len(requested)]:
         if name in found:
             checks[name] = Check(NAME, CheckOutcome.FAIL, "; ".join(found[name]))
         elif column is not None:
             checks[name] = Check(
                 NAME,
                 CheckOutcome.PASS,
-                "no combination of the project's exact sums with this table's gives back a "
-                "table's exact counts",
+                "no combination of the project's sums with this table's gives back a table's "
+                "exact counts",
             )
     return checks

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from sdc import query, tables
+from sdc.combinations import related_columns
 from sdc.errors import SdcError
 from sdc.policy import EVIDENCE_SUFFIX, Policy
 from sdc.tables.build import AGGFUNCS
@@ -463,6 +464,27 @@ def _describe_rules(evidence: dict[str, Any], policy: Policy) -> dict[str, list[
     return reasons
 
 
+def _related_means(frame: pd.DataFrame) -> dict[Any, str]:
+    """The columns of FRAME whose means describe withholds, and why: those that, with others of
+    it, combine into one non-zero constant for every record (cost + 1 beside cost: the two
+    means, each the sum over the rounded count, differ by the exact count over it). Only where
+    every column has a value in the same records (else each mean has its own count)."""
+    complete = frame.dropna()
+    if len(frame.columns) < 2 or len(complete) != len(frame) or not len(frame):
+        return {}
+    values = complete.to_numpy(dtype=float)
+    if not np.isfinite(values).all():
+        return {}
+    found = {}
+    for k, others in related_columns(values).items():
+        found[frame.columns[k]] = (
+            f"mean: a combination of {frame.columns[k]} with "
+            f"{', '.join(str(frame.columns[o]) for o in others)} is the same for every record, "
+            "so their means together give the exact count back"
+        )
+    return found
+
+
 def _published_statistic(
     values: pd.Series, aggfunc: str, policy: Policy
 ) -> tuple[float, str | None]:
@@ -498,9 +520,12 @@ def describe(data: pd.DataFrame | pd.Series, policy: Policy | None = None) -> Sa
     columns = {}
     suppressed = 0
     notes: list[str] = []
+    related = _related_means(frame[numeric])
     for column in numeric:
         evidence = _column_evidence(frame[column].to_numpy(dtype=float))
         reasons = _describe_rules(evidence, policy)
+        if column in related:
+            reasons["mean"] = reasons["mean"] + [related[column]]
         published = {}
         for stat in STATISTICS:
             value = float(plain.loc[stat, column])
