@@ -17,8 +17,9 @@ independent cells than the combination's rank. Cells are matched twice: by their
 margin of area × sex is the area's cell of a table by area), and by their true counts where a
 count is its table's alone (labels made in SQL, "area north" for north, match so). Only the
 finest cells the tables share are counted as independent (margins add up from them). It tries
-every choice of at most three tables sharing the most cells (one of them requested), so that
-tables of other variables over the same cells hide nothing, then all of them together. Such a fit
+every requested table with any one other, then every choice of at most three (four on small
+tables) of those sharing the most cells, one of them requested, so that tables of other
+variables over the same cells hide nothing, then all of those together. Such a fit
 is what the attacker computes: she knows the combination, because she made the variables. A fit
 that needs a requested table fails that table (a table is in a fit when its share of a count
 is more than a rounding's, whatever its scale); a fit the other tables give already is no new
@@ -28,8 +29,9 @@ the mean of a column that combines with others into a constant.
 Left out: sums the replay rounded (:attr:`Table.step`: rounding to a count's worth is what
 protects them), tables the replay did not make (their cells are only what the file says: a sum
 or a mean cannot be told from decimals), means whose counts the airlock does not hold, describe
-tables across files, near fits in ratios other than simple ones, combinations of more than three
-tables among more than enough of them to fit anything, and combinations with rounded counts or
+tables across files, near fits in ratios other than simple ones on fewer than four spare cells,
+combinations of more than three tables (four on small tables) among enough of them to fit
+anything, and combinations with rounded counts or
 non-linear ones (a ratio of two means). When the policy
 publishes exact counts (``rounding_base`` 1) nothing is given back that the tables do not show.
 """
@@ -54,9 +56,11 @@ NAME = "counts from sums"
 # a fit is taken on this many independent cells more than the combination's rank at least (one
 # is enough: a vector is exactly in the span of fewer others only by design)
 SPARE = 1
-# tables combined: every choice of at most SMALL of the MAX_COLUMNS sharing the most cells (one
-# of them requested), and all of them together
+# tables combined: a requested one with any other; every choice of at most SMALL (FEW, on tables
+# of at most FEW_CELLS cells) of the MAX_COLUMNS sharing the most cells, one of them requested;
+# and all of those together
 SMALL = 3
+FEW, FEW_CELLS = 4, 64
 MAX_COLUMNS = 24
 
 Place = tuple[str, ...]
@@ -159,29 +163,89 @@ def _hopeless(counts: np.ndarray, values: np.ndarray, depth: np.ndarray) -> bool
     return bool(np.linalg.norm(sums @ weights - target) >= NEAR * np.sqrt(rows.sum()))
 
 
-def _search(counts: Column, columns: list[Column], ours: list[bool]) -> _Fit | None:
-    """A combination of COLUMNS (OURS: the requested) that gives COUNTS: of at most SMALL
-    tables, one of them requested, then of all of them together."""
-    overlap = {k: len(counts.keys() & c.keys()) for k, c in enumerate(columns)}
-    shared = sorted((k for k in overlap if overlap[k] >= 1 + SPARE), key=lambda k: -overlap[k])
-    shared = shared[:MAX_COLUMNS]
-    if not any(ours[k] for k in shared):
-        return None
+def _partners(counts: np.ndarray, values: np.ndarray, depth: np.ndarray, i: int) -> list[int]:
+    """The columns of VALUES that, with column I, might give COUNTS to within half a count on the
+    finest cells the two publish: the rest miss by more in total, whatever their weights (the
+    least-squares fit of each pair, from its sums of squares, all pairs at once)."""
+    mine = ~np.isnan(values[:, i])
+    both = mine[:, None] & ~np.isnan(values)
+    deepest = np.where(both, depth[:, None], -1).max(axis=0)
+    rows = both & (depth[:, None] == deepest[None, :])
+    x = np.where(rows, np.nan_to_num(values[:, i])[:, None], 0.0)
+    y = np.where(rows, np.nan_to_num(values), 0.0)
+    n = np.where(rows, counts[:, None], 0.0)
+    xx, xy, yy = (x * x).sum(0), (x * y).sum(0), (y * y).sum(0)
+    xn, yn, nn = (x * n).sum(0), (y * n).sum(0), (n * n).sum(0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        det = xx * yy - xy * xy
+        a = np.where(det != 0, (xn * yy - yn * xy) / det, np.where(xx > 0, xn / xx, 0.0))
+        b = np.where(det != 0, (yn * xx - xn * xy) / det, 0.0)
+    residual = nn - a * xn - b * yn  # the least squares' sum of squared misses
+    bound = NEAR**2 * rows.sum(axis=0) + 1e-6 * nn  # (a fit within half, and rounding's slack)
+    near = (residual < bound) & (rows.sum(axis=0) >= 2 + SPARE)
+    return [int(j) for j in np.flatnonzero(near) if j != i]
+
+
+class _Columns:
+    """Tables' sums by cell, read for any table's cells at once (every cell numbered once)."""
+
+    def __init__(self, columns: list[Column]) -> None:
+        self.number: dict[Place, int] = {}
+        self.cells: list[np.ndarray] = []
+        self.sums: list[np.ndarray] = []
+        for column in columns:
+            cells = np.array([self.number.setdefault(p, len(self.number)) for p in column], int)
+            order = np.argsort(cells)
+            self.cells.append(cells[order])
+            self.sums.append(np.array(list(column.values()), float)[order])
+
+    def read(self, places: list[Place]) -> np.ndarray:
+        """The sums of every table at PLACES (a row each; NaN: not published)."""
+        wanted = np.array([self.number.get(p, -1) for p in places], int)
+        out = np.full((len(places), len(self.cells)), np.nan)
+        for k, (cells, sums) in enumerate(zip(self.cells, self.sums, strict=True)):
+            if not len(cells):
+                continue
+            at = np.minimum(np.searchsorted(cells, wanted), len(cells) - 1)
+            found = cells[at] == wanted
+            out[found, k] = sums[at[found]]
+        return out
+
+
+def _search(counts: Column, columns: _Columns, ours: list[bool]) -> _Fit | None:
+    """A combination of COLUMNS (OURS: the requested) that gives COUNTS: a requested table with
+    any one other, then choices of at most SMALL (FEW on a table of at most FEW_CELLS cells) of
+    the MAX_COLUMNS sharing the most cells, one of them requested, then all of those together."""
     places = list(counts)
+    every = columns.read(places)
+    overlap = (~np.isnan(every)).sum(axis=0)
+    held = sorted(
+        (k for k in range(len(ours)) if overlap[k] >= 1 + SPARE), key=lambda k: -overlap[k]
+    )
+    if not any(ours[k] for k in held):
+        return None
+    top = held[:MAX_COLUMNS]
+    # every requested table, and every table it may pair with (past the top ones: a partner
+    # released without margins shares fewer cells than honest tables over the same ones)
+    shared = top + [k for k in held[MAX_COLUMNS:] if ours[k]]
+    shared += [k for k in held[MAX_COLUMNS:] if not ours[k]]
     target = np.array([counts[p] for p in places])
     depth = np.array([len(p) for p in places])
-    values = np.array([[columns[k].get(p, np.nan) for k in shared] for p in places])
-    if _hopeless(target, values, depth):
-        return None
+    values = every[:, shared]
     mine = {i for i, k in enumerate(shared) if ours[k]}
-    choices = [
-        chosen
-        for size in range(1, min(SMALL, len(shared)) + 1)
-        for chosen in combinations(range(len(shared)), size)
-        if mine.intersection(chosen)
-    ]
-    if len(shared) > SMALL:
-        choices.append(tuple(range(len(shared))))
+    choices: list[tuple[int, ...]] = [(i,) for i in sorted(mine)]
+    choices += [(i, j) for i in sorted(mine) for j in _partners(target, values, depth, i)]
+    among = len(top)
+    if not _hopeless(target, values[:, :among], depth):
+        most = FEW if len(places) <= FEW_CELLS else SMALL
+        choices += [
+            chosen
+            for size in range(3, min(most, among) + 1)
+            for chosen in combinations(range(among), size)
+            if mine.intersection(chosen)
+        ]
+        if among > SMALL:
+            choices.append(tuple(range(among)))
     for chosen in choices:
         found = _fit_of(target, values, depth, chosen)
         if found is not None and mine.intersection(found[1]):
@@ -230,7 +294,8 @@ def derived_counts(
         named = [n for n, _, _ in usable]
         sums = [_by_count(t, c) if keyed else c for _, t, c in usable]
         ours = [n in ours_names for n in named]
-        theirs = [s for s, o in zip(sums, ours, strict=True) if not o]
+        aligned = _Columns(sums)
+        theirs = _Columns([s for s, o in zip(sums, ours, strict=True) if not o])
         seen: set[frozenset] = set()  # counts tried already (tables of one population)
         for target_name, table in tables:
             if not table.counts:
@@ -241,10 +306,10 @@ def derived_counts(
             if same in seen or not counts:
                 continue
             seen.add(same)
-            fit = _search(counts, sums, ours)
+            fit = _search(counts, aligned, ours)
             if fit is None:
                 continue
-            if _search(counts, theirs, [True] * len(theirs)) is not None:
+            if _search(counts, theirs, [True] * len(theirs.cells)) is not None:
                 continue  # the other tables give them back already: no new disclosure
             used = tuple((named[k], w) for k, w in zip(fit.columns, fit.weights, strict=True))
             fits.setdefault(used, []).append((target_name, fit.places, counts))

@@ -22,6 +22,11 @@ RELATIVE = 1e-8
 # SIMPLE) to the largest
 NEAR = 0.5
 SIMPLE = 12
+# how many rows more than columns a near fit needs: in simple ratios, in any ratios (an honest
+# table's sums are about its mean times its counts, so a few of them come near any counts on few
+# cells)
+SIMPLE_SPARE = 3
+NEAR_SPARE = 4
 
 
 def simple_weights(weights: np.ndarray, sums: np.ndarray, target: np.ndarray) -> np.ndarray | None:
@@ -42,10 +47,12 @@ def simple_weights(weights: np.ndarray, sums: np.ndarray, target: np.ndarray) ->
 
 
 def giving_counts(sums: np.ndarray, target: np.ndarray) -> np.ndarray | None:
-    """The weights of a combination of the columns of SUMS that gives TARGET (a count per row)
-    exactly, or in simple ratios to within less than half, with fewer columns than rows; or
-    None."""
-    if len(target) <= sums.shape[1] or not target.any():
+    """The weights of a combination of the columns of SUMS that gives TARGET (a count per row):
+    exactly, on more rows than its rank; or to within less than half a count, in simple ratios
+    on SIMPLE_SPARE rows more than it has columns, in any ratios on NEAR_SPARE more (on fewer,
+    so near a fit comes by chance among many tables); or None."""
+    columns = sums.shape[1]
+    if len(target) <= columns or not target.any():
         return None
     weights, _, rank, _ = np.linalg.lstsq(sums, target, rcond=None)
     if len(target) <= rank:
@@ -53,7 +60,11 @@ def giving_counts(sums: np.ndarray, target: np.ndarray) -> np.ndarray | None:
     miss = np.abs(sums @ weights - target)
     if np.all(miss <= RELATIVE * (np.abs(sums) @ np.abs(weights) + 1.0)):
         return weights
-    return simple_weights(weights, sums, target)
+    if len(target) >= columns + NEAR_SPARE and np.all(miss < NEAR):
+        return weights
+    if len(target) >= columns + SIMPLE_SPARE:
+        return simple_weights(weights, sums, target)
+    return None
 
 
 def related_columns(values: np.ndarray) -> dict[int, list[int]]:

@@ -467,21 +467,24 @@ def _describe_rules(evidence: dict[str, Any], policy: Policy) -> dict[str, list[
 def _related_means(frame: pd.DataFrame) -> dict[Any, str]:
     """The columns of FRAME whose means describe withholds, and why: those that, with others of
     it, combine into one non-zero constant for every record (cost + 1 beside cost: the two
-    means, each the sum over the rounded count, differ by the exact count over it). Only where
-    every column has a value in the same records (else each mean has its own count)."""
-    complete = frame.dropna()
-    if len(frame.columns) < 2 or len(complete) != len(frame) or not len(frame):
-        return {}
-    values = complete.to_numpy(dtype=float)
-    if not np.isfinite(values).all():
-        return {}
+    means, each the sum over the rounded count, differ by the exact count over it). Only
+    columns with values in the same records are compared (a mean's count is its column's)."""
     found = {}
-    for k, others in related_columns(values).items():
-        found[frame.columns[k]] = (
-            f"mean: a combination of {frame.columns[k]} with "
-            f"{', '.join(str(frame.columns[o]) for o in others)} is the same for every record, "
-            "so their means together give the exact count back"
-        )
+    present = frame.notna()
+    alike: dict[bytes, list[Any]] = {}
+    for column in frame.columns:
+        alike.setdefault(present[column].to_numpy().tobytes(), []).append(column)
+    for columns in alike.values():
+        part = frame.loc[present[columns[0]], columns]
+        values = part.to_numpy(dtype=float)
+        if len(columns) < 2 or not len(part) or not np.isfinite(values).all():
+            continue
+        for k, others in related_columns(values).items():
+            found[columns[k]] = (
+                f"mean: a combination of {columns[k]} with "
+                f"{', '.join(str(columns[o]) for o in others)} is the same for every record, "
+                "so their means together give the exact count back"
+            )
     return found
 
 
