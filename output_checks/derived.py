@@ -317,13 +317,14 @@ def derived_counts(
     for used, targets in fits.items():
         _, places, counts = targets[0]
         cells = sorted(places, key=lambda p: counts[p])[:3]
+        weighted = [f"{n} × {w:.6g}".replace("× -", "× −") for n, w in used]
         message = (
-            f"the sums of {_and([f'{n} × {w:.6g}' for n, w in used])} add up to the count of "
-            f"every cell of {_and(sorted({t for t, _, _ in targets}))} (to within half a "
-            f"count: the exact counts, which the policy rounds to {policy.rounding_base}; "
-            f"{len(places)} cells, e.g. {'; '.join(_words(p, counts[p]) for p in cells)}): "
-            "sums of variables derived from one another (cost + 1 beside cost, a square beside "
-            "its variable) differ by the count. Publish only one of them"
+            f"the sums of {_and(weighted)} add up to the count of every cell of "
+            f"{_and(sorted({t for t, _, _ in targets}))}, to within half a count: its exact "
+            f"counts, which the policy rounds to {policy.rounding_base} ({len(places)} cells, "
+            f"e.g. {'; '.join(_words(p, counts[p]) for p in cells)}). Sums of variables derived "
+            "from one another (cost + 1 beside cost, a square beside its variable) differ by "
+            "the count: publish only one of them"
         )
         for name, _ in used:
             if name in ours_names:

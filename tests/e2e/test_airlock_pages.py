@@ -118,3 +118,24 @@ def test_two_checkers_review_and_the_recipient_downloads(browser, service, studi
     assert "released" in alex.content() and "_" not in alex.locator("main > p").first.inner_text()
     assert "its recipients download it from the release" in alex.content()
     shot(alex, "author-request")
+
+
+def test_a_checker_reads_why_two_derived_sums_fail(browser, service, studied, tmp_path):
+    """The check counts from sums, as the checker reads it on the request's page."""
+    from tests.output_checks.conftest import run_code
+    from tests.output_checks.test_derived import DERIVED
+
+    made = run_code(studied, tmp_path, DERIVED, "derived.ipynb")
+    request_id = airlock.request(
+        studied, P, AUTHOR, [rel(made, "missed.csv"), rel(made, "missed1.csv")], at=STUDIED_TODAY
+    )
+    airlock.submit(studied, request_id, AUTHOR, at=STUDIED_TODAY)
+    try:
+        page = signed_in(browser, service, "chris.checker")
+        page.goto(f"{service}/airlock/requests/{request_id}")
+        text = page.locator("main").inner_text()
+        assert text.count("add up to the count of every cell") >= 2, text
+        assert "publish only one of them" in text and "its exact counts" in text
+        shot(page, "request-counts-from-sums")
+    finally:
+        airlock.withdraw(studied, request_id, AUTHOR)
