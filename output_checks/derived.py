@@ -31,9 +31,9 @@ protects them), tables the replay did not make (their cells are only what the fi
 or a mean cannot be told from decimals), means whose counts the airlock does not hold, describe
 tables across files, near fits in ratios other than simple ones on fewer than four spare cells,
 combinations of more than three tables (four on small tables) among enough of them to fit
-anything, and combinations with rounded counts or
-non-linear ones (a ratio of two means). When the policy
-publishes exact counts (``rounding_base`` 1) nothing is given back that the tables do not show.
+anything, and combinations with rounded counts or non-linear ones (a ratio of two means). When
+the policy publishes exact counts (``rounding_base`` 1) nothing is given back that the tables do
+not show.
 """
 
 from __future__ import annotations
@@ -99,10 +99,9 @@ def _sums(table: Table, policy: Policy) -> Column | None:
     if table.statistic == "sum":
         cells = {_place(table, k): v for k, v in table.cells.items() if v is not None}
     elif table.statistic == "mean" and table.counts:
-        rounded = {
-            k: float(round_to_base(np.array([n]), policy.rounding_base)[0])
-            for k, n in table.counts.items()
-        }
+        keys = list(table.counts)
+        published = round_to_base(np.array([table.counts[k] for k in keys]), policy.rounding_base)
+        rounded = dict(zip(keys, published.tolist(), strict=True))
         cells = {
             _place(table, k): v * rounded[k]
             for k, v in table.cells.items()
@@ -296,16 +295,22 @@ def derived_counts(
         ours = [n in ours_names for n in named]
         aligned = _Columns(sums)
         theirs = _Columns([s for s, o in zip(sums, ours, strict=True) if not o])
-        seen: set[frozenset] = set()  # counts tried already (tables of one population)
+        # counts tried already (tables of one population), and the combination that gave them
+        seen: dict[frozenset, tuple[tuple[str, float], ...] | None] = {}
         for target_name, table in tables:
             if not table.counts:
                 continue
             plain = {_place(table, k): float(v) for k, v in table.counts.items()}
             counts = {p: float(p[1]) for p in _by_count(table, plain)} if keyed else plain
             same = frozenset(counts.items())
-            if same in seen or not counts:
+            if not counts:
                 continue
-            seen.add(same)
+            if same in seen:
+                known = seen[same]
+                if known is not None and target_name not in {t for t, _, _ in fits[known]}:
+                    fits[known].append((target_name, *fits[known][0][1:]))
+                continue
+            seen[same] = None
             fit = _search(counts, aligned, ours)
             if fit is None:
                 continue
@@ -313,6 +318,7 @@ def derived_counts(
                 continue  # the other tables give them back already: no new disclosure
             used = tuple((named[k], w) for k, w in zip(fit.columns, fit.weights, strict=True))
             fits.setdefault(used, []).append((target_name, fit.places, counts))
+            seen[same] = used
     found: dict[str, list[str]] = {}
     for used, targets in fits.items():
         _, places, counts = targets[0]

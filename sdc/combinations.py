@@ -72,8 +72,8 @@ def related_columns(values: np.ndarray) -> dict[int, list[int]]:
     of two or more, is exactly the same non-zero constant for every record: their means, each
     the sum over the count, give the count back together. Returns all of them but the first of
     each relation (whose means are to be withheld), found until none is left, each with the
-    others of its relation. (A relation that
-    holds only nearly is not looked for: its constant is the analyst's to know.)"""
+    others of its relation. (A relation that holds only nearly is not looked for: its constant
+    is the analyst's to know.)"""
     withheld: dict[int, list[int]] = {}
     kept = list(range(values.shape[1]))
     while len(kept) >= 2 and len(values) > len(kept):

@@ -30,6 +30,28 @@ def free_port() -> int:
 HUB_CONFIG = ROOT / "hub" / "jupyterhub_config.py"
 
 
+def wait_until_serving(
+    answers, process: subprocess.Popen, log: Path, what: str, seconds: float
+) -> None:
+    """Wait until ANSWERS() is true (a connection refused: not yet) while PROCESS runs; WHAT
+    (stopped, or not started in SECONDS) is an error with the end of its LOG."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if answers():
+                return
+        except requests.ConnectionError:
+            pass
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} stopped:\n{log.read_text()[-3000:]}")
+        if time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(
+                f"{what} did not start in {seconds:.0f} s:\n{log.read_text()[-3000:]}"
+            )
+        time.sleep(0.3)
+
+
 @contextmanager
 def running_hub(instance, log_folder: Path, config: Path = HUB_CONFIG, **environment: str):
     """JupyterHub serving INSTANCE on free loopback ports; yields its URL, stops it after.
@@ -63,20 +85,16 @@ def running_hub(instance, log_folder: Path, config: Path = HUB_CONFIG, **environ
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"{url}/hub/login", timeout=2).status_code == 200:
-                if requests.get(f"{url}/services/tre/register/", timeout=2).status_code == 200:
-                    break
-        except requests.ConnectionError:
-            pass
-        if process.poll() is not None:
-            raise RuntimeError(f"the hub stopped:\n{log.read_text()[-3000:]}")
-        time.sleep(0.5)
-    else:
-        process.kill()
-        raise RuntimeError(f"the hub did not start in 90 s:\n{log.read_text()[-3000:]}")
+    wait_until_serving(
+        lambda: (
+            requests.get(f"{url}/hub/login", timeout=2).status_code == 200
+            and requests.get(f"{url}/services/tre/register/", timeout=2).status_code == 200
+        ),
+        process,
+        log,
+        "the hub",
+        seconds=90,
+    )
     yield url
     os.killpg(process.pid, signal.SIGINT)
     try:

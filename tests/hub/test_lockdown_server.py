@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from hub.config import WORKSPACE_ARGS
-from tests.hubtools import ROOT, free_port
+from tests.hubtools import ROOT, free_port, wait_until_serving
 
 TOKEN = "lockdown-test-token"
 
@@ -46,18 +46,13 @@ def server(tmp_path):
     base = f"http://127.0.0.1:{port}"
     session = requests.Session()
     session.headers["Authorization"] = f"token {TOKEN}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if session.get(f"{base}/api/status", timeout=5).ok:
-                break
-        except requests.ConnectionError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            log = (tmp_path / "server.log").read_text()
-            pytest.fail(f"the Jupyter server did not start:\n{log}")
-        time.sleep(0.2)
+    wait_until_serving(
+        lambda: session.get(f"{base}/api/status", timeout=5).ok,
+        process,
+        tmp_path / "server.log",
+        "the Jupyter server",
+        seconds=60,
+    )
     try:
         yield base, session, root
     finally:
